@@ -1,0 +1,14 @@
+// Package memory owns the sources of a crashed (or running) kernel's
+// physical memory: ELF core files (kdump's /proc/vmcore copies, makedumpfile
+// -E output, QEMU dump-guest-memory files), makedumpfile's kdump-compressed
+// format and its flattened transport form. It also parses what those files
+// carry besides memory: the VMCOREINFO note and the per-CPU NT_PRSTATUS
+// register notes.
+//
+// Everything above this package reads memory through a *Dump, by physical
+// address. A read that cannot be satisfied returns a typed error saying why:
+// the page was excluded by makedumpfile's filtering (*ExcludedError), the
+// address is in no part of the dump (*NotInDumpError), or the file was cut
+// short (*TruncatedError). Files are detected by their content, never by
+// name, and are always opened read-only.
+package memory

@@ -1,0 +1,161 @@
+package memory
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+)
+
+// Format says which kind of file a Dump was read from.
+type Format int
+
+const (
+	FormatELF       Format = iota + 1 // ELF core (kdump /proc/vmcore copy, makedumpfile -E, QEMU)
+	FormatKdump                       // makedumpfile kdump-compressed ("KDUMP   " or "DISKDUMP")
+	FormatFlattened                   // makedumpfile -F flattened kdump-compressed
+)
+
+func (f Format) String() string {
+	switch f {
+	case FormatELF:
+		return "ELF"
+	case FormatKdump:
+		return "kdump-compressed"
+	case FormatFlattened:
+		return "flattened kdump-compressed"
+	}
+	return "unknown"
+}
+
+// backend is what each file format implements: physical reads and a
+// description of its headers.
+type backend interface {
+	readPhys(p []byte, addr uint64) error
+	// ranges lists the physical address ranges the dump covers (for
+	// filtered dumps: the ranges of RAM the crashed machine had).
+	ranges() []Range
+	close() error
+}
+
+// Range is a half-open physical address range [Start, End).
+type Range struct{ Start, End uint64 }
+
+// Dump is an opened crash dump.
+type Dump struct {
+	Path       string
+	Format     Format
+	Machine    string // "x86_64", "aarch64", ... from the ELF header or utsname
+	ByteOrder  binary.ByteOrder
+	VMCoreInfo *VMCoreInfo // nil when the dump has none
+	Notes      []Note      // every ELF note, in file order
+	Filtered   bool        // pages were left out on purpose (makedumpfile -d)
+	DumpLevel  int         // makedumpfile dump level, -1 when unknown
+	// Header holds format-specific facts for 'help -D', in display order.
+	Header [][2]string
+
+	b backend
+}
+
+// ReadPhys fills p with the bytes at physical address addr.
+func (d *Dump) ReadPhys(p []byte, addr uint64) error { return d.b.readPhys(p, addr) }
+
+// Ranges returns the physical ranges the dump covers, sorted.
+func (d *Dump) Ranges() []Range { return d.b.ranges() }
+
+// Close releases the file.
+func (d *Dump) Close() error { return d.b.close() }
+
+// PRStatus returns the NT_PRSTATUS notes, decoded with nregs registers each,
+// in CPU order.
+func (d *Dump) PRStatus(nregs int) ([]PRStatus, error) {
+	var out []PRStatus
+	for _, n := range d.Notes {
+		if n.Type != NTPRStatus || n.Name != "CORE" {
+			continue
+		}
+		st, err := ParsePRStatus(n.Desc, d.ByteOrder, nregs)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// Open detects the format of the file at path by its content and opens it
+// read-only.
+func Open(path string) (*Dump, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, &FormatError{Path: path, Offset: -1, Msg: "not a regular file"}
+	}
+	var magic [16]byte
+	n, _ := io.ReadFull(f, magic[:])
+	var d *Dump
+	switch {
+	case n >= 4 && bytes.Equal(magic[:4], []byte("\x7fELF")):
+		d, err = openELF(path, f, fi.Size())
+	case n >= 8 && (string(magic[:8]) == "KDUMP   " || string(magic[:8]) == "DISKDUMP"):
+		d, err = openKdumpFile(path, f, fi.Size())
+	case n >= 12 && string(magic[:12]) == "makedumpfile":
+		d, err = openFlattened(path, f, fi.Size())
+	default:
+		err = &FormatError{Path: path, Offset: 0, Msg: "not a crash dump (no ELF, kdump-compressed or flattened signature)"}
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// segment maps a run of physical addresses to file bytes. Bytes between
+// fileSize and memSize read as zeros (ELF p_memsz > p_filesz).
+type segment struct {
+	phys     uint64
+	memSize  uint64
+	off      int64
+	fileSize uint64
+}
+
+// findSegment returns the index of the segment holding addr in segs (sorted
+// by phys), or -1.
+func findSegment(segs []segment, addr uint64) int {
+	i := sort.Search(len(segs), func(i int) bool { return segs[i].phys+segs[i].memSize > addr })
+	if i < len(segs) && segs[i].phys <= addr {
+		return i
+	}
+	return -1
+}
+
+func machineName(m uint16) string {
+	switch m {
+	case 62:
+		return "x86_64"
+	case 183:
+		return "aarch64"
+	case 3:
+		return "i386"
+	case 40:
+		return "arm"
+	case 21:
+		return "ppc64"
+	case 22:
+		return "s390x"
+	case 243:
+		return "riscv64"
+	}
+	return fmt.Sprintf("machine %d", m)
+}

@@ -1,0 +1,172 @@
+package memory
+
+import (
+	"bytes"
+	"debug/elf"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// elfCore reads an ELF core file through a read-only memory mapping. Its
+// PT_LOAD segments are indexed by physical address (p_paddr), which kdump's
+// /proc/vmcore, makedumpfile -E and QEMU all fill in.
+type elfCore struct {
+	path string
+	f    *os.File
+	data []byte // the mapped file
+	segs []segment
+	rng  []Range
+}
+
+func mapFile(f *os.File, size int64) ([]byte, error) {
+	if size == 0 {
+		return nil, nil
+	}
+	if int64(int(size)) != size {
+		return nil, fmt.Errorf("file too large to map")
+	}
+	return unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
+}
+
+func openELF(path string, f *os.File, size int64) (*Dump, error) {
+	data, err := mapFile(f, size)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	ef, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		unix.Munmap(data)
+		return nil, &FormatError{Path: path, Offset: -1, Msg: "bad ELF header: " + strings.TrimPrefix(err.Error(), "elf: ")}
+	}
+	if ef.Type != elf.ET_CORE {
+		unix.Munmap(data)
+		return nil, &FormatError{Path: path, Offset: 16, Msg: fmt.Sprintf("ELF file of type %v, not a core dump (is this the vmlinux?)", ef.Type)}
+	}
+	c := &elfCore{path: path, f: f, data: data}
+	d := &Dump{Path: path, Format: FormatELF, Machine: machineName(uint16(ef.Machine)), ByteOrder: ef.ByteOrder, DumpLevel: -1, b: c}
+	d.Header = append(d.Header, [2]string{"format", fmt.Sprintf("ELF%d %s core", map[elf.Class]int{elf.ELFCLASS32: 32, elf.ELFCLASS64: 64}[ef.Class], ef.Data)},
+		[2]string{"machine", d.Machine})
+	var loads []segment
+	nload := 0
+	for i, p := range ef.Progs {
+		switch p.Type {
+		case elf.PT_NOTE:
+			end := p.Off + p.Filesz
+			if p.Off > uint64(size) || end > uint64(size) || end < p.Off {
+				return nil, &FormatError{Path: path, Offset: int64(p.Off), Msg: fmt.Sprintf("PT_NOTE (program header %d) runs past the end of the file", i)}
+			}
+			notes, err := ParseNotes(data[p.Off:end], ef.ByteOrder)
+			if err != nil {
+				return nil, &FormatError{Path: path, Offset: int64(p.Off), Msg: err.Error()}
+			}
+			d.Notes = append(d.Notes, notes...)
+		case elf.PT_LOAD:
+			nload++
+			d.Header = append(d.Header, [2]string{fmt.Sprintf("PT_LOAD[%d]", nload-1),
+				fmt.Sprintf("offset %#x vaddr %#x paddr %#x filesz %#x memsz %#x", p.Off, p.Vaddr, p.Paddr, p.Filesz, p.Memsz)})
+			if p.Memsz == 0 {
+				continue
+			}
+			loads = append(loads, segment{phys: p.Paddr, memSize: p.Memsz, off: int64(p.Off), fileSize: p.Filesz})
+		}
+	}
+	c.segs = normalizeSegments(loads)
+	for _, s := range c.segs {
+		if n := len(c.rng); n > 0 && c.rng[n-1].End == s.phys {
+			c.rng[n-1].End = s.phys + s.memSize
+		} else {
+			c.rng = append(c.rng, Range{s.phys, s.phys + s.memSize})
+		}
+	}
+	for _, n := range d.Notes {
+		if n.Name == "VMCOREINFO" {
+			d.VMCoreInfo = ParseVMCoreInfo(n.Desc)
+		}
+	}
+	d.Header = append(d.Header, [2]string{"notes", fmt.Sprint(len(d.Notes))})
+	return d, nil
+}
+
+// normalizeSegments sorts segments by physical address and clips overlaps
+// (kdump's /proc/vmcore maps the kernel image twice: through the text
+// mapping and the direct map), keeping the first.
+func normalizeSegments(in []segment) []segment {
+	sort.SliceStable(in, func(i, j int) bool { return in[i].phys < in[j].phys })
+	var out []segment
+	for _, s := range in {
+		if n := len(out); n > 0 {
+			prevEnd := out[n-1].phys + out[n-1].memSize
+			if s.phys+s.memSize <= prevEnd {
+				continue
+			}
+			if s.phys < prevEnd {
+				cut := prevEnd - s.phys
+				s.phys += cut
+				s.memSize -= cut
+				s.off += int64(cut)
+				if s.fileSize > cut {
+					s.fileSize -= cut
+				} else {
+					s.fileSize = 0
+				}
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func (c *elfCore) readPhys(p []byte, addr uint64) error {
+	for len(p) > 0 {
+		i := findSegment(c.segs, addr)
+		if i < 0 {
+			return &NotInDumpError{Addr: addr}
+		}
+		s := c.segs[i]
+		rel := addr - s.phys
+		n := s.memSize - rel
+		if n > uint64(len(p)) {
+			n = uint64(len(p))
+		}
+		chunk := p[:n]
+		if rel < s.fileSize {
+			m := s.fileSize - rel
+			if m > n {
+				m = n
+			}
+			off := s.off + int64(rel)
+			if off+int64(m) > int64(len(c.data)) || off < 0 {
+				avail := int64(len(c.data)) - off
+				if avail > 0 {
+					copy(chunk, c.data[off:])
+				}
+				return &TruncatedError{Addr: addr + uint64(max(avail, 0)), Offset: off + max(avail, 0), FileSize: int64(len(c.data))}
+			}
+			copy(chunk[:m], c.data[off:off+int64(m)])
+			clear(chunk[m:])
+		} else {
+			clear(chunk)
+		}
+		p = p[n:]
+		addr += n
+	}
+	return nil
+}
+
+func (c *elfCore) ranges() []Range { return c.rng }
+
+func (c *elfCore) close() error {
+	var err error
+	if c.data != nil {
+		err = unix.Munmap(c.data)
+		c.data = nil
+	}
+	if e := c.f.Close(); err == nil {
+		err = e
+	}
+	return err
+}

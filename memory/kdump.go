@@ -1,0 +1,440 @@
+package memory
+
+import (
+	"bytes"
+	"compress/zlib"
+	"container/list"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math/bits"
+	"os"
+	"sync"
+
+	lzo "github.com/anchore/go-lzo"
+	"github.com/klauspost/compress/snappy"
+	"github.com/klauspost/compress/zstd"
+	"golang.org/x/sys/unix"
+)
+
+// The kdump-compressed format (makedumpfile -c/-l/-p/-z, QEMU
+// dump-guest-memory -z), all in the dumping machine's byte order:
+//
+//	block 0              disk_dump_header: signature "KDUMP   " (or
+//	                     "DISKDUMP"), header_version, utsname, timestamp,
+//	                     block_size (= page size), sub_hdr_size and
+//	                     bitmap_blocks (in blocks), max_mapnr, nr_cpus
+//	block 1              kdump_sub_header: phys_base, dump_level, split
+//	                     range, and the file offsets of the VMCOREINFO text
+//	                     and the ELF notes (header_version >= 3 / 4)
+//	block 1+sub_hdr_size two bitmaps of bitmap_blocks/2 blocks each, one bit
+//	                     per page frame, least significant bit first: the
+//	                     first marks RAM, the second pages kept in the dump
+//	then                 one 24-byte page_desc {offset, size, flags,
+//	                     page_flags} per kept page, in frame order
+//	then                 page data, each page compressed on its own
+//	                     (zlib 0x1, LZO 0x2, snappy 0x4, zstd 0x20) or stored
+//	                     as is when size == block_size
+//
+// A page of RAM that is not kept was excluded by the dump level.
+const (
+	kdumpHeaderSize   = 464 // sizeof(struct disk_dump_header) on 64-bit
+	kdumpPageDescSize = 24
+
+	dumpZlib       = 0x1
+	dumpLZO        = 0x2
+	dumpSnappy     = 0x4
+	dumpIncomplete = 0x8
+	dumpZstd       = 0x20
+)
+
+// sizedReaderAt is a file image: a mapping of a regular file, or the
+// rebuilt view of a flattened file.
+type sizedReaderAt interface {
+	io.ReaderAt
+	Size() int64
+}
+
+type kdumpFile struct {
+	path       string
+	r          sizedReaderAt
+	closeFn    func() error
+	order      binary.ByteOrder
+	blockSize  uint64
+	maxMapnr   uint64
+	startPfn   uint64
+	endPfn     uint64
+	ram, kept  []uint64 // the two bitmaps as words
+	rank       []uint32 // rank[i] = kept pages in words [0, i)
+	startRank  uint64   // kept pages below startPfn
+	descOffset int64
+	rng        []Range
+
+	zstdDec *zstd.Decoder
+	cache   *pageCache
+}
+
+func openKdumpFile(path string, f *os.File, size int64) (*Dump, error) {
+	data, err := mapFile(f, size)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	closeFn := func() error {
+		err := unix.Munmap(data)
+		if e := f.Close(); err == nil {
+			err = e
+		}
+		return err
+	}
+	d, err := openKdump(path, bytes.NewReader(data), closeFn)
+	if err != nil {
+		unix.Munmap(data)
+		return nil, err
+	}
+	return d, nil
+}
+
+// openKdump reads a kdump-compressed image from r.
+func openKdump(path string, r sizedReaderAt, closeFn func() error) (*Dump, error) {
+	bad := func(off int64, format string, args ...any) error {
+		return &FormatError{Path: path, Offset: off, Msg: fmt.Sprintf(format, args...)}
+	}
+	hdr := make([]byte, kdumpHeaderSize)
+	if n, _ := r.ReadAt(hdr, 0); n < len(hdr) {
+		return nil, bad(int64(n), "kdump-compressed header cut short (file is %d bytes)", r.Size())
+	}
+	var order binary.ByteOrder = binary.LittleEndian
+	if v := binary.LittleEndian.Uint32(hdr[8:]); v == 0 || v > 0xffff {
+		order = binary.BigEndian
+	}
+	version := int32(order.Uint32(hdr[8:]))
+	if version <= 0 || version > 0xffff {
+		return nil, bad(8, "kdump-compressed header version %d is not valid", version)
+	}
+	uts := func(i int) string { return cstring(hdr[12+65*i : 12+65*(i+1)]) }
+	blockSize := uint64(order.Uint32(hdr[428:]))
+	subHdrSize := uint64(order.Uint32(hdr[432:]))
+	bitmapBlocks := uint64(order.Uint32(hdr[436:]))
+	maxMapnr := uint64(order.Uint32(hdr[440:]))
+	status := order.Uint32(hdr[424:])
+	nrCPUs := int32(order.Uint32(hdr[460:]))
+	if blockSize < 1024 || blockSize > 1<<20 || blockSize&(blockSize-1) != 0 {
+		return nil, bad(428, "kdump-compressed block size %d is not a power of two between 1 KiB and 1 MiB (32-bit dumps are not supported)", blockSize)
+	}
+	if bitmapBlocks == 0 || bitmapBlocks%2 != 0 {
+		return nil, bad(436, "kdump-compressed bitmap size of %d blocks is not a positive even number", bitmapBlocks)
+	}
+	k := &kdumpFile{path: path, r: r, closeFn: closeFn, order: order, blockSize: blockSize, maxMapnr: maxMapnr, cache: newPageCache(1024)}
+	d := &Dump{Path: path, Format: FormatKdump, Machine: uts(4), ByteOrder: order, DumpLevel: -1, b: k}
+	d.Header = append(d.Header,
+		[2]string{"signature", string(hdr[:8])},
+		[2]string{"header_version", fmt.Sprint(version)},
+		[2]string{"utsname", fmt.Sprintf("%s %s %s %s %s", uts(0), uts(1), uts(2), uts(3), uts(4))},
+		[2]string{"status", fmt.Sprintf("%#x", status)},
+		[2]string{"block_size", fmt.Sprint(blockSize)},
+		[2]string{"sub_hdr_size", fmt.Sprint(subHdrSize)},
+		[2]string{"bitmap_blocks", fmt.Sprint(bitmapBlocks)},
+		[2]string{"nr_cpus", fmt.Sprint(nrCPUs)})
+
+	// The sub-header: fields exist from the header version noted.
+	sub := make([]byte, 104)
+	subOff := int64(blockSize)
+	if n, _ := r.ReadAt(sub, subOff); n < len(sub) && version >= 6 || n < 16 {
+		return nil, bad(subOff, "kdump sub-header cut short")
+	}
+	u64 := func(o int) uint64 { return order.Uint64(sub[o:]) }
+	d.DumpLevel = int(int32(order.Uint32(sub[8:])))
+	d.Filtered = d.DumpLevel > 0
+	k.endPfn = maxMapnr
+	if version >= 2 && order.Uint32(sub[12:]) != 0 { // split dump
+		k.startPfn, k.endPfn = u64(16), u64(24)
+	}
+	if version >= 6 {
+		k.maxMapnr = u64(96)
+		if order.Uint32(sub[12:]) != 0 {
+			k.startPfn, k.endPfn = u64(80), u64(88)
+		} else {
+			k.endPfn = k.maxMapnr
+		}
+	}
+	d.Header = append(d.Header,
+		[2]string{"phys_base", fmt.Sprintf("%#x", u64(0))},
+		[2]string{"dump_level", fmt.Sprint(d.DumpLevel)},
+		[2]string{"max_mapnr", fmt.Sprint(k.maxMapnr)})
+	if k.startPfn != 0 || k.endPfn != k.maxMapnr {
+		d.Header = append(d.Header, [2]string{"split", fmt.Sprintf("pfn %#x-%#x", k.startPfn, k.endPfn)})
+	}
+	readArea := func(what string, off, size uint64) ([]byte, error) {
+		if size == 0 {
+			return nil, nil
+		}
+		if size > 64<<20 || off > uint64(r.Size()) || off+size > uint64(r.Size()) {
+			return nil, bad(int64(off), "%s (%d bytes) runs past the end of the file", what, size)
+		}
+		b := make([]byte, size)
+		_, err := r.ReadAt(b, int64(off))
+		return b, err
+	}
+	if version >= 3 {
+		vi, err := readArea("VMCOREINFO", u64(32), u64(40))
+		if err != nil {
+			return nil, err
+		}
+		if vi != nil {
+			d.VMCoreInfo = ParseVMCoreInfo(vi)
+		}
+	}
+	if version >= 4 {
+		nb, err := readArea("ELF notes", u64(48), u64(56))
+		if err != nil {
+			return nil, err
+		}
+		notes, err := ParseNotes(nb, order)
+		if err != nil {
+			return nil, bad(int64(u64(48)), "%v", err)
+		}
+		d.Notes = notes
+		if d.VMCoreInfo == nil {
+			for _, n := range notes {
+				if n.Name == "VMCOREINFO" {
+					d.VMCoreInfo = ParseVMCoreInfo(n.Desc)
+				}
+			}
+		}
+	}
+
+	// Bitmaps.
+	bmOff := int64(blockSize * (1 + subHdrSize))
+	bmLen := int64(bitmapBlocks / 2 * blockSize)
+	if bmOff+2*bmLen > r.Size() {
+		return nil, bad(bmOff, "bitmaps (%d bytes) run past the end of the file (%d bytes)", 2*bmLen, r.Size())
+	}
+	if uint64(bmLen)*8 < k.maxMapnr {
+		return nil, bad(bmOff, "bitmap of %d bytes cannot cover max_mapnr %d", bmLen, k.maxMapnr)
+	}
+	if k.startPfn > k.endPfn || k.endPfn > k.maxMapnr {
+		return nil, bad(subOff, "split range %#x-%#x outside max_mapnr %#x", k.startPfn, k.endPfn, k.maxMapnr)
+	}
+	words := (k.maxMapnr + 63) / 64
+	bm := make([]byte, 2*bmLen)
+	if _, err := r.ReadAt(bm, bmOff); err != nil && err != io.EOF {
+		return nil, err
+	}
+	k.ram = make([]uint64, words)
+	k.kept = make([]uint64, words)
+	k.rank = make([]uint32, words+1)
+	for i := uint64(0); i < words; i++ {
+		k.ram[i] = binary.LittleEndian.Uint64(padWord(bm[i*8 : bmLen]))
+		k.kept[i] = binary.LittleEndian.Uint64(padWord(bm[bmLen+int64(i*8):]))
+		if tail := k.maxMapnr - i*64; tail < 64 {
+			mask := uint64(1)<<tail - 1
+			k.ram[i] &= mask
+			k.kept[i] &= mask
+		}
+		k.rank[i+1] = k.rank[i] + uint32(bits.OnesCount64(k.kept[i]))
+	}
+	k.startRank = k.rankOf(k.startPfn)
+	k.descOffset = int64(blockSize * (1 + subHdrSize + bitmapBlocks))
+	kept := k.rankOf(k.endPfn) - k.startRank
+	if k.descOffset+int64(kept)*kdumpPageDescSize > r.Size() {
+		return nil, bad(k.descOffset, "page descriptors for %d pages run past the end of the file (%d bytes): file truncated", kept, r.Size())
+	}
+	var ramPages uint64
+	for pfn := uint64(0); pfn < k.maxMapnr; {
+		if !k.isRAM(pfn) {
+			pfn++
+			continue
+		}
+		start := pfn
+		for pfn < k.maxMapnr && k.isRAM(pfn) {
+			pfn++
+		}
+		ramPages += pfn - start
+		k.rng = append(k.rng, Range{start * blockSize, pfn * blockSize})
+	}
+	d.Header = append(d.Header, [2]string{"pages", fmt.Sprintf("%d RAM, %d in this file, %d excluded", ramPages, kept, ramPages-kept)})
+	if status&dumpIncomplete != 0 {
+		d.Header = append(d.Header, [2]string{"incomplete", "makedumpfile did not finish writing this dump"})
+	}
+	return d, nil
+}
+
+func padWord(b []byte) []byte {
+	if len(b) >= 8 {
+		return b[:8]
+	}
+	var w [8]byte
+	copy(w[:], b)
+	return w[:]
+}
+
+func cstring(b []byte) string {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	return string(b)
+}
+
+func (k *kdumpFile) isRAM(pfn uint64) bool  { return k.ram[pfn/64]&(1<<(pfn%64)) != 0 }
+func (k *kdumpFile) isKept(pfn uint64) bool { return k.kept[pfn/64]&(1<<(pfn%64)) != 0 }
+
+// rankOf counts the kept pages below pfn.
+func (k *kdumpFile) rankOf(pfn uint64) uint64 {
+	w := pfn / 64
+	if w >= uint64(len(k.kept)) {
+		return uint64(k.rank[len(k.kept)])
+	}
+	return uint64(k.rank[w]) + uint64(bits.OnesCount64(k.kept[w]&(1<<(pfn%64)-1)))
+}
+
+func (k *kdumpFile) readPhys(p []byte, addr uint64) error {
+	for len(p) > 0 {
+		pfn := addr / k.blockSize
+		off := addr % k.blockSize
+		page, err := k.page(pfn)
+		if err != nil {
+			return err
+		}
+		n := copy(p, page[off:])
+		p = p[n:]
+		addr += uint64(n)
+	}
+	return nil
+}
+
+// page returns the contents of page frame pfn.
+func (k *kdumpFile) page(pfn uint64) ([]byte, error) {
+	addr := pfn * k.blockSize
+	if pfn >= k.maxMapnr || pfn < k.startPfn || pfn >= k.endPfn || !k.isRAM(pfn) {
+		return nil, &NotInDumpError{Addr: addr}
+	}
+	if !k.isKept(pfn) {
+		return nil, &ExcludedError{Addr: addr}
+	}
+	if b, ok := k.cache.get(pfn); ok {
+		return b, nil
+	}
+	var desc [kdumpPageDescSize]byte
+	doff := k.descOffset + int64(k.rankOf(pfn)-k.startRank)*kdumpPageDescSize
+	if n, _ := k.r.ReadAt(desc[:], doff); n < len(desc) {
+		return nil, &TruncatedError{Addr: addr, Offset: doff, FileSize: k.r.Size()}
+	}
+	dataOff := int64(k.order.Uint64(desc[0:]))
+	size := uint64(k.order.Uint32(desc[8:]))
+	flags := k.order.Uint32(desc[12:])
+	if size > 2*k.blockSize+1024 || dataOff < 0 {
+		return nil, &CorruptPageError{Addr: addr, Err: fmt.Errorf("page descriptor at offset %#x: size %d, offset %#x", doff, size, dataOff)}
+	}
+	raw := make([]byte, size)
+	if n, _ := k.r.ReadAt(raw, dataOff); n < len(raw) {
+		return nil, &TruncatedError{Addr: addr, Offset: dataOff + int64(n), FileSize: k.r.Size()}
+	}
+	page := make([]byte, k.blockSize)
+	var err error
+	switch {
+	case flags&dumpZlib != 0:
+		err = inflate(page, raw)
+	case flags&dumpLZO != 0:
+		var n int
+		n, err = lzo.Decompress(raw, page)
+		if err == nil && uint64(n) != k.blockSize {
+			err = fmt.Errorf("lzo: %d bytes decoded, want %d", n, k.blockSize)
+		}
+	case flags&dumpSnappy != 0:
+		var n int
+		if n, err = snappy.DecodedLen(raw); err == nil && uint64(n) != k.blockSize {
+			err = fmt.Errorf("snappy: %d bytes encoded, want %d", n, k.blockSize)
+		} else if err == nil {
+			_, err = snappy.Decode(page, raw)
+		}
+	case flags&dumpZstd != 0:
+		var out []byte
+		if out, err = k.zstd().DecodeAll(raw, page[:0]); err == nil && uint64(len(out)) != k.blockSize {
+			err = fmt.Errorf("zstd: %d bytes decoded, want %d", len(out), k.blockSize)
+		} else if err == nil {
+			page = out
+		}
+	case size == k.blockSize:
+		copy(page, raw)
+	default:
+		err = fmt.Errorf("page of %d bytes with no compression flag (flags %#x)", size, flags)
+	}
+	if err != nil {
+		return nil, &CorruptPageError{Addr: addr, Err: err}
+	}
+	k.cache.put(pfn, page)
+	return page, nil
+}
+
+func inflate(dst, src []byte) error {
+	zr, err := zlib.NewReader(bytes.NewReader(src))
+	if err != nil {
+		return err
+	}
+	if _, err := io.ReadFull(zr, dst); err != nil {
+		return err
+	}
+	return zr.Close()
+}
+
+func (k *kdumpFile) zstd() *zstd.Decoder {
+	k.cache.mu.Lock()
+	defer k.cache.mu.Unlock()
+	if k.zstdDec == nil {
+		k.zstdDec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1))
+	}
+	return k.zstdDec
+}
+
+func (k *kdumpFile) ranges() []Range { return k.rng }
+
+func (k *kdumpFile) close() error {
+	if k.zstdDec != nil {
+		k.zstdDec.Close()
+	}
+	if k.closeFn != nil {
+		return k.closeFn()
+	}
+	return nil
+}
+
+// pageCache is a small LRU of decoded pages, safe for concurrent use.
+type pageCache struct {
+	mu    sync.Mutex
+	max   int
+	ll    *list.List
+	items map[uint64]*list.Element
+}
+
+type cacheEntry struct {
+	pfn  uint64
+	data []byte
+}
+
+func newPageCache(max int) *pageCache {
+	return &pageCache{max: max, ll: list.New(), items: map[uint64]*list.Element{}}
+}
+
+func (c *pageCache) get(pfn uint64) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.items[pfn]; ok {
+		c.ll.MoveToFront(e)
+		return e.Value.(*cacheEntry).data, true
+	}
+	return nil, false
+}
+
+func (c *pageCache) put(pfn uint64, data []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.items[pfn]; ok {
+		return
+	}
+	c.items[pfn] = c.ll.PushFront(&cacheEntry{pfn, data})
+	if c.ll.Len() > c.max {
+		e := c.ll.Back()
+		c.ll.Remove(e)
+		delete(c.items, e.Value.(*cacheEntry).pfn)
+	}
+}
