@@ -1,0 +1,71 @@
+// Package arch owns what differs between processor architectures: walking
+// the kernel's page tables, finding the kernel's physical base and KASLR
+// placement, and the layout of saved registers. Each architecture lives in a
+// folder of its own (x86_64/, arm64/) behind the Arch interface; archs.New
+// picks one for a dump. Adding another architecture is one new folder plus
+// one line in archs.
+package arch
+
+import (
+	"fmt"
+
+	"github.com/gocrash/gocrash/memory"
+)
+
+// Symbols looks up the run-time (relocated) address of a kernel symbol. The
+// symbols package provides it; arch only asks for the handful of tables it
+// needs, and may be given nil when no vmlinux was loaded.
+type Symbols func(name string) (uint64, bool)
+
+// Config is what an architecture needs to be set up for a dump.
+type Config struct {
+	Dump    *memory.Dump
+	Symbols Symbols
+}
+
+// Level is one step of a page-table walk: the physical address of the entry
+// read and its value.
+type Level struct {
+	Name      string // "PGD", "P4D", "PUD", "PMD", "PTE"
+	EntryAddr uint64
+	Entry     uint64
+}
+
+// Translation is the result of walking the page tables for one address.
+type Translation struct {
+	Virt, Phys uint64
+	PageSize   uint64 // size of the page or block that maps Virt
+	Levels     []Level
+}
+
+// Arch is one architecture's view of a dump.
+type Arch interface {
+	// Name is the machine name crash prints ("x86_64", "arm64").
+	Name() string
+	// PageSize is the kernel's base page size.
+	PageSize() uint64
+	// KernelWalk translates a kernel virtual address through the kernel's
+	// page tables, returning every level visited.
+	KernelWalk(vaddr uint64) (Translation, error)
+	// PRStatusRegs is the number of registers in an NT_PRSTATUS note.
+	PRStatusRegs() int
+}
+
+// TranslationError reports a virtual address the page tables do not map.
+type TranslationError struct {
+	Addr  uint64
+	Level string // the level whose entry was not present
+}
+
+func (e *TranslationError) Error() string {
+	return fmt.Sprintf("invalid kernel virtual address: %x (%s not present)", e.Addr, e.Level)
+}
+
+// ReadU64 reads a 64-bit value at a physical address in the dump's order.
+func ReadU64(d *memory.Dump, phys uint64) (uint64, error) {
+	var b [8]byte
+	if err := d.ReadPhys(b[:], phys); err != nil {
+		return 0, err
+	}
+	return d.ByteOrder.Uint64(b[:]), nil
+}

@@ -1,0 +1,135 @@
+// Package arm64 implements arch.Arch for arm64: 4K, 16K and 64K granules
+// with the virtual address size from VMCOREINFO (TCR_EL1_T1SZ or VA_BITS),
+// and the kernel image's placement from kimage_voffset.
+package arm64
+
+import (
+	"fmt"
+
+	"github.com/gocrash/gocrash/arch"
+	"github.com/gocrash/gocrash/memory"
+)
+
+const prstatusRegs = 34 // x0-x30, sp, pc, pstate
+
+// ARM64 is the arm64 architecture bound to one dump.
+type ARM64 struct {
+	dump          *memory.Dump
+	pageSize      uint64
+	vaBits        uint
+	kimageVoffset uint64
+	physOffset    uint64
+	root          uint64 // physical address of swapper_pg_dir
+	pacMask       uint64
+}
+
+// New sets up arm64 translation from VMCOREINFO: PAGESIZE, TCR_EL1_T1SZ
+// (else VA_BITS), kimage_voffset, PHYS_OFFSET, KERNELPACMASK, and
+// swapper_pg_dir (VMCOREINFO or the symbol table).
+func New(cfg arch.Config) (*ARM64, error) {
+	vi := cfg.Dump.VMCoreInfo
+	a := &ARM64{dump: cfg.Dump, pageSize: vi.PageSize()}
+	switch a.pageSize {
+	case 4096, 16384, 65536:
+	default:
+		return nil, fmt.Errorf("arm64: page size %d from VMCOREINFO is not 4K, 16K or 64K", a.pageSize)
+	}
+	if t1sz, ok := vi.Number("TCR_EL1_T1SZ"); ok && t1sz > 0 && t1sz < 64 {
+		a.vaBits = uint(64 - t1sz)
+	} else if vb, ok := vi.Number("VA_BITS"); ok {
+		a.vaBits = uint(vb)
+	} else {
+		return nil, fmt.Errorf("arm64: VMCOREINFO has neither TCR_EL1_T1SZ nor VA_BITS")
+	}
+	kv, ok := vi.Number("kimage_voffset")
+	if !ok {
+		return nil, fmt.Errorf("arm64: VMCOREINFO has no NUMBER(kimage_voffset)")
+	}
+	a.kimageVoffset = uint64(kv)
+	if po, ok := vi.Number("PHYS_OFFSET"); ok {
+		a.physOffset = uint64(po)
+	}
+	if pm, ok := vi.Number("KERNELPACMASK"); ok {
+		a.pacMask = uint64(pm)
+	}
+	pgd, ok := vi.Symbol("swapper_pg_dir")
+	if !ok && cfg.Symbols != nil {
+		pgd, ok = cfg.Symbols("swapper_pg_dir")
+	}
+	if !ok {
+		return nil, fmt.Errorf("arm64: cannot find swapper_pg_dir in VMCOREINFO or the symbol table")
+	}
+	a.root = pgd - a.kimageVoffset
+	return a, nil
+}
+
+func (a *ARM64) Name() string      { return "arm64" }
+func (a *ARM64) PageSize() uint64  { return a.pageSize }
+func (a *ARM64) PRStatusRegs() int { return prstatusRegs }
+
+// VABits is the kernel's virtual address size.
+func (a *ARM64) VABits() uint { return a.vaBits }
+
+// PACMask is KERNELPACMASK: the bits of a kernel return address that hold a
+// pointer-authentication code (0 when the kernel does not use it).
+func (a *ARM64) PACMask() uint64 { return a.pacMask }
+
+// KernelImagePhys translates an address in the kernel image.
+func (a *ARM64) KernelImagePhys(vaddr uint64) uint64 { return vaddr - a.kimageVoffset }
+
+// KernelWalk walks swapper_pg_dir.
+func (a *ARM64) KernelWalk(vaddr uint64) (arch.Translation, error) {
+	return Walk(a.dump, a.root, a.pageSize, a.vaBits, vaddr)
+}
+
+// Walk translates vaddr through the tables rooted at root for the given
+// granule and virtual address size (48-bit physical output addresses).
+func Walk(d *memory.Dump, root, pageSize uint64, vaBits uint, vaddr uint64) (arch.Translation, error) {
+	t := arch.Translation{Virt: vaddr}
+	var pageShift uint
+	switch pageSize {
+	case 4096:
+		pageShift = 12
+	case 16384:
+		pageShift = 14
+	default:
+		pageShift = 16
+	}
+	bitsPerLevel := pageShift - 3
+	levels := int((vaBits - pageShift + bitsPerLevel - 1) / bitsPerLevel)
+	names := []string{"PTE", "PMD", "PUD", "P4D", "PGD"}
+	const addrMask = 0x0000ffffffffffff
+	table := root
+	for lvl := levels - 1; lvl >= 0; lvl-- {
+		shift := pageShift + bitsPerLevel*uint(lvl)
+		width := bitsPerLevel
+		if lvl == levels-1 {
+			width = vaBits - shift
+		}
+		idx := (vaddr >> shift) & (1<<width - 1)
+		name := names[lvl]
+		if lvl == levels-1 {
+			name = "PGD"
+		}
+		ea := table + idx*8
+		e, err := arch.ReadU64(d, ea)
+		if err != nil {
+			return t, fmt.Errorf("%s at physical address %x: %w", name, ea, err)
+		}
+		t.Levels = append(t.Levels, arch.Level{Name: name, EntryAddr: ea, Entry: e})
+		switch {
+		case e&1 == 0:
+			return t, &arch.TranslationError{Addr: vaddr, Level: name}
+		case lvl == 0 || e&3 == 1: // a page, or a block at a higher level
+			if lvl == 0 && e&3 != 3 {
+				return t, &arch.TranslationError{Addr: vaddr, Level: name}
+			}
+			size := uint64(1) << shift
+			t.Phys = e&addrMask&^(size-1) | vaddr&(size-1)
+			t.PageSize = size
+			return t, nil
+		}
+		table = e & addrMask &^ (pageSize - 1)
+	}
+	return t, fmt.Errorf("arm64: no page-table levels for %d-bit addresses", vaBits)
+}

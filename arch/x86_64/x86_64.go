@@ -1,0 +1,115 @@
+// Package x86_64 implements arch.Arch for x86_64: 4- and 5-level paging with
+// 2 MiB and 1 GiB pages, and the kernel's physical base (phys_base).
+package x86_64
+
+import (
+	"fmt"
+
+	"github.com/gocrash/gocrash/arch"
+	"github.com/gocrash/gocrash/memory"
+)
+
+const (
+	// StartKernelMap is __START_KERNEL_map: where the kernel image is mapped.
+	StartKernelMap = 0xffffffff80000000
+
+	ptePresent = 1 << 0
+	ptePSE     = 1 << 7 // a large page at PUD or PMD level
+	// Physical address bits of an entry (bits 12..51).
+	addrMask = 0x000ffffffffff000
+
+	prstatusRegs = 27 // sizeof(struct user_regs_struct) / 8
+)
+
+// X86_64 is the x86_64 architecture bound to one dump.
+type X86_64 struct {
+	dump     *memory.Dump
+	physBase uint64
+	root     uint64 // physical address of the kernel's top-level page table
+	levels   int    // 4 or 5
+}
+
+// New sets up x86_64 translation for a dump: phys_base from VMCOREINFO
+// (NUMBER(phys_base)) or, failing that, from a kdump PT_LOAD of the kernel
+// text; the root table from init_top_pgt; 5-level paging from
+// NUMBER(pgtable_l5_enabled).
+func New(cfg arch.Config) (*X86_64, error) {
+	d := cfg.Dump
+	x := &X86_64{dump: d, levels: 4}
+	vi := d.VMCoreInfo
+	if pb, ok := vi.Number("phys_base"); ok {
+		x.physBase = uint64(pb)
+	} else {
+		return nil, fmt.Errorf("x86_64: the dump has no NUMBER(phys_base) in VMCOREINFO; cannot place the kernel in physical memory")
+	}
+	if l5, ok := vi.Number("pgtable_l5_enabled"); ok && l5 != 0 {
+		x.levels = 5
+	}
+	root, ok := vi.Symbol("init_top_pgt")
+	if !ok && cfg.Symbols != nil {
+		root, ok = cfg.Symbols("init_top_pgt")
+		if !ok {
+			root, ok = cfg.Symbols("init_level4_pgt")
+		}
+	}
+	if !ok {
+		return nil, fmt.Errorf("x86_64: cannot find the kernel page table (init_top_pgt) in VMCOREINFO or the symbol table")
+	}
+	x.root = x.KernelImagePhys(root)
+	return x, nil
+}
+
+// KernelImagePhys translates an address in the kernel image mapping
+// (__START_KERNEL_map and up) without the page tables.
+func (x *X86_64) KernelImagePhys(vaddr uint64) uint64 { return vaddr - StartKernelMap + x.physBase }
+
+// PhysBase is the physical address the kernel image was loaded at, less its
+// link-time address.
+func (x *X86_64) PhysBase() uint64 { return x.physBase }
+
+// Levels is 4 or 5.
+func (x *X86_64) Levels() int { return x.levels }
+
+func (x *X86_64) Name() string      { return "x86_64" }
+func (x *X86_64) PageSize() uint64  { return 4096 }
+func (x *X86_64) PRStatusRegs() int { return prstatusRegs }
+
+// KernelWalk walks the kernel's page tables from init_top_pgt.
+func (x *X86_64) KernelWalk(vaddr uint64) (arch.Translation, error) {
+	return Walk(x.dump, x.root, x.levels, vaddr)
+}
+
+var levelNames = [...]string{"PTE", "PMD", "PUD", "P4D", "PGD"}
+
+// Walk translates vaddr through the page tables rooted at the physical
+// address root, with 4 or 5 levels.
+func Walk(d *memory.Dump, root uint64, levels int, vaddr uint64) (arch.Translation, error) {
+	t := arch.Translation{Virt: vaddr}
+	table := root & addrMask
+	for lvl := levels - 1; lvl >= 0; lvl-- {
+		shift := uint(12 + 9*lvl)
+		idx := (vaddr >> shift) & 511
+		name := levelNames[lvl]
+		if levels == 4 && lvl == 3 {
+			name = "PGD"
+		}
+		ea := table + idx*8
+		e, err := arch.ReadU64(d, ea)
+		if err != nil {
+			return t, fmt.Errorf("%s at physical address %x: %w", name, ea, err)
+		}
+		t.Levels = append(t.Levels, arch.Level{Name: name, EntryAddr: ea, Entry: e})
+		if e&ptePresent == 0 {
+			return t, &arch.TranslationError{Addr: vaddr, Level: name}
+		}
+		if lvl == 0 || (lvl <= 2 && e&ptePSE != 0) {
+			size := uint64(1) << shift
+			base := e & addrMask &^ (size - 1)
+			t.Phys = base | vaddr&(size-1)
+			t.PageSize = size
+			return t, nil
+		}
+		table = e & addrMask
+	}
+	panic("unreachable")
+}
