@@ -1,0 +1,48 @@
+# gocrash: see README.md. Every target works on a fresh Debian 12 machine
+# (as root, for the corpus build's apt-get and QEMU).
+
+GO       ?= go
+BIN      := bin/gocrash
+CORPUS   ?= $(or $(GOCRASH_CORPUS),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/gocrash/corpus)
+export GOCRASH_CORPUS := $(CORPUS)
+
+.PHONY: all build demo test unit corpus bench timing vet docs clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/gocrash
+
+# Opens gocrash on the demo dump: the corpus's x86_64 kdump capture,
+# compressed by makedumpfile (built the first time, reused after).
+demo: build corpus
+	@$(BIN) $(CORPUS)/dumps/x86_64-*-kdump/vmcore.zlib $$(ls -d $(CORPUS)/kernels/x86_64-*/vmlinux | head -1)
+
+# Every test, unit and integration; the integration tests run on the real
+# corpus, which is built first if missing, and may not skip.
+test: vet corpus
+	GOCRASH_CORPUS_REQUIRED=1 $(GO) test -count=1 ./...
+
+# Unit tests only: no corpus needed.
+unit:
+	$(GO) test -count=1 -short ./...
+
+corpus:
+	bash testdata/corpus/build.sh
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l . | tee /dev/stderr)" || { echo "gofmt: files above need formatting"; exit 1; }
+
+bench: corpus
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Whole-process timings of gocrash, crash 8.0.2 and drgn on the same dump.
+timing: build corpus
+	bash scripts/timing.sh
+
+docs: build
+	$(BIN) --gen-docs docs/commands.md
+
+clean:
+	rm -rf bin

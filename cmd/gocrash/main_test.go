@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gocrash/gocrash/internal/corpus"
+)
+
+// runGocrash runs the command in-process with stdin holding input.
+func runGocrash(t *testing.T, input string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	in := filepath.Join(t.TempDir(), "stdin")
+	if err := os.WriteFile(in, []byte(input), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out, errb bytes.Buffer
+	code = run(args, f, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestUsage(t *testing.T) {
+	if code, _, errs := runGocrash(t, "", "only-one-arg"); code != 2 || !strings.Contains(errs, "expected a vmlinux and a dump file") {
+		t.Errorf("one argument: code %d, %q", code, errs)
+	}
+	if code, _, _ := runGocrash(t, "", "--no-such-flag"); code != 2 {
+		t.Errorf("bad flag: code %d", code)
+	}
+	if code, out, _ := runGocrash(t, "", "--version"); code != 0 || !strings.HasPrefix(out, "gocrash ") {
+		t.Errorf("--version: %d %q", code, out)
+	}
+	if code, out, _ := runGocrash(t, "", "--help"); code != 0 || !strings.Contains(out, "usage: gocrash") {
+		t.Errorf("--help: %d %q", code, out)
+	}
+	// gen-docs writes the reference from the registry.
+	doc := filepath.Join(t.TempDir(), "commands.md")
+	if code, _, _ := runGocrash(t, "", "--gen-docs", doc); code != 0 {
+		t.Fatalf("--gen-docs failed")
+	}
+	if b, _ := os.ReadFile(doc); !bytes.Contains(b, []byte("## sys")) {
+		t.Errorf("reference lacks sys: %q", b)
+	}
+}
+
+// TestDocsUpToDate keeps docs/commands.md equal to what the registry
+// generates.
+func TestDocsUpToDate(t *testing.T) {
+	doc := filepath.Join(t.TempDir(), "commands.md")
+	if code, _, errs := runGocrash(t, "", "--gen-docs", doc); code != 0 {
+		t.Fatal(errs)
+	}
+	want, _ := os.ReadFile(doc)
+	got, err := os.ReadFile("../../docs/commands.md")
+	if err != nil || !bytes.Equal(got, want) {
+		t.Errorf("docs/commands.md is stale: run 'make docs' (%v)", err)
+	}
+}
+
+// TestCorpusSys runs 'sys' in batch mode on every corpus dump and checks
+// the fields the guest can vouch for.
+func TestCorpusSys(t *testing.T) {
+	corpus.ForEachFile(t, func(t *testing.T, r *corpus.Run, f corpus.File) {
+		truth, err := r.Truth()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Dump first, vmlinux second: the order is found by content.
+		code, out, errs := runGocrash(t, "sys\n", "-s", f.Path, r.Vmlinux)
+		if code != 0 || errs != "" {
+			t.Fatalf("exit %d, stderr %q", code, errs)
+		}
+		for _, want := range []string{
+			"      KERNEL: " + r.Vmlinux + "\n",
+			"     RELEASE: " + truth.Uname.Release + "\n",
+			"    NODENAME: " + truth.Uname.Nodename + "\n",
+			"     MACHINE: " + truth.Uname.Machine + "  (",
+			fmt.Sprintf("        CPUS: %d\n", truth.NProc),
+			fmt.Sprintf("       PANIC: %q\n", truth.Panic),
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("sys output lacks %q:\n%s", want, out)
+			}
+		}
+		partial := strings.Contains(out, "[PARTIAL DUMP]")
+		if f.Format != "elf" && partial != f.Filtered {
+			t.Errorf("[PARTIAL DUMP] shown %v, dump filtered %v", partial, f.Filtered)
+		}
+		if strings.Contains(out, "unavailable") {
+			t.Errorf("sys has unavailable fields:\n%s", out)
+		}
+	})
+}
+
+// TestCorpusBadInput checks that wrong or damaged input gives one clear
+// line on stderr and a non-zero status.
+func TestCorpusBadInput(t *testing.T) {
+	runs := corpus.Runs(t)
+	var x86, other *corpus.Run
+	for _, r := range runs {
+		if r.Arch == "x86_64" && x86 == nil {
+			x86 = r
+		} else if r.Arch != "x86_64" && other == nil {
+			other = r
+		}
+	}
+	if x86 == nil {
+		t.Fatal("corpus has no x86_64 run")
+	}
+	dump := ""
+	for _, f := range x86.Files {
+		if f.Format == "kdump" {
+			dump = f.Path
+			break
+		}
+	}
+	if dump == "" {
+		t.Fatal("x86_64 run has no kdump-compressed file")
+	}
+	dir := t.TempDir()
+	notDump := filepath.Join(dir, "notes.txt")
+	os.WriteFile(notDump, []byte("this is not a dump\n"), 0o644)
+	cut := filepath.Join(dir, "cut.kdump")
+	copyPrefix(t, dump, cut, 64<<10)
+
+	oneLine := func(name string, wantCode int, wantSub, input string, args ...string) {
+		t.Run(name, func(t *testing.T) {
+			code, _, errs := runGocrash(t, input, args...)
+			lines := strings.Split(strings.TrimRight(errs, "\n"), "\n")
+			if code != wantCode || len(lines) != 1 || !strings.Contains(errs, wantSub) {
+				t.Errorf("exit %d, stderr %q; want exit %d and one line containing %q", code, errs, wantCode, wantSub)
+			}
+			if strings.Contains(errs, "goroutine") || strings.Contains(errs, "panic:") {
+				t.Errorf("Go panic trace: %s", errs)
+			}
+		})
+	}
+	oneLine("not-a-dump", 1, "not a crash dump", "", "-s", x86.Vmlinux, notDump)
+	oneLine("truncated", 1, "truncated", "", "-s", x86.Vmlinux, cut)
+	oneLine("missing-file", 1, "no such file", "", "-s", x86.Vmlinux, filepath.Join(dir, "nope"))
+	oneLine("two-dumps", 1, "neither", "", "-s", dump, dump)
+	oneLine("unknown-command", 1, "nosuch: command not found", "nosuch\n", "-s", x86.Vmlinux, dump)
+	if other != nil {
+		oneLine("mismatched-vmlinux", 1, "does not match", "", "-s", other.Vmlinux, dump)
+	}
+}
+
+func copyPrefix(t *testing.T, src, dst string, n int64) {
+	t.Helper()
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.CopyN(out, in, n); err != nil {
+		t.Fatal(err)
+	}
+	out.Close()
+}

@@ -1,0 +1,113 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/gocrash/gocrash/kernel"
+)
+
+// Session is what a command runs against.
+type Session struct {
+	Kernel      *kernel.Kernel
+	VmlinuxPath string
+	DumpPath    string
+	Registry    *Registry
+}
+
+// Command is one gocrash command.
+type Command struct {
+	Name     string
+	Aliases  []string
+	Synopsis string   // "sys [-c [name|number]] ..."
+	Summary  string   // one line for 'help'
+	Help     string   // the description, may be several paragraphs
+	Options  []Option // documented options
+	Examples []string // command lines, each may be followed by sample output
+	Run      func(ctx context.Context, s *Session, args []string, out io.Writer) error
+}
+
+// Option documents one command-line option.
+type Option struct{ Flag, Text string }
+
+// UsageError is returned by a command for bad arguments.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// Registry holds the commands by name.
+type Registry struct {
+	byName map[string]*Command
+	list   []*Command
+}
+
+// builtins lists the constructors of every command; adding a command is a
+// new file with its constructor and one line here.
+var builtins = []func() *Command{
+	sysCommand,
+	helpCommand,
+	logCommand,
+}
+
+// NewRegistry returns a registry of the built-in commands.
+func NewRegistry() *Registry {
+	r := &Registry{byName: map[string]*Command{}}
+	for _, mk := range builtins {
+		c := mk()
+		r.list = append(r.list, c)
+		r.byName[c.Name] = c
+		for _, a := range c.Aliases {
+			r.byName[a] = c
+		}
+	}
+	sort.Slice(r.list, func(i, j int) bool { return r.list[i].Name < r.list[j].Name })
+	return r
+}
+
+// Lookup finds a command by name or alias.
+func (r *Registry) Lookup(name string) (*Command, bool) {
+	c, ok := r.byName[name]
+	return c, ok
+}
+
+// Commands returns every command, sorted by name.
+func (r *Registry) Commands() []*Command { return r.list }
+
+// Run runs one command line already split into words. Errors come back
+// prefixed "CMD: " as crash prints them.
+func (r *Registry) Run(ctx context.Context, s *Session, words []string, out io.Writer) error {
+	if len(words) == 0 {
+		return nil
+	}
+	c, ok := r.Lookup(words[0])
+	if !ok {
+		return fmt.Errorf("%s: command not found", words[0])
+	}
+	if err := c.Run(ctx, s, words[1:], out); err != nil {
+		return fmt.Errorf("%s: %w", c.Name, err)
+	}
+	return nil
+}
+
+// WriteReference writes the Markdown command reference (docs/commands.md).
+func (r *Registry) WriteReference(w io.Writer) {
+	fmt.Fprintf(w, "# gocrash command reference\n\nGenerated from the command registry (`go run ./cmd/gocrash --gen-docs`); `help CMD` prints the same text.\n")
+	for _, c := range r.list {
+		fmt.Fprintf(w, "\n## %s\n\n%s\n\n```\n%s\n```\n\n%s\n", c.Name, c.Summary, c.Synopsis, strings.TrimSpace(c.Help))
+		if len(c.Aliases) > 0 {
+			fmt.Fprintf(w, "\nAliases: %s\n", strings.Join(c.Aliases, ", "))
+		}
+		if len(c.Options) > 0 {
+			fmt.Fprintf(w, "\nOptions:\n\n")
+			for _, o := range c.Options {
+				fmt.Fprintf(w, "- `%s` — %s\n", o.Flag, o.Text)
+			}
+		}
+		if len(c.Examples) > 0 {
+			fmt.Fprintf(w, "\nExamples:\n\n```\n%s\n```\n", strings.Join(c.Examples, "\n"))
+		}
+	}
+}

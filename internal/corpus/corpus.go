@@ -1,0 +1,160 @@
+// Package corpus finds the project's corpus of real kernel dumps (built by
+// testdata/corpus/build.sh under $XDG_CACHE_HOME/gocrash/corpus) and parses
+// the ground truth each guest printed before it crashed, so that any
+// package's integration test can say "for every corpus dump, check X against
+// the guest's own answer".
+//
+// When the corpus is missing, tests skip with a message saying how to build
+// it, unless GOCRASH_CORPUS_REQUIRED=1 (set by 'make test', which builds the
+// corpus first), where a missing corpus fails the test.
+package corpus
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"testing"
+)
+
+// File is one dump file of a run.
+type File struct {
+	Path     string // absolute
+	Name     string // file name, e.g. "vmcore.zlib"
+	Format   string // "elf", "kdump", "flattened"
+	Filtered bool
+	How      string
+}
+
+// Run is one guest boot and crash, with the dump files made from it.
+type Run struct {
+	Name           string
+	Arch           string // "x86_64", "arm64"
+	Release        string
+	PackageVersion string
+	Method         string // "kdump", "qemu"
+	CPUs           int
+	MemoryMiB      int
+	Dir            string
+	Vmlinux        string // absolute path of the debug vmlinux
+	Files          []File
+	truthOnce      sync.Once
+	truth          *Truth
+	truthErr       error
+}
+
+type manifest struct {
+	Name           string `json:"name"`
+	Arch           string `json:"arch"`
+	Release        string `json:"release"`
+	PackageVersion string `json:"package_version"`
+	Method         string `json:"method"`
+	CPUs           int    `json:"cpus"`
+	MemoryMiB      int    `json:"memory_mib"`
+	Vmlinux        string `json:"vmlinux"`
+	Dumps          []struct {
+		File     string `json:"file"`
+		Format   string `json:"format"`
+		Filtered bool   `json:"filtered"`
+		How      string `json:"how"`
+	} `json:"dumps"`
+}
+
+// Root is where the corpus lives: $GOCRASH_CORPUS, else
+// $XDG_CACHE_HOME/gocrash/corpus, else ~/.cache/gocrash/corpus.
+func Root() string {
+	if r := os.Getenv("GOCRASH_CORPUS"); r != "" {
+		return r
+	}
+	cache := os.Getenv("XDG_CACHE_HOME")
+	if cache == "" {
+		home, _ := os.UserHomeDir()
+		cache = filepath.Join(home, ".cache")
+	}
+	return filepath.Join(cache, "gocrash", "corpus")
+}
+
+// Load reads every run's manifest under root/dumps.
+func Load(root string) ([]*Run, error) {
+	manifests, err := filepath.Glob(filepath.Join(root, "dumps", "*", "manifest.json"))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(manifests)
+	var runs []*Run
+	for _, mpath := range manifests {
+		b, err := os.ReadFile(mpath)
+		if err != nil {
+			return nil, err
+		}
+		var m manifest
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("%s: %v", mpath, err)
+		}
+		dir := filepath.Dir(mpath)
+		r := &Run{Name: m.Name, Arch: m.Arch, Release: m.Release, PackageVersion: m.PackageVersion,
+			Method: m.Method, CPUs: m.CPUs, MemoryMiB: m.MemoryMiB, Dir: dir, Vmlinux: abs(dir, m.Vmlinux)}
+		for _, d := range m.Dumps {
+			r.Files = append(r.Files, File{Path: abs(dir, d.File), Name: d.File, Format: d.Format, Filtered: d.Filtered, How: d.How})
+		}
+		runs = append(runs, r)
+	}
+	return runs, nil
+}
+
+func abs(dir, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(dir, p)
+}
+
+// Truth parses the run's console log (once).
+func (r *Run) Truth() (*Truth, error) {
+	r.truthOnce.Do(func() {
+		b, err := os.ReadFile(filepath.Join(r.Dir, "console.log"))
+		if err != nil {
+			r.truthErr = err
+			return
+		}
+		r.truth, r.truthErr = ParseConsole(string(b))
+	})
+	return r.truth, r.truthErr
+}
+
+// Runs returns the corpus runs for a test: it skips the test when there is
+// no corpus, or fails it when GOCRASH_CORPUS_REQUIRED=1.
+func Runs(t testing.TB) []*Run {
+	t.Helper()
+	root := Root()
+	runs, err := Load(root)
+	if err != nil {
+		t.Fatalf("corpus at %s: %v", root, err)
+	}
+	if len(runs) == 0 {
+		msg := fmt.Sprintf("no corpus dumps under %s; build them with 'make corpus' (root, ~10 minutes)", root)
+		if os.Getenv("GOCRASH_CORPUS_REQUIRED") == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return runs
+}
+
+// ForEachFile runs fn as a subtest for every dump file of every run.
+func ForEachFile(t *testing.T, fn func(t *testing.T, r *Run, f File)) {
+	for _, r := range Runs(t) {
+		for _, f := range r.Files {
+			t.Run(r.Name+"/"+f.Name, func(t *testing.T) { fn(t, r, f) })
+		}
+	}
+}
+
+// ForEachRun runs fn as a subtest for every run.
+func ForEachRun(t *testing.T, fn func(t *testing.T, r *Run)) {
+	for _, r := range Runs(t) {
+		t.Run(r.Name, func(t *testing.T) { fn(t, r) })
+	}
+}

@@ -1,0 +1,143 @@
+package corpus
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Truth is what the guest printed about itself before it crashed.
+type Truth struct {
+	Uname   Uname
+	NProc   int
+	PS      []PSEntry
+	Modules []Module
+	// SysrqT is the kernel's sysrq-t output: every task's backtrace as the
+	// kernel's own unwinder printed it (console lines, timestamps removed).
+	SysrqT []string
+	// Console is every line the crashed kernel printed on the console with
+	// a printk timestamp, in order: the lines its log must hold.
+	Console []ConsoleLine
+	// Panic is the text of the "Kernel panic - not syncing: ..." line.
+	Panic string
+}
+
+// Uname is the guest's uname -r, -n, -v, -m.
+type Uname struct{ Release, Nodename, Version, Machine string }
+
+// PSEntry is one line of the guest's ps -o pid,ppid,stat,vsz,rss,comm.
+type PSEntry struct {
+	PID, PPID int
+	Stat      string
+	VSZ, RSS  string
+	Comm      string
+}
+
+// Module is one line of /proc/modules.
+type Module struct {
+	Name string
+	Size int
+}
+
+// ConsoleLine is a console line with its printk timestamp.
+type ConsoleLine struct {
+	Stamp string // "   12.345678"
+	Text  string
+}
+
+var stampRE = regexp.MustCompile(`^\[\s*(\d+\.\d+)\] ?(.*)$`)
+
+// ParseConsole parses a run's serial console log. Sections are delimited by
+// "@@GOCRASH-BEGIN name@@" / "@@GOCRASH-END name@@" lines that the guest's
+// init wrote both to the console and to /dev/kmsg.
+func ParseConsole(log string) (*Truth, error) {
+	log = strings.ReplaceAll(log, "\r", "")
+	lines := strings.Split(log, "\n")
+	t := &Truth{}
+	// The crashed kernel's console ends where a second kernel (kdump's
+	// capture kernel) starts booting.
+	kernelStarts := 0
+	var section string
+	var user, kern = map[string][]string{}, map[string][]string{}
+	for _, ln := range lines {
+		m := stampRE.FindStringSubmatch(ln)
+		if m != nil && strings.HasPrefix(m[2], "Linux version ") {
+			kernelStarts++
+		}
+		if kernelStarts > 1 {
+			break
+		}
+		text := ln
+		if m != nil {
+			text = m[2]
+			t.Console = append(t.Console, ConsoleLine{Stamp: m[1], Text: m[2]})
+			if strings.HasPrefix(text, "Kernel panic - not syncing: ") && t.Panic == "" {
+				t.Panic = strings.TrimSpace(text)
+			}
+		}
+		if name, ok := marker(text, "@@GOCRASH-BEGIN "); ok {
+			section = name
+			continue
+		}
+		if name, ok := marker(text, "@@GOCRASH-END "); ok && name == section {
+			section = ""
+			continue
+		}
+		if section == "" {
+			continue
+		}
+		if m != nil {
+			kern[section] = append(kern[section], m[2])
+		} else if strings.TrimSpace(ln) != "" {
+			user[section] = append(user[section], ln)
+		}
+	}
+	if kernelStarts == 0 {
+		return nil, fmt.Errorf("console log has no kernel boot")
+	}
+	u := user["uname"]
+	if len(u) < 5 {
+		return nil, fmt.Errorf("uname section has %d lines, want 5", len(u))
+	}
+	t.Uname = Uname{Release: u[1], Nodename: u[2], Version: u[3], Machine: u[4]}
+	if n, ok := user["nproc"]; ok && len(n) > 0 {
+		t.NProc, _ = strconv.Atoi(strings.TrimSpace(n[0]))
+	}
+	for i, ln := range user["ps"] {
+		f := strings.Fields(ln)
+		if i == 0 && len(f) > 0 && f[0] == "PID" {
+			continue
+		}
+		if len(f) < 6 {
+			return nil, fmt.Errorf("ps line %q: want 6 fields", ln)
+		}
+		pid, err1 := strconv.Atoi(f[0])
+		ppid, err2 := strconv.Atoi(f[1])
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("ps line %q: bad pid", ln)
+		}
+		t.PS = append(t.PS, PSEntry{PID: pid, PPID: ppid, Stat: f[2], VSZ: f[3], RSS: f[4], Comm: strings.Join(f[5:], " ")})
+	}
+	if len(t.PS) == 0 {
+		return nil, fmt.Errorf("console log has no ps section")
+	}
+	for _, ln := range user["modules"] {
+		f := strings.Fields(ln)
+		if len(f) >= 2 {
+			size, _ := strconv.Atoi(f[1])
+			t.Modules = append(t.Modules, Module{Name: f[0], Size: size})
+		}
+	}
+	t.SysrqT = kern["sysrq-t"]
+	return t, nil
+}
+
+// marker reports whether text is a "@@PREFIXname@@" marker line.
+func marker(text, prefix string) (string, bool) {
+	text = strings.TrimSpace(text)
+	if !strings.HasPrefix(text, prefix) || !strings.HasSuffix(text, "@@") {
+		return "", false
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(text, prefix), "@@"), true
+}

@@ -1,0 +1,67 @@
+package corpus
+
+import "testing"
+
+const sampleConsole = `SeaBIOS booting
+[    0.000000] Linux version 6.1.0-56-cloud-amd64 (debian-kernel@lists.debian.org) #1 SMP
+[    0.000001] Command line: console=ttyS0
+@@GOCRASH-BEGIN uname@@
+[    2.000000] @@GOCRASH-BEGIN uname@@
+Linux gocrash 6.1.0-56-cloud-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.192-2 x86_64 GNU/Linux
+6.1.0-56-cloud-amd64
+gocrash
+#1 SMP PREEMPT_DYNAMIC Debian 6.1.192-2
+x86_64
+@@GOCRASH-END uname@@
+[    2.000001] @@GOCRASH-END uname@@
+@@GOCRASH-BEGIN nproc@@
+2
+@@GOCRASH-END nproc@@
+@@GOCRASH-BEGIN ps@@
+PID   PPID  STAT   VSZ  RSS COMMAND
+    1     0 S     2.1m 1.2m init
+    2     0 SW       0    0 [kthreadd]
+   77     1 Z        0    0 [sleep]
+[    2.100000] random: crng init done
+@@GOCRASH-END ps@@
+@@GOCRASH-BEGIN modules@@
+qemu_fw_cfg 20480 0 - Live 0xffffffffc0200000
+@@GOCRASH-END modules@@
+[    3.000000] @@GOCRASH-BEGIN sysrq-t@@
+[    3.000001] sysrq: Show State
+[    3.000002] task:init            state:S stack:0     pid:1     ppid:0      flags:0x00000002
+[    3.000100] @@GOCRASH-END sysrq-t@@
+[    4.000000] sysrq: Trigger a crash
+[    4.000001] Kernel panic - not syncing: sysrq triggered crash
+[    0.000000] Linux version 6.1.0-56-cloud-amd64 (capture kernel)
+[    0.100000] this line belongs to the capture kernel
+`
+
+func TestParseConsole(t *testing.T) {
+	tr, err := ParseConsole(sampleConsole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Uname.Release != "6.1.0-56-cloud-amd64" || tr.Uname.Nodename != "gocrash" || tr.Uname.Machine != "x86_64" {
+		t.Errorf("uname %+v", tr.Uname)
+	}
+	if tr.NProc != 2 {
+		t.Errorf("nproc %d", tr.NProc)
+	}
+	if len(tr.PS) != 3 || tr.PS[2].PID != 77 || tr.PS[2].Stat != "Z" || tr.PS[1].Comm != "[kthreadd]" {
+		t.Errorf("ps %+v", tr.PS)
+	}
+	if len(tr.Modules) != 1 || tr.Modules[0].Name != "qemu_fw_cfg" || tr.Modules[0].Size != 20480 {
+		t.Errorf("modules %+v", tr.Modules)
+	}
+	if len(tr.SysrqT) != 2 || tr.SysrqT[0] != "sysrq: Show State" {
+		t.Errorf("sysrq-t %q", tr.SysrqT)
+	}
+	if tr.Panic != "Kernel panic - not syncing: sysrq triggered crash" {
+		t.Errorf("panic %q", tr.Panic)
+	}
+	last := tr.Console[len(tr.Console)-1]
+	if last.Text != "Kernel panic - not syncing: sysrq triggered crash" {
+		t.Errorf("console does not end at the crashed kernel's last line: %+v", last)
+	}
+}

@@ -1,0 +1,123 @@
+package kernel_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/gocrash/gocrash/internal/corpus"
+	"github.com/gocrash/gocrash/kernel"
+	"github.com/gocrash/gocrash/memory"
+	"github.com/gocrash/gocrash/symbols"
+)
+
+func openKernel(t *testing.T, r *corpus.Run, f corpus.File) *kernel.Kernel {
+	t.Helper()
+	d, err := memory.Open(f.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	v, err := symbols.Open(r.Vmlinux)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() })
+	k, err := kernel.New(d, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// TestCorpusIdentity checks the kernel's identity against what the guest
+// said about itself: utsname, CPU count, the panic line, the task count.
+func TestCorpusIdentity(t *testing.T) {
+	corpus.ForEachFile(t, func(t *testing.T, r *corpus.Run, f corpus.File) {
+		truth, err := r.Truth()
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := openKernel(t, r, f)
+		uts, err := k.UTS()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := truth.Uname
+		if uts.Release != want.Release || uts.Nodename != want.Nodename || uts.Machine != want.Machine || !strings.HasPrefix(want.Version, uts.Version) {
+			t.Errorf("utsname %+v, guest said %+v", uts, want)
+		}
+		if n, off, err := k.CPUs(); err != nil || n != truth.NProc || off != 0 {
+			t.Errorf("CPUs %d offline %d (%v), guest had %d", n, off, err, truth.NProc)
+		}
+		recs, err := k.Log()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := kernel.PanicMessage(recs); got != truth.Panic {
+			t.Errorf("panic message %q, console said %q", got, truth.Panic)
+		}
+		tasks, err := k.TaskAddrs()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The guest's ps lists every process (not threads, not the idle
+		// tasks); ps itself and its shell may have gone since.
+		if min := len(truth.PS) + truth.NProc - 3; len(tasks) < min {
+			t.Errorf("%d tasks, want at least %d (guest ps listed %d)", len(tasks), min, len(truth.PS))
+		}
+		if _, err := k.Uptime(); err != nil {
+			t.Errorf("uptime: %v", err)
+		}
+		if m, err := k.MemorySize(); err != nil || m == 0 || m > uint64(r.MemoryMiB)<<20 {
+			t.Errorf("memory %d (%v), guest had %d MiB", m, err, r.MemoryMiB)
+		}
+	})
+}
+
+// TestCorpusLogHoldsConsole checks that the dump's printk log holds every
+// line the crashed kernel printed on its console, with the same timestamp.
+func TestCorpusLogHoldsConsole(t *testing.T) {
+	corpus.ForEachFile(t, func(t *testing.T, r *corpus.Run, f corpus.File) {
+		truth, err := r.Truth()
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := openKernel(t, r, f)
+		recs, err := k.Log()
+		if err != nil {
+			t.Fatal(err)
+		}
+		have := map[string]bool{}
+		for _, rec := range recs {
+			// The console prints every line of a multi-line record with the
+			// record's stamp.
+			stamp := fmt.Sprintf("[%5d.%06d] ", rec.TsNsec/1e9, rec.TsNsec%1e9/1e3)
+			for _, line := range strings.Split(rec.Text, "\n") {
+				have[strings.TrimSpace(stamp+line)] = true
+			}
+		}
+		missing := 0
+		for _, c := range truth.Console {
+			line := strings.TrimSpace("[" + pad(c.Stamp) + "] " + c.Text)
+			if !have[line] {
+				if missing < 5 {
+					t.Errorf("console line not in the log: %q", line)
+				}
+				missing++
+			}
+		}
+		if missing > 0 {
+			t.Errorf("%d of %d console lines missing from the log (%d records)", missing, len(truth.Console), len(recs))
+		}
+	})
+}
+
+// pad right-aligns the seconds of a console stamp as printk does ("%5lu").
+func pad(stamp string) string {
+	sec, frac, _ := strings.Cut(strings.TrimSpace(stamp), ".")
+	for len(sec) < 5 {
+		sec = " " + sec
+	}
+	return sec + "." + frac
+}

@@ -1,0 +1,221 @@
+package kernel
+
+import (
+	"fmt"
+	"strings"
+)
+
+// LogRecord is one printk record.
+type LogRecord struct {
+	Seq      uint64
+	TsNsec   uint64 // local_clock() at the time of the printk
+	Level    int    // 0 (emerg) .. 7 (debug)
+	Facility int
+	CallerID uint32   // thread id, or 0x80000000|cpu in interrupt context
+	Text     string   // may hold several lines
+	Dict     []string // SUBSYSTEM=..., DEVICE=... (dev_printk_info)
+}
+
+// Log reads the printk log. Only the lockless ring buffer of Linux 5.10
+// and later is read so far; its layout comes from VMCOREINFO (or the
+// vmlinux's types), so this works with no vmlinux at all.
+func (k *Kernel) Log() ([]LogRecord, error) {
+	if _, err := k.SymbolAddr("prb"); err == nil {
+		return k.lockless()
+	}
+	return nil, fmt.Errorf("this kernel's printk buffer (log_buf without prb, before 5.10) is not supported yet")
+}
+
+// Lockless ring buffer constants (kernel/printk/printk_ringbuffer.h).
+const (
+	descFlagsShift = 62
+	descIDMask     = 1<<descFlagsShift - 1
+	descCommitted  = 1
+	descFinalized  = 2
+)
+
+type layoutReader struct {
+	k   *Kernel
+	err error
+}
+
+func (l *layoutReader) off(s, m string) uint64 {
+	if l.err != nil {
+		return 0
+	}
+	o, err := l.k.Offset(s, m)
+	if err != nil {
+		l.err = err
+	}
+	return uint64(o)
+}
+
+func (l *layoutReader) size(s string) uint64 {
+	if l.err != nil {
+		return 0
+	}
+	n, err := l.k.Size(s)
+	if err != nil {
+		l.err = err
+	}
+	return uint64(n)
+}
+
+func (l *layoutReader) u64(addr uint64) uint64 {
+	if l.err != nil {
+		return 0
+	}
+	v, err := l.k.ReadU64(addr)
+	if err != nil {
+		l.err = err
+	}
+	return v
+}
+
+func (l *layoutReader) u32(addr uint64) uint32 {
+	if l.err != nil {
+		return 0
+	}
+	v, err := l.k.ReadU32(addr)
+	if err != nil {
+		l.err = err
+	}
+	return v
+}
+
+func (k *Kernel) lockless() ([]LogRecord, error) {
+	l := &layoutReader{k: k}
+	prbSym, _ := k.SymbolAddr("prb")
+	prb := l.u64(prbSym)
+	descRing := prb + l.off("printk_ringbuffer", "desc_ring")
+	dataRing := prb + l.off("printk_ringbuffer", "text_data_ring")
+	countBits := l.u32(descRing + l.off("prb_desc_ring", "count_bits"))
+	descs := l.u64(descRing + l.off("prb_desc_ring", "descs"))
+	infos := l.u64(descRing + l.off("prb_desc_ring", "infos"))
+	counter := l.off("atomic_long_t", "counter")
+	headID := l.u64(descRing + l.off("prb_desc_ring", "head_id") + counter)
+	tailID := l.u64(descRing + l.off("prb_desc_ring", "tail_id") + counter)
+	sizeBits := l.u32(dataRing + l.off("prb_data_ring", "size_bits"))
+	data := l.u64(dataRing + l.off("prb_data_ring", "data"))
+	descSize := l.size("prb_desc")
+	stateOff := l.off("prb_desc", "state_var") + counter
+	lposOff := l.off("prb_desc", "text_blk_lpos")
+	beginOff := l.off("prb_data_blk_lpos", "begin")
+	nextOff := l.off("prb_data_blk_lpos", "next")
+	infoSize := l.size("printk_info")
+	seqOff := l.off("printk_info", "seq")
+	tsOff := l.off("printk_info", "ts_nsec")
+	lenOff := l.off("printk_info", "text_len")
+	callerOff := l.off("printk_info", "caller_id")
+	devOff := l.off("printk_info", "dev_info")
+	subsysOff := l.off("dev_printk_info", "subsystem")
+	deviceOff := l.off("dev_printk_info", "device")
+	if l.err != nil {
+		return nil, fmt.Errorf("printk ring buffer: %w", l.err)
+	}
+	if countBits > 30 || sizeBits > 34 {
+		return nil, fmt.Errorf("printk ring buffer: implausible sizes (count_bits %d, size_bits %d)", countBits, sizeBits)
+	}
+	descCount := uint64(1) << countBits
+	dataSize := uint64(1) << sizeBits
+	// Read the whole text ring and the descriptor and info arrays at once:
+	// a few MiB at most, far faster than a read per record.
+	text := make([]byte, dataSize)
+	if err := k.ReadVirt(text, data); err != nil {
+		return nil, fmt.Errorf("printk ring buffer text: %w", err)
+	}
+	descBuf := make([]byte, descCount*descSize)
+	if err := k.ReadVirt(descBuf, descs); err != nil {
+		return nil, fmt.Errorf("printk ring buffer descriptors: %w", err)
+	}
+	infoBuf := make([]byte, descCount*infoSize)
+	if err := k.ReadVirt(infoBuf, infos); err != nil {
+		return nil, fmt.Errorf("printk ring buffer infos: %w", err)
+	}
+	o := k.order
+	var recs []LogRecord
+	for id := tailID; ; id++ {
+		idx := id & (descCount - 1)
+		d := descBuf[idx*descSize:]
+		sv := o.Uint64(d[stateOff:])
+		state := sv >> descFlagsShift
+		if sv&descIDMask == id&descIDMask && (state == descCommitted || state == descFinalized) {
+			begin := o.Uint64(d[lposOff+beginOff:])
+			next := o.Uint64(d[lposOff+nextOff:])
+			info := infoBuf[idx*infoSize:]
+			r := LogRecord{
+				Seq:      o.Uint64(info[seqOff:]),
+				TsNsec:   o.Uint64(info[tsOff:]),
+				CallerID: o.Uint32(info[callerOff:]),
+			}
+			flagsLevel := info[lenOff+3]
+			r.Facility = int(info[lenOff+2])
+			r.Level = int(flagsLevel >> 5)
+			textLen := uint64(o.Uint16(info[lenOff:]))
+			if blk, ok := dataBlock(text, sizeBits, begin, next); ok {
+				if textLen > uint64(len(blk)) {
+					textLen = uint64(len(blk))
+				}
+				r.Text = string(blk[:textLen])
+			}
+			if s := cstr(info[devOff+subsysOff : devOff+deviceOff]); s != "" {
+				r.Dict = append(r.Dict, "SUBSYSTEM="+s)
+			}
+			if s := cstr(info[devOff+deviceOff : infoSize]); s != "" {
+				r.Dict = append(r.Dict, "DEVICE="+s)
+			}
+			recs = append(recs, r)
+		}
+		if id == headID {
+			break
+		}
+		if id-tailID > descCount {
+			break // corrupt ids: never loop past the ring
+		}
+	}
+	return recs, nil
+}
+
+// dataBlock returns the text of the data block at [begin, next) of a ring of
+// 1<<sizeBits bytes, skipping the block's leading id word (8 bytes).
+func dataBlock(ring []byte, sizeBits uint32, begin, next uint64) ([]byte, bool) {
+	size := uint64(len(ring))
+	if begin&1 != 0 || next&1 != 0 || begin == next { // data-less record
+		return nil, false
+	}
+	bi, ni := begin&(size-1), next&(size-1)
+	var blk []byte
+	switch {
+	case begin>>sizeBits == next>>sizeBits && bi < ni:
+		blk = ring[bi:ni]
+	case (begin+size)>>sizeBits == next>>sizeBits:
+		blk = ring[:ni] // wrapped: the block was written at the start
+	default:
+		return nil, false
+	}
+	if len(blk) < 8 {
+		return nil, false
+	}
+	return blk[8:], true
+}
+
+// FormatRecord renders a record as crash's log does: "[%5d.%06d] text",
+// later lines of a multi-line record indented to the text column.
+func FormatRecord(r LogRecord, timestamps bool) string {
+	prefix := ""
+	if timestamps {
+		prefix = fmt.Sprintf("[%5d.%06d] ", r.TsNsec/1e9, r.TsNsec%1e9/1e3)
+	}
+	lines := strings.Split(strings.TrimRight(r.Text, "\n"), "\n")
+	var b strings.Builder
+	for i, ln := range lines {
+		if i == 0 {
+			b.WriteString(prefix)
+		} else {
+			b.WriteString("\n")
+			b.WriteString(strings.Repeat(" ", len(prefix)))
+		}
+		b.WriteString(ln)
+	}
+	return b.String()
+}

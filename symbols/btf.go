@@ -1,0 +1,141 @@
+package symbols
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/cilium/ebpf/btf"
+)
+
+// Layouts answers the layout questions the kernel model asks: the size of a
+// struct and the byte offset of a (possibly nested) member. A missing type
+// or member is an error of type *MissingError: that is how kernel versions
+// are told apart.
+//
+// This implementation reads the vmlinux's .BTF section (cilium/ebpf/btf),
+// which every Debian kernel carries and which loads in well under 100 ms;
+// the DWARF-based type model will answer the same questions where BTF is
+// missing.
+type Layouts struct {
+	once sync.Once
+	data []byte
+	spec *btf.Spec
+	err  error
+}
+
+// MissingError reports a type or member the kernel does not have.
+type MissingError struct{ What string }
+
+func (e *MissingError) Error() string { return e.What + " does not exist in this kernel" }
+
+// IsMissing reports whether err is a *MissingError.
+func IsMissing(err error) bool {
+	var m *MissingError
+	return errors.As(err, &m)
+}
+
+// Layouts returns the vmlinux's type layouts, loaded on first use.
+func (v *Vmlinux) Layouts() *Layouts {
+	v.layoutsOnce.Do(func() {
+		v.layouts = &Layouts{}
+		if s := v.File.Section(".BTF"); s != nil {
+			v.layouts.data = v.sectionBytes(s)
+		}
+	})
+	return v.layouts
+}
+
+func (l *Layouts) load() error {
+	l.once.Do(func() {
+		if l.data == nil {
+			l.err = fmt.Errorf("the vmlinux has no .BTF section")
+			return
+		}
+		l.spec, l.err = btf.LoadSpecFromReader(bytes.NewReader(l.data))
+	})
+	return l.err
+}
+
+func (l *Layouts) composite(name string) (btf.Type, error) {
+	if err := l.load(); err != nil {
+		return nil, err
+	}
+	types, err := l.spec.AnyTypesByName(name)
+	if err != nil {
+		return nil, &MissingError{What: "type " + name}
+	}
+	for _, t := range types {
+		switch t := t.(type) {
+		case *btf.Struct:
+			if t.Size > 0 {
+				return t, nil
+			}
+		case *btf.Union:
+			return t, nil
+		}
+	}
+	for _, t := range types {
+		return btf.UnderlyingType(t), nil
+	}
+	return nil, &MissingError{What: "type " + name}
+}
+
+// Size is sizeof(struct or union name).
+func (l *Layouts) Size(name string) (int64, error) {
+	t, err := l.composite(name)
+	if err != nil {
+		return 0, err
+	}
+	n, err := btf.Sizeof(t)
+	return int64(n), err
+}
+
+// Offset is offsetof(struct name, path), where path may name nested members
+// ("thread.sp", "signal.thread_head") and members of anonymous structs and
+// unions are found as C finds them.
+func (l *Layouts) Offset(name, path string) (int64, error) {
+	t, err := l.composite(name)
+	if err != nil {
+		return 0, err
+	}
+	var off int64
+	for _, part := range strings.Split(path, ".") {
+		m, moff, ok := findMember(t, part)
+		if !ok {
+			return 0, &MissingError{What: fmt.Sprintf("member %s.%s", name, path)}
+		}
+		off += moff
+		t = btf.UnderlyingType(m.Type)
+	}
+	return off, nil
+}
+
+// findMember finds member name in struct or union t, looking inside
+// anonymous members; the offset returned is in bytes from the start of t.
+func findMember(t btf.Type, name string) (btf.Member, int64, bool) {
+	var members []btf.Member
+	switch t := btf.UnderlyingType(t).(type) {
+	case *btf.Struct:
+		members = t.Members
+	case *btf.Union:
+		members = t.Members
+	default:
+		return btf.Member{}, 0, false
+	}
+	for _, m := range members {
+		if m.Name == name {
+			return m, int64(m.Offset.Bytes()), true
+		}
+	}
+	for _, m := range members {
+		if m.Name == "" {
+			if inner, off, ok := findMember(m.Type, name); ok {
+				return inner, int64(m.Offset.Bytes()) + off, true
+			}
+		}
+	}
+	return btf.Member{}, 0, false
+}

@@ -1,0 +1,275 @@
+package symbols
+
+import (
+	"bytes"
+	"debug/elf"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// Symbol is one ELF symbol.
+type Symbol struct {
+	Name string
+	Addr uint64 // relocated
+	Size uint64
+	Type byte // nm-style letter: T t D d B b R r A a W w V v
+}
+
+// Vmlinux is an opened kernel image with its symbol table.
+type Vmlinux struct {
+	Path      string
+	File      *elf.File
+	Machine   elf.Machine
+	BuildID   string // hex, "" when the file has none
+	data      []byte
+	syms      []Symbol // sorted by Addr, then name
+	byName    map[string]int
+	relocated uint64
+
+	layoutsOnce sync.Once
+	layouts     *Layouts
+}
+
+// Open maps the vmlinux at path and reads its symbol table.
+func Open(path string) (*Vmlinux, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() && fi.Mode()&os.ModeDevice == 0 {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	size := fi.Size()
+	if size == 0 {
+		return nil, fmt.Errorf("%s: empty file", path)
+	}
+	data, err := unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	v, err := load(path, data)
+	if err != nil {
+		unix.Munmap(data)
+		return nil, err
+	}
+	return v, nil
+}
+
+func load(path string, data []byte) (*Vmlinux, error) {
+	ef, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%s: not an ELF file: %v", path, strings.TrimPrefix(err.Error(), "elf: "))
+	}
+	if ef.Type != elf.ET_EXEC && ef.Type != elf.ET_DYN {
+		return nil, fmt.Errorf("%s: ELF %v file, not a kernel image (is this the dump?)", path, ef.Type)
+	}
+	v := &Vmlinux{Path: path, File: ef, Machine: ef.Machine, data: data}
+	if s := ef.Section(".note.gnu.build-id"); s != nil && s.Type != elf.SHT_NOBITS {
+		if b := v.sectionBytes(s); len(b) >= 16 {
+			namesz := ef.ByteOrder.Uint32(b)
+			descsz := ef.ByteOrder.Uint32(b[4:])
+			p := 12 + (int(namesz)+3)&^3
+			if p+int(descsz) <= len(b) {
+				v.BuildID = hex.EncodeToString(b[p : p+int(descsz)])
+			}
+		}
+	}
+	if err := v.readSymbols(); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return v, nil
+}
+
+// sectionBytes returns a section's bytes from the mapping without copying.
+func (v *Vmlinux) sectionBytes(s *elf.Section) []byte {
+	if s.Offset > uint64(len(v.data)) || s.Size > uint64(len(v.data))-s.Offset {
+		return nil
+	}
+	return v.data[s.Offset : s.Offset+s.Size]
+}
+
+// readSymbols decodes .symtab directly from the mapping (debug/elf's
+// Symbols copies the section and allocates per symbol, several times slower).
+func (v *Vmlinux) readSymbols() error {
+	ef := v.File
+	st := ef.Section(".symtab")
+	if st == nil {
+		return fmt.Errorf("no symbol table (.symtab); a stripped kernel cannot be used")
+	}
+	if ef.Class != elf.ELFCLASS64 {
+		return fmt.Errorf("32-bit kernels are not supported yet")
+	}
+	tab := v.sectionBytes(st)
+	if int(st.Link) >= len(ef.Sections) {
+		return fmt.Errorf(".symtab links to missing string table")
+	}
+	strs := v.sectionBytes(ef.Sections[st.Link])
+	if tab == nil || strs == nil {
+		return fmt.Errorf("symbol table runs past the end of the file")
+	}
+	bo := ef.ByteOrder
+	const entSize = 24
+	n := len(tab) / entSize
+	v.syms = make([]Symbol, 0, n)
+	for i := 1; i < n; i++ {
+		e := tab[i*entSize:]
+		nameOff := bo.Uint32(e)
+		info := e[4]
+		shndx := bo.Uint16(e[6:])
+		val := bo.Uint64(e[8:])
+		size := bo.Uint64(e[16:])
+		typ := elf.SymType(info & 0xf)
+		if typ == elf.STT_SECTION || typ == elf.STT_FILE || nameOff == 0 || int(nameOff) >= len(strs) {
+			continue
+		}
+		end := bytes.IndexByte(strs[nameOff:], 0)
+		if end < 0 {
+			continue
+		}
+		name := string(strs[nameOff : int(nameOff)+end])
+		v.syms = append(v.syms, Symbol{Name: name, Addr: val, Size: size, Type: v.symType(info, shndx)})
+	}
+	sort.Slice(v.syms, func(i, j int) bool {
+		a, b := &v.syms[i], &v.syms[j]
+		if a.Addr != b.Addr {
+			return a.Addr < b.Addr
+		}
+		return a.Name < b.Name
+	})
+	v.byName = make(map[string]int, len(v.syms))
+	for i, s := range v.syms {
+		if j, dup := v.byName[s.Name]; dup && isGlobal(v.syms[j].Type) {
+			continue // keep a global definition over a local one of the same name
+		}
+		v.byName[s.Name] = i
+	}
+	return nil
+}
+
+func isGlobal(t byte) bool { return t >= 'A' && t <= 'Z' }
+
+// symType gives nm's letter for a symbol.
+func (v *Vmlinux) symType(info byte, shndx uint16) byte {
+	bind := elf.SymBind(info >> 4)
+	var c byte
+	switch {
+	case shndx == uint16(elf.SHN_ABS):
+		c = 'a'
+	case shndx == uint16(elf.SHN_UNDEF):
+		c = 'u'
+	case int(shndx) < len(v.File.Sections):
+		s := v.File.Sections[shndx]
+		switch {
+		case s.Flags&elf.SHF_EXECINSTR != 0:
+			c = 't'
+		case s.Type == elf.SHT_NOBITS:
+			c = 'b'
+		case s.Flags&elf.SHF_WRITE != 0:
+			c = 'd'
+		case s.Flags&elf.SHF_ALLOC != 0:
+			c = 'r'
+		default:
+			c = 'n'
+		}
+	default:
+		c = '?'
+	}
+	if bind == elf.STB_WEAK {
+		if c == 't' {
+			return 'W'
+		}
+		return 'V'
+	}
+	if bind == elf.STB_GLOBAL && c >= 'a' && c <= 'z' {
+		c -= 'a' - 'A'
+	}
+	return c
+}
+
+// Relocate slides every symbol in the kernel's address space (not absolute
+// symbols nor per-CPU offsets, which live near zero) by offset, the KASLR
+// displacement. Calling it again replaces the earlier offset.
+func (v *Vmlinux) Relocate(offset uint64) {
+	delta := offset - v.relocated
+	if delta == 0 {
+		return
+	}
+	for i := range v.syms {
+		s := &v.syms[i]
+		if s.Type != 'a' && s.Type != 'A' && s.Addr >= 1<<63 {
+			s.Addr += delta
+		}
+	}
+	v.relocated = offset
+}
+
+// Lookup returns the symbol called name.
+func (v *Vmlinux) Lookup(name string) (Symbol, bool) {
+	i, ok := v.byName[name]
+	if !ok {
+		return Symbol{}, false
+	}
+	return v.syms[i], true
+}
+
+// Addr returns the relocated address of name; a convenience for callers that
+// need only that (it has the shape of arch.Symbols).
+func (v *Vmlinux) Addr(name string) (uint64, bool) {
+	s, ok := v.Lookup(name)
+	return s.Addr, ok
+}
+
+// Nearest returns the symbol at or before addr that the kernel would name
+// addr by, and addr's offset into it. Function and object symbols are
+// preferred over local labels at the same address.
+func (v *Vmlinux) Nearest(addr uint64) (Symbol, uint64, bool) {
+	i := sort.Search(len(v.syms), func(i int) bool { return v.syms[i].Addr > addr }) - 1
+	if i < 0 {
+		return Symbol{}, 0, false
+	}
+	s := v.syms[i]
+	return s, addr - s.Addr, true
+}
+
+// Symbols returns every symbol, sorted by address. The slice is shared.
+func (v *Vmlinux) Symbols() []Symbol { return v.syms }
+
+// ReadAddr reads size bytes of the vmlinux's initialized data at the
+// link-time (unrelocated) address vaddr, e.g. the linux_banner string.
+func (v *Vmlinux) ReadLinkAddr(vaddr uint64, size int) ([]byte, bool) {
+	for _, p := range v.File.Progs {
+		if p.Type != elf.PT_LOAD || vaddr < p.Vaddr || vaddr+uint64(size) > p.Vaddr+p.Filesz {
+			continue
+		}
+		off := p.Off + (vaddr - p.Vaddr)
+		if off+uint64(size) > uint64(len(v.data)) {
+			return nil, false
+		}
+		return v.data[off : off+uint64(size)], true
+	}
+	return nil, false
+}
+
+// Relocation is the KASLR offset applied by Relocate.
+func (v *Vmlinux) Relocation() uint64 { return v.relocated }
+
+// Close unmaps the file.
+func (v *Vmlinux) Close() error {
+	if v.data == nil {
+		return nil
+	}
+	err := unix.Munmap(v.data)
+	v.data = nil
+	return err
+}
