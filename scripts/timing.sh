@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Whole-process timings: gocrash, crash 8.0.2 and drgn 0.0.22 (Debian
+# packages) opening the same dump and answering the same question. Prints
+# wall time and peak RSS of each, best of N runs (default 3).
+#
+#   scripts/timing.sh [DUMP VMLINUX]     default: the corpus x86_64 kdump -c file
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${N:-3}
+CORPUS=${GOCRASH_CORPUS:-${XDG_CACHE_HOME:-$HOME/.cache}/gocrash/corpus}
+DUMP=${1:-$(ls "$CORPUS"/dumps/x86_64-*-kdump/vmcore.zlib | head -1)}
+VMLINUX=${2:-$(ls "$CORPUS"/kernels/x86_64-*/vmlinux | head -1)}
+
+need() { command -v "$1" >/dev/null || { echo "installing $2" >&2; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null; }; }
+need /usr/bin/time time
+need crash crash
+/usr/bin/python3 -c 'import drgn' 2>/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-drgn >/dev/null; }
+[ -x bin/gocrash ] || make build >/dev/null
+
+# best TOOL CMD...: runs CMD N times, prints the fastest wall time and the
+# largest peak RSS.
+best() {
+	local name=$1; shift
+	local t m bt=999999 bm=0
+	for _ in $(seq "$N"); do
+		read -r t m < <( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+		bt=$(awk -v a="$t" -v b="$bt" 'BEGIN{print (a<b)?a:b}')
+		[ "$m" -gt "$bm" ] && bm=$m
+	done
+	printf '%-28s %6.2f s %6d MiB\n' "$name" "$bt" $((bm / 1024))
+}
+
+echo "dump:    $DUMP"
+echo "vmlinux: $VMLINUX"
+printf '%-28s %8s %10s\n' tool wall peak-RSS
+best "gocrash sys"      sh -c "echo sys | bin/gocrash -s '$VMLINUX' '$DUMP'"
+best "crash 8.0.2 sys"  sh -c "echo sys | crash -s '$VMLINUX' '$DUMP'"
+best "drgn 0.0.22 uts"  /usr/bin/python3 -c "
+import drgn, sys
+p = drgn.Program()
+p.set_core_dump(sys.argv[2])
+p.load_debug_info([sys.argv[1]])
+print(p['init_uts_ns'].name.release.string_().decode())
+" "$VMLINUX" "$DUMP"
