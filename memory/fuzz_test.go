@@ -1,0 +1,65 @@
+package memory
+
+import (
+	"bytes"
+	"encoding/binary"
+	"testing"
+)
+
+// Fuzz targets: whatever the bytes, the readers return errors, never panic
+// or loop. Seeds are valid files built by the test writers.
+
+func FuzzParseNotes(f *testing.F) {
+	f.Add(noteBytes("CORE", NTPRStatus, prstatusDesc(1, make([]uint64, 27))))
+	f.Add(noteBytes("VMCOREINFO", 0, []byte(testVMCoreInfo)))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		notes, _ := ParseNotes(data, binary.LittleEndian)
+		for _, n := range notes {
+			ParsePRStatus(n.Desc, binary.LittleEndian, 27)
+		}
+	})
+}
+
+func FuzzVMCoreInfo(f *testing.F) {
+	f.Add([]byte(testVMCoreInfo))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		v := ParseVMCoreInfo(data)
+		v.PageSize()
+		v.KernelOffset()
+		v.Number("phys_base")
+		v.Symbol("init_uts_ns")
+	})
+}
+
+func fuzzReadAll(d *Dump) {
+	buf := make([]byte, 4096)
+	for _, r := range d.Ranges() {
+		for p, n := r.Start, 0; p < r.End && n < 64; p, n = p+4096, n+1 {
+			d.ReadPhys(buf, p)
+		}
+	}
+}
+
+func FuzzKdump(f *testing.F) {
+	f.Add(buildKdump(f, dumpZlib, 4096, 200, testPages(), testVMCoreInfo, nil, 31))
+	f.Add(buildKdump(f, dumpSnappy, 4096, 70, testPages()[:3], "", nil, 1))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d, err := openKdump("fuzz", bytes.NewReader(data), nil)
+		if err == nil {
+			fuzzReadAll(d)
+		}
+	})
+}
+
+func FuzzFlattened(f *testing.F) {
+	f.Add(flatten(buildKdump(f, dumpZlib, 4096, 200, testPages(), testVMCoreInfo, nil, 31), 5000))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ff, err := indexFlattened("fuzz", data)
+		if err != nil {
+			return
+		}
+		if d, err := openKdump("fuzz", ff, nil); err == nil {
+			fuzzReadAll(d)
+		}
+	})
+}
