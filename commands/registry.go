@@ -50,6 +50,7 @@ var builtins = []func() *Command{
 	sysCommand,
 	helpCommand,
 	logCommand,
+	psCommand,
 }
 
 // NewRegistry returns a registry of the built-in commands.

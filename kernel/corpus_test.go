@@ -121,3 +121,63 @@ func pad(stamp string) string {
 	}
 	return sec + "." + frac
 }
+
+// psLetter maps crash's state names to the letter ps prints first.
+var psLetter = map[string]string{"RU": "R", "IN": "S", "UN": "D", "ST": "T", "TR": "t", "ZO": "Z", "DE": "X", "ID": "I", "PA": "P"}
+
+// TestCorpusTasks checks the task list against the guest's own ps: every
+// process it listed (but ps itself) is there with the same parent and
+// command, and user tasks in the same state.
+func TestCorpusTasks(t *testing.T) {
+	corpus.ForEachFile(t, func(t *testing.T, r *corpus.Run, f corpus.File) {
+		truth, err := r.Truth()
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := openKernel(t, r, f)
+		tasks, err := k.Tasks()
+		if err != nil {
+			t.Fatal(err)
+		}
+		byPID := map[int32]kernel.Task{}
+		for _, tk := range tasks {
+			if tk.PID == tk.TGID && tk.PID != 0 {
+				byPID[tk.PID] = tk
+			}
+		}
+		idle := 0
+		for _, tk := range tasks {
+			if tk.PID == 0 {
+				idle++
+			}
+		}
+		if idle != truth.NProc {
+			t.Errorf("%d idle tasks, want one per CPU (%d)", idle, truth.NProc)
+		}
+		checked := 0
+		for _, p := range truth.PS {
+			if p.Comm == "ps" {
+				continue // gone by the time of the crash
+			}
+			tk, ok := byPID[int32(p.PID)]
+			if !ok {
+				t.Errorf("guest ps lists pid %d %q; not in the dump", p.PID, p.Comm)
+				continue
+			}
+			comm := tk.Comm
+			if tk.Kthread() {
+				comm = "[" + comm + "]"
+			}
+			if int(tk.PPID) != p.PPID || !strings.HasPrefix(p.Comm, strings.Split(comm, "/")[0]) {
+				t.Errorf("pid %d: ppid %d comm %q; guest said ppid %d comm %q", p.PID, tk.PPID, comm, p.PPID, p.Comm)
+			}
+			if !tk.Kthread() && psLetter[tk.StateName()] != p.Stat[:1] {
+				t.Errorf("pid %d %q: state %s, guest said %s", p.PID, p.Comm, tk.StateName(), p.Stat)
+			}
+			checked++
+		}
+		if checked < len(truth.PS)-2 {
+			t.Errorf("checked %d of %d ps entries", checked, len(truth.PS))
+		}
+	})
+}

@@ -23,6 +23,8 @@ type Kernel struct {
 
 	mu    sync.Mutex
 	pages map[uint64]uint64 // virtual page -> physical page
+
+	layouts layoutCache
 }
 
 // MismatchError reports a vmlinux that is not the kernel the dump came from.

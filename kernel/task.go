@@ -1,0 +1,249 @@
+package kernel
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+)
+
+// Task is what gocrash reads of one task_struct.
+type Task struct {
+	Addr      uint64
+	PID, TGID int32
+	PPID      int32
+	Parent    uint64 // real_parent
+	Comm      string
+	State     uint64 // __state (or state on kernels before 5.14)
+	ExitState uint64
+	Flags     uint32
+	CPU       int
+	MM        uint64
+	TotalVM   uint64 // pages
+	RSS       uint64 // pages: file + anon + shmem
+	Active    bool   // running on its CPU when the kernel stopped
+}
+
+// PF_KTHREAD marks a kernel thread in task_struct.flags.
+const pfKthread = 0x00200000
+
+// Kthread reports whether the task is a kernel thread.
+func (t *Task) Kthread() bool { return t.Flags&pfKthread != 0 || t.MM == 0 }
+
+// taskLayout holds the task_struct member offsets this kernel has, probed
+// once. A member a kernel lacks is recorded as -1.
+type taskLayout struct {
+	pid, tgid, comm, state, exitState, flags, realParent, mm int64
+	cpu                                                      int64 // task_struct.cpu or thread_info.cpu
+	totalVM, rssStat                                         int64
+	rssPercpu                                                bool // 6.2+: rss_stat is percpu_counter[]
+	counterCount                                             int64
+	err                                                      error
+}
+
+type layoutCache struct {
+	once sync.Once
+	task taskLayout
+}
+
+func (k *Kernel) taskLayout() *taskLayout {
+	k.layouts.once.Do(func() {
+		l := &k.layouts.task
+		must := func(s, m string) int64 {
+			o, err := k.Offset(s, m)
+			if err != nil && l.err == nil {
+				l.err = err
+			}
+			return o
+		}
+		may := func(s, m string) int64 {
+			o, err := k.Offset(s, m)
+			if err != nil {
+				return -1
+			}
+			return o
+		}
+		l.pid = must("task_struct", "pid")
+		l.tgid = must("task_struct", "tgid")
+		l.comm = must("task_struct", "comm")
+		if l.state = may("task_struct", "__state"); l.state < 0 {
+			l.state = must("task_struct", "state")
+		}
+		l.exitState = must("task_struct", "exit_state")
+		l.flags = must("task_struct", "flags")
+		l.realParent = must("task_struct", "real_parent")
+		l.mm = must("task_struct", "mm")
+		if l.cpu = may("task_struct", "cpu"); l.cpu < 0 {
+			l.cpu = must("task_struct", "thread_info.cpu")
+		}
+		l.totalVM = must("mm_struct", "total_vm")
+		l.rssStat = must("mm_struct", "rss_stat")
+		if c, err := k.Offset("percpu_counter", "count"); err == nil && may("mm_rss_stat", "count") < 0 {
+			l.rssPercpu, l.counterCount = true, c
+		}
+	})
+	return &k.layouts.task
+}
+
+// ReadTask decodes the task_struct at addr.
+func (k *Kernel) ReadTask(addr uint64) (Task, error) {
+	l := k.taskLayout()
+	if l.err != nil {
+		return Task{}, l.err
+	}
+	t := Task{Addr: addr}
+	var err error
+	read32 := func(off int64) uint32 {
+		v, e := k.ReadU32(addr + uint64(off))
+		if e != nil && err == nil {
+			err = e
+		}
+		return v
+	}
+	read64 := func(a uint64) uint64 {
+		v, e := k.ReadU64(a)
+		if e != nil && err == nil {
+			err = e
+		}
+		return v
+	}
+	t.PID = int32(read32(l.pid))
+	t.TGID = int32(read32(l.tgid))
+	t.State = uint64(read32(l.state))
+	t.ExitState = uint64(read32(l.exitState))
+	t.Flags = read32(l.flags)
+	t.CPU = int(read32(l.cpu))
+	t.Parent = read64(addr + uint64(l.realParent))
+	t.MM = read64(addr + uint64(l.mm))
+	if err != nil {
+		return t, fmt.Errorf("task %x: %w", addr, err)
+	}
+	if t.Comm, err = k.ReadCString(addr+uint64(l.comm), 16); err != nil {
+		return t, fmt.Errorf("task %x: %w", addr, err)
+	}
+	if t.Parent != 0 && t.Parent != addr {
+		if p, e := k.ReadU32(t.Parent + uint64(l.pid)); e == nil {
+			t.PPID = int32(p)
+		}
+	}
+	if t.MM != 0 {
+		t.TotalVM = read64(t.MM + uint64(l.totalVM))
+		// MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES
+		for _, i := range []uint64{0, 1, 3} {
+			var v uint64
+			if l.rssPercpu {
+				v = read64(t.MM + uint64(l.rssStat) + i*k.percpuCounterSize() + uint64(l.counterCount))
+			} else {
+				v = read64(t.MM + uint64(l.rssStat) + i*8)
+			}
+			if int64(v) > 0 {
+				t.RSS += v
+			}
+		}
+		if err != nil {
+			return t, fmt.Errorf("task %x mm %x: %w", addr, t.MM, err)
+		}
+	}
+	return t, nil
+}
+
+func (k *Kernel) percpuCounterSize() uint64 {
+	s, _ := k.Size("percpu_counter")
+	return uint64(s)
+}
+
+// Tasks reads every task (see TaskAddrs), marks the ones running on a CPU,
+// and sorts them by PID, then CPU for the idle tasks.
+func (k *Kernel) Tasks() ([]Task, error) {
+	addrs, err := k.TaskAddrs()
+	if err != nil {
+		return nil, err
+	}
+	active := map[uint64]bool{}
+	if cur, err := k.ActiveTasks(); err == nil {
+		for _, a := range cur {
+			active[a] = true
+		}
+	}
+	tasks := make([]Task, 0, len(addrs))
+	for _, a := range addrs {
+		t, err := k.ReadTask(a)
+		if err != nil {
+			return tasks, err
+		}
+		t.Active = active[a]
+		tasks = append(tasks, t)
+	}
+	sort.SliceStable(tasks, func(i, j int) bool {
+		if tasks[i].PID != tasks[j].PID {
+			return tasks[i].PID < tasks[j].PID
+		}
+		return tasks[i].CPU < tasks[j].CPU
+	})
+	return tasks, nil
+}
+
+// ActiveTasks returns, per present CPU, the task it was running
+// (runqueues.curr).
+func (k *Kernel) ActiveTasks() ([]uint64, error) {
+	rq, err := k.SymbolAddr("runqueues")
+	if err != nil {
+		return nil, err
+	}
+	curOff, err := k.Offset("rq", "curr")
+	if err != nil {
+		return nil, err
+	}
+	n, _, err := k.CPUs()
+	if err != nil {
+		return nil, err
+	}
+	var out []uint64
+	for cpu := 0; cpu < n; cpu++ {
+		off, err := k.PerCPUOffset(cpu)
+		if err != nil {
+			return out, err
+		}
+		t, err := k.ReadU64(rq + off + uint64(curOff))
+		if err != nil {
+			return out, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// StateName gives crash's two-letter task state: exit states first, then
+// the lowest set bit of the state word, named by the kernel's own
+// task_state_array order (R S D T t X Z P I).
+func (t *Task) StateName() string {
+	switch {
+	case t.ExitState&0x20 != 0:
+		return "ZO"
+	case t.ExitState&0x10 != 0:
+		return "DE"
+	}
+	s := t.State
+	switch {
+	case s == 0:
+		return "RU"
+	case s&0x402 == 0x402: // TASK_UNINTERRUPTIBLE | TASK_NOLOAD
+		return "ID"
+	case s&0x1 != 0:
+		return "IN"
+	case s&0x2 != 0:
+		return "UN"
+	case s&0x4 != 0:
+		return "ST"
+	case s&0x8 != 0:
+		return "TR"
+	case s&0x40 != 0:
+		return "PA"
+	case s&0x80 != 0:
+		return "DE"
+	case s&0x200 != 0:
+		return "WA"
+	case s&0x800 != 0:
+		return "NE"
+	}
+	return "??"
+}
