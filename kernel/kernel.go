@@ -44,7 +44,7 @@ func New(d *memory.Dump, v *symbols.Vmlinux) (*Kernel, error) {
 	k := &Kernel{Dump: d, Vmlinux: v, order: d.ByteOrder, pages: map[uint64]uint64{}}
 	vi := d.VMCoreInfo
 	if v != nil {
-		if m := machineOf(v); m != "" && d.Machine != "" && m != d.Machine {
+		if m := machineOf(v); m != "" && d.Machine != "" && d.Machine != "Unknown" && m != d.Machine {
 			return nil, &MismatchError{v.Path, d.Path, fmt.Sprintf("the vmlinux is for %s, the dump is of %s", m, d.Machine)}
 		}
 		if id := vi.BuildID(); id != "" && v.BuildID != "" && !strings.HasPrefix(v.BuildID, id) && !strings.HasPrefix(id, v.BuildID) {

@@ -27,7 +27,7 @@ type Task struct {
 const pfKthread = 0x00200000
 
 // Kthread reports whether the task is a kernel thread.
-func (t *Task) Kthread() bool { return t.Flags&pfKthread != 0 || t.MM == 0 }
+func (t *Task) Kthread() bool { return t.Flags&pfKthread != 0 }
 
 // taskLayout holds the task_struct member offsets this kernel has, probed
 // once. A member a kernel lacks is recorded as -1.

@@ -74,9 +74,11 @@ func TestCorpusPagesAgree(t *testing.T) {
 				d := open(t, f.Path)
 				const ps = 4096
 				a, b := make([]byte, ps), make([]byte, ps)
-				var kept, excluded, checked int
+				var kept, excluded, checked, zeroed int
 				for _, rg := range d.Ranges() {
 					for p := rg.Start; p < rg.End; p += ps {
+						n := min(ps, rg.End-p) // ELF ranges need not end on a page
+						a, b := a[:n], b[:n]
 						err := d.ReadPhys(a, p)
 						if memory.IsExcluded(err) {
 							excluded++
@@ -94,6 +96,13 @@ func TestCorpusPagesAgree(t *testing.T) {
 							t.Fatalf("reference %#x: %v", p, err)
 						}
 						checked++
+						if !bytes.Equal(a, b) && f.Filtered && f.Format == "elf" && allZero(a) {
+							// makedumpfile -E writes excluded pages that fall
+							// inside a kept segment as zeros: ELF cannot say
+							// "excluded".
+							zeroed++
+							continue
+						}
 						if !bytes.Equal(a, b) {
 							t.Fatalf("page %#x differs from the unfiltered ELF", p)
 						}
@@ -102,8 +111,17 @@ func TestCorpusPagesAgree(t *testing.T) {
 				if checked == 0 || (f.Filtered && f.Format != "elf" && excluded == 0) {
 					t.Errorf("kept %d, checked %d, excluded %d pages", kept, checked, excluded)
 				}
-				t.Logf("%d pages kept and equal, %d excluded", checked, excluded)
+				t.Logf("%d pages kept and equal, %d excluded, %d excluded as zeros", checked-zeroed, excluded, zeroed)
 			})
 		}
 	})
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -159,3 +159,26 @@ func machineName(m uint16) string {
 	}
 	return fmt.Sprintf("machine %d", m)
 }
+
+// inferMachine names the machine of a dump whose header does not (QEMU
+// writes "Unknown" in a kdump file's utsname): by the size of its
+// NT_PRSTATUS notes, else by architecture-only VMCOREINFO entries.
+func inferMachine(d *Dump) string {
+	for _, n := range d.Notes {
+		if n.Name == "CORE" && n.Type == NTPRStatus {
+			switch len(n.Desc) {
+			case prstatus64RegOffset + 27*8 + 8:
+				return "x86_64"
+			case prstatus64RegOffset + 34*8 + 8:
+				return "aarch64"
+			}
+		}
+	}
+	if _, ok := d.VMCoreInfo.Number("kimage_voffset"); ok {
+		return "aarch64"
+	}
+	if _, ok := d.VMCoreInfo.Symbol("init_top_pgt"); ok {
+		return "x86_64"
+	}
+	return ""
+}

@@ -57,7 +57,7 @@ func openELF(path string, f *os.File, size int64) (*Dump, error) {
 		case elf.PT_NOTE:
 			end := p.Off + p.Filesz
 			if p.Off > uint64(size) || end > uint64(size) || end < p.Off {
-				return nil, &FormatError{Path: path, Offset: int64(p.Off), Msg: fmt.Sprintf("PT_NOTE (program header %d) runs past the end of the file", i)}
+				return nil, &FormatError{Path: path, Offset: int64(p.Off), Msg: fmt.Sprintf("file truncated: PT_NOTE (program header %d) runs past its end", i)}
 			}
 			notes, err := ParseNotes(data[p.Off:end], ef.ByteOrder)
 			if err != nil {

@@ -66,7 +66,7 @@ func indexFlattened(path string, data []byte) (*flatFile, error) {
 		return &FormatError{Path: path, Offset: off, Msg: fmt.Sprintf(format, args...)}
 	}
 	if len(data) < flatHeaderSize {
-		return nil, bad(int64(len(data)), "flattened header cut short")
+		return nil, bad(int64(len(data)), "file truncated: flattened header cut short")
 	}
 	if typ := int64(binary.BigEndian.Uint64(data[16:])); typ != 1 {
 		return nil, bad(16, "flattened header type %d, want 1", typ)
@@ -85,7 +85,7 @@ func indexFlattened(path string, data []byte) (*flatFile, error) {
 			return nil, bad(pos, "flattened record with offset %d and size %d", off, n)
 		}
 		if pos+16+n > int64(len(data)) {
-			return nil, bad(pos, "flattened record of %d bytes runs past the end of the file: file truncated", n)
+			return nil, bad(pos, "file truncated: flattened record of %d bytes runs past its end", n)
 		}
 		ff.add(flatPiece{off: off, size: n, src: pos + 16})
 		if off+n > ff.size {
@@ -94,7 +94,7 @@ func indexFlattened(path string, data []byte) (*flatFile, error) {
 		pos += 16 + n
 	}
 	if !ended {
-		return nil, bad(pos, "flattened file has no end marker: file truncated")
+		return nil, bad(pos, "file truncated: flattened file has no end marker")
 	}
 	return ff, nil
 }

@@ -101,7 +101,7 @@ func openKdump(path string, r sizedReaderAt, closeFn func() error) (*Dump, error
 	}
 	hdr := make([]byte, kdumpHeaderSize)
 	if n, _ := r.ReadAt(hdr, 0); n < len(hdr) {
-		return nil, bad(int64(n), "kdump-compressed header cut short (file is %d bytes)", r.Size())
+		return nil, bad(int64(n), "file truncated: kdump-compressed header cut short (file is %d bytes)", r.Size())
 	}
 	var order binary.ByteOrder = binary.LittleEndian
 	if v := binary.LittleEndian.Uint32(hdr[8:]); v == 0 || v > 0xffff {
@@ -140,11 +140,10 @@ func openKdump(path string, r sizedReaderAt, closeFn func() error) (*Dump, error
 	sub := make([]byte, 104)
 	subOff := int64(blockSize)
 	if n, _ := r.ReadAt(sub, subOff); n < len(sub) && version >= 6 || n < 16 {
-		return nil, bad(subOff, "kdump sub-header cut short")
+		return nil, bad(subOff, "file truncated: kdump sub-header cut short")
 	}
 	u64 := func(o int) uint64 { return order.Uint64(sub[o:]) }
 	d.DumpLevel = int(int32(order.Uint32(sub[8:])))
-	d.Filtered = d.DumpLevel > 0
 	k.endPfn = maxMapnr
 	if version >= 2 && order.Uint32(sub[12:]) != 0 { // split dump
 		k.startPfn, k.endPfn = u64(16), u64(24)
@@ -169,7 +168,7 @@ func openKdump(path string, r sizedReaderAt, closeFn func() error) (*Dump, error
 			return nil, nil
 		}
 		if size > 64<<20 || off > uint64(r.Size()) || off+size > uint64(r.Size()) {
-			return nil, bad(int64(off), "%s (%d bytes) runs past the end of the file", what, size)
+			return nil, bad(int64(off), "file truncated or corrupt: %s (%d bytes) runs past its end", what, size)
 		}
 		b := make([]byte, size)
 		_, err := r.ReadAt(b, int64(off))
@@ -207,7 +206,7 @@ func openKdump(path string, r sizedReaderAt, closeFn func() error) (*Dump, error
 	bmOff := int64(blockSize * (1 + subHdrSize))
 	bmLen := int64(bitmapBlocks / 2 * blockSize)
 	if bmOff+2*bmLen > r.Size() {
-		return nil, bad(bmOff, "bitmaps (%d bytes) run past the end of the file (%d bytes)", 2*bmLen, r.Size())
+		return nil, bad(bmOff, "file truncated: bitmaps of %d bytes run past its end (%d bytes)", 2*bmLen, r.Size())
 	}
 	if uint64(bmLen)*8 < k.maxMapnr {
 		return nil, bad(bmOff, "bitmap of %d bytes cannot cover max_mapnr %d", bmLen, k.maxMapnr)
@@ -237,7 +236,7 @@ func openKdump(path string, r sizedReaderAt, closeFn func() error) (*Dump, error
 	k.descOffset = int64(blockSize * (1 + subHdrSize + bitmapBlocks))
 	kept := k.rankOf(k.endPfn) - k.startRank
 	if k.descOffset+int64(kept)*kdumpPageDescSize > r.Size() {
-		return nil, bad(k.descOffset, "page descriptors for %d pages run past the end of the file (%d bytes): file truncated", kept, r.Size())
+		return nil, bad(k.descOffset, "file truncated: page descriptors for %d pages run past its end (%d bytes)", kept, r.Size())
 	}
 	var ramPages uint64
 	for pfn := uint64(0); pfn < k.maxMapnr; {
@@ -253,6 +252,12 @@ func openKdump(path string, r sizedReaderAt, closeFn func() error) (*Dump, error
 		k.rng = append(k.rng, Range{start * blockSize, pfn * blockSize})
 	}
 	d.Header = append(d.Header, [2]string{"pages", fmt.Sprintf("%d RAM, %d in this file, %d excluded", ramPages, kept, ramPages-kept)})
+	// A dump level names what may be left out (QEMU declares level 1 and
+	// keeps every page); the dump is partial when pages really are missing.
+	d.Filtered = ramPages > kept
+	if d.Machine == "" || d.Machine == "Unknown" {
+		d.Machine = inferMachine(d)
+	}
 	if status&dumpIncomplete != 0 {
 		d.Header = append(d.Header, [2]string{"incomplete", "makedumpfile did not finish writing this dump"})
 	}

@@ -84,7 +84,7 @@ func TestCorpusSys(t *testing.T) {
 			"     RELEASE: " + truth.Uname.Release + "\n",
 			"    NODENAME: " + truth.Uname.Nodename + "\n",
 			"     MACHINE: " + truth.Uname.Machine + "  (",
-			fmt.Sprintf("        CPUS: %d\n", truth.NProc),
+			fmt.Sprintf("        CPUS: %d", truth.NProc),
 			fmt.Sprintf("       PANIC: %q\n", truth.Panic),
 		} {
 			if !strings.Contains(out, want) {

@@ -48,9 +48,10 @@ type ConsoleLine struct {
 
 var stampRE = regexp.MustCompile(`^\[\s*(\d+\.\d+)\] ?(.*)$`)
 
-// ParseConsole parses a run's serial console log. Sections are delimited by
-// "@@GOCRASH-BEGIN name@@" / "@@GOCRASH-END name@@" lines that the guest's
-// init wrote both to the console and to /dev/kmsg.
+// ParseConsole parses a run's serial console log. The guest's init wrote its
+// own output through /dev/kmsg as "@@GOCRASH name: line" records (so kernel
+// lines cannot cut into them), and "@@GOCRASH-BEGIN name@@" /
+// "@@GOCRASH-END name@@" records around kernel output (sysrq-t).
 func ParseConsole(log string) (*Truth, error) {
 	log = strings.ReplaceAll(log, "\r", "")
 	lines := strings.Split(log, "\n")
@@ -76,6 +77,14 @@ func ParseConsole(log string) (*Truth, error) {
 				t.Panic = strings.TrimSpace(text)
 			}
 		}
+		if m != nil && strings.HasPrefix(text, "@@GOCRASH ") {
+			// "@@GOCRASH name: line": a line of the guest's own output,
+			// written through /dev/kmsg.
+			if name, line, ok := strings.Cut(strings.TrimPrefix(text, "@@GOCRASH "), ": "); ok {
+				user[name] = append(user[name], line)
+			}
+			continue
+		}
 		if name, ok := marker(text, "@@GOCRASH-BEGIN "); ok {
 			section = name
 			continue
@@ -84,13 +93,8 @@ func ParseConsole(log string) (*Truth, error) {
 			section = ""
 			continue
 		}
-		if section == "" {
-			continue
-		}
-		if m != nil {
+		if section != "" && m != nil {
 			kern[section] = append(kern[section], m[2])
-		} else if strings.TrimSpace(ln) != "" {
-			user[section] = append(user[section], ln)
 		}
 	}
 	if kernelStarts == 0 {

@@ -5,28 +5,19 @@ import "testing"
 const sampleConsole = `SeaBIOS booting
 [    0.000000] Linux version 6.1.0-56-cloud-amd64 (debian-kernel@lists.debian.org) #1 SMP
 [    0.000001] Command line: console=ttyS0
-@@GOCRASH-BEGIN uname@@
-[    2.000000] @@GOCRASH-BEGIN uname@@
-Linux gocrash 6.1.0-56-cloud-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.192-2 x86_64 GNU/Linux
-6.1.0-56-cloud-amd64
-gocrash
-#1 SMP PREEMPT_DYNAMIC Debian 6.1.192-2
-x86_64
-@@GOCRASH-END uname@@
-[    2.000001] @@GOCRASH-END uname@@
-@@GOCRASH-BEGIN nproc@@
-2
-@@GOCRASH-END nproc@@
-@@GOCRASH-BEGIN ps@@
-PID   PPID  STAT   VSZ  RSS COMMAND
-    1     0 S     2.1m 1.2m init
-    2     0 SW       0    0 [kthreadd]
-   77     1 Z        0    0 [sleep]
+[    2.000000] @@GOCRASH uname: Linux gocrash 6.1.0-56-cloud-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.192-2 x86_64 GNU/Linux
+[    2.000000] @@GOCRASH uname: 6.1.0-56-cloud-amd64
+[    2.000000] @@GOCRASH uname: gocrash
+[    2.000000] @@GOCRASH uname: #1 SMP PREEMPT_DYNAMIC Debian 6.1.192-2
+[    2.000000] @@GOCRASH uname: x86_64
+[    2.000001] @@GOCRASH nproc: 2
+[    2.000002] @@GOCRASH ps: PID   PPID  STAT   VSZ  RSS COMMAND
+[    2.000002] @@GOCRASH ps:     1     0 S     2.1m 1.2m init
 [    2.100000] random: crng init done
-@@GOCRASH-END ps@@
-@@GOCRASH-BEGIN modules@@
-qemu_fw_cfg 20480 0 - Live 0xffffffffc0200000
-@@GOCRASH-END modules@@
+[    2.000002] @@GOCRASH ps:     2     0 SW       0    0 [kthreadd]
+[    2.000002] @@GOCRASH ps:    77     1 Z        0    0 [sleep]
+user output on the console is ignored
+[    2.000003] @@GOCRASH modules: qemu_fw_cfg 20480 0 - Live 0xffffffffc0200000
 [    3.000000] @@GOCRASH-BEGIN sysrq-t@@
 [    3.000001] sysrq: Show State
 [    3.000002] task:init            state:S stack:0     pid:1     ppid:0      flags:0x00000002
