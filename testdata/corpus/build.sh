@@ -247,6 +247,9 @@ run_qemu() {
 # ---- main ----------------------------------------------------------------
 
 ensure_tools
+# Building anything: refresh the package lists first, so that the kernel
+# the metapackages name is one the mirror still serves.
+if [ "$(ls "$ROOT"/dumps/*/manifest.json 2>/dev/null | wc -l)" -lt 3 ]; then apt_update; fi
 x86=$(kernel amd64)
 arm=$(kernel arm64)
 armbb="$ROOT/kernels/busybox-arm64"
