@@ -118,45 +118,40 @@ func (k *Kernel) lockless() ([]LogRecord, error) {
 	}
 	descCount := uint64(1) << countBits
 	dataSize := uint64(1) << sizeBits
-	// Read the whole text ring and the descriptor and info arrays at once:
-	// a few MiB at most, far faster than a read per record.
-	text := make([]byte, dataSize)
-	if err := k.ReadVirt(text, data); err != nil {
-		return nil, fmt.Errorf("printk ring buffer text: %w", err)
-	}
-	descBuf := make([]byte, descCount*descSize)
-	if err := k.ReadVirt(descBuf, descs); err != nil {
-		return nil, fmt.Errorf("printk ring buffer descriptors: %w", err)
-	}
-	infoBuf := make([]byte, descCount*infoSize)
-	if err := k.ReadVirt(infoBuf, infos); err != nil {
-		return nil, fmt.Errorf("printk ring buffer infos: %w", err)
-	}
 	o := k.order
+	// Read each live record's descriptor, info and text on its own: the
+	// arrays are sized for the whole ring (megabytes), the live part is
+	// often far smaller, and the dump's page cache makes neighbours cheap.
+	desc := make([]byte, descSize)
+	info := make([]byte, infoSize)
 	var recs []LogRecord
 	for id := tailID; ; id++ {
 		idx := id & (descCount - 1)
-		d := descBuf[idx*descSize:]
-		sv := o.Uint64(d[stateOff:])
+		if err := k.ReadVirt(desc, descs+idx*descSize); err != nil {
+			return recs, fmt.Errorf("printk descriptor %d: %w", idx, err)
+		}
+		sv := o.Uint64(desc[stateOff:])
 		state := sv >> descFlagsShift
 		if sv&descIDMask == id&descIDMask && (state == descCommitted || state == descFinalized) {
-			begin := o.Uint64(d[lposOff+beginOff:])
-			next := o.Uint64(d[lposOff+nextOff:])
-			info := infoBuf[idx*infoSize:]
+			if err := k.ReadVirt(info, infos+idx*infoSize); err != nil {
+				return recs, fmt.Errorf("printk info %d: %w", idx, err)
+			}
 			r := LogRecord{
 				Seq:      o.Uint64(info[seqOff:]),
 				TsNsec:   o.Uint64(info[tsOff:]),
 				CallerID: o.Uint32(info[callerOff:]),
+				Facility: int(info[lenOff+2]),
+				Level:    int(info[lenOff+3] >> 5),
 			}
-			flagsLevel := info[lenOff+3]
-			r.Facility = int(info[lenOff+2])
-			r.Level = int(flagsLevel >> 5)
 			textLen := uint64(o.Uint16(info[lenOff:]))
-			if blk, ok := dataBlock(text, sizeBits, begin, next); ok {
-				if textLen > uint64(len(blk)) {
-					textLen = uint64(len(blk))
+			begin := o.Uint64(desc[lposOff+beginOff:])
+			next := o.Uint64(desc[lposOff+nextOff:])
+			if off, n, ok := dataBlock(dataSize, sizeBits, begin, next); ok {
+				text := make([]byte, min(textLen, n))
+				if err := k.ReadVirt(text, data+off); err != nil {
+					return recs, fmt.Errorf("printk text of record %d: %w", r.Seq, err)
 				}
-				r.Text = string(blk[:textLen])
+				r.Text = string(text)
 			}
 			if s := cstr(info[devOff+subsysOff : devOff+deviceOff]); s != "" {
 				r.Dict = append(r.Dict, "SUBSYSTEM="+s)
@@ -176,27 +171,26 @@ func (k *Kernel) lockless() ([]LogRecord, error) {
 	return recs, nil
 }
 
-// dataBlock returns the text of the data block at [begin, next) of a ring of
-// 1<<sizeBits bytes, skipping the block's leading id word (8 bytes).
-func dataBlock(ring []byte, sizeBits uint32, begin, next uint64) ([]byte, bool) {
-	size := uint64(len(ring))
+// dataBlock locates the text of the data block at [begin, next) in a ring
+// of size (1<<sizeBits) bytes: its offset in the ring past the block's
+// leading id word (8 bytes) and its length.
+func dataBlock(size uint64, sizeBits uint32, begin, next uint64) (off, n uint64, ok bool) {
 	if begin&1 != 0 || next&1 != 0 || begin == next { // data-less record
-		return nil, false
+		return 0, 0, false
 	}
 	bi, ni := begin&(size-1), next&(size-1)
-	var blk []byte
 	switch {
 	case begin>>sizeBits == next>>sizeBits && bi < ni:
-		blk = ring[bi:ni]
+		off, n = bi, ni-bi
 	case (begin+size)>>sizeBits == next>>sizeBits:
-		blk = ring[:ni] // wrapped: the block was written at the start
+		off, n = 0, ni // wrapped: the block was written at the start
 	default:
-		return nil, false
+		return 0, 0, false
 	}
-	if len(blk) < 8 {
-		return nil, false
+	if n < 8 {
+		return 0, 0, false
 	}
-	return blk[8:], true
+	return off + 8, n - 8, true
 }
 
 // FormatRecord renders a record as crash's log does: "[%5d.%06d] text",

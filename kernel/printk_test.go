@@ -1,34 +1,26 @@
 package kernel
 
 import (
-	"encoding/binary"
 	"testing"
 )
 
 func TestDataBlock(t *testing.T) {
-	const bits = 6 // a 64-byte ring
-	ring := make([]byte, 64)
-	put := func(at int, id uint64, text string) {
-		binary.LittleEndian.PutUint64(ring[at:], id)
-		copy(ring[at+8:], text)
-	}
-	put(8, 1, "hello")
-	put(0, 2, "wrap") // a block that did not fit at the end went to the start
+	const bits, size = 6, 64 // a 64-byte ring
 	cases := []struct {
 		begin, next uint64
-		want        string
+		off, n      uint64
 		ok          bool
 	}{
-		{8, 8 + 16, "hello", true},           // same wrap, in order
-		{64 + 8, 64 + 8 + 16, "hello", true}, // one lap later
-		{64 + 56, 128 + 16, "wrap", true},    // wrapped: data at the start
-		{3, 3, "", false},                    // data-less (odd lpos)
-		{40, 40, "", false},                  // empty
+		{8, 8 + 16, 16, 8, true},           // same wrap, in order
+		{64 + 8, 64 + 8 + 16, 16, 8, true}, // one lap later
+		{64 + 56, 128 + 16, 8, 8, true},    // wrapped: data at the start
+		{3, 3, 0, 0, false},                // data-less (odd lpos)
+		{40, 40, 0, 0, false},              // empty
 	}
 	for _, c := range cases {
-		got, ok := dataBlock(ring, bits, c.begin, c.next)
-		if ok != c.ok || (ok && string(got[:len(c.want)]) != c.want) {
-			t.Errorf("dataBlock(%d, %d) = %q, %v; want %q, %v", c.begin, c.next, got, ok, c.want, c.ok)
+		off, n, ok := dataBlock(size, bits, c.begin, c.next)
+		if ok != c.ok || off != c.off || n != c.n {
+			t.Errorf("dataBlock(%d, %d) = %d, %d, %v; want %d, %d, %v", c.begin, c.next, off, n, ok, c.off, c.n, c.ok)
 		}
 	}
 }

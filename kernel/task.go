@@ -120,7 +120,9 @@ func (k *Kernel) ReadTask(addr uint64) (Task, error) {
 	if t.Comm, err = k.ReadCString(addr+uint64(l.comm), 16); err != nil {
 		return t, fmt.Errorf("task %x: %w", addr, err)
 	}
-	if t.Parent != 0 && t.Parent != addr {
+	// Idle tasks (PID 0) have the task that forked them at boot as
+	// real_parent; like crash, report no parent for them.
+	if t.Parent != 0 && t.Parent != addr && t.PID != 0 {
 		if p, e := k.ReadU32(t.Parent + uint64(l.pid)); e == nil {
 			t.PPID = int32(p)
 		}

@@ -21,12 +21,15 @@ need crash crash
 # largest peak RSS.
 best() {
 	local name=$1; shift
-	local t m bt=999999 bm=0
+	local t m bt=999999 bm=0 tf
+	tf=$(mktemp)
 	for _ in $(seq "$N"); do
-		read -r t m < <( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+		/usr/bin/time -o "$tf" -f '%e %M' "$@" >/dev/null 2>&1 || true
+		read -r t m < <(tail -1 "$tf")
 		bt=$(awk -v a="$t" -v b="$bt" 'BEGIN{print (a<b)?a:b}')
 		[ "$m" -gt "$bm" ] && bm=$m
 	done
+	rm -f "$tf"
 	printf '%-28s %6.2f s %6d MiB\n' "$name" "$bt" $((bm / 1024))
 }
 
@@ -41,4 +44,15 @@ p = drgn.Program()
 p.set_core_dump(sys.argv[2])
 p.load_debug_info([sys.argv[1]])
 print(p['init_uts_ns'].name.release.string_().decode())
+" "$VMLINUX" "$DUMP"
+best "gocrash ps"       sh -c "echo ps | bin/gocrash -s '$VMLINUX' '$DUMP'"
+best "crash 8.0.2 ps"   sh -c "echo ps | crash -s '$VMLINUX' '$DUMP'"
+best "drgn 0.0.22 tasks" /usr/bin/python3 -c "
+import drgn, sys
+from drgn.helpers.linux.pid import for_each_task
+p = drgn.Program()
+p.set_core_dump(sys.argv[2])
+p.load_debug_info([sys.argv[1]])
+for t in for_each_task(p):
+    print(t.pid.value_(), t.comm.string_().decode())
 " "$VMLINUX" "$DUMP"

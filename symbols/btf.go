@@ -48,6 +48,10 @@ func (v *Vmlinux) Layouts() *Layouts {
 	return v.layouts
 }
 
+// Preload parses the types now (callers start it in the background while
+// other start-up work goes on).
+func (l *Layouts) Preload() { l.load() }
+
 func (l *Layouts) load() error {
 	l.once.Do(func() {
 		if l.data == nil {

@@ -264,11 +264,12 @@ func (v *Vmlinux) ReadLinkAddr(vaddr uint64, size int) ([]byte, bool) {
 // Relocation is the KASLR offset applied by Relocate.
 func (v *Vmlinux) Relocation() uint64 { return v.relocated }
 
-// Close unmaps the file.
+// Close unmaps the file, after any type loading still reading it is done.
 func (v *Vmlinux) Close() error {
 	if v.data == nil {
 		return nil
 	}
+	v.Layouts().once.Do(func() { v.layouts.err = fmt.Errorf("the vmlinux is closed") })
 	err := unix.Munmap(v.data)
 	v.data = nil
 	return err
