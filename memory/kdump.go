@@ -252,9 +252,9 @@ func openKdump(path string, r sizedReaderAt, closeFn func() error) (*Dump, error
 		k.rng = append(k.rng, Range{start * blockSize, pfn * blockSize})
 	}
 	d.Header = append(d.Header, [2]string{"pages", fmt.Sprintf("%d RAM, %d in this file, %d excluded", ramPages, kept, ramPages-kept)})
-	// A dump level names what may be left out (QEMU declares level 1 and
-	// keeps every page); the dump is partial when pages really are missing.
-	d.Filtered = ramPages > kept
+	// Partial, as crash says: a dump level was applied (QEMU declares level
+	// 1, writing zero pages through one shared page), or pages are missing.
+	d.Filtered = d.DumpLevel > 0 || ramPages > kept
 	if d.Machine == "" || d.Machine == "Unknown" {
 		d.Machine = inferMachine(d)
 	}

@@ -18,6 +18,9 @@
 set -euo pipefail
 
 ROOT=${GOCRASH_CORPUS:-${XDG_CACHE_HOME:-$HOME/.cache}/gocrash/corpus}
+# Bump RECIPE when a change here changes what a run produces: runs made by
+# another recipe are rebuilt.
+RECIPE=2
 HERE=$(cd "$(dirname "$0")" && pwd)
 START=$(date +%s)
 log() { printf 'corpus [%3ds]: %s\n' $(($(date +%s) - START)) "$*" >&2; }
@@ -40,6 +43,10 @@ ensure_tools() {
 	command -v cpio >/dev/null || missing+=(cpio)
 	command -v socat >/dev/null || missing+=(socat)
 	command -v xz >/dev/null || missing+=(xz-utils)
+	# Not for the build: the references the tests compare gocrash with.
+	command -v crash >/dev/null || missing+=(crash)
+	[ -x /usr/bin/time ] || missing+=(time)
+	/usr/bin/python3 -c 'import drgn' 2>/dev/null || missing+=(python3-drgn)
 	if [ ${#missing[@]} -gt 0 ]; then
 		apt_update
 		log "installing ${missing[*]}"
@@ -89,9 +96,10 @@ kernel() {
 	img=$(fetch "linux-image-$rel-unsigned:$debarch")
 	ver=$(dpkg-deb -f "$img" Version)
 	dir="$ROOT/kernels/$arch-$rel-$ver"
-	if [ -f "$dir/vmlinux" ]; then echo "$dir"; return; fi
+	if [ "$(cat "$dir/recipe" 2>/dev/null)" = "$RECIPE" ]; then echo "$dir"; return; fi
 	dbg=$(fetch "linux-image-$rel-dbg:$debarch")
 	log "extracting $rel ($ver)"
+	rm -rf "$dir" # an older layout
 	tmp="$dir.tmp.$$"
 	rm -rf "$tmp"; mkdir -p "$tmp/x" "$tmp/modules"
 	dpkg-deb --fsys-tarfile "$img" | tar -x -C "$tmp/x" --wildcards './boot/vmlinuz-*' \
@@ -99,9 +107,11 @@ kernel() {
 		'./lib/modules/*/kernel/drivers/firmware/qemu_fw_cfg.ko' 2>/dev/null || true
 	mv "$tmp/x/boot/vmlinuz-$rel" "$tmp/vmlinuz"
 	find "$tmp/x" -name '*.ko' -exec mv {} "$tmp/modules/" \;
-	dpkg-deb --fsys-tarfile "$dbg" | tar -x -O "./usr/lib/debug/boot/vmlinux-$rel" > "$tmp/vmlinux"
+	dpkg-deb --fsys-tarfile "$dbg" | tar -x -C "$tmp/x" "./usr/lib/debug/boot/vmlinux-$rel" "./usr/lib/debug/boot/System.map-$rel"
+	mv "$tmp/x/usr/lib/debug/boot/vmlinux-$rel" "$tmp/vmlinux"
+	mv "$tmp/x/usr/lib/debug/boot/System.map-$rel" "$tmp/System.map" # nm's listing: a reference for tests
 	rm -rf "$tmp/x"
-	echo "$rel" > "$tmp/release"; echo "$ver" > "$tmp/version"
+	echo "$rel" > "$tmp/release"; echo "$ver" > "$tmp/version"; echo "$RECIPE" > "$tmp/recipe"
 	mv "$tmp" "$dir"
 	echo "$dir"
 }
@@ -136,9 +146,16 @@ initramfs() {
 
 # ---- runs ----------------------------------------------------------------
 
+# current DIR: DIR holds a run made by this recipe (else it is removed).
+current() {
+	grep -q "\"recipe\":$RECIPE," "$1/manifest.json" 2>/dev/null && return 0
+	rm -rf "$1"
+	return 1
+}
+
 manifest() { # DIR NAME ARCH REL VER METHOD CPUS MEM KDIR DUMPS-JSON
 	cat > "$1/manifest.json" <<JSON
-{"name":"$2","arch":"$3","release":"$4","package_version":"$5","method":"$6","cpus":$7,"memory_mib":$8,
+{"recipe":$RECIPE,"name":"$2","arch":"$3","release":"$4","package_version":"$5","method":"$6","cpus":$7,"memory_mib":$8,
  "vmlinux":"../../kernels/$(basename "$9")/vmlinux",
  "dumps":[${10}]}
 JSON
@@ -175,7 +192,7 @@ run_kdump() {
 	local kdir=$1 rel ver name out tmp
 	rel=$(cat "$kdir/release"); ver=$(cat "$kdir/version")
 	name="x86_64-$rel-$ver-kdump"; out="$ROOT/dumps/$name"
-	[ -f "$out/manifest.json" ] && return
+	current "$out" && return
 	tmp="$out.tmp.$$"; rm -rf "$tmp"; mkdir -p "$tmp"
 	log "$name: booting (kdump)"
 	initramfs "$tmp/capture.gz" /bin/busybox "$kdir"/modules/virtio*.ko
@@ -210,7 +227,7 @@ run_qemu() {
 	local arch=$1 kdir=$2 busybox=$3 rel ver name out tmp qemu console
 	rel=$(cat "$kdir/release"); ver=$(cat "$kdir/version")
 	name="$arch-$rel-$ver-qemu"; out="$ROOT/dumps/$name"
-	[ -f "$out/manifest.json" ] && return
+	current "$out" && return
 	tmp="$out.tmp.$$"; rm -rf "$tmp"; mkdir -p "$tmp"
 	log "$name: booting (QEMU dump)"
 	initramfs "$tmp/initrd.gz" "$busybox" "$kdir/modules/qemu_fw_cfg.ko"
@@ -239,7 +256,7 @@ run_qemu() {
 	rm -f "$tmp/initrd.gz" "$tmp/qemu.log" "$tmp/mon.sock"
 	manifest "$tmp" "$name" "$arch" "$rel" "$ver" qemu 2 512 "$kdir" \
 '{"file":"vmcore.elf","format":"elf","filtered":false,"how":"QEMU dump-guest-memory"},
-  {"file":"vmcore.kdump-zlib","format":"flattened","filtered":false,"how":"QEMU dump-guest-memory -z (QEMU writes the flattened form)"}'
+  {"file":"vmcore.kdump-zlib","format":"flattened","filtered":true,"how":"QEMU dump-guest-memory -z (flattened form, dump level 1)"}'
 	mv "$tmp" "$out"
 	log "$name: done"
 }
@@ -249,7 +266,7 @@ run_qemu() {
 ensure_tools
 # Building anything: refresh the package lists first, so that the kernel
 # the metapackages name is one the mirror still serves.
-if [ "$(ls "$ROOT"/dumps/*/manifest.json 2>/dev/null | wc -l)" -lt 3 ]; then apt_update; fi
+if [ "$(grep -l "\"recipe\":$RECIPE," "$ROOT"/dumps/*/manifest.json 2>/dev/null | wc -l)" -lt 3 ]; then apt_update; fi
 x86=$(kernel amd64)
 arm=$(kernel arm64)
 armbb="$ROOT/kernels/busybox-arm64"
