@@ -14,7 +14,7 @@ import (
 type Session struct {
 	Kernel      *kernel.Kernel
 	VmlinuxPath string
-	DumpPath    string
+	DumpPaths   []string // one file, or the parts of a split dump
 	Registry    *Registry
 }
 

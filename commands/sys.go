@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/gocrash/gocrash/kernel"
+	"github.com/gocrash/gocrash/memory"
 )
 
 func sysCommand() *Command {
@@ -36,11 +38,8 @@ func SysSummary(s *Session) KeyValues {
 	var kv KeyValues
 	unavailable := func(key string, err error) { kv.Add(key, "(unavailable: %v)", err) }
 	kv.Add("KERNEL", "%s", s.VmlinuxPath)
-	dumpfile := s.DumpPath
-	if k.Dump.Filtered {
-		dumpfile += "  [PARTIAL DUMP]"
-	}
-	kv.Add("DUMPFILE", "%s", dumpfile)
+	key, value := dumpfileLine(s)
+	kv.Add(key, "%s", value)
 	if n, off, err := k.CPUs(); err != nil {
 		unavailable("CPUS", err)
 	} else if off > 0 {
@@ -138,4 +137,35 @@ func FormatMemory(total uint64) string {
 		s = s[:n-5] + s[n-3:]
 	}
 	return s
+}
+
+// dumpfileLine gives the DUMPFILE line as crash words it: the path with
+// [PARTIAL DUMP] (a dump level was applied), [INCOMPLETE] and
+// [EXCLUDED VMEMMAP] marks for kdump-compressed files; a split dump is
+// "DUMPFILES:", one part per line.
+func dumpfileLine(s *Session) (key, value string) {
+	d := s.Kernel.Dump
+	var marks string
+	if d.Format != memory.FormatELF {
+		if d.Filtered {
+			marks += " [PARTIAL DUMP]"
+		}
+		if d.Incomplete {
+			marks += " [INCOMPLETE]"
+		}
+		if d.ExcludedVmemmap {
+			marks += " [EXCLUDED VMEMMAP]"
+		}
+	}
+	if d.SplitPart {
+		lines := make([]string, len(s.DumpPaths))
+		for i, p := range s.DumpPaths {
+			lines[i] = p + marks
+		}
+		return "DUMPFILES", strings.Join(lines, "\n"+strings.Repeat(" ", 14))
+	}
+	if marks != "" {
+		marks = " " + marks
+	}
+	return "DUMPFILE", s.DumpPaths[0] + marks
 }

@@ -13,7 +13,7 @@ import (
 
 func openKernel(t *testing.T, r *corpus.Run, f corpus.File) *kernel.Kernel {
 	t.Helper()
-	d, err := memory.Open(f.Path)
+	d, err := memory.OpenFiles(f.Paths()...)
 	if err != nil {
 		t.Fatal(err)
 	}

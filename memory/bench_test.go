@@ -54,7 +54,7 @@ func BenchmarkCorpusPages(b *testing.B) {
 			if _, err := os.Stat(f.Path); err != nil {
 				continue
 			}
-			d, err := Open(f.Path)
+			d, err := OpenFiles(f.Paths()...)
 			if err != nil {
 				b.Fatal(err)
 			}

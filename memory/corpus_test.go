@@ -10,9 +10,9 @@ import (
 	"github.com/gocrash/gocrash/memory"
 )
 
-func open(t *testing.T, path string) *memory.Dump {
+func open(t *testing.T, paths ...string) *memory.Dump {
 	t.Helper()
-	d, err := memory.Open(path)
+	d, err := memory.OpenFiles(paths...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +28,7 @@ func TestCorpusOpen(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d := open(t, f.Path)
+		d := open(t, f.Paths()...)
 		if want := map[string]memory.Format{"elf": memory.FormatELF, "kdump": memory.FormatKdump, "flattened": memory.FormatFlattened}[f.Format]; d.Format != want {
 			t.Errorf("format %v, manifest says %s", d.Format, f.Format)
 		}
@@ -72,7 +72,7 @@ func TestCorpusPagesAgree(t *testing.T) {
 				continue
 			}
 			t.Run(f.Name, func(t *testing.T) {
-				d := open(t, f.Path)
+				d := open(t, f.Paths()...)
 				const ps = 4096
 				a, b := make([]byte, ps), make([]byte, ps)
 				var kept, excluded, checked, zeroed int

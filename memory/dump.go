@@ -48,11 +48,21 @@ type Dump struct {
 	Path       string
 	Format     Format
 	Machine    string // "x86_64", "aarch64", ... from the ELF header or utsname
+	Bits       int    // 64 or 32
 	ByteOrder  binary.ByteOrder
 	VMCoreInfo *VMCoreInfo // nil when the dump has none
 	Notes      []Note      // every ELF note, in file order
 	Filtered   bool        // pages were left out on purpose (makedumpfile -d)
 	DumpLevel  int         // makedumpfile dump level, -1 when unknown
+	Split      []string    // the files of a split dump, else nil
+	SplitPart  bool        // a kdump file that is one part of a split dump
+	// Incomplete: makedumpfile did not finish writing the file.
+	Incomplete bool
+	// ExcludedVmemmap: unused vmemmap pages were left out (makedumpfile -e).
+	ExcludedVmemmap bool
+	// ZeroExcluded makes pages excluded by filtering read as zeros instead
+	// of failing (crash's --zero_excluded).
+	ZeroExcluded bool
 	// Header holds format-specific facts for 'help -D', in display order.
 	Header [][2]string
 
@@ -60,7 +70,30 @@ type Dump struct {
 }
 
 // ReadPhys fills p with the bytes at physical address addr.
-func (d *Dump) ReadPhys(p []byte, addr uint64) error { return d.b.readPhys(p, addr) }
+func (d *Dump) ReadPhys(p []byte, addr uint64) error {
+	err := d.b.readPhys(p, addr)
+	if err != nil && d.ZeroExcluded && IsExcluded(err) {
+		return d.readZeroExcluded(p, addr)
+	}
+	return err
+}
+
+// readZeroExcluded reads page by page, zeroing excluded pages.
+func (d *Dump) readZeroExcluded(p []byte, addr uint64) error {
+	const chunk = 512 // divides every page size
+	for len(p) > 0 {
+		n := min(uint64(len(p)), chunk-addr%chunk)
+		if err := d.b.readPhys(p[:n], addr); err != nil {
+			if !IsExcluded(err) {
+				return err
+			}
+			clear(p[:n])
+		}
+		p = p[n:]
+		addr += n
+	}
+	return nil
+}
 
 // Ranges returns the physical ranges the dump covers, sorted.
 func (d *Dump) Ranges() []Range { return d.b.ranges() }
@@ -76,7 +109,7 @@ func (d *Dump) PRStatus(nregs int) ([]PRStatus, error) {
 		if n.Type != NTPRStatus || n.Name != "CORE" {
 			continue
 		}
-		st, err := ParsePRStatus(n.Desc, d.ByteOrder, nregs)
+		st, err := ParsePRStatus(n.Desc, d.ByteOrder, nregs, d.Bits)
 		if err != nil {
 			return out, err
 		}
@@ -150,6 +183,8 @@ func machineName(m uint16) string {
 		return "i386"
 	case 40:
 		return "arm"
+	case 20:
+		return "ppc"
 	case 21:
 		return "ppc64"
 	case 22:

@@ -15,11 +15,11 @@ import (
 // PT_LOAD segments are indexed by physical address (p_paddr), which kdump's
 // /proc/vmcore, makedumpfile -E and QEMU all fill in.
 type elfCore struct {
-	path string
-	f    *os.File
-	data []byte // the mapped file
-	segs []segment
-	rng  []Range
+	path    string
+	r       sizedReaderAt // the mapped file, or the file itself when it cannot be mapped (/proc/kcore)
+	closeFn func() error
+	segs    []segment
+	rng     []Range
 }
 
 func mapFile(f *os.File, size int64) ([]byte, error) {
@@ -33,22 +33,53 @@ func mapFile(f *os.File, size int64) ([]byte, error) {
 }
 
 func openELF(path string, f *os.File, size int64) (*Dump, error) {
-	data, err := mapFile(f, size)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
+	var r sizedReaderAt
+	closeFn := f.Close
+	if data, err := mapFile(f, size); err == nil {
+		r = bytes.NewReader(data)
+		closeFn = func() error {
+			err := unix.Munmap(data)
+			if e := f.Close(); err == nil {
+				err = e
+			}
+			return err
+		}
+	} else {
+		// /proc/kcore cannot be mapped (and claims a size of terabytes):
+		// read it with pread.
+		r = &fileReaderAt{f, size}
 	}
-	ef, err := elf.NewFile(bytes.NewReader(data))
+	d, err := parseELF(path, r, closeFn)
 	if err != nil {
-		unix.Munmap(data)
+		closeFn()
+		return nil, err
+	}
+	return d, nil
+}
+
+// fileReaderAt reads a file that cannot be mapped.
+type fileReaderAt struct {
+	f    *os.File
+	size int64
+}
+
+func (r *fileReaderAt) ReadAt(p []byte, off int64) (int, error) { return r.f.ReadAt(p, off) }
+func (r *fileReaderAt) Size() int64                             { return r.size }
+
+// parseELF reads an ELF core's headers and notes from r.
+func parseELF(path string, r sizedReaderAt, closeFn func() error) (*Dump, error) {
+	size := r.Size()
+	ef, err := elf.NewFile(r)
+	if err != nil {
 		return nil, &FormatError{Path: path, Offset: -1, Msg: "bad ELF header: " + strings.TrimPrefix(err.Error(), "elf: ")}
 	}
 	if ef.Type != elf.ET_CORE {
-		unix.Munmap(data)
 		return nil, &FormatError{Path: path, Offset: 16, Msg: fmt.Sprintf("ELF file of type %v, not a core dump (is this the vmlinux?)", ef.Type)}
 	}
-	c := &elfCore{path: path, f: f, data: data}
-	d := &Dump{Path: path, Format: FormatELF, Machine: machineName(uint16(ef.Machine)), ByteOrder: ef.ByteOrder, DumpLevel: -1, b: c}
-	d.Header = append(d.Header, [2]string{"format", fmt.Sprintf("ELF%d %s core", map[elf.Class]int{elf.ELFCLASS32: 32, elf.ELFCLASS64: 64}[ef.Class], ef.Data)},
+	c := &elfCore{path: path, r: r, closeFn: closeFn}
+	class := map[elf.Class]int{elf.ELFCLASS32: 32, elf.ELFCLASS64: 64}[ef.Class]
+	d := &Dump{Path: path, Format: FormatELF, Machine: machineName(uint16(ef.Machine)), ByteOrder: ef.ByteOrder, DumpLevel: -1, Bits: class, b: c}
+	d.Header = append(d.Header, [2]string{"format", fmt.Sprintf("ELF%d %s core", class, ef.Data)},
 		[2]string{"machine", d.Machine})
 	var loads []segment
 	nload := 0
@@ -56,10 +87,14 @@ func openELF(path string, f *os.File, size int64) (*Dump, error) {
 		switch p.Type {
 		case elf.PT_NOTE:
 			end := p.Off + p.Filesz
-			if p.Off > uint64(size) || end > uint64(size) || end < p.Off {
+			if p.Off > uint64(size) || end > uint64(size) || end < p.Off || p.Filesz > 64<<20 {
 				return nil, &FormatError{Path: path, Offset: int64(p.Off), Msg: fmt.Sprintf("file truncated: PT_NOTE (program header %d) runs past its end", i)}
 			}
-			notes, err := ParseNotes(data[p.Off:end], ef.ByteOrder)
+			buf := make([]byte, p.Filesz)
+			if n, _ := r.ReadAt(buf, int64(p.Off)); n < len(buf) {
+				return nil, &FormatError{Path: path, Offset: int64(p.Off), Msg: fmt.Sprintf("file truncated: PT_NOTE (program header %d) cut short", i)}
+			}
+			notes, err := ParseNotes(buf, ef.ByteOrder)
 			if err != nil {
 				return nil, &FormatError{Path: path, Offset: int64(p.Off), Msg: err.Error()}
 			}
@@ -68,8 +103,8 @@ func openELF(path string, f *os.File, size int64) (*Dump, error) {
 			nload++
 			d.Header = append(d.Header, [2]string{fmt.Sprintf("PT_LOAD[%d]", nload-1),
 				fmt.Sprintf("offset %#x vaddr %#x paddr %#x filesz %#x memsz %#x", p.Off, p.Vaddr, p.Paddr, p.Filesz, p.Memsz)})
-			if p.Memsz == 0 {
-				continue
+			if p.Memsz == 0 || p.Paddr == ^uint64(0) || (class == 32 && p.Paddr == 0xffffffff) {
+				continue // no physical address (/proc/kcore's vmalloc and module windows)
 			}
 			loads = append(loads, segment{phys: p.Paddr, memSize: p.Memsz, off: int64(p.Off), fileSize: p.Filesz})
 		}
@@ -128,25 +163,15 @@ func (c *elfCore) readPhys(p []byte, addr uint64) error {
 		}
 		s := c.segs[i]
 		rel := addr - s.phys
-		n := s.memSize - rel
-		if n > uint64(len(p)) {
-			n = uint64(len(p))
-		}
+		n := min(s.memSize-rel, uint64(len(p)))
 		chunk := p[:n]
 		if rel < s.fileSize {
-			m := s.fileSize - rel
-			if m > n {
-				m = n
-			}
+			m := min(s.fileSize-rel, n)
 			off := s.off + int64(rel)
-			if off+int64(m) > int64(len(c.data)) || off < 0 {
-				avail := int64(len(c.data)) - off
-				if avail > 0 {
-					copy(chunk, c.data[off:])
-				}
-				return &TruncatedError{Addr: addr + uint64(max(avail, 0)), Offset: off + max(avail, 0), FileSize: int64(len(c.data))}
+			got, _ := c.r.ReadAt(chunk[:m], off)
+			if uint64(got) < m {
+				return &TruncatedError{Addr: addr + uint64(got), Offset: off + int64(got), FileSize: c.r.Size()}
 			}
-			copy(chunk[:m], c.data[off:off+int64(m)])
 			clear(chunk[m:])
 		} else {
 			clear(chunk)
@@ -159,14 +184,4 @@ func (c *elfCore) readPhys(p []byte, addr uint64) error {
 
 func (c *elfCore) ranges() []Range { return c.rng }
 
-func (c *elfCore) close() error {
-	var err error
-	if c.data != nil {
-		err = unix.Munmap(c.data)
-		c.data = nil
-	}
-	if e := c.f.Close(); err == nil {
-		err = e
-	}
-	return err
-}
+func (c *elfCore) close() error { return c.closeFn() }

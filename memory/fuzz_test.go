@@ -15,7 +15,8 @@ func FuzzParseNotes(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		notes, _ := ParseNotes(data, binary.LittleEndian)
 		for _, n := range notes {
-			ParsePRStatus(n.Desc, binary.LittleEndian, 27)
+			ParsePRStatus(n.Desc, binary.LittleEndian, 27, 64)
+			ParsePRStatus(n.Desc, binary.LittleEndian, 17, 32)
 		}
 	})
 }

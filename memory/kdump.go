@@ -41,11 +41,12 @@ const (
 	kdumpHeaderSize   = 464 // sizeof(struct disk_dump_header) on 64-bit
 	kdumpPageDescSize = 24
 
-	dumpZlib       = 0x1
-	dumpLZO        = 0x2
-	dumpSnappy     = 0x4
-	dumpIncomplete = 0x8
-	dumpZstd       = 0x20
+	dumpZlib            = 0x1
+	dumpLZO             = 0x2
+	dumpSnappy          = 0x4
+	dumpIncomplete      = 0x8
+	dumpExcludedVmemmap = 0x10
+	dumpZstd            = 0x20
 )
 
 // sizedReaderAt is a file image: a mapping of a regular file, or the
@@ -125,7 +126,7 @@ func openKdump(path string, r sizedReaderAt, closeFn func() error) (*Dump, error
 		return nil, bad(436, "kdump-compressed bitmap size of %d blocks is not a positive even number", bitmapBlocks)
 	}
 	k := &kdumpFile{path: path, r: r, closeFn: closeFn, order: order, blockSize: blockSize, maxMapnr: maxMapnr, cache: newPageCache(1024)}
-	d := &Dump{Path: path, Format: FormatKdump, Machine: uts(4), ByteOrder: order, DumpLevel: -1, b: k}
+	d := &Dump{Path: path, Format: FormatKdump, Machine: uts(4), ByteOrder: order, DumpLevel: -1, Bits: 64, b: k}
 	d.Header = append(d.Header,
 		[2]string{"signature", string(hdr[:8])},
 		[2]string{"header_version", fmt.Sprint(version)},
@@ -145,7 +146,8 @@ func openKdump(path string, r sizedReaderAt, closeFn func() error) (*Dump, error
 	u64 := func(o int) uint64 { return order.Uint64(sub[o:]) }
 	d.DumpLevel = int(int32(order.Uint32(sub[8:])))
 	k.endPfn = maxMapnr
-	if version >= 2 && order.Uint32(sub[12:]) != 0 { // split dump
+	splitFlag := version >= 2 && order.Uint32(sub[12:]) != 0
+	if splitFlag {
 		k.startPfn, k.endPfn = u64(16), u64(24)
 	}
 	if version >= 6 {
@@ -160,8 +162,8 @@ func openKdump(path string, r sizedReaderAt, closeFn func() error) (*Dump, error
 		[2]string{"phys_base", fmt.Sprintf("%#x", u64(0))},
 		[2]string{"dump_level", fmt.Sprint(d.DumpLevel)},
 		[2]string{"max_mapnr", fmt.Sprint(k.maxMapnr)})
-	if k.startPfn != 0 || k.endPfn != k.maxMapnr {
-		d.Header = append(d.Header, [2]string{"split", fmt.Sprintf("pfn %#x-%#x", k.startPfn, k.endPfn)})
+	if splitFlag {
+		d.Header = append(d.Header, [2]string{"split", fmt.Sprintf("part holding pfn %#x-%#x", k.startPfn, k.endPfn)})
 	}
 	readArea := func(what string, off, size uint64) ([]byte, error) {
 		if size == 0 {
@@ -238,7 +240,7 @@ func openKdump(path string, r sizedReaderAt, closeFn func() error) (*Dump, error
 	if k.descOffset+int64(kept)*kdumpPageDescSize > r.Size() {
 		return nil, bad(k.descOffset, "file truncated: page descriptors for %d pages run past its end (%d bytes)", kept, r.Size())
 	}
-	var ramPages uint64
+	var ramPages, partRAM uint64
 	for pfn := uint64(0); pfn < k.maxMapnr; {
 		if !k.isRAM(pfn) {
 			pfn++
@@ -249,15 +251,19 @@ func openKdump(path string, r sizedReaderAt, closeFn func() error) (*Dump, error
 			pfn++
 		}
 		ramPages += pfn - start
+		partRAM += min(pfn, k.endPfn) - min(max(start, k.startPfn), min(pfn, k.endPfn))
 		k.rng = append(k.rng, Range{start * blockSize, pfn * blockSize})
 	}
-	d.Header = append(d.Header, [2]string{"pages", fmt.Sprintf("%d RAM, %d in this file, %d excluded", ramPages, kept, ramPages-kept)})
+	d.Header = append(d.Header, [2]string{"pages", fmt.Sprintf("%d RAM, %d in this file's range, %d of them in the file, %d excluded", ramPages, partRAM, kept, partRAM-kept)})
 	// Partial, as crash says: a dump level was applied (QEMU declares level
 	// 1, writing zero pages through one shared page), or pages are missing.
-	d.Filtered = d.DumpLevel > 0 || ramPages > kept
+	d.Filtered = d.DumpLevel > 0 || partRAM > kept
 	if d.Machine == "" || d.Machine == "Unknown" {
 		d.Machine = inferMachine(d)
 	}
+	d.SplitPart = splitFlag
+	d.Incomplete = status&dumpIncomplete != 0
+	d.ExcludedVmemmap = status&dumpExcludedVmemmap != 0
 	if status&dumpIncomplete != 0 {
 		d.Header = append(d.Header, [2]string{"incomplete", "makedumpfile did not finish writing this dump"})
 	}

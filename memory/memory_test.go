@@ -2,9 +2,11 @@ package memory
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -217,5 +219,127 @@ func TestBadInput(t *testing.T) {
 	}
 	if _, err := Open("/nonexistent/dump"); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+// buildELF32BE writes a big-endian ELF32 core (an s390- or PowerPC-like
+// machine) with one note segment and one load segment.
+func buildELF32BE(notes []byte, paddr uint32, data []byte) []byte {
+	be := binary.BigEndian
+	const ehsize, phsize = 52, 32
+	var b bytes.Buffer
+	b.Write([]byte{0x7f, 'E', 'L', 'F', 1, 2, 1, 0})
+	b.Write(make([]byte, 8))
+	binary.Write(&b, be, uint16(4))  // ET_CORE
+	binary.Write(&b, be, uint16(20)) // EM_PPC
+	binary.Write(&b, be, uint32(1))
+	binary.Write(&b, be, uint32(0))      // entry
+	binary.Write(&b, be, uint32(ehsize)) // phoff
+	binary.Write(&b, be, uint32(0))      // shoff
+	binary.Write(&b, be, uint32(0))      // flags
+	for _, v := range []uint16{ehsize, phsize, 2, 40, 0, 0} {
+		binary.Write(&b, be, v)
+	}
+	off := uint32(ehsize + 2*phsize)
+	for _, ph := range [][8]uint32{
+		{4, off, 0, 0, uint32(len(notes)), uint32(len(notes)), 0, 4},
+		{1, off + uint32(len(notes)), 0xc0000000 + paddr, paddr, uint32(len(data)), uint32(len(data)), 7, 4096},
+	} {
+		for _, v := range ph {
+			binary.Write(&b, be, v)
+		}
+	}
+	b.Write(notes)
+	b.Write(data)
+	return b.Bytes()
+}
+
+func TestELF32BigEndian(t *testing.T) {
+	be := binary.BigEndian
+	desc := make([]byte, prstatus32RegOffset+4*48)
+	be.PutUint32(desc[prstatus32PIDOffset:], 321)
+	be.PutUint32(desc[prstatus32RegOffset+4*3:], 0xdeadbeef)
+	var notes bytes.Buffer
+	for _, n := range []struct {
+		name string
+		typ  uint32
+		desc []byte
+	}{{"CORE", NTPRStatus, desc}, {"VMCOREINFO", 0, []byte("OSRELEASE=5.10.0-be\n")}} {
+		nb := append([]byte(n.name), 0)
+		binary.Write(&notes, be, uint32(len(nb)))
+		binary.Write(&notes, be, uint32(len(n.desc)))
+		binary.Write(&notes, be, n.typ)
+		notes.Write(nb)
+		notes.Write(make([]byte, align4(len(nb))-len(nb)))
+		notes.Write(n.desc)
+	}
+	page := patternPage(5, 4096)
+	d, err := Open(writeFile(t, "core32", buildELF32BE(notes.Bytes(), 0x5000, page)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if d.Bits != 32 || d.ByteOrder != binary.BigEndian || d.Machine != "ppc" || d.VMCoreInfo.OSRelease() != "5.10.0-be" {
+		t.Errorf("bits %d order %v machine %q release %q", d.Bits, d.ByteOrder, d.Machine, d.VMCoreInfo.OSRelease())
+	}
+	st, err := d.PRStatus(48)
+	if err != nil || len(st) != 1 || st[0].PID != 321 || st[0].Regs[3] != 0xdeadbeef {
+		t.Errorf("prstatus %+v %v", st, err)
+	}
+	buf := make([]byte, 4096)
+	if err := d.ReadPhys(buf, 0x5000); err != nil || !bytes.Equal(buf, page) {
+		t.Errorf("read: %v", err)
+	}
+}
+
+func TestSplitDump(t *testing.T) {
+	pages := testPages()
+	a := writeFile(t, "part1", buildKdumpPart(t, dumpZlib, 4096, 200, pages, testVMCoreInfo, nil, 31, 0, 64))
+	b := writeFile(t, "part2", buildKdumpPart(t, dumpZstd, 4096, 200, pages, testVMCoreInfo, nil, 31, 64, 200))
+	d, err := OpenFiles(b, a) // any order
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if len(d.Split) != 2 || d.VMCoreInfo.OSRelease() != "6.1.0-test" {
+		t.Errorf("split %v", d.Split)
+	}
+	checkPages(t, d, pages)
+	// A part alone holds only its range.
+	one, err := Open(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer one.Close()
+	var nid *NotInDumpError
+	if err := one.ReadPhys(make([]byte, 8), 64*4096); !errors.As(err, &nid) {
+		t.Errorf("page of the other part: %v", err)
+	}
+	// A missing part is named as such.
+	if _, err := OpenFiles(b, b); err == nil || !strings.Contains(err.Error(), "do not join") {
+		t.Errorf("duplicate part: %v", err)
+	}
+	c := writeFile(t, "part3", buildKdumpPart(t, dumpZlib, 4096, 200, pages, testVMCoreInfo, nil, 31, 64, 100))
+	if _, err := OpenFiles(a, c); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("missing part: %v", err)
+	}
+}
+
+func TestZeroExcluded(t *testing.T) {
+	d, err := Open(writeFile(t, "k", buildKdump(t, dumpZlib, 4096, 200, testPages(), testVMCoreInfo, nil, 31)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	buf := bytes.Repeat([]byte{1}, 4096)
+	if err := d.ReadPhys(buf, 2*4096); !IsExcluded(err) {
+		t.Fatalf("excluded page: %v", err)
+	}
+	d.ZeroExcluded = true
+	if err := d.ReadPhys(buf, 2*4096); err != nil || !bytes.Equal(buf, make([]byte, 4096)) {
+		t.Errorf("with ZeroExcluded: %v", err)
+	}
+	if err := d.ReadPhys(buf, 10*4096); err == nil {
+		t.Error("a hole read as zeros too")
 	}
 }

@@ -54,28 +54,41 @@ func ParseNotes(data []byte, order binary.ByteOrder) ([]Note, error) {
 
 func align4(n int) int { return (n + 3) &^ 3 }
 
-// PRStatus is the part of a 64-bit NT_PRSTATUS note gocrash uses: the pid of
-// the task that was on the CPU and its general registers in the
-// architecture's user_regs_struct order (the arch package names them).
+// PRStatus is the part of an NT_PRSTATUS note gocrash uses: the pid of the
+// task that was on the CPU and its general registers in the architecture's
+// user_regs_struct order (the arch package names them).
 type PRStatus struct {
 	PID  int32
 	Regs []uint64
 }
 
-// prstatus64RegOffset is offsetof(struct elf_prstatus, pr_reg) on 64-bit
-// Linux: siginfo (12) + cursig (2+2 pad) + sigpend, sighold (16) + pid, ppid,
-// pgrp, sid (16) + four timevals (64).
-const prstatus64RegOffset = 112
+// Offsets of pr_pid and pr_reg in struct elf_prstatus: siginfo (12 bytes),
+// cursig (2 + 2 padding), sigpend and sighold (two longs), pid, ppid, pgrp,
+// sid (four ints), then four timevals (two longs each).
+const (
+	prstatus64PIDOffset = 32
+	prstatus64RegOffset = 112
+	prstatus32PIDOffset = 24
+	prstatus32RegOffset = 72
+)
 
-// ParsePRStatus decodes a 64-bit NT_PRSTATUS descriptor holding nregs
-// registers.
-func ParsePRStatus(desc []byte, order binary.ByteOrder, nregs int) (PRStatus, error) {
-	if len(desc) < prstatus64RegOffset+8*nregs {
+// ParsePRStatus decodes an NT_PRSTATUS descriptor of a 64- or 32-bit
+// machine holding nregs registers (each the size of a long).
+func ParsePRStatus(desc []byte, order binary.ByteOrder, nregs, bits int) (PRStatus, error) {
+	pidOff, regOff, word := prstatus64PIDOffset, prstatus64RegOffset, 8
+	if bits == 32 {
+		pidOff, regOff, word = prstatus32PIDOffset, prstatus32RegOffset, 4
+	}
+	if len(desc) < regOff+word*nregs {
 		return PRStatus{}, fmt.Errorf("NT_PRSTATUS note of %d bytes is too short for %d registers", len(desc), nregs)
 	}
-	st := PRStatus{PID: int32(order.Uint32(desc[32:])), Regs: make([]uint64, nregs)}
+	st := PRStatus{PID: int32(order.Uint32(desc[pidOff:])), Regs: make([]uint64, nregs)}
 	for i := range st.Regs {
-		st.Regs[i] = order.Uint64(desc[prstatus64RegOffset+8*i:])
+		if word == 8 {
+			st.Regs[i] = order.Uint64(desc[regOff+8*i:])
+		} else {
+			st.Regs[i] = uint64(order.Uint32(desc[regOff+4*i:]))
+		}
 	}
 	return st, nil
 }

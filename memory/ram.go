@@ -15,7 +15,7 @@ func NewRAMDump(machine, vmcoreinfo string, base uint64, data []byte) *Dump {
 	return &Dump{
 		Path: "(memory image)", Format: FormatELF, Machine: machine,
 		ByteOrder: binary.LittleEndian, VMCoreInfo: ParseVMCoreInfo([]byte(vmcoreinfo)),
-		DumpLevel: -1, b: &ramImage{base, data},
+		DumpLevel: -1, Bits: 64, b: &ramImage{base, data},
 	}
 }
 

@@ -152,6 +152,12 @@ func lzoLiteral(src []byte) []byte {
 // buildKdump writes a 64-bit little-endian kdump-compressed file (header
 // version 6) holding pages, with vmcoreinfo and notes in the sub-header area.
 func buildKdump(t testing.TB, flag uint32, pageSize int, maxMapnr uint64, pages []testPage, vmcoreinfo string, notes []byte, dumpLevel int) []byte {
+	return buildKdumpPart(t, flag, pageSize, maxMapnr, pages, vmcoreinfo, notes, dumpLevel, 0, 0)
+}
+
+// buildKdumpPart writes one part of a split dump holding the pages in
+// [start, end) (end 0: not split).
+func buildKdumpPart(t testing.TB, flag uint32, pageSize int, maxMapnr uint64, pages []testPage, vmcoreinfo string, notes []byte, dumpLevel int, start, end uint64) []byte {
 	bs := uint64(pageSize)
 	bitmapBytes := (maxMapnr + 7) / 8
 	bitmapBlocks := (bitmapBytes + bs - 1) / bs * 2
@@ -178,23 +184,33 @@ func buildKdump(t testing.TB, flag uint32, pageSize int, maxMapnr uint64, pages 
 	le.PutUint64(sub[48:], viOff+uint64(len(vmcoreinfo)))
 	le.PutUint64(sub[56:], uint64(len(notes)))
 	le.PutUint64(sub[96:], maxMapnr)
+	if end != 0 {
+		le.PutUint32(sub[12:], 1)
+		le.PutUint64(sub[16:], start)
+		le.PutUint64(sub[24:], end)
+		le.PutUint64(sub[80:], start)
+		le.PutUint64(sub[88:], end)
+	}
 	copy(sub[bs:], vmcoreinfo)
 	copy(sub[bs+uint64(len(vmcoreinfo)):], notes)
 	bm := make([]byte, bitmapBlocks*bs)
 	half := bitmapBlocks / 2 * bs
 	kept := 0
+	inPart := func(pfn uint64) bool { return end == 0 || pfn >= start && pfn < end }
 	for _, p := range pages {
 		bm[p.pfn/8] |= 1 << (p.pfn % 8)
 		if p.data != nil {
 			bm[half+p.pfn/8] |= 1 << (p.pfn % 8)
-			kept++
+			if inPart(p.pfn) {
+				kept++
+			}
 		}
 	}
 	descStart := bs * (1 + subHdrSize + bitmapBlocks)
 	dataOff := descStart + uint64(kept)*kdumpPageDescSize
 	var descs, data bytes.Buffer
 	for _, p := range sortedPages(pages) {
-		if p.data == nil {
+		if p.data == nil || !inPart(p.pfn) {
 			continue
 		}
 		c := compressPage(t, flag, p.data)

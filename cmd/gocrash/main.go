@@ -7,11 +7,11 @@ package main
 import (
 	"context"
 	"debug/elf"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
@@ -26,12 +26,13 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "0.1.0-dev"
 
-const usage = `usage: gocrash [options] VMLINUX DUMPFILE
+const usage = `usage: gocrash [options] VMLINUX DUMPFILE [DUMPFILE...]
 
 Opens a Linux kernel crash dump with the kernel's debug vmlinux (the two
 may be given in either order; each is recognized by its content) and runs
 crash-style commands: from FILE (-i), then from standard input, with a
-"gocrash> " prompt on a terminal.
+"gocrash> " prompt on a terminal. The files of a split dump
+(makedumpfile --split) are given together.
 
 Options:
 `
@@ -46,6 +47,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	genDocs := fs.String("gen-docs", "", "write the command reference (Markdown) to `FILE` and exit")
 	help := fs.BoolP("help", "h", false, "print this help")
+	zeroExcluded := fs.Bool("zero_excluded", false, "read pages excluded from a filtered dump as zeros instead of failing")
 	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -72,16 +74,16 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	if fs.NArg() != 2 {
+	if fs.NArg() < 2 {
 		fmt.Fprintf(stderr, "gocrash: expected a vmlinux and a dump file, got %d argument(s); see gocrash --help\n", fs.NArg())
 		return 2
 	}
-	vmlinuxPath, dumpPath, err := orderFiles(fs.Arg(0), fs.Arg(1))
+	vmlinuxPath, dumpPaths, err := sortFiles(fs.Args())
 	if err != nil {
 		fmt.Fprintf(stderr, "gocrash: %v\n", err)
 		return 1
 	}
-	sess, closeFn, err := open(vmlinuxPath, dumpPath)
+	sess, closeFn, err := open(vmlinuxPath, dumpPaths, *zeroExcluded)
 	if err != nil {
 		fmt.Fprintf(stderr, "gocrash: %v\n", err)
 		return 1
@@ -125,48 +127,52 @@ func status(failed int) int {
 	return 0
 }
 
-// orderFiles tells the vmlinux from the dump by content: the vmlinux is an
-// ELF executable, the dump anything else.
-func orderFiles(a, b string) (vmlinux, dump string, err error) {
-	isKernel := func(p string) (bool, error) {
-		f, err := elf.Open(p)
+// sortFiles tells the vmlinux from the dump files by content: the vmlinux
+// is the one ELF executable; the others are the dump (several for a split
+// dump), in the order given.
+func sortFiles(args []string) (vmlinux string, dumps []string, err error) {
+	for _, p := range args {
+		isKernel, err := isKernelImage(p)
 		if err != nil {
-			var fe *elf.FormatError
-			if errors.As(err, &fe) {
-				return false, nil
-			}
-			if _, statErr := os.Stat(p); statErr != nil {
-				return false, statErr
-			}
-			return false, nil
+			return "", nil, err
 		}
-		defer f.Close()
-		return f.Type == elf.ET_EXEC || f.Type == elf.ET_DYN, nil
+		switch {
+		case !isKernel:
+			dumps = append(dumps, p)
+		case vmlinux != "":
+			return "", nil, fmt.Errorf("both %s and %s are kernel images; one must be a dump", vmlinux, p)
+		default:
+			vmlinux = p
+		}
 	}
-	ka, err := isKernel(a)
-	if err != nil {
-		return "", "", err
+	if vmlinux == "" {
+		return "", nil, fmt.Errorf("none of %s is a kernel image (vmlinux)", strings.Join(args, ", "))
 	}
-	kb, err := isKernel(b)
-	if err != nil {
-		return "", "", err
+	if len(dumps) == 0 {
+		return "", nil, fmt.Errorf("no dump file given, only the kernel image %s", vmlinux)
 	}
-	switch {
-	case ka && !kb:
-		return a, b, nil
-	case kb && !ka:
-		return b, a, nil
-	case ka && kb:
-		return "", "", fmt.Errorf("both %s and %s are kernel images; one must be a dump", a, b)
-	}
-	return "", "", fmt.Errorf("neither %s nor %s is a kernel image (vmlinux)", a, b)
+	return vmlinux, dumps, nil
 }
 
-func open(vmlinuxPath, dumpPath string) (*commands.Session, func(), error) {
-	d, err := memory.Open(dumpPath)
+// isKernelImage reports whether p is an ELF executable (a vmlinux).
+func isKernelImage(p string) (bool, error) {
+	if _, err := os.Stat(p); err != nil {
+		return false, err
+	}
+	f, err := elf.Open(p)
+	if err != nil {
+		return false, nil // not ELF at all: a dump, or nothing gocrash reads
+	}
+	defer f.Close()
+	return f.Type == elf.ET_EXEC || f.Type == elf.ET_DYN, nil
+}
+
+func open(vmlinuxPath string, dumpPaths []string, zeroExcluded bool) (*commands.Session, func(), error) {
+	d, err := memory.OpenFiles(dumpPaths...)
 	if err != nil {
 		return nil, nil, err
 	}
+	d.ZeroExcluded = zeroExcluded
 	v, err := symbols.Open(vmlinuxPath)
 	if err != nil {
 		d.Close()
@@ -178,6 +184,6 @@ func open(vmlinuxPath, dumpPath string) (*commands.Session, func(), error) {
 		v.Close()
 		return nil, nil, err
 	}
-	s := &commands.Session{Kernel: k, VmlinuxPath: vmlinuxPath, DumpPath: dumpPath, Registry: commands.NewRegistry()}
+	s := &commands.Session{Kernel: k, VmlinuxPath: vmlinuxPath, DumpPaths: dumpPaths, Registry: commands.NewRegistry()}
 	return s, func() { d.Close(); v.Close() }, nil
 }

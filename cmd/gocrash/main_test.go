@@ -76,12 +76,22 @@ func TestCorpusSys(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Dump first, vmlinux second: the order is found by content.
-		code, out, errs := runGocrash(t, "sys\n", "-s", f.Path, r.Vmlinux)
+		code, out, errs := runGocrash(t, "sys\n", append(append([]string{"-s"}, f.Paths()...), r.Vmlinux)...)
 		if code != 0 || errs != "" {
 			t.Fatalf("exit %d, stderr %q", code, errs)
 		}
+		// crash marks filtered kdump-compressed files, not ELF ones, with two
+		// spaces before the mark, or one in a split dump's list.
+		mark := ""
+		if f.Filtered && f.Format != "elf" {
+			mark = "  [PARTIAL DUMP]"
+			if len(f.Parts) > 0 {
+				mark = " [PARTIAL DUMP]"
+			}
+		}
 		for _, want := range []string{
 			"      KERNEL: " + r.Vmlinux + "\n",
+			f.Paths()[len(f.Paths())-1] + mark + "\n",
 			"     RELEASE: " + truth.Uname.Release + "\n",
 			"    NODENAME: " + truth.Uname.Nodename + "\n",
 			"     MACHINE: " + truth.Uname.Machine + "  (",
@@ -148,7 +158,8 @@ func TestCorpusBadInput(t *testing.T) {
 	oneLine("not-a-dump", 1, "not a crash dump", "", "-s", x86.Vmlinux, notDump)
 	oneLine("truncated", 1, "truncated", "", "-s", x86.Vmlinux, cut)
 	oneLine("missing-file", 1, "no such file", "", "-s", x86.Vmlinux, filepath.Join(dir, "nope"))
-	oneLine("two-dumps", 1, "neither", "", "-s", dump, dump)
+	oneLine("no-kernel", 1, "none of", "", "-s", dump, dump)
+	oneLine("two-kernels", 1, "both", "", "-s", x86.Vmlinux, x86.Vmlinux)
 	oneLine("unknown-command", 1, "nosuch: command not found", "nosuch\n", "-s", x86.Vmlinux, dump)
 	if other != nil {
 		oneLine("mismatched-vmlinux", 1, "does not match", "", "-s", other.Vmlinux, dump)

@@ -21,8 +21,9 @@ import (
 
 // File is one dump file of a run.
 type File struct {
-	Path     string // absolute
-	Name     string // file name, e.g. "vmcore.zlib"
+	Path     string   // absolute
+	Parts    []string // absolute paths of every file of a split dump (Path is the first), else nil
+	Name     string   // file name, e.g. "vmcore.zlib"
 	Format   string // "elf", "kdump", "flattened"
 	Filtered bool
 	How      string
@@ -55,7 +56,8 @@ type manifest struct {
 	MemoryMiB      int    `json:"memory_mib"`
 	Vmlinux        string `json:"vmlinux"`
 	Dumps          []struct {
-		File     string `json:"file"`
+		File     string   `json:"file"`
+		Parts    []string `json:"parts"`
 		Format   string `json:"format"`
 		Filtered bool   `json:"filtered"`
 		How      string `json:"how"`
@@ -97,7 +99,11 @@ func Load(root string) ([]*Run, error) {
 		r := &Run{Name: m.Name, Arch: m.Arch, Release: m.Release, PackageVersion: m.PackageVersion,
 			Method: m.Method, CPUs: m.CPUs, MemoryMiB: m.MemoryMiB, Dir: dir, Vmlinux: abs(dir, m.Vmlinux)}
 		for _, d := range m.Dumps {
-			r.Files = append(r.Files, File{Path: abs(dir, d.File), Name: d.File, Format: d.Format, Filtered: d.Filtered, How: d.How})
+			f := File{Path: abs(dir, d.File), Name: d.File, Format: d.Format, Filtered: d.Filtered, How: d.How}
+			for _, p := range d.Parts {
+				f.Parts = append(f.Parts, abs(dir, p))
+			}
+			r.Files = append(r.Files, f)
 		}
 		runs = append(runs, r)
 	}
@@ -157,4 +163,12 @@ func ForEachRun(t *testing.T, fn func(t *testing.T, r *Run)) {
 	for _, r := range Runs(t) {
 		t.Run(r.Name, func(t *testing.T) { fn(t, r) })
 	}
+}
+
+// Paths returns the file's path, or every part of a split dump.
+func (f File) Paths() []string {
+	if len(f.Parts) > 0 {
+		return f.Parts
+	}
+	return []string{f.Path}
 }

@@ -20,7 +20,7 @@ set -euo pipefail
 ROOT=${GOCRASH_CORPUS:-${XDG_CACHE_HOME:-$HOME/.cache}/gocrash/corpus}
 # Bump RECIPE when a change here changes what a run produces: runs made by
 # another recipe are rebuilt.
-RECIPE=2
+RECIPE=3
 HERE=$(cd "$(dirname "$0")" && pwd)
 START=$(date +%s)
 log() { printf 'corpus [%3ds]: %s\n' $(($(date +%s) - START)) "$*" >&2; }
@@ -212,12 +212,14 @@ run_kdump() {
 	makedumpfile -l -d 31 "$tmp/vmcore" "$tmp/vmcore.lzo" >/dev/null 2>&1 || die "makedumpfile -l failed"
 	makedumpfile -E -d 31 "$tmp/vmcore" "$tmp/vmcore.elf31" >/dev/null 2>&1 || die "makedumpfile -E failed"
 	makedumpfile -F -c -d 31 "$tmp/vmcore" > "$tmp/vmcore.flat" 2>/dev/null || die "makedumpfile -F failed"
+	makedumpfile --split -c -d 31 "$tmp/vmcore" "$tmp/vmcore.split1" "$tmp/vmcore.split2" >/dev/null 2>&1 || die "makedumpfile --split failed"
 	manifest "$tmp" "$name" x86_64 "$rel" "$ver" kdump 2 1024 "$kdir" \
 '{"file":"vmcore","format":"elf","filtered":false,"how":"kdump capture kernel copy of /proc/vmcore"},
   {"file":"vmcore.zlib","format":"kdump","filtered":true,"how":"makedumpfile -c -d 31"},
   {"file":"vmcore.lzo","format":"kdump","filtered":true,"how":"makedumpfile -l -d 31"},
   {"file":"vmcore.elf31","format":"elf","filtered":true,"how":"makedumpfile -E -d 31"},
-  {"file":"vmcore.flat","format":"flattened","filtered":true,"how":"makedumpfile -F -c -d 31"}'
+  {"file":"vmcore.flat","format":"flattened","filtered":true,"how":"makedumpfile -F -c -d 31"},
+  {"file":"vmcore.split1","parts":["vmcore.split1","vmcore.split2"],"format":"kdump","filtered":true,"how":"makedumpfile --split -c -d 31"}'
 	mv "$tmp" "$out"
 	log "$name: done"
 }
