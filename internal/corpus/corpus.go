@@ -24,7 +24,7 @@ type File struct {
 	Path     string   // absolute
 	Parts    []string // absolute paths of every file of a split dump (Path is the first), else nil
 	Name     string   // file name, e.g. "vmcore.zlib"
-	Format   string // "elf", "kdump", "flattened"
+	Format   string   // "elf", "kdump", "flattened"
 	Filtered bool
 	How      string
 }
@@ -58,9 +58,9 @@ type manifest struct {
 	Dumps          []struct {
 		File     string   `json:"file"`
 		Parts    []string `json:"parts"`
-		Format   string `json:"format"`
-		Filtered bool   `json:"filtered"`
-		How      string `json:"how"`
+		Format   string   `json:"format"`
+		Filtered bool     `json:"filtered"`
+		How      string   `json:"how"`
 	} `json:"dumps"`
 }
 
