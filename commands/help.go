@@ -10,12 +10,19 @@ import (
 func helpCommand() *Command {
 	return &Command{
 		Name:     "help",
-		Synopsis: "help [command]",
+		Synopsis: "help [command] | help -D",
 		Summary:  "get help",
-		Help:     `With no argument, lists the commands. With a command name, prints its synopsis, description, options and examples.`,
-		Examples: []string{"gocrash> help", "gocrash> help sys"},
+		Help: `With no argument, lists the commands. With a command name, prints its
+synopsis, description, options and examples. With -D, prints the dump file's
+headers: its format, version, compression, dump level, page statistics or
+PT_LOAD segments, and its ELF notes.`,
+		Options:  []Option{{"-D", "print the dump file's headers"}},
+		Examples: []string{"gocrash> help", "gocrash> help sys", "gocrash> help -D"},
 		Run: func(ctx context.Context, s *Session, args []string, out io.Writer) error {
 			r := s.Registry
+			if len(args) == 1 && args[0] == "-D" {
+				return dumpHeaders(s, out)
+			}
 			if len(args) == 0 {
 				for _, c := range r.Commands() {
 					fmt.Fprintf(out, "%-12s %s\n", c.Name, c.Summary)
@@ -57,4 +64,21 @@ func WriteHelp(w io.Writer, c *Command) {
 		}
 	}
 	fmt.Fprintln(w)
+}
+
+// dumpHeaders prints what the dump's headers say (help -D).
+func dumpHeaders(s *Session, out io.Writer) error {
+	if s.Kernel == nil {
+		return fmt.Errorf("no dump file is open")
+	}
+	d := s.Kernel.Dump
+	kv := KeyValues{{"file", strings.Join(s.DumpPaths, " ")}, {"format", d.Format.String()}}
+	kv = append(kv, d.Header...)
+	if d.VMCoreInfo != nil {
+		kv.Add("VMCOREINFO", "%d bytes, %d entries", len(d.VMCoreInfo.Raw), len(d.VMCoreInfo.Keys))
+	}
+	for i, n := range d.Notes {
+		kv.Add(fmt.Sprintf("note %d", i), "%s type %d, %d bytes", n.Name, n.Type, len(n.Desc))
+	}
+	return kv.Render(out)
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/bits"
 	"os"
+	"strings"
 	"sync"
 
 	lzo "github.com/anchore/go-lzo"
@@ -132,6 +133,7 @@ func openKdump(path string, r sizedReaderAt, closeFn func() error) (*Dump, error
 		[2]string{"header_version", fmt.Sprint(version)},
 		[2]string{"utsname", fmt.Sprintf("%s %s %s %s %s", uts(0), uts(1), uts(2), uts(3), uts(4))},
 		[2]string{"status", fmt.Sprintf("%#x", status)},
+		[2]string{"compression", compressionName(status)},
 		[2]string{"block_size", fmt.Sprint(blockSize)},
 		[2]string{"sub_hdr_size", fmt.Sprint(subHdrSize)},
 		[2]string{"bitmap_blocks", fmt.Sprint(bitmapBlocks)},
@@ -448,4 +450,21 @@ func (c *pageCache) put(pfn uint64, data []byte) {
 		c.ll.Remove(e)
 		delete(c.items, e.Value.(*cacheEntry).pfn)
 	}
+}
+
+// compressionName names the compression a kdump header's status declares.
+func compressionName(status uint32) string {
+	var names []string
+	for _, c := range []struct {
+		bit  uint32
+		name string
+	}{{dumpZlib, "zlib"}, {dumpLZO, "lzo"}, {dumpSnappy, "snappy"}, {dumpZstd, "zstd"}} {
+		if status&c.bit != 0 {
+			names = append(names, c.name)
+		}
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
 }

@@ -76,7 +76,7 @@ func TestCorpusSys(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Dump first, vmlinux second: the order is found by content.
-		code, out, errs := runGocrash(t, "sys\n", append(append([]string{"-s"}, f.Paths()...), r.Vmlinux)...)
+		code, out, errs := runGocrash(t, "sys\nhelp -D\n", append(append([]string{"-s"}, f.Paths()...), r.Vmlinux)...)
 		if code != 0 || errs != "" {
 			t.Fatalf("exit %d, stderr %q", code, errs)
 		}
@@ -105,6 +105,19 @@ func TestCorpusSys(t *testing.T) {
 		partial := strings.Contains(out, "[PARTIAL DUMP]")
 		if f.Format != "elf" && partial != f.Filtered {
 			t.Errorf("[PARTIAL DUMP] shown %v, dump filtered %v", partial, f.Filtered)
+		}
+		// help -D: the dump's headers.
+		wantHeaders := []string{"format: ELF", "PT_LOAD[0]", "note 0: CORE type 1"}
+		if f.Format != "elf" {
+			wantHeaders = []string{"kdump-compressed", "compression: zlib", "dump_level: ", "pages: "}
+			if strings.Contains(f.How, " -l ") {
+				wantHeaders[1] = "compression: lzo"
+			}
+		}
+		for _, h := range wantHeaders {
+			if !strings.Contains(out, h) {
+				t.Errorf("help -D lacks %q", h)
+			}
 		}
 		if strings.Contains(out, "unavailable") {
 			t.Errorf("sys has unavailable fields:\n%s", out)
