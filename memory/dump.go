@@ -16,6 +16,7 @@ const (
 	FormatELF       Format = iota + 1 // ELF core (kdump /proc/vmcore copy, makedumpfile -E, QEMU)
 	FormatKdump                       // makedumpfile kdump-compressed ("KDUMP   " or "DISKDUMP")
 	FormatFlattened                   // makedumpfile -F flattened kdump-compressed
+	FormatLive                        // /dev/mem or /dev/crash on the running system
 )
 
 func (f Format) String() string {
@@ -26,6 +27,8 @@ func (f Format) String() string {
 		return "kdump-compressed"
 	case FormatFlattened:
 		return "flattened kdump-compressed"
+	case FormatLive:
+		return "live physical memory"
 	}
 	return "unknown"
 }
@@ -60,6 +63,12 @@ type Dump struct {
 	Incomplete bool
 	// ExcludedVmemmap: unused vmemmap pages were left out (makedumpfile -e).
 	ExcludedVmemmap bool
+	// Live: the running system's memory (/proc/kcore, /dev/mem,
+	// /dev/crash); it changes while it is read.
+	Live bool
+	// Notice is a one-line remark for the user about how the source was
+	// opened (e.g. a fallback from /dev/mem to /proc/kcore).
+	Notice string
 	// ZeroExcluded makes pages excluded by filtering read as zeros instead
 	// of failing (crash's --zero_excluded).
 	ZeroExcluded bool
@@ -130,9 +139,16 @@ func Open(path string) (*Dump, error) {
 		f.Close()
 		return nil, err
 	}
+	if fi.Mode()&os.ModeCharDevice != 0 {
+		d, err := openDevice(path, f, fi)
+		if err != nil {
+			f.Close()
+		}
+		return d, err
+	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, &FormatError{Path: path, Offset: -1, Msg: "not a regular file"}
+		return nil, &FormatError{Path: path, Offset: -1, Msg: "not a regular file or memory device"}
 	}
 	var magic [16]byte
 	n, _ := io.ReadFull(f, magic[:])

@@ -54,6 +54,14 @@ func openELF(path string, f *os.File, size int64) (*Dump, error) {
 		closeFn()
 		return nil, err
 	}
+	if isProcFile(f) {
+		d.Live = true
+		if d.VMCoreInfo == nil { // kernels before 4.19 put none in kcore
+			if err := d.loadSysVMCoreInfo(); err != nil {
+				d.Notice = fmt.Sprintf("no VMCOREINFO: %v", err)
+			}
+		}
+	}
 	return d, nil
 }
 

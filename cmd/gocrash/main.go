@@ -89,6 +89,9 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer closeFn()
+	if n := sess.Kernel.Dump.Notice; n != "" {
+		fmt.Fprintf(stderr, "gocrash: %s\n", n)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
