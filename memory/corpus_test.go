@@ -3,6 +3,10 @@ package memory_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -125,4 +129,108 @@ func allZero(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// TestCorpusTruncated cuts a real ELF dump short: what is present stays
+// readable, the rest is reported as truncated, never read as zeros.
+func TestCorpusTruncated(t *testing.T) {
+	corpus.ForEachRun(t, func(t *testing.T, r *corpus.Run) {
+		var src string
+		for _, f := range r.Files {
+			if f.Format == "elf" {
+				src = f.Path
+			}
+		}
+		if src == "" {
+			t.Fatal("run has no ELF dump")
+		}
+		full := open(t, src)
+		const cut = 48 << 20
+		dst := filepath.Join(t.TempDir(), "cut")
+		in, err := os.Open(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer in.Close()
+		out, err := os.Create(dst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.CopyN(out, in, cut); err != nil {
+			t.Fatal(err)
+		}
+		out.Close()
+		d := open(t, dst)
+		a, b := make([]byte, 4096), make([]byte, 4096)
+		var before, after int
+		for _, rg := range full.Ranges() {
+			for p := rg.Start &^ 4095; p+4096 <= rg.End && before+after < 1<<16; p += 1 << 20 {
+				if p < rg.Start {
+					continue
+				}
+				errFull := full.ReadPhys(a, p)
+				errCut := d.ReadPhys(b, p)
+				var tr *memory.TruncatedError
+				switch {
+				case errFull != nil:
+					continue
+				case errCut == nil:
+					if !bytes.Equal(a, b) {
+						t.Fatalf("page %#x differs in the cut file", p)
+					}
+					before++
+				case errors.As(errCut, &tr):
+					after++
+				default:
+					t.Fatalf("page %#x: %v", p, errCut)
+				}
+			}
+		}
+		if before == 0 || after == 0 {
+			t.Errorf("%d pages read before the cut, %d reported truncated", before, after)
+		}
+	})
+}
+
+// TestConcurrentReads reads the same dump from several goroutines (run
+// with -race): the page cache and decoders are shared.
+func TestCorpusConcurrentReads(t *testing.T) {
+	corpus.ForEachFile(t, func(t *testing.T, r *corpus.Run, f corpus.File) {
+		if f.Format == "elf" {
+			return
+		}
+		d := open(t, f.Paths()...)
+		var pages []uint64
+		for _, rg := range d.Ranges() {
+			for p := rg.Start; p < rg.End && len(pages) < 4096; p += 4096 * 7 {
+				if d.ReadPhys(make([]byte, 8), p) == nil {
+					pages = append(pages, p)
+				}
+			}
+		}
+		want := make([][]byte, len(pages))
+		for i, p := range pages {
+			want[i] = make([]byte, 4096)
+			d.ReadPhys(want[i], p)
+		}
+		errs := make(chan error, 4)
+		for g := 0; g < 4; g++ {
+			go func(g int) {
+				buf := make([]byte, 4096)
+				for i := range pages {
+					j := (i*7 + g*131) % len(pages)
+					if err := d.ReadPhys(buf, pages[j]); err != nil || !bytes.Equal(buf, want[j]) {
+						errs <- fmt.Errorf("goroutine %d page %#x: %v", g, pages[j], err)
+						return
+					}
+				}
+				errs <- nil
+			}(g)
+		}
+		for g := 0; g < 4; g++ {
+			if err := <-errs; err != nil {
+				t.Error(err)
+			}
+		}
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"debug/elf"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
@@ -77,7 +78,7 @@ func (r *fileReaderAt) Size() int64                             { return r.size 
 // parseELF reads an ELF core's headers and notes from r.
 func parseELF(path string, r sizedReaderAt, closeFn func() error) (*Dump, error) {
 	size := r.Size()
-	ef, err := elf.NewFile(r)
+	ef, err := elf.NewFile(withoutSections(r))
 	if err != nil {
 		return nil, &FormatError{Path: path, Offset: -1, Msg: "bad ELF header: " + strings.TrimPrefix(err.Error(), "elf: ")}
 	}
@@ -193,3 +194,50 @@ func (c *elfCore) readPhys(p []byte, addr uint64) error {
 func (c *elfCore) ranges() []Range { return c.rng }
 
 func (c *elfCore) close() error { return c.closeFn() }
+
+// withoutSections hides an ELF core's section header table from debug/elf:
+// a core needs only its program headers, and a dump cut short (or a QEMU
+// dump, which puts its section header last) must still open. Only the
+// PN_XNUM extension (e_phnum 0xffff: the real count in section 0) needs
+// the sections, and then they are left visible.
+func withoutSections(r sizedReaderAt) io.ReaderAt {
+	var id [64]byte
+	if n, _ := r.ReadAt(id[:], 0); n < 52 {
+		return r
+	}
+	var shoff, shnum, shstrndx [2]int // offset and size of each field
+	switch id[4] {
+	case 1: // ELFCLASS32
+		shoff, shnum, shstrndx = [2]int{0x20, 4}, [2]int{0x30, 2}, [2]int{0x32, 2}
+	case 2:
+		shoff, shnum, shstrndx = [2]int{0x28, 8}, [2]int{0x3c, 2}, [2]int{0x3e, 2}
+	default:
+		return r
+	}
+	phnum := 0x2c
+	if id[4] == 2 {
+		phnum = 0x38
+	}
+	if id[phnum] == 0xff && id[phnum+1] == 0xff {
+		return r
+	}
+	return &patchedHeader{r, [][2]int{shoff, shnum, shstrndx}}
+}
+
+// patchedHeader reads as r with the given header fields zeroed.
+type patchedHeader struct {
+	r     io.ReaderAt
+	zeros [][2]int
+}
+
+func (p *patchedHeader) ReadAt(b []byte, off int64) (int, error) {
+	n, err := p.r.ReadAt(b, off)
+	for _, z := range p.zeros {
+		for i := z[0]; i < z[0]+z[1]; i++ {
+			if j := int64(i) - off; j >= 0 && j < int64(n) {
+				b[j] = 0
+			}
+		}
+	}
+	return n, err
+}

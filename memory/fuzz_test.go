@@ -64,3 +64,15 @@ func FuzzFlattened(f *testing.F) {
 		}
 	})
 }
+
+func FuzzELF(f *testing.F) {
+	notes := append(noteBytes("CORE", NTPRStatus, prstatusDesc(7, make([]uint64, 27))), noteBytes("VMCOREINFO", 0, []byte(testVMCoreInfo))...)
+	f.Add(buildELFCore(notes, []elfLoad{{vaddr: 0xffff888000000000, paddr: 0, data: patternPage(0, 4096)}}))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d, err := parseELF("fuzz", bytes.NewReader(data), func() error { return nil })
+		if err == nil {
+			d.PRStatus(27)
+			fuzzReadAll(d)
+		}
+	})
+}
