@@ -72,8 +72,9 @@ type kdumpFile struct {
 	descOffset int64
 	rng        []Range
 
-	zstdDec *zstd.Decoder
-	cache   *pageCache
+	zstdDec   *zstd.Decoder
+	inflaters sync.Pool // of *inflater
+	cache     *pageCache
 }
 
 func openKdumpFile(path string, f *os.File, size int64) (*Dump, error) {
@@ -346,7 +347,7 @@ func (k *kdumpFile) page(pfn uint64) ([]byte, error) {
 	var err error
 	switch {
 	case flags&dumpZlib != 0:
-		err = inflate(page, raw)
+		err = k.inflate(page, raw)
 	case flags&dumpLZO != 0:
 		var n int
 		n, err = lzo.Decompress(raw, page)
@@ -379,15 +380,33 @@ func (k *kdumpFile) page(pfn uint64) ([]byte, error) {
 	return page, nil
 }
 
-func inflate(dst, src []byte) error {
-	zr, err := zlib.NewReader(bytes.NewReader(src))
-	if err != nil {
+// inflater is a zlib reader kept for reuse: making one per page costs more
+// than the decoding.
+type inflater struct {
+	src *bytes.Reader
+	zr  io.ReadCloser
+}
+
+func (k *kdumpFile) inflate(dst, src []byte) error {
+	inf, _ := k.inflaters.Get().(*inflater)
+	if inf == nil {
+		inf = &inflater{src: bytes.NewReader(src)}
+		zr, err := zlib.NewReader(inf.src)
+		if err != nil {
+			return err
+		}
+		inf.zr = zr
+	} else {
+		inf.src.Reset(src)
+		if err := inf.zr.(zlib.Resetter).Reset(inf.src, nil); err != nil {
+			return err
+		}
+	}
+	if _, err := io.ReadFull(inf.zr, dst); err != nil {
 		return err
 	}
-	if _, err := io.ReadFull(zr, dst); err != nil {
-		return err
-	}
-	return zr.Close()
+	k.inflaters.Put(inf)
+	return nil
 }
 
 func (k *kdumpFile) zstd() *zstd.Decoder {

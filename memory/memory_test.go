@@ -343,3 +343,30 @@ func TestZeroExcluded(t *testing.T) {
 		t.Error("a hole read as zeros too")
 	}
 }
+
+// TestKdumpHeaderVersions opens the same file stamped with each header
+// version: VMCOREINFO exists from version 3, notes from 4, the 64-bit
+// max_mapnr from 6; older ones take max_mapnr from the header.
+func TestKdumpHeaderVersions(t *testing.T) {
+	notes := noteBytes("CORE", NTPRStatus, prstatusDesc(9, make([]uint64, 27)))
+	img := buildKdump(t, dumpZlib, 4096, 200, testPages(), testVMCoreInfo, notes, 31)
+	for v := uint32(1); v <= 7; v++ {
+		for _, sig := range []string{"KDUMP   ", "DISKDUMP"} {
+			b := append([]byte(nil), img...)
+			copy(b, sig)
+			le.PutUint32(b[8:], v)
+			d, err := Open(writeFile(t, "v", b))
+			if err != nil {
+				t.Fatalf("version %d %q: %v", v, sig, err)
+			}
+			if got := d.VMCoreInfo != nil; got != (v >= 3) {
+				t.Errorf("version %d: VMCOREINFO read %v", v, got)
+			}
+			if got := len(d.Notes) > 0; got != (v >= 4) {
+				t.Errorf("version %d: notes read %v", v, got)
+			}
+			checkPages(t, d, testPages())
+			d.Close()
+		}
+	}
+}
