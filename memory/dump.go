@@ -43,6 +43,10 @@ type backend interface {
 	close() error
 }
 
+// LoadSegment is an ELF PT_LOAD: Size bytes mapped at virtual address
+// Vaddr and physical address Paddr.
+type LoadSegment struct{ Vaddr, Paddr, Size uint64 }
+
 // Range is a half-open physical address range [Start, End).
 type Range struct{ Start, End uint64 }
 
@@ -72,6 +76,8 @@ type Dump struct {
 	// ZeroExcluded makes pages excluded by filtering read as zeros instead
 	// of failing (crash's --zero_excluded).
 	ZeroExcluded bool
+	// Loads lists an ELF core's PT_LOAD segments as the file states them.
+	Loads []LoadSegment
 	// Header holds format-specific facts for 'help -D', in display order.
 	Header [][2]string
 

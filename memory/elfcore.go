@@ -110,6 +110,7 @@ func parseELF(path string, r sizedReaderAt, closeFn func() error) (*Dump, error)
 			d.Notes = append(d.Notes, notes...)
 		case elf.PT_LOAD:
 			nload++
+			d.Loads = append(d.Loads, LoadSegment{Vaddr: p.Vaddr, Paddr: p.Paddr, Size: p.Memsz})
 			d.Header = append(d.Header, [2]string{fmt.Sprintf("PT_LOAD[%d]", nload-1),
 				fmt.Sprintf("offset %#x vaddr %#x paddr %#x filesz %#x memsz %#x", p.Off, p.Vaddr, p.Paddr, p.Filesz, p.Memsz)})
 			if p.Memsz == 0 || p.Paddr == ^uint64(0) || (class == 32 && p.Paddr == 0xffffffff) {
