@@ -211,23 +211,30 @@ func TestCorpusSysMatchesCrash(t *testing.T) {
 		if r.Arch != "x86_64" {
 			continue
 		}
-		compared++
-		t.Run(r.Name, func(t *testing.T) { compareSysWithCrash(t, crashBin, r) })
+		t.Run(r.Name, func(t *testing.T) {
+			if compareSysWithCrash(t, crashBin, r) {
+				compared++
+			}
+		})
 	}
 	if compared == 0 {
-		t.Fatal("no x86_64 run in the corpus")
+		t.Fatal("crash opened no dump of the corpus")
 	}
 }
 
-func compareSysWithCrash(t *testing.T, crashBin string, r *corpus.Run) {
+// compareSysWithCrash reports whether crash could open the run's dump at
+// all: crash 8.0.2 does not start on 6.12 kernels, where gocrash's answers
+// are checked against the guest's own (TestCorpusSys and kernel's tests).
+func compareSysWithCrash(t *testing.T, crashBin string, r *corpus.Run) bool {
 	{
 		f := r.Files[len(r.Files)-1]
 		cmd := exec.Command(crashBin, "-s", r.Vmlinux, f.Path)
 		cmd.Stdin = strings.NewReader("sys\n")
 		// crash's exit status means nothing (1 at the end of input).
 		want, err := cmd.Output()
-		if len(want) == 0 {
-			t.Fatalf("crash printed nothing: %v", err)
+		if len(sysLines(string(want))) == 0 {
+			t.Logf("crash 8.0.2 cannot open this dump (%v); nothing to compare", err)
+			return false
 		}
 		_, got, errs := runGocrash(t, "sys\n", "-s", r.Vmlinux, f.Path)
 		if errs != "" {
@@ -247,6 +254,7 @@ func compareSysWithCrash(t *testing.T, crashBin string, r *corpus.Run) {
 			}
 		}
 	}
+	return true
 }
 
 // sysLines keeps the "KEY: value" lines of sys output (crash adds warnings

@@ -16,6 +16,7 @@
 # Needs root (apt-get) on Debian 12. GOCRASH_KERNEL_ABI=6.1.0-NN pins the
 # kernel; by default the current one of the cloud-kernel metapackages.
 set -euo pipefail
+shopt -s inherit_errexit # a failure inside $(...) stops the build too
 
 ROOT=${GOCRASH_CORPUS:-${XDG_CACHE_HOME:-$HOME/.cache}/gocrash/corpus}
 # Bump RECIPE when a change here changes what a run produces: runs made by
@@ -60,16 +61,13 @@ ensure_tools() {
 
 # ---- kernels -------------------------------------------------------------
 
-# abi ARCH: the ABI name (6.1.0-NN) of the kernel to use.
+# abi META DEBARCH: the ABI name (6.1.0-NN, 6.12.NN+deb12) of the kernel the
+# metapackage META names.
 abi() {
-	if [ -n "${GOCRASH_KERNEL_ABI:-}" ]; then echo "$GOCRASH_KERNEL_ABI"; return; fi
+	if [ -n "${GOCRASH_KERNEL_ABI:-}" ] && [ "$1" = "linux-image-cloud-$2" ]; then echo "$GOCRASH_KERNEL_ABI"; return; fi
 	local dep
-	dep=$(apt-cache depends "linux-image-cloud-$1:$1" 2>/dev/null | sed -n 's/.*Depends: linux-image-\(.*\)-cloud-.*/\1/p' | head -1)
-	if [ -z "$dep" ]; then
-		apt_update
-		dep=$(apt-cache depends "linux-image-cloud-$1:$1" | sed -n 's/.*Depends: linux-image-\(.*\)-cloud-.*/\1/p' | head -1)
-	fi
-	[ -n "$dep" ] || die "cannot resolve linux-image-cloud-$1"
+	dep=$(apt-cache depends "$1:$2" 2>/dev/null | sed -n "s/.*Depends: linux-image-\(.*\)-cloud-$2\(:$2\)\{0,1\}\$/\1/p" | head -1)
+	[ -n "$dep" ] || die "cannot resolve $1:$2 (apt-get update?)"
 	echo "$dep"
 }
 
@@ -86,12 +84,13 @@ fetch() {
 	echo "$f"
 }
 
-# kernel DEBARCH: extracts vmlinuz, the debug vmlinux and a few modules into
-# kernels/<arch>-<release>-<version>/ and prints that directory.
+# kernel DEBARCH [META]: extracts vmlinuz, the debug vmlinux, System.map and
+# a few modules of the kernel that metapackage META (default: the cloud
+# kernel) names into kernels/<arch>-<release>-<version>/; prints that path.
 kernel() {
-	local debarch=$1 arch a rel img dbg ver dir tmp
+	local debarch=$1 meta=${2:-linux-image-cloud-$1} arch a rel img dbg ver dir tmp
 	case $debarch in amd64) arch=x86_64 ;; arm64) arch=arm64 ;; esac
-	a=$(abi "$debarch")
+	a=$(abi "$meta" "$debarch")
 	rel="$a-cloud-$debarch"
 	img=$(fetch "linux-image-$rel-unsigned:$debarch")
 	ver=$(dpkg-deb -f "$img" Version)
@@ -102,10 +101,13 @@ kernel() {
 	rm -rf "$dir" # an older layout
 	tmp="$dir.tmp.$$"
 	rm -rf "$tmp"; mkdir -p "$tmp/x" "$tmp/modules"
+	# Modules are .ko on 6.1 and .ko.xz (which busybox's insmod cannot load)
+	# on 6.12; virtio itself is built in on 6.12.
 	dpkg-deb --fsys-tarfile "$img" | tar -x -C "$tmp/x" --wildcards './boot/vmlinuz-*' \
-		'./lib/modules/*/kernel/drivers/virtio/virtio*.ko' './lib/modules/*/kernel/drivers/block/virtio_blk.ko' \
-		'./lib/modules/*/kernel/drivers/firmware/qemu_fw_cfg.ko' 2>/dev/null || true
+		'./*lib/modules/*/kernel/drivers/virtio/virtio*.ko*' './*lib/modules/*/kernel/drivers/block/virtio_blk.ko*' \
+		'./*lib/modules/*/kernel/drivers/firmware/qemu_fw_cfg.ko*' 2>/dev/null || true
 	mv "$tmp/x/boot/vmlinuz-$rel" "$tmp/vmlinuz"
+	find "$tmp/x" -name '*.ko.xz' -exec xz -d {} \;
 	find "$tmp/x" -name '*.ko' -exec mv {} "$tmp/modules/" \;
 	dpkg-deb --fsys-tarfile "$dbg" | tar -x -C "$tmp/x" "./usr/lib/debug/boot/vmlinux-$rel" "./usr/lib/debug/boot/System.map-$rel"
 	mv "$tmp/x/usr/lib/debug/boot/vmlinux-$rel" "$tmp/vmlinux"
@@ -237,10 +239,11 @@ run_qemu() {
 	x86_64) qemu=(qemu-system-x86_64); console=ttyS0 ;;
 	arm64) qemu=(qemu-system-aarch64 -M virt -cpu max); console=ttyAMA0 ;;
 	esac
+	local sockdir; sockdir=$(mktemp -d /tmp/gocrash-mon.XXXXXX) # unix socket paths must be short
 	"${qemu[@]}" -m 512M -smp 2 -display none -device vmcoreinfo \
 		-kernel "$kdir/vmlinuz" -initrd "$tmp/initrd.gz" \
 		-append "console=$console loglevel=8 log_buf_len=4M printk.time=1 printk.devkmsg=on panic=0 gocrash=qemu" \
-		-serial "file:$tmp/console.log" -monitor "unix:$tmp/mon.sock,server,nowait" \
+		-serial "file:$tmp/console.log" -monitor "unix:$sockdir/mon.sock,server,nowait" \
 		>"$tmp/qemu.log" 2>&1 &
 	local pid=$!
 	if ! wait_for "$tmp/console.log" "Kernel panic - not syncing" 600 $pid; then
@@ -250,12 +253,12 @@ run_qemu() {
 	sleep 2 # let the panic messages reach the log
 	# 'stop' first: both dumps then hold the same memory, byte for byte.
 	log "$name: dump-guest-memory"
-	hmp "$tmp/mon.sock" stop "dump-guest-memory $tmp/vmcore.elf" "dump-guest-memory -z $tmp/vmcore.kdump-zlib" ||
+	hmp "$sockdir/mon.sock" stop "dump-guest-memory $tmp/vmcore.elf" "dump-guest-memory -z $tmp/vmcore.kdump-zlib" ||
 		{ kill $pid; die "$name: dump-guest-memory failed"; }
 	kill $pid 2>/dev/null || true # the dumps are complete: hmp saw them finish
 	wait $pid 2>/dev/null || true
 	[ -s "$tmp/vmcore.elf" ] && [ -s "$tmp/vmcore.kdump-zlib" ] || die "$name: dump files missing"
-	rm -f "$tmp/initrd.gz" "$tmp/qemu.log" "$tmp/mon.sock"
+	rm -rf "$tmp/initrd.gz" "$tmp/qemu.log" "$sockdir"
 	manifest "$tmp" "$name" "$arch" "$rel" "$ver" qemu 2 512 "$kdir" \
 '{"file":"vmcore.elf","format":"elf","filtered":false,"how":"QEMU dump-guest-memory"},
   {"file":"vmcore.kdump-zlib","format":"flattened","filtered":true,"how":"QEMU dump-guest-memory -z (flattened form, dump level 1)"}'
@@ -268,8 +271,9 @@ run_qemu() {
 ensure_tools
 # Building anything: refresh the package lists first, so that the kernel
 # the metapackages name is one the mirror still serves.
-if [ "$(grep -l "\"recipe\":$RECIPE," "$ROOT"/dumps/*/manifest.json 2>/dev/null | wc -l)" -lt 3 ]; then apt_update; fi
+if [ "$(grep -l "\"recipe\":$RECIPE," "$ROOT"/dumps/*/manifest.json 2>/dev/null | wc -l)" -lt 4 ]; then apt_update; fi
 x86=$(kernel amd64)
+x86new=$(kernel amd64 linux-image-6.12-cloud-amd64)
 arm=$(kernel arm64)
 armbb="$ROOT/kernels/busybox-arm64"
 if [ ! -x "$armbb" ]; then
@@ -278,5 +282,6 @@ if [ ! -x "$armbb" ]; then
 fi
 run_kdump "$x86"
 run_qemu x86_64 "$x86" /bin/busybox
+run_qemu x86_64 "$x86new" /bin/busybox
 run_qemu arm64 "$arm" "$armbb"
 log "corpus ready at $ROOT ($(du -sh "$ROOT" | cut -f1))"
