@@ -180,8 +180,15 @@ func TestCorpusTasks(t *testing.T) {
 			}
 			// A task on a CPU at the crash (init writing sysrq-c) has moved
 			// on since ps ran; the others sleep, stopped, in their states.
-			if !tk.Kthread() && !tk.Active && psLetter[tk.StateName()] != p.Stat[:1] {
-				t.Errorf("pid %d %q: state %s, guest said %s", p.PID, p.Comm, tk.StateName(), p.Stat)
+			if !tk.Kthread() && !tk.Active {
+				if psLetter[tk.StateName()] != p.Stat[:1] {
+					t.Errorf("pid %d %q: state %s, guest said %s", p.PID, p.Comm, tk.StateName(), p.Stat)
+				}
+				// busybox prints VSZ and RSS in KiB.
+				ps := k.Arch.PageSize() / 1024
+				if vsz, rss := fmt.Sprint(tk.TotalVM*ps), fmt.Sprint(tk.RSS*ps); vsz != p.VSZ || rss != p.RSS {
+					t.Errorf("pid %d %q: VSZ %s RSS %s, guest said %s %s", p.PID, p.Comm, vsz, rss, p.VSZ, p.RSS)
+				}
 			}
 			checked++
 		}

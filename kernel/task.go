@@ -129,7 +129,10 @@ func (k *Kernel) ReadTask(addr uint64) (Task, error) {
 	}
 	if t.MM != 0 {
 		t.TotalVM = read64(t.MM + uint64(l.totalVM))
-		// MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES
+		// MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES. Before
+		// 6.2 each task also caches up to 64 page events (SPLIT_RSS_COUNTING)
+		// that /proc does not count; neither does this, so RSS equals the
+		// kernel's own answer (checked against the guests' ps).
 		for _, i := range []uint64{0, 1, 3} {
 			var v uint64
 			if l.rssPercpu {
