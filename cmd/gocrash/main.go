@@ -27,6 +27,7 @@ import (
 var version = "0.1.0-dev"
 
 const usage = `usage: gocrash [options] VMLINUX DUMPFILE [DUMPFILE...]
+       gocrash --log DUMPFILE [DUMPFILE...]
 
 Opens a Linux kernel crash dump with the kernel's debug vmlinux (the two
 may be given in either order; each is recognized by its content) and runs
@@ -48,6 +49,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	genDocs := fs.String("gen-docs", "", "write the command reference (Markdown) to `FILE` and exit")
 	help := fs.BoolP("help", "h", false, "print this help")
 	zeroExcluded := fs.Bool("zero_excluded", false, "read pages excluded from a filtered dump as zeros instead of failing")
+	logOnly := fs.Bool("log", false, "print the kernel log of DUMPFILE and exit; needs no vmlinux (the layout comes from VMCOREINFO)")
 	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -73,6 +75,9 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 			return 1
 		}
 		return 0
+	}
+	if *logOnly {
+		return printLog(fs.Args(), *zeroExcluded, stdout, stderr)
 	}
 	if fs.NArg() < 2 {
 		fmt.Fprintf(stderr, "gocrash: expected a vmlinux and a dump file, got %d argument(s); see gocrash --help\n", fs.NArg())
@@ -189,4 +194,40 @@ func open(vmlinuxPath string, dumpPaths []string, zeroExcluded bool) (*commands.
 	}
 	s := &commands.Session{Kernel: k, VmlinuxPath: vmlinuxPath, DumpPaths: dumpPaths, Registry: commands.NewRegistry()}
 	return s, func() { d.Close(); v.Close() }, nil
+}
+
+// printLog is gocrash --log: the dump's kernel log with no vmlinux (one may
+// still be given), read through VMCOREINFO alone.
+func printLog(args []string, zeroExcluded bool, stdout, stderr io.Writer) int {
+	var dumps []string
+	for _, a := range args {
+		if k, err := isKernelImage(a); err != nil {
+			fmt.Fprintf(stderr, "gocrash: %v\n", err)
+			return 1
+		} else if !k {
+			dumps = append(dumps, a)
+		}
+	}
+	if len(dumps) == 0 {
+		fmt.Fprintln(stderr, "gocrash: --log needs a dump file")
+		return 2
+	}
+	d, err := memory.OpenFiles(dumps...)
+	if err != nil {
+		fmt.Fprintf(stderr, "gocrash: %v\n", err)
+		return 1
+	}
+	defer d.Close()
+	d.ZeroExcluded = zeroExcluded
+	k, err := kernel.New(d, nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "gocrash: %v\n", err)
+		return 1
+	}
+	s := &commands.Session{Kernel: k, DumpPaths: dumps, Registry: commands.NewRegistry()}
+	if err := s.Registry.Run(context.Background(), s, []string{"log"}, stdout); err != nil {
+		fmt.Fprintf(stderr, "gocrash: %v\n", err)
+		return 1
+	}
+	return 0
 }

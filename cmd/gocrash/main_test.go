@@ -268,3 +268,22 @@ func sysLines(out string) []string {
 	}
 	return lines
 }
+
+// TestCorpusLogWithoutVmlinux checks gocrash --log DUMP (no vmlinux: the
+// ring buffer's layout from VMCOREINFO) against 'log' with the vmlinux, on
+// every corpus dump.
+func TestCorpusLogWithoutVmlinux(t *testing.T) {
+	corpus.ForEachFile(t, func(t *testing.T, r *corpus.Run, f corpus.File) {
+		code, got, errs := runGocrash(t, "", append([]string{"--log"}, f.Paths()...)...)
+		if code != 0 || errs != "" {
+			t.Fatalf("--log: exit %d, %s", code, errs)
+		}
+		code, want, errs := runGocrash(t, "log\n", append(append([]string{"-s"}, f.Paths()...), r.Vmlinux)...)
+		if code != 0 || errs != "" {
+			t.Fatalf("log: exit %d, %s", code, errs)
+		}
+		if got != want || !strings.Contains(got, "Kernel panic - not syncing") {
+			t.Errorf("--log output (%d bytes) differs from log's (%d bytes)", len(got), len(want))
+		}
+	})
+}
