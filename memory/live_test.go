@@ -50,6 +50,13 @@ func inGuest() int {
 	check("kcore-live", expect(kc.Live && kc.Format == FormatELF, "live %v format %v", kc.Live, kc.Format))
 	check("kcore-vmcoreinfo", expect(kc.VMCoreInfo.OSRelease() == release, "OSRELEASE %q, uname %q", kc.VMCoreInfo.OSRelease(), release))
 	check("kcore-utsname", readUTS(kc, release))
+	cmdline, _ := os.ReadFile("/proc/cmdline")
+	ps, ok := kc.PRPSInfo()
+	want := strings.TrimSpace(string(cmdline))
+	if len(want) > 79 {
+		want = want[:79]
+	}
+	check("kcore-prpsinfo", expect(ok && ps.FileName == "vmlinux" && ps.PSArgs == want, "NT_PRPSINFO %+v, /proc/cmdline %q", ps, want))
 
 	// The VMCOREINFO note found through /sys/kernel/vmcoreinfo is the one
 	// in /proc/kcore.
@@ -172,7 +179,7 @@ GOCRASH_IN_GUEST=1 /memory.test
 			}
 		}
 	}
-	if checks < 9 || !strings.Contains(string(log), "GUEST-DONE 0") {
+	if checks < 10 || !strings.Contains(string(log), "GUEST-DONE 0") {
 		t.Errorf("%d checks ran in the guest; console:\n%s", checks, log)
 	}
 	t.Logf("%d checks passed in the guest (%.1fs)", checks, time.Since(start).Seconds())

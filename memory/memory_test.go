@@ -370,3 +370,24 @@ func TestKdumpHeaderVersions(t *testing.T) {
 		}
 	}
 }
+
+func TestPRPSInfo(t *testing.T) {
+	desc := make([]byte, 136)
+	desc[0] = 'R'
+	le.PutUint32(desc[24:], 99)
+	copy(desc[40:], "vmlinux")
+	copy(desc[56:], "console=ttyS0 quiet")
+	notes := noteBytes("CORE", NTPRPSInfo, desc)
+	d, err := Open(writeFile(t, "core", buildELFCore(notes, []elfLoad{{paddr: 0, data: make([]byte, 4096)}})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	p, ok := d.PRPSInfo()
+	if !ok || p.PID != 99 || p.FileName != "vmlinux" || p.PSArgs != "console=ttyS0 quiet" || p.State != 'R' {
+		t.Errorf("%+v %v", p, ok)
+	}
+	if _, err := ParsePRPSInfo(desc[:100], le); err == nil {
+		t.Error("short note accepted")
+	}
+}

@@ -92,3 +92,40 @@ func ParsePRStatus(desc []byte, order binary.ByteOrder, nregs, bits int) (PRStat
 	}
 	return st, nil
 }
+
+// PRPSInfo is an NT_PRPSINFO note: /proc/kcore's names the kernel
+// ("vmlinux") and carries its command line in PSArgs.
+type PRPSInfo struct {
+	State    byte
+	PID      int32
+	FileName string
+	PSArgs   string
+}
+
+// ParsePRPSInfo decodes a 64-bit NT_PRPSINFO descriptor (struct
+// elf_prpsinfo: four chars, pr_flag, uid, gid, pid, ppid, pgrp, sid,
+// pr_fname[16], pr_psargs[80]).
+func ParsePRPSInfo(desc []byte, order binary.ByteOrder) (PRPSInfo, error) {
+	const fnameOff, argsOff, size = 40, 56, 136
+	if len(desc) < size {
+		return PRPSInfo{}, fmt.Errorf("NT_PRPSINFO note of %d bytes, want %d", len(desc), size)
+	}
+	return PRPSInfo{
+		State:    desc[0],
+		PID:      int32(order.Uint32(desc[24:])),
+		FileName: cstring(desc[fnameOff:argsOff]),
+		PSArgs:   cstring(desc[argsOff:size]),
+	}, nil
+}
+
+// PRPSInfo returns the dump's NT_PRPSINFO note, if it has one.
+func (d *Dump) PRPSInfo() (PRPSInfo, bool) {
+	for _, n := range d.Notes {
+		if n.Type == NTPRPSInfo && n.Name == "CORE" {
+			if p, err := ParsePRPSInfo(n.Desc, d.ByteOrder); err == nil {
+				return p, true
+			}
+		}
+	}
+	return PRPSInfo{}, false
+}
