@@ -51,6 +51,13 @@ type Arch interface {
 	PRStatusRegs() int
 }
 
+// KernelPlacer is implemented by architectures that can find the kernel's
+// KASLR displacement themselves (from the page tables) when the dump's
+// VMCOREINFO does not give it.
+type KernelPlacer interface {
+	KernelOffset() (uint64, bool)
+}
+
 // TranslationError reports a virtual address the page tables do not map.
 type TranslationError struct {
 	Addr  uint64

@@ -68,6 +68,11 @@ func New(d *memory.Dump, v *symbols.Vmlinux) (*Kernel, error) {
 		return nil, err
 	}
 	k.Arch = a
+	if p, ok := a.(arch.KernelPlacer); ok && v != nil {
+		if off, ok := p.KernelOffset(); ok {
+			v.Relocate(off)
+		}
+	}
 	if v != nil && vi.BuildID() == "" {
 		if err := k.checkBanner(); err != nil {
 			return nil, err

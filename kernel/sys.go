@@ -156,13 +156,23 @@ func (k *Kernel) MemorySize() (uint64, error) {
 	}
 	var pages uint64
 	if nd, err := k.SymbolAddr("node_data"); err == nil {
-		mask, err := k.SymbolAddr("node_online_map")
-		if err != nil {
-			return 0, err
-		}
 		words, err := k.Size("nodemask_t")
 		if err != nil {
 			words = 8
+		}
+		// node_online_map is a macro for node_states[N_ONLINE]; VMCOREINFO
+		// names it, a vmlinux knows node_states and the enum.
+		mask, err := k.SymbolAddr("node_online_map")
+		if err != nil {
+			states, err2 := k.SymbolAddr("node_states")
+			if err2 != nil || k.Vmlinux == nil {
+				return 0, err
+			}
+			online, err2 := k.Vmlinux.Layouts().Enumerator("N_ONLINE")
+			if err2 != nil {
+				return 0, err2
+			}
+			mask = states + uint64(online)*uint64(words)
 		}
 		for w := uint64(0); w < uint64(words)/8; w++ {
 			m, err := k.ReadU64(mask + 8*w)

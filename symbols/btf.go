@@ -143,3 +143,23 @@ func findMember(t btf.Type, name string) (btf.Member, int64, bool) {
 	}
 	return btf.Member{}, 0, false
 }
+
+// Enumerator returns the value of the enum constant name (e.g. N_ONLINE).
+func (l *Layouts) Enumerator(name string) (int64, error) {
+	if err := l.load(); err != nil {
+		return 0, err
+	}
+	for t, err := range l.spec.All() {
+		if err != nil {
+			return 0, err
+		}
+		if e, ok := t.(*btf.Enum); ok {
+			for _, v := range e.Values {
+				if v.Name == name {
+					return int64(v.Value), nil
+				}
+			}
+		}
+	}
+	return 0, &MissingError{What: "enumerator " + name}
+}

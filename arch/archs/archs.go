@@ -12,13 +12,13 @@ import (
 
 // New returns the architecture for cfg.Dump.
 func New(cfg arch.Config) (arch.Arch, error) {
-	if cfg.Dump.VMCoreInfo == nil {
-		return nil, fmt.Errorf("%s: the dump has no VMCOREINFO; dumps without it are not supported yet", cfg.Dump.Path)
-	}
 	switch cfg.Dump.Machine {
 	case "x86_64":
 		return x86_64.New(cfg)
 	case "aarch64", "arm64":
+		if cfg.Dump.VMCoreInfo == nil {
+			return nil, fmt.Errorf("%s: the dump has no VMCOREINFO; arm64 dumps without it are not supported yet", cfg.Dump.Path)
+		}
 		return arm64.New(cfg)
 	}
 	return nil, fmt.Errorf("%s: machine %q is not supported", cfg.Dump.Path, cfg.Dump.Machine)

@@ -7,6 +7,7 @@ import (
 	"github.com/gocrash/gocrash/arch/archs"
 	"github.com/gocrash/gocrash/internal/corpus"
 	"github.com/gocrash/gocrash/memory"
+	"github.com/gocrash/gocrash/symbols"
 )
 
 // TestCorpusWalkMatchesELF walks the kernel's page tables for addresses in
@@ -24,7 +25,12 @@ func TestCorpusWalkMatchesELF(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer d.Close()
-		a, err := archs.New(arch.Config{Dump: d})
+		v, err := symbols.Open(r.Vmlinux)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer v.Close()
+		a, err := archs.New(arch.Config{Dump: d, Symbols: v.Addr})
 		if err != nil {
 			t.Fatal(err)
 		}

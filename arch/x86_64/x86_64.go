@@ -27,6 +27,10 @@ type X86_64 struct {
 	physBase uint64
 	root     uint64 // physical address of the kernel's top-level page table
 	levels   int    // 4 or 5
+	// kaslr is the KASLR displacement found from the page tables, for
+	// dumps without VMCOREINFO (ok when found).
+	kaslr   uint64
+	kaslrOK bool
 }
 
 // New sets up x86_64 translation for a dump: phys_base from VMCOREINFO
@@ -40,7 +44,7 @@ func New(cfg arch.Config) (*X86_64, error) {
 	if pb, ok := vi.Number("phys_base"); ok {
 		x.physBase = uint64(pb)
 	} else {
-		return nil, fmt.Errorf("x86_64: the dump has no NUMBER(phys_base) in VMCOREINFO; cannot place the kernel in physical memory")
+		return x, x.fromCPUState(cfg)
 	}
 	if l5, ok := vi.Number("pgtable_l5_enabled"); ok && l5 != 0 {
 		x.levels = 5
@@ -113,3 +117,54 @@ func Walk(d *memory.Dump, root uint64, levels int, vaddr uint64) (arch.Translati
 	}
 	panic("unreachable")
 }
+
+// QEMU's "QEMU" ELF notes hold each vCPU's state (QEMUCPUState): version,
+// size, 18 general registers, 10 segment descriptors of 24 bytes, then
+// CR0-CR4.
+const (
+	qemuCR3 = 8 + 18*8 + 10*24 + 3*8
+	qemuCR4 = qemuCR3 + 8
+	cr4LA57 = 1 << 12
+)
+
+// fromCPUState sets the architecture up for a dump without VMCOREINFO (a
+// QEMU dump taken without -device vmcoreinfo): the page tables from a
+// vCPU's CR3, 5-level paging from its CR4.LA57, and the kernel's KASLR
+// placement from where the page tables map the kernel image: the first
+// 2 MiB page mapped above __START_KERNEL_map is _text.
+func (x *X86_64) fromCPUState(cfg arch.Config) error {
+	if cfg.Symbols == nil {
+		return fmt.Errorf("x86_64: the dump has no VMCOREINFO; a vmlinux is needed to place the kernel")
+	}
+	text, ok := cfg.Symbols("_text")
+	if !ok {
+		return fmt.Errorf("x86_64: the vmlinux has no _text symbol")
+	}
+	lastErr := fmt.Errorf("x86_64: the dump has neither VMCOREINFO nor QEMU CPU-state notes; cannot find the page tables")
+	for _, n := range cfg.Dump.Notes {
+		if n.Name != "QEMU" || len(n.Desc) < qemuCR4+8 {
+			continue
+		}
+		o := cfg.Dump.ByteOrder
+		cr3, cr4 := o.Uint64(n.Desc[qemuCR3:]), o.Uint64(n.Desc[qemuCR4:])
+		x.root, x.levels = cr3&addrMask, 4
+		if cr4&cr4LA57 != 0 {
+			x.levels = 5
+		}
+		for va := uint64(StartKernelMap); va < 0xffffffffc0000000; va += 1 << 21 {
+			t, err := Walk(cfg.Dump, x.root, x.levels, va)
+			if err != nil {
+				continue
+			}
+			x.kaslr, x.kaslrOK = va-(text&^(1<<21-1)), true
+			x.physBase = t.Phys - (va - StartKernelMap)
+			return nil
+		}
+		lastErr = fmt.Errorf("x86_64: the page tables at CR3 %#x map no kernel image", cr3)
+	}
+	return lastErr
+}
+
+// KernelOffset is the KASLR displacement found from the page tables, for
+// dumps without VMCOREINFO's KERNELOFFSET.
+func (x *X86_64) KernelOffset() (uint64, bool) { return x.kaslr, x.kaslrOK }

@@ -40,10 +40,13 @@ type Run struct {
 	MemoryMiB      int
 	Dir            string
 	Vmlinux        string // absolute path of the debug vmlinux
-	Files          []File
-	truthOnce      sync.Once
-	truth          *Truth
-	truthErr       error
+	// VMCoreInfo: the dumps carry a VMCOREINFO note (false for QEMU dumps
+	// taken without -device vmcoreinfo).
+	VMCoreInfo bool
+	Files      []File
+	truthOnce  sync.Once
+	truth      *Truth
+	truthErr   error
 }
 
 type manifest struct {
@@ -55,6 +58,7 @@ type manifest struct {
 	CPUs           int    `json:"cpus"`
 	MemoryMiB      int    `json:"memory_mib"`
 	Vmlinux        string `json:"vmlinux"`
+	VMCoreInfo     *bool  `json:"vmcoreinfo"`
 	Dumps          []struct {
 		File     string   `json:"file"`
 		Parts    []string `json:"parts"`
@@ -97,7 +101,8 @@ func Load(root string) ([]*Run, error) {
 		}
 		dir := filepath.Dir(mpath)
 		r := &Run{Name: m.Name, Arch: m.Arch, Release: m.Release, PackageVersion: m.PackageVersion,
-			Method: m.Method, CPUs: m.CPUs, MemoryMiB: m.MemoryMiB, Dir: dir, Vmlinux: abs(dir, m.Vmlinux)}
+			Method: m.Method, CPUs: m.CPUs, MemoryMiB: m.MemoryMiB, Dir: dir, Vmlinux: abs(dir, m.Vmlinux),
+			VMCoreInfo: m.VMCoreInfo == nil || *m.VMCoreInfo}
 		for _, d := range m.Dumps {
 			f := File{Path: abs(dir, d.File), Name: d.File, Format: d.Format, Filtered: d.Filtered, How: d.How}
 			for _, p := range d.Parts {

@@ -155,9 +155,9 @@ current() {
 	return 1
 }
 
-manifest() { # DIR NAME ARCH REL VER METHOD CPUS MEM KDIR DUMPS-JSON
+manifest() { # DIR NAME ARCH REL VER METHOD CPUS MEM KDIR DUMPS-JSON [VMCOREINFO]
 	cat > "$1/manifest.json" <<JSON
-{"recipe":$RECIPE,"name":"$2","arch":"$3","release":"$4","package_version":"$5","method":"$6","cpus":$7,"memory_mib":$8,
+{"recipe":$RECIPE,"vmcoreinfo":${11:-true},"name":"$2","arch":"$3","release":"$4","package_version":"$5","method":"$6","cpus":$7,"memory_mib":$8,
  "vmlinux":"../../kernels/$(basename "$9")/vmlinux",
  "dumps":[${10}]}
 JSON
@@ -189,18 +189,19 @@ hmp() {
 	return $ok
 }
 
-# run_kdump KDIR: x86_64 kdump capture plus makedumpfile conversions.
+# run_kdump KDIR [VARIANT CPU]: x86_64 kdump capture plus makedumpfile
+# conversions; VARIANT (e.g. "la57") names a run on QEMU CPU model CPU.
 run_kdump() {
-	local kdir=$1 rel ver name out tmp
+	local kdir=$1 variant=${2:+-$2} cpu=${3:-qemu64} rel ver name out tmp
 	rel=$(cat "$kdir/release"); ver=$(cat "$kdir/version")
-	name="x86_64-$rel-$ver-kdump"; out="$ROOT/dumps/$name"
+	name="x86_64-$rel-$ver-kdump$variant"; out="$ROOT/dumps/$name"
 	current "$out" && return
 	tmp="$out.tmp.$$"; rm -rf "$tmp"; mkdir -p "$tmp"
 	log "$name: booting (kdump)"
 	initramfs "$tmp/capture.gz" /bin/busybox "$kdir"/modules/virtio*.ko
 	initramfs "$tmp/initrd.gz" /bin/busybox "$kdir/modules/qemu_fw_cfg.ko" --kdump "$kdir/vmlinuz" "$tmp/capture.gz"
 	truncate -s 1200M "$tmp/disk.raw"
-	timeout 600 qemu-system-x86_64 -m 1024M -smp 2 -display none -no-reboot \
+	timeout 600 qemu-system-x86_64 -cpu "$cpu" -m 1024M -smp 2 -display none -no-reboot \
 		-kernel "$kdir/vmlinuz" -initrd "$tmp/initrd.gz" \
 		-append "console=ttyS0 crashkernel=256M loglevel=8 log_buf_len=4M printk.time=1 printk.devkmsg=on gocrash=kdump" \
 		-drive "file=$tmp/disk.raw,format=raw,if=virtio" -serial "file:$tmp/console.log" -monitor none \
@@ -226,21 +227,24 @@ run_kdump() {
 	log "$name: done"
 }
 
-# run_qemu ARCH KDIR BUSYBOX: a guest crashed and dumped by QEMU.
+# run_qemu ARCH KDIR BUSYBOX [VARIANT CPU VMCOREINFO]: a guest crashed and
+# dumped by QEMU; VARIANT names a run on CPU model CPU, with the vmcoreinfo
+# device unless VMCOREINFO is "no".
 run_qemu() {
-	local arch=$1 kdir=$2 busybox=$3 rel ver name out tmp qemu console
+	local arch=$1 kdir=$2 busybox=$3 variant=${4:+-$4} cpu=${5:-} vmci=${6:-yes} rel ver name out tmp qemu console
 	rel=$(cat "$kdir/release"); ver=$(cat "$kdir/version")
-	name="$arch-$rel-$ver-qemu"; out="$ROOT/dumps/$name"
+	name="$arch-$rel-$ver-qemu$variant"; out="$ROOT/dumps/$name"
 	current "$out" && return
 	tmp="$out.tmp.$$"; rm -rf "$tmp"; mkdir -p "$tmp"
 	log "$name: booting (QEMU dump)"
 	initramfs "$tmp/initrd.gz" "$busybox" "$kdir/modules/qemu_fw_cfg.ko"
 	case $arch in
-	x86_64) qemu=(qemu-system-x86_64); console=ttyS0 ;;
+	x86_64) qemu=(qemu-system-x86_64 -cpu "${cpu:-qemu64}"); console=ttyS0 ;;
 	arm64) qemu=(qemu-system-aarch64 -M virt -cpu max); console=ttyAMA0 ;;
 	esac
 	local sockdir; sockdir=$(mktemp -d /tmp/gocrash-mon.XXXXXX) # unix socket paths must be short
-	"${qemu[@]}" -m 512M -smp 2 -display none -device vmcoreinfo \
+	[ "$vmci" = no ] || qemu+=(-device vmcoreinfo)
+	"${qemu[@]}" -m 512M -smp 2 -display none \
 		-kernel "$kdir/vmlinuz" -initrd "$tmp/initrd.gz" \
 		-append "console=$console loglevel=8 log_buf_len=4M printk.time=1 printk.devkmsg=on panic=0 gocrash=qemu" \
 		-serial "file:$tmp/console.log" -monitor "unix:$sockdir/mon.sock,server,nowait" \
@@ -259,9 +263,11 @@ run_qemu() {
 	wait $pid 2>/dev/null || true
 	[ -s "$tmp/vmcore.elf" ] && [ -s "$tmp/vmcore.kdump-zlib" ] || die "$name: dump files missing"
 	rm -rf "$tmp/initrd.gz" "$tmp/qemu.log" "$sockdir"
+	local hasvmci=true; [ "$vmci" = no ] && hasvmci=false
 	manifest "$tmp" "$name" "$arch" "$rel" "$ver" qemu 2 512 "$kdir" \
 '{"file":"vmcore.elf","format":"elf","filtered":false,"how":"QEMU dump-guest-memory"},
-  {"file":"vmcore.kdump-zlib","format":"flattened","filtered":true,"how":"QEMU dump-guest-memory -z (flattened form, dump level 1)"}'
+  {"file":"vmcore.kdump-zlib","format":"flattened","filtered":true,"how":"QEMU dump-guest-memory -z (flattened form, dump level 1)"}' \
+		"$hasvmci"
 	mv "$tmp" "$out"
 	log "$name: done"
 }
@@ -271,7 +277,7 @@ run_qemu() {
 ensure_tools
 # Building anything: refresh the package lists first, so that the kernel
 # the metapackages name is one the mirror still serves.
-if [ "$(grep -l "\"recipe\":$RECIPE," "$ROOT"/dumps/*/manifest.json 2>/dev/null | wc -l)" -lt 4 ]; then apt_update; fi
+if [ "$(grep -l "\"recipe\":$RECIPE," "$ROOT"/dumps/*/manifest.json 2>/dev/null | wc -l)" -lt 6 ]; then apt_update; fi
 x86=$(kernel amd64)
 x86new=$(kernel amd64 linux-image-6.12-cloud-amd64)
 arm=$(kernel arm64)
@@ -281,7 +287,11 @@ if [ ! -x "$armbb" ]; then
 	dpkg-deb --fsys-tarfile "$bb" | tar -x -O ./bin/busybox > "$armbb.tmp" && chmod +x "$armbb.tmp" && mv "$armbb.tmp" "$armbb"
 fi
 run_kdump "$x86"
+run_kdump "$x86" la57 qemu64,+la57 # 5-level paging
 run_qemu x86_64 "$x86" /bin/busybox
+# 5-level paging and no VMCOREINFO: the page tables and KASLR must be found
+# from the CPU state QEMU records.
+run_qemu x86_64 "$x86" /bin/busybox la57-novmcoreinfo qemu64,+la57 no
 run_qemu x86_64 "$x86new" /bin/busybox
 run_qemu arm64 "$arm" "$armbb"
 log "corpus ready at $ROOT ($(du -sh "$ROOT" | cut -f1))"
