@@ -8,6 +8,7 @@ package arch
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/gocrash/gocrash/memory"
 )
@@ -49,6 +50,25 @@ type Arch interface {
 	KernelWalk(vaddr uint64) (Translation, error)
 	// PRStatusRegs is the number of registers in an NT_PRSTATUS note.
 	PRStatusRegs() int
+	// PhysToVirt gives the kernel's direct-map (linear map) address of a
+	// physical address.
+	PhysToVirt(phys uint64) (uint64, error)
+	// EntryFlags names the flag bits of a page-table entry, as crash
+	// prints them ("PRESENT|RW|ACCESSED|..."); lastLevel is true for an
+	// entry of the last level (a PTE).
+	EntryFlags(entry uint64, lastLevel bool) string
+}
+
+// FlagNames joins the names of the bits set in v (bit i named names[i],
+// "" for unnamed bits).
+func FlagNames(v uint64, names map[int]string) string {
+	var out []string
+	for i := 0; i < 64; i++ {
+		if v&(1<<i) != 0 && names[i] != "" {
+			out = append(out, names[i])
+		}
+	}
+	return strings.Join(out, "|")
 }
 
 // KernelPlacer is implemented by architectures that can find the kernel's

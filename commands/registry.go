@@ -51,6 +51,9 @@ var builtins = []func() *Command{
 	helpCommand,
 	logCommand,
 	psCommand,
+	vtopCommand,
+	ptovCommand,
+	rdCommand,
 }
 
 // NewRegistry returns a registry of the built-in commands.

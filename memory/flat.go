@@ -130,6 +130,15 @@ func (ff *flatFile) add(p flatPiece) {
 
 func (ff *flatFile) Size() int64 { return ff.size }
 
+// storedSize is the number of bytes the records really hold.
+func (ff *flatFile) storedSize() int64 {
+	var n int64
+	for _, p := range ff.pieces {
+		n += p.size
+	}
+	return n
+}
+
 // ReadAt reads the rebuilt file; bytes no record wrote read as zeros.
 func (ff *flatFile) ReadAt(p []byte, off int64) (int, error) {
 	if off >= ff.size {

@@ -210,7 +210,13 @@ func openKdump(path string, r sizedReaderAt, closeFn func() error) (*Dump, error
 	// Bitmaps.
 	bmOff := int64(blockSize * (1 + subHdrSize))
 	bmLen := int64(bitmapBlocks / 2 * blockSize)
-	if bmOff+2*bmLen > r.Size() {
+	// Bound what the headers may make us allocate by the bytes the file
+	// really holds (a flattened file's logical size can be anything).
+	stored := r.Size()
+	if s, ok := r.(interface{ storedSize() int64 }); ok {
+		stored = s.storedSize()
+	}
+	if bmOff+2*bmLen > r.Size() || 2*bmLen > stored {
 		return nil, bad(bmOff, "file truncated: bitmaps of %d bytes run past its end (%d bytes)", 2*bmLen, r.Size())
 	}
 	if uint64(bmLen)*8 < k.maxMapnr {

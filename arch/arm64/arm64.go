@@ -5,6 +5,7 @@ package arm64
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/gocrash/gocrash/arch"
 	"github.com/gocrash/gocrash/memory"
@@ -73,6 +74,27 @@ func (a *ARM64) VABits() uint { return a.vaBits }
 // PACMask is KERNELPACMASK: the bits of a kernel return address that hold a
 // pointer-authentication code (0 when the kernel does not use it).
 func (a *ARM64) PACMask() uint64 { return a.pacMask }
+
+// PhysToVirt maps into the linear map: PAGE_OFFSET (the bottom of the
+// kernel half, -(1 << VA_BITS)) plus the offset from PHYS_OFFSET.
+func (a *ARM64) PhysToVirt(phys uint64) (uint64, error) {
+	if phys < a.physOffset {
+		return 0, fmt.Errorf("physical address %x is below PHYS_OFFSET %x", phys, a.physOffset)
+	}
+	return (phys - a.physOffset) | -(uint64(1) << a.vaBits), nil
+}
+
+var arm64Flags = map[int]string{0: "VALID", 1: "TABLE", 6: "USER", 7: "RDONLY", 10: "AF", 11: "NG", 51: "DBM", 52: "CONT", 53: "PXN", 54: "UXN"}
+
+// EntryFlags names an entry's flags (bit 1 means TABLE in a table entry,
+// PAGE in a last-level entry).
+func (a *ARM64) EntryFlags(e uint64, lastLevel bool) string {
+	s := arch.FlagNames(e, arm64Flags)
+	if lastLevel {
+		s = strings.Replace(s, "TABLE", "PAGE", 1)
+	}
+	return s
+}
 
 // KernelImagePhys translates an address in the kernel image.
 func (a *ARM64) KernelImagePhys(vaddr uint64) uint64 { return vaddr - a.kimageVoffset }

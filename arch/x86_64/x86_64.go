@@ -4,6 +4,7 @@ package x86_64
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/gocrash/gocrash/arch"
 	"github.com/gocrash/gocrash/memory"
@@ -27,6 +28,7 @@ type X86_64 struct {
 	physBase uint64
 	root     uint64 // physical address of the kernel's top-level page table
 	levels   int    // 4 or 5
+	symbols  arch.Symbols
 	// kaslr is the KASLR displacement found from the page tables, for
 	// dumps without VMCOREINFO (ok when found).
 	kaslr   uint64
@@ -39,7 +41,7 @@ type X86_64 struct {
 // NUMBER(pgtable_l5_enabled).
 func New(cfg arch.Config) (*X86_64, error) {
 	d := cfg.Dump
-	x := &X86_64{dump: d, levels: 4}
+	x := &X86_64{dump: d, levels: 4, symbols: cfg.Symbols}
 	vi := d.VMCoreInfo
 	if pb, ok := vi.Number("phys_base"); ok {
 		x.physBase = uint64(pb)
@@ -61,6 +63,37 @@ func New(cfg arch.Config) (*X86_64, error) {
 	}
 	x.root = x.KernelImagePhys(root)
 	return x, nil
+}
+
+// PhysToVirt adds the direct map's base: page_offset_base (randomized by
+// KASLR) when the vmlinux names it, else the fixed base for the paging mode.
+func (x *X86_64) PhysToVirt(phys uint64) (uint64, error) {
+	base := uint64(0xffff888000000000)
+	if x.levels == 5 {
+		base = 0xff11000000000000
+	}
+	if x.symbols != nil {
+		if a, ok := x.symbols("page_offset_base"); ok {
+			v, err := arch.ReadU64(x.dump, x.KernelImagePhys(a))
+			if err != nil {
+				return 0, err
+			}
+			base = v
+		}
+	}
+	return base + phys, nil
+}
+
+var x86Flags = map[int]string{0: "PRESENT", 1: "RW", 2: "USER", 3: "PWT", 4: "PCD", 5: "ACCESSED", 6: "DIRTY", 7: "PSE", 8: "GLOBAL", 63: "NX"}
+
+// EntryFlags names an entry's flags (bit 7 is PSE above the last level,
+// PAT in a last-level PTE).
+func (x *X86_64) EntryFlags(e uint64, lastLevel bool) string {
+	s := arch.FlagNames(e, x86Flags)
+	if lastLevel {
+		s = strings.Replace(s, "PSE", "PAT", 1)
+	}
+	return s
 }
 
 // KernelImagePhys translates an address in the kernel image mapping

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/gocrash/gocrash/internal/corpus"
+	"github.com/gocrash/gocrash/memory"
 )
 
 // runGocrash runs the command in-process with stdin holding input.
@@ -293,4 +294,101 @@ func TestCorpusLogWithoutVmlinux(t *testing.T) {
 			t.Errorf("--log output (%d bytes) differs from log's (%d bytes)", len(got), len(want))
 		}
 	})
+}
+
+// TestCorpusAddressCommands checks rd, vtop and ptov on every corpus dump:
+// the banner reads as the console printed it, a physical read of the
+// address vtop gives equals the virtual read, ptov inverts vtop in the
+// direct map, and an excluded page is reported as crash reports it.
+func TestCorpusAddressCommands(t *testing.T) {
+	corpus.ForEachFile(t, func(t *testing.T, r *corpus.Run, f corpus.File) {
+		truth, err := r.Truth()
+		if err != nil {
+			t.Fatal(err)
+		}
+		args := append(append([]string{"-s"}, f.Paths()...), r.Vmlinux)
+		gc := func(input string) (string, string) {
+			_, out, errs := runGocrash(t, input, args...)
+			return out, errs
+		}
+		// rd -a linux_banner: the console's "Linux version" line.
+		out, errs := gc("rd -a linux_banner\n")
+		var banner strings.Builder
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			_, text, _ := strings.Cut(l, ":  ")
+			banner.WriteString(text)
+		}
+		var want string
+		for _, c := range truth.Console {
+			if strings.HasPrefix(c.Text, "Linux version ") {
+				want = c.Text
+				break
+			}
+		}
+		if got := strings.TrimSuffix(banner.String(), "\\n"); want == "" || got != want {
+			t.Errorf("rd -a linux_banner = %q (%s), console said %q", got, errs, want)
+		}
+		// vtop, then rd -p at the physical address.
+		out, errs = gc("vtop linux_banner\n")
+		lines := strings.Split(out, "\n")
+		if len(lines) < 2 || errs != "" {
+			t.Fatalf("vtop: %q %q", out, errs)
+		}
+		fields := strings.Fields(lines[1])
+		if len(fields) != 2 {
+			t.Fatalf("vtop line %q", lines[1])
+		}
+		virt, _ := gc("rd linux_banner 4\n")
+		phys, errs := gc("rd -p " + fields[1] + " 4\n")
+		if wordsOf(virt) != wordsOf(phys) || errs != "" {
+			t.Errorf("rd -p %s = %q (%s), rd linux_banner = %q", fields[1], phys, errs, virt)
+		}
+		// ptov inverts vtop for a direct-map address (a task_struct).
+		ps, _ := gc("ps 1\n")
+		pl := strings.Split(strings.TrimSpace(ps), "\n")
+		task := strings.Fields(pl[len(pl)-1])[4]
+		out, _ = gc("vtop " + task + "\n")
+		p := strings.Fields(strings.Split(out, "\n")[1])[1]
+		out, _ = gc("ptov " + p + "\n")
+		if got := strings.Fields(strings.Split(out, "\n")[1])[0]; got != task {
+			t.Errorf("ptov(vtop(%s)) = %s", task, got)
+		}
+		// An excluded page, as crash words it.
+		if strings.Contains(f.How, "-d 31") && f.Format != "elf" {
+			d, err := memory.OpenFiles(f.Paths()...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			var excluded uint64
+			for _, rg := range d.Ranges() {
+				for a := rg.Start; a < rg.End && excluded == 0; a += 4096 {
+					if memory.IsExcluded(d.ReadPhys(make([]byte, 8), a)) {
+						excluded = a
+					}
+				}
+			}
+			_, errs = gc(fmt.Sprintf("rd -p %x\n", excluded))
+			if wantErr := fmt.Sprintf("rd: page excluded: physical address: %x", excluded); !strings.HasPrefix(errs, wantErr) {
+				t.Errorf("rd -p of an excluded page: %q, want %q", errs, wantErr)
+			}
+			out, _ = gc(fmt.Sprintf("ptov %x\n", excluded))
+			v := strings.Fields(strings.Split(out, "\n")[1])[0]
+			_, errs = gc("rd " + v + "\n")
+			if wantErr := fmt.Sprintf("rd: page excluded: kernel virtual address: %s  type: \"64-bit KVADDR\"\n", v); errs != wantErr {
+				t.Errorf("rd of an excluded page: %q, want %q", errs, wantErr)
+			}
+		}
+	})
+}
+
+// wordsOf keeps the values of rd output, without the addresses.
+func wordsOf(out string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(out, "\n") {
+		if _, v, ok := strings.Cut(l, ":  "); ok {
+			b.WriteString(v + "\n")
+		}
+	}
+	return b.String()
 }
