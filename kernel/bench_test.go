@@ -57,3 +57,34 @@ func BenchmarkLog(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkTranslate: page-table walks of task_struct addresses (the direct
+// map) and kernel symbols, uncached (Arch.KernelWalk) and through the
+// kernel's per-page translation cache (VirtToPhys).
+func BenchmarkTranslate(b *testing.B) {
+	benchKernels(b, func(b *testing.B, k *kernel.Kernel) {
+		addrs, err := k.TaskAddrs()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, s := range []string{"linux_banner", "jiffies_64", "init_uts_ns", "prb"} {
+			if a, err := k.SymbolAddr(s); err == nil {
+				addrs = append(addrs, a)
+			}
+		}
+		b.Run("walk", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, err := k.Arch.KernelWalk(addrs[i%len(addrs)]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("cached", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, err := k.VirtToPhys(addrs[i%len(addrs)]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+}

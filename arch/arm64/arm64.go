@@ -104,8 +104,23 @@ func (a *ARM64) KernelWalk(vaddr uint64) (arch.Translation, error) {
 	return Walk(a.dump, a.root, a.pageSize, a.vaBits, vaddr)
 }
 
+// outputAddress extracts the output (physical) address of a descriptor.
+// With 64K pages, FEAT_LPA keeps PA bits 51:48 in descriptor bits 15:12
+// (which are zero for smaller addresses); with 4K or 16K pages and 52-bit
+// virtual addresses the kernel uses FEAT_LPA2 descriptors, which keep PA
+// bits 51:50 in descriptor bits 9:8 (the shareability field otherwise).
+func outputAddress(e, pageSize uint64, vaBits uint) uint64 {
+	switch {
+	case pageSize == 65536:
+		return e&0x0000ffffffff0000 | (e>>12&0xf)<<48
+	case vaBits == 52:
+		return e&0x0003fffffffff000&^(pageSize-1) | (e>>8&3)<<50
+	}
+	return e & 0x0000fffffffff000 &^ (pageSize - 1)
+}
+
 // Walk translates vaddr through the tables rooted at root for the given
-// granule and virtual address size (48-bit physical output addresses).
+// granule and virtual address size.
 func Walk(d *memory.Dump, root, pageSize uint64, vaBits uint, vaddr uint64) (arch.Translation, error) {
 	t := arch.Translation{Virt: vaddr}
 	var pageShift uint
@@ -120,7 +135,6 @@ func Walk(d *memory.Dump, root, pageSize uint64, vaBits uint, vaddr uint64) (arc
 	bitsPerLevel := pageShift - 3
 	levels := int((vaBits - pageShift + bitsPerLevel - 1) / bitsPerLevel)
 	names := []string{"PTE", "PMD", "PUD", "P4D", "PGD"}
-	const addrMask = 0x0000ffffffffffff
 	table := root
 	for lvl := levels - 1; lvl >= 0; lvl-- {
 		shift := pageShift + bitsPerLevel*uint(lvl)
@@ -147,11 +161,11 @@ func Walk(d *memory.Dump, root, pageSize uint64, vaBits uint, vaddr uint64) (arc
 				return t, &arch.TranslationError{Addr: vaddr, Level: name}
 			}
 			size := uint64(1) << shift
-			t.Phys = e&addrMask&^(size-1) | vaddr&(size-1)
+			t.Phys = outputAddress(e, pageSize, vaBits)&^(size-1) | vaddr&(size-1)
 			t.PageSize = size
 			return t, nil
 		}
-		table = e & addrMask &^ (pageSize - 1)
+		table = outputAddress(e, pageSize, vaBits)
 	}
 	return t, fmt.Errorf("arm64: no page-table levels for %d-bit addresses", vaBits)
 }

@@ -31,7 +31,7 @@ func build(pageSize uint64, vaBits uint, maps [][2]uint64) ([]byte, uint64) {
 			}
 			idx := (m[0] >> shift) & (1<<width - 1)
 			if lvl == 0 {
-				binary.LittleEndian.PutUint64(mem[table+idx*8:], m[1]|3|1<<10)
+				binary.LittleEndian.PutUint64(mem[table+idx*8:], encodeOA(m[1], pageSize, vaBits)|3|1<<10)
 				break
 			}
 			e := binary.LittleEndian.Uint64(mem[table+idx*8:])
@@ -71,5 +71,45 @@ func TestWalkGranules(t *testing.T) {
 				t.Error("unmapped address translated")
 			}
 		})
+	}
+}
+
+// encodeOA places a physical address in a descriptor: LPA (64K: PA 51:48
+// in bits 15:12), LPA2 (4K/16K with 52-bit VA: PA 51:50 in bits 9:8).
+func encodeOA(pa, pageSize uint64, vaBits uint) uint64 {
+	switch {
+	case pageSize == 65536:
+		return pa&0x0000ffffffff0000 | (pa>>48&0xf)<<12
+	case vaBits == 52:
+		return pa&0x0003fffffffff000 | (pa>>50&3)<<8
+	}
+	return pa
+}
+
+// TestWalkLPA maps pages above 2^48 with 52-bit physical addresses: FEAT_LPA
+// (64K pages) and FEAT_LPA2 (4K and 16K pages, 52-bit VA, 5 and 4 levels).
+func TestWalkLPA(t *testing.T) {
+	for _, c := range []struct {
+		page uint64
+		va   uint
+		pa   uint64
+	}{{65536, 52, 0x000f123456780000}, {65536, 48, 0x000a000000010000}, {4096, 52, 0x000e000012345000}, {16384, 52, 0x000d00000abc4000}} {
+		t.Run(fmt.Sprintf("%dK-%dbit", c.page/1024, c.va), func(t *testing.T) {
+			top := ^uint64(0) << c.va
+			va := top | 0x40000000 + 5*c.page
+			mem, root := build(c.page, c.va, [][2]uint64{{va, c.pa}})
+			d := memory.NewRAMDump("aarch64", "", 0, mem)
+			tr, err := Walk(d, root, c.page, c.va, va+40)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tr.Phys != c.pa+40 {
+				t.Errorf("got %#x, want %#x", tr.Phys, c.pa+40)
+			}
+		})
+	}
+	// Without LPA2 (48-bit VA, 4K), bits 9:8 are shareability, not address.
+	if got := outputAddress(0x0000000040000000|3<<8|3, 4096, 48); got != 0x40000000 {
+		t.Errorf("SH bits read as address: %#x", got)
 	}
 }
