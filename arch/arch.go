@@ -48,6 +48,9 @@ type Arch interface {
 	// KernelWalk translates a kernel virtual address through the kernel's
 	// page tables, returning every level visited.
 	KernelWalk(vaddr uint64) (Translation, error)
+	// UserWalk translates a user virtual address through the page tables
+	// whose top level is at physical address root (an mm's pgd).
+	UserWalk(root, vaddr uint64) (Translation, error)
 	// PRStatusRegs is the number of registers in an NT_PRSTATUS note.
 	PRStatusRegs() int
 	// PhysToVirt gives the kernel's direct-map (linear map) address of a

@@ -57,11 +57,15 @@ func parseAddress(s *Session, arg string) (uint64, error) {
 // readError words a failed kernel virtual read as crash does.
 func readError(addr uint64, kind string, err error) error {
 	var te *arch.TranslationError
+	space := "kernel"
+	if strings.Contains(kind, "UVADDR") {
+		space = "user"
+	}
 	switch {
 	case errors.As(err, &te):
-		return fmt.Errorf("invalid kernel virtual address: %x  type: %q", addr, kind)
+		return fmt.Errorf("invalid %s virtual address: %x  type: %q", space, addr, kind)
 	case memory.IsExcluded(err):
-		return fmt.Errorf("page excluded: kernel virtual address: %x  type: %q", addr, kind)
+		return fmt.Errorf("page excluded: %s virtual address: %x  type: %q", space, addr, kind)
 	}
 	return fmt.Errorf("cannot read %x (%s): %v", addr, kind, err)
 }

@@ -11,19 +11,20 @@ import (
 func rdCommand() *Command {
 	return &Command{
 		Name:     "rd",
-		Synopsis: "rd [-8|-16|-32|-64] [-p] [-a] [-s] [-x|-d] address|symbol[+offset]|symbol:cpu [count]",
+		Synopsis: "rd [-8|-16|-32|-64] [-p|-u] [-a] [-s] [-x|-d] address|symbol[+offset]|symbol:cpu [count]",
 		Summary:  "read memory",
 		Help: `Displays memory: count units (default 1) from the address, a line of up to
 16 bytes at a time with the address first and the bytes as ASCII at the end.
-The address is a kernel virtual address unless -p says physical; it may be a
-symbol, symbol+offset, or a per-CPU symbol:cpu.
-User addresses (-u) are not supported yet.`,
+The address is a kernel virtual address unless -p says physical or -u says
+user (of the task that panicked); a kernel address may be a symbol,
+symbol+offset, or a per-CPU symbol:cpu.`,
 		Options: []Option{
 			{"-8", "display 8-bit values"},
 			{"-16", "display 16-bit values"},
 			{"-32", "display 32-bit values"},
 			{"-64", "display 64-bit values (the default)"},
 			{"-p", "the address is physical"},
+			{"-u", "the address is a user address of the task that panicked"},
 			{"-a", "display the memory as an ASCII string, up to count bytes or a NUL"},
 			{"-s", "display 64-bit values that are kernel symbol addresses as symbol+offset"},
 			{"-x", "hexadecimal without the ASCII column"},
@@ -35,7 +36,7 @@ User addresses (-u) are not supported yet.`,
 }
 
 func runRD(ctx context.Context, s *Session, args []string, out io.Writer) error {
-	size, phys, ascii, symbolic, noASCII, decimal := 8, false, false, false, false, false
+	size, phys, ascii, symbolic, noASCII, decimal, user := 8, false, false, false, false, false, false
 	var pos []string
 	for _, a := range args {
 		switch a {
@@ -53,7 +54,7 @@ func runRD(ctx context.Context, s *Session, args []string, out io.Writer) error 
 		case "-d":
 			decimal = true
 		case "-u":
-			return fmt.Errorf("user addresses (-u) are not supported yet")
+			user = true
 		default:
 			if strings.HasPrefix(a, "-") && len(a) > 1 {
 				return &UsageError{"invalid option: " + a}
@@ -66,10 +67,16 @@ func runRD(ctx context.Context, s *Session, args []string, out io.Writer) error 
 	}
 	var addr uint64
 	var err error
-	if phys {
+	var task uint64
+	if user {
+		if task, err = contextTask(s, ""); err != nil {
+			return err
+		}
+	}
+	if phys || user {
 		addr, err = strconv.ParseUint(strings.TrimPrefix(pos[0], "0x"), 16, 64)
 		if err != nil {
-			return fmt.Errorf("invalid physical address: %s", pos[0])
+			return fmt.Errorf("invalid address: %s", pos[0])
 		}
 	} else if addr, err = parseAddress(s, pos[0]); err != nil {
 		return err
@@ -84,13 +91,18 @@ func runRD(ctx context.Context, s *Session, args []string, out io.Writer) error 
 		}
 	}
 	kind := fmt.Sprintf("%d-bit KVADDR", size*8)
-	if phys {
+	switch {
+	case phys:
 		kind = fmt.Sprintf("%d-bit PHYSADDR", size*8)
+	case user:
+		kind = fmt.Sprintf("%d-bit UVADDR", size*8)
 	}
 	read := func(p []byte, a uint64) error {
 		var err error
 		if phys {
 			err = s.Kernel.Dump.ReadPhys(p, a)
+		} else if user {
+			err = s.Kernel.ReadUser(task, p, a)
 		} else {
 			err = s.Kernel.ReadVirt(p, a)
 		}

@@ -1,6 +1,8 @@
 package commands
 
 import (
+	"github.com/gocrash/gocrash/arch"
+
 	"context"
 	"fmt"
 	"io"
@@ -11,26 +13,46 @@ import (
 func vtopCommand() *Command {
 	return &Command{
 		Name:     "vtop",
-		Synopsis: "vtop [-k] address ...",
+		Synopsis: "vtop [-c pid|task] [-u|-k] address ...",
 		Summary:  "virtual to physical",
 		Help: `Translates a kernel virtual address to its physical address by walking the
 kernel's page tables, and shows each level: the physical address of the entry
 read and its value, the size of the page that maps the address, and the
-last entry's flags. The address may be a symbol.
-User addresses (-u, -c) are not supported yet.`,
-		Options:  []Option{{"-k", "the address is a kernel virtual address (the default)"}},
-		Examples: []string{"gocrash> vtop ffffffff81000000", "gocrash> vtop linux_banner"},
+last entry's flags. The address may be a symbol. With -u the address is a
+user address of the task that panicked, or of the task -c names (by PID or
+task_struct address), translated through that task's page tables.`,
+		Options: []Option{
+			{"-k", "the address is a kernel virtual address (the default)"},
+			{"-u", "the address is a user virtual address"},
+			{"-c pid|task", "the task whose address space -u uses (default: the task that panicked)"},
+		},
+		Examples: []string{"gocrash> vtop ffffffff81000000", "gocrash> vtop linux_banner", "gocrash> vtop -u -c 1 401000"},
 		Run: func(ctx context.Context, s *Session, args []string, out io.Writer) error {
 			var addrs []string
-			for _, a := range args {
-				switch {
+			user, taskArg := false, ""
+			for i := 0; i < len(args); i++ {
+				switch a := args[i]; {
 				case a == "-k":
-				case a == "-u" || a == "-c":
-					return fmt.Errorf("user address spaces (%s) are not supported yet", a)
+					user = false
+				case a == "-u":
+					user = true
+				case a == "-c":
+					if i+1 == len(args) {
+						return &UsageError{"-c needs a PID or task address"}
+					}
+					i++
+					taskArg, user = args[i], true
 				case strings.HasPrefix(a, "-"):
 					return &UsageError{"invalid option: " + a}
 				default:
 					addrs = append(addrs, a)
+				}
+			}
+			var task uint64
+			if user {
+				var err error
+				if task, err = contextTask(s, taskArg); err != nil {
+					return err
 				}
 			}
 			if len(addrs) == 0 {
@@ -40,11 +62,23 @@ User addresses (-u, -c) are not supported yet.`,
 				if i > 0 {
 					fmt.Fprintln(out)
 				}
+				if user {
+					addr, err := strconv.ParseUint(strings.TrimPrefix(a, "0x"), 16, 64)
+					if err != nil {
+						return fmt.Errorf("invalid user address: %s", a)
+					}
+					t, err := s.Kernel.UserWalk(task, addr)
+					if err := printWalk(s, addr, t, err, "64-bit UVADDR", out); err != nil {
+						return err
+					}
+					continue
+				}
 				addr, err := parseAddress(s, a)
 				if err != nil {
 					return err
 				}
-				if err := vtop(s, addr, out); err != nil {
+				t, err := s.Kernel.Arch.KernelWalk(addr)
+				if err := printWalk(s, addr, t, err, "64-bit KVADDR", out); err != nil {
 					return err
 				}
 			}
@@ -53,9 +87,24 @@ User addresses (-u, -c) are not supported yet.`,
 	}
 }
 
-func vtop(s *Session, addr uint64, out io.Writer) error {
+// contextTask resolves a -c argument (a PID, or a task_struct address in
+// hexadecimal) or, when empty, the task that panicked.
+func contextTask(s *Session, arg string) (uint64, error) {
+	if arg == "" {
+		return s.Kernel.PanicTask()
+	}
+	key, err := strconv.ParseUint(arg, 10, 64)
+	if err != nil || key >= 1<<22 {
+		if key, err = strconv.ParseUint(strings.TrimPrefix(arg, "0x"), 16, 64); err != nil {
+			return 0, fmt.Errorf("invalid task or PID: %s", arg)
+		}
+	}
+	t, err := s.Kernel.FindTask(key)
+	return t.Addr, err
+}
+
+func printWalk(s *Session, addr uint64, t arch.Translation, err error, kind string, out io.Writer) error {
 	k := s.Kernel
-	t, err := k.Arch.KernelWalk(addr)
 	fmt.Fprintf(out, "VIRTUAL           PHYSICAL\n")
 	if err != nil {
 		fmt.Fprintf(out, "%-16x  (not mapped)\n\n", addr)
@@ -66,7 +115,7 @@ func vtop(s *Session, addr uint64, out io.Writer) error {
 		fmt.Fprintf(out, "%6s: %x => %x\n", l.Name, l.EntryAddr, l.Entry)
 	}
 	if err != nil {
-		return readError(addr, "64-bit KVADDR", err)
+		return readError(addr, kind, err)
 	}
 	fmt.Fprintf(out, "%6s: %x  (%s)\n\n", "PAGE", t.Phys&^(t.PageSize-1), pageSizeName(t.PageSize))
 	last := t.Levels[len(t.Levels)-1]

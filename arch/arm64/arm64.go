@@ -99,6 +99,12 @@ func (a *ARM64) EntryFlags(e uint64, lastLevel bool) string {
 // KernelImagePhys translates an address in the kernel image.
 func (a *ARM64) KernelImagePhys(vaddr uint64) uint64 { return vaddr - a.kimageVoffset }
 
+// UserWalk walks a process's page tables (TTBR0's, the same granule and,
+// as Linux sets them up, the same address size as the kernel's).
+func (a *ARM64) UserWalk(root, vaddr uint64) (arch.Translation, error) {
+	return Walk(a.dump, root, a.pageSize, a.vaBits, vaddr)
+}
+
 // KernelWalk walks swapper_pg_dir.
 func (a *ARM64) KernelWalk(vaddr uint64) (arch.Translation, error) {
 	return Walk(a.dump, a.root, a.pageSize, a.vaBits, vaddr)

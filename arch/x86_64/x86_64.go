@@ -111,6 +111,11 @@ func (x *X86_64) Name() string      { return "x86_64" }
 func (x *X86_64) PageSize() uint64  { return 4096 }
 func (x *X86_64) PRStatusRegs() int { return prstatusRegs }
 
+// UserWalk walks a process's page tables.
+func (x *X86_64) UserWalk(root, vaddr uint64) (arch.Translation, error) {
+	return Walk(x.dump, root, x.levels, vaddr)
+}
+
 // KernelWalk walks the kernel's page tables from init_top_pgt.
 func (x *X86_64) KernelWalk(vaddr uint64) (arch.Translation, error) {
 	return Walk(x.dump, x.root, x.levels, vaddr)
