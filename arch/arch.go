@@ -53,6 +53,8 @@ type Arch interface {
 	UserWalk(root, vaddr uint64) (Translation, error)
 	// PRStatusRegs is the number of registers in an NT_PRSTATUS note.
 	PRStatusRegs() int
+	// Registers names those registers, in note order.
+	Registers() []string
 	// PhysToVirt gives the kernel's direct-map (linear map) address of a
 	// physical address.
 	PhysToVirt(phys uint64) (uint64, error)

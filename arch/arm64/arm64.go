@@ -175,3 +175,12 @@ func Walk(d *memory.Dump, root, pageSize uint64, vaBits uint, vaddr uint64) (arc
 	}
 	return t, fmt.Errorf("arm64: no page-table levels for %d-bit addresses", vaBits)
 }
+
+// Registers names the NT_PRSTATUS registers (struct user_pt_regs).
+func (a *ARM64) Registers() []string {
+	r := make([]string, 0, prstatusRegs)
+	for i := 0; i <= 30; i++ {
+		r = append(r, fmt.Sprintf("x%d", i))
+	}
+	return append(r, "sp", "pc", "pstate")
+}

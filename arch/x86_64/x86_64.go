@@ -45,6 +45,8 @@ func New(cfg arch.Config) (*X86_64, error) {
 	vi := d.VMCoreInfo
 	if pb, ok := vi.Number("phys_base"); ok {
 		x.physBase = uint64(pb)
+	} else if pb, ok := physBaseFromLoads(d); ok && vi != nil {
+		x.physBase = pb
 	} else {
 		return x, x.fromCPUState(cfg)
 	}
@@ -156,6 +158,17 @@ func Walk(d *memory.Dump, root uint64, levels int, vaddr uint64) (arch.Translati
 	panic("unreachable")
 }
 
+// physBaseFromLoads derives phys_base from a kdump ELF core's PT_LOAD of
+// the kernel image mapping (virtual address above __START_KERNEL_map).
+func physBaseFromLoads(d *memory.Dump) (uint64, bool) {
+	for _, l := range d.Loads {
+		if l.Vaddr >= StartKernelMap && l.Vaddr < 0xffffffffc0000000 && l.Vaddr != l.Paddr {
+			return l.Paddr - (l.Vaddr - StartKernelMap), true
+		}
+	}
+	return 0, false
+}
+
 // QEMU's "QEMU" ELF notes hold each vCPU's state (QEMUCPUState): version,
 // size, 18 general registers, 10 segment descriptors of 24 bytes, then
 // CR0-CR4.
@@ -206,3 +219,9 @@ func (x *X86_64) fromCPUState(cfg arch.Config) error {
 // KernelOffset is the KASLR displacement found from the page tables, for
 // dumps without VMCOREINFO's KERNELOFFSET.
 func (x *X86_64) KernelOffset() (uint64, bool) { return x.kaslr, x.kaslrOK }
+
+// Registers names the NT_PRSTATUS registers (struct user_regs_struct).
+func (x *X86_64) Registers() []string {
+	return []string{"r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx", "rdx", "rsi", "rdi",
+		"orig_rax", "rip", "cs", "eflags", "rsp", "ss", "fs_base", "gs_base", "ds", "es", "fs", "gs"}
+}

@@ -100,3 +100,23 @@ func TestNew(t *testing.T) {
 		t.Error("no error without phys_base")
 	}
 }
+
+// A kdump ELF core whose VMCOREINFO lacks NUMBER(phys_base) (older
+// kernels): phys_base comes from the PT_LOAD of the kernel image.
+func TestPhysBaseFromLoads(t *testing.T) {
+	d := memory.NewRAMDump("x86_64", "SYMBOL(init_top_pgt)=ffffffff8260a000\n", 0, nil)
+	d.Loads = []memory.LoadSegment{
+		{Vaddr: 0xffff888000000000, Paddr: 0, Size: 1 << 30},
+		{Vaddr: 0xffffffff81000000, Paddr: 0x3000000, Size: 1 << 24},
+	}
+	x, err := New(arch.Config{Dump: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.PhysBase() != 0x2000000 || x.KernelImagePhys(0xffffffff81000000) != 0x3000000 {
+		t.Errorf("phys_base %#x", x.PhysBase())
+	}
+	if n := len(x.Registers()); n != prstatusRegs {
+		t.Errorf("%d register names", n)
+	}
+}
