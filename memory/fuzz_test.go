@@ -41,9 +41,15 @@ func fuzzReadAll(d *Dump) {
 	}
 }
 
+// smallPages are 1 KiB pages (the smallest block size the reader takes),
+// so that seeds stay small and the fuzzer fast.
+func smallPages() []testPage {
+	return []testPage{{0, patternPage(0, 1024)}, {1, nil}, {3, make([]byte, 1024)}, {9, patternPage(9, 1024)}}
+}
+
 func FuzzKdump(f *testing.F) {
-	f.Add(buildKdump(f, dumpZlib, 4096, 200, testPages(), testVMCoreInfo, nil, 31))
-	f.Add(buildKdump(f, dumpSnappy, 4096, 70, testPages()[:3], "", nil, 1))
+	f.Add(buildKdump(f, dumpZlib, 1024, 16, smallPages(), "OSRELEASE=x\n", nil, 31))
+	f.Add(buildKdump(f, dumpSnappy, 1024, 70, smallPages(), "", nil, 1))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d, err := openKdump("fuzz", bytes.NewReader(data), nil)
 		if err == nil {
@@ -53,7 +59,7 @@ func FuzzKdump(f *testing.F) {
 }
 
 func FuzzFlattened(f *testing.F) {
-	f.Add(flatten(buildKdump(f, dumpZlib, 4096, 200, testPages(), testVMCoreInfo, nil, 31), 5000))
+	f.Add(flatten(buildKdump(f, dumpZlib, 1024, 16, smallPages(), "OSRELEASE=x\n", nil, 31), 700))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ff, err := indexFlattened("fuzz", data)
 		if err != nil {
