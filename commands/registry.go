@@ -46,20 +46,22 @@ type Registry struct {
 
 // builtins lists the constructors of every command; adding a command is a
 // new file with its constructor and one line here.
-var builtins = []func() *Command{
-	sysCommand,
-	helpCommand,
-	logCommand,
-	psCommand,
-	vtopCommand,
-	ptovCommand,
-	rdCommand,
+func builtins() []func() *Command {
+	return []func() *Command{
+		sysCommand,
+		helpCommand,
+		logCommand,
+		psCommand,
+		vtopCommand,
+		ptovCommand,
+		rdCommand,
+	}
 }
 
 // NewRegistry returns a registry of the built-in commands.
 func NewRegistry() *Registry {
 	r := &Registry{byName: map[string]*Command{}}
-	for _, mk := range builtins {
+	for _, mk := range builtins() {
 		c := mk()
 		r.list = append(r.list, c)
 		r.byName[c.Name] = c

@@ -207,29 +207,31 @@ func (k *Kernel) MemorySize() (uint64, error) {
 
 // panicMessages are the log strings that name a crash, most telling first
 // (the order crash uses).
-var panicMessages = []string{
-	"SysRq : Crash",
-	"SysRq : Trigger a crash",
-	"SysRq : Netdump",
-	"Kernel panic: ",
-	"Kernel panic - ",
-	"Kernel BUG at",
-	"kernel BUG at",
-	"Unable to handle kernel paging request",
-	"Unable to handle kernel NULL pointer dereference",
-	"BUG: unable to handle kernel ",
-	"general protection fault: ",
-	"double fault: ",
-	"divide error: ",
-	"stack segment: ",
-	"[Hardware Error]: ",
-	"Bad mode in ",
-	"Oops: ",
+func panicMessages() []string {
+	return []string{
+		"SysRq : Crash",
+		"SysRq : Trigger a crash",
+		"SysRq : Netdump",
+		"Kernel panic: ",
+		"Kernel panic - ",
+		"Kernel BUG at",
+		"kernel BUG at",
+		"Unable to handle kernel paging request",
+		"Unable to handle kernel NULL pointer dereference",
+		"BUG: unable to handle kernel ",
+		"general protection fault: ",
+		"double fault: ",
+		"divide error: ",
+		"stack segment: ",
+		"[Hardware Error]: ",
+		"Bad mode in ",
+		"Oops: ",
+	}
 }
 
 // PanicMessage finds the log line that says why the kernel crashed, or "".
 func PanicMessage(recs []LogRecord) string {
-	for _, m := range panicMessages {
+	for _, m := range panicMessages() {
 		for _, r := range recs {
 			for _, line := range strings.Split(r.Text, "\n") {
 				if strings.Contains(line, m) {

@@ -189,33 +189,7 @@ func (k *Kernel) Tasks() ([]Task, error) {
 
 // ActiveTasks returns, per present CPU, the task it was running
 // (runqueues.curr).
-func (k *Kernel) ActiveTasks() ([]uint64, error) {
-	rq, err := k.SymbolAddr("runqueues")
-	if err != nil {
-		return nil, err
-	}
-	curOff, err := k.Offset("rq", "curr")
-	if err != nil {
-		return nil, err
-	}
-	n, _, err := k.CPUs()
-	if err != nil {
-		return nil, err
-	}
-	var out []uint64
-	for cpu := 0; cpu < n; cpu++ {
-		off, err := k.PerCPUOffset(cpu)
-		if err != nil {
-			return out, err
-		}
-		t, err := k.ReadU64(rq + off + uint64(curOff))
-		if err != nil {
-			return out, err
-		}
-		out = append(out, t)
-	}
-	return out, nil
-}
+func (k *Kernel) ActiveTasks() ([]uint64, error) { return k.runqueueTasks("curr") }
 
 // StateName gives crash's two-letter task state: exit states first, then
 // the lowest set bit of the state word, named by the kernel's own

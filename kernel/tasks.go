@@ -110,14 +110,18 @@ func (k *Kernel) PerCPUOffset(cpu int) (uint64, error) {
 	return k.ReadU64(a + 8*uint64(cpu))
 }
 
-// IdleTasks returns each possible CPU's idle task (runqueues.idle), in CPU
-// order, for the present CPUs.
-func (k *Kernel) IdleTasks() ([]uint64, error) {
+// IdleTasks returns each present CPU's idle task (runqueues.idle), in CPU
+// order.
+func (k *Kernel) IdleTasks() ([]uint64, error) { return k.runqueueTasks("idle") }
+
+// runqueueTasks reads a task pointer member of each present CPU's
+// runqueue (struct rq).
+func (k *Kernel) runqueueTasks(member string) ([]uint64, error) {
 	rq, err := k.SymbolAddr("runqueues")
 	if err != nil {
 		return nil, err
 	}
-	idleOff, err := k.Offset("rq", "idle")
+	off, err := k.Offset("rq", member)
 	if err != nil {
 		return nil, err
 	}
@@ -127,11 +131,11 @@ func (k *Kernel) IdleTasks() ([]uint64, error) {
 	}
 	var out []uint64
 	for cpu := 0; cpu < n; cpu++ {
-		off, err := k.PerCPUOffset(cpu)
+		base, err := k.PerCPUOffset(cpu)
 		if err != nil {
 			return out, err
 		}
-		t, err := k.ReadU64(rq + off + uint64(idleOff))
+		t, err := k.ReadU64(rq + base + uint64(off))
 		if err != nil {
 			return out, err
 		}

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -147,19 +145,7 @@ func TestCorpusTruncated(t *testing.T) {
 		full := open(t, src)
 		const cut = 48 << 20
 		dst := filepath.Join(t.TempDir(), "cut")
-		in, err := os.Open(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer in.Close()
-		out, err := os.Create(dst)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := io.CopyN(out, in, cut); err != nil {
-			t.Fatal(err)
-		}
-		out.Close()
+		corpus.CopyPrefix(t, src, dst, cut)
 		d := open(t, dst)
 		a, b := make([]byte, 4096), make([]byte, 4096)
 		var before, after int

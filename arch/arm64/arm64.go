@@ -84,12 +84,15 @@ func (a *ARM64) PhysToVirt(phys uint64) (uint64, error) {
 	return (phys - a.physOffset) | -(uint64(1) << a.vaBits), nil
 }
 
-var arm64Flags = map[int]string{0: "VALID", 1: "TABLE", 6: "USER", 7: "RDONLY", 10: "AF", 11: "NG", 51: "DBM", 52: "CONT", 53: "PXN", 54: "UXN"}
+// arm64Flags names descriptor bits (a function: no package-level state).
+func arm64Flags() map[int]string {
+	return map[int]string{0: "VALID", 1: "TABLE", 6: "USER", 7: "RDONLY", 10: "AF", 11: "NG", 51: "DBM", 52: "CONT", 53: "PXN", 54: "UXN"}
+}
 
 // EntryFlags names an entry's flags (bit 1 means TABLE in a table entry,
 // PAGE in a last-level entry).
 func (a *ARM64) EntryFlags(e uint64, lastLevel bool) string {
-	s := arch.FlagNames(e, arm64Flags)
+	s := arch.FlagNames(e, arm64Flags())
 	if lastLevel {
 		s = strings.Replace(s, "TABLE", "PAGE", 1)
 	}

@@ -86,12 +86,15 @@ func (x *X86_64) PhysToVirt(phys uint64) (uint64, error) {
 	return base + phys, nil
 }
 
-var x86Flags = map[int]string{0: "PRESENT", 1: "RW", 2: "USER", 3: "PWT", 4: "PCD", 5: "ACCESSED", 6: "DIRTY", 7: "PSE", 8: "GLOBAL", 63: "NX"}
+// x86Flags names page-table entry bits.
+func x86Flags() map[int]string {
+	return map[int]string{0: "PRESENT", 1: "RW", 2: "USER", 3: "PWT", 4: "PCD", 5: "ACCESSED", 6: "DIRTY", 7: "PSE", 8: "GLOBAL", 63: "NX"}
+}
 
 // EntryFlags names an entry's flags (bit 7 is PSE above the last level,
 // PAT in a last-level PTE).
 func (x *X86_64) EntryFlags(e uint64, lastLevel bool) string {
-	s := arch.FlagNames(e, x86Flags)
+	s := arch.FlagNames(e, x86Flags())
 	if lastLevel {
 		s = strings.Replace(s, "PSE", "PAT", 1)
 	}
@@ -123,8 +126,6 @@ func (x *X86_64) KernelWalk(vaddr uint64) (arch.Translation, error) {
 	return Walk(x.dump, x.root, x.levels, vaddr)
 }
 
-var levelNames = [...]string{"PTE", "PMD", "PUD", "P4D", "PGD"}
-
 // Walk translates vaddr through the page tables rooted at the physical
 // address root, with 4 or 5 levels.
 func Walk(d *memory.Dump, root uint64, levels int, vaddr uint64) (arch.Translation, error) {
@@ -133,7 +134,7 @@ func Walk(d *memory.Dump, root uint64, levels int, vaddr uint64) (arch.Translati
 	for lvl := levels - 1; lvl >= 0; lvl-- {
 		shift := uint(12 + 9*lvl)
 		idx := (vaddr >> shift) & 511
-		name := levelNames[lvl]
+		name := [...]string{"PTE", "PMD", "PUD", "P4D", "PGD"}[lvl]
 		if levels == 4 && lvl == 3 {
 			name = "PGD"
 		}

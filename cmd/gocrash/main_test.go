@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -155,7 +154,7 @@ func TestCorpusBadInput(t *testing.T) {
 	notDump := filepath.Join(dir, "notes.txt")
 	os.WriteFile(notDump, []byte("this is not a dump\n"), 0o644)
 	cut := filepath.Join(dir, "cut.kdump")
-	copyPrefix(t, dump, cut, 64<<10)
+	corpus.CopyPrefix(t, dump, cut, 64<<10)
 
 	oneLine := func(name string, wantCode int, wantSub, input string, args ...string) {
 		t.Run(name, func(t *testing.T) {
@@ -178,23 +177,6 @@ func TestCorpusBadInput(t *testing.T) {
 	if other != nil {
 		oneLine("mismatched-vmlinux", 1, "does not match", "", "-s", other.Vmlinux, dump)
 	}
-}
-
-func copyPrefix(t *testing.T, src, dst string, n int64) {
-	t.Helper()
-	in, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.CopyN(out, in, n); err != nil {
-		t.Fatal(err)
-	}
-	out.Close()
 }
 
 // TestCorpusSysMatchesCrash compares 'sys' with crash 8.0.2's on each

@@ -12,6 +12,7 @@ package corpus
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -176,4 +177,22 @@ func (f File) Paths() []string {
 		return f.Parts
 	}
 	return []string{f.Path}
+}
+
+// CopyPrefix copies the first n bytes of src to dst: a dump cut short.
+func CopyPrefix(t testing.TB, src, dst string, n int64) {
+	t.Helper()
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	if _, err := io.CopyN(out, in, n); err != nil {
+		t.Fatal(err)
+	}
 }
