@@ -16,7 +16,7 @@ func rdCommand() *Command {
 		Help: `Displays memory: count units (default 1) from the address, a line of up to
 16 bytes at a time with the address first and the bytes as ASCII at the end.
 The address is a kernel virtual address unless -p says physical or -u says
-user (of the task that panicked); a kernel address may be a symbol,
+user (of the current context, see set); a kernel address may be a symbol,
 symbol+offset, or a per-CPU symbol:cpu.`,
 		Options: []Option{
 			{"-8", "display 8-bit values"},
@@ -24,7 +24,7 @@ symbol+offset, or a per-CPU symbol:cpu.`,
 			{"-32", "display 32-bit values"},
 			{"-64", "display 64-bit values (the default)"},
 			{"-p", "the address is physical"},
-			{"-u", "the address is a user address of the task that panicked"},
+			{"-u", "the address is a user address of the current context (see set)"},
 			{"-a", "display the memory as an ASCII string, up to count bytes or a NUL"},
 			{"-s", "display 64-bit values that are kernel symbol addresses as symbol+offset"},
 			{"-x", "hexadecimal without the ASCII column"},
@@ -69,7 +69,7 @@ func runRD(ctx context.Context, s *Session, args []string, out io.Writer) error 
 	var err error
 	var task uint64
 	if user {
-		if task, err = contextTask(s, ""); err != nil {
+		if task, err = s.ContextTask(); err != nil {
 			return err
 		}
 	}

@@ -16,6 +16,7 @@ type Session struct {
 	VmlinuxPath string
 	DumpPaths   []string // one file, or the parts of a split dump
 	Registry    *Registry
+	context     uint64 // the task 'set' chose; 0: the task that panicked
 }
 
 // Command is one gocrash command.
@@ -55,6 +56,7 @@ func builtins() []func() *Command {
 		vtopCommand,
 		ptovCommand,
 		rdCommand,
+		setCommand,
 	}
 }
 

@@ -19,12 +19,13 @@ func vtopCommand() *Command {
 kernel's page tables, and shows each level: the physical address of the entry
 read and its value, the size of the page that maps the address, and the
 last entry's flags. The address may be a symbol. With -u the address is a
-user address of the task that panicked, or of the task -c names (by PID or
-task_struct address), translated through that task's page tables.`,
+user address of the current context (see set; at start the task that
+panicked), or of the task -c names (by PID or task_struct address),
+translated through that task's page tables.`,
 		Options: []Option{
 			{"-k", "the address is a kernel virtual address (the default)"},
 			{"-u", "the address is a user virtual address"},
-			{"-c pid|task", "the task whose address space -u uses (default: the task that panicked)"},
+			{"-c pid|task", "the task whose address space -u uses (default: the current context)"},
 		},
 		Examples: []string{"gocrash> vtop ffffffff81000000", "gocrash> vtop linux_banner", "gocrash> vtop -u -c 1 401000"},
 		Run: func(ctx context.Context, s *Session, args []string, out io.Writer) error {
@@ -51,7 +52,7 @@ task_struct address), translated through that task's page tables.`,
 			var task uint64
 			if user {
 				var err error
-				if task, err = contextTask(s, taskArg); err != nil {
+				if task, err = contextOrPanic(s, taskArg); err != nil {
 					return err
 				}
 			}
@@ -87,12 +88,9 @@ task_struct address), translated through that task's page tables.`,
 	}
 }
 
-// contextTask resolves a -c argument (a PID, or a task_struct address in
-// hexadecimal) or, when empty, the task that panicked.
+// contextTask resolves a task argument: a PID, or a task_struct address in
+// hexadecimal.
 func contextTask(s *Session, arg string) (uint64, error) {
-	if arg == "" {
-		return s.Kernel.PanicTask()
-	}
 	key, err := strconv.ParseUint(arg, 10, 64)
 	if err != nil || key >= 1<<22 {
 		if key, err = strconv.ParseUint(strings.TrimPrefix(arg, "0x"), 16, 64); err != nil {

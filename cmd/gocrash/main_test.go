@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -373,4 +375,122 @@ func wordsOf(out string) string {
 		}
 	}
 	return b.String()
+}
+
+// TestCorpusPSOptions checks ps's selections against the guests' own ps:
+// init's children, a task's parentage, the state summary, the active tasks
+// and a regular expression.
+func TestCorpusPSOptions(t *testing.T) {
+	corpus.ForEachRun(t, func(t *testing.T, r *corpus.Run) {
+		truth, err := r.Truth()
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := r.Files[len(r.Files)-1]
+		args := append(append([]string{"-s"}, f.Paths()...), r.Vmlinux)
+		var renamed, inner corpus.PSEntry
+		initKids := map[int]bool{}
+		for _, p := range truth.PS {
+			if p.Comm == "renamed-task" {
+				renamed = p
+			}
+			if p.PPID == 1 && p.Comm != "ps" {
+				initKids[p.PID] = true
+			}
+		}
+		for _, p := range truth.PS {
+			if p.PPID == renamed.PID && p.Comm == "sleep" {
+				inner = p
+			}
+		}
+		if renamed.PID == 0 || inner.PID == 0 {
+			t.Fatal("the guest's ps lacks the renamed task and its child")
+		}
+		input := fmt.Sprintf("ps -c 1\nps -p %d\nps -S\nps -A\nps 'renamed.*'\nsys\n", inner.PID)
+		code, out, errs := runGocrash(t, input, args...)
+		if code != 0 || errs != "" {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		pidsIn := func(block string) map[int]bool {
+			m := map[int]bool{}
+			for _, l := range strings.Split(block, "\n") {
+				var pid int
+				if _, err := fmt.Sscanf(strings.TrimSpace(l), "PID: %d", &pid); err == nil {
+					m[pid] = true
+				}
+			}
+			return m
+		}
+		kids := pidsIn(out)
+		for pid := range initKids {
+			if !kids[pid] {
+				t.Errorf("ps -c 1 lacks pid %d, a child of init in the guest", pid)
+			}
+		}
+		chain := "PID: 0 "
+		for _, want := range []string{chain, "\n PID: 1 ", fmt.Sprintf("\n  PID: %-7d", renamed.PID), fmt.Sprintf("\n   PID: %-7d", inner.PID)} {
+			if !strings.Contains(out, want) {
+				t.Errorf("ps -p %d lacks %q:\n%s", inner.PID, want, out)
+			}
+		}
+		total, active := 0, 0
+		var tasks int
+		for _, l := range strings.Split(out, "\n") {
+			var st string
+			var n int
+			if _, err := fmt.Sscanf(l, "  %2s: %d", &st, &n); err == nil && len(st) == 2 {
+				total += n
+			}
+			if strings.HasPrefix(l, "> ") {
+				active++
+			}
+			fmt.Sscanf(strings.TrimSpace(l), "TASKS: %d", &tasks)
+		}
+		if total == 0 || total != tasks {
+			t.Errorf("ps -S counts %d tasks, sys says %d", total, tasks)
+		}
+		if active != truth.NProc {
+			t.Errorf("ps -A shows %d active tasks, want one per CPU (%d)", active, truth.NProc)
+		}
+		if !strings.Contains(out, "  renamed-task\n") {
+			t.Errorf("ps 'renamed.*' did not find the renamed task")
+		}
+	})
+}
+
+// TestCorpusSetPanicTask checks that the starting context ('set') is the
+// task the kernel's own panic message names ("CPU: n PID: p Comm: c").
+func TestCorpusSetPanicTask(t *testing.T) {
+	corpus.ForEachRun(t, func(t *testing.T, r *corpus.Run) {
+		truth, err := r.Truth()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// "CPU: 0 PID: 1 Comm: init ..." (6.12 adds "UID: 0") after the
+		// panic line.
+		re := regexp.MustCompile(`^CPU: (\d+) (?:UID: \d+ )?PID: (\d+) Comm: (\S+)`)
+		var cpu, pid int
+		var comm string
+		found, afterPanic := false, false
+		for _, c := range truth.Console {
+			if strings.HasPrefix(c.Text, "Kernel panic - not syncing") {
+				afterPanic = true
+			}
+			if m := re.FindStringSubmatch(c.Text); afterPanic && m != nil {
+				cpu, _ = strconv.Atoi(m[1])
+				pid, _ = strconv.Atoi(m[2])
+				comm, found = m[3], true
+				break
+			}
+		}
+		if !found {
+			t.Fatal("no panic CPU/PID line on the console")
+		}
+		f := r.Files[0]
+		_, out, errs := runGocrash(t, "set\n", append(append([]string{"-s"}, f.Paths()...), r.Vmlinux)...)
+		want := fmt.Sprintf("    PID: %d\nCOMMAND: %q\n", pid, comm)
+		if !strings.HasPrefix(out, want) || !strings.Contains(out, fmt.Sprintf("    CPU: %d\n  STATE: TASK_RUNNING (PANIC)\n", cpu)) {
+			t.Errorf("set:\n%s%s\nwant PID %d %q on CPU %d, (PANIC)", out, errs, pid, comm, cpu)
+		}
+	})
 }

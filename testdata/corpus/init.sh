@@ -1,8 +1,13 @@
 #!/bin/busybox sh
-# /init of every corpus guest. The kernel command line's gocrash= says what
-# to do: "kdump" (load the capture kernel, run the workload, crash),
-# "qemu" (run the workload, crash; the host dumps with QEMU), or "capture"
-# (kdump's capture kernel: copy /proc/vmcore to the virtio disk, power off).
+# /init of every corpus guest (build.sh puts it in each initramfs). The
+# kernel command line's gocrash= says what to do:
+#   kdump    load the capture kernel with kexec -p, run the workload, crash;
+#   qemu     run the workload, crash, and wait (panic=0): the host dumps the
+#            guest with QEMU's dump-guest-memory;
+#   capture  kdump's capture kernel: copy /proc/vmcore to the virtio disk
+#            and power off.
+# /modules/order lists the modules to insmod, one name a line, dependencies
+# first (build.sh works the order out from each module's depends= field).
 /bin/busybox mkdir -p /proc /sys /dev /tmp /bin /sbin
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
@@ -10,58 +15,96 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mode=$(sed -n 's/.*gocrash=\([a-z]*\).*/\1/p' /proc/cmdline)
 
-# The guest's ground truth goes through the kernel log (/dev/kmsg, with
-# printk.devkmsg=on) rather than stdout: the kernel prints a record to the
-# console whole, while stdout through the tty can be cut into by kernel lines.
-mark() { echo "@@GOCRASH-$1 $2@@" > /dev/kmsg; }
-say() { while IFS= read -r line; do echo "@@GOCRASH $1: $line" > /dev/kmsg; done; }
+load_modules() {
+	[ -f /modules/order ] || return 0
+	while read -r m; do
+		insmod "/modules/$m.ko" || echo "@@GOCRASH-INSMOD-FAILED $m@@"
+	done < /modules/order
+}
 
+# ---- kdump's capture kernel ----------------------------------------------
 if [ "$mode" = capture ]; then
-	for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk; do
-		[ -f /modules/$m.ko ] && insmod /modules/$m.ko
-	done
+	load_modules
 	n=0
 	while [ ! -b /dev/vda ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+	if [ ! -b /dev/vda ] || [ ! -r /proc/vmcore ]; then
+		echo "@@GOCRASH-CAPTURE-FAILED no /dev/vda or /proc/vmcore@@"
+		poweroff -f
+	fi
+	# The host cuts the ELF out of the raw disk at this size (and checks it
+	# against the ELF's own end, max(p_offset + p_filesz)).
 	size=$(stat -c %s /proc/vmcore)
 	echo "@@GOCRASH-VMCORE-SIZE $size@@"
-	dd if=/proc/vmcore of=/dev/vda bs=1M 2>/dev/null
-	sync
-	echo "@@GOCRASH-VMCORE-COPIED@@"
+	if dd if=/proc/vmcore of=/dev/vda bs=1M 2>/tmp/dd.err && sync; then
+		echo "@@GOCRASH-VMCORE-COPIED@@"
+	else
+		echo "@@GOCRASH-CAPTURE-FAILED dd: $(cat /tmp/dd.err)@@"
+	fi
 	poweroff -f
 fi
 
+# ---- the crashing kernel -------------------------------------------------
+# The ground truth goes to the kernel log through /dev/kmsg (the kernel was
+# booted with printk.devkmsg=on so nothing is rate-limited): a kmsg record
+# reaches the console whole and in order with the kernel's own lines, and it
+# stays in the crashed kernel's log buffer, where a test can find it in the
+# dump. Output of a section is written as "@@GOCRASH name: line" records
+# (the form internal/corpus parses); section markers also go to the console
+# directly with echo, as the corpus contract asks. They are written after the
+# kmsg record (so a console reader meets the kmsg marker first) and followed
+# by a short pause so that the tty has sent them before the kernel prints
+# more: tty output can be cut into by kernel console lines, never the reverse.
+kmsg() { echo "$*" > /dev/kmsg; }
+mark() {
+	kmsg "@@GOCRASH-$1 $2@@"
+	echo "@@GOCRASH-$1 $2@@"
+	sleep 0.1
+}
+# section NAME COMMAND: runs COMMAND (a shell string) with its output in a
+# file (a pipe would add its reader to ps), then logs each line.
+section() {
+	mark BEGIN "$1"
+	eval "$2" > /tmp/section.out 2>&1
+	while IFS= read -r line; do kmsg "@@GOCRASH $1: $line"; done < /tmp/section.out
+	mark END "$1"
+}
+
 hostname gocrash
-for m in /modules/*.ko; do
-	case $m in */qemu_fw_cfg.ko) [ "$mode" = qemu ] && insmod "$m" ;; esac
-done
-if [ "$mode" = kdump ]; then
-	kexec -p /boot/vmlinuz --initrd=/boot/capture.gz \
-		--append="console=ttyS0 irqpoll nr_cpus=1 reset_devices gocrash=capture" ||
-		echo "@@GOCRASH-KEXEC-FAILED@@"
-fi
+load_modules
 echo 1 > /proc/sys/kernel/sysrq
+if [ "$mode" = kdump ]; then
+	if ! kexec -p /boot/vmlinuz --initrd=/boot/capture.gz \
+		--append="console=ttyS0 irqpoll nr_cpus=1 reset_devices gocrash=capture" ||
+		[ "$(cat /sys/kernel/kexec_crash_loaded)" != 1 ]; then
+		# Without a capture kernel the panic would just hang: stop now.
+		echo "@@GOCRASH-KEXEC-FAILED@@"
+		poweroff -f
+	fi
+fi
 
 # Tasks in known states.
-sleep 1000 &
-sh -c 'while :; do :; done' &
+sleep 1000 &                                # S (hrtimer_nanosleep)
+sh -c 'while :; do :; done' &               # R (busy loop)
 mkfifo /tmp/fifo
-cat /tmp/fifo &
+cat /tmp/fifo &                             # S in fifo_open
 sleep 1001 &
 stopped=$!
-sleep 0.2 # let it exec sleep before it is stopped
-kill -STOP $stopped
-sh -c 'sleep 0 & exec sleep 9999' &
+sleep 0.2 # let it exec sleep first, so that the stopped task is named sleep
+kill -STOP $stopped                         # T
+sh -c 'sleep 0 & exec sleep 9999' &         # Z: its child sleep 0, never reaped
+# The renamed shell stays alive (it loops), so its comm stays renamed-task;
+# its child sleep is named sleep.
 sh -c 'echo -n renamed-task > /proc/self/comm; while :; do sleep 1000; done' &
-sleep 2
+sleep 1 # let the states settle
 
-{ uname -a; uname -r; uname -n; uname -v; uname -m; } | say uname
-grep -c ^processor /proc/cpuinfo | say nproc
-ps -o pid,ppid,stat,vsz,rss,comm > /tmp/ps.txt # to a file: a pipe would add its reader to the list
-say ps < /tmp/ps.txt
-say modules < /proc/modules
+section uname '{ uname -a; uname -r; uname -n; uname -v; uname -m; }'
+section nproc 'nproc'
+section ps 'ps -o pid,ppid,stat,vsz,rss,comm'
+section modules 'cat /proc/modules'
+# sysrq-t prints every task's backtrace through printk, between the markers.
 mark BEGIN sysrq-t
 echo t > /proc/sysrq-trigger
-sleep 2
+sleep 2 # let the console catch up before the end marker
 mark END sysrq-t
 mark BEGIN crash
 echo c > /proc/sysrq-trigger
