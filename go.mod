@@ -10,3 +10,8 @@ require (
 	golang.org/x/sys v0.49.0
 	golang.org/x/term v0.47.0
 )
+
+require (
+	github.com/ergochat/readline v0.1.3 // indirect
+	golang.org/x/text v0.9.0 // indirect
+)

@@ -16,7 +16,8 @@ type Session struct {
 	VmlinuxPath string
 	DumpPaths   []string // one file, or the parts of a split dump
 	Registry    *Registry
-	context     uint64 // the task 'set' chose; 0: the task that panicked
+	Aliases     map[string]string // alias name -> command line
+	context     uint64            // the task 'set' chose; 0: the task that panicked
 }
 
 // Command is one gocrash command.
@@ -57,6 +58,7 @@ func builtins() []func() *Command {
 		ptovCommand,
 		rdCommand,
 		setCommand,
+		aliasCommand,
 	}
 }
 

@@ -1,69 +1,198 @@
-// Package repl owns how commands reach gocrash: the interactive prompt and
-// scripted batch runs (command files and standard input), splitting lines
-// into words and keeping the exit status honest (0 when every command
-// succeeded, 1 when any failed). Line editing, history, completion, pipes and
-// redirection are to come here too.
+// Package repl owns how commands reach gocrash: the interactive prompt
+// (line editing, history, tab completion) and scripted runs (command files,
+// standard input), command lines with pipes ("ps | grep sleep"),
+// redirection ("log > file"), shell escapes ("!date") and command files
+// ("< cmds"), aliases, and an honest exit status: the number of commands
+// that failed.
 package repl
 
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/exec"
+	"os/signal"
 	"runtime/debug"
 	"strings"
+	"syscall"
 
 	"github.com/gocrash/gocrash/commands"
 )
 
-// Options configures a run.
-type Options struct {
-	Prompt string // printed before each line when non-empty
-	Out    io.Writer
-	Err    io.Writer
-}
-
-// Result counts what happened.
-type Result struct {
+// Shell runs command lines against a session.
+type Shell struct {
+	Session *commands.Session
+	Out     io.Writer
+	Err     io.Writer
+	// Commands and Failed count what ran.
 	Commands, Failed int
-	Quit             bool // the input asked to leave (q, quit, exit)
+	depth            int // nesting of "< file"
 }
 
-// Run reads command lines from in until EOF or quit.
-func Run(ctx context.Context, s *commands.Session, in io.Reader, o Options) Result {
-	var res Result
+// errQuit is returned by RunLine for q, quit and exit.
+var errQuit = errors.New("quit")
+
+// IsQuit reports whether err asks to leave the session.
+func IsQuit(err error) bool { return errors.Is(err, errQuit) }
+
+// RunReader runs every line of in; it returns errQuit when a line asked to
+// leave.
+func (sh *Shell) RunReader(ctx context.Context, in io.Reader) error {
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for {
-		if o.Prompt != "" {
-			fmt.Fprint(o.Out, o.Prompt)
-		}
-		if !sc.Scan() {
-			if o.Prompt != "" {
-				fmt.Fprintln(o.Out)
-			}
-			return res
-		}
-		words, err := Split(sc.Text())
-		if err != nil {
-			fmt.Fprintf(o.Err, "%v\n", err)
-			res.Failed++
-			continue
-		}
-		if len(words) == 0 || strings.HasPrefix(words[0], "#") {
-			continue
-		}
-		switch words[0] {
-		case "q", "quit", "exit":
-			res.Quit = true
-			return res
-		}
-		res.Commands++
-		if err := RunOne(ctx, s, words, o.Out); err != nil {
-			fmt.Fprintf(o.Err, "%v\n", err)
-			res.Failed++
+	for sc.Scan() {
+		if err := sh.RunLine(ctx, sc.Text()); IsQuit(err) {
+			return err
 		}
 	}
+	return sc.Err()
+}
+
+// RunFile runs the command lines of a file.
+func (sh *Shell) RunFile(ctx context.Context, path string) error {
+	if sh.depth > 8 {
+		return fmt.Errorf("%s: command files nested too deep", path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sh.depth++
+	defer func() { sh.depth-- }()
+	return sh.RunReader(ctx, f)
+}
+
+// RunLine runs one command line. Errors are printed as "CMD: message" and
+// counted; only quitting is returned.
+func (sh *Shell) RunLine(ctx context.Context, raw string) error {
+	raw = strings.TrimSpace(raw)
+	if raw == "" || strings.HasPrefix(raw, "#") {
+		return nil
+	}
+	raw = sh.expandAlias(raw)
+	l, err := ParseLine(raw)
+	if err != nil {
+		return sh.fail(err)
+	}
+	switch {
+	case l.Shell != "":
+		return sh.count(sh.shell(ctx, l.Shell, nil))
+	case l.Input != "":
+		err := sh.RunFile(ctx, l.Input)
+		if IsQuit(err) {
+			return err
+		}
+		if err != nil {
+			return sh.fail(err)
+		}
+		return nil
+	case len(l.Words) == 0:
+		return sh.fail(fmt.Errorf("no command before %q", raw))
+	}
+	switch l.Words[0] {
+	case "q", "quit", "exit":
+		return errQuit
+	}
+	return sh.count(sh.runCommand(ctx, l))
+}
+
+func (sh *Shell) count(err error) error {
+	sh.Commands++
+	if err != nil {
+		sh.Failed++
+		fmt.Fprintln(sh.Err, err)
+	}
+	return nil
+}
+
+func (sh *Shell) fail(err error) error {
+	sh.Commands++
+	sh.Failed++
+	fmt.Fprintln(sh.Err, err)
+	return nil
+}
+
+// expandAlias replaces a leading alias with its text.
+func (sh *Shell) expandAlias(raw string) string {
+	first, rest, _ := strings.Cut(raw, " ")
+	if a, ok := sh.Session.Aliases[first]; ok {
+		return strings.TrimSpace(a + " " + rest)
+	}
+	return raw
+}
+
+// runCommand runs a gocrash command with its output sent where the line
+// says. Ctrl-C cancels the command, not the session.
+func (sh *Shell) runCommand(ctx context.Context, l Line) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt)
+	defer signal.Stop(sig)
+	go func() {
+		select {
+		case <-sig:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	switch {
+	case l.Redirect != "":
+		flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+		if l.Append {
+			flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
+		}
+		f, err := os.OpenFile(l.Redirect, flags, 0o644)
+		if err != nil {
+			return fmt.Errorf("%s: %v", l.Words[0], err)
+		}
+		err = RunOne(ctx, sh.Session, l.Words, f)
+		if e := f.Close(); err == nil && e != nil {
+			err = fmt.Errorf("%s: %v", l.Words[0], e)
+		}
+		return err
+	case l.Pipe != "":
+		pr, pw := io.Pipe()
+		done := make(chan error, 1)
+		go func() { done <- sh.shell(ctx, l.Pipe, pr) }()
+		err := RunOne(ctx, sh.Session, l.Words, pw)
+		pw.Close()
+		shellErr := <-done
+		pr.Close()
+		if err != nil && (errors.Is(err, io.ErrClosedPipe) || errors.Is(err, syscall.EPIPE)) {
+			err = nil // the pipeline stopped reading (head, grep -m)
+		}
+		if err == nil {
+			err = shellErr
+		}
+		return err
+	}
+	return RunOne(ctx, sh.Session, l.Words, sh.Out)
+}
+
+// shell runs a command line with /bin/sh, its input from in (nil: none).
+func (sh *Shell) shell(ctx context.Context, cmdline string, in io.Reader) error {
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", cmdline)
+	if in != nil {
+		cmd.Stdin = in
+	}
+	cmd.Stdout, cmd.Stderr = sh.Out, sh.Err
+	err := cmd.Run()
+	if in != nil {
+		io.Copy(io.Discard, in) // let the writer finish if the shell quit early
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && in != nil {
+		return nil // grep finding nothing is not gocrash's failure
+	}
+	if err != nil {
+		return fmt.Errorf("!%s: %v", cmdline, err)
+	}
+	return nil
 }
 
 // RunOne runs one command, turning a Go panic inside it into an error that

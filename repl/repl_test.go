@@ -3,7 +3,8 @@ package repl
 import (
 	"bytes"
 	"context"
-	"io"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -34,11 +35,12 @@ func TestBatchStatusAndPanic(t *testing.T) {
 	reg := commands.NewRegistry()
 	s := &commands.Session{Registry: reg}
 	var out, errs bytes.Buffer
+	sh := &Shell{Session: s, Out: &out, Err: &errs}
 	// 'help' works without a kernel; 'nosuch' fails; 'sys' with a nil kernel
 	// panics inside the command and must come back as an error.
-	res := Run(context.Background(), s, strings.NewReader("help\nnosuch\nsys\n# comment\nhelp sys\nquit\nhelp\n"), Options{Out: &out, Err: &errs})
-	if res.Commands != 4 || res.Failed != 2 || !res.Quit {
-		t.Errorf("result %+v, errors:\n%s", res, errs.String())
+	err := sh.RunReader(context.Background(), strings.NewReader("help\nnosuch\nsys\n# comment\nhelp sys\nquit\nhelp\n"))
+	if !IsQuit(err) || sh.Commands != 4 || sh.Failed != 2 {
+		t.Errorf("quit %v, %d commands, %d failed; errors:\n%s", IsQuit(err), sh.Commands, sh.Failed, errs.String())
 	}
 	if !strings.Contains(errs.String(), "nosuch: command not found") {
 		t.Errorf("missing not-found message: %q", errs.String())
@@ -49,5 +51,42 @@ func TestBatchStatusAndPanic(t *testing.T) {
 	if !strings.Contains(out.String(), "SYNOPSIS") {
 		t.Errorf("help sys output: %q", out.String())
 	}
-	_ = io.Discard
+}
+
+func TestPipesRedirectionAliases(t *testing.T) {
+	reg := commands.NewRegistry()
+	s := &commands.Session{Registry: reg}
+	var out, errs bytes.Buffer
+	sh := &Shell{Session: s, Out: &out, Err: &errs}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "out")
+	cmds := filepath.Join(dir, "cmds")
+	os.WriteFile(cmds, []byte("help help > "+file+"\nhelp >> "+file+"\n"), 0o644)
+	input := strings.Join([]string{
+		"help | grep -c '^ps '", // a pipeline: prints 1
+		"help | head -1",        // the pipeline stops reading early
+		"< " + cmds,             // a command file with redirections
+		"!echo from-the-shell",  // a shell escape
+		"alias hh help help",    // an alias
+		"hh | grep -c SYNOPSIS", // used in a pipeline
+		"alias help x",          // a command name cannot be aliased
+		"help nosuch | cat",     // a failing command in a pipeline still fails
+	}, "\n")
+	sh.RunReader(context.Background(), strings.NewReader(input))
+	got := out.String()
+	for _, want := range []string{"1\n", "from-the-shell\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Count(got, "1\n") < 2 {
+		t.Errorf("alias in a pipeline: %q", got)
+	}
+	b, _ := os.ReadFile(file)
+	if !strings.Contains(string(b), "SYNOPSIS") || !strings.Contains(string(b), "sys ") {
+		t.Errorf("redirected output: %q", b)
+	}
+	if sh.Failed != 2 || !strings.Contains(errs.String(), "cannot alias a command name") || !strings.Contains(errs.String(), "nosuch: command not found") {
+		t.Errorf("%d failed: %s", sh.Failed, errs.String())
+	}
 }

@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -98,34 +98,59 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gocrash: %s\n", n)
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
+	ctx := context.Background()
 	if !*silent {
 		fmt.Fprintf(stdout, "gocrash %s\n\n", version)
 		commands.SysSummary(sess).Render(stdout)
 		fmt.Fprintln(stdout)
 	}
-	failed := 0
-	opts := repl.Options{Out: stdout, Err: stderr}
+	sh := &repl.Shell{Session: sess, Out: stdout, Err: stderr}
+	// Start-up files, then -i FILE, then standard input: at a prompt on a
+	// terminal, else read to its end.
+	for _, rc := range rcFiles() {
+		if err := sh.RunFile(ctx, rc); repl.IsQuit(err) {
+			return status(sh.Failed)
+		} else if err != nil {
+			fmt.Fprintf(stderr, "gocrash: %v\n", err)
+		}
+	}
 	if *input != "" {
-		f, err := os.Open(*input)
+		err := sh.RunFile(ctx, *input)
+		if repl.IsQuit(err) {
+			return status(sh.Failed)
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "gocrash: %v\n", err)
 			return 1
 		}
-		res := repl.Run(ctx, sess, f, opts)
-		f.Close()
-		failed += res.Failed
-		if res.Quit {
-			return status(failed)
-		}
 	}
 	if term.IsTerminal(int(stdin.Fd())) {
-		opts.Prompt = "gocrash> "
+		if err := sh.Interactive(ctx, stdin); err != nil {
+			fmt.Fprintf(stderr, "gocrash: %v\n", err)
+			return 1
+		}
+	} else if err := sh.RunReader(ctx, stdin); err != nil && !repl.IsQuit(err) {
+		fmt.Fprintf(stderr, "gocrash: %v\n", err)
+		return 1
 	}
-	res := repl.Run(ctx, sess, stdin, opts)
-	failed += res.Failed
-	return status(failed)
+	return status(sh.Failed)
+}
+
+// rcFiles lists the start-up command files that exist: ~/.gocrashrc, then
+// ./.gocrashrc.
+func rcFiles() []string {
+	var out []string
+	if home, err := os.UserHomeDir(); err == nil {
+		out = append(out, filepath.Join(home, ".gocrashrc"))
+	}
+	out = append(out, ".gocrashrc")
+	var exist []string
+	for _, p := range out {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			exist = append(exist, p)
+		}
+	}
+	return exist
 }
 
 func status(failed int) int {

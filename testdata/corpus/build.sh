@@ -1,297 +1,668 @@
 #!/usr/bin/env bash
 # Builds gocrash's corpus of real kernel dumps: Debian's own kernels booted
-# under QEMU, crashed with sysrq-c, and captured
+# under QEMU (TCG), crashed with sysrq-c, and captured
 #   - by a real kdump capture kernel (x86_64), then converted by makedumpfile;
 #   - by QEMU's dump-guest-memory (x86_64 and arm64).
-# Each guest prints its own ground truth (uname, ps, /proc/modules, sysrq-t
-# backtraces) on the serial console before it crashes; console.log keeps it.
+# Each guest prints its own ground truth (uname, nproc, ps, /proc/modules,
+# sysrq-t backtraces) on the serial console before it crashes (init.sh);
+# console.log keeps it, and internal/corpus parses it.
 #
-# Layout (the contract internal/corpus reads):
-#   $ROOT/debs/                                     downloaded packages
-#   $ROOT/kernels/<arch>-<release>-<pkgversion>/    vmlinuz, vmlinux (debug), modules/
-#   $ROOT/dumps/<arch>-<release>-<pkgversion>-<method>/  manifest.json, console.log, dumps
-# ROOT is $GOCRASH_CORPUS, else $XDG_CACHE_HOME/gocrash/corpus (~/.cache/...).
-# Every directory is built under a temporary name and renamed when complete,
-# so an interrupted build never leaves something that looks finished.
-# Needs root (apt-get) on Debian 12. GOCRASH_KERNEL_ABI=6.1.0-NN pins the
-# kernel; by default the current one of the cloud-kernel metapackages.
+# Usage: bash testdata/corpus/build.sh      (as root: apt-get and QEMU)
+# Environment:
+#   GOCRASH_CORPUS       the corpus root (default $XDG_CACHE_HOME/gocrash/corpus,
+#                        else ~/.cache/gocrash/corpus)
+#   GOCRASH_KERNEL_ABI   pin the Debian 12 cloud kernel ABI, e.g. 6.1.0-56
+#                        (default: the one the linux-image-cloud-* metapackages name)
+#
+# Layout (the contract internal/corpus reads; keep it):
+#   ROOT/debs/                                          downloaded packages
+#   ROOT/kernels/<arch>-<release>-<pkgversion>/         vmlinuz, vmlinux (DWARF), modules/, System.map
+#   ROOT/kernels/busybox-arm64                          the arm64 guests' busybox (x86_64 uses /bin/busybox)
+#   ROOT/dumps/<arch>-<release>-<pkgversion>-<method>[-variant]/
+#                                                       manifest.json, console.log, dump files
+# Every kernel and run directory is built in ROOT/tmp/ and renamed into place
+# only when complete and checked (manifest.json written last), so a killed
+# build never leaves something that looks finished. A second run with
+# everything present only checks and returns in seconds; it prints ROOT on
+# stdout (progress goes to stderr).
 set -euo pipefail
 shopt -s inherit_errexit # a failure inside $(...) stops the build too
 
 ROOT=${GOCRASH_CORPUS:-${XDG_CACHE_HOME:-$HOME/.cache}/gocrash/corpus}
-# Bump RECIPE when a change here changes what a run produces: runs made by
-# another recipe are rebuilt.
-RECIPE=3
+# Bump RUN_RECIPE when a change here or in init.sh changes what a run
+# produces, KERNEL_RECIPE when it changes what kernels/ holds: directories
+# made by another recipe are rebuilt (and replaced only once the new one is
+# complete).
+RUN_RECIPE=4
+KERNEL_RECIPE=2
 HERE=$(cd "$(dirname "$0")" && pwd)
 START=$(date +%s)
-log() { printf 'corpus [%3ds]: %s\n' $(($(date +%s) - START)) "$*" >&2; }
+# Modules every guest loads, so that /proc/modules (and the dump's module
+# list) is not trivial; qemu_fw_cfg is also what hands the guest's
+# VMCOREINFO to QEMU's -device vmcoreinfo.
+WORKLOAD_MODULES=(qemu_fw_cfg dummy loop)
+# What kdump's capture kernel needs to reach its virtio disk, in load order.
+CAPTURE_MODULES=(virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk)
+
+log() { printf 'corpus [%3ds] %s\n' $(($(date +%s) - START)) "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-mkdir -p "$ROOT/debs" "$ROOT/kernels" "$ROOT/dumps"
+# timed LABEL COMMAND...: runs COMMAND and records how long it took.
+TIMES=()
+timed() {
+	local label=$1 t0 rc=0; shift
+	t0=$(date +%s)
+	"$@" || rc=$?
+	[ $rc -eq 0 ] || return $rc
+	TIMES+=("$(printf '%4ds  %s' $(($(date +%s) - t0)) "$label")")
+}
+
+# ---- scratch space, locking, cleanup -------------------------------------
+
+SCRATCH= # this build's scratch directory, under ROOT/tmp (same filesystem: mv is a rename)
+PIDS=()  # QEMU processes this build started
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	[ -z "$SCRATCH" ] || rm -rf "$SCRATCH"
+}
+trap cleanup EXIT
+trap 'die "interrupted"' INT TERM
+
+setup_root() {
+	mkdir -p "$ROOT/debs" "$ROOT/kernels" "$ROOT/dumps" "$ROOT/tmp"
+	# One build at a time: a second one waits, then finds the work done.
+	exec 9>"$ROOT/.lock"
+	if ! flock -n 9; then
+		log "another build holds $ROOT/.lock; waiting"
+		flock 9
+	fi
+	# Holding the lock, anything left in tmp/ is from a killed build.
+	rm -rf "${ROOT:?}/tmp/"*
+	SCRATCH=$(mktemp -d "$ROOT/tmp/build.XXXXXX")
+}
 
 # ---- tools ---------------------------------------------------------------
 
-apt_updated=
-apt_update() { [ -n "$apt_updated" ] || { log "apt-get update"; apt-get update -qq >/dev/null; apt_updated=1; }; }
+APT_UPDATED=
+apt_update() {
+	[ -z "$APT_UPDATED" ] || return 0
+	log "apt-get update"
+	apt-get update -qq >"$SCRATCH/apt.log" 2>&1 || die "apt-get update failed: $(tail -3 "$SCRATCH/apt.log")"
+	APT_UPDATED=1
+}
 
 ensure_tools() {
+	[ "$(id -u)" = 0 ] || die "run as root (apt-get, QEMU)"
+	command -v apt-get >/dev/null || die "needs Debian's apt-get"
+	# The arm64 kernel and busybox are foreign-architecture packages.
+	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+		log "dpkg --add-architecture arm64"
+		dpkg --add-architecture arm64
+		APT_UPDATED=
+		apt_update
+	fi
 	local missing=()
 	command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
 	command -v qemu-system-aarch64 >/dev/null || missing+=(qemu-system-arm)
+	command -v qemu-img >/dev/null || missing+=(qemu-utils)
 	command -v makedumpfile >/dev/null || missing+=(makedumpfile)
 	[ -x /usr/sbin/kexec ] || [ -x /sbin/kexec ] || missing+=(kexec-tools)
 	[ -x /bin/busybox ] || missing+=(busybox-static)
 	command -v cpio >/dev/null || missing+=(cpio)
 	command -v socat >/dev/null || missing+=(socat)
 	command -v xz >/dev/null || missing+=(xz-utils)
+	command -v zstd >/dev/null || missing+=(zstd)
+	command -v readelf >/dev/null || missing+=(binutils)
+	command -v file >/dev/null || missing+=(file)
 	# Not for the build: the references the tests compare gocrash with.
 	command -v crash >/dev/null || missing+=(crash)
 	[ -x /usr/bin/time ] || missing+=(time)
 	/usr/bin/python3 -c 'import drgn' 2>/dev/null || missing+=(python3-drgn)
 	if [ ${#missing[@]} -gt 0 ]; then
 		apt_update
-		log "installing ${missing[*]}"
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+		log "apt-get install ${missing[*]}"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+			>"$SCRATCH/apt.log" 2>&1 || die "apt-get install failed: $(tail -3 "$SCRATCH/apt.log")"
 	fi
-	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
-		dpkg --add-architecture arm64
-		apt_updated=
+	# /bin/busybox must be the static one: it runs alone in the initramfs.
+	file -L /bin/busybox | grep -q 'statically linked' || die "/bin/busybox is not busybox-static"
+}
+
+# ---- packages ------------------------------------------------------------
+
+# resolve_kernel DEBARCH META: sets REL (e.g. 6.1.0-56-cloud-amd64) and VER
+# (the package version, e.g. 6.1.192-2) of the kernel that metapackage META
+# names (GOCRASH_KERNEL_ABI pins the ABI of the linux-image-cloud-* one).
+# Returns 1 when apt cannot tell (package lists missing or stale).
+resolve_kernel() {
+	local debarch=$1 meta=$2 abi pkg
+	REL= VER=
+	if [ -n "${GOCRASH_KERNEL_ABI:-}" ] && [ "$meta" = "linux-image-cloud-$debarch" ]; then
+		abi=$GOCRASH_KERNEL_ABI
+	else
+		abi=$(apt-cache depends "$meta:$debarch" 2>/dev/null |
+			sed -n "s/^ *Depends: linux-image-\(.*\)-cloud-$debarch\(:$debarch\)\{0,1\}\$/\1/p" | head -1)
+		[ -n "$abi" ] || return 1
 	fi
+	REL="$abi-cloud-$debarch"
+	pkg="linux-image-$REL-unsigned"
+	VER=$(apt-cache policy "$pkg:$debarch" 2>/dev/null | sed -n 's/^ *Candidate: //p' | head -1)
+	if [ -z "$VER" ] || [ "$VER" = "(none)" ]; then
+		# apt does not know it (pinned ABI gone from the mirror): a copy in
+		# debs/ still does.
+		local f
+		f=$(ls "$ROOT/debs/${pkg}_"*"_$debarch.deb" 2>/dev/null | sort -V | tail -1 || true)
+		[ -n "$f" ] || return 1
+		VER=$(dpkg-deb -f "$f" Version)
+	fi
+}
+
+# deb_path PKG DEBARCH VERSION: the .deb in debs/, or nothing.
+deb_path() {
+	local f
+	for f in "$ROOT/debs/${1}_"*"_$2.deb"; do
+		[ -f "$f" ] && [ "$(dpkg-deb -f "$f" Version 2>/dev/null)" = "$3" ] && { echo "$f"; return; }
+	done
+	return 0
+}
+
+# fetch PKG DEBARCH VERSION: makes sure debs/ holds that package (apt-get
+# download into a scratch directory, then a rename, so that a killed
+# download never looks complete); sets DEB to its path.
+fetch() {
+	local pkg=$1 debarch=$2 ver=$3 d
+	DEB=$(deb_path "$pkg" "$debarch" "$ver")
+	[ -z "$DEB" ] || return 0
+	apt_update
+	log "downloading $pkg:$debarch=$ver"
+	d=$(mktemp -d "$SCRATCH/dl.XXXXXX")
+	(cd "$d" && apt-get download -q "$pkg:$debarch=$ver") >"$d.log" 2>&1 ||
+		die "apt-get download $pkg:$debarch=$ver failed: $(grep -v '^W:' "$d.log" | tail -3)"
+	mv "$d"/*.deb "$ROOT/debs/"
+	rmdir "$d"
+	DEB=$(deb_path "$pkg" "$debarch" "$ver")
+	[ -n "$DEB" ] || die "downloaded $pkg but cannot find it in $ROOT/debs"
 }
 
 # ---- kernels -------------------------------------------------------------
 
-# abi META DEBARCH: the ABI name (6.1.0-NN, 6.12.NN+deb12) of the kernel the
-# metapackage META names.
-abi() {
-	if [ -n "${GOCRASH_KERNEL_ABI:-}" ] && [ "$1" = "linux-image-cloud-$2" ]; then echo "$GOCRASH_KERNEL_ABI"; return; fi
-	local dep
-	dep=$(apt-cache depends "$1:$2" 2>/dev/null | sed -n "s/.*Depends: linux-image-\(.*\)-cloud-$2\(:$2\)\{0,1\}\$/\1/p" | head -1)
-	[ -n "$dep" ] || die "cannot resolve $1:$2 (apt-get update?)"
-	echo "$dep"
+arch_of() { case $1 in amd64) echo x86_64 ;; arm64) echo arm64 ;; *) die "unknown arch $1" ;; esac; }
+kernel_dir() { echo "$ROOT/kernels/$(arch_of "$1")-$2-$3"; } # DEBARCH REL VER
+kernel_ok() { [ "$(cat "$1/recipe" 2>/dev/null)" = "$KERNEL_RECIPE" ]; }
+
+# replace DIR NEW: puts the complete NEW in DIR's place (an older DIR is
+# moved aside first, so DIR is never half-written).
+replace() {
+	if [ -e "$1" ]; then mv "$1" "$SCRATCH/old.$$.$RANDOM"; fi
+	mv "$2" "$1"
 }
 
-# fetch PKG: the path of PKG's .deb in debs/, downloading it if missing.
-fetch() {
-	local pkg=$1 name=${1%%:*} f
-	f=$(ls "$ROOT/debs/${name}_"*.deb 2>/dev/null | head -1 || true)
-	if [ -z "$f" ]; then
-		apt_update
-		log "downloading $pkg"
-		(cd "$ROOT/debs" && apt-get download -qq "$pkg" 2>/dev/null) || die "apt-get download $pkg failed"
-		f=$(ls "$ROOT/debs/${name}_"*.deb | head -1)
-	fi
-	echo "$f"
-}
-
-# kernel DEBARCH [META]: extracts vmlinuz, the debug vmlinux, System.map and
-# a few modules of the kernel that metapackage META (default: the cloud
-# kernel) names into kernels/<arch>-<release>-<version>/; prints that path.
-kernel() {
-	local debarch=$1 meta=${2:-linux-image-cloud-$1} arch a rel img dbg ver dir tmp
-	case $debarch in amd64) arch=x86_64 ;; arm64) arch=arm64 ;; esac
-	a=$(abi "$meta" "$debarch")
-	rel="$a-cloud-$debarch"
-	img=$(fetch "linux-image-$rel-unsigned:$debarch")
-	ver=$(dpkg-deb -f "$img" Version)
-	dir="$ROOT/kernels/$arch-$rel-$ver"
-	if [ "$(cat "$dir/recipe" 2>/dev/null)" = "$RECIPE" ]; then echo "$dir"; return; fi
-	dbg=$(fetch "linux-image-$rel-dbg:$debarch")
+# extract_kernel DEBARCH REL VER: kernels/<arch>-REL-VER/ with vmlinuz, the
+# debug vmlinux, System.map (nm's listing: a reference for symbol tests),
+# modules.builtin and the modules the guests load.
+extract_kernel() {
+	local debarch=$1 rel=$2 ver=$3 dir tmp img dbg m
+	dir=$(kernel_dir "$debarch" "$rel" "$ver")
+	kernel_ok "$dir" && return 0
+	fetch "linux-image-$rel-unsigned" "$debarch" "$ver"; img=$DEB
+	fetch "linux-image-$rel-dbg" "$debarch" "$ver"; dbg=$DEB
 	log "extracting $rel ($ver)"
-	rm -rf "$dir" # an older layout
-	tmp="$dir.tmp.$$"
-	rm -rf "$tmp"; mkdir -p "$tmp/x" "$tmp/modules"
-	# Modules are .ko on 6.1 and .ko.xz (which busybox's insmod cannot load)
-	# on 6.12; virtio itself is built in on 6.12.
-	dpkg-deb --fsys-tarfile "$img" | tar -x -C "$tmp/x" --wildcards './boot/vmlinuz-*' \
-		'./*lib/modules/*/kernel/drivers/virtio/virtio*.ko*' './*lib/modules/*/kernel/drivers/block/virtio_blk.ko*' \
-		'./*lib/modules/*/kernel/drivers/firmware/qemu_fw_cfg.ko*' 2>/dev/null || true
+	tmp=$(mktemp -d "$SCRATCH/kernel.XXXXXX")
+	mkdir -p "$tmp/x" "$tmp/modules"
+	# Modules sit under lib/ (6.1) or usr/lib/ (newer) and may be .ko.xz
+	# (6.12), which busybox's insmod cannot load: decompressed below. Some
+	# patterns match nothing (a module built in): tar complains, and the
+	# checks below decide.
+	local pats=("./boot/vmlinuz-$rel" "./*lib/modules/$rel/modules.builtin")
+	for m in "${WORKLOAD_MODULES[@]}" "${CAPTURE_MODULES[@]}"; do pats+=("./*lib/modules/$rel/kernel/*/$m.ko*"); done
+	dpkg-deb --fsys-tarfile "$img" | tar -x -C "$tmp/x" --wildcards "${pats[@]}" 2>"$tmp/tar.err" || true
+	[ -f "$tmp/x/boot/vmlinuz-$rel" ] || die "no vmlinuz in $img: $(head -3 "$tmp/tar.err")"
 	mv "$tmp/x/boot/vmlinuz-$rel" "$tmp/vmlinuz"
-	find "$tmp/x" -name '*.ko.xz' -exec xz -d {} \;
+	find "$tmp/x" -name modules.builtin -exec mv {} "$tmp/modules.builtin" \;
+	find "$tmp/x" -name '*.ko.xz' -exec xz -d {} +
 	find "$tmp/x" -name '*.ko' -exec mv {} "$tmp/modules/" \;
-	dpkg-deb --fsys-tarfile "$dbg" | tar -x -C "$tmp/x" "./usr/lib/debug/boot/vmlinux-$rel" "./usr/lib/debug/boot/System.map-$rel"
+	# The debug vmlinux and System.map are the first members of the 280 MB
+	# -dbg package: --occurrence lets tar stop there instead of
+	# decompressing every module's debug info (16 s instead of 40 s).
+	# dpkg-deb then dies of SIGPIPE, which is expected.
+	{ dpkg-deb --fsys-tarfile "$dbg" 2>/dev/null || true; } |
+		tar -x -C "$tmp/x" --occurrence=1 "./usr/lib/debug/boot/vmlinux-$rel" "./usr/lib/debug/boot/System.map-$rel"
 	mv "$tmp/x/usr/lib/debug/boot/vmlinux-$rel" "$tmp/vmlinux"
-	mv "$tmp/x/usr/lib/debug/boot/System.map-$rel" "$tmp/System.map" # nm's listing: a reference for tests
-	rm -rf "$tmp/x"
-	echo "$rel" > "$tmp/release"; echo "$ver" > "$tmp/version"; echo "$RECIPE" > "$tmp/recipe"
-	mv "$tmp" "$dir"
-	echo "$dir"
+	mv "$tmp/x/usr/lib/debug/boot/System.map-$rel" "$tmp/System.map"
+	[ "$(head -c 4 "$tmp/vmlinux" | od -An -c | tr -d ' ')" = '177ELF' ] || die "$dbg: vmlinux is not an ELF file"
+	rm -rf "$tmp/x" "$tmp/tar.err"
+	# Every module a guest loads must be here, or built in.
+	mod_order "$tmp" "${WORKLOAD_MODULES[@]}" >/dev/null
+	echo "$rel" >"$tmp/release"
+	echo "$ver" >"$tmp/version"
+	echo "$KERNEL_RECIPE" >"$tmp/recipe"
+	replace "$dir" "$tmp"
+}
+
+# mod_order KDIR NAME...: prints the modules to insmod for NAMEs, each
+# after its dependencies (read from the module's own depends= field, as
+# there is no modules.dep in the package), leaving out built-in ones.
+mod_order() {
+	local kdir=$1; shift
+	local -A seen=()
+	local out=()
+	visit() {
+		local m=$1 d deps
+		[ -z "${seen[$m]:-}" ] || return 0
+		seen[$m]=1
+		if [ ! -f "$kdir/modules/$m.ko" ]; then
+			# modules.builtin names them with - or _ alike.
+			grep -q "/${m//_/[-_]}\.ko\$" "$kdir/modules.builtin" 2>/dev/null && return 0
+			die "module $m is neither in $kdir/modules nor built in"
+		fi
+		deps=$(tr '\0' '\n' <"$kdir/modules/$m.ko" | sed -n 's/^depends=//p' | head -1)
+		for d in ${deps//,/ }; do visit "$d"; done
+		out+=("$m")
+	}
+	local m
+	for m in "$@"; do visit "$m"; done
+	printf '%s\n' "${out[@]}"
+}
+
+# busybox_arm64: the arm64 guests' static busybox, from busybox-static:arm64
+# (kernel tests read it: it must stay at kernels/busybox-arm64).
+busybox_arm64() {
+	local out="$ROOT/kernels/busybox-arm64" ver
+	[ -x "$out" ] && return 0
+	ver=$(apt-cache policy busybox-static:arm64 2>/dev/null | sed -n 's/^ *Candidate: //p' | head -1)
+	if [ -z "$ver" ] || [ "$ver" = "(none)" ]; then apt_update; ver=$(apt-cache policy busybox-static:arm64 | sed -n 's/^ *Candidate: //p' | head -1); fi
+	[ -n "$ver" ] && [ "$ver" != "(none)" ] || die "apt knows no busybox-static:arm64"
+	# A copy already in debs/ will do, whatever its version.
+	DEB=$(ls "$ROOT/debs/busybox-static_"*_arm64.deb 2>/dev/null | head -1 || true)
+	[ -n "$DEB" ] || fetch busybox-static arm64 "$ver"
+	dpkg-deb --fsys-tarfile "$DEB" | tar -x -O ./bin/busybox >"$SCRATCH/busybox-arm64"
+	chmod 755 "$SCRATCH/busybox-arm64"
+	mv "$SCRATCH/busybox-arm64" "$out"
 }
 
 # ---- initramfs -----------------------------------------------------------
 
-# initramfs OUT BUSYBOX MODULES... [--kdump VMLINUZ CAPTURE]: a gzipped cpio
-# of busybox, /init and the modules; with --kdump also kexec, its libraries,
-# the capture kernel and the capture initramfs.
+# initramfs OUT BUSYBOX KDIR MODULES... [--kdump CAPTURE]: a gzipped cpio of
+# busybox, /init (init.sh) and MODULES (with /modules/order, dependencies
+# first); with --kdump also kexec and its libraries, the kernel at
+# /boot/vmlinuz and the capture initramfs CAPTURE at /boot/capture.gz.
 initramfs() {
-	local out=$1 busybox=$2; shift 2
-	local d; d=$(mktemp -d)
-	mkdir -p "$d/bin" "$d/modules" "$d/boot"
-	cp "$busybox" "$d/bin/busybox"
-	cp "$HERE/init.sh" "$d/init"; chmod +x "$d/init"
+	local out=$1 busybox=$2 kdir=$3 d m capture=
+	shift 3
+	local mods=()
 	while [ $# -gt 0 ]; do
 		case $1 in
-		--kdump)
-			cp "$2" "$d/boot/vmlinuz"; cp "$3" "$d/boot/capture.gz"
-			local kexec; kexec=$(command -v kexec || echo /usr/sbin/kexec)
-			mkdir -p "$d/usr/sbin"; cp "$kexec" "$d/usr/sbin/kexec"; ln -s ../usr/sbin/kexec "$d/bin/kexec"
-			for lib in $(ldd "$kexec" | grep -o '/[^ ]*'); do
-				mkdir -p "$d$(dirname "$lib")"; cp -L "$lib" "$d$lib"
-			done
-			shift 3 ;;
-		*) cp "$1" "$d/modules/"; shift ;;
+		--kdump) capture=$2; shift 2 ;;
+		*) mods+=("$1"); shift ;;
 		esac
 	done
-	(cd "$d" && find . | cpio -o -H newc --quiet | gzip -1) > "$out"
+	d=$(mktemp -d "$SCRATCH/initramfs.XXXXXX")
+	mkdir -p "$d/bin" "$d/modules" "$d/boot"
+	cp "$busybox" "$d/bin/busybox"
+	cp "$HERE/init.sh" "$d/init"
+	chmod 755 "$d/init"
+	mod_order "$kdir" "${mods[@]}" >"$d/modules/order"
+	while read -r m; do cp "$kdir/modules/$m.ko" "$d/modules/"; done <"$d/modules/order"
+	if [ -n "$capture" ]; then
+		cp "$kdir/vmlinuz" "$d/boot/vmlinuz"
+		cp "$capture" "$d/boot/capture.gz"
+		local kexec lib
+		kexec=$(command -v kexec || echo /usr/sbin/kexec)
+		mkdir -p "$d/usr/sbin"
+		cp "$kexec" "$d/usr/sbin/kexec"
+		ln -s ../usr/sbin/kexec "$d/bin/kexec"
+		# kexec is dynamically linked: its libraries and the loader.
+		for lib in $(ldd "$kexec" | grep -o '/[^ ]*'); do
+			mkdir -p "$d$(dirname "$lib")"
+			cp -L "$lib" "$d$lib"
+		done
+	fi
+	(cd "$d" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
 	rm -rf "$d"
+}
+
+# ---- checks --------------------------------------------------------------
+
+# check_console FILE CPUS: the crashed kernel's console (up to a second
+# kernel's "Linux version") holds every marker in order, the panic, and the
+# workload's tasks in their states; prints what is wrong, if anything.
+check_console() {
+	awk -v cpus="$2" -v mods="${WORKLOAD_MODULES[*]}" '
+	BEGIN {
+		n = split("BEGIN uname|END uname|BEGIN nproc|END nproc|BEGIN ps|END ps|BEGIN modules|END modules|BEGIN sysrq-t|END sysrq-t|BEGIN crash", want, "|")
+		i = 1
+	}
+	/^\[ *[0-9]+\.[0-9]+\] / {
+		text = $0; sub(/^\[ *[0-9]+\.[0-9]+\] /, "", text); sub(/\r$/, "", text)
+		if (text ~ /^Linux version /) { if (++boots > 1) exit }
+		if (i <= n && text == "@@GOCRASH-" want[i] "@@") { i++; next }
+		if (i > n && text ~ /^Kernel panic - not syncing: sysrq triggered crash/) panic = 1
+		if (want[i] == "END sysrq-t" && text ~ /^task:/) tasks++
+		if (text ~ /^@@GOCRASH uname: /) uname++
+		if (text ~ /^@@GOCRASH nproc: /) { nproc = text; sub(/^@@GOCRASH nproc: /, "", nproc) }
+		if (text ~ /^@@GOCRASH modules: /) { split(text, f, " "); have[f[3]] = 1 }
+		if (text ~ /^@@GOCRASH ps: /) {
+			split(text, f, " ") # f[3] pid, f[4] ppid, f[5] stat, f[8] comm
+			if (f[4] == 2) kthreads++
+			if (f[8] == "renamed-task") renamed = 1
+			if (f[5] ~ /^T/ && f[8] == "sleep") stopped = 1
+			if (f[5] ~ /^Z/) zombie = 1
+			if (f[5] ~ /^R/ && f[8] == "sh") busy = 1
+			if (f[5] ~ /^S/ && f[8] == "cat") fifo = 1
+		}
+	}
+	END {
+		if (boots == 0) { print "no kernel boot"; exit }
+		if (i <= n) { print "marker @@GOCRASH-" want[i] "@@ missing or out of order"; exit }
+		if (!panic) { print "no \"Kernel panic - not syncing: sysrq triggered crash\" after the crash marker"; exit }
+		if (uname != 5) { print "uname section has " uname " lines, want 5"; exit }
+		if (nproc != cpus) { print "nproc says " nproc ", want " cpus; exit }
+		if (!kthreads) { print "ps shows no kernel threads"; exit }
+		if (!renamed) { print "ps shows no renamed-task"; exit }
+		if (!stopped) { print "ps shows no stopped (T) sleep"; exit }
+		if (!zombie) { print "ps shows no zombie (Z)"; exit }
+		if (!busy) { print "ps shows no running (R) busy loop"; exit }
+		if (!fifo) { print "ps shows no sleeping cat on the fifo"; exit }
+		m = split(mods, mm, " ")
+		for (k = 1; k <= m; k++) if (!(mm[k] in have)) { print "/proc/modules lacks " mm[k]; exit }
+		if (tasks < 20) { print "sysrq-t printed " tasks+0 " tasks"; exit }
+	}' "$1"
+}
+
+# magic FILE: the format its first bytes say: elf, kdump or flattened.
+magic() {
+	local h
+	h=$(head -c 12 "$1" | tr -d '\0')
+	case $h in
+	$'\x7f'ELF*) echo elf ;;
+	"KDUMP   "*) echo kdump ;;
+	makedumpfile) echo flattened ;;
+	*) echo unknown ;;
+	esac
+}
+
+# elf_end FILE: max(p_offset + p_filesz) over the program headers, the
+# size of an ELF core with no section headers after its segments.
+elf_end() {
+	local end=0 off size
+	while read -r off size; do
+		((off + size > end)) && end=$((off + size))
+	done < <(readelf -lW "$1" | awk '$1 == "LOAD" || $1 == "NOTE" { print $2, $5 }')
+	echo "$end"
+}
+
+# check_dumps DIR FILE FORMAT...: each file is non-empty and has the format.
+check_dumps() {
+	local dir=$1 f fmt got
+	shift
+	while [ $# -gt 0 ]; do
+		f=$1 fmt=$2; shift 2
+		[ -s "$dir/$f" ] || die "$dir/$f is missing or empty"
+		got=$(magic "$dir/$f")
+		[ "$got" = "$fmt" ] || die "$dir/$f: format $got, want $fmt"
+	done
 }
 
 # ---- runs ----------------------------------------------------------------
 
-# current DIR: DIR holds a run made by this recipe (else it is removed).
-current() {
-	grep -q "\"recipe\":$RECIPE," "$1/manifest.json" 2>/dev/null && return 0
-	rm -rf "$1"
-	return 1
-}
+run_ok() { grep -q "\"recipe\":$RUN_RECIPE," "$1/manifest.json" 2>/dev/null; }
 
-manifest() { # DIR NAME ARCH REL VER METHOD CPUS MEM KDIR DUMPS-JSON [VMCOREINFO]
-	cat > "$1/manifest.json" <<JSON
-{"recipe":$RECIPE,"vmcoreinfo":${11:-true},"name":"$2","arch":"$3","release":"$4","package_version":"$5","method":"$6","cpus":$7,"memory_mib":$8,
- "vmlinux":"../../kernels/$(basename "$9")/vmlinux",
- "dumps":[${10}]}
+# manifest DIR NAME ARCH REL VER METHOD CPUS MEM KDIR VMCOREINFO DUMPS-JSON
+manifest() {
+	cat >"$1/manifest.json" <<JSON
+{"recipe":$RUN_RECIPE,"vmcoreinfo":${10},"name":"$2","arch":"$3","release":"$4","package_version":"$5",
+ "method":"$6","cpus":$7,"memory_mib":$8,"vmlinux":"../../kernels/$(basename "$9")/vmlinux",
+ "dumps":[${11}]}
 JSON
 }
 
-wait_for() { # FILE PATTERN SECONDS PID
+# wait_console FILE PATTERN SECONDS PID: waits until the console shows
+# PATTERN; fails if QEMU exits or time runs out.
+wait_console() {
 	local n=0
-	while ! grep -q "$2" "$1" 2>/dev/null; do
+	while ! grep -aq "$2" "$1" 2>/dev/null; do
 		kill -0 "$4" 2>/dev/null || return 1
-		sleep 1; n=$((n + 1))
-		[ $n -lt "$3" ] || return 1
+		[ $n -lt $(($3 * 5)) ] || return 1
+		sleep 0.2
+		n=$((n + 1))
 	done
 }
 
-# hmp SOCKET COMMAND...: runs HMP commands in order and returns when the
-# last has finished (dump-guest-memory blocks the monitor until done, so
-# the reply to a trailing 'info status' marks the end).
+# hmp SOCKET TRANSCRIPT COMMAND: runs one HMP command and returns when it
+# has finished: HMP runs commands one after another (dump-guest-memory
+# without -d blocks the monitor until the file is written), so the reply
+# to a trailing 'info status' marks the end. Fails if QEMU printed an error.
 hmp() {
-	local sock=$1 c line ok=1; shift
-	coproc MON { timeout 900 socat - "UNIX-CONNECT:$sock"; }
-	for c in "$@" "info status"; do echo "$c" >&"${MON[1]}"; done
-	while IFS= read -r -t 900 line <&"${MON[0]}"; do
+	local sock=$1 transcript=$2 cmd=$3 line done=1 err=0
+	coproc MON { exec timeout 300 socat - "UNIX-CONNECT:$sock"; }
+	printf '%s\ninfo status\n' "$cmd" >&"${MON[1]}"
+	while IFS= read -r -t 300 line <&"${MON[0]}"; do
+		printf '%s\n' "$line" >>"$transcript"
 		case $line in
-		*"VM status"*) ok=0; break ;;
-		*rror*) log "QEMU monitor: $line" ;;
+		*"VM status"*) done=0; break ;;
+		*rror*) err=1 ;;
 		esac
 	done
 	kill "$MON_PID" 2>/dev/null || true
-	return $ok
+	wait "$MON_PID" 2>/dev/null || true
+	[ $done = 0 ] && [ $err = 0 ]
 }
 
-# run_kdump KDIR [VARIANT CPU]: x86_64 kdump capture plus makedumpfile
-# conversions; VARIANT (e.g. "la57") names a run on QEMU CPU model CPU.
+# run_kdump KDIR [VARIANT CPU]: the x86_64 kdump run and makedumpfile's
+# conversions. VARIANT (e.g. "la57") names a run on QEMU CPU model CPU.
 run_kdump() {
 	local kdir=$1 variant=${2:+-$2} cpu=${3:-qemu64} rel ver name out tmp
 	rel=$(cat "$kdir/release"); ver=$(cat "$kdir/version")
 	name="x86_64-$rel-$ver-kdump$variant"; out="$ROOT/dumps/$name"
-	current "$out" && return
-	tmp="$out.tmp.$$"; rm -rf "$tmp"; mkdir -p "$tmp"
-	log "$name: booting (kdump)"
-	initramfs "$tmp/capture.gz" /bin/busybox "$kdir"/modules/virtio*.ko
-	initramfs "$tmp/initrd.gz" /bin/busybox "$kdir/modules/qemu_fw_cfg.ko" --kdump "$kdir/vmlinuz" "$tmp/capture.gz"
+	run_ok "$out" && { log "$name: present"; return 0; }
+	tmp=$(mktemp -d "$SCRATCH/run.XXXXXX")
+	log "$name: booting (crash, then the capture kernel copies /proc/vmcore)"
+	initramfs "$tmp/capture.gz" /bin/busybox "$kdir" "${CAPTURE_MODULES[@]}"
+	initramfs "$tmp/initrd.gz" /bin/busybox "$kdir" "${WORKLOAD_MODULES[@]}" --kdump "$tmp/capture.gz"
+	# The capture kernel writes the ELF at the start of this sparse disk.
 	truncate -s 1200M "$tmp/disk.raw"
-	timeout 600 qemu-system-x86_64 -cpu "$cpu" -m 1024M -smp 2 -display none -no-reboot \
+	local t0=$(date +%s)
+	# crashkernel=256M reserves the capture kernel's memory; after sysrq-c
+	# the panic kexecs into it (loaded by /init with kexec -p). printk:
+	# loglevel=8 puts everything (sysrq-t) on the console, log_buf_len=4M
+	# keeps the whole boot and sysrq-t in the crashed kernel's own buffer,
+	# printk.devkmsg=on lets /init's ground truth through /dev/kmsg.
+	timeout 400 qemu-system-x86_64 -cpu "$cpu" -m 1024M -smp 2 -display none -no-reboot -nic none \
 		-kernel "$kdir/vmlinuz" -initrd "$tmp/initrd.gz" \
 		-append "console=ttyS0 crashkernel=256M loglevel=8 log_buf_len=4M printk.time=1 printk.devkmsg=on gocrash=kdump" \
 		-drive "file=$tmp/disk.raw,format=raw,if=virtio" -serial "file:$tmp/console.log" -monitor none \
-		>"$tmp/qemu.log" 2>&1 || die "$name: QEMU failed: $(tail -3 "$tmp/qemu.log")"
-	grep -q "@@GOCRASH-VMCORE-COPIED@@" "$tmp/console.log" || die "$name: the capture kernel did not copy /proc/vmcore (see $tmp/console.log)"
-	local size; size=$(sed -n 's/.*@@GOCRASH-VMCORE-SIZE \([0-9]*\)@@.*/\1/p' "$tmp/console.log" | head -1)
-	truncate -s "$size" "$tmp/disk.raw"; mv "$tmp/disk.raw" "$tmp/vmcore"
+		>"$tmp/qemu.log" 2>&1 || die "$name: QEMU failed or timed out: $(tail -3 "$tmp/qemu.log") (console: $tmp/console.log)"
+	TIMES+=("$(printf '%4ds  %s' $(($(date +%s) - t0)) "$name: QEMU boot, crash, capture")")
+	grep -aq "@@GOCRASH-KEXEC-FAILED@@" "$tmp/console.log" && die "$name: kexec -p failed in the guest"
+	grep -aq "@@GOCRASH-VMCORE-COPIED@@" "$tmp/console.log" ||
+		die "$name: the capture kernel did not copy /proc/vmcore: $(grep -a 'GOCRASH-CAPTURE-FAILED' "$tmp/console.log" | tail -1)"
+	local problem; problem=$(check_console "$tmp/console.log" 2)
+	[ -z "$problem" ] || die "$name: console.log: $problem"
+	# Cut the ELF out of the disk: the guest printed /proc/vmcore's size,
+	# which must be where its program headers say it ends.
+	local size end
+	size=$(sed -n 's/.*@@GOCRASH-VMCORE-SIZE \([0-9]*\)@@.*/\1/p' "$tmp/console.log" | head -1)
+	[ "$(magic "$tmp/disk.raw")" = elf ] || die "$name: the capture disk does not start with an ELF header"
+	end=$(elf_end "$tmp/disk.raw")
+	[ -n "$size" ] && [ "$size" = "$end" ] || die "$name: /proc/vmcore was $size bytes, its ELF ends at $end"
+	truncate -s "$size" "$tmp/disk.raw"
+	mv "$tmp/disk.raw" "$tmp/vmcore"
+	readelf -lW "$tmp/vmcore" | grep -q '^ *LOAD' || die "$name: vmcore has no PT_LOAD"
 	rm -f "$tmp/initrd.gz" "$tmp/capture.gz" "$tmp/qemu.log"
-	log "$name: makedumpfile conversions"
-	makedumpfile -c -d 31 "$tmp/vmcore" "$tmp/vmcore.zlib" >/dev/null 2>&1 || die "makedumpfile -c failed"
-	makedumpfile -l -d 31 "$tmp/vmcore" "$tmp/vmcore.lzo" >/dev/null 2>&1 || die "makedumpfile -l failed"
-	makedumpfile -E -d 31 "$tmp/vmcore" "$tmp/vmcore.elf31" >/dev/null 2>&1 || die "makedumpfile -E failed"
-	makedumpfile -F -c -d 31 "$tmp/vmcore" > "$tmp/vmcore.flat" 2>/dev/null || die "makedumpfile -F failed"
-	makedumpfile --split -c -d 31 "$tmp/vmcore" "$tmp/vmcore.split1" "$tmp/vmcore.split2" >/dev/null 2>&1 || die "makedumpfile --split failed"
-	manifest "$tmp" "$name" x86_64 "$rel" "$ver" kdump 2 1024 "$kdir" \
+	timed "$name: makedumpfile conversions" mkdumps "$tmp"
+	check_dumps "$tmp" vmcore elf vmcore.zlib kdump vmcore.lzo kdump vmcore.elf31 elf vmcore.flat flattened \
+		vmcore.split1 kdump vmcore.split2 kdump
+	manifest "$tmp" "$name" x86_64 "$rel" "$ver" kdump 2 1024 "$kdir" true \
 '{"file":"vmcore","format":"elf","filtered":false,"how":"kdump capture kernel copy of /proc/vmcore"},
   {"file":"vmcore.zlib","format":"kdump","filtered":true,"how":"makedumpfile -c -d 31"},
   {"file":"vmcore.lzo","format":"kdump","filtered":true,"how":"makedumpfile -l -d 31"},
   {"file":"vmcore.elf31","format":"elf","filtered":true,"how":"makedumpfile -E -d 31"},
   {"file":"vmcore.flat","format":"flattened","filtered":true,"how":"makedumpfile -F -c -d 31"},
   {"file":"vmcore.split1","parts":["vmcore.split1","vmcore.split2"],"format":"kdump","filtered":true,"how":"makedumpfile --split -c -d 31"}'
-	mv "$tmp" "$out"
-	log "$name: done"
+	chmod 644 "$tmp"/*
+	replace "$out" "$tmp"
+	log "$name: done ($(du -sh "$out" | cut -f1))"
+}
+
+# mkdumps DIR: makedumpfile's conversions of DIR/vmcore (each takes ~1 s).
+mkdumps() {
+	local d=$1
+	mdf() { makedumpfile "$@" >>"$d/makedumpfile.log" 2>&1 || die "makedumpfile $* failed: $(tail -3 "$d/makedumpfile.log")"; }
+	mdf -c -d 31 "$d/vmcore" "$d/vmcore.zlib"
+	mdf -l -d 31 "$d/vmcore" "$d/vmcore.lzo"
+	mdf -E -d 31 "$d/vmcore" "$d/vmcore.elf31"
+	makedumpfile -F -c -d 31 "$d/vmcore" >"$d/vmcore.flat" 2>>"$d/makedumpfile.log" ||
+		die "makedumpfile -F failed: $(tail -3 "$d/makedumpfile.log")"
+	# A split dump too: memory/ reads dumps spread over several files.
+	mdf --split -c -d 31 "$d/vmcore" "$d/vmcore.split1" "$d/vmcore.split2"
+	rm -f "$d/makedumpfile.log"
 }
 
 # run_qemu ARCH KDIR BUSYBOX [VARIANT CPU VMCOREINFO]: a guest crashed and
-# dumped by QEMU; VARIANT names a run on CPU model CPU, with the vmcoreinfo
-# device unless VMCOREINFO is "no".
+# dumped by QEMU's dump-guest-memory. VARIANT names a run on CPU model CPU,
+# with the vmcoreinfo device unless VMCOREINFO is "no".
 run_qemu() {
-	local arch=$1 kdir=$2 busybox=$3 variant=${4:+-$4} cpu=${5:-} vmci=${6:-yes} rel ver name out tmp qemu console
+	local arch=$1 kdir=$2 busybox=$3 variant=${4:+-$4} cpu=${5:-} vmci=${6:-yes}
+	local rel ver name out tmp qemu console
 	rel=$(cat "$kdir/release"); ver=$(cat "$kdir/version")
 	name="$arch-$rel-$ver-qemu$variant"; out="$ROOT/dumps/$name"
-	current "$out" && return
-	tmp="$out.tmp.$$"; rm -rf "$tmp"; mkdir -p "$tmp"
-	log "$name: booting (QEMU dump)"
-	initramfs "$tmp/initrd.gz" "$busybox" "$kdir/modules/qemu_fw_cfg.ko"
+	run_ok "$out" && { log "$name: present"; return 0; }
+	tmp=$(mktemp -d "$SCRATCH/run.XXXXXX")
+	log "$name: booting (crash, then QEMU dumps)"
+	initramfs "$tmp/initrd.gz" "$busybox" "$kdir" "${WORKLOAD_MODULES[@]}"
 	case $arch in
 	x86_64) qemu=(qemu-system-x86_64 -cpu "${cpu:-qemu64}"); console=ttyS0 ;;
-	arm64) qemu=(qemu-system-aarch64 -M virt -cpu max); console=ttyAMA0 ;;
+	arm64) qemu=(qemu-system-aarch64 -M virt -cpu "${cpu:-max}"); console=ttyAMA0 ;;
 	esac
-	local sockdir; sockdir=$(mktemp -d /tmp/gocrash-mon.XXXXXX) # unix socket paths must be short
+	# -device vmcoreinfo: the guest's qemu_fw_cfg tells QEMU where its
+	# VMCOREINFO is, and QEMU writes it into the dumps.
 	[ "$vmci" = no ] || qemu+=(-device vmcoreinfo)
-	"${qemu[@]}" -m 512M -smp 2 -display none \
+	# Unix socket paths must be short (108 bytes): not under ROOT.
+	local sockdir sock
+	sockdir=$(mktemp -d /tmp/gocrash-mon.XXXXXX)
+	sock="$sockdir/mon.sock"
+	local t0=$(date +%s)
+	# panic=0: after the panic the guest waits for the host to dump it.
+	"${qemu[@]}" -m 512M -smp 2 -display none -no-reboot -nic none \
 		-kernel "$kdir/vmlinuz" -initrd "$tmp/initrd.gz" \
 		-append "console=$console loglevel=8 log_buf_len=4M printk.time=1 printk.devkmsg=on panic=0 gocrash=qemu" \
-		-serial "file:$tmp/console.log" -monitor "unix:$sockdir/mon.sock,server,nowait" \
+		-serial "file:$tmp/console.log" -monitor "unix:$sock,server,nowait" \
 		>"$tmp/qemu.log" 2>&1 &
 	local pid=$!
-	if ! wait_for "$tmp/console.log" "Kernel panic - not syncing" 600 $pid; then
-		kill $pid 2>/dev/null || true
-		die "$name: the guest did not panic (see $tmp/console.log)"
-	fi
-	sleep 2 # let the panic messages reach the log
+	PIDS+=("$pid")
+	wait_console "$tmp/console.log" "end Kernel panic - not syncing" 300 $pid ||
+		{ rm -rf "$sockdir"; die "$name: the guest did not panic: $(tail -3 "$tmp/qemu.log") (console: $tmp/console.log)"; }
+	TIMES+=("$(printf '%4ds  %s' $(($(date +%s) - t0)) "$name: QEMU boot to panic")")
 	# 'stop' first: both dumps then hold the same memory, byte for byte.
+	local mon="$tmp/monitor.log" files
 	log "$name: dump-guest-memory"
-	hmp "$sockdir/mon.sock" stop "dump-guest-memory $tmp/vmcore.elf" "dump-guest-memory -z $tmp/vmcore.kdump-zlib" ||
-		{ kill $pid; die "$name: dump-guest-memory failed"; }
-	kill $pid 2>/dev/null || true # the dumps are complete: hmp saw them finish
-	wait $pid 2>/dev/null || true
-	[ -s "$tmp/vmcore.elf" ] && [ -s "$tmp/vmcore.kdump-zlib" ] || die "$name: dump files missing"
-	rm -rf "$tmp/initrd.gz" "$tmp/qemu.log" "$sockdir"
+	hmp "$sock" "$mon" stop || die "$name: QEMU monitor: $(tail -3 "$mon")"
+	timed "$name: dump-guest-memory (ELF)" hmp "$sock" "$mon" "dump-guest-memory $tmp/vmcore.elf" ||
+		die "$name: dump-guest-memory failed: $(grep -a rror "$mon" | tail -1)"
+	files=(vmcore.elf elf)
+	local json='{"file":"vmcore.elf","format":"elf","filtered":false,"how":"QEMU dump-guest-memory"}'
+	if timed "$name: dump-guest-memory -z" hmp "$sock" "$mon" "dump-guest-memory -z $tmp/vmcore.kdump-zlib"; then
+		# QEMU 7.2 writes its kdump-compressed file in makedumpfile's
+		# flattened format (QEMU 8.2 added -R for the plain one): the
+		# manifest says what the file is. QEMU leaves zero pages out (dump
+		# level 1), so it is "filtered".
+		local fmt; fmt=$(magic "$tmp/vmcore.kdump-zlib")
+		files+=(vmcore.kdump-zlib "$fmt")
+		json+=",
+  {\"file\":\"vmcore.kdump-zlib\",\"format\":\"$fmt\",\"filtered\":true,\"how\":\"QEMU dump-guest-memory -z ($fmt kdump-compressed, zlib, dump level 1)\"}"
+	elif [ "$arch" = arm64 ]; then
+		# Older QEMUs cannot write arm64 kdump files: the ELF must do.
+		log "$name: dump-guest-memory -z failed on arm64; keeping the ELF only"
+		rm -f "$tmp/vmcore.kdump-zlib"
+	else
+		die "$name: dump-guest-memory -z failed: $(grep -a rror "$mon" | tail -1)"
+	fi
+	echo quit | socat - "UNIX-CONNECT:$sock" >/dev/null 2>&1 || true
+	local n=0
+	while kill -0 "$pid" 2>/dev/null && [ $n -lt 50 ]; do sleep 0.2; n=$((n + 1)); done
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	rm -rf "$sockdir"
+	local problem; problem=$(check_console "$tmp/console.log" 2)
+	[ -z "$problem" ] || die "$name: console.log: $problem"
+	check_dumps "$tmp" "${files[@]}"
+	rm -f "$tmp/initrd.gz" "$tmp/qemu.log" "$mon"
 	local hasvmci=true; [ "$vmci" = no ] && hasvmci=false
-	manifest "$tmp" "$name" "$arch" "$rel" "$ver" qemu 2 512 "$kdir" \
-'{"file":"vmcore.elf","format":"elf","filtered":false,"how":"QEMU dump-guest-memory"},
-  {"file":"vmcore.kdump-zlib","format":"flattened","filtered":true,"how":"QEMU dump-guest-memory -z (flattened form, dump level 1)"}' \
-		"$hasvmci"
-	mv "$tmp" "$out"
-	log "$name: done"
+	manifest "$tmp" "$name" "$arch" "$rel" "$ver" qemu 2 512 "$kdir" "$hasvmci" "$json"
+	chmod 644 "$tmp"/*
+	replace "$out" "$tmp"
+	log "$name: done ($(du -sh "$out" | cut -f1))"
 }
 
 # ---- main ----------------------------------------------------------------
 
-ensure_tools
-# Building anything: refresh the package lists first, so that the kernel
-# the metapackages name is one the mirror still serves.
-if [ "$(grep -l "\"recipe\":$RECIPE," "$ROOT"/dumps/*/manifest.json 2>/dev/null | wc -l)" -lt 6 ]; then apt_update; fi
-x86=$(kernel amd64)
-x86new=$(kernel amd64 linux-image-6.12-cloud-amd64)
-arm=$(kernel arm64)
-armbb="$ROOT/kernels/busybox-arm64"
-if [ ! -x "$armbb" ]; then
-	bb=$(fetch busybox-static:arm64)
-	dpkg-deb --fsys-tarfile "$bb" | tar -x -O ./bin/busybox > "$armbb.tmp" && chmod +x "$armbb.tmp" && mv "$armbb.tmp" "$armbb"
-fi
-run_kdump "$x86"
-run_kdump "$x86" la57 qemu64,+la57 # 5-level paging
-run_qemu x86_64 "$x86" /bin/busybox
-# 5-level paging and no VMCOREINFO: the page tables and KASLR must be found
-# from the CPU state QEMU records.
-run_qemu x86_64 "$x86" /bin/busybox la57-novmcoreinfo qemu64,+la57 no
-run_qemu x86_64 "$x86new" /bin/busybox
-run_qemu arm64 "$arm" "$armbb"
-log "corpus ready at $ROOT ($(du -sh "$ROOT" | cut -f1))"
+# The kernels: DEBARCH METAPACKAGE. The second amd64 one (Debian 12's 6.12)
+# is optional: skipped with a warning where apt does not offer it.
+KERNELS=("amd64 linux-image-cloud-amd64" "arm64 linux-image-cloud-arm64" "amd64 linux-image-6.12-cloud-amd64")
+
+# resolve_all: KDIRS[i] for KERNELS[i] (empty: unavailable and optional).
+# Refreshes the package lists first when apt cannot name a kernel or a
+# kernel must be extracted from a package not yet in debs/ (so that what is
+# downloaded is what the mirror serves now); a finished corpus needs neither.
+resolve_all() {
+	local pass i debarch meta refresh
+	for pass in 1 2; do
+		refresh=
+		KDIRS=()
+		for i in "${!KERNELS[@]}"; do
+			read -r debarch meta <<<"${KERNELS[$i]}"
+			if ! resolve_kernel "$debarch" "$meta"; then
+				refresh=1; KDIRS[$i]=; continue
+			fi
+			KDIRS[$i]=$(kernel_dir "$debarch" "$REL" "$VER")
+			if ! kernel_ok "${KDIRS[$i]}" &&
+				{ [ -z "$(deb_path "linux-image-$REL-unsigned" "$debarch" "$VER")" ] ||
+					[ -z "$(deb_path "linux-image-$REL-dbg" "$debarch" "$VER")" ]; }; then
+				refresh=1
+			fi
+		done
+		[ -n "$refresh" ] && [ -z "$APT_UPDATED" ] && [ $pass = 1 ] || break
+		apt_update
+	done
+	for i in "${!KERNELS[@]}"; do
+		[ -z "${KDIRS[$i]}" ] || continue
+		read -r debarch meta <<<"${KERNELS[$i]}"
+		[ $i -lt 2 ] || { log "warning: apt offers no $meta:$debarch; skipping that kernel"; continue; }
+		die "cannot resolve the kernel of $meta:$debarch${GOCRASH_KERNEL_ABI:+ (ABI $GOCRASH_KERNEL_ABI)}"
+	done
+}
+
+main() {
+	setup_root
+	timed "tools" ensure_tools
+	resolve_all
+	local i debarch meta
+	for i in "${!KERNELS[@]}"; do
+		[ -n "${KDIRS[$i]}" ] || continue
+		read -r debarch meta <<<"${KERNELS[$i]}"
+		local b; b=$(basename "${KDIRS[$i]}")
+		kernel_ok "${KDIRS[$i]}" && continue
+		# The directory name is <arch>-<release>-<version>: take them back.
+		resolve_kernel "$debarch" "$meta"
+		timed "kernel $b" extract_kernel "$debarch" "$REL" "$VER"
+	done
+	timed "busybox arm64" busybox_arm64
+	local x86=${KDIRS[0]} arm=${KDIRS[1]} x86new=${KDIRS[2]}
+	# The three runs of the contract...
+	timed "run x86_64 kdump" run_kdump "$x86"
+	timed "run x86_64 qemu" run_qemu x86_64 "$x86" /bin/busybox
+	timed "run arm64 qemu" run_qemu arm64 "$arm" "$ROOT/kernels/busybox-arm64"
+	# ...and variants the tests use: 5-level paging (kdump and QEMU), a
+	# QEMU dump without VMCOREINFO (page tables and KASLR found from the CPU
+	# state QEMU records), and Debian 12's 6.12 kernel.
+	timed "run x86_64 kdump la57" run_kdump "$x86" la57 qemu64,+la57
+	timed "run x86_64 qemu la57-novmcoreinfo" run_qemu x86_64 "$x86" /bin/busybox la57-novmcoreinfo qemu64,+la57 no
+	[ -z "$x86new" ] || timed "run x86_64 6.12 qemu" run_qemu x86_64 "$x86new" /bin/busybox
+	log "step times:"
+	printf '        %s\n' "${TIMES[@]}" >&2
+	log "corpus ready at $ROOT ($(du -sh "$ROOT" | cut -f1), $(($(date +%s) - START)) s)"
+	echo "$ROOT"
+}
+
+main "$@"
