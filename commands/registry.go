@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -97,6 +98,9 @@ func (r *Registry) Run(ctx context.Context, s *Session, words []string, out io.W
 		return fmt.Errorf("%s: command not found", words[0])
 	}
 	if err := c.Run(ctx, s, words[1:], out); err != nil {
+		if errors.Is(err, context.Canceled) {
+			return fmt.Errorf("%s: interrupted", c.Name)
+		}
 		return fmt.Errorf("%s: %w", c.Name, err)
 	}
 	return nil

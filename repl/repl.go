@@ -74,6 +74,19 @@ func (sh *Shell) RunLine(ctx context.Context, raw string) error {
 		return nil
 	}
 	raw = sh.expandAlias(raw)
+	// Ctrl-C stops what this line runs, not the session.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt)
+	defer signal.Stop(sig)
+	go func() {
+		select {
+		case <-sig:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	l, err := ParseLine(raw)
 	if err != nil {
 		return sh.fail(err)
@@ -126,20 +139,8 @@ func (sh *Shell) expandAlias(raw string) string {
 }
 
 // runCommand runs a gocrash command with its output sent where the line
-// says. Ctrl-C cancels the command, not the session.
+// says.
 func (sh *Shell) runCommand(ctx context.Context, l Line) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt)
-	defer signal.Stop(sig)
-	go func() {
-		select {
-		case <-sig:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	switch {
 	case l.Redirect != "":
 		flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
@@ -186,8 +187,19 @@ func (sh *Shell) shell(ctx context.Context, cmdline string, in io.Reader) error 
 		io.Copy(io.Discard, in) // let the writer finish if the shell quit early
 	}
 	var ee *exec.ExitError
-	if errors.As(err, &ee) && in != nil {
+	if errors.As(err, &ee) && in != nil && ctx.Err() == nil && ee.ExitCode() >= 0 {
 		return nil // grep finding nothing is not gocrash's failure
+	}
+	// Ctrl-C reaches the shell too (one process group): it may die of
+	// SIGINT before the context is cancelled.
+	interrupted := ctx.Err() != nil
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGINT {
+			interrupted = true
+		}
+	}
+	if interrupted {
+		return fmt.Errorf("!%s: interrupted", cmdline)
 	}
 	if err != nil {
 		return fmt.Errorf("!%s: %v", cmdline, err)

@@ -25,7 +25,7 @@
 # build never leaves something that looks finished. A second run with
 # everything present only checks and returns in seconds; it prints ROOT on
 # stdout (progress goes to stderr).
-set -euo pipefail
+set -eEuo pipefail
 shopt -s inherit_errexit # a failure inside $(...) stops the build too
 
 ROOT=${GOCRASH_CORPUS:-${XDG_CACHE_HOME:-$HOME/.cache}/gocrash/corpus}
@@ -34,7 +34,7 @@ ROOT=${GOCRASH_CORPUS:-${XDG_CACHE_HOME:-$HOME/.cache}/gocrash/corpus}
 # made by another recipe are rebuilt (and replaced only once the new one is
 # complete).
 RUN_RECIPE=4
-KERNEL_RECIPE=2
+KERNEL_RECIPE=4 # (3 was the recipe both kinds of directory shared before)
 HERE=$(cd "$(dirname "$0")" && pwd)
 START=$(date +%s)
 # Modules every guest loads, so that /proc/modules (and the dump's module
@@ -46,15 +46,29 @@ CAPTURE_MODULES=(virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev 
 
 log() { printf 'corpus [%3ds] %s\n' $(($(date +%s) - START)) "$*" >&2; }
 die() { log "error: $*"; exit 1; }
+# A command that fails unguarded stops the build (set -e): say which.
+trap 'log "error: failed (status $?) at line $LINENO: $BASH_COMMAND"' ERR
 
-# timed LABEL COMMAND...: runs COMMAND and records how long it took.
+# timed LABEL COMMAND...: runs COMMAND and records how long it took. (No
+# "|| rc=$?" here: that would turn set -e off inside COMMAND.)
 TIMES=()
 timed() {
-	local label=$1 t0 rc=0; shift
+	local label=$1 t0 rc; shift
 	t0=$(date +%s)
-	"$@" || rc=$?
-	[ $rc -eq 0 ] || return $rc
+	"$@"
+	rc=$? # reached on failure only where the caller tests timed's status
 	TIMES+=("$(printf '%4ds  %s' $(($(date +%s) - t0)) "$label")")
+	return $rc
+}
+
+# fail NAME RUNDIR MESSAGE: dies, keeping the run's console log (the scratch
+# directory goes away) under ROOT/tmp for a look.
+fail() {
+	if [ -f "$2/console.log" ]; then
+		cp "$2/console.log" "$ROOT/tmp/$1.console.log"
+		die "$1: $3 (console: $ROOT/tmp/$1.console.log)"
+	fi
+	die "$1: $3"
 }
 
 # ---- scratch space, locking, cleanup -------------------------------------
@@ -118,6 +132,7 @@ ensure_tools() {
 	# Not for the build: the references the tests compare gocrash with.
 	command -v crash >/dev/null || missing+=(crash)
 	[ -x /usr/bin/time ] || missing+=(time)
+	command -v tmux >/dev/null || missing+=(tmux) # the terminal test drives the prompt through tmux
 	/usr/bin/python3 -c 'import drgn' 2>/dev/null || missing+=(python3-drgn)
 	if [ ${#missing[@]} -gt 0 ]; then
 		apt_update
@@ -387,7 +402,7 @@ magic() {
 elf_end() {
 	local end=0 off size
 	while read -r off size; do
-		((off + size > end)) && end=$((off + size))
+		if ((off + size > end)); then end=$((off + size)); fi
 	done < <(readelf -lW "$1" | awk '$1 == "LOAD" || $1 == "NOTE" { print $2, $5 }')
 	echo "$end"
 }
@@ -462,7 +477,8 @@ run_kdump() {
 	initramfs "$tmp/initrd.gz" /bin/busybox "$kdir" "${WORKLOAD_MODULES[@]}" --kdump "$tmp/capture.gz"
 	# The capture kernel writes the ELF at the start of this sparse disk.
 	truncate -s 1200M "$tmp/disk.raw"
-	local t0=$(date +%s)
+	local t0 pid
+	t0=$(date +%s)
 	# crashkernel=256M reserves the capture kernel's memory; after sysrq-c
 	# the panic kexecs into it (loaded by /init with kexec -p). printk:
 	# loglevel=8 puts everything (sysrq-t) on the console, log_buf_len=4M
@@ -472,13 +488,18 @@ run_kdump() {
 		-kernel "$kdir/vmlinuz" -initrd "$tmp/initrd.gz" \
 		-append "console=ttyS0 crashkernel=256M loglevel=8 log_buf_len=4M printk.time=1 printk.devkmsg=on gocrash=kdump" \
 		-drive "file=$tmp/disk.raw,format=raw,if=virtio" -serial "file:$tmp/console.log" -monitor none \
-		>"$tmp/qemu.log" 2>&1 || die "$name: QEMU failed or timed out: $(tail -3 "$tmp/qemu.log") (console: $tmp/console.log)"
+		>"$tmp/qemu.log" 2>&1 &
+	# In the background so that a signal to the build is handled at once.
+	pid=$!
+	PIDS=("$pid")
+	wait "$pid" || fail "$name" "$tmp" "QEMU failed or timed out: $(tail -3 "$tmp/qemu.log")"
+	PIDS=()
 	TIMES+=("$(printf '%4ds  %s' $(($(date +%s) - t0)) "$name: QEMU boot, crash, capture")")
-	grep -aq "@@GOCRASH-KEXEC-FAILED@@" "$tmp/console.log" && die "$name: kexec -p failed in the guest"
+	! grep -aq "@@GOCRASH-KEXEC-FAILED@@" "$tmp/console.log" || fail "$name" "$tmp" "kexec -p failed in the guest"
 	grep -aq "@@GOCRASH-VMCORE-COPIED@@" "$tmp/console.log" ||
-		die "$name: the capture kernel did not copy /proc/vmcore: $(grep -a 'GOCRASH-CAPTURE-FAILED' "$tmp/console.log" | tail -1)"
+		fail "$name" "$tmp" "the capture kernel did not copy /proc/vmcore $(grep -a 'GOCRASH-CAPTURE-FAILED' "$tmp/console.log" | tail -1)"
 	local problem; problem=$(check_console "$tmp/console.log" 2)
-	[ -z "$problem" ] || die "$name: console.log: $problem"
+	[ -z "$problem" ] || fail "$name" "$tmp" "console.log: $problem"
 	# Cut the ELF out of the disk: the guest printed /proc/vmcore's size,
 	# which must be where its program headers say it ends.
 	local size end
@@ -550,9 +571,9 @@ run_qemu() {
 		-serial "file:$tmp/console.log" -monitor "unix:$sock,server,nowait" \
 		>"$tmp/qemu.log" 2>&1 &
 	local pid=$!
-	PIDS+=("$pid")
+	PIDS=("$pid")
 	wait_console "$tmp/console.log" "end Kernel panic - not syncing" 300 $pid ||
-		{ rm -rf "$sockdir"; die "$name: the guest did not panic: $(tail -3 "$tmp/qemu.log") (console: $tmp/console.log)"; }
+		{ rm -rf "$sockdir"; fail "$name" "$tmp" "the guest did not panic: $(tail -3 "$tmp/qemu.log")"; }
 	TIMES+=("$(printf '%4ds  %s' $(($(date +%s) - t0)) "$name: QEMU boot to panic")")
 	# 'stop' first: both dumps then hold the same memory, byte for byte.
 	local mon="$tmp/monitor.log" files
@@ -583,9 +604,10 @@ run_qemu() {
 	while kill -0 "$pid" 2>/dev/null && [ $n -lt 50 ]; do sleep 0.2; n=$((n + 1)); done
 	kill "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
+	PIDS=()
 	rm -rf "$sockdir"
 	local problem; problem=$(check_console "$tmp/console.log" 2)
-	[ -z "$problem" ] || die "$name: console.log: $problem"
+	[ -z "$problem" ] || fail "$name" "$tmp" "console.log: $problem"
 	check_dumps "$tmp" "${files[@]}"
 	rm -f "$tmp/initrd.gz" "$tmp/qemu.log" "$mon"
 	local hasvmci=true; [ "$vmci" = no ] && hasvmci=false
@@ -601,7 +623,8 @@ run_qemu() {
 # is optional: skipped with a warning where apt does not offer it.
 KERNELS=("amd64 linux-image-cloud-amd64" "arm64 linux-image-cloud-arm64" "amd64 linux-image-6.12-cloud-amd64")
 
-# resolve_all: KDIRS[i] for KERNELS[i] (empty: unavailable and optional).
+# resolve_all: KDIRS[i], RELS[i], VERS[i] for KERNELS[i] (KDIRS[i] empty:
+# unavailable and optional).
 # Refreshes the package lists first when apt cannot name a kernel or a
 # kernel must be extracted from a package not yet in debs/ (so that what is
 # downloaded is what the mirror serves now); a finished corpus needs neither.
@@ -609,13 +632,13 @@ resolve_all() {
 	local pass i debarch meta refresh
 	for pass in 1 2; do
 		refresh=
-		KDIRS=()
+		KDIRS=() RELS=() VERS=()
 		for i in "${!KERNELS[@]}"; do
 			read -r debarch meta <<<"${KERNELS[$i]}"
 			if ! resolve_kernel "$debarch" "$meta"; then
 				refresh=1; KDIRS[$i]=; continue
 			fi
-			KDIRS[$i]=$(kernel_dir "$debarch" "$REL" "$VER")
+			KDIRS[$i]=$(kernel_dir "$debarch" "$REL" "$VER") RELS[$i]=$REL VERS[$i]=$VER
 			if ! kernel_ok "${KDIRS[$i]}" &&
 				{ [ -z "$(deb_path "linux-image-$REL-unsigned" "$debarch" "$VER")" ] ||
 					[ -z "$(deb_path "linux-image-$REL-dbg" "$debarch" "$VER")" ]; }; then
@@ -641,11 +664,8 @@ main() {
 	for i in "${!KERNELS[@]}"; do
 		[ -n "${KDIRS[$i]}" ] || continue
 		read -r debarch meta <<<"${KERNELS[$i]}"
-		local b; b=$(basename "${KDIRS[$i]}")
 		kernel_ok "${KDIRS[$i]}" && continue
-		# The directory name is <arch>-<release>-<version>: take them back.
-		resolve_kernel "$debarch" "$meta"
-		timed "kernel $b" extract_kernel "$debarch" "$REL" "$VER"
+		timed "kernel $(basename "${KDIRS[$i]}")" extract_kernel "$debarch" "${RELS[$i]}" "${VERS[$i]}"
 	done
 	timed "busybox arm64" busybox_arm64
 	local x86=${KDIRS[0]} arm=${KDIRS[1]} x86new=${KDIRS[2]}
