@@ -11,30 +11,65 @@ import (
 func logCommand() *Command {
 	return &Command{
 		Name:     "log",
-		Synopsis: "log [-t] [-m]",
+		Synopsis: "log [-T|-t] [-m] [-c] [-d]",
 		Summary:  "dump system message buffer",
 		Help: `Prints the kernel's printk log from the dump, oldest record first, each
 line stamped "[seconds.microseconds]" since boot. The later lines of a
 multi-line record are indented to the text column.
-Only the lockless ring buffer of Linux 5.10 and later is read so far.`,
+Only the lockless ring buffer of Linux 5.10 and later is read so far. Its
+layout comes from VMCOREINFO, so 'gocrash --log DUMP' prints the log with no
+vmlinux.`,
 		Options: []Option{
+			{"-T", "wall-clock timestamps: the kernel's boot time (from its timekeeper) plus the record's seconds"},
 			{"-t", "leave out the timestamps"},
-			{"-m", "prefix each record with its log level, as <N>"},
+			{"-m", "the log level of each record, as <N> after the timestamp"},
+			{"-c", "the caller of each record: [T<pid>] or, in interrupt context, [C<cpu>]"},
+			{"-d", "the SUBSYSTEM= and DEVICE= lines of records from device drivers"},
 		},
-		Examples: []string{"gocrash> log", "gocrash> log -t"},
+		Examples: []string{"gocrash> log", "gocrash> log -t", "gocrash> log -T | tail -3", "gocrash> log -m -c"},
 		Run: func(ctx context.Context, s *Session, args []string, out io.Writer) error {
-			stamps, levels := true, false
+			var f kernel.LogFormat
+			wall := false
 			for _, a := range args {
-				switch a {
-				case "-t":
-					stamps = false
-				case "-m":
-					levels = true
-				default:
-					return &UsageError{fmt.Sprintf("invalid option or argument: %s", a)}
+				if len(a) < 2 || a[0] != '-' {
+					return &UsageError{"invalid argument: " + a}
+				}
+				for _, c := range a[1:] {
+					switch c {
+					case 't':
+						f.NoStamps = true
+					case 'T':
+						wall = true
+					case 'm':
+						f.Level = true
+					case 'c':
+						f.Caller = true
+					case 'd':
+						f.Dict = true
+					default:
+						return &UsageError{fmt.Sprintf("invalid option: -%c", c)}
+					}
 				}
 			}
-			recs, err := s.Kernel.Log()
+			k := s.Kernel
+			if wall {
+				boot, err := k.BootTime()
+				if err != nil {
+					return fmt.Errorf("-T needs the boot time: %v", err)
+				}
+				f.Boot = boot
+			}
+			if f.Caller {
+				f.CallerWidth = 8
+				if a, err := k.SymbolAddr("pid_max"); err == nil {
+					if n, err := k.ReadU32(a); err == nil && n <= 99999 {
+						f.CallerWidth = 6
+					} else if err == nil && n <= 999999 {
+						f.CallerWidth = 7
+					}
+				}
+			}
+			recs, err := k.Log()
 			if err != nil {
 				return err
 			}
@@ -42,11 +77,7 @@ Only the lockless ring buffer of Linux 5.10 and later is read so far.`,
 				if err := ctx.Err(); err != nil {
 					return err
 				}
-				line := kernel.FormatRecord(r, stamps)
-				if levels {
-					line = fmt.Sprintf("<%d>%s", r.Level, line)
-				}
-				if _, err := fmt.Fprintln(out, line); err != nil {
+				if _, err := fmt.Fprintln(out, kernel.FormatRecord(r, f)); err != nil {
 					return err
 				}
 			}

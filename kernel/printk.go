@@ -3,6 +3,7 @@ package kernel
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // LogRecord is one printk record.
@@ -193,23 +194,55 @@ func dataBlock(size uint64, sizeBits uint32, begin, next uint64) (off, n uint64,
 	return off + 8, n - 8, true
 }
 
-// FormatRecord renders a record as crash's log does: "[%5d.%06d] text",
-// later lines of a multi-line record indented to the text column.
-func FormatRecord(r LogRecord, timestamps bool) string {
-	prefix := ""
-	if timestamps {
-		prefix = fmt.Sprintf("[%5d.%06d] ", r.TsNsec/1e9, r.TsNsec%1e9/1e3)
+// LogFormat says how FormatRecord renders a record, as crash's log options
+// do.
+type LogFormat struct {
+	NoStamps    bool      // -t: no timestamp
+	Boot        time.Time // -T: wall-clock stamps from this boot time (zero: seconds since boot)
+	Caller      bool      // -c: the caller id, "[   T123]"
+	CallerWidth int       // width of the caller field (6 for pid_max <= 99999)
+	Level       bool      // -m: the level, "<N>"
+	Dict        bool      // -d: the SUBSYSTEM= and DEVICE= lines
+}
+
+// FormatRecord renders a record as crash's log does: "[%5d.%06d] " (or
+// the wall-clock time), "[T123] " with -c, "<N>" with -m, the text; the
+// later lines of a multi-line record, and -d's dictionary lines, indented
+// to the text column.
+func FormatRecord(r LogRecord, f LogFormat) string {
+	var prefix strings.Builder
+	if !f.NoStamps {
+		if !f.Boot.IsZero() {
+			t := f.Boot.Add(time.Duration(r.TsNsec))
+			prefix.WriteString("[" + t.Local().Format("Mon Jan _2 15:04:05 MST 2006") + "] ")
+		} else {
+			fmt.Fprintf(&prefix, "[%5d.%06d] ", r.TsNsec/1e9, r.TsNsec%1e9/1e3)
+		}
 	}
+	if f.Caller {
+		kind, id := 'T', r.CallerID
+		if id&0x80000000 != 0 {
+			kind, id = 'C', id&^0x80000000
+		}
+		fmt.Fprintf(&prefix, "[%*s] ", max(f.CallerWidth, 1), fmt.Sprintf("%c%d", kind, id))
+	}
+	if f.Level {
+		fmt.Fprintf(&prefix, "<%x>", r.Level)
+	}
+	indent := strings.Repeat(" ", prefix.Len())
 	lines := strings.Split(strings.TrimRight(r.Text, "\n"), "\n")
 	var b strings.Builder
+	b.WriteString(prefix.String())
 	for i, ln := range lines {
-		if i == 0 {
-			b.WriteString(prefix)
-		} else {
-			b.WriteString("\n")
-			b.WriteString(strings.Repeat(" ", len(prefix)))
+		if i > 0 {
+			b.WriteString("\n" + indent)
 		}
 		b.WriteString(ln)
+	}
+	if f.Dict {
+		for _, d := range r.Dict {
+			b.WriteString("\n" + indent + d)
+		}
 	}
 	return b.String()
 }

@@ -26,13 +26,26 @@ func TestDataBlock(t *testing.T) {
 }
 
 func TestFormatRecord(t *testing.T) {
-	r := LogRecord{TsNsec: 12_345_678_901, Text: "first line\nsecond line"}
-	want := "[   12.345678] first line\n               second line"
-	if got := FormatRecord(r, true); got != want {
-		t.Errorf("got %q\nwant %q", got, want)
+	r := LogRecord{TsNsec: 12_345_678_901, Text: "first line\nsecond line", Level: 6, CallerID: 123,
+		Dict: []string{"SUBSYSTEM=pci", "DEVICE=+pci:0000:00:01.0"}}
+	cases := []struct {
+		f    LogFormat
+		want string
+	}{
+		{LogFormat{}, "[   12.345678] first line\n               second line"},
+		{LogFormat{NoStamps: true}, "first line\nsecond line"},
+		{LogFormat{Level: true}, "[   12.345678] <6>first line\n                  second line"},
+		{LogFormat{Caller: true, CallerWidth: 6}, "[   12.345678] [  T123] first line\n                        second line"},
+		{LogFormat{NoStamps: true, Dict: true}, "first line\nsecond line\nSUBSYSTEM=pci\nDEVICE=+pci:0000:00:01.0"},
 	}
-	if got := FormatRecord(r, false); got != "first line\nsecond line" {
-		t.Errorf("no stamps: %q", got)
+	for _, c := range cases {
+		if got := FormatRecord(r, c.f); got != c.want {
+			t.Errorf("%+v:\ngot  %q\nwant %q", c.f, got, c.want)
+		}
+	}
+	cpu := LogRecord{CallerID: 0x80000001, Text: "x"}
+	if got := FormatRecord(cpu, LogFormat{NoStamps: true, Caller: true, CallerWidth: 6}); got != "[    C1] x" {
+		t.Errorf("CPU caller: %q", got)
 	}
 }
 

@@ -242,3 +242,31 @@ func PanicMessage(recs []LogRecord) string {
 	}
 	return ""
 }
+
+// BootTime is when the kernel booted, by its own clock: the timekeeper's
+// offset from monotonic to wall time (-wall_to_monotonic) less the time
+// spent suspended (offs_boot); else the crash time less the uptime.
+func (k *Kernel) BootTime() (time.Time, error) {
+	if a, err := k.SymbolAddr("shadow_timekeeper"); err == nil {
+		w2m, err1 := k.Offset("timekeeper", "wall_to_monotonic")
+		offsBoot, err2 := k.Offset("timekeeper", "offs_boot")
+		if err1 == nil && err2 == nil {
+			sec, e1 := k.ReadU64(a + uint64(w2m))
+			nsec, e2 := k.ReadU64(a + uint64(w2m) + 8)
+			boot, e3 := k.ReadU64(a + uint64(offsBoot))
+			if e1 == nil && e2 == nil && e3 == nil {
+				w := time.Duration(int64(sec))*time.Second + time.Duration(int64(nsec))
+				return time.Unix(0, 0).Add(-w - time.Duration(int64(boot))), nil
+			}
+		}
+	}
+	crash, err := k.CrashTime()
+	if err != nil {
+		return time.Time{}, err
+	}
+	up, err := k.Uptime()
+	if err != nil {
+		return time.Time{}, err
+	}
+	return crash.Add(-up), nil
+}

@@ -494,3 +494,39 @@ func TestCorpusSetPanicTask(t *testing.T) {
 		}
 	})
 }
+
+// TestCorpusLogMatchesCrash compares 'log -m -d' (levels and device
+// dictionaries) with crash 8.0.2's on the kdump run, line for line.
+func TestCorpusLogMatchesCrash(t *testing.T) {
+	for _, r := range corpus.Runs(t) {
+		if r.Arch != "x86_64" || r.Method != "kdump" {
+			continue
+		}
+		f := r.Files[0]
+		cmd := exec.Command("crash", "-s", r.Vmlinux, f.Path)
+		cmd.Stdin = strings.NewReader("log -m -d\n")
+		want, _ := cmd.Output()
+		_, got, errs := runGocrash(t, "log -m -d\n", "-s", r.Vmlinux, f.Path)
+		if errs != "" {
+			t.Fatal(errs)
+		}
+		var wl []string
+		for _, l := range strings.Split(string(want), "\n") {
+			if !strings.HasPrefix(l, "WARNING") && l != "" {
+				wl = append(wl, l)
+			}
+		}
+		gl := strings.Split(strings.TrimRight(got, "\n"), "\n")
+		var nonEmpty []string
+		for _, l := range gl {
+			if l != "" {
+				nonEmpty = append(nonEmpty, l)
+			}
+		}
+		if len(wl) < 100 || strings.Join(wl, "\n") != strings.Join(nonEmpty, "\n") {
+			t.Errorf("%s: log -m -d differs from crash's (%d lines vs %d)", r.Name, len(nonEmpty), len(wl))
+		}
+		return
+	}
+	t.Fatal("no x86_64 kdump run in the corpus")
+}

@@ -209,6 +209,7 @@ kernel_ok() { [ "$(cat "$1/recipe" 2>/dev/null)" = "$KERNEL_RECIPE" ]; }
 # replace DIR NEW: puts the complete NEW in DIR's place (an older DIR is
 # moved aside first, so DIR is never half-written).
 replace() {
+	chmod 755 "$2" # mktemp -d made it 0700
 	if [ -e "$1" ]; then mv "$1" "$SCRATCH/old.$$.$RANDOM"; fi
 	mv "$2" "$1"
 }
