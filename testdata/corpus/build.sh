@@ -75,10 +75,12 @@ fail() {
 
 SCRATCH= # this build's scratch directory, under ROOT/tmp (same filesystem: mv is a rename)
 PIDS=()  # QEMU processes this build started
+MONDIR=  # the QEMU monitor socket's directory (in /tmp: socket paths are short)
 cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	[ -z "$SCRATCH" ] || rm -rf "$SCRATCH"
+	[ -z "$MONDIR" ] || rm -rf "$MONDIR"
 }
 trap cleanup EXIT
 trap 'die "interrupted"' INT TERM
@@ -141,32 +143,81 @@ ensure_tools() {
 			>"$SCRATCH/apt.log" 2>&1 || die "apt-get install failed: $(tail -3 "$SCRATCH/apt.log")"
 	fi
 	# /bin/busybox must be the static one: it runs alone in the initramfs.
-	file -L /bin/busybox | grep -q 'statically linked' || die "/bin/busybox is not busybox-static"
+	file -L /bin/busybox | grep -Eq 'statically linked|static-pie' || die "/bin/busybox is not busybox-static"
 }
 
 # ---- packages ------------------------------------------------------------
 
-# resolve_kernel DEBARCH META: sets REL (e.g. 6.1.0-56-cloud-amd64) and VER
-# (the package version, e.g. 6.1.192-2) of the kernel that metapackage META
-# names (GOCRASH_KERNEL_ABI pins the ABI of the linux-image-cloud-* one).
-# Returns 1 when apt cannot tell (package lists missing or stale).
-resolve_kernel() {
-	local debarch=$1 meta=$2 abi pkg
-	REL= VER=
-	if [ -n "${GOCRASH_KERNEL_ABI:-}" ] && [ "$meta" = "linux-image-cloud-$debarch" ]; then
-		abi=$GOCRASH_KERNEL_ABI
-	else
-		abi=$(apt-cache depends "$meta:$debarch" 2>/dev/null |
-			sed -n "s/^ *Depends: linux-image-\(.*\)-cloud-$debarch\(:$debarch\)\{0,1\}\$/\1/p" | head -1)
-		[ -n "$abi" ] || return 1
+# What apt says about the kernels, from one apt-cache call of each kind:
+# apt-cache is slow here (~1.2 s a call: Debian's docker-clean turns its
+# package cache off), and a finished corpus should be checked in seconds.
+declare -A DEPENDS_OF=() CANDIDATE=()
+
+# apt_lookup: DEPENDS_OF[metapackage] = the kernel image it names, and
+# CANDIDATE[package] = its candidate version, for every kernel of KERNELS
+# (names without their :arch suffix; absent ones are left out).
+apt_lookup() {
+	DEPENDS_OF=() CANDIDATE=()
+	local k debarch meta abi cur line metas=() pkgs=()
+	for k in "${KERNELS[@]}"; do
+		read -r debarch meta <<<"$k"
+		metas+=("$meta:$debarch")
+	done
+	while IFS= read -r line; do
+		case $line in
+		" "*)
+			if [ -n "$cur" ] && [ -z "${DEPENDS_OF[$cur]:-}" ] && [[ $line =~ ^\ *Depends:\ ([^ ]+)$ ]]; then
+				DEPENDS_OF[$cur]=${BASH_REMATCH[1]%%:*}
+			fi ;;
+		*) cur=${line%%:*} ;;
+		esac
+	done < <(apt-cache depends "${metas[@]}" 2>/dev/null || true)
+	for k in "${KERNELS[@]}"; do
+		read -r debarch meta <<<"$k"
+		abi=$(kernel_abi "$debarch" "$meta")
+		[ -z "$abi" ] || pkgs+=("linux-image-$abi-cloud-$debarch-unsigned:$debarch")
+	done
+	[ ${#pkgs[@]} -gt 0 ] || return 0
+	cur=
+	while IFS= read -r line; do
+		case $line in
+		" "*)
+			if [ -n "$cur" ] && [[ $line =~ ^\ *Candidate:\ ([^ ]+)$ ]] && [ "${BASH_REMATCH[1]}" != "(none)" ]; then
+				CANDIDATE[$cur]=${BASH_REMATCH[1]}
+			fi ;;
+		*) cur=${line%:}; cur=${cur%%:*} ;;
+		esac
+	done < <(apt-cache policy "${pkgs[@]}" 2>/dev/null || true)
+}
+
+# kernel_abi DEBARCH META: the ABI (6.1.0-NN, 6.12.NN+deb12) of the kernel
+# metapackage META names; GOCRASH_KERNEL_ABI pins the linux-image-cloud-* one.
+kernel_abi() {
+	if [ -n "${GOCRASH_KERNEL_ABI:-}" ] && [ "$2" = "linux-image-cloud-$1" ]; then
+		echo "$GOCRASH_KERNEL_ABI"
+		return
 	fi
+	local img=${DEPENDS_OF[$2]:-}
+	case $img in
+	linux-image-*-cloud-"$1") img=${img#linux-image-}; echo "${img%-cloud-"$1"}" ;;
+	esac
+}
+
+# resolve_kernel DEBARCH META: sets REL (e.g. 6.1.0-56-cloud-amd64) and VER
+# (the package version, e.g. 6.1.192-2) of the kernel META names, from what
+# apt_lookup found. Returns 1 when apt cannot tell (package lists missing or
+# stale) and debs/ has no copy either.
+resolve_kernel() {
+	local debarch=$1 meta=$2 abi pkg f
+	REL= VER=
+	abi=$(kernel_abi "$debarch" "$meta")
+	[ -n "$abi" ] || return 1
 	REL="$abi-cloud-$debarch"
 	pkg="linux-image-$REL-unsigned"
-	VER=$(apt-cache policy "$pkg:$debarch" 2>/dev/null | sed -n 's/^ *Candidate: //p' | head -1)
-	if [ -z "$VER" ] || [ "$VER" = "(none)" ]; then
-		# apt does not know it (pinned ABI gone from the mirror): a copy in
-		# debs/ still does.
-		local f
+	VER=${CANDIDATE[$pkg]:-}
+	if [ -z "$VER" ]; then
+		# apt does not know it (a pinned ABI gone from the mirror): a copy in
+		# debs/ will do.
 		f=$(ls "$ROOT/debs/${pkg}_"*"_$debarch.deb" 2>/dev/null | sort -V | tail -1 || true)
 		[ -n "$f" ] || return 1
 		VER=$(dpkg-deb -f "$f" Version)
@@ -227,7 +278,7 @@ extract_kernel() {
 	tmp=$(mktemp -d "$SCRATCH/kernel.XXXXXX")
 	mkdir -p "$tmp/x" "$tmp/modules"
 	# Modules sit under lib/ (6.1) or usr/lib/ (newer) and may be .ko.xz
-	# (6.12), which busybox's insmod cannot load: decompressed below. Some
+	# (6.12) or .ko.zst, which busybox's insmod cannot load: decompressed below. Some
 	# patterns match nothing (a module built in): tar complains, and the
 	# checks below decide.
 	local pats=("./boot/vmlinuz-$rel" "./*lib/modules/$rel/modules.builtin")
@@ -237,6 +288,7 @@ extract_kernel() {
 	mv "$tmp/x/boot/vmlinuz-$rel" "$tmp/vmlinuz"
 	find "$tmp/x" -name modules.builtin -exec mv {} "$tmp/modules.builtin" \;
 	find "$tmp/x" -name '*.ko.xz' -exec xz -d {} +
+	find "$tmp/x" -name '*.ko.zst' -exec zstd -q -d --rm {} +
 	find "$tmp/x" -name '*.ko' -exec mv {} "$tmp/modules/" \;
 	# The debug vmlinux and System.map are the first members of the 280 MB
 	# -dbg package: --occurrence lets tar stop there instead of
@@ -286,12 +338,14 @@ mod_order() {
 busybox_arm64() {
 	local out="$ROOT/kernels/busybox-arm64" ver
 	[ -x "$out" ] && return 0
-	ver=$(apt-cache policy busybox-static:arm64 2>/dev/null | sed -n 's/^ *Candidate: //p' | head -1)
-	if [ -z "$ver" ] || [ "$ver" = "(none)" ]; then apt_update; ver=$(apt-cache policy busybox-static:arm64 | sed -n 's/^ *Candidate: //p' | head -1); fi
-	[ -n "$ver" ] && [ "$ver" != "(none)" ] || die "apt knows no busybox-static:arm64"
 	# A copy already in debs/ will do, whatever its version.
 	DEB=$(ls "$ROOT/debs/busybox-static_"*_arm64.deb 2>/dev/null | head -1 || true)
-	[ -n "$DEB" ] || fetch busybox-static arm64 "$ver"
+	if [ -z "$DEB" ]; then
+		apt_update
+		ver=$(apt-cache policy busybox-static:arm64 | sed -n 's/^ *Candidate: //p' | head -1)
+		[ -n "$ver" ] && [ "$ver" != "(none)" ] || die "apt knows no busybox-static:arm64"
+		fetch busybox-static arm64 "$ver"
+	fi
 	dpkg-deb --fsys-tarfile "$DEB" | tar -x -O ./bin/busybox >"$SCRATCH/busybox-arm64"
 	chmod 755 "$SCRATCH/busybox-arm64"
 	mv "$SCRATCH/busybox-arm64" "$out"
@@ -561,9 +615,9 @@ run_qemu() {
 	# VMCOREINFO is, and QEMU writes it into the dumps.
 	[ "$vmci" = no ] || qemu+=(-device vmcoreinfo)
 	# Unix socket paths must be short (108 bytes): not under ROOT.
-	local sockdir sock
-	sockdir=$(mktemp -d /tmp/gocrash-mon.XXXXXX)
-	sock="$sockdir/mon.sock"
+	local sock
+	MONDIR=$(mktemp -d /tmp/gocrash-mon.XXXXXX)
+	sock="$MONDIR/mon.sock"
 	local t0=$(date +%s)
 	# panic=0: after the panic the guest waits for the host to dump it.
 	"${qemu[@]}" -m 512M -smp 2 -display none -no-reboot -nic none \
@@ -574,7 +628,7 @@ run_qemu() {
 	local pid=$!
 	PIDS=("$pid")
 	wait_console "$tmp/console.log" "end Kernel panic - not syncing" 300 $pid ||
-		{ rm -rf "$sockdir"; fail "$name" "$tmp" "the guest did not panic: $(tail -3 "$tmp/qemu.log")"; }
+		{ fail "$name" "$tmp" "the guest did not panic: $(tail -3 "$tmp/qemu.log")"; }
 	TIMES+=("$(printf '%4ds  %s' $(($(date +%s) - t0)) "$name: QEMU boot to panic")")
 	# 'stop' first: both dumps then hold the same memory, byte for byte.
 	local mon="$tmp/monitor.log" files
@@ -606,7 +660,8 @@ run_qemu() {
 	kill "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 	PIDS=()
-	rm -rf "$sockdir"
+	rm -rf "$MONDIR"
+	MONDIR=
 	local problem; problem=$(check_console "$tmp/console.log" 2)
 	[ -z "$problem" ] || fail "$name" "$tmp" "console.log: $problem"
 	check_dumps "$tmp" "${files[@]}"
@@ -623,6 +678,7 @@ run_qemu() {
 # The kernels: DEBARCH METAPACKAGE. The second amd64 one (Debian 12's 6.12)
 # is optional: skipped with a warning where apt does not offer it.
 KERNELS=("amd64 linux-image-cloud-amd64" "arm64 linux-image-cloud-arm64" "amd64 linux-image-6.12-cloud-amd64")
+REQUIRED_KERNELS=2 # the first two
 
 # resolve_all: KDIRS[i], RELS[i], VERS[i] for KERNELS[i] (KDIRS[i] empty:
 # unavailable and optional).
@@ -634,10 +690,14 @@ resolve_all() {
 	for pass in 1 2; do
 		refresh=
 		KDIRS=() RELS=() VERS=()
+		apt_lookup
 		for i in "${!KERNELS[@]}"; do
 			read -r debarch meta <<<"${KERNELS[$i]}"
 			if ! resolve_kernel "$debarch" "$meta"; then
-				refresh=1; KDIRS[$i]=; continue
+				# (An optional kernel apt lacks is no reason to refresh.)
+				[ "$i" -ge "$REQUIRED_KERNELS" ] || refresh=1
+				KDIRS[$i]=
+				continue
 			fi
 			KDIRS[$i]=$(kernel_dir "$debarch" "$REL" "$VER") RELS[$i]=$REL VERS[$i]=$VER
 			if ! kernel_ok "${KDIRS[$i]}" &&
@@ -652,7 +712,7 @@ resolve_all() {
 	for i in "${!KERNELS[@]}"; do
 		[ -z "${KDIRS[$i]}" ] || continue
 		read -r debarch meta <<<"${KERNELS[$i]}"
-		[ $i -lt 2 ] || { log "warning: apt offers no $meta:$debarch; skipping that kernel"; continue; }
+		[ "$i" -lt "$REQUIRED_KERNELS" ] || { log "warning: apt offers no $meta:$debarch; skipping that kernel"; continue; }
 		die "cannot resolve the kernel of $meta:$debarch${GOCRASH_KERNEL_ABI:+ (ABI $GOCRASH_KERNEL_ABI)}"
 	done
 }
@@ -680,8 +740,10 @@ main() {
 	timed "run x86_64 kdump la57" run_kdump "$x86" la57 qemu64,+la57
 	timed "run x86_64 qemu la57-novmcoreinfo" run_qemu x86_64 "$x86" /bin/busybox la57-novmcoreinfo qemu64,+la57 no
 	[ -z "$x86new" ] || timed "run x86_64 6.12 qemu" run_qemu x86_64 "$x86new" /bin/busybox
-	log "step times:"
-	printf '        %s\n' "${TIMES[@]}" >&2
+	if [ $(($(date +%s) - START)) -ge 10 ]; then # something was built
+		log "step times:"
+		printf '        %s\n' "${TIMES[@]}" >&2
+	fi
 	log "corpus ready at $ROOT ($(du -sh "$ROOT" | cut -f1), $(($(date +%s) - START)) s)"
 	echo "$ROOT"
 }
