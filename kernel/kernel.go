@@ -24,7 +24,8 @@ type Kernel struct {
 	mu    sync.Mutex
 	pages map[uint64]uint64 // virtual page -> physical page
 
-	layouts layoutCache
+	layouts    layoutCache
+	unwindData unwindCache
 }
 
 // MismatchError reports a vmlinux that is not the kernel the dump came from.

@@ -1,0 +1,327 @@
+package kernel
+
+import (
+	"fmt"
+
+	x86 "github.com/gocrash/gocrash/arch/x86_64"
+	"github.com/gocrash/gocrash/symbols"
+)
+
+// The x86_64 kernel unwinds with ORC (arch/x86/kernel/unwind_orc.c); this
+// walk makes the same decisions over the dump's memory, so that it names
+// the frames the kernel's own traces name.
+
+func (k *Kernel) setupORC(u *unwindCache) error {
+	lay, err := k.Vmlinux.ORCLayoutFromBTF()
+	if err != nil {
+		return fmt.Errorf("ORC entry layout: %w", err)
+	}
+	if u.orc, err = k.Vmlinux.LoadORC(lay); err != nil {
+		return err
+	}
+	if u.threadSPOff, err = k.Offset("task_struct", "thread.sp"); err != nil {
+		return err
+	}
+	if u.frameBPOff, err = k.Offset("inactive_task_frame", "bp"); err != nil {
+		return err
+	}
+	if u.frameRetOff, err = k.Offset("inactive_task_frame", "ret_addr"); err != nil {
+		return err
+	}
+	if u.frameSize, err = k.Size("inactive_task_frame"); err != nil {
+		return err
+	}
+	// A task that has never run "returns" to the start of the fork return
+	// path (ret_from_fork_asm since 6.7, ret_from_fork before).
+	for _, name := range []string{"ret_from_fork_asm", "ret_from_fork"} {
+		if a, err := k.SymbolAddr(name); err == nil {
+			u.retFromFork = a
+			break
+		}
+	}
+	return nil
+}
+
+// orcFPEntry is the kernel's guess for code without ORC data: a frame
+// pointer frame (push %rbp; mov %rsp,%rbp).
+func orcFPEntry() symbols.ORCEntry {
+	return symbols.ORCEntry{Type: symbols.ORCCall, SPReg: symbols.ORCRegBP, SPOffset: 16, BPReg: symbols.ORCRegPrevSP, BPOffset: -16}
+}
+
+// orcRegIndex gives the pt_regs position of an ORC base register.
+func orcRegIndex(r uint8) int {
+	switch r {
+	case symbols.ORCRegR10:
+		return x86.RegR10
+	case symbols.ORCRegR13:
+		return x86.RegR13
+	case symbols.ORCRegDI:
+		return x86.RegDI
+	}
+	return x86.RegDX
+}
+
+// orcFind finds the ORC entry for a run-time address.
+func (k *Kernel) orcFind(u *unwindCache, ip uint64) (symbols.ORCEntry, bool) {
+	if k.KernelText(ip) {
+		return u.orc.Find(ip - k.Vmlinux.Relocation())
+	}
+	return k.moduleORCFind(u, ip)
+}
+
+// orcState is the unwinder's state between frames.
+type orcState struct {
+	ip, sp, bp uint64
+	regs       []uint64 // the last pt_regs met (nil after a call frame)
+	full       bool     // regs is a full struct pt_regs, not an IRET frame
+	prev       []uint64 // the full pt_regs before a partial one
+	signal     bool     // ip is exact, not a return address
+}
+
+// reg reads a register from the last saved register set, as the kernel's
+// get_reg does.
+func (s *orcState) reg(i int) (uint64, bool) {
+	switch {
+	case s.regs == nil:
+		return 0, false
+	case s.full:
+		return s.regs[i], true
+	case s.prev != nil:
+		return s.prev[i], true
+	}
+	return 0, false
+}
+
+func (k *Kernel) walkORC(u *unwindCache, tr *Trace, regs []uint64) error {
+	stacks := k.stacksOf(u, tr.Task)
+	var st orcState
+	if regs != nil {
+		if len(regs) < x86.PtRegsWords {
+			return fmt.Errorf("register set of %d words, want %d", len(regs), x86.PtRegsWords)
+		}
+		st = orcState{ip: regs[x86.RegIP], sp: regs[x86.RegSP], bp: regs[x86.RegBP], regs: regs, full: true, signal: true}
+		if u.arch.UserMode(regs) {
+			return nil // the CPU was in user mode: no kernel frames
+		}
+		tr.Frames = append(tr.Frames, Frame{PC: st.ip, SP: st.sp, Exact: true, Stack: classify(stacks, st.sp)})
+	} else {
+		tsp, err := k.ReadU64(tr.Task.Addr + uint64(u.threadSPOff))
+		if err != nil {
+			return fmt.Errorf("task %x: thread.sp: %w", tr.Task.Addr, err)
+		}
+		w, err := k.readWords(tsp, int(u.frameSize/8))
+		if err != nil {
+			return fmt.Errorf("task %x: inactive_task_frame at %x: %w", tr.Task.Addr, tsp, err)
+		}
+		st.sp = tsp + uint64(u.frameSize)
+		st.bp = w[u.frameBPOff/8]
+		st.ip = w[u.frameRetOff/8]
+		st.signal = st.ip == u.retFromFork
+		tr.Start = "thread.sp"
+		slot := tsp + uint64(u.frameRetOff)
+		tr.Frames = append(tr.Frames, Frame{PC: st.ip, SP: slot, Exact: st.signal, Stack: classify(stacks, slot)})
+	}
+	for len(tr.Frames) < maxFrames {
+		done, err := k.orcStep(u, &st, tr, stacks)
+		if err != nil {
+			tr.Err = err
+			return nil
+		}
+		if done {
+			return nil
+		}
+	}
+	tr.Err = fmt.Errorf("more than %d frames", maxFrames)
+	return nil
+}
+
+// orcStep unwinds one frame; done reports the end of the stack.
+func (k *Kernel) orcStep(u *unwindCache, st *orcState, tr *Trace, stacks []stackRange) (done bool, err error) {
+	if st.regs != nil && u.arch.UserMode(st.regs) {
+		return true, nil
+	}
+	lookup := st.ip
+	if !st.signal {
+		lookup--
+	}
+	e, ok := k.orcFind(u, lookup)
+	if (!ok || e.Type == symbols.ORCUndefined) && len(tr.Frames) == 1 && tr.Regs != nil {
+		// The registers were saved in a function objtool gave no unwind
+		// data (the kdump path's __crash_kexec): find its caller's return
+		// address on the stack instead.
+		return false, k.findCaller(u, st, tr, stacks)
+	}
+	if !ok {
+		if !k.KernelText(st.ip) && !k.moduleText(u, st.ip) {
+			return false, fmt.Errorf("%x is not kernel text", st.ip)
+		}
+		e = orcFPEntry()
+	}
+	switch e.Type {
+	case symbols.ORCUndefined:
+		return false, fmt.Errorf("no unwind information at %s", k.symbolize(st.ip))
+	case symbols.ORCEndOfStack:
+		return true, nil
+	}
+	if e.SignalKnown {
+		st.signal = e.Signal
+	}
+	var sp uint64
+	indirect := false
+	switch e.SPReg {
+	case symbols.ORCRegSP:
+		sp = st.sp + uint64(int64(e.SPOffset))
+	case symbols.ORCRegBP:
+		sp = st.bp + uint64(int64(e.SPOffset))
+	case symbols.ORCRegSPIndirect:
+		sp, indirect = st.sp, true
+	case symbols.ORCRegBPIndirect:
+		sp, indirect = st.bp+uint64(int64(e.SPOffset)), true
+	case symbols.ORCRegR10, symbols.ORCRegR13, symbols.ORCRegDI, symbols.ORCRegDX:
+		v, ok := st.reg(orcRegIndex(e.SPReg))
+		if !ok {
+			return false, fmt.Errorf("register %d needed at %s is not saved", e.SPReg, k.symbolize(st.ip))
+		}
+		sp = v
+	default:
+		return false, fmt.Errorf("unknown ORC stack base %d at %s", e.SPReg, k.symbolize(st.ip))
+	}
+	if indirect {
+		if sp, err = k.ReadU64(sp); err != nil {
+			return false, err
+		}
+		if e.SPReg == symbols.ORCRegSPIndirect {
+			sp += uint64(int64(e.SPOffset))
+		}
+	}
+	prevSP, prevStack := st.sp, classify(stacks, st.sp)
+	switch e.Type {
+	case symbols.ORCCall:
+		ipp := sp - 8
+		ip, err := k.ReadU64(ipp)
+		if err != nil {
+			return false, err
+		}
+		st.ip, st.sp, st.regs, st.prev = ip, sp, nil, nil
+		if !e.SignalKnown {
+			st.signal = false
+		}
+		tr.Frames = append(tr.Frames, Frame{PC: ip, SP: ipp, Exact: st.signal, Stack: classify(stacks, ipp)})
+	case symbols.ORCRegs:
+		r, err := k.readWords(sp, x86.PtRegsWords)
+		if err != nil {
+			return false, fmt.Errorf("pt_regs at %x: %w", sp, err)
+		}
+		k.attachRegs(u, tr, &SavedRegs{Addr: sp, Regs: r, User: u.arch.UserMode(r)})
+		st.ip, st.sp, st.regs, st.full, st.prev = r[x86.RegIP], r[x86.RegSP], r, true, nil
+		if !e.SignalKnown {
+			st.signal = true
+		}
+	case symbols.ORCRegsPartial:
+		iret, err := k.readWords(sp, 5) // ip, cs, flags, sp, ss
+		if err != nil {
+			return false, fmt.Errorf("IRET frame at %x: %w", sp, err)
+		}
+		r := make([]uint64, x86.PtRegsWords)
+		copy(r[x86.RegIP:], iret)
+		base := sp - 8*x86.RegIP
+		k.attachRegs(u, tr, &SavedRegs{Addr: base, Regs: r, User: u.arch.UserMode(r), Partial: true})
+		if st.full {
+			st.prev = st.regs
+		}
+		st.ip, st.sp, st.regs, st.full = r[x86.RegIP], r[x86.RegSP], r, false
+		if !e.SignalKnown {
+			st.signal = true
+		}
+	default:
+		return false, fmt.Errorf("unknown ORC entry type %d at %s", e.Type, k.symbolize(st.ip))
+	}
+	switch e.BPReg {
+	case symbols.ORCRegUndefined:
+		if v, ok := st.reg(x86.RegBP); ok {
+			st.bp = v
+		}
+	case symbols.ORCRegPrevSP:
+		if st.bp, err = k.ReadU64(sp + uint64(int64(e.BPOffset))); err != nil {
+			return false, err
+		}
+	case symbols.ORCRegBP:
+		if st.bp, err = k.ReadU64(st.bp + uint64(int64(e.BPOffset))); err != nil {
+			return false, err
+		}
+	default:
+		return false, fmt.Errorf("unknown ORC frame-pointer base %d at %s", e.BPReg, k.symbolize(st.ip))
+	}
+	if st.regs != nil && u.arch.UserMode(st.regs) {
+		return true, nil
+	}
+	if classify(stacks, st.sp) == prevStack && prevStack != StackUnknown && st.sp <= prevSP {
+		return false, fmt.Errorf("stack pointer went back from %x to %x", prevSP, st.sp)
+	}
+	return false, nil
+}
+
+// attachRegs records saved registers met while unwinding the last frame:
+// they belong to it (the entry code that saved them).
+func (k *Kernel) attachRegs(u *unwindCache, tr *Trace, r *SavedRegs) {
+	if n := len(tr.Frames); n > 0 && tr.Frames[n-1].Regs == nil {
+		tr.Frames[n-1].Regs = r
+		return
+	}
+	// Two register sets in a row: give the second a frame of its own at
+	// the interrupted address.
+	pc := r.Regs[u.arch.RegIndex().PC]
+	tr.Frames = append(tr.Frames, Frame{PC: pc, SP: r.Addr, Exact: true, Regs: r})
+}
+
+// symbolize names an address as the kernel prints it (func+0xoff).
+func (k *Kernel) symbolize(addr uint64) string {
+	if name, off, ok := k.Symbolize(addr); ok {
+		return fmt.Sprintf("%s+%#x", name, off)
+	}
+	return fmt.Sprintf("%#x", addr)
+}
+
+// findCaller finds the return address into the caller of the function
+// st.ip is in, for a function without unwind data: the first word above
+// the stack pointer that returns just after a direct call of that
+// function (checked in the vmlinux's code).
+func (k *Kernel) findCaller(u *unwindCache, st *orcState, tr *Trace, stacks []stackRange) error {
+	fn, off, ok := k.Vmlinux.Nearest(st.ip)
+	if !ok {
+		return fmt.Errorf("no unwind information at %#x", st.ip)
+	}
+	start := st.ip - off
+	n := 512 // words, at most to the end of the stack
+	for _, r := range stacks {
+		if st.sp >= r.lo && st.sp < r.hi && int((r.hi-st.sp)/8) < n {
+			n = int((r.hi - st.sp) / 8)
+		}
+	}
+	words, err := k.readWords(st.sp, n)
+	if err != nil {
+		return err
+	}
+	for i, w := range words {
+		if !k.KernelText(w) || !k.callsTo(w, start) {
+			continue
+		}
+		slot := st.sp + uint64(8*i)
+		st.ip, st.sp, st.regs, st.prev, st.signal = w, slot+8, nil, nil, false
+		tr.Frames = append(tr.Frames, Frame{PC: w, SP: slot, Stack: classify(stacks, slot)})
+		return nil
+	}
+	return fmt.Errorf("no unwind information at %s", k.symbolize(fn.Addr+off))
+}
+
+// callsTo reports whether the instruction before the return address ret
+// is a direct call (E8 rel32) of target, reading the vmlinux's code.
+func (k *Kernel) callsTo(ret, target uint64) bool {
+	reloc := k.Vmlinux.Relocation()
+	b, ok := k.Vmlinux.ReadLinkAddr(ret-5-reloc, 5)
+	if !ok || b[0] != 0xe8 {
+		return false
+	}
+	rel := int32(uint32(b[1]) | uint32(b[2])<<8 | uint32(b[3])<<16 | uint32(b[4])<<24)
+	return ret+uint64(int64(rel)) == target
+}
