@@ -34,6 +34,27 @@ type Vmlinux struct {
 
 	layoutsOnce sync.Once
 	layouts     *Layouts
+
+	typesOnce sync.Once
+	types     *Types
+	typesErr  error
+
+	dwarfOnce sync.Once
+	dwarf     *Dwarf
+	dwarfErr  error
+
+	// IndexCache is the directory of the DWARF index cache: "" for
+	// os.UserCacheDir()/gocrash, "off" for no cache. IndexProgress, when
+	// set, is told how far a scan has got. Both are read on the first
+	// Index call.
+	IndexCache    string
+	IndexProgress func(done, total uint64)
+	indexOnce     sync.Once
+	index         *Index
+	indexErr      error
+	indexFrom     string
+	modTime       int64
+	size          int64
 }
 
 // Open maps the vmlinux at path and reads its symbol table.
@@ -63,6 +84,7 @@ func Open(path string) (*Vmlinux, error) {
 		unix.Munmap(data)
 		return nil, err
 	}
+	v.size, v.modTime = size, fi.ModTime().UnixNano()
 	return v, nil
 }
 

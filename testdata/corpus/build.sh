@@ -135,6 +135,8 @@ ensure_tools() {
 	command -v crash >/dev/null || missing+=(crash)
 	[ -x /usr/bin/time ] || missing+=(time)
 	command -v tmux >/dev/null || missing+=(tmux) # the terminal test drives the prompt through tmux
+	command -v pahole >/dev/null || missing+=(dwarves) # type layouts are checked against pahole
+	command -v gcc >/dev/null || missing+=(gcc) # symbols' unit tests compile small C programs
 	/usr/bin/python3 -c 'import drgn' 2>/dev/null || missing+=(python3-drgn)
 	if [ ${#missing[@]} -gt 0 ]; then
 		apt_update

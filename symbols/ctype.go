@@ -1,0 +1,564 @@
+package symbols
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+)
+
+// TypeKind is the kind of a C type.
+type TypeKind uint8
+
+// The kinds of C types.
+const (
+	TypeVoid TypeKind = iota
+	TypeBase
+	TypePointer
+	TypeStruct
+	TypeUnion
+	TypeEnum
+	TypeTypedef
+	TypeArray
+	TypeFunc
+	TypeConst
+	TypeVolatile
+	TypeRestrict
+	TypeAtomic
+)
+
+// Base type encodings (DW_ATE_*).
+const (
+	EncAddress      = 0x1
+	EncBoolean      = 0x2
+	EncFloat        = 0x4
+	EncSigned       = 0x5
+	EncSignedChar   = 0x6
+	EncUnsigned     = 0x7
+	EncUnsignedChar = 0x8
+	EncUTF          = 0x10
+)
+
+// Type is a C type read from DWARF. Struct, union and enum bodies are read
+// on first use (Members, Enumerators), so that naming a type costs one DIE.
+// Types are shared and must not be modified.
+type Type struct {
+	Kind     TypeKind
+	Name     string // tag, typedef or base type name; "" when anonymous
+	Size     int64  // in bytes; -1 when unknown (void, functions, incomplete types)
+	Encoding uint8  // base types: DW_ATE_*
+	Decl     bool   // an incomplete (declared, not defined) struct, union or enum
+	// Target is what a pointer points to, a typedef or qualifier names,
+	// an array holds, a function returns, or an enum is stored as; nil
+	// means void (or, for enums, unknown).
+	Target *Type
+	// Dims are an array's dimensions, outermost first: -1 for an array
+	// without a bound (a flexible array member).
+	Dims []int64
+	// Params are a function's parameter types; Variadic marks "...",
+	// Prototyped a declaration with a parameter list.
+	Params     []*Type
+	Variadic   bool
+	Prototyped bool
+	Off        uint64 // the DIE's offset in .debug_info
+
+	types  *Types
+	once   sync.Once
+	body   []Member
+	enums  []Enumerator
+	bodyEr error
+}
+
+// Member is a struct or union member.
+type Member struct {
+	Name string // "" for an anonymous struct or union
+	Type *Type
+	// Offset is the byte offset from the start of the containing type;
+	// for a bit-field, the byte holding its first bit.
+	Offset int64
+	// BitSize is non-zero for a bit-field; BitOffset is then its first bit
+	// counted from the start of the containing type (little-endian
+	// numbering: bit 0 is the least significant bit of byte 0).
+	BitSize, BitOffset int64
+}
+
+// Enumerator is one constant of an enum.
+type Enumerator struct {
+	Name  string
+	Value int64
+}
+
+// Types builds C types from the vmlinux's DWARF, each DIE once.
+type Types struct {
+	d     *Dwarf
+	ix    *Index
+	mu    sync.Mutex
+	byOff map[uint64]*Type
+	void  *Type
+}
+
+// Types returns the C type model over the DWARF index.
+func (v *Vmlinux) Types() (*Types, error) {
+	v.typesOnce.Do(func() {
+		d, err := v.DWARF()
+		if err != nil {
+			v.typesErr = err
+			return
+		}
+		ix, err := v.Index()
+		if err != nil {
+			v.typesErr = err
+			return
+		}
+		v.types = NewTypes(d, ix)
+	})
+	return v.types, v.typesErr
+}
+
+// NewTypes returns a type model over d, looking names up in ix.
+func NewTypes(d *Dwarf, ix *Index) *Types {
+	return &Types{d: d, ix: ix, byOff: map[uint64]*Type{}, void: &Type{Kind: TypeVoid, Name: "void", Size: 1}}
+}
+
+// Index is the name index the types are looked up in.
+func (ts *Types) Index() *Index { return ts.ix }
+
+// Void is the void type.
+func (ts *Types) Void() *Type { return ts.void }
+
+// At returns the type whose DIE is at off.
+func (ts *Types) At(off uint64) (*Type, error) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return ts.at(off, 0)
+}
+
+// errTooDeep stops a malformed chain of type references.
+var errTooDeep = errors.New("type references nest too deeply")
+
+func (ts *Types) at(off uint64, depth int) (*Type, error) {
+	if t, ok := ts.byOff[off]; ok {
+		return t, nil
+	}
+	if depth > 64 {
+		return nil, &DecodeError{".debug_info", off, errTooDeep.Error()}
+	}
+	e, err := ts.d.readDIE(off)
+	if err != nil {
+		return nil, err
+	}
+	if e == nil {
+		return nil, &DecodeError{".debug_info", off, "type reference to a null entry"}
+	}
+	t := &Type{Name: e.name(), Size: -1, Off: off, types: ts}
+	if sz, ok := e.constant(atByteSize); ok {
+		t.Size = sz
+	}
+	t.Decl = e.flag(atDeclaration)
+	// Cached before its references are followed: a struct's pointer to
+	// itself finds it here.
+	ts.byOff[off] = t
+	target := func() error {
+		ref, ok := e.ref(atType)
+		if !ok {
+			return nil
+		}
+		t.Target, err = ts.at(ref, depth+1)
+		return err
+	}
+	switch e.tag {
+	case tagBaseType:
+		t.Kind = TypeBase
+		if enc, ok := e.constant(atEncoding); ok {
+			t.Encoding = uint8(enc)
+		}
+	case tagUnspecifiedType:
+		t.Kind = TypeVoid
+	case tagPointerType, 0x10 /* reference */, 0x42 /* rvalue reference */ :
+		t.Kind = TypePointer
+		if t.Size < 0 {
+			t.Size = int64(e.u.addrSize)
+		}
+		err = target()
+	case tagStructureType:
+		t.Kind = TypeStruct
+	case tagUnionType:
+		t.Kind = TypeUnion
+	case tagEnumerationType:
+		t.Kind = TypeEnum
+		err = target()
+	case tagTypedef:
+		t.Kind = TypeTypedef
+		err = target()
+	case tagConstType:
+		t.Kind = TypeConst
+		err = target()
+	case tagVolatileType:
+		t.Kind = TypeVolatile
+		err = target()
+	case tagRestrictType:
+		t.Kind = TypeRestrict
+		err = target()
+	case tagAtomicType:
+		t.Kind = TypeAtomic
+		err = target()
+	case tagArrayType:
+		t.Kind = TypeArray
+		if err = target(); err != nil {
+			break
+		}
+		var kids []*die
+		if kids, err = ts.d.childrenOf(e); err != nil {
+			break
+		}
+		for _, k := range kids {
+			if k.tag != tagSubrangeType {
+				continue
+			}
+			n := int64(-1)
+			if c, ok := k.constant(atCount); ok {
+				n = c
+			} else if ub, ok := k.attr(atUpperBound); ok && ub.class == classConst {
+				n = ub.s + 1
+				if ub.form != formSdata && ub.form != formImplicitConst {
+					n = int64(ub.u) + 1
+				}
+			}
+			t.Dims = append(t.Dims, n)
+		}
+		if len(t.Dims) == 0 {
+			t.Dims = []int64{-1}
+		}
+		if t.Size < 0 {
+			if es := ts.sizeOf(t.Target); es >= 0 {
+				t.Size = es
+				for _, n := range t.Dims {
+					if n < 0 {
+						t.Size = 0
+						break
+					}
+					t.Size *= n
+				}
+			}
+		}
+	case tagSubroutineType, tagSubprogram:
+		t.Kind = TypeFunc
+		t.Prototyped = e.flag(atPrototyped)
+		if err = target(); err != nil {
+			break
+		}
+		var kids []*die
+		if kids, err = ts.d.childrenOf(e); err != nil {
+			break
+		}
+		for _, k := range kids {
+			switch k.tag {
+			case tagFormalParameter:
+				ref, ok := k.ref(atType)
+				if !ok {
+					continue
+				}
+				var p *Type
+				if p, err = ts.at(ref, depth+1); err != nil {
+					break
+				}
+				t.Params = append(t.Params, p)
+			case tagUnspecParams:
+				t.Variadic = true
+			}
+		}
+	default:
+		err = &DecodeError{".debug_info", off, fmt.Sprintf("DIE with tag %#x is not a type", e.tag)}
+	}
+	if err != nil {
+		delete(ts.byOff, off)
+		return nil, err
+	}
+	return t, nil
+}
+
+// sizeOf is the byte size of t, following typedefs and qualifiers (-1 when
+// unknown).
+func (ts *Types) sizeOf(t *Type) int64 {
+	for i := 0; t != nil && i < 64; i++ {
+		switch t.Kind {
+		case TypeTypedef, TypeConst, TypeVolatile, TypeRestrict, TypeAtomic:
+			if t.Size >= 0 {
+				return t.Size
+			}
+			t = t.Target
+		default:
+			return t.Size
+		}
+	}
+	return -1
+}
+
+// Sizeof is the byte size of t, following typedefs and qualifiers; -1 when
+// the type has no size (void, functions, incomplete types).
+func (t *Type) Sizeof() int64 {
+	if t == nil {
+		return -1
+	}
+	return t.types.sizeOfLocked(t)
+}
+
+func (ts *Types) sizeOfLocked(t *Type) int64 {
+	if ts == nil {
+		return t.Size
+	}
+	return ts.sizeOf(t)
+}
+
+// Strip returns t without typedefs and qualifiers.
+func (t *Type) Strip() *Type {
+	for i := 0; t != nil && i < 64; i++ {
+		switch t.Kind {
+		case TypeTypedef, TypeConst, TypeVolatile, TypeRestrict, TypeAtomic:
+			if t.Target == nil {
+				return t
+			}
+			t = t.Target
+		default:
+			return t
+		}
+	}
+	return t
+}
+
+// Members returns a struct's or union's members (nil for other types).
+func (t *Type) Members() ([]Member, error) {
+	if t.Kind != TypeStruct && t.Kind != TypeUnion {
+		return nil, nil
+	}
+	t.loadBody()
+	return t.body, t.bodyEr
+}
+
+// Enumerators returns an enum's constants.
+func (t *Type) Enumerators() ([]Enumerator, error) {
+	if t.Kind != TypeEnum {
+		return nil, nil
+	}
+	t.loadBody()
+	return t.enums, t.bodyEr
+}
+
+func (t *Type) loadBody() {
+	t.once.Do(func() {
+		if t.types == nil {
+			return
+		}
+		ts := t.types
+		ts.mu.Lock()
+		defer ts.mu.Unlock()
+		t.bodyEr = ts.readBody(t)
+	})
+}
+
+func (ts *Types) readBody(t *Type) error {
+	e, err := ts.d.readDIE(t.Off)
+	if err != nil {
+		return err
+	}
+	kids, err := ts.d.childrenOf(e)
+	if err != nil {
+		return err
+	}
+	if t.Kind == TypeEnum {
+		signed := true
+		if u := t.Target.Strip(); u != nil && u.Kind == TypeBase {
+			signed = u.Encoding == EncSigned || u.Encoding == EncSignedChar
+		}
+		for _, k := range kids {
+			if k.tag != tagEnumerator {
+				continue
+			}
+			v, _ := k.attr(atConstValue)
+			val := v.s
+			if !signed && v.form != formSdata {
+				val = int64(v.u)
+			}
+			t.enums = append(t.enums, Enumerator{Name: k.name(), Value: val})
+		}
+		return nil
+	}
+	for _, k := range kids {
+		if k.tag != tagMember {
+			continue
+		}
+		ref, ok := k.ref(atType)
+		if !ok {
+			continue
+		}
+		mt, err := ts.at(ref, 0)
+		if err != nil {
+			return err
+		}
+		m := Member{Name: k.name(), Type: mt}
+		if loc, ok := k.attr(atDataMemberLocation); ok {
+			switch loc.class {
+			case classConst:
+				m.Offset = int64(loc.u)
+			case classBlock:
+				// DW_OP_plus_uconst N, as DWARF 2 producers wrote it.
+				if len(loc.block) > 0 && loc.block[0] == 0x23 {
+					b := buf{data: loc.block, off: 1}
+					m.Offset = int64(b.uleb())
+				}
+			}
+		}
+		if bs, ok := k.constant(atBitSize); ok {
+			m.BitSize = bs
+			if dbo, ok := k.constant(atDataBitOffset); ok {
+				m.BitOffset = dbo
+			} else if bo, ok := k.constant(atBitOffset); ok {
+				// DWARF 2/3: counted from the most significant bit of
+				// the storage unit at data_member_location.
+				storage := ts.sizeOf(mt)
+				if sz, ok := k.constant(atByteSize); ok {
+					storage = sz
+				}
+				if ts.d.sec.order.Uint16([]byte{1, 0}) == 1 {
+					m.BitOffset = m.Offset*8 + storage*8 - bo - bs
+				} else {
+					m.BitOffset = m.Offset*8 + bo
+				}
+			} else {
+				m.BitOffset = m.Offset * 8
+			}
+			m.Offset = m.BitOffset / 8
+		}
+		t.body = append(t.body, m)
+	}
+	return nil
+}
+
+// Lookup finds a type by name as a C programmer writes it: "task_struct"
+// (any kind), "struct task_struct", "union thread_union", "enum pid_type",
+// a typedef or base type name ("pid_t", "unsigned int").
+func (ts *Types) Lookup(name string) (*Type, error) {
+	name = strings.Join(strings.Fields(name), " ")
+	var kinds []Kind
+	switch {
+	case strings.HasPrefix(name, "struct "):
+		name, kinds = name[7:], []Kind{KindStruct}
+	case strings.HasPrefix(name, "union "):
+		name, kinds = name[6:], []Kind{KindUnion}
+	case strings.HasPrefix(name, "enum "):
+		name, kinds = name[5:], []Kind{KindEnum}
+	default:
+		kinds = []Kind{KindStruct, KindUnion, KindEnum, KindTypedef, KindBase}
+	}
+	ents := ts.ix.Lookup(name, kinds...)
+	if len(ents) == 0 {
+		if alt := baseTypeAlias(name); alt != "" {
+			ents = ts.ix.Lookup(alt, KindBase)
+		}
+	}
+	if len(ents) == 0 {
+		return nil, &MissingError{What: "type " + name}
+	}
+	// A definition of any kind before a mere declaration.
+	best := ents[0]
+	for _, e := range ents {
+		if best.Decl && !e.Decl {
+			best = e
+		}
+	}
+	return ts.At(best.Off)
+}
+
+// baseTypeAlias maps the spellings of C base types to GCC's DWARF names.
+func baseTypeAlias(name string) string {
+	switch name {
+	case "unsigned":
+		return "unsigned int"
+	case "signed", "signed int":
+		return "int"
+	case "long", "signed long", "long signed int", "signed long int":
+		return "long int"
+	case "unsigned long", "unsigned long int":
+		return "long unsigned int"
+	case "long long", "signed long long", "signed long long int":
+		return "long long int"
+	case "unsigned long long", "unsigned long long int":
+		return "long long unsigned int"
+	case "short", "signed short", "signed short int":
+		return "short int"
+	case "unsigned short", "unsigned short int":
+		return "short unsigned int"
+	case "bool":
+		return "_Bool"
+	}
+	return ""
+}
+
+// MemberPath finds the member at path ("thread.sp", "se.load.weight") in a
+// struct or union, looking through anonymous members as C does. It
+// returns the member with its Offset (and BitOffset) counted from the start
+// of t.
+func (t *Type) MemberPath(path string) (Member, error) {
+	cur := t
+	var base int64
+	var m Member
+	parts := strings.Split(path, ".")
+	for i, part := range parts {
+		s := cur.Strip()
+		if s == nil || (s.Kind != TypeStruct && s.Kind != TypeUnion) {
+			return Member{}, &MissingError{What: fmt.Sprintf("member %s of %s", path, TypeName(t))}
+		}
+		found, ok, err := findMemberIn(s, part)
+		if err != nil {
+			return Member{}, err
+		}
+		if !ok {
+			return Member{}, &MissingError{What: fmt.Sprintf("member %s.%s", strings.TrimPrefix(strings.TrimPrefix(TypeName(t), "struct "), "union "), path)}
+		}
+		m = found
+		if i < len(parts)-1 {
+			base += found.Offset
+		}
+		cur = found.Type
+	}
+	m.Offset += base
+	if m.BitSize != 0 {
+		m.BitOffset += base * 8
+	}
+	return m, nil
+}
+
+// findMemberIn finds a direct or anonymous-nested member of t, with its
+// offsets counted from the start of t.
+func findMemberIn(t *Type, name string) (Member, bool, error) {
+	ms, err := t.Members()
+	if err != nil {
+		return Member{}, false, err
+	}
+	for _, m := range ms {
+		if m.Name == name {
+			return m, true, nil
+		}
+	}
+	for _, m := range ms {
+		if m.Name != "" {
+			continue
+		}
+		inner := m.Type.Strip()
+		if inner == nil || (inner.Kind != TypeStruct && inner.Kind != TypeUnion) {
+			continue
+		}
+		f, ok, err := findMemberIn(inner, name)
+		if err != nil {
+			return Member{}, false, err
+		}
+		if ok {
+			f.Offset += m.Offset
+			if f.BitSize != 0 {
+				f.BitOffset += m.Offset * 8
+			}
+			return f, true, nil
+		}
+	}
+	return Member{}, false, nil
+}

@@ -1,0 +1,584 @@
+package symbols
+
+import (
+	"cmp"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Kind is what a name in the DWARF index stands for.
+type Kind uint8
+
+// The kinds of names the index holds.
+const (
+	KindStruct Kind = iota + 1
+	KindUnion
+	KindEnum
+	KindTypedef
+	KindBase
+	KindVariable
+	KindFunction
+	KindEnumerator
+)
+
+var kindNames = [...]string{"", "struct", "union", "enum", "typedef", "base type", "variable", "function", "enumerator"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind(%d)", k)
+}
+
+// IsType reports whether the kind names a type.
+func (k Kind) IsType() bool { return k >= KindStruct && k <= KindBase }
+
+func kindOfTag(tag uint16) Kind {
+	switch tag {
+	case tagStructureType:
+		return KindStruct
+	case tagUnionType:
+		return KindUnion
+	case tagEnumerationType:
+		return KindEnum
+	case tagTypedef:
+		return KindTypedef
+	case tagBaseType, tagUnspecifiedType:
+		return KindBase
+	case tagVariable:
+		return KindVariable
+	case tagSubprogram:
+		return KindFunction
+	}
+	return 0
+}
+
+// IndexEntry is one indexed name: the DIE that defines it (or, with Decl,
+// only declares it: no definition was found). For an enumerator, Off is its
+// enumeration type's DIE.
+type IndexEntry struct {
+	Name string
+	Kind Kind
+	Decl bool
+	Off  uint64
+}
+
+// Index maps the names of the vmlinux's file-scope DWARF entities (types,
+// variables, functions, enumerators) to their DIEs. One entry is kept per
+// name and kind: the first definition in .debug_info order, else the first
+// declaration. It is an immutable image (the same bytes as its cache file),
+// so loading a cached index is mapping a file.
+type Index struct {
+	img     []byte
+	n       int
+	mask    uint32
+	entries []byte // n × entrySize
+	slots   []byte // (mask+1) × 4: entry number + 1, 0 when empty
+	names   []byte
+}
+
+const (
+	indexMagic   = "GOCRIDX\x02"
+	indexHdrSize = 64
+	entrySize    = 16
+	flagDecl     = 1
+)
+
+var le = binary.LittleEndian
+
+// Len is the number of entries.
+func (ix *Index) Len() int { return ix.n }
+
+func (ix *Index) entry(i int) IndexEntry {
+	e := ix.entries[i*entrySize:]
+	no, nl := le.Uint32(e), le.Uint16(e[4:])
+	return IndexEntry{
+		Name: unsafe.String(&ix.names[no], int(nl)),
+		Kind: Kind(e[6]),
+		Decl: e[7]&flagDecl != 0,
+		Off:  le.Uint64(e[8:]),
+	}
+}
+
+func (ix *Index) entryName(i int) []byte {
+	e := ix.entries[i*entrySize:]
+	no, nl := le.Uint32(e), le.Uint16(e[4:])
+	return ix.names[no : no+uint32(nl)]
+}
+
+func nameHash(b []byte) uint32 {
+	h := uint32(2166136261)
+	for _, c := range b {
+		h ^= uint32(c)
+		h *= 16777619
+	}
+	return h
+}
+
+func nameHashString(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return h
+}
+
+// Lookup returns the entries called name, of the given kinds (all kinds when
+// none is given), in kind order.
+func (ix *Index) Lookup(name string, kinds ...Kind) []IndexEntry {
+	if ix == nil || ix.n == 0 || name == "" {
+		return nil
+	}
+	var out []IndexEntry
+	for s := nameHashString(name) & ix.mask; ; s = (s + 1) & ix.mask {
+		v := le.Uint32(ix.slots[s*4:])
+		if v == 0 {
+			break
+		}
+		i := int(v - 1)
+		if string(ix.entryName(i)) != name {
+			continue
+		}
+		e := ix.entry(i)
+		if len(kinds) == 0 || containsKind(kinds, e.Kind) {
+			out = append(out, e)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Kind < out[j].Kind })
+	return out
+}
+
+func containsKind(ks []Kind, k Kind) bool {
+	for _, x := range ks {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Names returns the sorted names beginning with prefix of the given kinds
+// (completion).
+func (ix *Index) Names(prefix string, kinds ...Kind) []string {
+	if ix == nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	for i := 0; i < ix.n; i++ {
+		n := ix.entryName(i)
+		if !strings.HasPrefix(unsafe.String(unsafe.SliceData(n), len(n)), prefix) {
+			continue
+		}
+		e := ix.entry(i)
+		if len(kinds) == 0 || containsKind(kinds, e.Kind) {
+			seen[e.Name] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for n := range seen {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// indexKey identifies a name during the scan: for names stored in
+// .debug_str (nearly all), the kind and the string's offset (the linker
+// merges equal strings, so equal names share an offset); short names stored
+// inline go through a string map instead.
+type indexKey uint64
+
+type scanHit struct {
+	off  uint64
+	decl bool
+}
+
+// better reports whether h should replace old: a definition beats a
+// declaration, then the earlier DIE wins.
+func (h scanHit) better(old scanHit) bool {
+	if h.decl != old.decl {
+		return !h.decl
+	}
+	return h.off < old.off
+}
+
+type scanResult struct {
+	// seen[off] and defined[off] are bit masks of the kinds (bit kind-1)
+	// for which the name at .debug_str offset off has been recorded at
+	// all, and as a definition. A worker takes units in .debug_info order,
+	// so its first definition of a name is its earliest: later ones are
+	// dropped with one byte test.
+	seen     []uint16 // low byte: seen; high byte: defined
+	filter   [1 << filterBits]uint32
+	hits     []strHit
+	abbrevs  *abbrevTable       // reused for each unit
+	byInline map[string]scanHit // kind byte + name, for names not in .debug_str
+	err      error
+}
+
+const filterBits = 12
+
+type strHit struct {
+	key indexKey // kind<<56 | 1<<55 for .debug_line_str | string offset
+	hit scanHit
+}
+
+// record notes a name in .debug_str (or .debug_line_str, which is rare and
+// goes through byInline's slower path instead).
+func (r *scanResult) record(kind Kind, strOff uint64, h scanHit) {
+	if strOff >= uint64(len(r.seen)) {
+		return
+	}
+	// Most calls repeat a common type (every unit that includes a header
+	// has its types): a small direct-mapped cache of defined names keeps
+	// those in L1 instead of a random read of the big table.
+	fk := uint32(strOff)<<4 | uint32(kind)
+	slot := &r.filter[(fk*2654435761)>>(32-filterBits)]
+	if *slot == fk {
+		return
+	}
+	bit := uint16(1) << (kind - 1)
+	m := r.seen[strOff]
+	if m&(bit<<8) != 0 || h.decl && m&bit != 0 {
+		return
+	}
+	m |= bit
+	if !h.decl {
+		m |= bit << 8
+	}
+	r.seen[strOff] = m
+	if !h.decl && strOff < 1<<28 {
+		*slot = fk
+	}
+	r.hits = append(r.hits, strHit{indexKey(uint64(kind)<<56 | strOff), h})
+}
+
+// BuildIndex scans .debug_info on all CPUs. progress, when not nil, is
+// called now and then with the bytes scanned so far and the total.
+func (d *Dwarf) BuildIndex(progress func(done, total uint64)) (*Index, error) {
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(d.units)))
+	results := make([]scanResult, workers)
+	var next, done atomic.Uint64
+	total := uint64(len(d.sec.info))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func(r *scanResult) {
+			defer wg.Done()
+			seen, free := hugeUint16s(len(d.sec.str))
+			defer free()
+			r.seen = seen
+			r.byInline = map[string]scanHit{}
+			for {
+				i := next.Add(1) - 1
+				if i >= uint64(len(d.units)) || r.err != nil {
+					return
+				}
+				u := &d.units[i]
+				if err := d.scanUnit(u, r); err != nil {
+					r.err = err
+					return
+				}
+				if d.release != nil {
+					d.release(d.sec.info[u.off:u.end])
+				}
+				n := done.Add(u.end - u.off)
+				if progress != nil {
+					progress(n, total)
+				}
+			}
+		}(&results[w])
+	}
+	wg.Wait()
+	for _, r := range results {
+		if r.err != nil {
+			return nil, r.err
+		}
+	}
+	// Merge the workers' finds.
+	best := make(map[indexKey]scanHit, len(results[0].hits)*5/4)
+	inline := map[string]scanHit{}
+	for _, r := range results {
+		for _, sh := range r.hits {
+			if old, ok := best[sh.key]; !ok || sh.hit.better(old) {
+				best[sh.key] = sh.hit
+			}
+		}
+		for k, h := range r.byInline {
+			if old, ok := inline[k]; !ok || h.better(old) {
+				inline[k] = h
+			}
+		}
+		r.seen, r.abbrevs = nil, nil
+	}
+	return d.buildImage(best, inline)
+}
+
+// scanUnit indexes one unit's file-scope names. It decodes only the name,
+// declaration and sibling attributes of the DIEs it looks at, and jumps over
+// the children of every DIE that has a sibling pointer.
+func (d *Dwarf) scanUnit(u *unit, r *scanResult) error {
+	t, err := parseAbbrevs(d.sec.abbrev, u.abbrevOff, u, r.abbrevs)
+	if err != nil {
+		return err
+	}
+	r.abbrevs = t
+	b := buf{data: d.sec.info[:u.end], off: u.data, name: ".debug_info", order: d.sec.order}
+	depth := 0
+	inEnum := -1 // depth of the children of the enumeration being read
+	var enumOff uint64
+	for b.off < u.end && b.err == nil {
+		dieOff := b.off
+		code := b.uleb()
+		if code == 0 {
+			depth--
+			if depth < inEnum {
+				inEnum = -1
+			}
+			if depth <= 0 {
+				break
+			}
+			continue
+		}
+		a := t.get(code)
+		if a == nil {
+			return &DecodeError{".debug_info", dieOff, fmt.Sprintf("abbreviation code %d is not in the unit's table", code)}
+		}
+		kind := Kind(0)
+		if depth == 1 {
+			kind = kindOfTag(a.tag)
+		} else if depth == inEnum && a.tag == tagEnumerator {
+			kind = KindEnumerator
+		}
+		if kind == 0 && (!a.children || a.sibling < 0) && a.fixed >= 0 {
+			b.off += uint64(a.fixed)
+			if a.children {
+				depth++
+			}
+			continue
+		}
+		var (
+			inline    []byte
+			named     bool
+			decl      bool
+			sibling   uint64
+			hasSpec   bool
+			lineStr   bool
+			strOffset uint64
+		)
+		for i := range a.attrs {
+			at := &a.attrs[i]
+			switch {
+			case int8(i) == a.name && kind != 0:
+				switch at.form {
+				case formStrp:
+					if u.dwarf64 {
+						strOffset = b.u64()
+					} else {
+						strOffset = uint64(b.u32())
+					}
+					named = true
+				case formLineStrp:
+					if u.dwarf64 {
+						strOffset = b.u64()
+					} else {
+						strOffset = uint64(b.u32())
+					}
+					named, lineStr = true, true
+				case formString:
+					inline = b.cstr()
+					named = inline != nil
+				default:
+					v := d.readForm(&b, at.form, at.implicit, u)
+					inline = v.str
+					named = inline != nil
+				}
+			case int8(i) == a.decl:
+				v := d.readForm(&b, at.form, at.implicit, u)
+				decl = v.u != 0
+			case int8(i) == a.sibling:
+				v := d.readForm(&b, at.form, at.implicit, u)
+				if v.class == classRef {
+					sibling = v.u
+				}
+			case int8(i) == a.spec:
+				hasSpec = true
+				skipForm(&b, at.form, u)
+			default:
+				skipForm(&b, at.form, u)
+			}
+		}
+		if b.err != nil {
+			break
+		}
+		if kind != 0 && named && !hasSpec {
+			h := scanHit{off: dieOff, decl: decl}
+			if kind == KindEnumerator {
+				h = scanHit{off: enumOff, decl: false}
+			}
+			if lineStr {
+				inline = cstrAt(d.sec.lineStr, strOffset)
+			}
+			if inline != nil {
+				k := string(rune(kind)) + string(inline)
+				if old, ok := r.byInline[k]; !ok || h.better(old) {
+					r.byInline[k] = h
+				}
+			} else {
+				r.record(kind, strOffset, h)
+			}
+		}
+		if a.children {
+			if depth == 1 && a.tag == tagEnumerationType {
+				depth++
+				inEnum, enumOff = depth, dieOff
+			} else if depth >= 1 && sibling > b.off && sibling <= u.end {
+				b.off = sibling
+			} else {
+				depth++
+			}
+		}
+	}
+	if b.err != nil {
+		return b.err
+	}
+	return nil
+}
+
+// buildImage lays the merged scan out as an index image.
+func (d *Dwarf) buildImage(byStr map[indexKey]scanHit, byInline map[string]scanHit) (*Index, error) {
+	type ent struct {
+		name []byte
+		kind Kind
+		hit  scanHit
+	}
+	ents := make([]ent, 0, len(byStr)+len(byInline))
+	for k, h := range byStr {
+		name := cstrAt(d.sec.str, uint64(k)&(1<<56-1))
+		if len(name) == 0 || len(name) > 0xffff {
+			continue
+		}
+		ents = append(ents, ent{name, Kind(k >> 56), h})
+	}
+	for k, h := range byInline {
+		if len(k) < 2 || len(k) > 0xffff {
+			continue
+		}
+		ents = append(ents, ent{[]byte(k[1:]), Kind(k[0]), h})
+	}
+	// A stable order (the maps' is random) makes equal scans give equal
+	// images.
+	slices.SortFunc(ents, func(a, b ent) int {
+		if a.hit.off != b.hit.off {
+			return cmp.Compare(a.hit.off, b.hit.off)
+		}
+		return cmp.Compare(a.kind, b.kind)
+	})
+	nslots := uint32(1)
+	for nslots < uint32(len(ents))*2 {
+		nslots <<= 1
+	}
+	namesLen := 0
+	for _, e := range ents {
+		namesLen += len(e.name)
+	}
+	size := indexHdrSize + len(ents)*entrySize + int(nslots)*4 + namesLen
+	img := make([]byte, size)
+	copy(img, indexMagic)
+	le.PutUint32(img[40:], uint32(len(ents)))
+	le.PutUint32(img[44:], nslots)
+	le.PutUint32(img[48:], uint32(namesLen))
+	entries := img[indexHdrSize : indexHdrSize+len(ents)*entrySize]
+	slots := img[indexHdrSize+len(entries) : indexHdrSize+len(entries)+int(nslots)*4]
+	names := img[indexHdrSize+len(entries)+len(slots):]
+	mask := nslots - 1
+	np := 0
+	for i, e := range ents {
+		p := entries[i*entrySize:]
+		le.PutUint32(p, uint32(np))
+		np += copy(names[np:], e.name)
+		le.PutUint16(p[4:], uint16(len(e.name)))
+		p[6] = byte(e.kind)
+		if e.hit.decl {
+			p[7] = flagDecl
+		}
+		le.PutUint64(p[8:], e.hit.off)
+		for s := nameHash(e.name) & mask; ; s = (s + 1) & mask {
+			if le.Uint32(slots[s*4:]) == 0 {
+				le.PutUint32(slots[s*4:], uint32(i+1))
+				break
+			}
+		}
+	}
+	return indexFromImage(img)
+}
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// seal writes the header fields that tie an image to its vmlinux, and the
+// checksum.
+func sealImage(img []byte, size, mtime, infoLen uint64) {
+	le.PutUint64(img[16:], size)
+	le.PutUint64(img[24:], mtime)
+	le.PutUint64(img[32:], infoLen)
+	le.PutUint32(img[8:], crc32.Checksum(img[16:], crcTable))
+}
+
+// indexFromImage checks an image's structure (not its checksum) and returns
+// the index over it.
+func indexFromImage(img []byte) (*Index, error) {
+	if len(img) < indexHdrSize || string(img[:8]) != indexMagic {
+		return nil, fmt.Errorf("not a gocrash index")
+	}
+	n, nslots, nnames := le.Uint32(img[40:]), le.Uint32(img[44:]), le.Uint32(img[48:])
+	if nslots == 0 || nslots&(nslots-1) != 0 || nslots < n {
+		return nil, fmt.Errorf("index hash table of %d slots for %d entries", nslots, n)
+	}
+	want := uint64(indexHdrSize) + uint64(n)*entrySize + uint64(nslots)*4 + uint64(nnames)
+	if uint64(len(img)) != want {
+		return nil, fmt.Errorf("index is %d bytes, its header says %d", len(img), want)
+	}
+	ix := &Index{img: img, n: int(n), mask: nslots - 1}
+	p := indexHdrSize
+	ix.entries = img[p : p+int(n)*entrySize]
+	p += len(ix.entries)
+	ix.slots = img[p : p+int(nslots)*4]
+	p += len(ix.slots)
+	ix.names = img[p:]
+	for i := 0; i < ix.n; i++ {
+		e := ix.entries[i*entrySize:]
+		if le.Uint16(e[4:]) == 0 || uint64(le.Uint32(e))+uint64(le.Uint16(e[4:])) > uint64(nnames) || e[6] == 0 || e[6] > byte(KindEnumerator) {
+			return nil, fmt.Errorf("index entry %d is out of range", i)
+		}
+	}
+	for s := uint32(0); s < nslots; s++ {
+		if v := le.Uint32(ix.slots[s*4:]); v > n {
+			return nil, fmt.Errorf("index slot %d is out of range", s)
+		}
+	}
+	return ix, nil
+}
+
+// hugeUint16s allocates n zeroed uint16s outside the Go heap, asking for
+// transparent huge pages: the scan's random lookups in this table otherwise
+// spend most of their time on TLB misses. free returns the memory.
+func hugeUint16s(n int) (s []uint16, free func()) {
+	size := (n*2 + 2<<20 - 1) &^ (2<<20 - 1)
+	b, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
+	if err != nil {
+		return make([]uint16, n), func() {}
+	}
+	_ = unix.Madvise(b, unix.MADV_HUGEPAGE)
+	return unsafe.Slice((*uint16)(unsafe.Pointer(&b[0])), n), func() { unix.Munmap(b) }
+}

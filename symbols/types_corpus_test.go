@@ -1,0 +1,159 @@
+package symbols_test
+
+import (
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gocrash/gocrash/symbols"
+)
+
+// paholeMember is one member line of pahole's listing.
+type paholeMember struct {
+	name      string
+	off, size int64
+	bit       int64 // bit within the storage unit, -1 for a plain member
+}
+
+var paholeLine = regexp.MustCompile(`^\s+(.*?)\s*;\s*/\*\s*(\d+)(?::\s*(\d+))?\s+(\d+)\s*\*/`)
+var paholeSize = regexp.MustCompile(`/\* size: (\d+),`)
+
+// pahole lists a struct's members as pahole (dwarves) reads them from the
+// DWARF: name, offset and size, anonymous unions and structs flattened.
+func pahole(t *testing.T, vmlinux, name string) ([]paholeMember, int64) {
+	out, err := exec.Command("pahole", "-F", "dwarf", "-C", name, vmlinux).Output()
+	if err != nil {
+		t.Fatalf("pahole -C %s: %v", name, err)
+	}
+	var ms []paholeMember
+	var size int64 = -1
+	depth := 0
+	var starts []int // ms index where each open block began
+	closeNamed := regexp.MustCompile(`^\s*}\s*(?:__attribute__\(\(.*?\)\)\)?\s*)?(\w+)(\[\d+\])*\s*;`)
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.HasSuffix(strings.TrimSpace(line), "{") && depth >= 1 {
+			starts = append(starts, len(ms))
+		}
+		if strings.HasPrefix(strings.TrimSpace(line), "}") && len(starts) > 0 {
+			start := starts[len(starts)-1]
+			starts = starts[:len(starts)-1]
+			if m := closeNamed.FindStringSubmatch(line); m != nil {
+				for i := start; i < len(ms); i++ {
+					ms[i].name = m[1] + "." + ms[i].name
+				}
+			}
+		}
+		if m := paholeSize.FindStringSubmatch(line); m != nil && depth == 1 {
+			size, _ = strconv.ParseInt(m[1], 10, 64)
+		}
+		if m := paholeLine.FindStringSubmatch(line); m != nil && !strings.HasPrefix(strings.TrimSpace(m[1]), "}") {
+			decl := regexp.MustCompile(`__attribute__\(\(.*?\)\)\)?`).ReplaceAllString(m[1], "")
+			decl = strings.TrimSpace(regexp.MustCompile(`(\[\d*\])+$|:\d+$`).ReplaceAllString(strings.TrimSpace(decl), ""))
+			f := strings.FieldsFunc(decl, func(r rune) bool { return r == ' ' || r == '*' || r == '(' || r == ')' || r == '\t' })
+			if len(f) == 0 {
+				continue
+			}
+			pm := paholeMember{name: f[len(f)-1], bit: -1}
+			if strings.Contains(decl, "(*") { // a function pointer: "int (*name)(args)"
+				pm.name = regexp.MustCompile(`\(\*\s*(\w+)\)`).FindStringSubmatch(decl)[1]
+			}
+			pm.off, _ = strconv.ParseInt(m[2], 10, 64)
+			if m[3] != "" {
+				pm.bit, _ = strconv.ParseInt(m[3], 10, 64)
+			}
+			pm.size, _ = strconv.ParseInt(m[4], 10, 64)
+			ms = append(ms, pm)
+		}
+		depth += strings.Count(line, "{") - strings.Count(line, "}")
+	}
+	return ms, size
+}
+
+// TestCorpusLayoutsMatchPahole: for each corpus vmlinux, the offsets and
+// sizes gocrash reads for a set of kernel structs equal pahole's.
+func TestCorpusLayoutsMatchPahole(t *testing.T) {
+	if _, err := exec.LookPath("pahole"); err != nil {
+		t.Fatal("pahole (Debian's dwarves) is not installed: make corpus installs it")
+	}
+	structs := []string{"task_struct", "mm_struct", "module", "file", "pt_regs", "printk_info", "list_head", "page", "inode", "sk_buff"}
+	for _, path := range vmlinuxes(t) {
+		t.Run(filepath.Base(filepath.Dir(path)), func(t *testing.T) {
+			v, err := symbols.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer v.Close()
+			v.IndexCache = t.TempDir()
+			ts, err := v.Types()
+			if err != nil {
+				t.Fatal(err)
+			}
+			checked := 0
+			for _, name := range structs {
+				ty, err := ts.Lookup("struct " + name)
+				if err != nil {
+					t.Errorf("struct %s: %v", name, err)
+					continue
+				}
+				want, size := pahole(t, path, name)
+				if len(want) < 2 {
+					t.Fatalf("pahole listed %d members of %s", len(want), name)
+				}
+				if ty.Sizeof() != size {
+					t.Errorf("sizeof(struct %s) = %d, pahole %d", name, ty.Sizeof(), size)
+				}
+				for _, pm := range want {
+					m, err := ty.MemberPath(pm.name)
+					if err != nil {
+						t.Errorf("%s.%s: %v", name, pm.name, err)
+						continue
+					}
+					if pm.bit >= 0 {
+						// pahole: the storage unit's offset and the bit in it.
+						if m.BitSize == 0 || m.BitOffset != pm.off*8+pm.bit {
+							t.Errorf("%s.%s: bit offset %d (size %d), pahole %d:%d", name, pm.name, m.BitOffset, m.BitSize, pm.off, pm.bit)
+						}
+						continue
+					}
+					if m.Offset != pm.off || m.Type.Sizeof() != pm.size {
+						t.Errorf("%s.%s: offset %d size %d, pahole %d %d", name, pm.name, m.Offset, m.Type.Sizeof(), pm.off, pm.size)
+					}
+					checked++
+				}
+			}
+			t.Logf("%d members of %d structs equal pahole's", checked, len(structs))
+		})
+	}
+}
+
+// BenchmarkIndexScan: the parallel .debug_info scan of the 6.1 x86_64
+// vmlinux (no cache).
+func BenchmarkIndexScan(b *testing.B) {
+	var path string
+	for _, p := range vmlinuxes(b) {
+		if strings.Contains(p, "x86_64-6.1.") {
+			path = p
+		}
+	}
+	if path == "" {
+		b.Skip("no 6.1 x86_64 vmlinux in the corpus")
+	}
+	v, err := symbols.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer v.Close()
+	d, err := v.DWARF()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		if _, err := d.BuildIndex(nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
