@@ -60,6 +60,8 @@ func builtins() []func() *Command {
 		rdCommand,
 		setCommand,
 		aliasCommand,
+		btCommand,
+		foreachCommand,
 	}
 }
 

@@ -1,12 +1,219 @@
 package kernel
 
-import "github.com/gocrash/gocrash/symbols"
+import (
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/gocrash/gocrash/symbols"
+)
+
+// Module is a loaded kernel module, read from the kernel's modules list.
+type Module struct {
+	Addr     uint64 // struct module
+	Name     string
+	Base     uint64 // start of its core text
+	TextSize uint64 // bytes of text (or of the whole core layout on older kernels)
+	syms     []modSym
+	orc      *symbols.ORC
+}
+
+type modSym struct {
+	name string
+	addr uint64
+}
+
+// moduleCache holds the modules, read once.
+type moduleCache struct {
+	once sync.Once
+	mods []*Module
+	err  error
+}
+
+// Modules reads the kernel's modules list: each module's name, text and
+// its own symbol table (mod->kallsyms), and on x86_64 its ORC tables.
+func (k *Kernel) Modules() ([]*Module, error) {
+	c := &k.unwindData.modules
+	c.once.Do(func() { c.mods, c.err = k.readModules() })
+	return c.mods, c.err
+}
+
+func (k *Kernel) readModules() ([]*Module, error) {
+	k.unwinder() // the kernel's ORC layout, for the modules' tables
+	head, err := k.SymbolAddr("modules")
+	if err != nil {
+		return nil, err
+	}
+	listOff, err := k.Offset("module", "list")
+	if err != nil {
+		return nil, err
+	}
+	nameOff, err := k.Offset("module", "name")
+	if err != nil {
+		return nil, err
+	}
+	// The text's place: module.mem[MOD_TEXT] since 6.4, core_layout before.
+	var baseOff, sizeOff int64
+	if m, err := k.Offset("module", "mem"); err == nil {
+		b, err1 := k.Offset("module_memory", "base")
+		s, err2 := k.Offset("module_memory", "size")
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("struct module_memory has no base or size")
+		}
+		baseOff, sizeOff = m+b, m+s
+	} else {
+		if baseOff, err = k.Offset("module", "core_layout.base"); err != nil {
+			return nil, err
+		}
+		if sizeOff, err = k.Offset("module", "core_layout.text_size"); err != nil {
+			if sizeOff, err = k.Offset("module", "core_layout.size"); err != nil {
+				return nil, err
+			}
+		}
+	}
+	var mods []*Module
+	err = k.walkList(head, func(node uint64) error {
+		m := &Module{Addr: node - uint64(listOff)}
+		var err error
+		if m.Name, err = k.ReadCString(m.Addr+uint64(nameOff), 56); err != nil {
+			return err
+		}
+		if m.Base, err = k.ReadU64(m.Addr + uint64(baseOff)); err != nil {
+			return err
+		}
+		size, err := k.ReadU32(m.Addr + uint64(sizeOff))
+		if err != nil {
+			return err
+		}
+		m.TextSize = uint64(size)
+		m.syms, _ = k.moduleSymbols(m.Addr) // a module without kallsyms still has a name
+		m.orc, _ = k.moduleORC(m.Addr)
+		mods = append(mods, m)
+		return nil
+	})
+	sort.Slice(mods, func(i, j int) bool { return mods[i].Base < mods[j].Base })
+	return mods, err
+}
+
+// moduleSymbols reads a module's symbol table (struct mod_kallsyms: an
+// Elf64_Sym array and its string table), keeping the text symbols.
+func (k *Kernel) moduleSymbols(mod uint64) ([]modSym, error) {
+	ksOff, err := k.Offset("module", "kallsyms")
+	if err != nil {
+		return nil, err
+	}
+	ks, err := k.ReadU64(mod + uint64(ksOff))
+	if err != nil || ks == 0 {
+		return nil, err
+	}
+	symtabOff, err1 := k.Offset("mod_kallsyms", "symtab")
+	numOff, err2 := k.Offset("mod_kallsyms", "num_symtab")
+	strtabOff, err3 := k.Offset("mod_kallsyms", "strtab")
+	if err1 != nil || err2 != nil || err3 != nil {
+		return nil, fmt.Errorf("struct mod_kallsyms lacks symtab, num_symtab or strtab")
+	}
+	symtab, _ := k.ReadU64(ks + uint64(symtabOff))
+	num, _ := k.ReadU32(ks + uint64(numOff))
+	strtab, _ := k.ReadU64(ks + uint64(strtabOff))
+	if num == 0 || num > 1<<20 || symtab == 0 || strtab == 0 {
+		return nil, fmt.Errorf("module %x: empty symbol table", mod)
+	}
+	const entSize = 24 // Elf64_Sym
+	tab := make([]byte, int(num)*entSize)
+	if err := k.ReadVirt(tab, symtab); err != nil {
+		return nil, err
+	}
+	var out []modSym
+	for i := 0; i < int(num); i++ {
+		e := tab[i*entSize:]
+		nameOff := k.order.Uint32(e)
+		info := e[4]
+		shndx := k.order.Uint16(e[6:])
+		val := k.order.Uint64(e[8:])
+		if info&0xf != 2 || shndx == 0 || val == 0 { // STT_FUNC, defined
+			continue
+		}
+		name, err := k.ReadCString(strtab+uint64(nameOff), 128)
+		if err != nil || name == "" {
+			continue
+		}
+		out = append(out, modSym{name: name, addr: val})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].addr < out[j].addr })
+	return out, nil
+}
+
+// moduleORC reads an x86_64 module's ORC tables (mod->arch).
+func (k *Kernel) moduleORC(mod uint64) (*symbols.ORC, error) {
+	u := &k.unwindData
+	if u.orc == nil {
+		return nil, fmt.Errorf("no ORC")
+	}
+	numOff, err1 := k.Offset("module", "arch.num_orcs")
+	ipOff, err2 := k.Offset("module", "arch.orc_unwind_ip")
+	entOff, err3 := k.Offset("module", "arch.orc_unwind")
+	if err1 != nil || err2 != nil || err3 != nil {
+		return nil, fmt.Errorf("struct module has no ORC tables")
+	}
+	n, _ := k.ReadU32(mod + uint64(numOff))
+	ipAddr, _ := k.ReadU64(mod + uint64(ipOff))
+	entAddr, _ := k.ReadU64(mod + uint64(entOff))
+	if n == 0 || n > 1<<22 || ipAddr == 0 || entAddr == 0 {
+		return nil, fmt.Errorf("module %x has no ORC entries", mod)
+	}
+	lay := u.orc.Layout()
+	ips := make([]byte, 4*int(n))
+	ents := make([]byte, lay.Size*int(n))
+	if err := k.ReadVirt(ips, ipAddr); err != nil {
+		return nil, err
+	}
+	if err := k.ReadVirt(ents, entAddr); err != nil {
+		return nil, err
+	}
+	return symbols.NewORC(ips, ipAddr, ents, lay, k.order)
+}
+
+// moduleAt returns the module whose text holds addr.
+func (k *Kernel) moduleAt(addr uint64) *Module {
+	mods, _ := k.Modules()
+	i := sort.Search(len(mods), func(i int) bool { return mods[i].Base > addr }) - 1
+	if i < 0 || addr-mods[i].Base >= mods[i].TextSize {
+		return nil
+	}
+	return mods[i]
+}
+
+// ModuleOf names the module whose text holds addr ("" for none).
+func (k *Kernel) ModuleOf(addr uint64) string {
+	if k.KernelText(addr) {
+		return ""
+	}
+	if m := k.moduleAt(addr); m != nil {
+		return m.Name
+	}
+	return ""
+}
+
+// IsText reports whether addr is kernel or module text.
+func (k *Kernel) IsText(addr uint64) bool {
+	return k.KernelText(addr) || k.moduleAt(addr) != nil
+}
 
 // Symbolize names a kernel text address as the kernel's own traces do:
-// the ELF symbol at or before it and the offset into it.
+// the ELF symbol at or before it and the offset into it; in a module, the
+// module's own symbol.
 func (k *Kernel) Symbolize(addr uint64) (name string, off uint64, ok bool) {
 	if k.Vmlinux == nil {
 		return "", 0, false
+	}
+	if !k.KernelText(addr) {
+		if m := k.moduleAt(addr); m != nil {
+			i := sort.Search(len(m.syms), func(i int) bool { return m.syms[i].addr > addr }) - 1
+			if i < 0 {
+				return "", 0, false
+			}
+			return m.syms[i].name, addr - m.syms[i].addr, true
+		}
 	}
 	s, off, ok := k.Vmlinux.Nearest(addr)
 	if !ok {
@@ -16,9 +223,13 @@ func (k *Kernel) Symbolize(addr uint64) (name string, off uint64, ok bool) {
 }
 
 // moduleText reports whether addr is in a loaded module's text.
-func (k *Kernel) moduleText(u *unwindCache, addr uint64) bool { return false }
+func (k *Kernel) moduleText(u *unwindCache, addr uint64) bool { return k.moduleAt(addr) != nil }
 
 // moduleORCFind finds a module's ORC entry for addr.
 func (k *Kernel) moduleORCFind(u *unwindCache, addr uint64) (symbols.ORCEntry, bool) {
-	return symbols.ORCEntry{}, false
+	m := k.moduleAt(addr)
+	if m == nil || m.orc == nil {
+		return symbols.ORCEntry{}, false
+	}
+	return m.orc.Find(addr)
 }

@@ -142,3 +142,19 @@ func onStack(stacks []stackRange, addr, n uint64) bool {
 func stackError(what string, addr uint64) error {
 	return fmt.Errorf("%s %x is on none of the task's stacks", what, addr)
 }
+
+// TaskStack returns the bounds [lo, hi) of a task's kernel stack.
+func (k *Kernel) TaskStack(t Task) (lo, hi uint64, err error) {
+	u, err := k.unwinder()
+	if err != nil {
+		return 0, 0, err
+	}
+	base, err := k.ReadU64(t.Addr + uint64(u.stackOff))
+	if err != nil {
+		return 0, 0, err
+	}
+	if base == 0 {
+		return 0, 0, fmt.Errorf("task %x has no stack", t.Addr)
+	}
+	return base, base + u.threadSize, nil
+}

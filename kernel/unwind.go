@@ -69,6 +69,13 @@ func (e *RunningError) Error() string {
 	return fmt.Sprintf("PID %d is running on CPU %d: its stack changes while it is read", e.PID, e.CPU)
 }
 
+// NoStackError reports a task without a kernel stack: it has exited.
+type NoStackError struct{ PID int32 }
+
+func (e *NoStackError) Error() string {
+	return fmt.Sprintf("PID %d has no kernel stack: it has exited", e.PID)
+}
+
 // maxFrames bounds a walk, so a corrupt stack ends instead of looping.
 const maxFrames = 512
 
@@ -92,6 +99,7 @@ type unwindCache struct {
 	notes       []memory.PRStatus
 	stacksMu    sync.Mutex
 	cpuStacks   map[int][]stackRange
+	modules     moduleCache
 }
 
 // unwinder sets up the unwinding tables for this kernel, once.
@@ -161,6 +169,12 @@ func (k *Kernel) Backtrace(t Task) (*Trace, error) {
 		return nil, err
 	}
 	tr := &Trace{Task: t}
+	// An exited task has given its stack back (task_struct.stack is NULL),
+	// and the kernel prints no trace for it.
+	if base, err := k.ReadU64(t.Addr + uint64(u.stackOff)); err != nil || base == 0 {
+		tr.Err = &NoStackError{PID: t.PID}
+		return tr, nil
+	}
 	var regs []uint64
 	if t.Active {
 		if k.Dump.Live {

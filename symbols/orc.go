@@ -173,6 +173,9 @@ func NewORC(ipTable []byte, ipAddr uint64, entries []byte, lay ORCLayout, order 
 	return o, nil
 }
 
+// Layout is the entry layout the table was read with.
+func (o *ORC) Layout() ORCLayout { return o.layout }
+
 // Len is the number of entries.
 func (o *ORC) Len() int { return len(o.ips) }
 
