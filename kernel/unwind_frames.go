@@ -37,13 +37,38 @@ func (k *Kernel) frameRecordLayout(u *unwindCache) (frameRecordLayout, error) {
 	return l, nil
 }
 
+// frameWalker walks frame records over some memory: the kernel's, or a
+// test's.
+type frameWalker struct {
+	readWords func(addr uint64, n int) ([]uint64, error)
+	strip     func(addr uint64) uint64
+	stacks    []stackRange
+	// final is the address of the last record, inside the pt_regs at the
+	// top of the task's stack (0 when unknown); finalRegs reads those
+	// pt_regs, to show the user registers when the task entered from
+	// user mode.
+	final     uint64
+	finalRegs func() *SavedRegs
+}
+
 func (k *Kernel) walkFrameRecords(u *unwindCache, tr *Trace, regs []uint64) error {
 	l, err := k.frameRecordLayout(u)
 	if err != nil {
 		return err
 	}
-	stacks := k.stacksOf(u, tr.Task)
 	ri := u.arch.RegIndex()
+	w := &frameWalker{readWords: k.readWords, strip: u.arch.StripPointerAuth, stacks: k.stacksOf(u, tr.Task)}
+	if base, err := k.ReadU64(tr.Task.Addr + uint64(u.stackOff)); err == nil && l.ptRegsFrameOK {
+		regsAddr := base + u.threadSize - uint64(l.ptRegsSize)
+		w.final = regsAddr + uint64(l.ptRegsFrameOff)
+		w.finalRegs = func() *SavedRegs {
+			r, err := k.readWords(regsAddr, u.arch.PtRegsWords())
+			if err != nil || !u.arch.UserMode(r) {
+				return nil
+			}
+			return &SavedRegs{Addr: regsAddr, Regs: r, User: true}
+		}
+	}
 	var fp, pc, sp uint64
 	if regs != nil {
 		if len(regs) <= ri.PC {
@@ -63,38 +88,47 @@ func (k *Kernel) walkFrameRecords(u *unwindCache, tr *Trace, regs []uint64) erro
 		sp = fp
 		tr.Start = "thread.cpu_context"
 	}
-	// The last record lies in the pt_regs at the top of the task's stack.
-	var final uint64
-	if base, err := k.ReadU64(tr.Task.Addr + uint64(u.stackOff)); err == nil && l.ptRegsFrameOK {
-		final = base + u.threadSize - uint64(l.ptRegsSize) + uint64(l.ptRegsFrameOff)
-	}
-	pc = u.arch.StripPointerAuth(pc)
-	tr.Frames = append(tr.Frames, Frame{PC: pc, SP: sp, Exact: true, Stack: classify(stacks, sp)})
+	w.walk(tr, pc, fp, sp)
+	return nil
+}
+
+// walk follows the records from pc and fp (sp is shown for the first
+// frame) to the last record, or to an error (tr.Err).
+func (w *frameWalker) walk(tr *Trace, pc, fp, sp uint64) {
+	pc = w.strip(pc)
+	tr.Frames = append(tr.Frames, Frame{PC: pc, SP: sp, Exact: true, Stack: classify(w.stacks, sp)})
 	for len(tr.Frames) < maxFrames {
-		if fp == final || fp == 0 {
-			return nil
+		if fp == w.final && w.final != 0 {
+			if w.finalRegs != nil {
+				if r := w.finalRegs(); r != nil {
+					tr.Frames[len(tr.Frames)-1].Regs = r
+				}
+			}
+			return
 		}
-		if fp&7 != 0 || !onStack(stacks, fp, 16) {
+		if fp == 0 {
+			return
+		}
+		if fp&7 != 0 || !onStack(w.stacks, fp, 16) {
 			tr.Err = stackError("frame record", fp)
-			return nil
+			return
 		}
-		rec, err := k.readWords(fp, 2)
+		rec, err := w.readWords(fp, 2)
 		if err != nil {
 			tr.Err = err
-			return nil
+			return
 		}
-		next, ret := rec[0], u.arch.StripPointerAuth(rec[1])
+		next, ret := rec[0], w.strip(rec[1])
 		if ret == 0 {
-			return nil
+			return
 		}
 		// Records move up the stack, or on to another stack.
-		if next != 0 && classify(stacks, next) == classify(stacks, fp) && next <= fp {
+		if next != 0 && classify(w.stacks, next) == classify(w.stacks, fp) && next <= fp {
 			tr.Err = fmt.Errorf("frame record at %x points back to %x", fp, next)
-			return nil
+			return
 		}
-		tr.Frames = append(tr.Frames, Frame{PC: ret, SP: fp, Exact: true, Stack: classify(stacks, fp)})
+		tr.Frames = append(tr.Frames, Frame{PC: ret, SP: fp, Exact: true, Stack: classify(w.stacks, fp)})
 		fp = next
 	}
 	tr.Err = fmt.Errorf("more than %d frames", maxFrames)
-	return nil
 }

@@ -92,74 +92,113 @@ func (s *orcState) reg(i int) (uint64, bool) {
 	return 0, false
 }
 
+// orcWalker is the ORC walk over some memory: the kernel's, or a test's.
+type orcWalker struct {
+	read      func(addr uint64) (uint64, error)
+	readWords func(addr uint64, n int) ([]uint64, error)
+	find      func(ip uint64) (symbols.ORCEntry, bool) // by run-time address
+	isText    func(ip uint64) bool
+	userMode  func(regs []uint64) bool
+	name      func(addr uint64) string
+	// noUnwindData, when set, handles a first frame from registers whose
+	// function has no ORC data.
+	noUnwindData func(st *orcState, tr *Trace) error
+	stacks       []stackRange
+}
+
+func (k *Kernel) orcWalkerFor(u *unwindCache, stacks []stackRange) *orcWalker {
+	w := &orcWalker{
+		read:      k.ReadU64,
+		readWords: k.readWords,
+		find:      func(ip uint64) (symbols.ORCEntry, bool) { return k.orcFind(u, ip) },
+		isText:    k.IsText,
+		userMode:  u.arch.UserMode,
+		name:      k.symbolize,
+		stacks:    stacks,
+	}
+	w.noUnwindData = func(st *orcState, tr *Trace) error { return k.findCaller(u, st, tr, stacks) }
+	return w
+}
+
 func (k *Kernel) walkORC(u *unwindCache, tr *Trace, regs []uint64) error {
-	stacks := k.stacksOf(u, tr.Task)
-	var st orcState
+	w := k.orcWalkerFor(u, k.stacksOf(u, tr.Task))
 	if regs != nil {
 		if len(regs) < x86.PtRegsWords {
 			return fmt.Errorf("register set of %d words, want %d", len(regs), x86.PtRegsWords)
 		}
-		st = orcState{ip: regs[x86.RegIP], sp: regs[x86.RegSP], bp: regs[x86.RegBP], regs: regs, full: true, signal: true}
-		if u.arch.UserMode(regs) {
-			return nil // the CPU was in user mode: no kernel frames
-		}
-		tr.Frames = append(tr.Frames, Frame{PC: st.ip, SP: st.sp, Exact: true, Stack: classify(stacks, st.sp)})
-	} else {
-		tsp, err := k.ReadU64(tr.Task.Addr + uint64(u.threadSPOff))
-		if err != nil {
-			return fmt.Errorf("task %x: thread.sp: %w", tr.Task.Addr, err)
-		}
-		w, err := k.readWords(tsp, int(u.frameSize/8))
-		if err != nil {
-			return fmt.Errorf("task %x: inactive_task_frame at %x: %w", tr.Task.Addr, tsp, err)
-		}
-		st.sp = tsp + uint64(u.frameSize)
-		st.bp = w[u.frameBPOff/8]
-		st.ip = w[u.frameRetOff/8]
-		st.signal = st.ip == u.retFromFork
-		tr.Start = "thread.sp"
-		slot := tsp + uint64(u.frameRetOff)
-		tr.Frames = append(tr.Frames, Frame{PC: st.ip, SP: slot, Exact: st.signal, Stack: classify(stacks, slot)})
+		w.startRegs(tr, regs)
+		return nil
 	}
-	for len(tr.Frames) < maxFrames {
-		done, err := k.orcStep(u, &st, tr, stacks)
-		if err != nil {
-			tr.Err = err
-			return nil
-		}
-		if done {
-			return nil
-		}
+	// A task switched out: thread.sp points at the inactive_task_frame
+	// __switch_to_asm pushed, whose last word returns into __schedule.
+	tsp, err := k.ReadU64(tr.Task.Addr + uint64(u.threadSPOff))
+	if err != nil {
+		return fmt.Errorf("task %x: thread.sp: %w", tr.Task.Addr, err)
 	}
-	tr.Err = fmt.Errorf("more than %d frames", maxFrames)
+	words, err := k.readWords(tsp, int(u.frameSize/8))
+	if err != nil {
+		return fmt.Errorf("task %x: inactive_task_frame at %x: %w", tr.Task.Addr, tsp, err)
+	}
+	tr.Start = "thread.sp"
+	ip := words[u.frameRetOff/8]
+	st := orcState{sp: tsp + uint64(u.frameSize), bp: words[u.frameBPOff/8], ip: ip, signal: ip == u.retFromFork}
+	slot := tsp + uint64(u.frameRetOff)
+	tr.Frames = append(tr.Frames, Frame{PC: st.ip, SP: slot, Exact: st.signal, Stack: classify(w.stacks, slot)})
+	w.walk(&st, tr)
 	return nil
 }
 
-// orcStep unwinds one frame; done reports the end of the stack.
-func (k *Kernel) orcStep(u *unwindCache, st *orcState, tr *Trace, stacks []stackRange) (done bool, err error) {
-	if st.regs != nil && u.arch.UserMode(st.regs) {
+// startRegs walks from a full register set.
+func (w *orcWalker) startRegs(tr *Trace, regs []uint64) {
+	st := orcState{ip: regs[x86.RegIP], sp: regs[x86.RegSP], bp: regs[x86.RegBP], regs: regs, full: true, signal: true}
+	if w.userMode(regs) {
+		return // the CPU was in user mode: no kernel frames
+	}
+	tr.Frames = append(tr.Frames, Frame{PC: st.ip, SP: st.sp, Exact: true, Stack: classify(w.stacks, st.sp)})
+	w.walk(&st, tr)
+}
+
+// walk unwinds from st to the end of the stack, or to an error (tr.Err).
+func (w *orcWalker) walk(st *orcState, tr *Trace) {
+	for len(tr.Frames) < maxFrames {
+		done, err := w.step(st, tr)
+		if err != nil {
+			tr.Err = err
+			return
+		}
+		if done {
+			return
+		}
+	}
+	tr.Err = fmt.Errorf("more than %d frames", maxFrames)
+}
+
+// step unwinds one frame; done reports the end of the stack.
+func (w *orcWalker) step(st *orcState, tr *Trace) (done bool, err error) {
+	stacks := w.stacks
+	if st.regs != nil && w.userMode(st.regs) {
 		return true, nil
 	}
 	lookup := st.ip
 	if !st.signal {
 		lookup--
 	}
-	e, ok := k.orcFind(u, lookup)
-	if (!ok || e.Type == symbols.ORCUndefined) && len(tr.Frames) == 1 && tr.Regs != nil {
+	e, ok := w.find(lookup)
+	if (!ok || e.Type == symbols.ORCUndefined) && len(tr.Frames) == 1 && tr.Regs != nil && w.noUnwindData != nil {
 		// The registers were saved in a function objtool gave no unwind
 		// data (the kdump path's __crash_kexec): find its caller's return
 		// address on the stack instead.
-		return false, k.findCaller(u, st, tr, stacks)
+		return false, w.noUnwindData(st, tr)
 	}
 	if !ok {
-		if !k.KernelText(st.ip) && !k.moduleText(u, st.ip) {
+		if !w.isText(st.ip) {
 			return false, fmt.Errorf("%x is not kernel text", st.ip)
 		}
 		e = orcFPEntry()
 	}
 	switch e.Type {
 	case symbols.ORCUndefined:
-		return false, fmt.Errorf("no unwind information at %s", k.symbolize(st.ip))
+		return false, fmt.Errorf("no unwind information at %s", w.name(st.ip))
 	case symbols.ORCEndOfStack:
 		return true, nil
 	}
@@ -180,14 +219,14 @@ func (k *Kernel) orcStep(u *unwindCache, st *orcState, tr *Trace, stacks []stack
 	case symbols.ORCRegR10, symbols.ORCRegR13, symbols.ORCRegDI, symbols.ORCRegDX:
 		v, ok := st.reg(orcRegIndex(e.SPReg))
 		if !ok {
-			return false, fmt.Errorf("register %d needed at %s is not saved", e.SPReg, k.symbolize(st.ip))
+			return false, fmt.Errorf("register %d needed at %s is not saved", e.SPReg, w.name(st.ip))
 		}
 		sp = v
 	default:
-		return false, fmt.Errorf("unknown ORC stack base %d at %s", e.SPReg, k.symbolize(st.ip))
+		return false, fmt.Errorf("unknown ORC stack base %d at %s", e.SPReg, w.name(st.ip))
 	}
 	if indirect {
-		if sp, err = k.ReadU64(sp); err != nil {
+		if sp, err = w.read(sp); err != nil {
 			return false, err
 		}
 		if e.SPReg == symbols.ORCRegSPIndirect {
@@ -198,7 +237,7 @@ func (k *Kernel) orcStep(u *unwindCache, st *orcState, tr *Trace, stacks []stack
 	switch e.Type {
 	case symbols.ORCCall:
 		ipp := sp - 8
-		ip, err := k.ReadU64(ipp)
+		ip, err := w.read(ipp)
 		if err != nil {
 			return false, err
 		}
@@ -208,24 +247,24 @@ func (k *Kernel) orcStep(u *unwindCache, st *orcState, tr *Trace, stacks []stack
 		}
 		tr.Frames = append(tr.Frames, Frame{PC: ip, SP: ipp, Exact: st.signal, Stack: classify(stacks, ipp)})
 	case symbols.ORCRegs:
-		r, err := k.readWords(sp, x86.PtRegsWords)
+		r, err := w.readWords(sp, x86.PtRegsWords)
 		if err != nil {
 			return false, fmt.Errorf("pt_regs at %x: %w", sp, err)
 		}
-		k.attachRegs(u, tr, &SavedRegs{Addr: sp, Regs: r, User: u.arch.UserMode(r)})
+		attachRegs(tr, &SavedRegs{Addr: sp, Regs: r, User: w.userMode(r)})
 		st.ip, st.sp, st.regs, st.full, st.prev = r[x86.RegIP], r[x86.RegSP], r, true, nil
 		if !e.SignalKnown {
 			st.signal = true
 		}
 	case symbols.ORCRegsPartial:
-		iret, err := k.readWords(sp, 5) // ip, cs, flags, sp, ss
+		iret, err := w.readWords(sp, 5) // ip, cs, flags, sp, ss
 		if err != nil {
 			return false, fmt.Errorf("IRET frame at %x: %w", sp, err)
 		}
 		r := make([]uint64, x86.PtRegsWords)
 		copy(r[x86.RegIP:], iret)
 		base := sp - 8*x86.RegIP
-		k.attachRegs(u, tr, &SavedRegs{Addr: base, Regs: r, User: u.arch.UserMode(r), Partial: true})
+		attachRegs(tr, &SavedRegs{Addr: base, Regs: r, User: w.userMode(r), Partial: true})
 		if st.full {
 			st.prev = st.regs
 		}
@@ -234,7 +273,7 @@ func (k *Kernel) orcStep(u *unwindCache, st *orcState, tr *Trace, stacks []stack
 			st.signal = true
 		}
 	default:
-		return false, fmt.Errorf("unknown ORC entry type %d at %s", e.Type, k.symbolize(st.ip))
+		return false, fmt.Errorf("unknown ORC entry type %d at %s", e.Type, w.name(st.ip))
 	}
 	switch e.BPReg {
 	case symbols.ORCRegUndefined:
@@ -242,17 +281,17 @@ func (k *Kernel) orcStep(u *unwindCache, st *orcState, tr *Trace, stacks []stack
 			st.bp = v
 		}
 	case symbols.ORCRegPrevSP:
-		if st.bp, err = k.ReadU64(sp + uint64(int64(e.BPOffset))); err != nil {
+		if st.bp, err = w.read(sp + uint64(int64(e.BPOffset))); err != nil {
 			return false, err
 		}
 	case symbols.ORCRegBP:
-		if st.bp, err = k.ReadU64(st.bp + uint64(int64(e.BPOffset))); err != nil {
+		if st.bp, err = w.read(st.bp + uint64(int64(e.BPOffset))); err != nil {
 			return false, err
 		}
 	default:
-		return false, fmt.Errorf("unknown ORC frame-pointer base %d at %s", e.BPReg, k.symbolize(st.ip))
+		return false, fmt.Errorf("unknown ORC frame-pointer base %d at %s", e.BPReg, w.name(st.ip))
 	}
-	if st.regs != nil && u.arch.UserMode(st.regs) {
+	if st.regs != nil && w.userMode(st.regs) {
 		return true, nil
 	}
 	if classify(stacks, st.sp) == prevStack && prevStack != StackUnknown && st.sp <= prevSP {
@@ -263,15 +302,14 @@ func (k *Kernel) orcStep(u *unwindCache, st *orcState, tr *Trace, stacks []stack
 
 // attachRegs records saved registers met while unwinding the last frame:
 // they belong to it (the entry code that saved them).
-func (k *Kernel) attachRegs(u *unwindCache, tr *Trace, r *SavedRegs) {
+func attachRegs(tr *Trace, r *SavedRegs) {
 	if n := len(tr.Frames); n > 0 && tr.Frames[n-1].Regs == nil {
 		tr.Frames[n-1].Regs = r
 		return
 	}
 	// Two register sets in a row: give the second a frame of its own at
 	// the interrupted address.
-	pc := r.Regs[u.arch.RegIndex().PC]
-	tr.Frames = append(tr.Frames, Frame{PC: pc, SP: r.Addr, Exact: true, Regs: r})
+	tr.Frames = append(tr.Frames, Frame{PC: r.Regs[x86.RegIP], SP: r.Addr, Exact: true, Regs: r})
 }
 
 // symbolize names an address as the kernel prints it (func+0xoff).
