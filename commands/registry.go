@@ -19,6 +19,7 @@ type Session struct {
 	Registry    *Registry
 	Aliases     map[string]string // alias name -> command line
 	context     uint64            // the task 'set' chose; 0: the task that panicked
+	values      int               // p's value history count ($N)
 }
 
 // Command is one gocrash command.
@@ -62,6 +63,11 @@ func builtins() []func() *Command {
 		aliasCommand,
 		btCommand,
 		foreachCommand,
+		structCommand,
+		unionCommand,
+		whatisCommand,
+		symCommand,
+		pCommand,
 	}
 }
 
@@ -96,6 +102,23 @@ func (r *Registry) Run(ctx context.Context, s *Session, words []string, out io.W
 		return nil
 	}
 	c, ok := r.Lookup(words[0])
+	if !ok {
+		// "p/x expr": a command with a gdb format letter.
+		if name, format, cut := strings.Cut(words[0], "/"); cut {
+			if c, ok = r.Lookup(name); ok {
+				words = append([]string{name, "/" + format}, words[1:]...)
+			}
+		}
+	}
+	if !ok && s != nil && s.isDataType(words[0]) {
+		// "task_struct ADDR": crash's shorthand for struct (or union).
+		kw := "struct"
+		if s.isUnion(words[0]) {
+			kw = "union"
+		}
+		c, ok = r.Lookup(kw)
+		words = append([]string{kw}, words...)
+	}
 	if !ok {
 		return fmt.Errorf("%s: command not found", words[0])
 	}

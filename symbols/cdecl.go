@@ -35,6 +35,11 @@ func declarator(t *Type, inner string, indent, depth int) string {
 		}
 		return declarator(t.Target, inner, indent, depth+1)
 	case TypeConst, TypeVolatile, TypeRestrict, TypeAtomic:
+		if tt := t.Target.stripQualifiers(); tt != nil && tt.Kind == TypeArray {
+			// GCC qualifies both an array and its elements; gdb shows
+			// the qualifier once, on the elements.
+			return declarator(t.Target, inner, indent, depth+1)
+		}
 		q := qualifierName(t.Kind)
 		if tt := t.Target.stripQualifiers(); tt != nil && tt.Kind == TypePointer {
 			// A qualified pointer: the qualifier follows the '*'.

@@ -562,3 +562,100 @@ func findMemberIn(t *Type, name string) (Member, bool, error) {
 	}
 	return Member{}, false, nil
 }
+
+// ObjectType returns the type of the variable or function called name, and
+// which of the two it is.
+func (ts *Types) ObjectType(name string) (*Type, Kind, error) {
+	ents := ts.ix.Lookup(name, KindVariable, KindFunction)
+	if len(ents) == 0 {
+		return nil, 0, &MissingError{What: "symbol " + name}
+	}
+	best := ents[0]
+	for _, e := range ents {
+		if best.Decl && !e.Decl {
+			best = e
+		}
+	}
+	if best.Kind == KindFunction {
+		t, err := ts.At(best.Off)
+		return t, KindFunction, err
+	}
+	ts.mu.Lock()
+	e, err := ts.d.readDIE(best.Off)
+	ts.mu.Unlock()
+	if err != nil {
+		return nil, 0, err
+	}
+	ref, ok := e.ref(atType)
+	if !ok {
+		// A definition that completes a declaration without changing its
+		// type: the declaration has it.
+		if spec, ok2 := e.ref(atSpecification); ok2 {
+			ts.mu.Lock()
+			de, err := ts.d.readDIE(spec)
+			ts.mu.Unlock()
+			if err == nil && de != nil {
+				ref, ok = de.ref(atType)
+			}
+		}
+	}
+	if !ok {
+		return nil, 0, &DecodeError{".debug_info", best.Off, "variable without a type"}
+	}
+	t, err := ts.At(ref)
+	return t, KindVariable, err
+}
+
+// Enumerator finds the enum constant called name: its value and its type.
+func (ts *Types) Enumerator(name string) (int64, *Type, error) {
+	for _, e := range ts.ix.Lookup(name, KindEnumerator) {
+		t, err := ts.At(e.Off)
+		if err != nil {
+			return 0, nil, err
+		}
+		es, err := t.Enumerators()
+		if err != nil {
+			return 0, nil, err
+		}
+		for _, en := range es {
+			if en.Name == name {
+				return en.Value, t, nil
+			}
+		}
+	}
+	return 0, nil, &MissingError{What: "enumerator " + name}
+}
+
+// Element is the type of one element of array t: the element type, or for
+// a multi-dimensional array the array of the remaining dimensions.
+func (t *Type) Element() *Type {
+	if t.Kind != TypeArray || len(t.Dims) <= 1 {
+		return t.Target
+	}
+	sub := &Type{Kind: TypeArray, Target: t.Target, Dims: t.Dims[1:], Size: -1, Off: t.Off, types: t.types}
+	if es := t.Target.Sizeof(); es >= 0 {
+		sub.Size = es
+		for _, d := range sub.Dims {
+			if d < 0 {
+				sub.Size = 0
+				break
+			}
+			sub.Size *= d
+		}
+	}
+	return sub
+}
+
+// WithBound returns array t with its outer dimension set to n (completing
+// an array declared without a size).
+func (t *Type) WithBound(n int64) *Type {
+	if t.Kind != TypeArray || len(t.Dims) == 0 {
+		return t
+	}
+	dims := append([]int64{n}, t.Dims[1:]...)
+	c := &Type{Kind: TypeArray, Target: t.Target, Dims: dims, Size: -1, Off: t.Off, types: t.types}
+	if es := t.Element().Sizeof(); es >= 0 {
+		c.Size = es * n
+	}
+	return c
+}

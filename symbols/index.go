@@ -88,7 +88,7 @@ type Index struct {
 }
 
 const (
-	indexMagic   = "GOCRIDX\x02"
+	indexMagic   = "GOCRIDX\x03"
 	indexHdrSize = 64
 	entrySize    = 16
 	flagDecl     = 1
@@ -376,6 +376,7 @@ func (d *Dwarf) scanUnit(u *unit, r *scanResult) error {
 			hasSpec   bool
 			lineStr   bool
 			strOffset uint64
+			spec      uint64
 		)
 		for i := range a.attrs {
 			at := &a.attrs[i]
@@ -414,13 +415,23 @@ func (d *Dwarf) scanUnit(u *unit, r *scanResult) error {
 				}
 			case int8(i) == a.spec:
 				hasSpec = true
-				skipForm(&b, at.form, u)
+				v := d.readForm(&b, at.form, at.implicit, u)
+				if v.class == classRef {
+					spec = v.u
+				}
 			default:
 				skipForm(&b, at.form, u)
 			}
 		}
 		if b.err != nil {
 			break
+		}
+		if kind == KindVariable && hasSpec && !named && !decl {
+			// A definition completing an earlier declaration (an array's
+			// size, say): named by the declaration it refers to.
+			if so, ok := d.specName(u, t, spec); ok {
+				strOffset, named, hasSpec = so, true, false
+			}
 		}
 		if kind != 0 && named && !hasSpec {
 			h := scanHit{off: dieOff, decl: decl}
@@ -454,6 +465,33 @@ func (d *Dwarf) scanUnit(u *unit, r *scanResult) error {
 		return b.err
 	}
 	return nil
+}
+
+// specName reads the .debug_str offset of the name of the DIE at off, in
+// unit u (whose abbreviations are t).
+func (d *Dwarf) specName(u *unit, t *abbrevTable, off uint64) (uint64, bool) {
+	if off < u.data || off >= u.end {
+		return 0, false
+	}
+	b := buf{data: d.sec.info[:u.end], off: off, name: ".debug_info", order: d.sec.order}
+	a := t.get(b.uleb())
+	if a == nil || a.name < 0 {
+		return 0, false
+	}
+	for i := range a.attrs {
+		at := &a.attrs[i]
+		if int8(i) == a.name {
+			if at.form != formStrp {
+				return 0, false
+			}
+			if u.dwarf64 {
+				return b.u64(), b.err == nil
+			}
+			return uint64(b.u32()), b.err == nil
+		}
+		skipForm(&b, at.form, u)
+	}
+	return 0, false
 }
 
 // buildImage lays the merged scan out as an index image.
