@@ -15,7 +15,7 @@ import (
 func btCommand() *Command {
 	return &Command{
 		Name:     "bt",
-		Synopsis: "bt [-a|-c cpu(s)|-p] [-f|-F] [-s [-x|-d]] [-t|-T] [-r] [pid | task] ...",
+		Synopsis: "bt [-a|-c cpu(s)|-p] [-f|-F] [-l] [-s [-x|-d]] [-t|-T] [-r] [pid | task] ...",
 		Summary:  "backtrace",
 		Help: `Displays a task's kernel stack trace, as the kernel's own unwinder would print
 it: ORC on x86_64, frame records on arm64, with the kernel's ELF symbol names.
@@ -37,6 +37,7 @@ task cannot be unwound: bt says which CPU it is running on.`,
 			{"-p", "the task that panicked"},
 			{"-f", "each frame's stack words, from its return address to the next frame's"},
 			{"-F", "as -f, with words that are kernel text addresses shown as symbols"},
+			{"-l", "each frame's source file and line (of the call, for a return address)"},
 			{"-s", "function names with their offset"},
 			{"-x", "offsets in hexadecimal (with -s)"},
 			{"-d", "offsets in decimal (with -s; the default)"},
@@ -52,9 +53,9 @@ task cannot be unwound: bt says which CPU it is running on.`,
 
 // btOptions are bt's options.
 type btOptions struct {
-	all, panic, frames, symbolic, symOff, hex, text, textAll, raw bool
-	cpus                                                          []int
-	args                                                          []string
+	all, panic, frames, symbolic, symOff, hex, text, textAll, raw, lines bool
+	cpus                                                                 []int
+	args                                                                 []string
 }
 
 func parseBTOptions(args []string) (btOptions, error) {
@@ -87,6 +88,8 @@ func parseBTOptions(args []string) (btOptions, error) {
 				o.text, o.textAll = true, true
 			case 'r':
 				o.raw = true
+			case 'l':
+				o.lines = true
 			case 'c':
 				v := a[j+1:]
 				if v == "" {
@@ -268,6 +271,11 @@ func btTask(s *Session, t kernel.Task, o btOptions, out io.Writer) error {
 			}
 		}
 		fmt.Fprintf(out, "%3s [%016x] %s at %016x%s\n", "#"+strconv.Itoa(i), f.SP, frameName(k, f, o), f.PC, moduleSuffix(k, f.PC))
+		if o.lines && k.KernelText(f.PC) {
+			if file, line, err := k.SourceLine(f.LookupPC()); err == nil {
+				fmt.Fprintf(out, "    %s: %d\n", file, line)
+			}
+		}
 		if o.frames && i+1 < len(tr.Frames) {
 			btFrameData(k, f.SP+8, tr.Frames[i+1].SP, o.symbolic, out)
 		}

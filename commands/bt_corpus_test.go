@@ -48,7 +48,7 @@ func run(t testing.TB, s *commands.Session, line string) string {
 var (
 	btHeaderRE = regexp.MustCompile(`^PID: \d+ +TASK: [0-9a-f]{16}  CPU: \d+ +COMMAND: ".*"$`)
 	btFrameRE  = regexp.MustCompile(`^( #\d|#\d\d) \[[0-9a-f]{16}\] \S+ at [0-9a-f]{16}( \[\S+\])?$`)
-	btOtherRE  = regexp.MustCompile(`^(    \S.*|--- <.*> ---|\(no kernel stack: the task has exited\))$`)
+	btOtherRE  = regexp.MustCompile(`^( {4,5}\S.*|--- <.*> ---|\(no kernel stack: the task has exited\))$`)
 )
 
 // checkShapes checks every line of bt output against crash's shapes and
@@ -110,6 +110,11 @@ func TestCorpusBT(t *testing.T) {
 		}
 		if out := run(t, s, "bt -f 1"); !regexp.MustCompile(`(?m)^    [0-9a-f]{16}: [0-9a-f]{16} `).MatchString(out) {
 			t.Errorf("bt -f: no frame data:\n%s", out)
+		}
+		if _, _, err := s.Kernel.SourceLine(s.Kernel.Vmlinux.Symbols()[0].Addr); err == nil || !strings.Contains(err.Error(), "not available") {
+			if out := run(t, s, "bt -l 1"); !regexp.MustCompile(`(?m)^    \S+\.[chS]: \d+$`).MatchString(out) {
+				t.Errorf("bt -l: no source lines:\n%s", out)
+			}
 		}
 		if out := run(t, s, "bt -t 1"); !strings.Contains(out, "START: ") {
 			t.Errorf("bt -t:\n%s", out)

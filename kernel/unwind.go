@@ -272,3 +272,20 @@ func (k *Kernel) readWords(addr uint64, n int) ([]uint64, error) {
 	}
 	return out, nil
 }
+
+// SourceLine gives the source file and line of a kernel text address,
+// from the vmlinux's line tables (the symbols package's DWARF reader, where
+// it has one).
+func (k *Kernel) SourceLine(addr uint64) (string, int, error) {
+	type lineFinder interface {
+		LineForPC(pc uint64) (string, int, error)
+	}
+	if k.Vmlinux == nil {
+		return "", 0, fmt.Errorf("source lines need the vmlinux")
+	}
+	lf, ok := any(k.Vmlinux).(lineFinder)
+	if !ok {
+		return "", 0, fmt.Errorf("source lines are not available")
+	}
+	return lf.LineForPC(addr)
+}

@@ -63,7 +63,8 @@ func (k *Kernel) walkFrameRecords(u *unwindCache, tr *Trace, regs []uint64) erro
 		w.final = regsAddr + uint64(l.ptRegsFrameOff)
 		w.finalRegs = func() *SavedRegs {
 			r, err := k.readWords(regsAddr, u.arch.PtRegsWords())
-			if err != nil || !u.arch.UserMode(r) {
+			// A kernel thread's are zero: it never entered from user mode.
+			if err != nil || !u.arch.UserMode(r) || r[ri.PC] == 0 && r[ri.SP] == 0 {
 				return nil
 			}
 			return &SavedRegs{Addr: regsAddr, Regs: r, User: true}
