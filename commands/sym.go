@@ -34,12 +34,18 @@ func runSym(ctx context.Context, s *Session, args []string, out io.Writer) error
 	}
 	v := s.Kernel.Vmlinux
 	var b strings.Builder
-	line := func(sy symbols.Symbol, off uint64) {
+	line := func(sy symbols.Symbol, off uint64, source bool) {
 		if off == 0 {
-			fmt.Fprintf(&b, "%016x (%c) %s\n", sy.Addr, sy.Type, sy.Name)
+			fmt.Fprintf(&b, "%016x (%c) %s", sy.Addr, sy.Type, sy.Name)
 		} else {
-			fmt.Fprintf(&b, "%016x (%c) %s+%d\n", sy.Addr+off, sy.Type, sy.Name, off)
+			fmt.Fprintf(&b, "%016x (%c) %s+%d", sy.Addr+off, sy.Type, sy.Name, off)
 		}
+		if source && (sy.Type == 't' || sy.Type == 'T' || sy.Type == 'W') {
+			if file, n, err := v.LineForPC(sy.Addr + off); err == nil {
+				fmt.Fprintf(&b, " %s: %d", file, n)
+			}
+		}
+		b.WriteByte('\n')
 	}
 	if len(args) == 0 {
 		return &UsageError{"a symbol, an address, -l or -q is required"}
@@ -51,7 +57,7 @@ func runSym(ctx context.Context, s *Session, args []string, out io.Writer) error
 		switch a := args[i]; {
 		case a == "-l":
 			for _, sy := range v.Symbols() {
-				line(sy, 0)
+				line(sy, 0, false)
 			}
 		case a == "-q":
 			if i+1 >= len(args) {
@@ -60,14 +66,14 @@ func runSym(ctx context.Context, s *Session, args []string, out io.Writer) error
 			i++
 			for _, sy := range v.Symbols() {
 				if strings.Contains(sy.Name, args[i]) {
-					line(sy, 0)
+					line(sy, 0, false)
 				}
 			}
 		case strings.HasPrefix(a, "-"):
 			return &UsageError{"invalid option: " + a}
 		default:
 			if sy, ok := v.Lookup(a); ok {
-				line(sy, 0)
+				line(sy, 0, true)
 				continue
 			}
 			addr, err := strconv.ParseUint(strings.TrimPrefix(a, "0x"), 16, 64)
@@ -78,7 +84,7 @@ func runSym(ctx context.Context, s *Session, args []string, out io.Writer) error
 			if !ok || !inKernelImage(s, addr) {
 				return fmt.Errorf("%s: invalid address", a)
 			}
-			line(sy, off)
+			line(sy, off, true)
 		}
 	}
 	_, err := io.WriteString(out, b.String())

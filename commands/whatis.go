@@ -108,12 +108,14 @@ func printWhatisType(out io.Writer, t *symbols.Type, name string, offsets bool) 
 		for i := 0; target != nil && target.Kind == symbols.TypeTypedef && i < 64; i++ {
 			target = target.Target
 		}
-		fmt.Fprintf(&b, "typedef %s;\n", symbols.Declaration(target, t.Name, 0))
+		// and writes "typedef TYPE NAME;" with TYPE as a cast names it
+		// ("typedef long (*)(const struct pt_regs *) sys_call_ptr_t;").
+		fmt.Fprintf(&b, "typedef %s %s;\n", symbols.TypeName(target), t.Name)
 		if sz := t.Sizeof(); sz >= 0 {
 			fmt.Fprintf(&b, "SIZE: %d\n", sz)
 		}
 	default:
-		fmt.Fprintf(&b, "%s\n", symbols.TypeName(t))
+		// A base type: crash shows only its size.
 		if sz := t.Sizeof(); sz >= 0 {
 			fmt.Fprintf(&b, "SIZE: %d\n", sz)
 		}

@@ -38,7 +38,7 @@ func (e *DecodeError) Error() string {
 // dwarfSections holds the debug sections, each a slice of the mapped file
 // (or, for a compressed section, of its decompressed copy).
 type dwarfSections struct {
-	info, abbrev, str, lineStr, strOffsets, addr, line []byte
+	info, abbrev, str, lineStr, strOffsets, addr, line, aranges []byte
 	order                                              binary.ByteOrder
 }
 
@@ -62,6 +62,8 @@ type Dwarf struct {
 	// release, when set, gives back the memory of a stretch of a mapped
 	// section that a scan is done with (it stays in the page cache).
 	release func([]byte)
+
+	lines lineIndex
 
 	mu      sync.Mutex
 	abbrevs map[uint64]*abbrevTable
@@ -99,7 +101,7 @@ func (v *Vmlinux) openDWARF() (*Dwarf, error) {
 	}{
 		{".debug_info", &d.sec.info}, {".debug_abbrev", &d.sec.abbrev}, {".debug_str", &d.sec.str},
 		{".debug_line_str", &d.sec.lineStr}, {".debug_str_offsets", &d.sec.strOffsets},
-		{".debug_addr", &d.sec.addr}, {".debug_line", &d.sec.line},
+		{".debug_addr", &d.sec.addr}, {".debug_line", &d.sec.line}, {".debug_aranges", &d.sec.aranges},
 	} {
 		b, err := get(s.name)
 		if err != nil {
