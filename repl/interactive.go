@@ -1,6 +1,8 @@
 package repl
 
 import (
+	"github.com/gocrash/gocrash/symbols"
+
 	"context"
 	"errors"
 	"io"
@@ -82,18 +84,135 @@ func (c *completer) Do(line []rune, pos int) ([][]rune, int) {
 			names = append(names, a)
 		}
 		sort.Strings(names)
-	} else if word != "" && !strings.HasPrefix(word, "-") {
-		names = c.symbolNames()
+	} else {
+		cmd := strings.Fields(text[:start])[0]
+		switch {
+		case strings.HasPrefix(word, "-"):
+			names = c.optionNames(cmd)
+		case strings.Contains(word, "."):
+			// struct.member: the members of the type before the dot.
+			prefix, _, _ := cutLast(word, ".")
+			names = c.memberNames(prefix)
+			for i := range names {
+				names[i] = prefix + "." + names[i]
+			}
+			return complete(names, word, ""), len([]rune(word))
+		case cmd == "struct" || cmd == "union" || cmd == "whatis" || cmd == "ptype":
+			names = c.typeNames(cmd, word)
+		case word != "":
+			names = c.symbolNames()
+		}
 	}
+	return complete(names, word, " "), len([]rune(word))
+}
+
+// complete returns the endings of the sorted names that begin with word,
+// each followed by suffix.
+func complete(names []string, word, suffix string) [][]rune {
 	var out [][]rune
 	i := sort.SearchStrings(names, word)
 	for ; i < len(names) && strings.HasPrefix(names[i], word) && len(out) < 200; i++ {
 		if i > 0 && names[i] == names[i-1] {
 			continue
 		}
-		out = append(out, []rune(names[i][len(word):]+" "))
+		out = append(out, []rune(names[i][len(word):]+suffix))
 	}
-	return out, len([]rune(word))
+	return out
+}
+
+func cutLast(s, sep string) (string, string, bool) {
+	i := strings.LastIndex(s, sep)
+	if i < 0 {
+		return s, "", false
+	}
+	return s[:i], s[i+len(sep):], true
+}
+
+// optionNames lists a command's documented options ("-o", "-x", ...).
+func (c *completer) optionNames(cmd string) []string {
+	cm, ok := c.sh.Session.Registry.Lookup(cmd)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, o := range cm.Options {
+		for _, f := range strings.Split(o.Flag, ",") {
+			if f = strings.Fields(f + " ")[0]; strings.HasPrefix(f, "-") {
+				out = append(out, f)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (c *completer) types() *symbols.Types {
+	k := c.sh.Session.Kernel
+	if k == nil || k.Vmlinux == nil {
+		return nil
+	}
+	ts, err := k.Vmlinux.Types()
+	if err != nil {
+		return nil
+	}
+	return ts
+}
+
+// typeNames lists the struct and union names (for whatis also typedefs,
+// enums, variables and functions) beginning with word.
+func (c *completer) typeNames(cmd, word string) []string {
+	ts := c.types()
+	if ts == nil || word == "" {
+		return nil
+	}
+	kinds := []symbols.Kind{symbols.KindStruct, symbols.KindUnion}
+	switch cmd {
+	case "union":
+		kinds = []symbols.Kind{symbols.KindUnion}
+	case "whatis", "ptype":
+		kinds = append(kinds, symbols.KindTypedef, symbols.KindEnum, symbols.KindVariable, symbols.KindFunction)
+	}
+	return ts.Index().Names(word, kinds...)
+}
+
+// memberNames lists the members of the struct or union that path names:
+// "task_struct", or "task_struct.se" for the members of a member.
+func (c *completer) memberNames(path string) []string {
+	ts := c.types()
+	if ts == nil {
+		return nil
+	}
+	name, sub, _ := strings.Cut(path, ".")
+	t, err := ts.Lookup(name)
+	if err != nil {
+		return nil
+	}
+	if sub != "" {
+		m, err := t.MemberPath(sub)
+		if err != nil {
+			return nil
+		}
+		t = m.Type
+	}
+	var out []string
+	var walk func(t *symbols.Type, depth int)
+	walk = func(t *symbols.Type, depth int) {
+		t = t.Strip()
+		if t == nil || depth > 8 {
+			return
+		}
+		ms, _ := t.Members()
+		for _, m := range ms {
+			if m.Name == "" {
+				walk(m.Type, depth+1) // anonymous: its members are the struct's
+			} else {
+				out = append(out, m.Name)
+			}
+		}
+	}
+	walk(t, 0)
+	sort.Strings(out)
+	return out
 }
 
 func (c *completer) symbolNames() []string {

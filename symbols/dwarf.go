@@ -168,6 +168,7 @@ func decompressSection(f *elf.File, name string, b []byte) ([]byte, error) {
 func (d *Dwarf) readUnits() error {
 	info := d.sec.info
 	bo := d.sec.order
+	released := uint64(0)
 	for off := uint64(0); off < uint64(len(info)); {
 		bad := func(msg string, args ...any) error {
 			return &DecodeError{".debug_info", off, fmt.Sprintf(msg, args...)}
@@ -251,6 +252,16 @@ func (d *Dwarf) readUnits() error {
 		u.data = p
 		d.units = append(d.units, u)
 		off = u.end
+		// Each header read faults in (with the kernel's fault-around)
+		// 64 KiB of the section: give the pages back as we go, or the
+		// headers alone would cost over 100 MB of resident memory.
+		if d.release != nil && off-released > 4<<20 {
+			d.release(info[released:off])
+			released = off
+		}
+	}
+	if d.release != nil {
+		d.release(info[released:])
 	}
 	return nil
 }
@@ -296,6 +307,11 @@ type abbrev struct {
 	// name, decl, sibling, specification: the index of those attributes in
 	// attrs, or -1.
 	name, decl, sibling, spec int8
+	// nameAt, declAt, siblingAt, specAt: the byte offset of those
+	// attributes' values from the end of the abbreviation code, when every
+	// attribute before them has a fixed size (else -1): the scan reads them
+	// without walking the attributes.
+	nameAt, declAt, siblingAt, specAt int16
 }
 
 type abbrevAttr struct {
@@ -344,7 +360,8 @@ func parseAbbrevs(sec []byte, off uint64, u *unit, reuse *abbrevTable) (*abbrevT
 		if code == 0 || b.err != nil {
 			break
 		}
-		a := abbrev{tag: uint16(b.uleb()), name: -1, decl: -1, sibling: -1, spec: -1}
+		a := abbrev{tag: uint16(b.uleb()), name: -1, decl: -1, sibling: -1, spec: -1,
+			nameAt: -1, declAt: -1, siblingAt: -1, specAt: -1}
 		a.children = b.u8() != 0
 		fixed := 0
 		start := len(all)
@@ -361,15 +378,19 @@ func parseAbbrevs(sec []byte, off uint64, u *unit, reuse *abbrevTable) (*abbrevT
 				aa.implicit = b.sleb()
 			}
 			i := int8(min(len(all)-start, 127))
+			at16 := int16(-1)
+			if fixed >= 0 && fixed < 1<<15 {
+				at16 = int16(fixed)
+			}
 			switch aa.attr {
 			case atName:
-				a.name = i
+				a.name, a.nameAt = i, at16
 			case atDeclaration:
-				a.decl = i
+				a.decl, a.declAt = i, at16
 			case atSibling:
-				a.sibling = i
+				a.sibling, a.siblingAt = i, at16
 			case atSpecification:
-				a.spec = i
+				a.spec, a.specAt = i, at16
 			}
 			if fixed >= 0 {
 				if n := fixedFormSize(aa.form, u); n >= 0 {
@@ -534,3 +555,6 @@ func (b *buf) cstr() []byte {
 	b.off += uint64(i) + 1
 	return s
 }
+
+// NoRelease keeps scanned pages mapped (for measurements).
+func (d *Dwarf) NoRelease() { d.release = nil }

@@ -1,12 +1,10 @@
 package symbols
 
 import (
-	"cmp"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
 	"runtime"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -378,49 +376,74 @@ func (d *Dwarf) scanUnit(u *unit, r *scanResult) error {
 			strOffset uint64
 			spec      uint64
 		)
-		for i := range a.attrs {
-			at := &a.attrs[i]
-			switch {
-			case int8(i) == a.name && kind != 0:
-				switch at.form {
-				case formStrp:
-					if u.dwarf64 {
-						strOffset = b.u64()
-					} else {
-						strOffset = uint64(b.u32())
+		if a.fixed >= 0 && (kind == 0 || a.name < 0 || a.nameAt >= 0 && a.attrs[a.name].form == formStrp && !u.dwarf64) &&
+			(a.sibling < 0 || a.siblingAt >= 0 && a.attrs[a.sibling].form == formRef4) &&
+			(a.decl < 0 || a.declAt >= 0) && (a.spec < 0 || a.specAt >= 0 && a.attrs[a.spec].form == formRef4) {
+			// Every attribute has a fixed size: read the few needed at
+			// their offsets.
+			base := b.off
+			if base+uint64(a.fixed) > uint64(len(b.data)) {
+				return &DecodeError{".debug_info", dieOff, "DIE runs past the end of its unit"}
+			}
+			p := b.data[base:]
+			if kind != 0 && a.name >= 0 {
+				strOffset, named = uint64(b.order.Uint32(p[a.nameAt:])), true
+			}
+			if a.decl >= 0 {
+				decl = a.attrs[a.decl].form == formFlagPresent || a.attrs[a.decl].form == formFlag && p[a.declAt] != 0
+			}
+			if a.sibling >= 0 {
+				sibling = u.off + uint64(b.order.Uint32(p[a.siblingAt:]))
+			}
+			if a.spec >= 0 {
+				hasSpec, spec = true, u.off+uint64(b.order.Uint32(p[a.specAt:]))
+			}
+			b.off = base + uint64(a.fixed)
+		} else {
+			for i := range a.attrs {
+				at := &a.attrs[i]
+				switch {
+				case int8(i) == a.name && kind != 0:
+					switch at.form {
+					case formStrp:
+						if u.dwarf64 {
+							strOffset = b.u64()
+						} else {
+							strOffset = uint64(b.u32())
+						}
+						named = true
+					case formLineStrp:
+						if u.dwarf64 {
+							strOffset = b.u64()
+						} else {
+							strOffset = uint64(b.u32())
+						}
+						named, lineStr = true, true
+					case formString:
+						inline = b.cstr()
+						named = inline != nil
+					default:
+						v := d.readForm(&b, at.form, at.implicit, u)
+						inline = v.str
+						named = inline != nil
 					}
-					named = true
-				case formLineStrp:
-					if u.dwarf64 {
-						strOffset = b.u64()
-					} else {
-						strOffset = uint64(b.u32())
-					}
-					named, lineStr = true, true
-				case formString:
-					inline = b.cstr()
-					named = inline != nil
-				default:
+				case int8(i) == a.decl:
 					v := d.readForm(&b, at.form, at.implicit, u)
-					inline = v.str
-					named = inline != nil
+					decl = v.u != 0
+				case int8(i) == a.sibling:
+					v := d.readForm(&b, at.form, at.implicit, u)
+					if v.class == classRef {
+						sibling = v.u
+					}
+				case int8(i) == a.spec:
+					hasSpec = true
+					v := d.readForm(&b, at.form, at.implicit, u)
+					if v.class == classRef {
+						spec = v.u
+					}
+				default:
+					skipForm(&b, at.form, u)
 				}
-			case int8(i) == a.decl:
-				v := d.readForm(&b, at.form, at.implicit, u)
-				decl = v.u != 0
-			case int8(i) == a.sibling:
-				v := d.readForm(&b, at.form, at.implicit, u)
-				if v.class == classRef {
-					sibling = v.u
-				}
-			case int8(i) == a.spec:
-				hasSpec = true
-				v := d.readForm(&b, at.form, at.implicit, u)
-				if v.class == classRef {
-					spec = v.u
-				}
-			default:
-				skipForm(&b, at.form, u)
 			}
 		}
 		if b.err != nil {
@@ -515,14 +538,6 @@ func (d *Dwarf) buildImage(byStr map[indexKey]scanHit, byInline map[string]scanH
 		}
 		ents = append(ents, ent{[]byte(k[1:]), Kind(k[0]), h})
 	}
-	// A stable order (the maps' is random) makes equal scans give equal
-	// images.
-	slices.SortFunc(ents, func(a, b ent) int {
-		if a.hit.off != b.hit.off {
-			return cmp.Compare(a.hit.off, b.hit.off)
-		}
-		return cmp.Compare(a.kind, b.kind)
-	})
 	nslots := uint32(1)
 	for nslots < uint32(len(ents))*2 {
 		nslots <<= 1

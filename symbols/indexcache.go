@@ -21,9 +21,21 @@ import (
 // Index returns the DWARF name index, from the cache when a valid one is
 // there, else scanned (and cached).
 func (v *Vmlinux) Index() (*Index, error) {
+	v.indexWaiters.Add(1)
+	defer v.indexWaiters.Add(-1)
 	v.indexOnce.Do(func() { v.index, v.indexErr = v.loadIndex() })
 	return v.index, v.indexErr
 }
+
+// PrebuildIndex starts loading or building the index in the background (an
+// interactive session does, while its user reads the banner).
+func (v *Vmlinux) PrebuildIndex() {
+	go v.indexOnce.Do(func() { v.index, v.indexErr = v.loadIndex() })
+}
+
+// IndexWaiting reports whether a caller is waiting for the index (so a
+// progress line is worth showing).
+func (v *Vmlinux) IndexWaiting() bool { return v.indexWaiters.Load() > 0 }
 
 // IndexSource says where the index came from: "cache FILE", "scan" or
 // "scan (cache not written: …)".

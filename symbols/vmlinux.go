@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -50,6 +51,7 @@ type Vmlinux struct {
 	IndexCache    string
 	IndexProgress func(done, total uint64)
 	indexOnce     sync.Once
+	indexWaiters  atomic.Int32
 	index         *Index
 	indexErr      error
 	indexFrom     string

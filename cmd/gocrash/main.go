@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
@@ -125,6 +126,13 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		}
 	}
 	if term.IsTerminal(int(stdin.Fd())) {
+		if v := sess.Kernel.Vmlinux; v != nil {
+			// The DWARF index (for struct, whatis, p) builds while the
+			// user reads the banner; a command that needs it before it is
+			// ready shows how far it has got.
+			v.IndexProgress = indexProgress(v, stderr)
+			v.PrebuildIndex()
+		}
 		if err := sh.Interactive(ctx, stdin); err != nil {
 			fmt.Fprintf(stderr, "gocrash: %v\n", err)
 			return 1
@@ -134,6 +142,32 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return status(sh.Failed)
+}
+
+// indexProgress returns a progress callback for the DWARF index scan that
+// writes a status line on stderr (a terminal) while a command waits for it.
+func indexProgress(v *symbols.Vmlinux, stderr io.Writer) func(done, total uint64) {
+	if f, ok := stderr.(*os.File); !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	var mu sync.Mutex
+	last, shown := -1, false
+	return func(done, total uint64) {
+		mu.Lock()
+		defer mu.Unlock()
+		pct := int(done * 100 / max(total, 1))
+		if done >= total {
+			if shown {
+				fmt.Fprint(stderr, "\r\033[K")
+				shown = false
+			}
+			return
+		}
+		if pct/5 != last/5 && v.IndexWaiting() {
+			fmt.Fprintf(stderr, "\rgocrash: indexing the vmlinux's DWARF types: %d%%", pct)
+			last, shown = pct, true
+		}
+	}
 }
 
 // rcFiles lists the start-up command files that exist: ~/.gocrashrc, then

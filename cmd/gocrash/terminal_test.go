@@ -38,7 +38,7 @@ func TestCorpusTerminal(t *testing.T) {
 		return string(out)
 	}
 	state := filepath.Join(dir, "state")
-	cmdline := "XDG_STATE_HOME=" + state + " " + bin + " -s " + strings.Join(f.Paths(), " ") + " " + r.Vmlinux
+	cmdline := "XDG_STATE_HOME=" + state + " XDG_CACHE_HOME=" + filepath.Join(dir, "cache") + " " + bin + " -s " + strings.Join(f.Paths(), " ") + " " + r.Vmlinux
 	tmux("new-session", "-d", "-s", "g", "-x", "200", "-y", "50", cmdline)
 	defer exec.Command("tmux", "-S", sock, "kill-server").Run()
 	screen := func() string { return tmux("capture-pane", "-p", "-t", "g") }
@@ -54,14 +54,25 @@ func TestCorpusTerminal(t *testing.T) {
 	}
 	keys := func(k ...string) { tmux(append([]string{"send-keys", "-t", "g"}, k...)...) }
 	waitFor("gocrash>") // capture-pane drops trailing spaces
-	keys("sy", "Tab")
-	waitFor("gocrash> sys")
-	keys("Enter")
+	keys("vto", "Tab")
+	waitFor("gocrash> vtop")
+	keys("C-u", "sys", "Enter")
 	waitFor("     RELEASE: ")
 	keys("rd -a linux_ban", "Tab")
 	waitFor("rd -a linux_banner")
 	keys("Enter")
 	waitFor(":  Linux version ")
+	// Type names complete after struct, and members after the dot.
+	keys("struct task_stru", "Tab")
+	waitFor("gocrash> struct task_struct")
+	keys("BSpace", ".real_cr", "Tab")
+	waitFor("struct task_struct.real_cred")
+	keys(" init_task", "Enter")
+	waitFor("  real_cred = 0x")
+	keys("whatis jiff", "Tab", "Tab")
+	waitFor("jiffies_64")
+	keys("C-u", "whatis jiffies", "Enter")
+	waitFor("volatile unsigned long jiffies;")
 	keys("ps | grep -c renamed-task", "Enter")
 	waitFor("\n1\n")
 	keys("C-c")
@@ -74,7 +85,7 @@ func TestCorpusTerminal(t *testing.T) {
 	if sc := screen(); strings.Contains(sc, "\nnot-interrupted\n") || !strings.Contains(sc, "not-interrupted: interrupted") {
 		t.Errorf("Ctrl-C did not stop the shell command:\n%s", screen())
 	}
-	keys("Up", "Up", "Up", "Up", "Enter") // the rd line again
+	keys("Up", "Up", "Up", "Up", "Up", "Up", "Enter") // the rd line again
 	time.Sleep(300 * time.Millisecond)
 	if n := strings.Count(screen(), ":  Linux version "); n != 2 {
 		t.Errorf("history recall: the banner shows %d times:\n%s", n, screen())
