@@ -39,7 +39,7 @@ func (e *DecodeError) Error() string {
 // (or, for a compressed section, of its decompressed copy).
 type dwarfSections struct {
 	info, abbrev, str, lineStr, strOffsets, addr, line, aranges []byte
-	order                                              binary.ByteOrder
+	order                                                       binary.ByteOrder
 }
 
 // unit is one compilation (or type/partial) unit's header.
