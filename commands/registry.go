@@ -122,6 +122,9 @@ func (r *Registry) Run(ctx context.Context, s *Session, words []string, out io.W
 	if !ok {
 		return fmt.Errorf("%s: command not found", words[0])
 	}
+	if s != nil && s.Kernel != nil && s.Kernel.Dump != nil && s.Kernel.Dump.Live {
+		s.Kernel.Refresh() // a running kernel: nothing cached survives a command
+	}
 	if err := c.Run(ctx, s, words[1:], out); err != nil {
 		if errors.Is(err, context.Canceled) {
 			return fmt.Errorf("%s: interrupted", c.Name)

@@ -120,6 +120,15 @@ func cstr(b []byte) string {
 	return string(b)
 }
 
+// Refresh forgets cached page translations: on a running system page
+// tables change between commands (vmalloc'd stacks come and go), so each
+// command translates afresh.
+func (k *Kernel) Refresh() {
+	k.mu.Lock()
+	clear(k.pages)
+	k.mu.Unlock()
+}
+
 // VirtToPhys translates a kernel virtual address, caching page translations.
 func (k *Kernel) VirtToPhys(addr uint64) (uint64, error) {
 	ps := k.Arch.PageSize()

@@ -173,6 +173,9 @@ func (k *Kernel) Tasks() ([]Task, error) {
 	for _, a := range addrs {
 		t, err := k.ReadTask(a)
 		if err != nil {
+			if k.Dump.Live {
+				continue // on a running system: a task that exited meanwhile
+			}
 			return tasks, err
 		}
 		t.Active = active[a]

@@ -5,6 +5,7 @@ import (
 	"debug/elf"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
@@ -74,6 +75,13 @@ func Open(path string) (*Vmlinux, error) {
 		return nil, fmt.Errorf("%s: not a regular file", path)
 	}
 	size := fi.Size()
+	if fi.Mode()&os.ModeDevice != 0 {
+		// A block device (a disk holding the vmlinux): its size is where
+		// a seek to the end lands.
+		if size, err = f.Seek(0, io.SeekEnd); err != nil {
+			return nil, fmt.Errorf("%s: %v", path, err)
+		}
+	}
 	if size == 0 {
 		return nil, fmt.Errorf("%s: empty file", path)
 	}
