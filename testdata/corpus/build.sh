@@ -13,9 +13,15 @@
 #                        else ~/.cache/gocrash/corpus)
 #   GOCRASH_KERNEL_ABI   pin the Debian 12 cloud kernel ABI, e.g. 6.1.0-56
 #                        (default: the one the linux-image-cloud-* metapackages name)
+#   GOCRASH_DEBIAN_MIRROR  where Debian 11 (bullseye) packages come from
+#                        (default: the machine's own Debian mirror, as its apt
+#                        sources name it, else http://deb.debian.org/debian)
 #
 # Layout (the contract internal/corpus reads; keep it):
 #   ROOT/debs/                                          downloaded packages
+#   ROOT/apt/<suite>/                                   a private apt state for another Debian
+#                                                       release (bullseye): the machine's own
+#                                                       apt sources and packages are left alone
 #   ROOT/kernels/<arch>-<release>-<pkgversion>/         vmlinuz, vmlinux (DWARF), modules/, System.map
 #   ROOT/kernels/busybox-arm64                          the arm64 guests' busybox (x86_64 uses /bin/busybox)
 #   ROOT/dumps/<arch>-<release>-<pkgversion>-<method>[-variant]/
@@ -41,8 +47,13 @@ START=$(date +%s)
 # list) is not trivial; qemu_fw_cfg is also what hands the guest's
 # VMCOREINFO to QEMU's -device vmcoreinfo.
 WORKLOAD_MODULES=(qemu_fw_cfg dummy loop)
-# What kdump's capture kernel needs to reach its virtio disk, in load order.
-CAPTURE_MODULES=(virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk)
+# What kdump's capture kernel needs to reach its virtio disk (mod_order
+# loads each module's dependencies first)...
+CAPTURE_MODULES=(virtio_pci virtio_blk)
+# ...and those dependencies on the kernels here, extracted with them when a
+# kernel has them (5.10 has no virtio_pci_legacy_dev or
+# virtio_pci_modern_dev; 6.12 builds virtio and virtio_pci in).
+CAPTURE_DEPS=(virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev)
 
 log() { printf 'corpus [%3ds] %s\n' $(($(date +%s) - START)) "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -106,6 +117,71 @@ apt_update() {
 	log "apt-get update"
 	apt-get update -qq >"$SCRATCH/apt.log" 2>&1 || die "apt-get update failed: $(tail -3 "$SCRATCH/apt.log")"
 	APT_UPDATED=1
+	local suite
+	for suite in $(suites); do suite_update "$suite"; done
+}
+
+# ---- other Debian releases -----------------------------------------------
+# A kernel of another Debian release (KERNELS' third field, e.g. bullseye)
+# is looked up and downloaded through a private apt state under ROOT/apt/,
+# never through the machine's own sources: apt-get download only, nothing
+# installed, bookworm's packages undisturbed. "-" is the machine's apt.
+
+# suites: the other releases KERNELS names, one a line.
+suites() {
+	local k debarch meta suite
+	for k in "${KERNELS[@]}"; do
+		read -r debarch meta suite <<<"$k"
+		[ "${suite:--}" = - ] || echo "$suite"
+	done | sort -u
+}
+
+# debian_mirror: the machine's Debian mirror (a proxy, a snapshot), from its
+# apt sources, so that another release comes from where this one does.
+debian_mirror() {
+	if [ -n "${GOCRASH_DEBIAN_MIRROR:-}" ]; then echo "$GOCRASH_DEBIAN_MIRROR"; return; fi
+	local m
+	m=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
+		grep -v '^ *#' | grep -o 'https\?://[^ ]*/debian/\?\( \|$\)' | head -1 | tr -d ' ' || true)
+	echo "${m:-http://deb.debian.org/debian}"
+}
+
+# aptx SUITE apt-get|apt-cache ARG...: the apt command on SUITE's private
+# state ("-": the machine's own apt).
+aptx() {
+	local suite=$1 cmd=$2 d
+	shift 2
+	if [ "$suite" = - ]; then "$cmd" "$@"; return; fi
+	d="$ROOT/apt/$suite"
+	# Only the architectures the suite's kernels need; no DEP-11 metadata.
+	local k debarch meta s arch= archs=()
+	for k in "${KERNELS[@]}"; do
+		read -r debarch meta s <<<"$k"
+		[ "${s:--}" = "$suite" ] || continue
+		arch=${arch:-$debarch}
+		archs+=(-o "APT::Architectures::=$debarch")
+	done
+	"$cmd" -o "Dir::Etc::SourceList=$d/sources.list" -o "Dir::Etc::SourceParts=$d/sources.list.d" \
+		-o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache" -o "Dir::Cache::pkgcache=" \
+		-o "Dir::Cache::srcpkgcache=" -o "Acquire::IndexTargets::deb::DEP-11::DefaultEnabled=false" \
+		-o "APT::Architecture=$arch" "${archs[@]}" "$@"
+}
+
+# suite_update SUITE: writes SUITE's sources (its main archive only: the
+# mirror here serves bookworm-security but not bullseye-security's pool, so
+# bullseye's kernel is its last point release's) and fetches its lists.
+suite_update() {
+	local suite=$1 d="$ROOT/apt/$1"
+	mkdir -p "$d/lists/partial" "$d/cache/archives/partial" "$d/sources.list.d"
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $(debian_mirror) $suite main" >"$d/sources.list"
+	log "apt-get update ($suite)"
+	aptx "$suite" apt-get update -qq >"$SCRATCH/apt.log" 2>&1 ||
+		die "apt-get update ($suite) failed: $(tail -3 "$SCRATCH/apt.log")"
+}
+
+# suite_has_lists SUITE: its package lists were fetched once.
+suite_has_lists() {
+	[ "$1" = - ] || compgen -G "$ROOT/apt/$1/lists/*_Packages*" >/dev/null
 }
 
 ensure_tools() {
@@ -150,33 +226,47 @@ ensure_tools() {
 
 # ---- packages ------------------------------------------------------------
 
-# What apt says about the kernels, from one apt-cache call of each kind:
-# apt-cache is slow here (~1.2 s a call: Debian's docker-clean turns its
-# package cache off), and a finished corpus should be checked in seconds.
+# What apt says about the kernels, from one apt-cache call of each kind per
+# apt state: apt-cache is slow here (~1.2 s a call: Debian's docker-clean
+# turns its package cache off), and a finished corpus should be checked in
+# seconds.
 declare -A DEPENDS_OF=() CANDIDATE=()
 
-# apt_lookup: DEPENDS_OF[metapackage] = the kernel image it names, and
-# CANDIDATE[package] = its candidate version, for every kernel of KERNELS
-# (names without their :arch suffix; absent ones are left out).
+# apt_lookup: DEPENDS_OF[suite/metapackage] = the kernel image it names, and
+# CANDIDATE[suite/package] = its candidate version, for every kernel of
+# KERNELS (names without their :arch suffix; absent ones are left out).
+# Another release's lists are fetched the first time it is looked up.
 apt_lookup() {
 	DEPENDS_OF=() CANDIDATE=()
-	local k debarch meta abi cur line metas=() pkgs=()
-	for k in "${KERNELS[@]}"; do
-		read -r debarch meta <<<"$k"
-		metas+=("$meta:$debarch")
+	local suite
+	for suite in - $(suites); do
+		if ! suite_has_lists "$suite"; then
+			[ -n "$APT_UPDATED" ] || suite_update "$suite"
+		fi
+		apt_lookup_suite "$suite"
 	done
+}
+
+apt_lookup_suite() {
+	local suite=$1 k debarch meta s abi cur line metas=() pkgs=()
+	for k in "${KERNELS[@]}"; do
+		read -r debarch meta s <<<"$k"
+		[ "${s:--}" = "$suite" ] && metas+=("$meta:$debarch")
+	done
+	[ ${#metas[@]} -gt 0 ] || return 0
 	while IFS= read -r line; do
 		case $line in
 		" "*)
 			if [ -n "$cur" ] && [ -z "${DEPENDS_OF[$cur]:-}" ] && [[ $line =~ ^\ *Depends:\ ([^ ]+)$ ]]; then
 				DEPENDS_OF[$cur]=${BASH_REMATCH[1]%%:*}
 			fi ;;
-		*) cur=${line%%:*} ;;
+		*) cur=$suite/${line%%:*} ;;
 		esac
-	done < <(apt-cache depends "${metas[@]}" 2>/dev/null || true)
+	done < <(aptx "$suite" apt-cache depends "${metas[@]}" 2>/dev/null || true)
 	for k in "${KERNELS[@]}"; do
-		read -r debarch meta <<<"$k"
-		abi=$(kernel_abi "$debarch" "$meta")
+		read -r debarch meta s <<<"$k"
+		[ "${s:--}" = "$suite" ] || continue
+		abi=$(kernel_abi "$debarch" "$meta" "$suite")
 		[ -z "$abi" ] || pkgs+=("linux-image-$abi-cloud-$debarch-unsigned:$debarch")
 	done
 	[ ${#pkgs[@]} -gt 0 ] || return 0
@@ -187,36 +277,37 @@ apt_lookup() {
 			if [ -n "$cur" ] && [[ $line =~ ^\ *Candidate:\ ([^ ]+)$ ]] && [ "${BASH_REMATCH[1]}" != "(none)" ]; then
 				CANDIDATE[$cur]=${BASH_REMATCH[1]}
 			fi ;;
-		*) cur=${line%:}; cur=${cur%%:*} ;;
+		*) cur=${line%:}; cur=$suite/${cur%%:*} ;;
 		esac
-	done < <(apt-cache policy "${pkgs[@]}" 2>/dev/null || true)
+	done < <(aptx "$suite" apt-cache policy "${pkgs[@]}" 2>/dev/null || true)
 }
 
-# kernel_abi DEBARCH META: the ABI (6.1.0-NN, 6.12.NN+deb12) of the kernel
-# metapackage META names; GOCRASH_KERNEL_ABI pins the linux-image-cloud-* one.
+# kernel_abi DEBARCH META SUITE: the ABI (6.1.0-NN, 6.12.NN+deb12) of the
+# kernel metapackage META names; GOCRASH_KERNEL_ABI pins the machine's own
+# linux-image-cloud-* one.
 kernel_abi() {
-	if [ -n "${GOCRASH_KERNEL_ABI:-}" ] && [ "$2" = "linux-image-cloud-$1" ]; then
+	if [ -n "${GOCRASH_KERNEL_ABI:-}" ] && [ "$2" = "linux-image-cloud-$1" ] && [ "$3" = - ]; then
 		echo "$GOCRASH_KERNEL_ABI"
 		return
 	fi
-	local img=${DEPENDS_OF[$2]:-}
+	local img=${DEPENDS_OF[$3/$2]:-}
 	case $img in
 	linux-image-*-cloud-"$1") img=${img#linux-image-}; echo "${img%-cloud-"$1"}" ;;
 	esac
 }
 
-# resolve_kernel DEBARCH META: sets REL (e.g. 6.1.0-56-cloud-amd64) and VER
-# (the package version, e.g. 6.1.192-2) of the kernel META names, from what
-# apt_lookup found. Returns 1 when apt cannot tell (package lists missing or
-# stale) and debs/ has no copy either.
+# resolve_kernel DEBARCH META SUITE: sets REL (e.g. 6.1.0-56-cloud-amd64) and
+# VER (the package version, e.g. 6.1.192-2) of the kernel META names, from
+# what apt_lookup found. Returns 1 when apt cannot tell (package lists
+# missing or stale) and debs/ has no copy either.
 resolve_kernel() {
-	local debarch=$1 meta=$2 abi pkg f
+	local debarch=$1 meta=$2 suite=$3 abi pkg f
 	REL= VER=
-	abi=$(kernel_abi "$debarch" "$meta")
+	abi=$(kernel_abi "$debarch" "$meta" "$suite")
 	[ -n "$abi" ] || return 1
 	REL="$abi-cloud-$debarch"
 	pkg="linux-image-$REL-unsigned"
-	VER=${CANDIDATE[$pkg]:-}
+	VER=${CANDIDATE[$suite/$pkg]:-}
 	if [ -z "$VER" ]; then
 		# apt does not know it (a pinned ABI gone from the mirror): a copy in
 		# debs/ will do.
@@ -235,17 +326,17 @@ deb_path() {
 	return 0
 }
 
-# fetch PKG DEBARCH VERSION: makes sure debs/ holds that package (apt-get
-# download into a scratch directory, then a rename, so that a killed
-# download never looks complete); sets DEB to its path.
+# fetch PKG DEBARCH VERSION [SUITE]: makes sure debs/ holds that package
+# (apt-get download into a scratch directory, then a rename, so that a
+# killed download never looks complete); sets DEB to its path.
 fetch() {
-	local pkg=$1 debarch=$2 ver=$3 d
+	local pkg=$1 debarch=$2 ver=$3 suite=${4:--} d
 	DEB=$(deb_path "$pkg" "$debarch" "$ver")
 	[ -z "$DEB" ] || return 0
 	apt_update
 	log "downloading $pkg:$debarch=$ver"
 	d=$(mktemp -d "$SCRATCH/dl.XXXXXX")
-	(cd "$d" && apt-get download -q "$pkg:$debarch=$ver") >"$d.log" 2>&1 ||
+	(cd "$d" && aptx "$suite" apt-get download -q "$pkg:$debarch=$ver") >"$d.log" 2>&1 ||
 		die "apt-get download $pkg:$debarch=$ver failed: $(grep -v '^W:' "$d.log" | tail -3)"
 	mv "$d"/*.deb "$ROOT/debs/"
 	rmdir "$d"
@@ -267,15 +358,15 @@ replace() {
 	mv "$2" "$1"
 }
 
-# extract_kernel DEBARCH REL VER: kernels/<arch>-REL-VER/ with vmlinuz, the
+# extract_kernel DEBARCH REL VER SUITE: kernels/<arch>-REL-VER/ with vmlinuz, the
 # debug vmlinux, System.map (nm's listing: a reference for symbol tests),
 # modules.builtin and the modules the guests load.
 extract_kernel() {
-	local debarch=$1 rel=$2 ver=$3 dir tmp img dbg m
+	local debarch=$1 rel=$2 ver=$3 suite=$4 dir tmp img dbg m
 	dir=$(kernel_dir "$debarch" "$rel" "$ver")
 	kernel_ok "$dir" && return 0
-	fetch "linux-image-$rel-unsigned" "$debarch" "$ver"; img=$DEB
-	fetch "linux-image-$rel-dbg" "$debarch" "$ver"; dbg=$DEB
+	fetch "linux-image-$rel-unsigned" "$debarch" "$ver" "$suite"; img=$DEB
+	fetch "linux-image-$rel-dbg" "$debarch" "$ver" "$suite"; dbg=$DEB
 	log "extracting $rel ($ver)"
 	tmp=$(mktemp -d "$SCRATCH/kernel.XXXXXX")
 	mkdir -p "$tmp/x" "$tmp/modules"
@@ -284,7 +375,7 @@ extract_kernel() {
 	# patterns match nothing (a module built in): tar complains, and the
 	# checks below decide.
 	local pats=("./boot/vmlinuz-$rel" "./*lib/modules/$rel/modules.builtin")
-	for m in "${WORKLOAD_MODULES[@]}" "${CAPTURE_MODULES[@]}"; do pats+=("./*lib/modules/$rel/kernel/*/$m.ko*"); done
+	for m in "${WORKLOAD_MODULES[@]}" "${CAPTURE_MODULES[@]}" "${CAPTURE_DEPS[@]}"; do pats+=("./*lib/modules/$rel/kernel/*/$m.ko*"); done
 	dpkg-deb --fsys-tarfile "$img" | tar -x -C "$tmp/x" --wildcards "${pats[@]}" 2>"$tmp/tar.err" || true
 	[ -f "$tmp/x/boot/vmlinuz-$rel" ] || die "no vmlinuz in $img: $(head -3 "$tmp/tar.err")"
 	mv "$tmp/x/boot/vmlinuz-$rel" "$tmp/vmlinuz"
@@ -303,7 +394,7 @@ extract_kernel() {
 	[ "$(head -c 4 "$tmp/vmlinux" | od -An -c | tr -d ' ')" = '177ELF' ] || die "$dbg: vmlinux is not an ELF file"
 	rm -rf "$tmp/x" "$tmp/tar.err"
 	# Every module a guest loads must be here, or built in.
-	mod_order "$tmp" "${WORKLOAD_MODULES[@]}" >/dev/null
+	mod_order "$tmp" "${WORKLOAD_MODULES[@]}" "${CAPTURE_MODULES[@]}" >/dev/null
 	echo "$rel" >"$tmp/release"
 	echo "$ver" >"$tmp/version"
 	echo "$KERNEL_RECIPE" >"$tmp/recipe"
@@ -677,9 +768,12 @@ run_qemu() {
 
 # ---- main ----------------------------------------------------------------
 
-# The kernels: DEBARCH METAPACKAGE. The second amd64 one (Debian 12's 6.12)
-# is optional: skipped with a warning where apt does not offer it.
-KERNELS=("amd64 linux-image-cloud-amd64" "arm64 linux-image-cloud-arm64" "amd64 linux-image-6.12-cloud-amd64")
+# The kernels: DEBARCH METAPACKAGE [SUITE]: SUITE, another Debian release,
+# is looked up through a private apt state (see aptx). Debian 12's 6.12 and
+# Debian 11's 5.10 are optional: skipped with a warning where apt does not
+# offer them.
+KERNELS=("amd64 linux-image-cloud-amd64" "arm64 linux-image-cloud-arm64" "amd64 linux-image-6.12-cloud-amd64"
+	"amd64 linux-image-cloud-amd64 bullseye")
 REQUIRED_KERNELS=2 # the first two
 
 # resolve_all: KDIRS[i], RELS[i], VERS[i] for KERNELS[i] (KDIRS[i] empty:
@@ -688,14 +782,14 @@ REQUIRED_KERNELS=2 # the first two
 # kernel must be extracted from a package not yet in debs/ (so that what is
 # downloaded is what the mirror serves now); a finished corpus needs neither.
 resolve_all() {
-	local pass i debarch meta refresh
+	local pass i debarch meta suite refresh
 	for pass in 1 2; do
 		refresh=
 		KDIRS=() RELS=() VERS=()
 		apt_lookup
 		for i in "${!KERNELS[@]}"; do
-			read -r debarch meta <<<"${KERNELS[$i]}"
-			if ! resolve_kernel "$debarch" "$meta"; then
+			read -r debarch meta suite <<<"${KERNELS[$i]}"
+			if ! resolve_kernel "$debarch" "$meta" "${suite:--}"; then
 				# (An optional kernel apt lacks is no reason to refresh.)
 				[ "$i" -ge "$REQUIRED_KERNELS" ] || refresh=1
 				KDIRS[$i]=
@@ -713,8 +807,8 @@ resolve_all() {
 	done
 	for i in "${!KERNELS[@]}"; do
 		[ -z "${KDIRS[$i]}" ] || continue
-		read -r debarch meta <<<"${KERNELS[$i]}"
-		[ "$i" -lt "$REQUIRED_KERNELS" ] || { log "warning: apt offers no $meta:$debarch; skipping that kernel"; continue; }
+		read -r debarch meta suite <<<"${KERNELS[$i]}"
+		[ "$i" -lt "$REQUIRED_KERNELS" ] || { log "warning: apt offers no $meta:$debarch${suite:+ ($suite)}; skipping that kernel"; continue; }
 		die "cannot resolve the kernel of $meta:$debarch${GOCRASH_KERNEL_ABI:+ (ABI $GOCRASH_KERNEL_ABI)}"
 	done
 }
@@ -723,15 +817,15 @@ main() {
 	setup_root
 	timed "tools" ensure_tools
 	resolve_all
-	local i debarch meta
+	local i debarch meta suite
 	for i in "${!KERNELS[@]}"; do
 		[ -n "${KDIRS[$i]}" ] || continue
-		read -r debarch meta <<<"${KERNELS[$i]}"
+		read -r debarch meta suite <<<"${KERNELS[$i]}"
 		kernel_ok "${KDIRS[$i]}" && continue
-		timed "kernel $(basename "${KDIRS[$i]}")" extract_kernel "$debarch" "${RELS[$i]}" "${VERS[$i]}"
+		timed "kernel $(basename "${KDIRS[$i]}")" extract_kernel "$debarch" "${RELS[$i]}" "${VERS[$i]}" "${suite:--}"
 	done
 	timed "busybox arm64" busybox_arm64
-	local x86=${KDIRS[0]} arm=${KDIRS[1]} x86new=${KDIRS[2]}
+	local x86=${KDIRS[0]} arm=${KDIRS[1]} x86new=${KDIRS[2]} x86old=${KDIRS[3]}
 	# The three runs of the contract...
 	timed "run x86_64 kdump" run_kdump "$x86"
 	timed "run x86_64 qemu" run_qemu x86_64 "$x86" /bin/busybox
@@ -742,6 +836,12 @@ main() {
 	timed "run x86_64 kdump la57" run_kdump "$x86" la57 qemu64,+la57
 	timed "run x86_64 qemu la57-novmcoreinfo" run_qemu x86_64 "$x86" /bin/busybox la57-novmcoreinfo qemu64,+la57 no
 	[ -z "$x86new" ] || timed "run x86_64 6.12 qemu" run_qemu x86_64 "$x86new" /bin/busybox
+	# Debian 11's 5.10: the kernel-version differences (task_struct.state,
+	# the older ORC and mm layouts) in a real kdump and a QEMU dump.
+	if [ -n "$x86old" ]; then
+		timed "run x86_64 5.10 kdump" run_kdump "$x86old"
+		timed "run x86_64 5.10 qemu" run_qemu x86_64 "$x86old" /bin/busybox
+	fi
 	if [ $(($(date +%s) - START)) -ge 10 ]; then # something was built
 		log "step times:"
 		printf '        %s\n' "${TIMES[@]}" >&2
