@@ -14,17 +14,35 @@ type LogRecord struct {
 	Facility int
 	CallerID uint32   // thread id, or 0x80000000|cpu in interrupt context
 	Text     string   // may hold several lines
-	Dict     []string // SUBSYSTEM=..., DEVICE=... (dev_printk_info)
+	Dict     []string // SUBSYSTEM=..., DEVICE=... (dev_printk_info, or the record's dictionary)
+
+	// What older buffers do not record; FormatRecord leaves it out, as
+	// crash does.
+	NoCaller bool // no caller id (before 5.1, or CONFIG_PRINTK_CALLER off)
+	NoStamp  bool // a line of the pre-3.5 character buffer written without "[ts]"
+	NoLevel  bool // a line of the pre-3.5 character buffer without its "<N>" (the cut first line of a wrapped ring)
 }
 
-// Log reads the printk log. Only the lockless ring buffer of Linux 5.10
-// and later is read so far; its layout comes from VMCOREINFO (or the
-// vmlinux's types), so this works with no vmlinux at all.
+// Log reads the printk log, whichever of the kernel's three buffers it
+// has, told apart by their symbols: the lockless ring buffer (prb, 5.10
+// and later), the variable-length records (log_first_idx and
+// log_next_idx, 3.5 to 5.9) or the plain character ring (log_end, before
+// 3.5). Layouts come from VMCOREINFO or the vmlinux's types, and
+// VMCOREINFO names every symbol needed, so this works with no vmlinux at
+// all.
 func (k *Kernel) Log() ([]LogRecord, error) {
 	if _, err := k.SymbolAddr("prb"); err == nil {
 		return k.lockless()
 	}
-	return nil, fmt.Errorf("this kernel's printk buffer (log_buf without prb, before 5.10) is not supported yet")
+	_, err1 := k.SymbolAddr("log_first_idx")
+	_, err2 := k.SymbolAddr("log_next_idx")
+	if err1 == nil && err2 == nil {
+		return k.recordLog()
+	}
+	if _, err := k.SymbolAddr("log_end"); err == nil {
+		return k.plainLog()
+	}
+	return nil, fmt.Errorf("no printk buffer found: none of prb, log_first_idx/log_next_idx or log_end in the symbols or VMCOREINFO")
 }
 
 // Lockless ring buffer constants (kernel/printk/printk_ringbuffer.h).
@@ -211,7 +229,7 @@ type LogFormat struct {
 // to the text column.
 func FormatRecord(r LogRecord, f LogFormat) string {
 	var prefix strings.Builder
-	if !f.NoStamps {
+	if !f.NoStamps && !r.NoStamp {
 		if !f.Boot.IsZero() {
 			t := f.Boot.Add(time.Duration(r.TsNsec))
 			prefix.WriteString("[" + t.Local().Format("Mon Jan _2 15:04:05 MST 2006") + "] ")
@@ -219,14 +237,14 @@ func FormatRecord(r LogRecord, f LogFormat) string {
 			fmt.Fprintf(&prefix, "[%5d.%06d] ", r.TsNsec/1e9, r.TsNsec%1e9/1e3)
 		}
 	}
-	if f.Caller {
+	if f.Caller && !r.NoCaller {
 		kind, id := 'T', r.CallerID
 		if id&0x80000000 != 0 {
 			kind, id = 'C', id&^0x80000000
 		}
 		fmt.Fprintf(&prefix, "[%*s] ", max(f.CallerWidth, 1), fmt.Sprintf("%c%d", kind, id))
 	}
-	if f.Level {
+	if f.Level && !r.NoLevel {
 		fmt.Fprintf(&prefix, "<%x>", r.Level)
 	}
 	indent := strings.Repeat(" ", prefix.Len())
