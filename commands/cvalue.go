@@ -10,6 +10,10 @@ import (
 	"github.com/gocrash/gocrash/symbols"
 )
 
+// printMax is gdb's "print elements" as crash sets it: the most array
+// elements (or string characters) printed before "...".
+const printMax = 256
+
 // valuePrinter writes C values as gdb's "print" does with crash's settings
 // (pretty printing, no element limit, no repeat compression): members one
 // a line as "name = value", nested structs in braces indented two spaces a
@@ -297,11 +301,25 @@ func (vp *valuePrinter) array(t *symbols.Type, data []byte, addr uint64, recurse
 		if len(s) > 0 && s[len(s)-1] == 0 {
 			s = s[:len(s)-1]
 		}
+		// gdb stops after print_max (crash: 256) characters, counting
+		// a run of one character at once: the run that reaches the
+		// limit is printed whole, then "..." after the quote.
+		end := 0
+		for end < len(s) && end < printMax {
+			run := 1
+			for end+run < len(s) && s[end+run] == s[end] {
+				run++
+			}
+			end += run
+		}
 		vp.b.WriteByte('"')
-		for _, c := range s {
+		for _, c := range s[:end] {
 			writeEscaped(&vp.b, c, '"')
 		}
 		vp.b.WriteByte('"')
+		if end < len(s) {
+			vp.b.WriteString("...")
+		}
 		return
 	}
 	if elemSize <= 0 {
@@ -310,6 +328,10 @@ func (vp *valuePrinter) array(t *symbols.Type, data []byte, addr uint64, recurse
 	}
 	vp.b.WriteByte('{')
 	for i := int64(0); i < n; i++ {
+		if i == printMax {
+			vp.b.WriteString("...")
+			break
+		}
 		if i > 0 {
 			vp.b.WriteString(", ")
 		}

@@ -68,6 +68,7 @@ func builtins() []func() *Command {
 		whatisCommand,
 		symCommand,
 		pCommand,
+		taskCommand,
 	}
 }
 

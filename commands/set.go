@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"fmt"
 	"io"
 
 	"github.com/gocrash/gocrash/kernel"
@@ -10,15 +11,26 @@ import (
 func setCommand() *Command {
 	return &Command{
 		Name:     "set",
-		Synopsis: "set [pid | task | -p]",
-		Summary:  "set a process context",
+		Synopsis: "set [pid | task | -p] | set scroll [on | off]",
+		Summary:  "set a process context or the output pager",
 		Help: `With no argument, shows the current context: the task that commands such as
 vtop -u and rd -u work on. At start it is the task that panicked. With a PID
 or task_struct address, makes that task the context; -p returns to the task
-that panicked.`,
-		Options:  []Option{{"-p", "the task that panicked"}},
-		Examples: []string{"gocrash> set", "gocrash> set 1", "gocrash> set -p"},
+that panicked.
+
+"set scroll" shows whether output is paged; "set scroll on" sends each
+command's output through the pager (the PAGER environment variable, else
+"less -F -X", which exits at once when the output fits on the screen), "set
+scroll off" writes it straight out. Paging is on by default at a terminal
+and never happens in batch runs, nor for output that is piped or
+redirected.`,
+		Options: []Option{{"-p", "the task that panicked"}, {"scroll on|off", "page command output (at a terminal)"}},
+		Examples: []string{"gocrash> set", "gocrash> set 1", "gocrash> set -p", "gocrash> set scroll off",
+			"gocrash> set scroll\nscroll: off"},
 		Run: func(ctx context.Context, s *Session, args []string, out io.Writer) error {
+			if len(args) > 0 && args[0] == "scroll" {
+				return setScroll(s, args[1:], out)
+			}
 			switch {
 			case len(args) > 1:
 				return &UsageError{"one PID or task address at most"}
@@ -83,4 +95,27 @@ func contextOrPanic(s *Session, arg string) (uint64, error) {
 		return s.ContextTask()
 	}
 	return contextTask(s, arg)
+}
+
+// setScroll shows or changes whether output goes through the pager.
+func setScroll(s *Session, args []string, out io.Writer) error {
+	switch {
+	case len(args) > 1:
+		return &UsageError{"set scroll [on | off]"}
+	case len(args) == 1 && args[0] == "on":
+		s.Scroll = true
+	case len(args) == 1 && args[0] == "off":
+		s.Scroll = false
+	case len(args) == 1:
+		return &UsageError{fmt.Sprintf("invalid scroll setting %q: on or off", args[0])}
+	}
+	switch {
+	case !s.Scroll:
+		fmt.Fprintln(out, "scroll: off")
+	case s.Pager == "":
+		fmt.Fprintln(out, "scroll: on (no pager: not at a terminal)")
+	default:
+		fmt.Fprintf(out, "scroll: on (%s)\n", s.Pager)
+	}
+	return nil
 }

@@ -89,10 +89,17 @@ func SysSummary(s *Session) KeyValues {
 	} else {
 		kv.Add("MEMORY", "%s", FormatMemory(m))
 	}
-	if recs, err := k.Log(); err != nil {
+	if k.Dump.Live {
+		// A running kernel has not panicked: crash prints no PANIC line.
+	} else if recs, err := k.Log(); err != nil {
 		unavailable("PANIC", err)
 	} else {
-		kv.Add("PANIC", "%q", kernel.PanicMessage(recs))
+		msg := kernel.PanicMessage(recs)
+		if strings.Contains(msg, "Oops: ") {
+			kv.Add("PANIC", "%q (check log for details)", msg)
+		} else {
+			kv.Add("PANIC", "%q", msg)
+		}
 	}
 	return kv
 }

@@ -58,6 +58,14 @@ func New(d *memory.Dump, v *symbols.Vmlinux) (*Kernel, error) {
 			if s, ok := v.Lookup("_stext"); ok {
 				v.Relocate(st - s.Addr)
 			}
+		} else if d.Live {
+			// A running kernel without VMCOREINFO (before 4.19, or
+			// hidden): its own symbol list gives the displacement.
+			off, err := liveKallsymsOffset(v)
+			if err != nil {
+				return nil, fmt.Errorf("cannot find the running kernel's KASLR offset: %v", err)
+			}
+			v.Relocate(off)
 		}
 	}
 	var syms arch.Symbols

@@ -29,7 +29,31 @@ type Shell struct {
 	Err     io.Writer
 	// Commands and Failed count what ran.
 	Commands, Failed int
-	depth            int // nesting of "< file"
+	// Colour shows error messages in red (a terminal, NO_COLOR unset).
+	Colour bool
+	depth  int // nesting of "< file"
+}
+
+// ColourWanted reports whether output to a terminal may use colour: not
+// when NO_COLOR is set (https://no-color.org) or TERM is "dumb".
+func ColourWanted(isTerminal bool) bool {
+	return isTerminal && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
+}
+
+// DefaultPager is the pager command for 'set scroll on': $PAGER, else
+// "less -F -X" (which exits at once when the output fits the screen),
+// else "more"; empty when there is none.
+func DefaultPager() string {
+	if p := strings.TrimSpace(os.Getenv("PAGER")); p != "" {
+		return p
+	}
+	if _, err := exec.LookPath("less"); err == nil {
+		return "less -F -X"
+	}
+	if _, err := exec.LookPath("more"); err == nil {
+		return "more"
+	}
+	return ""
 }
 
 // errQuit is returned by RunLine for q, quit and exit.
@@ -114,18 +138,21 @@ func (sh *Shell) RunLine(ctx context.Context, raw string) error {
 }
 
 func (sh *Shell) count(err error) error {
-	sh.Commands++
 	if err != nil {
-		sh.Failed++
-		fmt.Fprintln(sh.Err, err)
+		return sh.fail(err)
 	}
+	sh.Commands++
 	return nil
 }
 
 func (sh *Shell) fail(err error) error {
 	sh.Commands++
 	sh.Failed++
-	fmt.Fprintln(sh.Err, err)
+	if sh.Colour {
+		fmt.Fprintf(sh.Err, "\033[31m%v\033[0m\n", err)
+	} else {
+		fmt.Fprintln(sh.Err, err)
+	}
 	return nil
 }
 
@@ -157,22 +184,30 @@ func (sh *Shell) runCommand(ctx context.Context, l Line) error {
 		}
 		return err
 	case l.Pipe != "":
-		pr, pw := io.Pipe()
-		done := make(chan error, 1)
-		go func() { done <- sh.shell(ctx, l.Pipe, pr) }()
-		err := RunOne(ctx, sh.Session, l.Words, pw)
-		pw.Close()
-		shellErr := <-done
-		pr.Close()
-		if err != nil && (errors.Is(err, io.ErrClosedPipe) || errors.Is(err, syscall.EPIPE)) {
-			err = nil // the pipeline stopped reading (head, grep -m)
-		}
-		if err == nil {
-			err = shellErr
-		}
-		return err
+		return sh.pipe(ctx, l.Words, l.Pipe)
+	case sh.Session.Scroll && sh.Session.Pager != "":
+		return sh.pipe(ctx, l.Words, sh.Session.Pager)
 	}
 	return RunOne(ctx, sh.Session, l.Words, sh.Out)
+}
+
+// pipe runs a gocrash command with its output read by a shell command
+// line (a pipeline, or the pager).
+func (sh *Shell) pipe(ctx context.Context, words []string, cmdline string) error {
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- sh.shell(ctx, cmdline, pr) }()
+	err := RunOne(ctx, sh.Session, words, pw)
+	pw.Close()
+	shellErr := <-done
+	pr.Close()
+	if err != nil && (errors.Is(err, io.ErrClosedPipe) || errors.Is(err, syscall.EPIPE)) {
+		err = nil // the pipeline stopped reading (head, grep -m, q in the pager)
+	}
+	if err == nil {
+		err = shellErr
+	}
+	return err
 }
 
 // shell runs a command line with /bin/sh, its input from in (nil: none).

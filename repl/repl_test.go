@@ -90,3 +90,77 @@ func TestPipesRedirectionAliases(t *testing.T) {
 		t.Errorf("%d failed: %s", sh.Failed, errs.String())
 	}
 }
+
+// TestScrollPager: with scroll on, a command's output goes through the
+// pager; 'set scroll off', pipes and redirection bypass it.
+func TestScrollPager(t *testing.T) {
+	reg := commands.NewRegistry()
+	s := &commands.Session{Registry: reg, Scroll: true, Pager: "sed 's/^/PAGED: /'"}
+	var out, errs bytes.Buffer
+	sh := &Shell{Session: s, Out: &out, Err: &errs}
+	redir := filepath.Join(t.TempDir(), "help.txt")
+	sh.RunReader(context.Background(), strings.NewReader("help sys\nset scroll\nhelp sys > "+redir+"\nhelp sys | grep SYNOPSIS\n"))
+	if sh.Failed != 0 {
+		t.Fatalf("failures: %s", errs.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	paged := 0
+	for _, l := range lines {
+		if strings.HasPrefix(l, "PAGED: ") {
+			paged++
+		}
+	}
+	if !strings.Contains(out.String(), "PAGED: SYNOPSIS") || !strings.Contains(out.String(), "PAGED: scroll: on (sed 's/^/PAGED: /')") {
+		t.Errorf("scroll on: output not paged:\n%s", out.String())
+	}
+	if last := lines[len(lines)-1]; last != "SYNOPSIS" {
+		t.Errorf("a piped command went through the pager: %q", last)
+	}
+	if b, _ := os.ReadFile(redir); strings.Contains(string(b), "PAGED") || !strings.Contains(string(b), "SYNOPSIS") {
+		t.Errorf("a redirected command went through the pager: %q", b)
+	}
+	out.Reset()
+	sh.RunLine(context.Background(), "set scroll off") // itself still paged
+	out.Reset()
+	sh.RunReader(context.Background(), strings.NewReader("help sys\nset scroll\nset scroll sideways\n"))
+	if strings.Contains(out.String(), "PAGED") || !strings.Contains(out.String(), "scroll: off\n") || !strings.Contains(out.String(), "SYNOPSIS") {
+		t.Errorf("scroll off:\n%s", out.String())
+	}
+	if !strings.Contains(errs.String(), `set: invalid scroll setting "sideways"`) || sh.Failed != 1 {
+		t.Errorf("bad scroll setting: %d failed, %q", sh.Failed, errs.String())
+	}
+	if paged < 5 {
+		t.Errorf("only %d paged lines", paged)
+	}
+}
+
+// TestColour: errors are red only when asked, and NO_COLOR wins.
+func TestColour(t *testing.T) {
+	s := &commands.Session{Registry: commands.NewRegistry()}
+	var out, errs bytes.Buffer
+	sh := &Shell{Session: s, Out: &out, Err: &errs, Colour: true}
+	sh.RunLine(context.Background(), "nosuch")
+	if errs.String() != "\033[31mnosuch: command not found\033[0m\n" {
+		t.Errorf("coloured error: %q", errs.String())
+	}
+	sh.Colour = false
+	errs.Reset()
+	sh.RunLine(context.Background(), "nosuch")
+	if strings.Contains(errs.String(), "\033") {
+		t.Errorf("colour without asking: %q", errs.String())
+	}
+	t.Setenv("TERM", "xterm")
+	t.Setenv("NO_COLOR", "")
+	if !ColourWanted(true) || ColourWanted(false) {
+		t.Error("ColourWanted on a terminal without NO_COLOR")
+	}
+	t.Setenv("NO_COLOR", "1")
+	if ColourWanted(true) {
+		t.Error("NO_COLOR=1 still wants colour")
+	}
+	t.Setenv("NO_COLOR", "")
+	t.Setenv("TERM", "dumb")
+	if ColourWanted(true) {
+		t.Error("TERM=dumb still wants colour")
+	}
+}

@@ -3,6 +3,7 @@ package symbols
 import (
 	"bytes"
 	"debug/elf"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -107,14 +108,15 @@ func load(path string, data []byte) (*Vmlinux, error) {
 		return nil, fmt.Errorf("%s: ELF %v file, not a kernel image (is this the dump?)", path, ef.Type)
 	}
 	v := &Vmlinux{Path: path, File: ef, Machine: ef.Machine, data: data}
-	if s := ef.Section(".note.gnu.build-id"); s != nil && s.Type != elf.SHT_NOBITS {
-		if b := v.sectionBytes(s); len(b) >= 16 {
-			namesz := ef.ByteOrder.Uint32(b)
-			descsz := ef.ByteOrder.Uint32(b[4:])
-			p := 12 + (int(namesz)+3)&^3
-			if p+int(descsz) <= len(b) {
-				v.BuildID = hex.EncodeToString(b[p : p+int(descsz)])
-			}
+	// The build-id note is in .note.gnu.build-id in ordinary files and in
+	// .notes in a vmlinux (the kernel's linker script gathers its notes).
+	for _, sec := range ef.Sections {
+		if sec.Type != elf.SHT_NOTE {
+			continue
+		}
+		if id := NoteBuildID(v.sectionBytes(sec), ef.ByteOrder); id != "" {
+			v.BuildID = id
+			break
 		}
 	}
 	if err := v.readSymbols(); err != nil {
@@ -305,4 +307,23 @@ func (v *Vmlinux) Close() error {
 	err := unix.Munmap(v.data)
 	v.data = nil
 	return err
+}
+
+// NoteBuildID finds the NT_GNU_BUILD_ID note in a block of ELF notes (4-byte
+// aligned, in the given byte order) and returns it in hex, or "" when the
+// block holds none or is cut short.
+func NoteBuildID(b []byte, order binary.ByteOrder) string {
+	for len(b) >= 12 {
+		namesz, descsz, typ := order.Uint32(b), order.Uint32(b[4:]), order.Uint32(b[8:])
+		nameEnd := 12 + (uint64(namesz)+3)&^3
+		descEnd := nameEnd + (uint64(descsz)+3)&^3
+		if descEnd > uint64(len(b)) {
+			return ""
+		}
+		if typ == 3 /* NT_GNU_BUILD_ID */ && namesz == 4 && string(b[12:15]) == "GNU" {
+			return hex.EncodeToString(b[nameEnd : nameEnd+uint64(descsz)])
+		}
+		b = b[descEnd:]
+	}
+	return ""
 }

@@ -2,6 +2,7 @@
 // commands over a vmlinux with DWARF debuginfo and a dump file.
 //
 //	gocrash [-s] [-i FILE] VMLINUX DUMPFILE
+//	gocrash [-s] [-i FILE] [VMLINUX]          (the running kernel)
 package main
 
 import (
@@ -28,13 +29,18 @@ import (
 var version = "0.1.0-dev"
 
 const usage = `usage: gocrash [options] VMLINUX DUMPFILE [DUMPFILE...]
+       gocrash [options] [VMLINUX]
        gocrash --log DUMPFILE [DUMPFILE...]
 
 Opens a Linux kernel crash dump with the kernel's debug vmlinux (the two
 may be given in either order; each is recognized by its content) and runs
 crash-style commands: from FILE (-i), then from standard input, with a
 "gocrash> " prompt on a terminal. The files of a split dump
-(makedumpfile --split) are given together.
+(makedumpfile --split) are given together. With no dump file, gocrash
+inspects the running kernel through /proc/kcore (DUMPFILE may also be
+/dev/mem or /dev/crash), read-only; with no vmlinux either, it finds the
+running kernel's debug vmlinux by its build-id under /usr/lib/debug, /boot
+or /lib/modules.
 
 Options:
 `
@@ -80,14 +86,32 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	if *logOnly {
 		return printLog(fs.Args(), *zeroExcluded, stdout, stderr)
 	}
-	if fs.NArg() < 2 {
-		fmt.Fprintf(stderr, "gocrash: expected a vmlinux and a dump file, got %d argument(s); see gocrash --help\n", fs.NArg())
+	var vmlinuxPath string
+	var dumpPaths []string
+	switch isImage := fs.NArg() == 1 && isKernelImageQuiet(fs.Arg(0)); {
+	case fs.NArg() == 0 || isImage:
+		// The running kernel: memory from /proc/kcore, and the vmlinux
+		// named or found by the kernel's build-id.
+		dumpPaths = []string{memory.KcorePath}
+		if isImage {
+			vmlinuxPath = fs.Arg(0)
+		} else {
+			p, err := findRunningVmlinux()
+			if err != nil {
+				fmt.Fprintf(stderr, "gocrash: %v\n", err)
+				return 1
+			}
+			vmlinuxPath = p
+		}
+	case fs.NArg() == 1:
+		fmt.Fprintf(stderr, "gocrash: %s is not a kernel image: name the vmlinux too (gocrash VMLINUX DUMPFILE); see gocrash --help\n", fs.Arg(0))
 		return 2
-	}
-	vmlinuxPath, dumpPaths, err := sortFiles(fs.Args())
-	if err != nil {
-		fmt.Fprintf(stderr, "gocrash: %v\n", err)
-		return 1
+	default:
+		var err error
+		if vmlinuxPath, dumpPaths, err = sortFiles(fs.Args()); err != nil {
+			fmt.Fprintf(stderr, "gocrash: %v\n", err)
+			return 1
+		}
 	}
 	sess, closeFn, err := open(vmlinuxPath, dumpPaths, *zeroExcluded)
 	if err != nil {
@@ -106,6 +130,14 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout)
 	}
 	sh := &repl.Shell{Session: sess, Out: stdout, Err: stderr}
+	if f, ok := stderr.(*os.File); ok {
+		sh.Colour = repl.ColourWanted(term.IsTerminal(int(f.Fd())))
+	}
+	if f, ok := stdout.(*os.File); ok && term.IsTerminal(int(stdin.Fd())) && term.IsTerminal(int(f.Fd())) {
+		// At a terminal, long output goes through the pager ('set scroll').
+		sess.Pager = repl.DefaultPager()
+		sess.Scroll = sess.Pager != ""
+	}
 	// Start-up files, then -i FILE, then standard input: at a prompt on a
 	// terminal, else read to its end.
 	for _, rc := range rcFiles() {
@@ -219,6 +251,12 @@ func sortFiles(args []string) (vmlinux string, dumps []string, err error) {
 		return "", nil, fmt.Errorf("no dump file given, only the kernel image %s", vmlinux)
 	}
 	return vmlinux, dumps, nil
+}
+
+// isKernelImageQuiet is isKernelImage with errors read as "no".
+func isKernelImageQuiet(p string) bool {
+	ok, err := isKernelImage(p)
+	return ok && err == nil
 }
 
 // isKernelImage reports whether p is an ELF executable (a vmlinux).

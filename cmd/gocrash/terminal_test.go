@@ -38,7 +38,7 @@ func TestCorpusTerminal(t *testing.T) {
 		return string(out)
 	}
 	state := filepath.Join(dir, "state")
-	cmdline := "XDG_STATE_HOME=" + state + " XDG_CACHE_HOME=" + filepath.Join(dir, "cache") + " " + bin + " -s " + strings.Join(f.Paths(), " ") + " " + r.Vmlinux
+	cmdline := "PAGER= XDG_STATE_HOME=" + state + " XDG_CACHE_HOME=" + filepath.Join(dir, "cache") + " " + bin + " -s " + strings.Join(f.Paths(), " ") + " " + r.Vmlinux
 	tmux("new-session", "-d", "-s", "g", "-x", "200", "-y", "50", cmdline)
 	defer exec.Command("tmux", "-S", sock, "kill-server").Run()
 	screen := func() string { return tmux("capture-pane", "-p", "-t", "g") }
@@ -90,6 +90,16 @@ func TestCorpusTerminal(t *testing.T) {
 	if n := strings.Count(screen(), ":  Linux version "); n != 2 {
 		t.Errorf("history recall: the banner shows %d times:\n%s", n, screen())
 	}
+	// Long output goes through the pager (less -F -X): its ':' prompt
+	// waits at the bottom until q, then the session goes on.
+	keys("C-l", "log", "Enter")
+	waitFor("\n:")
+	if sc := strings.TrimRight(screen(), "\n"); !strings.HasSuffix(sc, "\n:") || strings.Count(sc, "\n") < 45 {
+		t.Errorf("log was not paged:\n%s", sc)
+	}
+	keys("q")
+	keys("set scroll", "Enter")
+	waitFor("scroll: on (less -F -X)")
 	keys("q", "Enter")
 	time.Sleep(300 * time.Millisecond)
 	hist, err := os.ReadFile(filepath.Join(state, "gocrash", "history"))
