@@ -19,7 +19,11 @@ type Session struct {
 	Registry    *Registry
 	Aliases     map[string]string // alias name -> command line
 	context     uint64            // the task 'set' chose; 0: the task that panicked
-	values      int               // p's value history count ($N)
+	// Scroll sends a command's output through Pager when the session
+	// runs at a terminal ('set scroll on|off'); Pager is empty otherwise.
+	Scroll bool
+	Pager  string
+	values int // p's value history count ($N)
 }
 
 // Command is one gocrash command.
