@@ -12,7 +12,7 @@ import (
 // the frames the kernel's own traces name.
 
 func (k *Kernel) setupORC(u *unwindCache) error {
-	lay, err := k.Vmlinux.ORCLayoutFromBTF()
+	lay, err := k.Vmlinux.ORCEntryLayout()
 	if err != nil {
 		return fmt.Errorf("ORC entry layout: %w", err)
 	}

@@ -15,15 +15,17 @@ import (
 // or member is an error of type *MissingError: that is how kernel versions
 // are told apart.
 //
-// This implementation reads the vmlinux's .BTF section (cilium/ebpf/btf),
-// which every Debian kernel carries and which loads in well under 100 ms;
-// the DWARF-based type model will answer the same questions where BTF is
-// missing.
+// The answers come from the vmlinux's .BTF section (cilium/ebpf/btf),
+// which every Debian kernel since 5.10 carries and which loads in well
+// under 100 ms; a vmlinux without BTF (CONFIG_DEBUG_INFO_BTF off, or an
+// unreadable section) is answered from the DWARF type model instead, at the
+// cost of the DWARF index scan.
 type Layouts struct {
-	once sync.Once
-	data []byte
-	spec *btf.Spec
-	err  error
+	once  sync.Once
+	data  []byte
+	spec  *btf.Spec
+	err   error
+	dwarf func() (*Types, error) // the fallback
 }
 
 // MissingError reports a type or member the kernel does not have.
@@ -40,7 +42,7 @@ func IsMissing(err error) bool {
 // Layouts returns the vmlinux's type layouts, loaded on first use.
 func (v *Vmlinux) Layouts() *Layouts {
 	v.layoutsOnce.Do(func() {
-		v.layouts = &Layouts{}
+		v.layouts = &Layouts{dwarf: v.Types}
 		if s := v.File.Section(".BTF"); s != nil {
 			v.layouts.data = v.sectionBytes(s)
 		}
@@ -87,8 +89,43 @@ func (l *Layouts) composite(name string) (btf.Type, error) {
 	return nil, &MissingError{What: "type " + name}
 }
 
+// fromDWARF returns the DWARF type model when the BTF cannot answer; nil
+// when the BTF can.
+func (l *Layouts) fromDWARF() (*Types, error) {
+	if l.load() == nil || l.dwarf == nil {
+		return nil, nil
+	}
+	ts, err := l.dwarf()
+	if err != nil {
+		return nil, fmt.Errorf("the vmlinux has neither BTF (%v) nor usable DWARF: %v", l.err, err)
+	}
+	return ts, nil
+}
+
+// compositeDWARF finds struct or union name in the DWARF types.
+func compositeDWARF(ts *Types, name string) (*Type, error) {
+	for _, q := range []string{"struct " + name, "union " + name, name} {
+		if t, err := ts.Lookup(q); err == nil {
+			if s := t.Strip(); s != nil && !s.Decl && s.Size >= 0 {
+				return s, nil
+			}
+		}
+	}
+	return nil, &MissingError{What: "type " + name}
+}
+
 // Size is sizeof(struct or union name).
 func (l *Layouts) Size(name string) (int64, error) {
+	if ts, err := l.fromDWARF(); ts != nil || err != nil {
+		if err != nil {
+			return 0, err
+		}
+		t, err := compositeDWARF(ts, name)
+		if err != nil {
+			return 0, err
+		}
+		return t.Size, nil
+	}
 	t, err := l.composite(name)
 	if err != nil {
 		return 0, err
@@ -101,6 +138,20 @@ func (l *Layouts) Size(name string) (int64, error) {
 // ("thread.sp", "signal.thread_head") and members of anonymous structs and
 // unions are found as C finds them.
 func (l *Layouts) Offset(name, path string) (int64, error) {
+	if ts, err := l.fromDWARF(); ts != nil || err != nil {
+		if err != nil {
+			return 0, err
+		}
+		t, err := compositeDWARF(ts, name)
+		if err != nil {
+			return 0, err
+		}
+		m, err := t.MemberPath(path)
+		if err != nil {
+			return 0, &MissingError{What: fmt.Sprintf("member %s.%s", name, path)}
+		}
+		return m.Offset, nil
+	}
 	t, err := l.composite(name)
 	if err != nil {
 		return 0, err
@@ -146,6 +197,13 @@ func findMember(t btf.Type, name string) (btf.Member, int64, bool) {
 
 // Enumerator returns the value of the enum constant name (e.g. N_ONLINE).
 func (l *Layouts) Enumerator(name string) (int64, error) {
+	if ts, err := l.fromDWARF(); ts != nil || err != nil {
+		if err != nil {
+			return 0, err
+		}
+		v, _, err := ts.Enumerator(name)
+		return v, err
+	}
 	if err := l.load(); err != nil {
 		return 0, err
 	}

@@ -77,29 +77,54 @@ type ORCEntry struct {
 	Signal, SignalKnown bool
 }
 
-// ORCLayoutFromBTF reads struct orc_entry's layout from the vmlinux's BTF.
-func (v *Vmlinux) ORCLayoutFromBTF() (ORCLayout, error) {
+// ORCEntryLayout reads struct orc_entry's layout from the vmlinux's BTF, or
+// from its DWARF when it has no BTF.
+func (v *Vmlinux) ORCEntryLayout() (ORCLayout, error) {
 	l := v.Layouts()
-	t, err := l.composite("orc_entry")
-	if err != nil {
-		return ORCLayout{}, err
-	}
-	st, ok := t.(*btf.Struct)
-	if !ok {
-		return ORCLayout{}, fmt.Errorf("orc_entry is not a struct in the vmlinux's BTF")
-	}
-	lay := ORCLayout{Size: int(st.Size)}
+	var lay ORCLayout
 	found := map[string]bitfield{}
-	for _, m := range st.Members {
-		bits := uint32(m.BitfieldSize)
-		if bits == 0 {
-			n, err := btf.Sizeof(m.Type)
-			if err != nil {
-				return ORCLayout{}, err
-			}
-			bits = uint32(n) * 8
+	if ts, err := l.fromDWARF(); ts != nil || err != nil {
+		// No BTF: the DWARF description of the same struct.
+		if err != nil {
+			return ORCLayout{}, err
 		}
-		found[m.Name] = bitfield{uint32(m.Offset), bits}
+		t, err := compositeDWARF(ts, "orc_entry")
+		if err != nil {
+			return ORCLayout{}, err
+		}
+		ms, err := t.Members()
+		if err != nil {
+			return ORCLayout{}, err
+		}
+		lay.Size = int(t.Size)
+		for _, m := range ms {
+			if m.BitSize != 0 {
+				found[m.Name] = bitfield{uint32(m.BitOffset), uint32(m.BitSize)}
+			} else {
+				found[m.Name] = bitfield{uint32(m.Offset * 8), uint32(m.Type.Sizeof() * 8)}
+			}
+		}
+	} else {
+		t, err := l.composite("orc_entry")
+		if err != nil {
+			return ORCLayout{}, err
+		}
+		st, ok := t.(*btf.Struct)
+		if !ok {
+			return ORCLayout{}, fmt.Errorf("orc_entry is not a struct in the vmlinux's BTF")
+		}
+		lay.Size = int(st.Size)
+		for _, m := range st.Members {
+			bits := uint32(m.BitfieldSize)
+			if bits == 0 {
+				n, err := btf.Sizeof(m.Type)
+				if err != nil {
+					return ORCLayout{}, err
+				}
+				bits = uint32(n) * 8
+			}
+			found[m.Name] = bitfield{uint32(m.Offset), bits}
+		}
 	}
 	need := func(name string, dst *bitfield) error {
 		f, ok := found[name]
