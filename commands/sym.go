@@ -18,7 +18,9 @@ func symCommand() *Command {
 		Help: `Translates a kernel symbol to its address, or an address to the symbol (and
 offset) it falls in, with the symbol's type letter as nm prints it (T text,
 D data, B bss, R read-only, W weak, lower case when local). Names are those
-of the ELF symbol table, as the kernel prints them.`,
+of the ELF symbol table, as the kernel prints them; a Rust symbol's
+demangled name follows it in parentheses, and may be looked up as well
+("sym kernel::print::call_printk"), and -q searches both forms.`,
 		Options: []Option{
 			{"-l", "list every symbol, in address order"},
 			{"-q string", "list the symbols whose names contain string"},
@@ -39,6 +41,9 @@ func runSym(ctx context.Context, s *Session, args []string, out io.Writer) error
 			fmt.Fprintf(&b, "%016x (%c) %s", sy.Addr, sy.Type, sy.Name)
 		} else {
 			fmt.Fprintf(&b, "%016x (%c) %s+%d", sy.Addr+off, sy.Type, sy.Name, off)
+		}
+		if d, ok := symbols.Demangle(sy.Name); ok {
+			fmt.Fprintf(&b, " (%s)", d)
 		}
 		if source && (sy.Type == 't' || sy.Type == 'T' || sy.Type == 'W') {
 			if file, n, err := v.LineForPC(sy.Addr + off); err == nil {
@@ -65,7 +70,8 @@ func runSym(ctx context.Context, s *Session, args []string, out io.Writer) error
 			}
 			i++
 			for _, sy := range v.Symbols() {
-				if strings.Contains(sy.Name, args[i]) {
+				d, _ := symbols.Demangle(sy.Name)
+				if strings.Contains(sy.Name, args[i]) || strings.Contains(d, args[i]) {
 					line(sy, 0, false)
 				}
 			}
@@ -73,6 +79,10 @@ func runSym(ctx context.Context, s *Session, args []string, out io.Writer) error
 			return &UsageError{"invalid option: " + a}
 		default:
 			if sy, ok := v.Lookup(a); ok {
+				line(sy, 0, true)
+				continue
+			}
+			if sy, ok := v.LookupDemangled(a); ok {
 				line(sy, 0, true)
 				continue
 			}

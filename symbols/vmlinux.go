@@ -37,6 +37,9 @@ type Vmlinux struct {
 
 	layoutsOnce sync.Once
 	layouts     *Layouts
+	// demangled maps demangled Rust names to indexes in syms.
+	demangleOnce sync.Once
+	demangled    map[string]int
 
 	typesOnce sync.Once
 	types     *Types
