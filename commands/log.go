@@ -16,15 +16,20 @@ func logCommand() *Command {
 		Help: `Prints the kernel's printk log from the dump, oldest record first, each
 line stamped "[seconds.microseconds]" since boot. The later lines of a
 multi-line record are indented to the text column.
-Only the lockless ring buffer of Linux 5.10 and later is read so far. Its
-layout comes from VMCOREINFO, so 'gocrash --log DUMP' prints the log with no
-vmlinux.`,
+All three of the kernel's buffers are read, told apart by their symbols:
+the lockless ring buffer (5.10 and later), the variable-length printk_log
+records (3.5 to 5.9; each continuation fragment is a line of its own, as
+crash prints them) and the plain character buffer before 3.5, whose lines
+carry their own "<N>" level and "[seconds]" stamp (a line written without
+a stamp is printed without one; when the buffer has wrapped, its first line
+is the tail of an overwritten one). Their layouts come from VMCOREINFO, so
+'gocrash --log DUMP' prints the log with no vmlinux.`,
 		Options: []Option{
 			{"-T", "wall-clock timestamps: the kernel's boot time (from its timekeeper) plus the record's seconds"},
 			{"-t", "leave out the timestamps"},
 			{"-m", "the log level of each record, as <N> after the timestamp"},
-			{"-c", "the caller of each record: [T<pid>] or, in interrupt context, [C<cpu>]"},
-			{"-d", "the SUBSYSTEM= and DEVICE= lines of records from device drivers"},
+			{"-c", "the caller of each record: [T<pid>] or, in interrupt context, [C<cpu>] (kernels that record it: 5.1 and later)"},
+			{"-d", "the SUBSYSTEM= and DEVICE= lines of records from device drivers (3.5 and later)"},
 		},
 		Examples: []string{"gocrash> log", "gocrash> log -t", "gocrash> log -T | tail -3", "gocrash> log -m -c"},
 		Run: func(ctx context.Context, s *Session, args []string, out io.Writer) error {
