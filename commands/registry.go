@@ -73,6 +73,7 @@ func builtins() []func() *Command {
 		symCommand,
 		pCommand,
 		taskCommand,
+		modCommand,
 	}
 }
 

@@ -28,3 +28,101 @@ func (kv KeyValues) Render(w io.Writer) error {
 	}
 	return nil
 }
+
+// Align says how a table cell is placed in its column.
+type Align int
+
+const (
+	AlignLeft Align = iota
+	AlignRight
+	AlignCenter // crash's CENTER|LJUST: extra space goes to the right
+)
+
+// Column is one column of a Table.
+type Column struct {
+	Header      string
+	Align       Align // the cells
+	HeaderAlign Align
+	Width       int // at least; widened to the widest cell and the header
+}
+
+// Table is rows of cells printed in columns as crash prints its lists: a
+// header line, then one line per row, the columns joined by two spaces,
+// the last column not padded. Keeping cells (rather than formatted lines)
+// leaves structured output possible.
+type Table struct {
+	Cols []Column
+	Rows [][]string
+}
+
+// Add appends a row.
+func (t *Table) Add(cells ...string) { t.Rows = append(t.Rows, cells) }
+
+// Render writes the header and the rows.
+func (t *Table) Render(w io.Writer) error {
+	width := make([]int, len(t.Cols))
+	for i, c := range t.Cols {
+		width[i] = max(c.Width, len(c.Header))
+		for _, r := range t.Rows {
+			if i < len(r) {
+				width[i] = max(width[i], len(r[i]))
+			}
+		}
+	}
+	line := func(cells []string, header bool) error {
+		var b []byte
+		for i, c := range t.Cols {
+			if i > 0 {
+				b = append(b, "  "...)
+			}
+			cell := ""
+			if i < len(cells) {
+				cell = cells[i]
+			}
+			a := c.Align
+			if header {
+				a = c.HeaderAlign
+			}
+			last := i == len(t.Cols)-1
+			b = append(b, pad(cell, width[i], a, last)...)
+		}
+		b = append(b, '\n')
+		_, err := w.Write(b)
+		return err
+	}
+	hdr := make([]string, len(t.Cols))
+	for i, c := range t.Cols {
+		hdr[i] = c.Header
+	}
+	if err := line(hdr, true); err != nil {
+		return err
+	}
+	for _, r := range t.Rows {
+		if err := line(r, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pad places s in a field of width n.
+func pad(s string, n int, a Align, last bool) string {
+	fill := n - len(s)
+	if fill <= 0 {
+		return s
+	}
+	spaces := func(k int) string { return fmt.Sprintf("%*s", k, "") }
+	switch a {
+	case AlignRight:
+		return spaces(fill) + s
+	case AlignCenter:
+		if last {
+			return spaces(fill/2) + s
+		}
+		return spaces(fill/2) + s + spaces(fill-fill/2)
+	}
+	if last {
+		return s
+	}
+	return s + spaces(fill)
+}

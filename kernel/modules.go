@@ -14,6 +14,11 @@ type Module struct {
 	Name     string
 	Base     uint64 // start of its core text
 	TextSize uint64 // bytes of text (or of the whole core layout on older kernels)
+	// Size is the module's core size as crash shows it: core_layout.size,
+	// or since 6.4 the sum of its text, data, rodata and ro_after_init
+	// memory (init memory left out).
+	Size     uint64
+	Kallsyms bool // the module has its own symbol table
 	syms     []modSym
 	orc      *symbols.ORC
 }
@@ -54,14 +59,30 @@ func (k *Kernel) readModules() ([]*Module, error) {
 	}
 	// The text's place: module.mem[MOD_TEXT] since 6.4, core_layout before.
 	var baseOff, sizeOff int64
+	var coreSizeOffs []int64 // the sizes summed as the module's core size
 	if m, err := k.Offset("module", "mem"); err == nil {
 		b, err1 := k.Offset("module_memory", "base")
 		s, err2 := k.Offset("module_memory", "size")
-		if err1 != nil || err2 != nil {
+		n, err3 := k.Size("module_memory")
+		if err1 != nil || err2 != nil || err3 != nil {
 			return nil, fmt.Errorf("struct module_memory has no base or size")
 		}
 		baseOff, sizeOff = m+b, m+s
+		// MOD_TEXT, MOD_DATA, MOD_RODATA, MOD_RO_AFTER_INIT come before
+		// the init types.
+		last := int64(4)
+		if k.Vmlinux != nil {
+			if v, err := k.Vmlinux.Layouts().Enumerator("MOD_INIT_TEXT"); err == nil {
+				last = v
+			}
+		}
+		for t := int64(0); t < last; t++ {
+			coreSizeOffs = append(coreSizeOffs, m+t*n+s)
+		}
 	} else {
+		if o, err := k.Offset("module", "core_layout.size"); err == nil {
+			coreSizeOffs = []int64{o}
+		}
 		if baseOff, err = k.Offset("module", "core_layout.base"); err != nil {
 			return nil, err
 		}
@@ -86,7 +107,15 @@ func (k *Kernel) readModules() ([]*Module, error) {
 			return err
 		}
 		m.TextSize = uint64(size)
+		for _, o := range coreSizeOffs {
+			n, err := k.ReadU32(m.Addr + uint64(o))
+			if err != nil {
+				return err
+			}
+			m.Size += uint64(n)
+		}
 		m.syms, _ = k.moduleSymbols(m.Addr) // a module without kallsyms still has a name
+		m.Kallsyms = len(m.syms) > 0
 		m.orc, _ = k.moduleORC(m.Addr)
 		mods = append(mods, m)
 		return nil
