@@ -17,7 +17,7 @@ import (
 func psCommand() *Command {
 	return &Command{
 		Name:     "ps",
-		Synopsis: "ps [-k|-u|-G] [-p|-c|-t|-l|-m|-a|-S|-A] [pid | task | command | 'regex'] ...",
+		Synopsis: "ps [-k|-u|-G] [-p|-c|-t|-[l|m][-C cpus]|-a|-S|-A] [pid | task | command | 'regex'] ...",
 		Summary:  "display process status information",
 		Help: `Lists every task of the crashed kernel, the per-CPU idle tasks included,
 sorted by PID: its PID, parent's PID, the CPU it last ran on, the address of its
@@ -39,13 +39,15 @@ the task's last-run timestamp (sched_info.last_arrival, the nanoseconds of its
 CPU's runqueue clock when it was last put on a CPU; se.exec_start on kernels
 built without scheduler statistics), its state and its header line. -m shows,
 in the same order, how long before its CPU's runqueue clock stopped the task
-last ran, as [days hours:minutes:seconds.milliseconds].
+last ran, as [days hours:minutes:seconds.milliseconds]. With -C, -l and -m
+show a block of lines for each CPU named ("1,3", "0-2", "all" or "a"), each
+headed "CPU: N".
 
 -a shows each user task's command line (ARG:) and environment (ENV:, one string
 a line), read from its user stack (mm_struct arg_start..arg_end and
 env_start..env_end) through the task's page tables. Kernel threads and exited
-tasks have no user stack; a dump filtered with makedumpfile -d 8 or more leaves
-user pages out, and the address that cannot be read is named.
+tasks have no user stack; makedumpfile's user-data filter (dump level bit 8, as
+in -d 31) leaves user pages out, and the address that cannot be read is named.
 
 -a, -t, -c, -p, -l, -m, -S and -A are mutually exclusive.`,
 		Options: []Option{
@@ -59,6 +61,7 @@ user pages out, and the address that cannot be read is named.
 			{"-t", "each task's run time, start time, and user and system CPU time"},
 			{"-l", "each task's last-run timestamp, the most recently run first"},
 			{"-m", "as -l, with the time since each task last ran as days hh:mm:ss.ms"},
+			{"-C cpus", "with -l or -m: the tasks of each of these CPUs (\"1,3\", \"0-2\", \"all\" or \"a\") in a block of their own"},
 			{"-a", "each user task's command-line arguments and environment"},
 			{"pid", "the task with this PID"},
 			{"task", "the task whose task_struct is at this hexadecimal address"},
@@ -69,6 +72,7 @@ user pages out, and the address that cannot be read is named.
 			"gocrash> ps -t 1\nPID: 1        TASK: ffff8dde011f8000  CPU: 1    COMMAND: \"init\"\n    RUN TIME: 00:00:08\n  START TIME: 938764435\n       UTIME: 48000000\n       STIME: 1180000000\n",
 			"gocrash> ps -l\n[9155877317] [RU]  PID: 1        TASK: ffff8dde011f8000  CPU: 1    COMMAND: \"init\"\n[9136244078] [RU]  PID: 100      TASK: ffff8dde02603000  CPU: 0    COMMAND: \"sh\"\n...",
 			"gocrash> ps -m sleep",
+			"gocrash> ps -m -C 0",
 			"gocrash> ps -a 1\nPID: 1        TASK: ffff8dde011f8000  CPU: 1    COMMAND: \"init\"\nARG: /bin/busybox sh /init \nENV: HOME=/\n     TERM=linux\n     gocrash=kdump\n"},
 		Run: runPS,
 	}
@@ -78,15 +82,17 @@ type psOptions struct {
 	kernelOnly, userOnly, leaders, active, parents, children, summary bool
 	times, lastRun, msecs, args                                       bool
 	exclusive                                                         string // the mutually exclusive options given
+	cpuSpec                                                           string // -C's CPU list
 	filters                                                           []string
 }
 
 func runPS(ctx context.Context, s *Session, args []string, out io.Writer) error {
 	var o psOptions
-	for _, a := range args {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
 		if len(a) > 1 && a[0] == '-' {
-			for _, c := range a[1:] {
-				switch c {
+			for j := 1; j < len(a); j++ {
+				switch c := a[j]; c {
 				case 'k':
 					o.kernelOnly = true
 				case 'u':
@@ -109,13 +115,22 @@ func runPS(ctx context.Context, s *Session, args []string, out io.Writer) error 
 					o.msecs = true
 				case 'a':
 					o.args = true
+				case 'C':
+					v := a[j+1:]
+					if v == "" {
+						if i+1 >= len(args) {
+							return &UsageError{"-C needs a CPU list"}
+						}
+						i++
+						v = args[i]
+					}
+					o.cpuSpec, j = v, len(a)
+					continue
 				default:
 					return &UsageError{"invalid option: -" + string(c)}
 				}
-			}
-			for _, c := range a[1:] {
-				if strings.ContainsRune("atcplmSA", c) && !strings.ContainsRune(o.exclusive, c) {
-					o.exclusive += string(c)
+				if strings.IndexByte("atcplmSA", a[j]) >= 0 && !strings.Contains(o.exclusive, a[j:j+1]) {
+					o.exclusive += a[j : j+1]
 				}
 			}
 			continue
@@ -124,6 +139,26 @@ func runPS(ctx context.Context, s *Session, args []string, out io.Writer) error 
 	}
 	if len(o.exclusive) > 1 {
 		return &UsageError{"-a, -t, -c, -p, -l, -m, -S and -A are all mutually exclusive"}
+	}
+	var cpus []int
+	if o.cpuSpec != "" {
+		switch {
+		case !o.lastRun && !o.msecs:
+			return &UsageError{"-C is only applicable with -l and -m"}
+		case len(o.filters) > 0:
+			return &UsageError{"-C is not applicable with specified tasks"}
+		}
+		n, _, err := s.Kernel.CPUs()
+		if err != nil {
+			return err
+		}
+		if o.cpuSpec == "a" || o.cpuSpec == "all" {
+			for c := range n {
+				cpus = append(cpus, c)
+			}
+		} else if cpus, err = parseCPUList(o.cpuSpec); err != nil {
+			return err
+		}
 	}
 	if o.leaders && (o.lastRun || o.msecs) {
 		return &UsageError{"-G is not supported with -l or -m"}
@@ -151,7 +186,7 @@ func runPS(ctx context.Context, s *Session, args []string, out io.Writer) error 
 	case o.times:
 		return psTimes(ctx, k, chosen, len(o.filters) == 0, out)
 	case o.lastRun, o.msecs:
-		return psLastRun(ctx, k, tasks, chosen, o.msecs, out)
+		return psLastRun(ctx, k, tasks, chosen, o.msecs, cpus, out)
 	case o.args:
 		return psArgs(ctx, k, chosen, out)
 	case o.summary:
@@ -364,7 +399,7 @@ func FormatSinceRun(ns uint64) string {
 // recently run first, each after its last-run timestamp (or the time since
 // then) and its state. As in crash, the timestamps are padded to the width
 // of the largest of every task's.
-func psLastRun(ctx context.Context, k *kernel.Kernel, all, chosen []kernel.Task, msecs bool, out io.Writer) error {
+func psLastRun(ctx context.Context, k *kernel.Kernel, all, chosen []kernel.Task, msecs bool, cpus []int, out io.Writer) error {
 	if _, err := k.LastRunMember(); err != nil {
 		return err
 	}
@@ -384,9 +419,40 @@ func psLastRun(ctx context.Context, k *kernel.Kernel, all, chosen []kernel.Task,
 	sorted := append([]kernel.Task(nil), chosen...)
 	sort.SliceStable(sorted, func(i, j int) bool { return stamps[sorted[i].Addr] > stamps[sorted[j].Addr] })
 	width := len(strconv.FormatUint(largest, 10))
+	if cpus != nil {
+		// -C: a block of lines for each CPU asked for, in CPU order.
+		n, _, err := k.CPUs()
+		if err != nil {
+			return err
+		}
+		want := map[int]bool{}
+		for _, c := range cpus {
+			want[c] = true
+		}
+		var blocks []kernel.Task
+		for c := range n {
+			if !want[c] {
+				continue
+			}
+			blocks = append(blocks, kernel.Task{PID: -1, CPU: c})
+			for _, t := range sorted {
+				if t.CPU == c {
+					blocks = append(blocks, t)
+				}
+			}
+		}
+		sorted = blocks
+	}
 	clocks := map[int]uint64{}
 	var b strings.Builder
-	for _, t := range sorted {
+	for i, t := range sorted {
+		if t.PID < 0 { // the start of -C's block for t.CPU
+			if i > 0 {
+				b.WriteByte('\n')
+			}
+			fmt.Fprintf(&b, "CPU: %d\n", t.CPU)
+			continue
+		}
 		stamp := stamps[t.Addr]
 		if !msecs {
 			fmt.Fprintf(&b, "[%*d] [%s]  %s\n", width, stamp, t.StateName(), TaskHeader(t))
