@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -21,12 +22,13 @@ func pCommand() *Command {
 init_mm.pgd, a pointer's member with ->, an array element with [n]), the
 address of one (&init_task), or sizeof(type), as gdb prints them: "$N = value",
 numbered in order. A plain variable is shown as "name = $N = value". A per-CPU
-variable takes :cpu (runqueues:1). Full C expressions are not supported yet.`,
+variable takes :cpu (runqueues:1); named alone, its type and its address on
+each CPU are shown. Full C expressions are not supported yet.`,
 		Options: []Option{
 			{"/x, -x", "print integers in hexadecimal"},
 			{"/d, -d", "print integers in decimal (the default)"},
 		},
-		Examples: []string{"gocrash> p jiffies", "gocrash> p init_task.comm", "gocrash> p/x init_task.flags", "gocrash> p &init_task", "gocrash> p sizeof(struct task_struct)"},
+		Examples: []string{"gocrash> p jiffies", "gocrash> p init_task.comm", "gocrash> p/x init_task.flags", "gocrash> p &init_task", "gocrash> p sizeof(struct task_struct)", "gocrash> p runqueues", "gocrash> p cpu_number:1"},
 		Run:      runP,
 	}
 }
@@ -85,12 +87,23 @@ func runP(ctx context.Context, s *Session, args []string, out io.Writer) error {
 	}
 	name, cpu, steps := m[1], m[2], stepRE.FindAllString(m[3], -1)
 	val, err := evalPath(s, ts, name, cpu, steps)
+	var pc *perCPUError
+	if errors.As(err, &pc) && len(steps) == 0 && !addrOf {
+		// A per-CPU variable with no CPU named: its type and each CPU's
+		// instance, as crash shows them.
+		s.values--
+		return perCPUAddresses(s, pc, out)
+	}
 	if err != nil {
 		s.values--
 		return err
 	}
 	if len(steps) == 0 && !addrOf && !format && val.kind != symbols.KindFunction {
-		fmt.Fprintf(&vp.b, "%s = ", name)
+		if cpu != "" {
+			fmt.Fprintf(&vp.b, "per_cpu(%s, %s) = ", name, cpu)
+		} else {
+			fmt.Fprintf(&vp.b, "%s = ", name)
+		}
 	}
 	fmt.Fprintf(&vp.b, "$%d = ", s.values)
 	switch {
@@ -147,6 +160,37 @@ type pValue struct {
 	member symbols.Member // the last member step (for bit-fields)
 }
 
+// perCPUError is a per-CPU variable named without a CPU.
+type perCPUError struct {
+	name   string
+	t      *symbols.Type
+	offset uint64 // the symbol's value: its offset in each CPU's area
+}
+
+func (e *perCPUError) Error() string {
+	return fmt.Sprintf("%s is a per-CPU variable: name a CPU (%s:0)", e.name, e.name)
+}
+
+// perCPUAddresses prints a per-CPU variable's type and its address on each
+// CPU.
+func perCPUAddresses(s *Session, pc *perCPUError, out io.Writer) error {
+	n, _, err := s.Kernel.CPUs()
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "PER-CPU DATA TYPE:\n  %s;\nPER-CPU ADDRESSES:\n", symbols.Declaration(pc.t, pc.name, 2))
+	for cpu := range n {
+		off, err := s.Kernel.PerCPUOffset(cpu)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "  [%d]: %x\n", cpu, pc.offset+off)
+	}
+	_, err = io.WriteString(out, b.String())
+	return err
+}
+
 // evalPath follows a variable through member, pointer and index steps.
 func evalPath(s *Session, ts *symbols.Types, name, cpu string, steps []string) (pValue, error) {
 	t, kind, err := s.objectType(ts, name)
@@ -165,7 +209,7 @@ func evalPath(s *Session, ts *symbols.Types, name, cpu string, steps []string) (
 		return pValue{}, err
 	}
 	if cpu == "" && addr < 1<<63 && kind == symbols.KindVariable {
-		return pValue{}, fmt.Errorf("%s is a per-CPU variable: name a CPU (%s:0)", name, name)
+		return pValue{}, &perCPUError{name: name, t: t, offset: addr}
 	}
 	v := pValue{addr: addr, t: t, kind: kind}
 	for _, st := range steps {
