@@ -19,8 +19,18 @@ func TestCorpusTerminal(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Fatal("tmux is not installed (testdata/corpus/build.sh installs it)")
 	}
-	runs := corpus.Runs(t)
-	r := runs[0]
+	// The x86_64 6.1 kdump's unfiltered ELF vmcore: physical memory from
+	// 16 MiB on is all there for the long rd below.
+	var r *corpus.Run
+	for _, run := range corpus.Runs(t) {
+		if run.Arch == "x86_64" && strings.HasPrefix(run.Release, "6.1.") && run.Method == "kdump" {
+			r = run
+			break
+		}
+	}
+	if r == nil {
+		t.Fatal("no x86_64 6.1 kdump run in the corpus")
+	}
 	f := r.Files[0]
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "gocrash")
@@ -80,12 +90,17 @@ func TestCorpusTerminal(t *testing.T) {
 	keys("!sleep 30; echo not-interrupted", "Enter")
 	time.Sleep(500 * time.Millisecond)
 	keys("C-c")
+	// And a gocrash command (reading 80 MB takes seconds) stops too.
+	keys("rd -p 1000000 10000000 > /dev/null", "Enter")
+	time.Sleep(700 * time.Millisecond)
+	keys("C-c")
+	waitFor("rd: interrupted")
 	keys("sys", "Enter")
 	waitFor("    NODENAME: ")
 	if sc := screen(); strings.Contains(sc, "\nnot-interrupted\n") || !strings.Contains(sc, "not-interrupted: interrupted") {
 		t.Errorf("Ctrl-C did not stop the shell command:\n%s", screen())
 	}
-	keys("Up", "Up", "Up", "Up", "Up", "Up", "Enter") // the rd line again
+	keys("Up", "Up", "Up", "Up", "Up", "Up", "Up", "Enter") // the rd -a line again
 	time.Sleep(300 * time.Millisecond)
 	if n := strings.Count(screen(), ":  Linux version "); n != 2 {
 		t.Errorf("history recall: the banner shows %d times:\n%s", n, screen())
