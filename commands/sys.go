@@ -37,7 +37,12 @@ func SysSummary(s *Session) KeyValues {
 	k := s.Kernel
 	var kv KeyValues
 	unavailable := func(key string, err error) { kv.Add(key, "(unavailable: %v)", err) }
-	kv.Add("KERNEL", "%s", s.VmlinuxPath)
+	// crash marks a tainted kernel (an unsigned module, a warning...).
+	if mask, err := k.Tainted(); err == nil && mask != 0 {
+		kv.Add("KERNEL", "%s  [TAINTED]", s.VmlinuxPath)
+	} else {
+		kv.Add("KERNEL", "%s", s.VmlinuxPath)
+	}
 	key, value := dumpfileLine(s)
 	kv.Add(key, "%s", value)
 	if n, off, err := k.CPUs(); err != nil {

@@ -21,6 +21,10 @@ type LogRecord struct {
 	NoCaller bool // no caller id (before 5.1, or CONFIG_PRINTK_CALLER off)
 	NoStamp  bool // a line of the pre-3.5 character buffer written without "[ts]"
 	NoLevel  bool // a line of the pre-3.5 character buffer without its "<N>" (the cut first line of a wrapped ring)
+	// NoText: a data-less record of the lockless ring buffer (how 5.10
+	// stores an empty line, with no text block): crash prints it as an
+	// empty line, with no stamp, level or dictionary.
+	NoText bool
 }
 
 // Log reads the printk log, whichever of the kernel's three buffers it
@@ -171,6 +175,8 @@ func (k *Kernel) lockless() ([]LogRecord, error) {
 					return recs, fmt.Errorf("printk text of record %d: %w", r.Seq, err)
 				}
 				r.Text = string(text)
+			} else {
+				r.NoText = begin&1 != 0 || begin == next
 			}
 			if s := cstr(info[devOff+subsysOff : devOff+deviceOff]); s != "" {
 				r.Dict = append(r.Dict, "SUBSYSTEM="+s)
@@ -228,6 +234,9 @@ type LogFormat struct {
 // later lines of a multi-line record, and -d's dictionary lines, indented
 // to the text column.
 func FormatRecord(r LogRecord, f LogFormat) string {
+	if r.NoText {
+		return ""
+	}
 	var prefix strings.Builder
 	if !f.NoStamps && !r.NoStamp {
 		if !f.Boot.IsZero() {

@@ -74,6 +74,20 @@ func (k *Kernel) CPUs() (present, offline int, err error) {
 	return p, p - o, nil
 }
 
+// Tainted returns the kernel's taint flags (TAINT_* bits): tainted_mask, an
+// unsigned long, or the int tainted of kernels before 2.6.28.
+func (k *Kernel) Tainted() (uint64, error) {
+	if a, err := k.SymbolAddr("tainted_mask"); err == nil {
+		return k.ReadU64(a)
+	}
+	a, err := k.SymbolAddr("tainted")
+	if err != nil {
+		return 0, err
+	}
+	v, err := k.ReadU32(a)
+	return uint64(v), err
+}
+
 // HZ derives the kernel's tick rate from tick_nsec (NSEC_PER_SEC/HZ, give
 // or take NTP's adjustment).
 func (k *Kernel) HZ() (uint64, error) {

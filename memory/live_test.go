@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,12 +14,13 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gocrash/gocrash/internal/corpus"
+	"github.com/gocrash/gocrash/symbols"
 )
 
-// The live sources are tested inside a real guest: TestLiveGuest boots the
-// corpus's x86_64 kernel under QEMU with this package's test binary in the
-// initramfs, which runs inGuest (GOCRASH_IN_GUEST=1) and reports each check
-// on the console.
+// The live sources are tested inside a real guest: TestLiveGuest boots each
+// of the corpus's x86_64 kernels under QEMU with this package's test binary
+// in the initramfs, which runs inGuest (GOCRASH_IN_GUEST=1) and reports each
+// check on the console.
 
 func TestMain(m *testing.M) {
 	if os.Getenv("GOCRASH_IN_GUEST") == "1" {
@@ -103,11 +105,19 @@ func expect(ok bool, format string, args ...any) error {
 }
 
 // readUTS reads init_uts_ns through the kernel image's physical placement
-// (x86_64: vaddr - __START_KERNEL_map + phys_base) and checks it.
+// (x86_64: vaddr - __START_KERNEL_map + phys_base) and checks it. Kernels
+// before 5.11 leave OFFSET(uts_namespace.name) out of VMCOREINFO: the host
+// then read it from the vmlinux's DWARF and put it in the guest's
+// environment (GOCRASH_UTS_NAME_OFFSET).
 func readUTS(d *Dump, release string) error {
 	vi := d.VMCoreInfo
 	sym, ok1 := vi.Symbol("init_uts_ns")
 	off, ok2 := vi.Offset("uts_namespace.name")
+	if !ok2 {
+		if v, err := strconv.ParseInt(os.Getenv("GOCRASH_UTS_NAME_OFFSET"), 10, 64); err == nil {
+			off, ok2 = v, true
+		}
+	}
 	pb, ok3 := vi.Number("phys_base")
 	if !ok1 || !ok2 || !ok3 {
 		return fmt.Errorf("VMCOREINFO lacks init_uts_ns, uts_namespace.name or phys_base")
@@ -123,14 +133,16 @@ func readUTS(d *Dump, release string) error {
 }
 
 func TestLiveGuest(t *testing.T) {
-	var run *corpus.Run
+	// Each x86_64 kernel once (a kernel's runs share its vmlinux).
+	var runs []*corpus.Run
+	seen := map[string]bool{}
 	for _, r := range corpus.Runs(t) {
-		if r.Arch == "x86_64" {
-			run = r
-			break
+		if r.Arch == "x86_64" && !seen[r.Vmlinux] {
+			seen[r.Vmlinux] = true
+			runs = append(runs, r)
 		}
 	}
-	if run == nil {
+	if len(runs) == 0 {
 		t.Fatal("no x86_64 kernel in the corpus")
 	}
 	dir := t.TempDir()
@@ -148,13 +160,41 @@ func TestLiveGuest(t *testing.T) {
 		t.Fatalf("busybox-static: %v", err)
 	}
 	os.WriteFile(filepath.Join(root, "bin/busybox"), bb, 0o755)
-	os.WriteFile(filepath.Join(root, "init"), []byte(`#!/bin/busybox sh
+	for _, run := range runs {
+		t.Run(filepath.Base(filepath.Dir(run.Vmlinux)), func(t *testing.T) { liveGuest(t, run, root) })
+	}
+}
+
+// liveGuest boots run's kernel with the initramfs tree root (busybox and
+// the test binary) and checks what inGuest reports.
+func liveGuest(t *testing.T, run *corpus.Run, root string) {
+	// The offset of uts_namespace.name, from the DWARF, for kernels whose
+	// VMCOREINFO does not give it.
+	v, err := symbols.Open(run.Vmlinux)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	ts, err := v.Types()
+	if err != nil {
+		t.Fatal(err)
+	}
+	uts, err := ts.Lookup("struct uts_namespace")
+	if err != nil {
+		t.Fatal(err)
+	}
+	name, err := uts.MemberPath("name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(root, "init"), []byte(fmt.Sprintf(`#!/bin/busybox sh
 /bin/busybox mount -t proc proc /proc
 /bin/busybox mount -t sysfs sys /sys
 /bin/busybox mount -t devtmpfs dev /dev
-GOCRASH_IN_GUEST=1 /memory.test
+GOCRASH_IN_GUEST=1 GOCRASH_UTS_NAME_OFFSET=%d /memory.test
 /bin/busybox poweroff -f
-`), 0o755)
+`, name.Offset)), 0o755)
+	dir := t.TempDir()
 	initrd := filepath.Join(dir, "initrd")
 	pack := exec.Command("sh", "-c", "find . | cpio -o -H newc --quiet > "+initrd)
 	pack.Dir = root

@@ -33,7 +33,7 @@ func pahole(t *testing.T, vmlinux, name string) ([]paholeMember, int64) {
 	var size int64 = -1
 	depth := 0
 	var starts []int // ms index where each open block began
-	closeNamed := regexp.MustCompile(`^\s*}\s*(?:__attribute__\(\(.*?\)\)\)?\s*)?(\w+)(\[\d+\])*\s*;`)
+	closeNamed := regexp.MustCompile(`^\s*}\s*(?:__attribute__\(\(.*?\)\)\)?\s*)?(\w+)(\[\d+\])*\s*(?:__attribute__\(\(.*?\)\)\)?\s*)?;`)
 	for _, line := range strings.Split(string(out), "\n") {
 		if strings.HasSuffix(strings.TrimSpace(line), "{") && depth >= 1 {
 			starts = append(starts, len(ms))
