@@ -8,8 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-3}
 CORPUS=${GOCRASH_CORPUS:-${XDG_CACHE_HOME:-$HOME/.cache}/gocrash/corpus}
-DUMP=${1:-$(ls "$CORPUS"/dumps/x86_64-*-kdump/vmcore.zlib | head -1)}
-VMLINUX=${2:-$(ls "$CORPUS"/kernels/x86_64-*/vmlinux | head -1)}
+# The references in DEVELOPERS.md are for Debian 12's 6.1 kernel.
+DUMP=${1:-$(ls "$CORPUS"/dumps/x86_64-6.1.*-kdump/vmcore.zlib | head -1)}
+RUNDIR=$(basename "$(dirname "$DUMP")")
+VMLINUX=${2:-$CORPUS/kernels/${RUNDIR%-*}/vmlinux}
 
 need() { command -v "$1" >/dev/null || { echo "installing $2" >&2; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null; }; }
 need /usr/bin/time time
@@ -56,3 +58,18 @@ p.load_debug_info([sys.argv[1]])
 for t in for_each_task(p):
     print(t.pid.value_(), t.comm.string_().decode())
 " "$VMLINUX" "$DUMP"
+COLD=$(mktemp -d)
+best "gocrash struct (cold)"    sh -c "rm -rf '$COLD'/*; echo 'struct task_struct' | XDG_CACHE_HOME='$COLD' bin/gocrash -s '$VMLINUX' '$DUMP'"
+echo 'struct task_struct' | bin/gocrash -s "$VMLINUX" "$DUMP" >/dev/null
+best "gocrash struct (cached)"  sh -c "echo 'struct task_struct' | bin/gocrash -s '$VMLINUX' '$DUMP'"
+best "crash 8.0.2 struct"       sh -c "echo 'struct task_struct' | crash -s '$VMLINUX' '$DUMP'"
+best "drgn 0.0.22 type"         /usr/bin/python3 -c "
+import drgn, sys
+p = drgn.Program()
+p.set_core_dump(sys.argv[2])
+p.load_debug_info([sys.argv[1]])
+print(p.type('struct task_struct'))
+" "$VMLINUX" "$DUMP"
+best "gocrash foreach bt"       sh -c "echo 'foreach bt' | bin/gocrash -s '$VMLINUX' '$DUMP'"
+best "gocrash log"              sh -c "echo log | bin/gocrash -s '$VMLINUX' '$DUMP'"
+rm -rf "$COLD"
