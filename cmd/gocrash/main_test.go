@@ -91,8 +91,13 @@ func TestCorpusSys(t *testing.T) {
 				mark = " [PARTIAL DUMP]"
 			}
 		}
+		// crash marks a tainted kernel; the guest's kernel said whether it was.
+		tainted := ""
+		if truth.Tainted {
+			tainted = "  [TAINTED]"
+		}
 		for _, want := range []string{
-			"      KERNEL: " + r.Vmlinux + "\n",
+			"      KERNEL: " + r.Vmlinux + tainted + "\n",
 			f.Paths()[len(f.Paths())-1] + mark + "\n",
 			"     RELEASE: " + truth.Uname.Release + "\n",
 			"    NODENAME: " + truth.Uname.Nodename + "\n",

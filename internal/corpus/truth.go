@@ -21,6 +21,9 @@ type Truth struct {
 	Console []ConsoleLine
 	// Panic is the text of the "Kernel panic - not syncing: ..." line.
 	Panic string
+	// Tainted: the kernel said "Tainted: ..." rather than "Not tainted" in
+	// the last "CPU: N PID: N Comm: ..." line it printed (the panic's).
+	Tainted bool
 }
 
 // Uname is the guest's uname -r, -n, -v, -m.
@@ -46,7 +49,10 @@ type ConsoleLine struct {
 	Text  string
 }
 
-var stampRE = regexp.MustCompile(`^\[\s*(\d+\.\d+)\] ?(.*)$`)
+var (
+	stampRE = regexp.MustCompile(`^\[\s*(\d+\.\d+)\] ?(.*)$`)
+	taintRE = regexp.MustCompile(`^CPU: \d+ PID: \d+ Comm: .* (Not tainted|Tainted: )`)
+)
 
 // ParseConsole parses a run's serial console log. The guest's init wrote its
 // own output through /dev/kmsg as "@@GOCRASH name: line" records (so kernel
@@ -75,6 +81,9 @@ func ParseConsole(log string) (*Truth, error) {
 			t.Console = append(t.Console, ConsoleLine{Stamp: m[1], Text: m[2]})
 			if strings.HasPrefix(text, "Kernel panic - not syncing: ") && t.Panic == "" {
 				t.Panic = strings.TrimSpace(text)
+			}
+			if m := taintRE.FindStringSubmatch(text); m != nil {
+				t.Tainted = m[1] == "Tainted: "
 			}
 		}
 		if m != nil && strings.HasPrefix(text, "@@GOCRASH ") {

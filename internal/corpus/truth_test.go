@@ -1,6 +1,9 @@
 package corpus
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 const sampleConsole = `SeaBIOS booting
 [    0.000000] Linux version 6.1.0-56-cloud-amd64 (debian-kernel@lists.debian.org) #1 SMP
@@ -24,7 +27,9 @@ user output on the console is ignored
 [    3.000100] @@GOCRASH-END sysrq-t@@
 [    4.000000] sysrq: Trigger a crash
 [    4.000001] Kernel panic - not syncing: sysrq triggered crash
+[    4.000002] CPU: 1 PID: 1 Comm: init Kdump: loaded Tainted: G            E     6.1.0-56-cloud-amd64 #1
 [    0.000000] Linux version 6.1.0-56-cloud-amd64 (capture kernel)
+[    0.100001] CPU: 0 PID: 1 Comm: swapper/0 Not tainted 6.1.0-56-cloud-amd64 #1
 [    0.100000] this line belongs to the capture kernel
 `
 
@@ -51,8 +56,11 @@ func TestParseConsole(t *testing.T) {
 	if tr.Panic != "Kernel panic - not syncing: sysrq triggered crash" {
 		t.Errorf("panic %q", tr.Panic)
 	}
+	if !tr.Tainted {
+		t.Error("the crashed kernel said it was tainted")
+	}
 	last := tr.Console[len(tr.Console)-1]
-	if last.Text != "Kernel panic - not syncing: sysrq triggered crash" {
+	if !strings.HasPrefix(last.Text, "CPU: 1 PID: 1 Comm: init") {
 		t.Errorf("console does not end at the crashed kernel's last line: %+v", last)
 	}
 }
