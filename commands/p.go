@@ -208,7 +208,7 @@ func evalPath(s *Session, ts *symbols.Types, name, cpu string, steps []string) (
 	if err != nil {
 		return pValue{}, err
 	}
-	if cpu == "" && addr < 1<<63 && kind == symbols.KindVariable {
+	if cpu == "" && kind == symbols.KindVariable && s.Kernel.IsPerCPU(addr) {
 		return pValue{}, &perCPUError{name: name, t: t, offset: addr}
 	}
 	v := pValue{addr: addr, t: t, kind: kind}

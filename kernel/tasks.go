@@ -110,6 +110,16 @@ func (k *Kernel) PerCPUOffset(cpu int) (uint64, error) {
 	return k.ReadU64(a + 8*uint64(cpu))
 }
 
+// IsPerCPU reports whether a (relocated) symbol address lies in the
+// per-CPU section, [__per_cpu_start, __per_cpu_end): a template whose
+// instances are at address + PerCPUOffset(cpu). On x86_64 the section is
+// linked at 0; on arm64 it is in the kernel image.
+func (k *Kernel) IsPerCPU(addr uint64) bool {
+	start, err1 := k.SymbolAddr("__per_cpu_start")
+	end, err2 := k.SymbolAddr("__per_cpu_end")
+	return err1 == nil && err2 == nil && addr >= start && addr < end
+}
+
 // IdleTasks returns each present CPU's idle task (runqueues.idle), in CPU
 // order.
 func (k *Kernel) IdleTasks() ([]uint64, error) { return k.runqueueTasks("idle") }
