@@ -1,13 +1,10 @@
 package symbols
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"strings"
 	"sync"
-
-	"github.com/cilium/ebpf/btf"
 )
 
 // Layouts answers the layout questions the kernel model asks: the size of a
@@ -15,17 +12,24 @@ import (
 // or member is an error of type *MissingError: that is how kernel versions
 // are told apart.
 //
-// The answers come from the vmlinux's .BTF section (cilium/ebpf/btf),
-// which every Debian kernel since 5.10 carries and which loads in well
-// under 100 ms; a vmlinux without BTF (CONFIG_DEBUG_INFO_BTF off, or an
-// unreadable section) is answered from the DWARF type model instead, at the
-// cost of the DWARF index scan.
+// The answers come from the vmlinux's .BTF section, which every Debian
+// kernel since 5.10 carries, read in place by a small lazy reader (btfraw.go):
+// one pass over the types indexes them in a few milliseconds and only the
+// types asked about are decoded. A vmlinux without BTF (CONFIG_DEBUG_INFO_BTF
+// off, or an unreadable section) is answered from the DWARF type model
+// instead, at the cost of the DWARF index scan.
 type Layouts struct {
 	once  sync.Once
 	data  []byte
-	spec  *btf.Spec
+	btf   *btfRaw
 	err   error
 	dwarf func() (*Types, error) // the fallback
+
+	// The BTF is read from the vmlinux's mapping: Close takes mu to mark
+	// the layouts closed before unmapping, and every question holds it for
+	// reading.
+	mu     sync.RWMutex
+	closed bool
 }
 
 // MissingError reports a type or member the kernel does not have.
@@ -39,6 +43,8 @@ func IsMissing(err error) bool {
 	return errors.As(err, &m)
 }
 
+var errClosed = errors.New("the vmlinux is closed")
+
 // Layouts returns the vmlinux's type layouts, loaded on first use.
 func (v *Vmlinux) Layouts() *Layouts {
 	v.layoutsOnce.Do(func() {
@@ -50,43 +56,62 @@ func (v *Vmlinux) Layouts() *Layouts {
 	return v.layouts
 }
 
+// close marks the layouts unusable (the mapping is about to go), after any
+// load or question under way is done.
+func (l *Layouts) close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.closed = true
+	l.once.Do(func() { l.err = errClosed })
+	l.btf, l.data = nil, nil
+}
+
 // Preload parses the types now (callers start it in the background while
 // other start-up work goes on).
-func (l *Layouts) Preload() { l.load() }
+func (l *Layouts) Preload() {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	l.load()
+}
 
+// load indexes the BTF; the caller holds mu for reading.
 func (l *Layouts) load() error {
+	if l.closed {
+		return errClosed
+	}
 	l.once.Do(func() {
 		if l.data == nil {
 			l.err = fmt.Errorf("the vmlinux has no .BTF section")
 			return
 		}
-		l.spec, l.err = btf.LoadSpecFromReader(bytes.NewReader(l.data))
+		l.btf, l.err = parseBTF(l.data)
 	})
 	return l.err
 }
 
-func (l *Layouts) composite(name string) (btf.Type, error) {
+// lock holds the layouts open for one question; false when the vmlinux is
+// closed (then nothing is held).
+func (l *Layouts) lock() bool {
+	l.mu.RLock()
+	if l.closed {
+		l.mu.RUnlock()
+		return false
+	}
+	return true
+}
+
+func (l *Layouts) composite(name string) (uint32, error) {
 	if err := l.load(); err != nil {
-		return nil, err
+		return 0, err
 	}
-	types, err := l.spec.AnyTypesByName(name)
+	id, ok, err := l.btf.composite(name)
 	if err != nil {
-		return nil, &MissingError{What: "type " + name}
+		return 0, err
 	}
-	for _, t := range types {
-		switch t := t.(type) {
-		case *btf.Struct:
-			if t.Size > 0 {
-				return t, nil
-			}
-		case *btf.Union:
-			return t, nil
-		}
+	if !ok {
+		return 0, &MissingError{What: "type " + name}
 	}
-	for _, t := range types {
-		return btf.UnderlyingType(t), nil
-	}
-	return nil, &MissingError{What: "type " + name}
+	return id, nil
 }
 
 // fromDWARF returns the DWARF type model when the BTF cannot answer; nil
@@ -116,6 +141,10 @@ func compositeDWARF(ts *Types, name string) (*Type, error) {
 
 // Size is sizeof(struct or union name).
 func (l *Layouts) Size(name string) (int64, error) {
+	if !l.lock() {
+		return 0, errClosed
+	}
+	defer l.mu.RUnlock()
 	if ts, err := l.fromDWARF(); ts != nil || err != nil {
 		if err != nil {
 			return 0, err
@@ -126,18 +155,21 @@ func (l *Layouts) Size(name string) (int64, error) {
 		}
 		return t.Size, nil
 	}
-	t, err := l.composite(name)
+	id, err := l.composite(name)
 	if err != nil {
 		return 0, err
 	}
-	n, err := btf.Sizeof(t)
-	return int64(n), err
+	return l.btf.sizeof(id)
 }
 
 // Offset is offsetof(struct name, path), where path may name nested members
 // ("thread.sp", "signal.thread_head") and members of anonymous structs and
 // unions are found as C finds them.
 func (l *Layouts) Offset(name, path string) (int64, error) {
+	if !l.lock() {
+		return 0, errClosed
+	}
+	defer l.mu.RUnlock()
 	if ts, err := l.fromDWARF(); ts != nil || err != nil {
 		if err != nil {
 			return 0, err
@@ -152,51 +184,31 @@ func (l *Layouts) Offset(name, path string) (int64, error) {
 		}
 		return m.Offset, nil
 	}
-	t, err := l.composite(name)
+	id, err := l.composite(name)
 	if err != nil {
 		return 0, err
 	}
 	var off int64
 	for _, part := range strings.Split(path, ".") {
-		m, moff, ok := findMember(t, part)
+		m, moff, ok, err := l.btf.findMember(id, part)
+		if err != nil {
+			return 0, err
+		}
 		if !ok {
 			return 0, &MissingError{What: fmt.Sprintf("member %s.%s", name, path)}
 		}
 		off += moff
-		t = btf.UnderlyingType(m.Type)
+		id = m.typ
 	}
 	return off, nil
 }
 
-// findMember finds member name in struct or union t, looking inside
-// anonymous members; the offset returned is in bytes from the start of t.
-func findMember(t btf.Type, name string) (btf.Member, int64, bool) {
-	var members []btf.Member
-	switch t := btf.UnderlyingType(t).(type) {
-	case *btf.Struct:
-		members = t.Members
-	case *btf.Union:
-		members = t.Members
-	default:
-		return btf.Member{}, 0, false
-	}
-	for _, m := range members {
-		if m.Name == name {
-			return m, int64(m.Offset.Bytes()), true
-		}
-	}
-	for _, m := range members {
-		if m.Name == "" {
-			if inner, off, ok := findMember(m.Type, name); ok {
-				return inner, int64(m.Offset.Bytes()) + off, true
-			}
-		}
-	}
-	return btf.Member{}, 0, false
-}
-
 // Enumerator returns the value of the enum constant name (e.g. N_ONLINE).
 func (l *Layouts) Enumerator(name string) (int64, error) {
+	if !l.lock() {
+		return 0, errClosed
+	}
+	defer l.mu.RUnlock()
 	if ts, err := l.fromDWARF(); ts != nil || err != nil {
 		if err != nil {
 			return 0, err
@@ -207,17 +219,8 @@ func (l *Layouts) Enumerator(name string) (int64, error) {
 	if err := l.load(); err != nil {
 		return 0, err
 	}
-	for t, err := range l.spec.All() {
-		if err != nil {
-			return 0, err
-		}
-		if e, ok := t.(*btf.Enum); ok {
-			for _, v := range e.Values {
-				if v.Name == name {
-					return int64(v.Value), nil
-				}
-			}
-		}
+	if v, ok := l.btf.enumerator(name); ok {
+		return v, nil
 	}
 	return 0, &MissingError{What: "enumerator " + name}
 }

@@ -4,8 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sort"
-
-	"github.com/cilium/ebpf/btf"
 )
 
 // ORC is the x86_64 kernel's "Oops Rewind Capability" unwind table, built
@@ -81,6 +79,10 @@ type ORCEntry struct {
 // from its DWARF when it has no BTF.
 func (v *Vmlinux) ORCEntryLayout() (ORCLayout, error) {
 	l := v.Layouts()
+	if !l.lock() {
+		return ORCLayout{}, errClosed
+	}
+	defer l.mu.RUnlock()
 	var lay ORCLayout
 	found := map[string]bitfield{}
 	if ts, err := l.fromDWARF(); ts != nil || err != nil {
@@ -105,25 +107,32 @@ func (v *Vmlinux) ORCEntryLayout() (ORCLayout, error) {
 			}
 		}
 	} else {
-		t, err := l.composite("orc_entry")
+		id, err := l.composite("orc_entry")
 		if err != nil {
 			return ORCLayout{}, err
 		}
-		st, ok := t.(*btf.Struct)
-		if !ok {
+		st, err := l.btf.typ(id)
+		if err != nil {
+			return ORCLayout{}, err
+		}
+		if st.kind != btfKindStruct {
 			return ORCLayout{}, fmt.Errorf("orc_entry is not a struct in the vmlinux's BTF")
 		}
-		lay.Size = int(st.Size)
-		for _, m := range st.Members {
-			bits := uint32(m.BitfieldSize)
+		lay.Size = int(st.st)
+		for i := range st.vlen {
+			m, err := l.btf.member(st, i)
+			if err != nil {
+				return ORCLayout{}, err
+			}
+			bits := m.bits
 			if bits == 0 {
-				n, err := btf.Sizeof(m.Type)
+				n, err := l.btf.sizeof(m.typ)
 				if err != nil {
 					return ORCLayout{}, err
 				}
 				bits = uint32(n) * 8
 			}
-			found[m.Name] = bitfield{uint32(m.Offset), bits}
+			found[l.btf.str(m.nameOff)] = bitfield{m.bitOff, bits}
 		}
 	}
 	need := func(name string, dst *bitfield) error {

@@ -348,7 +348,7 @@ func (v *Vmlinux) Close() error {
 	if v.data == nil {
 		return nil
 	}
-	v.Layouts().once.Do(func() { v.layouts.err = fmt.Errorf("the vmlinux is closed") })
+	v.Layouts().close()
 	err := unix.Munmap(v.data)
 	v.data = nil
 	return err
