@@ -316,6 +316,13 @@ func (b *btfRaw) member(t btfT, i uint32) (btfMember, error) {
 // is in bytes from the start of id. ok is false when there is no such
 // member.
 func (b *btfRaw) findMember(id uint32, name string) (m btfMember, off int64, ok bool, err error) {
+	return b.findMemberDepth(id, name, 0)
+}
+
+func (b *btfRaw) findMemberDepth(id uint32, name string, depth int) (m btfMember, off int64, ok bool, err error) {
+	if depth > btfMaxDepth {
+		return btfMember{}, 0, false, btfCorrupt("type %d: anonymous members nested deeper than %d", id, btfMaxDepth)
+	}
 	t, err := b.underlying(id)
 	if err != nil || (t.kind != btfKindStruct && t.kind != btfKindUnion) {
 		return btfMember{}, 0, false, err
@@ -335,7 +342,7 @@ func (b *btfRaw) findMember(id uint32, name string) (m btfMember, off int64, ok 
 			return btfMember{}, 0, false, err
 		}
 		if m.nameOff == 0 || b.strs[m.nameOff] == 0 {
-			inner, ioff, ok, err := b.findMember(m.typ, name)
+			inner, ioff, ok, err := b.findMemberDepth(m.typ, name, depth+1)
 			if err != nil || ok {
 				return inner, int64(m.bitOff/8) + ioff, ok, err
 			}
