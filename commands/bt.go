@@ -298,7 +298,7 @@ func btTask(s *Session, t kernel.Task, o btOptions, out io.Writer) error {
 	var noStack *kernel.NoStackError
 	switch {
 	case errors.As(tr.Err, &noStack):
-		fmt.Fprintln(out, "(no kernel stack: the task has exited)")
+		fmt.Fprintln(out, "(no stack)") // as crash words it
 	case tr.Err != nil:
 		fmt.Fprintf(out, "bt: cannot unwind further: %v\n", tr.Err)
 	}

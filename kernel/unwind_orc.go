@@ -142,8 +142,9 @@ func (k *Kernel) walkORC(u *unwindCache, tr *Trace, regs []uint64) error {
 	tr.Start = "thread.sp"
 	ip := words[u.frameRetOff/8]
 	st := orcState{sp: tsp + uint64(u.frameSize), bp: words[u.frameBPOff/8], ip: ip, signal: ip == u.retFromFork}
-	slot := tsp + uint64(u.frameRetOff)
-	tr.Frames = append(tr.Frames, Frame{PC: st.ip, SP: slot, Exact: st.signal, Stack: classify(w.stacks, slot)})
+	// crash shows this first frame at thread.sp itself (the frame's base),
+	// not at the slot of its return address.
+	tr.Frames = append(tr.Frames, Frame{PC: st.ip, SP: tsp, Exact: st.signal, Stack: classify(w.stacks, tsp)})
 	w.walk(&st, tr)
 	return nil
 }
