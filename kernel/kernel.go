@@ -45,7 +45,7 @@ func New(d *memory.Dump, v *symbols.Vmlinux) (*Kernel, error) {
 	k := &Kernel{Dump: d, Vmlinux: v, order: d.ByteOrder, pages: map[uint64]uint64{}}
 	vi := d.VMCoreInfo
 	if v != nil {
-		go v.Layouts().Preload() // ~70 ms of parsing, overlapped with the rest
+		go v.Layouts().Preload() // ~3 ms of BTF indexing, overlapped with the rest
 		if m := machineOf(v); m != "" && d.Machine != "" && d.Machine != "Unknown" && m != d.Machine {
 			return nil, &MismatchError{v.Path, d.Path, fmt.Sprintf("the vmlinux is for %s, the dump is of %s", m, d.Machine)}
 		}
