@@ -103,23 +103,64 @@ func contextTask(s *Session, arg string) (uint64, error) {
 
 func printWalk(s *Session, addr uint64, t arch.Translation, err error, kind string, out io.Writer) error {
 	k := s.Kernel
-	fmt.Fprintf(out, "VIRTUAL           PHYSICAL\n")
-	if err != nil {
-		fmt.Fprintf(out, "%-16x  (not mapped)\n\n", addr)
-	} else {
-		fmt.Fprintf(out, "%-16x  %x\n\n", addr, t.Phys)
+	var b strings.Builder
+	defer func() { io.WriteString(out, b.String()) }()
+	user := kind == "64-bit UVADDR"
+	vw := 16 // crash's columns: a user address gets 10, widened as needed
+	if user {
+		vw = 10
 	}
-	for _, l := range t.Levels {
-		fmt.Fprintf(out, "%6s: %x => %x\n", l.Name, l.EntryAddr, l.Entry)
+	fmt.Fprintf(&b, "%-*s  %-16s\n", vw, "VIRTUAL", "PHYSICAL")
+	if err != nil {
+		fmt.Fprintf(&b, "%-*x  %-16s\n\n", vw, addr, "(not mapped)")
+	} else {
+		fmt.Fprintf(&b, "%-*x  %-16x\n\n", vw, addr, t.Phys)
+	}
+	levels := t.Levels
+	if !user && k.Arch.Name() == "x86_64" && len(levels) > 0 {
+		// crash names the kernel's top table by its virtual address, and
+		// shows the entry read from it without the entry's address.
+		for _, name := range []string{"init_top_pgt", "init_level4_pgt"} {
+			if pgd, err := k.SymbolAddr(name); err == nil {
+				fmt.Fprintf(&b, "PGD DIRECTORY: %x\nPAGE DIRECTORY: %x\n", pgd, levels[0].Entry)
+				levels = levels[1:]
+				break
+			}
+		}
+	}
+	for _, l := range levels {
+		fmt.Fprintf(&b, "%6s: %x => %x\n", l.Name, l.EntryAddr, l.Entry)
 	}
 	if err != nil {
 		return readError(addr, kind, err)
 	}
-	fmt.Fprintf(out, "%6s: %x  (%s)\n\n", "PAGE", t.Phys&^(t.PageSize-1), pageSizeName(t.PageSize))
+	base := t.Phys &^ (t.PageSize - 1)
+	switch {
+	case t.PageSize > k.Arch.PageSize():
+		fmt.Fprintf(&b, "%6s: %x  (%s)\n\n", "PAGE", base, pageSizeName(t.PageSize))
+	default:
+		fmt.Fprintf(&b, "%6s: %x\n\n", "PAGE", base)
+	}
 	last := t.Levels[len(t.Levels)-1]
-	fmt.Fprintf(out, "%16s  %8s  %s\n", "PTE", "PHYSICAL", "FLAGS")
-	fmt.Fprintf(out, "%16x  %8x  (%s)\n", last.Entry, t.Phys&^(t.PageSize-1), k.Arch.EntryFlags(last.Entry, last.Name == "PTE"))
+	pte, phys := strconv.FormatUint(last.Entry, 16), strconv.FormatUint(base, 16)
+	w1, w2 := max(len(pte), len("PTE")), max(len(phys), len("PHYSICAL"))
+	fmt.Fprintf(&b, "%s  %s  FLAGS\n", center(w1, "PTE", false), center(w2, "PHYSICAL", false))
+	fmt.Fprintf(&b, "%s  %s  (%s)\n", center(w1, pte, true), center(w2, phys, true), k.Arch.EntryFlags(last.Entry, last.Name == "PTE"))
 	return nil
+}
+
+// center places s in a field of width n as crash's mkstring(CENTER) does:
+// the odd space on the right (LJUST) or on the left (rightOdd, RJUST).
+func center(n int, s string, rightOdd bool) string {
+	extra := n - len(s)
+	if extra <= 0 {
+		return s
+	}
+	left := extra / 2
+	if rightOdd {
+		left = extra - extra/2
+	}
+	return strings.Repeat(" ", left) + s + strings.Repeat(" ", extra-left)
 }
 
 func pageSizeName(n uint64) string {
