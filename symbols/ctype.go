@@ -95,9 +95,19 @@ type Types struct {
 	mu    sync.Mutex
 	byOff map[uint64]*Type
 	void  *Type
+
+	ixOnce sync.Once
+	ixErr  error
+	full   func() (*Index, error) // loads or builds the index
+	cached func() *Index          // the index if loaded or cached, else nil
 }
 
-// Types returns the C type model over the DWARF index.
+// Types returns the C type model over the DWARF index. The index itself
+// is loaded (or built) when a lookup first needs it: a lookup of "struct
+// NAME" or "union NAME" made before then, with no cached index on disk,
+// is answered by scanning the units in order to the first definition,
+// which is the one the index would give, when that is near the start of
+// .debug_info (as the kernel's common structs are).
 func (v *Vmlinux) Types() (*Types, error) {
 	v.typesOnce.Do(func() {
 		d, err := v.DWARF()
@@ -105,12 +115,8 @@ func (v *Vmlinux) Types() (*Types, error) {
 			v.typesErr = err
 			return
 		}
-		ix, err := v.Index()
-		if err != nil {
-			v.typesErr = err
-			return
-		}
-		v.types = NewTypes(d, ix)
+		v.types = &Types{d: d, full: v.Index, cached: v.indexIfCached, byOff: map[uint64]*Type{},
+			void: &Type{Kind: TypeVoid, Name: "void", Size: 1}}
 	})
 	return v.types, v.typesErr
 }
@@ -120,8 +126,40 @@ func NewTypes(d *Dwarf, ix *Index) *Types {
 	return &Types{d: d, ix: ix, byOff: map[uint64]*Type{}, void: &Type{Kind: TypeVoid, Name: "void", Size: 1}}
 }
 
-// Index is the name index the types are looked up in.
-func (ts *Types) Index() *Index { return ts.ix }
+// index returns the full name index, loading or building it on first use.
+func (ts *Types) index() (*Index, error) {
+	ts.ixOnce.Do(func() {
+		if ts.ix == nil && ts.full != nil {
+			ts.ix, ts.ixErr = ts.full()
+		}
+	})
+	return ts.ix, ts.ixErr
+}
+
+// Index is the name index the types are looked up in (loaded or built on
+// first use; nil when it cannot be).
+func (ts *Types) Index() *Index {
+	ix, _ := ts.index()
+	return ix
+}
+
+// quickLimit is how far into .debug_info (a fraction of it) a first
+// definition is looked for before the whole index is built instead.
+const quickLimit = 16
+
+// lookupFirst answers a one-kind lookup without the index while none is
+// loaded or cached: ok is false when that is not possible.
+func (ts *Types) lookupFirst(name string, kind Kind) (*Type, bool) {
+	if ts.full == nil || ts.cached == nil || ts.cached() != nil {
+		return nil, false
+	}
+	off, found, err := ts.d.FirstDefinition(name, kind, uint64(len(ts.d.sec.info))/quickLimit)
+	if err != nil || !found {
+		return nil, false
+	}
+	t, err := ts.At(off)
+	return t, err == nil
+}
 
 // Void is the void type.
 func (ts *Types) Void() *Type { return ts.void }
@@ -450,10 +488,19 @@ func (ts *Types) Lookup(name string) (*Type, error) {
 	default:
 		kinds = []Kind{KindStruct, KindUnion, KindEnum, KindTypedef, KindBase}
 	}
-	ents := ts.ix.Lookup(name, kinds...)
+	if len(kinds) == 1 {
+		if t, ok := ts.lookupFirst(name, kinds[0]); ok {
+			return t, nil
+		}
+	}
+	ix, err := ts.index()
+	if err != nil {
+		return nil, err
+	}
+	ents := ix.Lookup(name, kinds...)
 	if len(ents) == 0 {
 		if alt := baseTypeAlias(name); alt != "" {
-			ents = ts.ix.Lookup(alt, KindBase)
+			ents = ix.Lookup(alt, KindBase)
 		}
 	}
 	if len(ents) == 0 {
@@ -566,7 +613,11 @@ func findMemberIn(t *Type, name string) (Member, bool, error) {
 // ObjectType returns the type of the variable or function called name, and
 // which of the two it is.
 func (ts *Types) ObjectType(name string) (*Type, Kind, error) {
-	ents := ts.ix.Lookup(name, KindVariable, KindFunction)
+	ix, err := ts.index()
+	if err != nil {
+		return nil, 0, err
+	}
+	ents := ix.Lookup(name, KindVariable, KindFunction)
 	if len(ents) == 0 {
 		return nil, 0, &MissingError{What: "symbol " + name}
 	}
@@ -608,7 +659,11 @@ func (ts *Types) ObjectType(name string) (*Type, Kind, error) {
 
 // Enumerator finds the enum constant called name: its value and its type.
 func (ts *Types) Enumerator(name string) (int64, *Type, error) {
-	for _, e := range ts.ix.Lookup(name, KindEnumerator) {
+	ix, err := ts.index()
+	if err != nil {
+		return 0, nil, err
+	}
+	for _, e := range ix.Lookup(name, KindEnumerator) {
 		t, err := ts.At(e.Off)
 		if err != nil {
 			return 0, nil, err

@@ -1,6 +1,7 @@
 package symbols
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -634,4 +635,44 @@ func hugeUint16s(n int) (s []uint16, free func()) {
 	}
 	_ = unix.Madvise(b, unix.MADV_HUGEPAGE)
 	return unsafe.Slice((*uint16)(unsafe.Pointer(&b[0])), n), func() { unix.Munmap(b) }
+}
+
+// FirstDefinition scans the units in .debug_info order, no further than
+// limit bytes into it, for the first file-scope definition of name as a
+// kind (a struct, say): the DIE the index would give for it. found is
+// false when none is in that part; the caller then builds the index.
+func (d *Dwarf) FirstDefinition(name string, kind Kind, limit uint64) (off uint64, found bool, err error) {
+	want := map[indexKey]bool{}
+	pat := append([]byte(name), 0)
+	for from := 0; ; {
+		i := bytes.Index(d.sec.str[from:], pat)
+		if i < 0 {
+			break
+		}
+		want[indexKey(uint64(kind)<<56|uint64(from+i))] = true
+		from += i + 1
+	}
+	inline := string(rune(kind)) + name
+	seen, free := hugeUint16s(len(d.sec.str))
+	defer free()
+	r := scanResult{seen: seen, byInline: map[string]scanHit{}}
+	for i := range d.units {
+		u := &d.units[i]
+		if u.off >= limit {
+			break
+		}
+		r.hits = r.hits[:0]
+		if err := d.scanUnit(u, &r); err != nil {
+			return 0, false, err
+		}
+		for _, h := range r.hits {
+			if want[h.key] && !h.hit.decl {
+				return h.hit.off, true, nil
+			}
+		}
+		if h, ok := r.byInline[inline]; ok && !h.decl {
+			return h.off, true, nil
+		}
+	}
+	return 0, false, nil
 }

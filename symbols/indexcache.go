@@ -23,14 +23,50 @@ import (
 func (v *Vmlinux) Index() (*Index, error) {
 	v.indexWaiters.Add(1)
 	defer v.indexWaiters.Add(-1)
-	v.indexOnce.Do(func() { v.index, v.indexErr = v.loadIndex() })
+	v.indexOnce.Do(func() {
+		v.index, v.indexErr = v.loadIndex()
+		v.indexReady.Store(true)
+	})
 	return v.index, v.indexErr
+}
+
+// indexIfCached returns the index when it is loaded, or when a valid cache
+// file holds it (which is then the index); nil otherwise, without
+// scanning.
+func (v *Vmlinux) indexIfCached() *Index {
+	if v.indexReady.Load() {
+		return v.index
+	}
+	d, err := v.DWARF()
+	if err != nil {
+		return nil
+	}
+	path := v.indexCachePath()
+	if path == "" {
+		return nil
+	}
+	ix, err := v.readIndexCache(path, d)
+	if err != nil {
+		return nil
+	}
+	used := false
+	v.indexOnce.Do(func() {
+		v.index, v.indexFrom, used = ix, "cache "+path, true
+		v.indexReady.Store(true)
+	})
+	if !used { // another caller got there first: use its index
+		ix, _ = v.Index()
+	}
+	return ix
 }
 
 // PrebuildIndex starts loading or building the index in the background (an
 // interactive session does, while its user reads the banner).
 func (v *Vmlinux) PrebuildIndex() {
-	go v.indexOnce.Do(func() { v.index, v.indexErr = v.loadIndex() })
+	go v.indexOnce.Do(func() {
+		v.index, v.indexErr = v.loadIndex()
+		v.indexReady.Store(true)
+	})
 }
 
 // IndexWaiting reports whether a caller is waiting for the index (so a

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gocrash/gocrash/internal/corpus"
 	"github.com/gocrash/gocrash/symbols"
 )
 
@@ -159,5 +160,65 @@ func BenchmarkIndexScan(b *testing.B) {
 		if _, err := d.BuildIndex(nil); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestCorpusFirstDefinition: the first-definition scan, which answers
+// "struct NAME" before the index is built, finds the DIE the index gives.
+func TestCorpusFirstDefinition(t *testing.T) {
+	seen := map[string]bool{}
+	for _, r := range corpus.Runs(t) {
+		if seen[r.Vmlinux] {
+			continue
+		}
+		seen[r.Vmlinux] = true
+		t.Run(r.Name, func(t *testing.T) {
+			v, err := symbols.Open(r.Vmlinux)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer v.Close()
+			d, err := v.DWARF()
+			if err != nil {
+				t.Fatal(err)
+			}
+			v.IndexCache = t.TempDir()
+			ix, err := v.Index()
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := 0
+			for _, c := range []struct {
+				name string
+				kind symbols.Kind
+			}{
+				{"task_struct", symbols.KindStruct}, {"mm_struct", symbols.KindStruct}, {"list_head", symbols.KindStruct},
+				{"module", symbols.KindStruct}, {"file", symbols.KindStruct}, {"pt_regs", symbols.KindStruct},
+				{"page", symbols.KindStruct}, {"inode", symbols.KindStruct}, {"rq", symbols.KindStruct},
+				{"sk_buff", symbols.KindStruct}, {"printk_info", symbols.KindStruct}, {"thread_union", symbols.KindUnion},
+				{"sigval", symbols.KindUnion}, {"no_such_struct_anywhere", symbols.KindStruct}, {"jiffies", symbols.KindStruct},
+			} {
+				off, ok, err := d.FirstDefinition(c.name, c.kind, ^uint64(0))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var want []symbols.IndexEntry
+				for _, e := range ix.Lookup(c.name, c.kind) {
+					if !e.Decl {
+						want = append(want, e)
+					}
+				}
+				switch {
+				case !ok && len(want) == 0:
+				case ok && len(want) == 1 && want[0].Off == off:
+					found++
+				default:
+					t.Errorf("%v %s: first definition %x (found %v), the index has %+v", c.kind, c.name, off, ok, want)
+				}
+			}
+			if found < 12 {
+				t.Errorf("only %d names found", found)
+			}
+		})
 	}
 }

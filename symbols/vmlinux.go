@@ -58,6 +58,7 @@ type Vmlinux struct {
 	IndexCache    string
 	IndexProgress func(done, total uint64)
 	indexOnce     sync.Once
+	indexReady    atomic.Bool // index and indexErr are set
 	indexWaiters  atomic.Int32
 	index         *Index
 	indexErr      error
