@@ -60,8 +60,10 @@ for t in for_each_task(p):
 " "$VMLINUX" "$DUMP"
 COLD=$(mktemp -d)
 best "gocrash struct (cold)"    sh -c "rm -rf '$COLD'/*; echo 'struct task_struct' | XDG_CACHE_HOME='$COLD' bin/gocrash -s '$VMLINUX' '$DUMP'"
-echo 'struct task_struct' | bin/gocrash -s "$VMLINUX" "$DUMP" >/dev/null
+best "gocrash whatis (cold)"    sh -c "rm -rf '$COLD'/*; echo 'whatis jiffies' | XDG_CACHE_HOME='$COLD' bin/gocrash -s '$VMLINUX' '$DUMP'"
+echo 'whatis jiffies' | bin/gocrash -s "$VMLINUX" "$DUMP" >/dev/null # builds the cached index
 best "gocrash struct (cached)"  sh -c "echo 'struct task_struct' | bin/gocrash -s '$VMLINUX' '$DUMP'"
+best "gocrash whatis (cached)"  sh -c "echo 'whatis jiffies' | bin/gocrash -s '$VMLINUX' '$DUMP'"
 best "crash 8.0.2 struct"       sh -c "echo 'struct task_struct' | crash -s '$VMLINUX' '$DUMP'"
 best "drgn 0.0.22 type"         /usr/bin/python3 -c "
 import drgn, sys
