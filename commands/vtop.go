@@ -2,8 +2,10 @@ package commands
 
 import (
 	"github.com/gocrash/gocrash/arch"
+	"github.com/gocrash/gocrash/kernel"
 
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -68,8 +70,7 @@ translated through that task's page tables.`,
 					if err != nil {
 						return fmt.Errorf("invalid user address: %s", a)
 					}
-					t, err := s.Kernel.UserWalk(task, addr)
-					if err := printWalk(s, addr, t, err, "64-bit UVADDR", out); err != nil {
+					if err := printUserVtop(s, task, addr, out); err != nil {
 						return err
 					}
 					continue
@@ -82,6 +83,7 @@ translated through that task's page tables.`,
 				if err := printWalk(s, addr, t, err, "64-bit KVADDR", out); err != nil {
 					return err
 				}
+				printPageTable(s, t.Phys, out)
 			}
 			return nil
 		},
@@ -112,7 +114,7 @@ func printWalk(s *Session, addr uint64, t arch.Translation, err error, kind stri
 	}
 	fmt.Fprintf(&b, "%-*s  %-16s\n", vw, "VIRTUAL", "PHYSICAL")
 	if err != nil {
-		fmt.Fprintf(&b, "%-*x  %-16s\n\n", vw, addr, "(not mapped)")
+		fmt.Fprintf(&b, "%-*x  (not mapped)\n\n", vw, addr)
 	} else {
 		fmt.Fprintf(&b, "%-*x  %-16x\n\n", vw, addr, t.Phys)
 	}
@@ -199,4 +201,85 @@ func ptovCommand() *Command {
 			return nil
 		},
 	}
+}
+
+// printUserVtop prints vtop -u of addr in task's address space as crash
+// does: an address in no VMA is "(not accessible)" without a walk;
+// otherwise the walk, the VMA that holds the address, and either the
+// struct page of the page it maps to or, when no page is mapped there yet,
+// the file and offset the page would be read from.
+func printUserVtop(s *Session, task, addr uint64, out io.Writer) error {
+	k := s.Kernel
+	vma, ok, err := k.FindVMA(task, addr)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		fmt.Fprintf(out, "%-10s  %-16s\n%-10x  (not accessible)\n\n", "VIRTUAL", "PHYSICAL", addr)
+		return nil
+	}
+	t, werr := k.UserWalk(task, addr)
+	if err := printWalk(s, addr, t, werr, "64-bit UVADDR", out); err != nil {
+		// Not mapped: crash goes on with the VMA after the walk so far.
+		var te *arch.TranslationError
+		if !errors.As(werr, &te) {
+			return err
+		}
+	}
+	fmt.Fprintln(out)
+	io.WriteString(out, vmaTable(vma))
+	if werr != nil {
+		if len(t.Levels) > 0 && t.Levels[len(t.Levels)-1].Entry == 0 && vma.Path != "" {
+			ps := k.Arch.PageSize()
+			off := ((addr-vma.Start)/ps + vma.PgOff) * ps
+			fmt.Fprintf(out, "\nFILE: %s  OFFSET: %x\n", vma.Path, off)
+		}
+		return nil
+	}
+	printPageTable(s, t.Phys, out)
+	return nil
+}
+
+// vmaTable is crash's VMA header and the line of one VMA: the
+// vm_area_struct centred in 16 columns, start and end right-aligned in
+// crash's 10 columns of a user address, vm_flags, and the file.
+func vmaTable(v kernel.VMA) string {
+	return fmt.Sprintf("%s %s %s  FLAGS FILE\n%s %10x %10x %6x %s\n",
+		center(16, "VMA", false), center(10, "START", true), center(10, "END", true),
+		center(16, strconv.FormatUint(v.Addr, 16), false), v.Start, v.End, v.Flags, v.Path)
+}
+
+// printPageTable prints, after a blank line, crash's kmem -p header and
+// the line of the struct page of physical address phys. Like crash, it
+// prints nothing when the page has no struct page.
+func printPageTable(s *Session, phys uint64, out io.Writer) {
+	p, err := s.Kernel.PageOf(phys)
+	if err != nil {
+		return
+	}
+	fmt.Fprintf(out, "\n%s", pageTable(s, []kernel.Page{p}))
+}
+
+// pageTable is crash's kmem -p table: the struct page, the physical
+// address right-aligned in the width of the largest physical address (at
+// least 8), mapping, index, the reference count, and page.flags in hex with
+// the names of its set flag bits.
+func pageTable(s *Session, pages []kernel.Page) string {
+	k := s.Kernel
+	pw := 8
+	if a, err := k.SymbolAddr("max_pfn"); err == nil {
+		if n, err := k.ReadU64(a); err == nil {
+			pw = max(pw, len(strconv.FormatUint(n*k.Arch.PageSize(), 16)))
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %*s %s %sCNT FLAGS\n", center(16, "PAGE", false), pw, "PHYSICAL", center(16, "MAPPING", true), center(8, "INDEX", true))
+	for _, p := range pages {
+		fmt.Fprintf(&b, "%-16x %*x %16x %8x %2d %x", p.Addr, pw, p.Phys(k.Arch.PageSize()), p.Mapping, p.Index, p.Count, p.Flags)
+		if p.Flags != 0 && len(p.FlagNames) > 0 {
+			b.WriteString(" " + strings.Join(p.FlagNames, ","))
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
 }

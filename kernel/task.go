@@ -43,6 +43,7 @@ type taskLayout struct {
 type layoutCache struct {
 	once sync.Once
 	task taskLayout
+	page pageCache // page.go
 }
 
 func (k *Kernel) taskLayout() *taskLayout {
