@@ -23,7 +23,12 @@ read and its value, the size of the page that maps the address, and the
 last entry's flags. The address may be a symbol. With -u the address is a
 user address of the current context (see set; at start the task that
 panicked), or of the task -c names (by PID or task_struct address),
-translated through that task's page tables.`,
+translated through that task's page tables; an address in no VMA of the task
+is "(not accessible)". After the translation come the VMA holding a user
+address (vm_area_struct, start, end, vm_flags and the mapped file; for a
+page not read in yet, the file and offset it would come from) and the
+struct page of the physical page as kmem -p shows it (mapping, index,
+reference count, page.flags and the names of its flag bits).`,
 		Options: []Option{
 			{"-k", "the address is a kernel virtual address (the default)"},
 			{"-u", "the address is a user virtual address"},
