@@ -62,6 +62,7 @@ func builtins() []func() *Command {
 		psCommand,
 		vtopCommand,
 		ptovCommand,
+		kmemCommand,
 		rdCommand,
 		setCommand,
 		aliasCommand,

@@ -288,3 +288,46 @@ func pageTable(s *Session, pages []kernel.Page) string {
 	}
 	return b.String()
 }
+
+func kmemCommand() *Command {
+	return &Command{
+		Name:     "kmem",
+		Synopsis: "kmem -p address ...",
+		Summary:  "kernel memory",
+		Help: `With -p, shows the struct page of each address as crash's kmem -p does:
+the struct page, the physical address of its page, page.mapping, page.index,
+the reference count, and page.flags with the names of its flag bits. An
+address is a struct page, a kernel virtual address (its page is shown), or
+else a physical address. Only -p with addresses is implemented.`,
+		Options:  []Option{{"-p address", "the struct page of the address"}},
+		Examples: []string{"gocrash> kmem -p 1000000", "gocrash> kmem -p ffffd22000190000"},
+		Run: func(ctx context.Context, s *Session, args []string, out io.Writer) error {
+			if len(args) < 2 || args[0] != "-p" {
+				return &UsageError{"only kmem -p address ... is implemented"}
+			}
+			k := s.Kernel
+			var pages []kernel.Page
+			for _, a := range args[1:] {
+				addr, err := strconv.ParseUint(strings.TrimPrefix(a, "0x"), 16, 64)
+				if err != nil {
+					return fmt.Errorf("invalid address: %s", a)
+				}
+				phys := addr
+				if pfn, ok := k.PagePFN(addr); ok {
+					phys = pfn * k.Arch.PageSize()
+				} else if addr>>63 != 0 {
+					if phys, err = k.VirtToPhys(addr); err != nil {
+						return readError(addr, "KVADDR", err)
+					}
+				}
+				p, err := k.PageOf(phys)
+				if err != nil {
+					return err
+				}
+				pages = append(pages, p)
+			}
+			_, err := io.WriteString(out, pageTable(s, pages))
+			return err
+		},
+	}
+}

@@ -20,7 +20,8 @@ import (
 // text not read in yet, an address in no VMA) prints crash 8.0.2's whole
 // text on the x86_64 kdump runs: the translation, the VMA of a user
 // address, the FILE line of a page not mapped yet, and the kmem -p line of
-// the page. crash 8.0.2 cannot read 6.1's VMAs nor find its tasks by PID
+// the page; and kmem -p of a physical address, a struct page and a kernel
+// virtual address. crash 8.0.2 cannot read 6.1's VMAs nor find its tasks by PID
 // (every vtop -u fails there): those commands are not compared. On 6.1 crash prints no page
 // line for a kernel address: there the translation is compared and
 // gocrash's page line is checked against the kernel's own answers.
@@ -51,6 +52,21 @@ func TestCorpusVtopAgainstCrash(t *testing.T) {
 			// crash 8.0.2's vtop takes addresses only, no symbols.
 			cmds := []string{fmt.Sprintf("vtop %x", banner), fmt.Sprintf("vtop %x", panicTask), "vtop -u 400000",
 				fmt.Sprintf("vtop %x", jiffies), fmt.Sprintf("vtop -c %d -u 401000", sleeper.PID), "vtop -u 0"}
+			// kmem -p of a physical address, a struct page and a kernel
+			// virtual address.
+			bannerPhys, err := k.VirtToPhys(banner)
+			if err != nil {
+				t.Fatal(err)
+			}
+			taskPhys, err := k.VirtToPhys(panicTask)
+			if err != nil {
+				t.Fatal(err)
+			}
+			taskPage, err := k.PageOf(taskPhys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmds = append(cmds, fmt.Sprintf("kmem -p %x", bannerPhys), fmt.Sprintf("kmem -p %x", taskPage.Addr), fmt.Sprintf("kmem -p %x", panicTask))
 			if a, ok := unmappedFilePage(t, k, sleeper.Addr); ok {
 				cmds = append(cmds, fmt.Sprintf("vtop -c %d -u %x", sleeper.PID, a))
 			}
@@ -66,7 +82,7 @@ func TestCorpusVtopAgainstCrash(t *testing.T) {
 				t.Fatalf("crash printed %d parts:\n%s", len(parts), out)
 			}
 			for i, c := range cmds {
-				if strings.Contains(parts[i], "invalid structure member") || strings.Contains(parts[i], "\nvtop: ") || strings.HasPrefix(parts[i], "vtop: ") {
+				if strings.Contains(parts[i], "invalid structure member") || crashErrorRE.MatchString(parts[i]) {
 					t.Logf("%s: crash failed, not compared", c)
 					continue
 				}
@@ -92,7 +108,7 @@ func TestCorpusVtopAgainstCrash(t *testing.T) {
 			}
 		})
 	}
-	if total < 13 || whole < 13 {
+	if total < 22 || whole < 22 {
 		t.Errorf("only %d commands compared with crash, %d of them whole", total, whole)
 	}
 }
@@ -150,6 +166,9 @@ func unmappedFilePage(t *testing.T, k *kernel.Kernel, task uint64) (uint64, bool
 	}
 	return 0, false
 }
+
+// crashErrorRE finds crash's error line for a command.
+var crashErrorRE = regexp.MustCompile(`(^|\n)(vtop|kmem): `)
 
 var pageLineRE = regexp.MustCompile(`^([0-9a-f]{16}) +([0-9a-f]+) +([0-9a-f]+) +([0-9a-f]+) +(-?\d+) ([0-9a-f]+)( [a-z0-9_,]+)?$`)
 

@@ -297,3 +297,36 @@ func (k *Kernel) pageflagsEnum() []PageFlag {
 	}
 	return out
 }
+
+// PagePFN reports whether addr is the address of a struct page, and of
+// which frame. The memory map is taken to be one virtual array (vmemmap):
+// the candidate frame is counted from vmemmap_base, or from the map of
+// the kernel image's section, and must map back to addr.
+func (k *Kernel) PagePFN(addr uint64) (uint64, bool) {
+	c, err := k.pageInfo()
+	if err != nil {
+		return 0, false
+	}
+	base := c.vmem
+	if base == 0 && c.sect != nil {
+		text, err := k.SymbolAddr("_text")
+		if err != nil {
+			return 0, false
+		}
+		phys, err := k.VirtToPhys(text)
+		if err != nil {
+			return 0, false
+		}
+		if base, err = k.sectionMemMap(c.sect, phys/k.Arch.PageSize()); err != nil {
+			return 0, false
+		}
+	}
+	if addr < base || (addr-base)%c.size != 0 {
+		return 0, false
+	}
+	pfn := (addr - base) / c.size
+	if back, err := k.PageAddr(pfn); err != nil || back != addr {
+		return 0, false
+	}
+	return pfn, true
+}
