@@ -9,13 +9,14 @@ import (
 	"strings"
 
 	"github.com/gocrash/gocrash/arch"
+	a64 "github.com/gocrash/gocrash/arch/arm64"
 	"github.com/gocrash/gocrash/kernel"
 )
 
 func btCommand() *Command {
 	return &Command{
 		Name:     "bt",
-		Synopsis: "bt [-a|-c cpu(s)|-p] [-f|-F] [-l] [-s [-x|-d]] [-t|-T] [-r] [pid | task] ...",
+		Synopsis: "bt [-a|-c cpu(s)|-p] [-f|-F] [-l] [-s [-x|-d]] [-t|-T] [-r] [-e] [pid | task] ...",
 		Summary:  "backtrace",
 		Help: `Displays a task's kernel stack trace, as the kernel's own unwinder would print
 it: ORC on x86_64, frame records on arm64, with the kernel's ELF symbol names.
@@ -30,7 +31,20 @@ address is where the frame's return address lies. Module functions end with
 the registers it saved are printed below the entry frame, an interrupted kernel
 address first as [exception RIP: function+offset]. Leaving an interrupt or
 exception stack is marked "--- <IRQ stack> ---". On a live system a running
-task cannot be unwound: bt says which CPU it is running on.`,
+task cannot be unwound: bt says which CPU it is running on.
+
+With -e, bt does not unwind: as crash's bt -e does, it searches the task's
+whole kernel stack for words laid out as a saved struct pt_regs that pass
+crash's checks (x86_64: a kernel CS 0x10 or user CS 0x33/0x23 with its SS,
+RFLAGS with bit 1 set and its reserved bits clear, RIP in kernel text or
+mapped kernel space for a kernel frame, RIP and RSP user addresses for a user
+frame; arm64: a 64-bit EL1/EL2 PSTATE, PC and LR in kernel text, SP and X29
+on the stack, and a user task's frame at the top of its stack). Each is
+printed as "KERNEL-MODE EXCEPTION FRAME AT: address" or "USER-MODE
+EXCEPTION FRAME AT: address" with its registers. Frames left on the stack by
+earlier entries are found too: a search shows what may be there, not what
+the task is doing. Only the task stack is searched, not the CPU's IRQ and
+exception stacks.`,
 		Options: []Option{
 			{"-a", "the task running on each CPU"},
 			{"-c cpu", "the task running on these CPUs (\"1\", \"0,2\", \"0-3\")"},
@@ -44,18 +58,19 @@ task cannot be unwound: bt says which CPU it is running on.`,
 			{"-t", "every kernel text address on the stack, from the saved stack pointer up"},
 			{"-T", "every kernel text address on the whole stack"},
 			{"-r", "the raw stack, word by word"},
+			{"-e", "search the stack for possible kernel and user mode exception frames"},
 			{"pid | task", "the task with this PID, or whose task_struct is at this address"},
 		},
-		Examples: []string{"gocrash> bt", "gocrash> bt -a", "gocrash> bt 95", "gocrash> bt -sx 1", "gocrash> bt -f ffff8bad4258c800", "gocrash> foreach bt"},
+		Examples: []string{"gocrash> bt", "gocrash> bt -a", "gocrash> bt 95", "gocrash> bt -sx 1", "gocrash> bt -f ffff8bad4258c800", "gocrash> bt -e 95", "gocrash> bt -e -a", "gocrash> foreach bt"},
 		Run:      runBT,
 	}
 }
 
 // btOptions are bt's options.
 type btOptions struct {
-	all, panic, frames, symbolic, symOff, hex, text, textAll, raw, lines bool
-	cpus                                                                 []int
-	args                                                                 []string
+	all, panic, frames, symbolic, symOff, hex, text, textAll, raw, lines, eframes bool
+	cpus                                                                          []int
+	args                                                                          []string
 }
 
 func parseBTOptions(args []string) (btOptions, error) {
@@ -90,6 +105,8 @@ func parseBTOptions(args []string) (btOptions, error) {
 				o.raw = true
 			case 'l':
 				o.lines = true
+			case 'e':
+				o.eframes = true
 			case 'c':
 				v := a[j+1:]
 				if v == "" {
@@ -247,6 +264,9 @@ func btTasks(ctx context.Context, s *Session, tasks []kernel.Task, o btOptions, 
 func btTask(s *Session, t kernel.Task, o btOptions, out io.Writer) error {
 	k := s.Kernel
 	fmt.Fprintln(out, TaskHeader(t))
+	if o.eframes {
+		return btEFrames(k, t, o, out)
+	}
 	tr, err := k.Backtrace(t)
 	if err != nil {
 		var running *kernel.RunningError
@@ -420,4 +440,120 @@ func btText(k *kernel.Kernel, tr *kernel.Trace, o btOptions, out io.Writer) erro
 		fmt.Fprintf(out, "  [%016x] %s at %016x%s\n", a, name, v, moduleSuffix(k, v))
 	}
 	return nil
+}
+
+// btEFrames prints the exception frames a search of the task's stack
+// finds (bt -e), in crash's layout for the architecture.
+func btEFrames(k *kernel.Kernel, t kernel.Task, o btOptions, out io.Writer) error {
+	frames, err := k.SearchEFrames(t)
+	var noStack *kernel.NoStackError
+	if errors.As(err, &noStack) {
+		fmt.Fprintln(out, "(no stack)")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ua, ok := k.Arch.(arch.Unwinding)
+	if !ok {
+		return fmt.Errorf("bt -e is not supported on %s", k.Arch.Name())
+	}
+	printLines := func(lines []string) {
+		for _, ln := range lines {
+			fmt.Fprintf(out, "    %s\n", ln)
+		}
+	}
+	sourceLine := func(pc uint64) {
+		if !o.lines || !k.IsText(pc) {
+			return
+		}
+		if file, line, err := k.SourceLine(pc); err == nil {
+			fmt.Fprintf(out, "    %s: %d\n", file, line)
+		}
+	}
+	pcIdx := ua.RegIndex().PC
+	if k.Arch.Name() != "arm64" {
+		for _, f := range frames {
+			mode := "KERNEL"
+			if f.User {
+				mode = "USER"
+			}
+			fmt.Fprintf(out, "\n  %s-MODE EXCEPTION FRAME AT: %x\n", mode, f.Addr)
+			pc := f.Regs[pcIdx]
+			if !f.User {
+				name := symOffset(k, pc, o.hex)
+				if _, _, ok := k.Symbolize(pc); !ok && f.PCMapped {
+					name = "no symbolic reference"
+				}
+				fmt.Fprintf(out, "    [exception RIP: %s]\n", name)
+			}
+			printLines(ua.RegisterBlock(f.Regs))
+			if !f.User {
+				sourceLine(pc)
+			}
+		}
+		return nil
+	}
+	// arm64: a blank line before each kernel frame, and before the user
+	// frame only when kernel frames precede it.
+	for i, f := range frames {
+		if f.User {
+			if i > 0 {
+				fmt.Fprintln(out)
+			}
+			fmt.Fprintf(out, "USER-MODE EXCEPTION FRAME AT: %x\n", f.Addr)
+		} else {
+			fmt.Fprintf(out, "\nKERNEL-MODE EXCEPTION FRAME AT: %x\n", f.Addr)
+		}
+		printLines(arm64EFrameBlock(k, f, o.hex))
+		sourceLine(f.Regs[pcIdx])
+	}
+	return nil
+}
+
+// arm64PSRMode32 is PSTATE's AArch32 bit.
+const arm64PSRMode32 = 0x10
+
+// arm64EFrameBlock is crash's arm64_print_exception_frame: a kernel frame
+// names its PC and LR; a user frame is bt's user register block, or for a
+// 32-bit (compat) task the AArch32 registers. An LR that is kernel text
+// once its pointer-authentication bits are set is shown with them set.
+func arm64EFrameBlock(k *kernel.Kernel, f kernel.EFrame, hex bool) []string {
+	r := append([]uint64(nil), f.Regs...)
+	ua := k.Arch.(arch.Unwinding)
+	if f.User && r[a64.RegPState]&arm64PSRMode32 != 0 {
+		out := []string{fmt.Sprintf(" PC: %08x  LR: %08x  SP: %08x  PSTATE: %08x", r[a64.RegPC], r[14], r[13], r[a64.RegPState])}
+		line := ""
+		for i, n := 12, 1; i >= 0; i, n = i-1, n+1 {
+			if line != "" {
+				line += " "
+			}
+			line += fmt.Sprintf("%3s: %08x", fmt.Sprintf("X%d", i), r[i])
+			if n%4 == 0 || i == 0 {
+				out = append(out, line)
+				line = ""
+			}
+		}
+		return out
+	}
+	if pm, ok := k.Arch.(interface{ PACMask() uint64 }); ok && k.IsText(r[a64.RegLR]|pm.PACMask()) {
+		r[a64.RegLR] |= pm.PACMask()
+	}
+	block := ua.RegisterBlock(r)
+	if f.User {
+		return block
+	}
+	name := func(a uint64) string {
+		if _, _, ok := k.Symbolize(a); ok && k.IsText(a) {
+			return symOffset(k, a, hex)
+		}
+		return "unknown or invalid address"
+	}
+	out := []string{
+		fmt.Sprintf(" PC: %016x  [%s]", r[a64.RegPC], name(r[a64.RegPC])),
+		fmt.Sprintf(" LR: %016x  [%s]", r[a64.RegLR], name(r[a64.RegLR])),
+		fmt.Sprintf(" SP: %016x  PSTATE: %08x", r[a64.RegSP], r[a64.RegPState]),
+	}
+	// The X29..X0 rows, without the user block's first and last lines.
+	return append(out, block[1:len(block)-1]...)
 }
