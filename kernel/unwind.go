@@ -86,6 +86,8 @@ type unwindCache struct {
 	arch arch.Unwinding
 
 	orc         *symbols.ORC
+	cfi         []*symbols.CFI // .debug_frame, .eh_frame (none when absent)
+	cfiArch     cfiArch
 	threadSize  uint64
 	stackOff    int64 // task_struct.stack
 	threadSPOff int64 // task_struct.thread.sp (x86_64)
@@ -134,6 +136,7 @@ func (k *Kernel) setupUnwind(u *unwindCache) error {
 		}
 	}
 	u.cpuStacks = map[int][]stackRange{}
+	k.setupCFI(u)
 	switch a.Unwinder() {
 	case arch.UnwindORC:
 		return k.setupORC(u)

@@ -49,6 +49,9 @@ type frameWalker struct {
 	// user mode.
 	final     uint64
 	finalRegs func() *SavedRegs
+	// leaf is the caller of the first frame's function when that function
+	// has not set up its frame record (found by CFI), shown second.
+	leaf *Frame
 }
 
 func (k *Kernel) walkFrameRecords(u *unwindCache, tr *Trace, regs []uint64) error {
@@ -79,6 +82,7 @@ func (k *Kernel) walkFrameRecords(u *unwindCache, tr *Trace, regs []uint64) erro
 			return nil
 		}
 		fp, pc, sp = regs[ri.FP], regs[ri.PC], regs[ri.SP]
+		w.leaf = k.leafCaller(u, w.stacks, regs)
 	} else {
 		if fp, err = k.ReadU64(tr.Task.Addr + uint64(l.ctxFP)); err != nil {
 			return fmt.Errorf("task %x: cpu_context: %w", tr.Task.Addr, err)
@@ -98,6 +102,9 @@ func (k *Kernel) walkFrameRecords(u *unwindCache, tr *Trace, regs []uint64) erro
 func (w *frameWalker) walk(tr *Trace, pc, fp, sp uint64) {
 	pc = w.strip(pc)
 	tr.Frames = append(tr.Frames, Frame{PC: pc, SP: sp, Exact: true, Stack: classify(w.stacks, sp)})
+	if w.leaf != nil {
+		tr.Frames = append(tr.Frames, *w.leaf)
+	}
 	for len(tr.Frames) < maxFrames {
 		if fp == w.final && w.final != 0 {
 			if w.finalRegs != nil {

@@ -103,7 +103,10 @@ type orcWalker struct {
 	// noUnwindData, when set, handles a first frame from registers whose
 	// function has no ORC data.
 	noUnwindData func(st *orcState, tr *Trace) error
-	stacks       []stackRange
+	// cfi, when set, unwinds a frame ORC has no entry for (else the frame
+	// pointer is tried).
+	cfi    *cfiWalker
+	stacks []stackRange
 }
 
 func (k *Kernel) orcWalkerFor(u *unwindCache, stacks []stackRange) *orcWalker {
@@ -117,6 +120,7 @@ func (k *Kernel) orcWalkerFor(u *unwindCache, stacks []stackRange) *orcWalker {
 		stacks:    stacks,
 	}
 	w.noUnwindData = func(st *orcState, tr *Trace) error { return k.findCaller(u, st, tr, stacks) }
+	w.cfi = k.cfiWalkerFor(u, stacks)
 	return w
 }
 
@@ -195,7 +199,7 @@ func (w *orcWalker) step(st *orcState, tr *Trace) (done bool, err error) {
 		if !w.isText(st.ip) {
 			return false, fmt.Errorf("%x is not kernel text", st.ip)
 		}
-		e = orcFPEntry()
+		return w.orcFallback(st, tr)
 	}
 	switch e.Type {
 	case symbols.ORCUndefined:

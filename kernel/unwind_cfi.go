@@ -1,0 +1,499 @@
+package kernel
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/gocrash/gocrash/arch"
+	arm64 "github.com/gocrash/gocrash/arch/arm64"
+	x86 "github.com/gocrash/gocrash/arch/x86_64"
+	"github.com/gocrash/gocrash/symbols"
+)
+
+// The vmlinux's DWARF call frame information (.debug_frame, .eh_frame)
+// describes, for every address of the C code, where the caller's stack
+// pointer (the CFA) and registers are. It is the second unwinder: on
+// x86_64 for addresses ORC has no entry for, on arm64 where a function has
+// not set up its frame record (yet). The walk here works over any memory,
+// so tests can run it on synthetic stacks.
+
+// cfiArch is an architecture's DWARF register numbering.
+type cfiArch struct {
+	sp, fp uint64
+	// calleeSaved keep their values across calls; the others are unknown
+	// in the caller unless a rule recovers them.
+	calleeSaved []uint64
+	// arm64: names return addresses as they are (Frame.Exact), shows a
+	// frame at its frame record, and strips signed return addresses.
+	arm64 bool
+}
+
+var (
+	cfiX86   = cfiArch{sp: 7, fp: 6, calleeSaved: []uint64{3, 6, 12, 13, 14, 15}}
+	cfiARM64 = cfiArch{sp: 31, fp: 29, calleeSaved: []uint64{19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29}, arm64: true}
+)
+
+// DWARF x86_64 register numbers 0-15 in pt_regs order.
+var x86DwarfToPtRegs = [16]int{x86.RegAX, x86.RegDX, x86.RegCX, x86.RegBX, x86.RegSI, x86.RegDI, x86.RegBP, x86.RegSP,
+	x86.RegR8, x86.RegR9, x86.RegR10, x86.RegR11, x86.RegR12, x86.RegR13, x86.RegR14, x86.RegR15}
+
+// cfiNumRegs covers x86_64's general registers and rip (0-16) and arm64's
+// x0-x30 and sp (0-31).
+const cfiNumRegs = 33
+
+// cfiState is a frame's registers, in DWARF numbering.
+type cfiState struct {
+	pc uint64
+	// ret: pc is a return address, looked up one byte back (the call
+	// instruction may be a function's last).
+	ret   bool
+	regs  [cfiNumRegs]uint64
+	known [cfiNumRegs]bool
+}
+
+func (s *cfiState) set(reg, v uint64) {
+	if reg < cfiNumRegs {
+		s.regs[reg], s.known[reg] = v, true
+	}
+}
+
+func (s *cfiState) get(reg uint64) (uint64, bool) {
+	if reg < cfiNumRegs && s.known[reg] {
+		return s.regs[reg], true
+	}
+	return 0, false
+}
+
+// cfiWalker unwinds by CFI over some memory: the kernel's, or a test's.
+type cfiWalker struct {
+	arch   cfiArch
+	row    func(pc uint64) (*symbols.CFIRow, error) // by run-time address
+	read   func(addr uint64) (uint64, error)
+	isText func(addr uint64) bool
+	strip  func(addr uint64) uint64
+	order  binary.ByteOrder
+	stacks []stackRange
+}
+
+// onAStack reports whether a stack pointer value lies on one of the
+// stacks (the top of a stack included: an empty stack).
+func onAStack(stacks []stackRange, sp uint64) bool {
+	for _, s := range stacks {
+		if sp > s.lo && sp <= s.hi {
+			return true
+		}
+	}
+	return false
+}
+
+// step unwinds one frame: st becomes the caller's registers and f its
+// frame. done reports the end of the stack (the return address column is
+// undefined). A step that fails any check changes nothing.
+func (w *cfiWalker) step(st *cfiState) (f Frame, done bool, err error) {
+	lookup := st.pc
+	if st.ret {
+		lookup--
+	}
+	row, err := w.row(lookup)
+	if err != nil {
+		return f, false, err
+	}
+	raRule := row.Rule(row.RA).Kind
+	if raRule == symbols.RuleUndefined {
+		return f, true, nil // the end of the stack
+	}
+	sp, ok := st.get(w.arch.sp)
+	if !ok {
+		return f, false, fmt.Errorf("stack pointer unknown at %#x", st.pc)
+	}
+	env := symbols.CFIExprEnv{
+		Reg: st.get,
+		Read: func(addr uint64, size int) (uint64, error) {
+			if size != 8 {
+				return 0, fmt.Errorf("DWARF expression reads %d bytes at %#x", size, addr)
+			}
+			return w.read(addr)
+		},
+	}
+	var cfa uint64
+	switch row.CFA.Kind {
+	case symbols.RuleCFA:
+		base, ok := st.get(row.CFA.Reg)
+		if !ok {
+			return f, false, fmt.Errorf("CFA at %#x is based on register %d, which is not known", st.pc, row.CFA.Reg)
+		}
+		cfa = base + uint64(row.CFA.Offset)
+	case symbols.RuleCFAExpression:
+		if cfa, err = symbols.EvalCFIExpr(row.CFA.Expr, w.order, env); err != nil {
+			return f, false, fmt.Errorf("CFA at %#x: %v", st.pc, err)
+		}
+	default:
+		return f, false, fmt.Errorf("no CFA rule at %#x", st.pc)
+	}
+	if !onAStack(w.stacks, cfa) {
+		return f, false, stackError("CFA", cfa)
+	}
+	// The caller's stack pointer lies above the callee's; a function with
+	// no frame (an arm64 leaf, its return address still in x30) may leave
+	// it where it was.
+	inRegister := raRule == symbols.RuleUnspecified || raRule == symbols.RuleSameValue || raRule == symbols.RuleRegister
+	if classify(w.stacks, cfa-1) == classify(w.stacks, sp) && (cfa < sp || cfa == sp && !inRegister) {
+		return f, false, fmt.Errorf("CFA %x at %#x is not above the stack pointer %x", cfa, st.pc, sp)
+	}
+	var next cfiState
+	for _, r := range w.arch.calleeSaved {
+		if v, ok := st.get(r); ok {
+			next.set(r, v)
+		}
+	}
+	slot := map[uint64]uint64{} // where registers were saved
+	for reg, rule := range row.Regs {
+		var v uint64
+		switch rule.Kind {
+		case symbols.RuleUndefined:
+			if reg < cfiNumRegs {
+				next.known[reg] = false
+			}
+			continue
+		case symbols.RuleSameValue:
+			var ok bool
+			if v, ok = st.get(reg); !ok {
+				continue
+			}
+		case symbols.RuleOffset:
+			a := cfa + uint64(rule.Offset)
+			if !onStack(w.stacks, a, 8) {
+				return f, false, stackError(fmt.Sprintf("register %d's save slot", reg), a)
+			}
+			if v, err = w.read(a); err != nil {
+				return f, false, err
+			}
+			slot[reg] = a
+		case symbols.RuleValOffset:
+			v = cfa + uint64(rule.Offset)
+		case symbols.RuleRegister:
+			var ok bool
+			if v, ok = st.get(rule.Reg); !ok {
+				if reg < cfiNumRegs {
+					next.known[reg] = false
+				}
+				continue
+			}
+		case symbols.RuleExpression, symbols.RuleValExpression:
+			a, err := symbols.EvalCFIExpr(rule.Expr, w.order, env, cfa)
+			if err != nil {
+				return f, false, fmt.Errorf("register %d at %#x: %v", reg, st.pc, err)
+			}
+			v = a
+			if rule.Kind == symbols.RuleExpression {
+				if v, err = w.read(a); err != nil {
+					return f, false, err
+				}
+				slot[reg] = a
+			}
+		default:
+			continue
+		}
+		next.set(reg, v)
+	}
+	// The return address is recovered by its rule, or is still in its
+	// register (a leaf, or a prologue that has not saved it yet). That
+	// register does not survive into the caller: the call clobbered it.
+	ra, ok := next.get(row.RA)
+	if raRule == symbols.RuleUnspecified {
+		ra, ok = st.get(row.RA)
+	}
+	if row.RA < cfiNumRegs && row.RA != w.arch.sp {
+		next.known[row.RA] = false
+	}
+	if !ok {
+		return f, false, fmt.Errorf("return address at %#x is not known", st.pc)
+	}
+	if row.RASigned {
+		ra = w.strip(ra)
+	}
+	if !w.isText(ra) {
+		return f, false, fmt.Errorf("return address %x (from %#x) is not kernel text", ra, st.pc)
+	}
+	next.set(w.arch.sp, cfa)
+	next.pc, next.ret = ra, true
+	fsp := cfa - 8
+	if w.arch.arm64 {
+		// A frame is shown at its frame record, where x29 was saved.
+		fsp = cfa
+		if a, ok := slot[w.arch.fp]; ok {
+			fsp = a
+		}
+	}
+	*st = next
+	return Frame{PC: ra, SP: fsp, Exact: w.arch.arm64, Stack: classify(w.stacks, fsp)}, false, nil
+}
+
+// walk unwinds from st to the end of the stack, or to an error (tr.Err).
+func (w *cfiWalker) walk(st *cfiState, tr *Trace) {
+	for len(tr.Frames) < maxFrames {
+		f, done, err := w.step(st)
+		if err != nil {
+			tr.Err = err
+			return
+		}
+		if done {
+			return
+		}
+		tr.Frames = append(tr.Frames, f)
+	}
+	tr.Err = fmt.Errorf("more than %d frames", maxFrames)
+}
+
+// fpStep follows one link of an x86_64 frame-pointer chain: at bp the
+// caller's bp, above it the return address; the caller's stack pointer is
+// bp+16. The link must lie on a stack at or above sp, and return into
+// kernel text.
+func fpStep(read func(uint64) (uint64, error), isText func(uint64) bool, stacks []stackRange, sp, bp uint64) (f Frame, nextSP, nextBP uint64, err error) {
+	if bp&7 != 0 || !onStack(stacks, bp, 16) {
+		return f, 0, 0, stackError("frame pointer", bp)
+	}
+	if classify(stacks, bp) == classify(stacks, sp) && bp < sp {
+		return f, 0, 0, fmt.Errorf("frame pointer %x is below the stack pointer %x", bp, sp)
+	}
+	if nextBP, err = read(bp); err != nil {
+		return f, 0, 0, err
+	}
+	ret, err := read(bp + 8)
+	if err != nil {
+		return f, 0, 0, err
+	}
+	if !isText(ret) {
+		return f, 0, 0, fmt.Errorf("frame pointer %x: return address %x is not kernel text", bp, ret)
+	}
+	return Frame{PC: ret, SP: bp + 8, Stack: classify(stacks, bp+8)}, bp + 16, nextBP, nil
+}
+
+// fpWalk follows a frame-pointer chain from sp and bp until bp is zero (the
+// end) or a link fails its checks (tr.Err).
+func fpWalk(read func(uint64) (uint64, error), isText func(uint64) bool, stacks []stackRange, tr *Trace, sp, bp uint64) {
+	for len(tr.Frames) < maxFrames {
+		if bp == 0 {
+			return
+		}
+		f, nsp, nbp, err := fpStep(read, isText, stacks, sp, bp)
+		if err != nil {
+			tr.Err = err
+			return
+		}
+		tr.Frames = append(tr.Frames, f)
+		sp, bp = nsp, nbp // the next link must lie above this one
+	}
+	tr.Err = fmt.Errorf("more than %d frames", maxFrames)
+}
+
+// orcFallback unwinds a frame ORC has no entry for: by CFI, else by the
+// frame pointer (the kernel's own guess), checked.
+func (w *orcWalker) orcFallback(st *orcState, tr *Trace) (done bool, err error) {
+	var cfiErr error
+	if w.cfi != nil {
+		cs := cfiState{pc: st.ip, ret: !st.signal}
+		if st.regs != nil && st.full {
+			for d, i := range x86DwarfToPtRegs {
+				cs.set(uint64(d), st.regs[i])
+			}
+		}
+		cs.set(cfiX86.sp, st.sp)
+		cs.set(cfiX86.fp, st.bp)
+		f, done, err := w.cfi.step(&cs)
+		if err == nil {
+			if done {
+				return true, nil
+			}
+			st.ip, st.sp, st.regs, st.prev, st.signal = cs.pc, cs.regs[cfiX86.sp], nil, nil, false
+			st.bp, _ = cs.get(cfiX86.fp)
+			tr.Frames = append(tr.Frames, f)
+			return false, nil
+		}
+		cfiErr = err
+	}
+	f, sp, bp, err := fpStep(w.read, w.isText, w.stacks, st.sp, st.bp)
+	if err != nil {
+		if cfiErr != nil {
+			var no *symbols.NoCFIError
+			if !errors.As(cfiErr, &no) {
+				return false, fmt.Errorf("no ORC entry at %s; CFI: %v; frame pointer: %v", w.name(st.ip), cfiErr, err)
+			}
+		}
+		return false, fmt.Errorf("no ORC entry at %s; frame pointer: %v", w.name(st.ip), err)
+	}
+	st.ip, st.sp, st.bp, st.regs, st.prev, st.signal = f.PC, sp, bp, nil, nil, false
+	tr.Frames = append(tr.Frames, f)
+	return false, nil
+}
+
+// setupCFI finds the vmlinux's CFI tables (decoded on first use).
+func (k *Kernel) setupCFI(u *unwindCache) {
+	switch k.Arch.Name() {
+	case "x86_64":
+		u.cfiArch = cfiX86
+	case "arm64":
+		u.cfiArch = cfiARM64
+	default:
+		return
+	}
+	u.cfi, _ = k.Vmlinux.LoadCFI()
+}
+
+// cfiRow finds the CFI row for a run-time address in the kernel's text.
+func (k *Kernel) cfiRow(u *unwindCache, pc uint64) (*symbols.CFIRow, error) {
+	if !k.KernelText(pc) {
+		return nil, &symbols.NoCFIError{PC: pc}
+	}
+	link := pc - k.Vmlinux.Relocation()
+	var err error = &symbols.NoCFIError{PC: pc}
+	for _, t := range u.cfi {
+		row, e := t.RowForPC(link)
+		if e == nil {
+			return row, nil
+		}
+		var no *symbols.NoCFIError
+		if !errors.As(e, &no) {
+			err = e
+		}
+	}
+	return nil, err
+}
+
+// cfiWalkerFor is the CFI walk over the kernel's memory (nil without CFI).
+func (k *Kernel) cfiWalkerFor(u *unwindCache, stacks []stackRange) *cfiWalker {
+	if len(u.cfi) == 0 {
+		return nil
+	}
+	return &cfiWalker{
+		arch:   u.cfiArch,
+		row:    func(pc uint64) (*symbols.CFIRow, error) { return k.cfiRow(u, pc) },
+		read:   k.ReadU64,
+		isText: k.IsText,
+		strip:  u.arch.StripPointerAuth,
+		order:  k.order,
+		stacks: stacks,
+	}
+}
+
+// unwindMode chooses the unwinders of a walk (tests compare them).
+type unwindMode int
+
+const (
+	unwindPrimary unwindMode = iota // as bt does
+	unwindCFIOnly                   // CFI alone
+	unwindFPOnly                    // x86_64 frame pointers alone
+)
+
+// backtraceMode unwinds a task that is not running with one unwinder
+// alone, from the context it saved when it was switched out.
+func (k *Kernel) backtraceMode(t Task, mode unwindMode) (*Trace, error) {
+	if mode == unwindPrimary {
+		return k.Backtrace(t)
+	}
+	u, err := k.unwinder()
+	if err != nil {
+		return nil, err
+	}
+	if t.Active {
+		return nil, fmt.Errorf("PID %d is active: only switched-out tasks are compared", t.PID)
+	}
+	tr := &Trace{Task: t}
+	stacks := k.stacksOf(u, t)
+	switch u.arch.Unwinder() {
+	case arch.UnwindORC:
+		tsp, err := k.ReadU64(t.Addr + uint64(u.threadSPOff))
+		if err != nil {
+			return nil, err
+		}
+		words, err := k.readWords(tsp, int(u.frameSize/8))
+		if err != nil {
+			return nil, err
+		}
+		ip, bp, sp := words[u.frameRetOff/8], words[u.frameBPOff/8], tsp+uint64(u.frameSize)
+		tr.Start = "thread.sp"
+		tr.Frames = append(tr.Frames, Frame{PC: ip, SP: tsp, Exact: ip == u.retFromFork, Stack: classify(stacks, tsp)})
+		if mode == unwindFPOnly {
+			fpWalk(k.ReadU64, k.IsText, stacks, tr, sp, bp)
+			return tr, nil
+		}
+		cw := k.cfiWalkerFor(u, stacks)
+		if cw == nil {
+			return nil, fmt.Errorf("the vmlinux has no call frame information")
+		}
+		st := cfiState{pc: ip, ret: ip != u.retFromFork}
+		st.set(cfiX86.sp, sp)
+		st.set(cfiX86.fp, bp)
+		for name, reg := range map[string]uint64{"bx": 3, "r12": 12, "r13": 13, "r14": 14, "r15": 15} {
+			if off, err := k.Offset("inactive_task_frame", name); err == nil {
+				st.set(reg, words[off/8])
+			}
+		}
+		cw.walk(&st, tr)
+		return tr, nil
+	case arch.UnwindFrameRecords:
+		if mode != unwindCFIOnly {
+			return nil, fmt.Errorf("frame-pointer walk is for x86_64")
+		}
+		cw := k.cfiWalkerFor(u, stacks)
+		if cw == nil {
+			return nil, fmt.Errorf("the vmlinux has no call frame information")
+		}
+		ctx := t.Addr + uint64(u.cpuCtxOff)
+		l, err := k.frameRecordLayout(u)
+		if err != nil {
+			return nil, err
+		}
+		fp, err := k.ReadU64(t.Addr + uint64(l.ctxFP))
+		if err != nil {
+			return nil, err
+		}
+		pc, err := k.ReadU64(t.Addr + uint64(l.ctxPC))
+		if err != nil {
+			return nil, err
+		}
+		// struct cpu_context: x19-x28, fp, sp, pc.
+		words, err := k.readWords(ctx, 13)
+		if err != nil {
+			return nil, err
+		}
+		pc = u.arch.StripPointerAuth(pc)
+		tr.Start = "thread.cpu_context"
+		tr.Frames = append(tr.Frames, Frame{PC: pc, SP: fp, Exact: true, Stack: classify(stacks, fp)})
+		st := cfiState{pc: pc, ret: true}
+		for i := 0; i < 10; i++ {
+			st.set(uint64(19+i), words[i])
+		}
+		st.set(29, fp)
+		st.set(31, words[11])
+		cw.walk(&st, tr)
+		return tr, nil
+	}
+	return nil, fmt.Errorf("no unwinder for %s", k.Arch.Name())
+}
+
+// leafCaller finds, for a walk by frame records from registers, the
+// caller of a function that has not set up its frame record (a leaf, or a
+// prologue or epilogue): CFI says the return address is still in x30, or
+// saved, while x29 still points at the caller's record, which would skip
+// the caller. nil when the record is set up or CFI does not say.
+func (k *Kernel) leafCaller(u *unwindCache, stacks []stackRange, regs []uint64) *Frame {
+	cw := k.cfiWalkerFor(u, stacks)
+	if cw == nil || len(regs) <= arm64.RegPC {
+		return nil
+	}
+	st := cfiState{pc: u.arch.StripPointerAuth(regs[arm64.RegPC])}
+	for i := 0; i <= 30; i++ {
+		st.set(uint64(i), regs[i])
+	}
+	st.set(31, regs[arm64.RegSP])
+	f, done, err := cw.step(&st)
+	if err != nil || done {
+		return nil
+	}
+	if fp, ok := st.get(29); !ok || fp != regs[arm64.RegFP] {
+		return nil
+	}
+	return &f
+}
