@@ -42,12 +42,6 @@ func (k *Kernel) setupORC(u *unwindCache) error {
 	return nil
 }
 
-// orcFPEntry is the kernel's guess for code without ORC data: a frame
-// pointer frame (push %rbp; mov %rsp,%rbp).
-func orcFPEntry() symbols.ORCEntry {
-	return symbols.ORCEntry{Type: symbols.ORCCall, SPReg: symbols.ORCRegBP, SPOffset: 16, BPReg: symbols.ORCRegPrevSP, BPOffset: -16}
-}
-
 // orcRegIndex gives the pt_regs position of an ORC base register.
 func orcRegIndex(r uint8) int {
 	switch r {
