@@ -145,21 +145,12 @@ func TestLiveGuest(t *testing.T) {
 	if len(runs) == 0 {
 		t.Fatal("no x86_64 kernel in the corpus")
 	}
-	dir := t.TempDir()
-	root := filepath.Join(dir, "root")
-	for _, d := range []string{"bin", "proc", "sys", "dev"} {
-		os.MkdirAll(filepath.Join(root, d), 0o755)
-	}
+	root := corpus.GuestRoot(t, "proc", "sys", "dev")
 	build := exec.Command("go", "test", "-c", "-o", filepath.Join(root, "memory.test"), ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building the test binary: %v\n%s", err, out)
 	}
-	bb, err := os.ReadFile("/bin/busybox")
-	if err != nil {
-		t.Fatalf("busybox-static: %v", err)
-	}
-	os.WriteFile(filepath.Join(root, "bin/busybox"), bb, 0o755)
 	for _, run := range runs {
 		t.Run(filepath.Base(filepath.Dir(run.Vmlinux)), func(t *testing.T) { liveGuest(t, run, root) })
 	}
@@ -194,24 +185,10 @@ func liveGuest(t *testing.T, run *corpus.Run, root string) {
 GOCRASH_IN_GUEST=1 GOCRASH_UTS_NAME_OFFSET=%d /memory.test
 /bin/busybox poweroff -f
 `, name.Offset)), 0o755)
-	dir := t.TempDir()
-	initrd := filepath.Join(dir, "initrd")
-	pack := exec.Command("sh", "-c", "find . | cpio -o -H newc --quiet > "+initrd)
-	pack.Dir = root
-	if out, err := pack.CombinedOutput(); err != nil {
-		t.Fatalf("cpio: %v\n%s", err, out)
-	}
-	console := filepath.Join(dir, "console")
-	qemu := exec.Command("timeout", "300", "qemu-system-x86_64", "-m", "512M", "-smp", "2", "-display", "none", "-no-reboot",
-		"-kernel", filepath.Join(filepath.Dir(run.Vmlinux), "vmlinuz"), "-initrd", initrd,
-		"-append", "console=ttyS0 loglevel=3 panic=-1", "-serial", "file:"+console, "-monitor", "none")
-	start := time.Now()
-	if out, err := qemu.CombinedOutput(); err != nil {
-		t.Fatalf("qemu: %v\n%s", err, out)
-	}
-	log, _ := os.ReadFile(console)
+	log, took := corpus.Guest{Kernel: filepath.Join(filepath.Dir(run.Vmlinux), "vmlinuz"), Root: root, Memory: "512M",
+		Timeout: 300 * time.Second}.Boot(t)
 	checks := 0
-	for _, line := range strings.Split(strings.ReplaceAll(string(log), "\r", ""), "\n") {
+	for _, line := range strings.Split(log, "\n") {
 		if name, res, ok := strings.Cut(strings.TrimPrefix(line, "GUEST-CHECK "), ": "); ok && strings.HasPrefix(line, "GUEST-CHECK ") {
 			checks++
 			if res != "ok" {
@@ -219,8 +196,8 @@ GOCRASH_IN_GUEST=1 GOCRASH_UTS_NAME_OFFSET=%d /memory.test
 			}
 		}
 	}
-	if checks < 10 || !strings.Contains(string(log), "GUEST-DONE 0") {
+	if checks < 10 || !strings.Contains(log, "GUEST-DONE 0") {
 		t.Errorf("%d checks ran in the guest; console:\n%s", checks, log)
 	}
-	t.Logf("%d checks passed in the guest (%.1fs)", checks, time.Since(start).Seconds())
+	t.Logf("%d checks passed in the guest (%.1fs)", checks, took.Seconds())
 }

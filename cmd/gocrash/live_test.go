@@ -96,20 +96,12 @@ func TestCorpusLiveGuest(t *testing.T) {
 	}
 	kdir := filepath.Dir(run.Vmlinux)
 	dir := t.TempDir()
-	root := filepath.Join(dir, "root")
-	for _, d := range []string{"bin", "proc", "sys", "dev", "tmp", "root", "lib/modules"} {
-		os.MkdirAll(filepath.Join(root, d), 0o755)
-	}
+	root := corpus.GuestRoot(t, "proc", "sys", "dev", "tmp", "root", "lib/modules")
 	build := exec.Command("go", "build", "-o", filepath.Join(root, "bin/gocrash"), ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building gocrash: %v\n%s", err, out)
 	}
-	bb, err := os.ReadFile("/bin/busybox")
-	if err != nil {
-		t.Fatalf("busybox-static: %v", err)
-	}
-	os.WriteFile(filepath.Join(root, "bin/busybox"), bb, 0o755)
 	// virtio_blk and what it needs, in load order.
 	mods := []string{"virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci", "virtio_blk"}
 	var insmod strings.Builder
@@ -145,27 +137,12 @@ printf 'sys\nrd -a linux_banner\n' | gocrash -s /dev/vdb /dev/mem 2>&1
 echo "@@END devmem rc=$?"
 poweroff -f
 `), 0o755)
-	initrd := filepath.Join(dir, "initrd")
-	pack := exec.Command("sh", "-c", "find . | cpio -o -H newc --quiet > "+initrd)
-	pack.Dir = root
-	if out, err := pack.CombinedOutput(); err != nil {
-		t.Fatalf("cpio: %v\n%s", err, out)
-	}
-	console := filepath.Join(dir, "console")
-	qemu := exec.Command("timeout", "600", "qemu-system-x86_64", "-m", "1024M", "-smp", "2", "-display", "none", "-no-reboot",
-		"-kernel", filepath.Join(kdir, "vmlinuz"), "-initrd", initrd,
-		"-append", "console=ttyS0 loglevel=3 panic=-1",
-		"-drive", "file="+filepath.Join(dir, "empty")+",format=raw,if=virtio,readonly=on",
-		"-drive", "file="+run.Vmlinux+",format=raw,if=virtio,readonly=on",
-		"-serial", "file:"+console, "-monitor", "none", "-nic", "none")
-	os.WriteFile(filepath.Join(dir, "empty"), make([]byte, 4096), 0o644)
-	start := time.Now()
-	if out, err := qemu.CombinedOutput(); err != nil {
-		t.Fatalf("qemu: %v\n%s", err, out)
-	}
-	log, _ := os.ReadFile(console)
-	text := strings.ReplaceAll(string(log), "\r", "")
-	t.Logf("guest ran for %.1fs", time.Since(start).Seconds())
+	// An empty first disk, so that the vmlinux is /dev/vdb.
+	empty := filepath.Join(dir, "empty")
+	os.WriteFile(empty, make([]byte, 4096), 0o644)
+	text, took := corpus.Guest{Kernel: filepath.Join(kdir, "vmlinuz"), Root: root, Memory: "1024M",
+		Disks: []string{empty, run.Vmlinux}, Timeout: 600 * time.Second}.Boot(t)
+	t.Logf("guest ran for %.1fs", took.Seconds())
 	section := func(name string) (string, string) {
 		i := strings.Index(text, "@@BEGIN "+name+"\n")
 		j := strings.Index(text, "@@END "+name+" rc=")
