@@ -127,16 +127,24 @@ func (l *Layouts) fromDWARF() (*Types, error) {
 	return ts, nil
 }
 
-// compositeDWARF finds struct or union name in the DWARF types.
-func compositeDWARF(ts *Types, name string) (*Type, error) {
+// compositeDWARF finds struct or union name in the DWARF types when the
+// BTF cannot answer: fromDWARF is false when the BTF can.
+func (l *Layouts) compositeDWARF(name string) (t *Type, fromDWARF bool, err error) {
+	ts, err := l.fromDWARF()
+	if ts == nil && err == nil {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, true, err
+	}
 	for _, q := range []string{"struct " + name, "union " + name, name} {
 		if t, err := ts.Lookup(q); err == nil {
 			if s := t.Strip(); s != nil && !s.Decl && s.Size >= 0 {
-				return s, nil
+				return s, true, nil
 			}
 		}
 	}
-	return nil, &MissingError{What: "type " + name}
+	return nil, true, &MissingError{What: "type " + name}
 }
 
 // Size is sizeof(struct or union name).
@@ -145,11 +153,7 @@ func (l *Layouts) Size(name string) (int64, error) {
 		return 0, errClosed
 	}
 	defer l.mu.RUnlock()
-	if ts, err := l.fromDWARF(); ts != nil || err != nil {
-		if err != nil {
-			return 0, err
-		}
-		t, err := compositeDWARF(ts, name)
+	if t, ok, err := l.compositeDWARF(name); ok {
 		if err != nil {
 			return 0, err
 		}
@@ -170,11 +174,7 @@ func (l *Layouts) Offset(name, path string) (int64, error) {
 		return 0, errClosed
 	}
 	defer l.mu.RUnlock()
-	if ts, err := l.fromDWARF(); ts != nil || err != nil {
-		if err != nil {
-			return 0, err
-		}
-		t, err := compositeDWARF(ts, name)
+	if t, ok, err := l.compositeDWARF(name); ok {
 		if err != nil {
 			return 0, err
 		}

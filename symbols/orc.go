@@ -85,12 +85,8 @@ func (v *Vmlinux) ORCEntryLayout() (ORCLayout, error) {
 	defer l.mu.RUnlock()
 	var lay ORCLayout
 	found := map[string]bitfield{}
-	if ts, err := l.fromDWARF(); ts != nil || err != nil {
+	if t, ok, err := l.compositeDWARF("orc_entry"); ok {
 		// No BTF: the DWARF description of the same struct.
-		if err != nil {
-			return ORCLayout{}, err
-		}
-		t, err := compositeDWARF(ts, "orc_entry")
 		if err != nil {
 			return ORCLayout{}, err
 		}
