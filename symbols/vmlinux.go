@@ -114,17 +114,7 @@ func load(path string, data []byte) (*Vmlinux, error) {
 		return nil, fmt.Errorf("%s: ELF %v file, not a kernel image (is this the dump?)", path, ef.Type)
 	}
 	v := &Vmlinux{Path: path, File: ef, Machine: ef.Machine, data: data}
-	// The build-id note is in .note.gnu.build-id in ordinary files and in
-	// .notes in a vmlinux (the kernel's linker script gathers its notes).
-	for _, sec := range ef.Sections {
-		if sec.Type != elf.SHT_NOTE {
-			continue
-		}
-		if id := NoteBuildID(v.sectionBytes(sec), ef.ByteOrder); id != "" {
-			v.BuildID = id
-			break
-		}
-	}
+	v.BuildID, _ = ELFBuildID(ef)
 	if err := v.readSymbols(); err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
@@ -353,6 +343,25 @@ func (v *Vmlinux) Close() error {
 	err := unix.Munmap(v.data)
 	v.data = nil
 	return err
+}
+
+// ELFBuildID reads the GNU build-id of an ELF file from its note sections:
+// .note.gnu.build-id in ordinary files, .notes in a vmlinux (the kernel's
+// linker script gathers its notes there). It is "" when there is none.
+func ELFBuildID(ef *elf.File) (string, error) {
+	for _, sec := range ef.Sections {
+		if sec.Type != elf.SHT_NOTE {
+			continue
+		}
+		b, err := sec.Data()
+		if err != nil {
+			return "", err
+		}
+		if id := NoteBuildID(b, ef.ByteOrder); id != "" {
+			return id, nil
+		}
+	}
+	return "", nil
 }
 
 // NoteBuildID finds the NT_GNU_BUILD_ID note in a block of ELF notes (4-byte

@@ -51,26 +51,14 @@ func vmlinuxCandidates(release, id string) []string {
 }
 
 // fileBuildID reads the build-id of an ELF file (or a block device
-// holding one) from its note sections: a vmlinux keeps it in .notes.
+// holding one).
 func fileBuildID(path string) (string, error) {
 	f, err := elf.Open(path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
-	for _, s := range f.Sections {
-		if s.Type != elf.SHT_NOTE {
-			continue
-		}
-		b, err := s.Data()
-		if err != nil {
-			return "", err
-		}
-		if id := symbols.NoteBuildID(b, f.ByteOrder); id != "" {
-			return id, nil
-		}
-	}
-	return "", nil
+	return symbols.ELFBuildID(f)
 }
 
 // findRunningVmlinux finds the debug vmlinux whose build-id is the running
