@@ -37,6 +37,9 @@ func (v *Vmlinux) indexIfCached() *Index {
 	if v.indexReady.Load() {
 		return v.index
 	}
+	if v.noIndexCache.Load() {
+		return nil // looked for before: not there, or not valid
+	}
 	d, err := v.DWARF()
 	if err != nil {
 		return nil
@@ -47,6 +50,7 @@ func (v *Vmlinux) indexIfCached() *Index {
 	}
 	ix, err := v.readIndexCache(path, d)
 	if err != nil {
+		v.noIndexCache.Store(true)
 		return nil
 	}
 	used := false
@@ -104,7 +108,7 @@ func (v *Vmlinux) loadIndex() (*Index, error) {
 		return nil, err
 	}
 	path := v.indexCachePath()
-	if path != "" {
+	if path != "" && !v.noIndexCache.Load() {
 		if ix, err := v.readIndexCache(path, d); err == nil {
 			v.indexFrom = "cache " + path
 			return ix, nil

@@ -59,6 +59,7 @@ type Vmlinux struct {
 	IndexProgress func(done, total uint64)
 	indexOnce     sync.Once
 	indexReady    atomic.Bool // index and indexErr are set
+	noIndexCache  atomic.Bool // the cache file was read and is missing or invalid
 	indexWaiters  atomic.Int32
 	index         *Index
 	indexErr      error
