@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"debug/elf"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,16 +66,13 @@ func copyWithoutBTF(t *testing.T, src, dst string) {
 	if s == nil || shstr == nil {
 		t.Fatalf("%s has no .BTF section to hide", src)
 	}
-	in, err := os.Open(src)
+	fi, err := os.Stat(src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer in.Close()
-	out, err := os.Create(dst)
+	corpus.CopyPrefix(t, src, dst, fi.Size())
+	out, err := os.OpenFile(dst, os.O_RDWR, 0)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
 		t.Fatal(err)
 	}
 	// The section's name is at shstrtab + sh_name: find it by reading.
