@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -129,10 +128,6 @@ func TestCorpusBT(t *testing.T) {
 // identical. (crash's stack scanning adds stale frames between them, which
 // the kernel's own unwinder, and gocrash, do not print.)
 func TestCorpusBTAgainstCrash(t *testing.T) {
-	crashBin, err := exec.LookPath("crash")
-	if err != nil {
-		t.Skip("crash is not installed")
-	}
 	compared := 0
 	for _, r := range corpus.Runs(t) {
 		if r.Method != "kdump" {
@@ -140,12 +135,10 @@ func TestCorpusBTAgainstCrash(t *testing.T) {
 		}
 		t.Run(r.Name, func(t *testing.T) {
 			f := r.Files[0]
-			cmd := exec.Command(crashBin, "-s", r.Vmlinux, f.Path)
-			cmd.Stdin = strings.NewReader("bt\n")
-			want, _ := cmd.Output()
+			want := crashAnswers(t, r, f, []string{"bt"})[0]
 			crashFrames := map[string]string{}
 			var crashRegs []string
-			for _, ln := range strings.Split(string(want), "\n") {
+			for _, ln := range strings.Split(want, "\n") {
 				if m := regexp.MustCompile(`^ ?#\d+ \[([0-9a-f]+)\] (\S+) at`).FindStringSubmatch(ln); m != nil {
 					if _, dup := crashFrames[m[2]]; !dup { // a later one is stale
 						crashFrames[m[2]] = m[1]
@@ -155,7 +148,7 @@ func TestCorpusBTAgainstCrash(t *testing.T) {
 				}
 			}
 			if len(crashFrames) == 0 {
-				t.Skipf("crash printed no trace:\n%s", want)
+				t.Fatalf("crash printed no trace:\n%s", want)
 			}
 			compared++
 			s := openSession(t, r, f)
@@ -197,10 +190,6 @@ func TestCorpusBTAgainstCrash(t *testing.T) {
 // the stack, and shows the NMI frames of the other CPUs' tasks the same
 // way; gocrash starts from the registers the dump saved.
 func TestCorpusForeachBTAgainstCrash(t *testing.T) {
-	crashBin, err := exec.LookPath("crash")
-	if err != nil {
-		t.Fatal("crash is not installed: make corpus installs it")
-	}
 	blocks := func(text string) map[string]string {
 		out := map[string]string{}
 		var key string
@@ -233,9 +222,7 @@ func TestCorpusForeachBTAgainstCrash(t *testing.T) {
 		}
 		t.Run(r.Name, func(t *testing.T) {
 			f := r.Files[0]
-			cmd := exec.Command(crashBin, "-s", r.Vmlinux, f.Path)
-			cmd.Stdin = strings.NewReader("foreach bt\n")
-			want, _ := cmd.Output()
+			want := crashAnswers(t, r, f, []string{"foreach bt"})[0]
 			s := openSession(t, r, f)
 			got := blocks(run(t, s, "foreach bt"))
 			active := map[uint64]bool{}
@@ -249,7 +236,7 @@ func TestCorpusForeachBTAgainstCrash(t *testing.T) {
 				}
 			}
 			compared := 0
-			for hdr, w := range blocks(string(want)) {
+			for hdr, w := range blocks(want) {
 				m := regexp.MustCompile(`TASK: ([0-9a-f]+)`).FindStringSubmatch(hdr)
 				if m == nil {
 					t.Fatalf("crash header %q", hdr)

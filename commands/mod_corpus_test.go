@@ -3,7 +3,6 @@ package commands_test
 import (
 	"bytes"
 	"context"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -50,14 +49,12 @@ func TestCorpusMod(t *testing.T) {
 		if r.Arch != "x86_64" || r.Method != "kdump" {
 			return
 		}
-		cmd := exec.Command("crash", "-s", r.Vmlinux, r.Files[0].Path)
-		cmd.Stdin = strings.NewReader("mod\n")
-		want, _ := cmd.Output() // crash's exit status says nothing
-		if !bytes.Contains(want, []byte("OBJECT FILE")) {
+		want := crashAnswers(t, r, r.Files[0], []string{"mod"})[0]
+		if !strings.Contains(want, "OBJECT FILE") {
 			t.Fatalf("crash printed no module list: %q", want)
 		}
 		var wl []string
-		for _, l := range strings.Split(string(want), "\n") {
+		for _, l := range strings.Split(want, "\n") {
 			if l != "" && !strings.HasPrefix(l, "WARNING") {
 				wl = append(wl, l)
 			}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -79,10 +78,6 @@ var typeCommands = []string{
 // and in gocrash on the kdump runs (crash cannot open the others) and
 // wants the same text.
 func TestCorpusTypesAgainstCrash(t *testing.T) {
-	crashBin, err := exec.LookPath("crash")
-	if err != nil {
-		t.Fatal("crash is not installed: make corpus installs it")
-	}
 	compared := 0
 	for _, r := range corpus.Runs(t) {
 		if r.Method != "kdump" {
@@ -90,7 +85,6 @@ func TestCorpusTypesAgainstCrash(t *testing.T) {
 		}
 		t.Run(r.Name, func(t *testing.T) {
 			f := r.Files[0]
-			var in strings.Builder
 			var cmds []string
 			for _, c := range typeCommands {
 				if c == "whatis sys_call_table" {
@@ -100,22 +94,8 @@ func TestCorpusTypesAgainstCrash(t *testing.T) {
 					continue
 				}
 				cmds = append(cmds, c)
-				in.WriteString(c + "\n!echo @@@@\n")
 			}
-			cmd := exec.Command(crashBin, "-s", r.Vmlinux, f.Path)
-			cmd.Stdin = strings.NewReader(in.String())
-			// crash's exit status says only whether some command failed.
-			out, _ := cmd.Output()
-			// crash warns about the tasks it cannot find before its first
-			// answer.
-			text := string(out)
-			for strings.HasPrefix(text, "WARNING") || strings.HasPrefix(text, "\n") {
-				_, text, _ = strings.Cut(text, "\n")
-			}
-			want := strings.Split(text, "@@@@\n")
-			if len(want) < len(cmds) {
-				t.Fatalf("crash answered %d of %d commands:\n%s", len(want), len(cmds), out)
-			}
+			want := crashAnswers(t, r, f, cmds)
 			s := openSession(t, r, f)
 			s.Kernel.Vmlinux.IndexCache = t.TempDir()
 			same := 0

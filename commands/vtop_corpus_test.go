@@ -3,7 +3,6 @@ package commands_test
 import (
 	"errors"
 	"fmt"
-	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -26,10 +25,6 @@ import (
 // line for a kernel address: there the translation is compared and
 // gocrash's page line is checked against the kernel's own answers.
 func TestCorpusVtopAgainstCrash(t *testing.T) {
-	crashBin, err := exec.LookPath("crash")
-	if err != nil {
-		t.Fatal("crash is not installed: make corpus installs it")
-	}
 	total, whole := 0, 0
 	for _, r := range corpus.Runs(t) {
 		if r.Method != "kdump" || r.Arch != "x86_64" {
@@ -70,17 +65,7 @@ func TestCorpusVtopAgainstCrash(t *testing.T) {
 			if a, ok := unmappedFilePage(t, k, sleeper.Addr); ok {
 				cmds = append(cmds, fmt.Sprintf("vtop -c %d -u %x", sleeper.PID, a))
 			}
-			var in strings.Builder
-			for _, c := range cmds {
-				in.WriteString(c + "\n!echo @@@@\n")
-			}
-			cmd := exec.Command(crashBin, "-s", r.Vmlinux, f.Path)
-			cmd.Stdin = strings.NewReader(in.String())
-			out, _ := cmd.Output()
-			parts := strings.Split(string(out), "@@@@\n")
-			if len(parts) < len(cmds) {
-				t.Fatalf("crash printed %d parts:\n%s", len(parts), out)
-			}
+			parts := crashAnswers(t, r, f, cmds)
 			for i, c := range cmds {
 				if strings.Contains(parts[i], "invalid structure member") || crashErrorRE.MatchString(parts[i]) {
 					t.Logf("%s: crash failed, not compared", c)
