@@ -108,20 +108,14 @@ func (k *Kernel) HZ() (uint64, error) {
 // Uptime is jiffies_64 less INITIAL_JIFFIES (which starts the count 300
 // seconds before wrapping 32 bits), divided by HZ.
 func (k *Kernel) Uptime() (time.Duration, error) {
+	j, err := k.UptimeJiffies()
+	if err != nil {
+		return 0, err
+	}
 	hz, err := k.HZ()
 	if err != nil {
 		return 0, err
 	}
-	a, err := k.SymbolAddr("jiffies_64")
-	if err != nil {
-		return 0, err
-	}
-	j, err := k.ReadU64(a)
-	if err != nil {
-		return 0, err
-	}
-	initial := uint64(uint32(-300 * int64(hz)))
-	j -= initial
 	return time.Duration(j) * time.Second / time.Duration(hz), nil
 }
 
