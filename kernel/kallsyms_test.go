@@ -14,7 +14,7 @@ import (
 // small program's symbols moved by a known offset.
 func TestKallsymsOffset(t *testing.T) {
 	if _, err := exec.LookPath("gcc"); err != nil {
-		t.Skip("gcc is not installed")
+		t.Fatal("gcc is not installed (testdata/corpus/build.sh installs it)")
 	}
 	dir := t.TempDir()
 	src := filepath.Join(dir, "k.c")

@@ -14,7 +14,7 @@ import (
 func buildTestProgram(t *testing.T, flags ...string) *Vmlinux {
 	t.Helper()
 	if _, err := exec.LookPath("gcc"); err != nil {
-		t.Skip("gcc is not installed")
+		t.Fatal("gcc is not installed (testdata/corpus/build.sh installs it)")
 	}
 	out := filepath.Join(t.TempDir(), "types")
 	args := append([]string{"-O0", "-o", out, "testdata/types.c"}, flags...)
