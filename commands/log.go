@@ -32,61 +32,74 @@ is the tail of an overwritten one). Their layouts come from VMCOREINFO, so
 			{"-d", "the SUBSYSTEM= and DEVICE= lines of records from device drivers (3.5 and later)"},
 		},
 		Examples: []string{"gocrash> log", "gocrash> log -t", "gocrash> log -T | tail -3", "gocrash> log -m -c"},
-		Run: func(ctx context.Context, s *Session, args []string, out io.Writer) error {
-			var f kernel.LogFormat
-			wall := false
-			for _, a := range args {
-				if len(a) < 2 || a[0] != '-' {
-					return &UsageError{"invalid argument: " + a}
-				}
-				for _, c := range a[1:] {
-					switch c {
-					case 't':
-						f.NoStamps = true
-					case 'T':
-						wall = true
-					case 'm':
-						f.Level = true
-					case 'c':
-						f.Caller = true
-					case 'd':
-						f.Dict = true
-					default:
-						return &UsageError{fmt.Sprintf("invalid option: -%c", c)}
-					}
-				}
-			}
-			k := s.Kernel
-			if wall {
-				boot, err := k.BootTime()
-				if err != nil {
-					return fmt.Errorf("-T needs the boot time: %v", err)
-				}
-				f.Boot = boot
-			}
-			if f.Caller {
-				f.CallerWidth = 8
-				if a, err := k.SymbolAddr("pid_max"); err == nil {
-					if n, err := k.ReadU32(a); err == nil && n <= 99999 {
-						f.CallerWidth = 6
-					} else if err == nil && n <= 999999 {
-						f.CallerWidth = 7
-					}
-				}
-			}
-			recs, err := k.Log()
-			if err != nil {
-				return err
-			}
-			for _, r := range recs {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				if _, err := fmt.Fprintln(out, kernel.FormatRecord(r, f)); err != nil {
-					return err
-				}
-			}
-			return nil
-		},
+		Run: runLog,
 	}
+}
+
+// LogEntry is one printk record as 'log' gives it.
+type LogEntry struct {
+	Seconds  float64  `json:"seconds"` // since boot (local_clock)
+	Nsec     uint64   `json:"nsec"`    // the same, exact
+	Level    int      `json:"level"`
+	Facility int      `json:"facility"`
+	Caller   string   `json:"caller,omitempty"` // "T123" (a task) or "C1" (a CPU)
+	Text     string   `json:"text"`
+	Dict     []string `json:"dict,omitempty"`
+
+	rec kernel.LogRecord
+}
+
+// LogResult is the kernel log.
+type LogResult struct {
+	Records []LogEntry `json:"records"`
+	format  LogFormat
+}
+
+func (l *LogResult) Text(w io.Writer) error {
+	tw := &textWriter{w: w}
+	for _, e := range l.Records {
+		tw.println(FormatRecord(e.rec, l.format))
+	}
+	return tw.err
+}
+
+func runLog(ctx context.Context, s *Session, a *Args) (Result, error) {
+	if err := a.NoWords(); err != nil {
+		return nil, err
+	}
+	f := LogFormat{NoStamps: a.Has("t"), Level: a.Has("m"), Caller: a.Has("c"), Dict: a.Has("d")}
+	k := s.Kernel
+	if a.Has("T") {
+		boot, err := k.BootTime()
+		if err != nil {
+			return nil, fmt.Errorf("-T needs the boot time: %v", err)
+		}
+		f.Boot = boot
+	}
+	if f.Caller {
+		f.CallerWidth = 8
+		if a, err := k.SymbolAddr("pid_max"); err == nil {
+			if n, err := k.ReadU32(a); err == nil && n <= 99999 {
+				f.CallerWidth = 6
+			} else if err == nil && n <= 999999 {
+				f.CallerWidth = 7
+			}
+		}
+	}
+	recs, err := k.Log()
+	if err != nil {
+		return nil, err
+	}
+	res := &LogResult{Records: make([]LogEntry, 0, len(recs)), format: f}
+	for _, r := range recs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		e := LogEntry{Seconds: float64(r.TsNsec) / 1e9, Nsec: r.TsNsec, Level: r.Level, Facility: r.Facility, Text: r.Text, Dict: r.Dict, rec: r}
+		if !r.NoCaller {
+			e.Caller = callerName(r.CallerID)
+		}
+		res.Records = append(res.Records, e)
+	}
+	return res, nil
 }

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -78,301 +78,301 @@ in -d 31) leaves user pages out, and the address that cannot be read is named.
 	}
 }
 
-type psOptions struct {
-	kernelOnly, userOnly, leaders, active, parents, children, summary bool
-	times, lastRun, msecs, args                                       bool
-	exclusive                                                         string // the mutually exclusive options given
-	cpuSpec                                                           string // -C's CPU list
-	filters                                                           []string
-}
-
-func runPS(ctx context.Context, s *Session, args []string, out io.Writer) error {
-	var o psOptions
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if len(a) > 1 && a[0] == '-' {
-			for j := 1; j < len(a); j++ {
-				switch c := a[j]; c {
-				case 'k':
-					o.kernelOnly = true
-				case 'u':
-					o.userOnly = true
-				case 'G':
-					o.leaders = true
-				case 'A':
-					o.active = true
-				case 'p':
-					o.parents = true
-				case 'c':
-					o.children = true
-				case 'S':
-					o.summary = true
-				case 't':
-					o.times = true
-				case 'l':
-					o.lastRun = true
-				case 'm':
-					o.msecs = true
-				case 'a':
-					o.args = true
-				case 'C':
-					v := a[j+1:]
-					if v == "" {
-						if i+1 >= len(args) {
-							return &UsageError{"-C needs a CPU list"}
-						}
-						i++
-						v = args[i]
-					}
-					o.cpuSpec, j = v, len(a)
-					continue
-				default:
-					return &UsageError{"invalid option: -" + string(c)}
-				}
-				if strings.IndexByte("atcplmSA", a[j]) >= 0 && !strings.Contains(o.exclusive, a[j:j+1]) {
-					o.exclusive += a[j : j+1]
-				}
-			}
-			continue
-		}
-		o.filters = append(o.filters, a)
+func runPS(ctx context.Context, s *Session, a *Args) (Result, error) {
+	if err := a.Exclusive("a", "t", "c", "p", "l", "m", "S", "A"); err != nil {
+		return nil, &UsageError{"-a, -t, -c, -p, -l, -m, -S and -A are all mutually exclusive"}
 	}
-	if len(o.exclusive) > 1 {
-		return &UsageError{"-a, -t, -c, -p, -l, -m, -S and -A are all mutually exclusive"}
-	}
+	lastRun, msecs := a.Has("l"), a.Has("m")
 	var cpus []int
-	if o.cpuSpec != "" {
+	if spec, ok := a.Value("C"); ok {
 		switch {
-		case !o.lastRun && !o.msecs:
-			return &UsageError{"-C is only applicable with -l and -m"}
-		case len(o.filters) > 0:
-			return &UsageError{"-C is not applicable with specified tasks"}
+		case !lastRun && !msecs:
+			return nil, &UsageError{"-C is only applicable with -l and -m"}
+		case len(a.Words) > 0:
+			return nil, &UsageError{"-C is not applicable with specified tasks"}
 		}
 		n, _, err := s.Kernel.CPUs()
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if o.cpuSpec == "a" || o.cpuSpec == "all" {
+		if spec == "a" || spec == "all" {
 			for c := range n {
 				cpus = append(cpus, c)
 			}
-		} else if cpus, err = parseCPUList(o.cpuSpec); err != nil {
-			return err
+		} else if cpus, err = parseCPUList(spec); err != nil {
+			return nil, err
 		}
 	}
-	if o.leaders && (o.lastRun || o.msecs) {
-		return &UsageError{"-G is not supported with -l or -m"}
+	leaders := a.Has("G")
+	if leaders && (lastRun || msecs) {
+		return nil, &UsageError{"-G is not supported with -l or -m"}
 	}
 	k := s.Kernel
 	tasks, err := k.Tasks()
 	if err != nil {
-		return err
+		return nil, err
+	}
+	named, err := selectTasks(tasks, a.Words)
+	if err != nil {
+		return nil, err
 	}
 	var chosen []kernel.Task
-	for _, t := range tasks {
+	for _, t := range named {
 		kt := t.Kthread()
-		if o.kernelOnly && !kt || o.userOnly && kt || o.leaders && t.PID != t.TGID || o.active && !t.Active {
+		if a.Has("k") && !kt || a.Has("u") && kt || leaders && t.PID != t.TGID || a.Has("A") && !t.Active {
 			continue
 		}
-		ok, err := matches(t, o.filters)
-		if err != nil {
-			return err
-		}
-		if ok {
-			chosen = append(chosen, t)
-		}
+		chosen = append(chosen, t)
 	}
 	switch {
-	case o.times:
-		return psTimes(ctx, k, chosen, len(o.filters) == 0, out)
-	case o.lastRun, o.msecs:
-		return psLastRun(ctx, k, tasks, chosen, o.msecs, cpus, out)
-	case o.args:
-		return psArgs(ctx, k, chosen, out)
-	case o.summary:
-		return psSummary(chosen, out)
-	case o.parents:
-		return psParents(tasks, chosen, out)
-	case o.children:
-		return psChildren(tasks, chosen, out)
+	case a.Has("t"):
+		return psTimes(ctx, k, chosen, len(a.Words) == 0)
+	case lastRun, msecs:
+		return psLastRun(ctx, k, tasks, chosen, msecs, cpus)
+	case a.Has("a"):
+		return psArgs(ctx, k, chosen)
+	case a.Has("S"):
+		return psSummary(chosen), nil
+	case a.Has("p"):
+		return psParents(tasks, chosen), nil
+	case a.Has("c"):
+		return psChildren(tasks, chosen), nil
 	}
 	mem, _ := k.MemorySize()
 	ps := k.Arch.PageSize()
-	fmt.Fprintln(out, "      PID    PPID  CPU       TASK        ST  %MEM      VSZ      RSS  COMM")
+	res := &PSResult{Tasks: make([]PSRow, 0, len(chosen))}
 	for _, t := range chosen {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		mark := "  "
-		if t.Active {
-			mark = "> "
-		}
 		pct := 0.0
 		if mem > 0 {
 			pct = float64(t.RSS*ps) * 100 / float64(mem)
 		}
-		fmt.Fprintf(out, "%s%7d %7d %3d  %016x  %2s  %4.1f %8d %8d  %s\n", mark, t.PID, t.PPID, t.CPU, t.Addr,
-			t.StateName(), pct, t.TotalVM*ps/1024, t.RSS*ps/1024, displayComm(t))
+		res.Tasks = append(res.Tasks, PSRow{TaskRef: taskRef(t), PPID: t.PPID, State: t.StateName(),
+			MemPercent: math.Round(pct*10) / 10, VSZ: t.TotalVM * ps / 1024, RSS: t.RSS * ps / 1024,
+			Active: t.Active, KernelThread: t.Kthread(), memPct: pct})
 	}
-	return nil
+	return res, nil
 }
 
-func displayComm(t kernel.Task) string {
-	if t.Kthread() {
-		return "[" + t.Comm + "]"
+// TaskRef names a task as crash's task header line does.
+type TaskRef struct {
+	PID     int32  `json:"pid"`
+	Task    Hex    `json:"task"`
+	CPU     int    `json:"cpu"`
+	Command string `json:"comm"`
+}
+
+func taskRef(t kernel.Task) TaskRef {
+	return TaskRef{PID: t.PID, Task: Hex(t.Addr), CPU: t.CPU, Command: t.Comm}
+}
+
+// Header is crash's one-line task header: PID, TASK, CPU, COMMAND.
+func (r TaskRef) Header() string {
+	return fmt.Sprintf("PID: %-7d  TASK: %016x  CPU: %-3d  COMMAND: %q", r.PID, uint64(r.Task), r.CPU, r.Command)
+}
+
+// PSRow is one task of ps's table.
+type PSRow struct {
+	TaskRef
+	PPID         int32            `json:"ppid"`
+	State        kernel.TaskState `json:"state"`
+	MemPercent   float64          `json:"mem_percent"` // of physical memory, to a tenth
+	VSZ          uint64           `json:"vsz"`         // KiB
+	RSS          uint64           `json:"rss"`         // KiB
+	Active       bool             `json:"active"`      // running on its CPU at the crash
+	KernelThread bool             `json:"kernel_thread"`
+
+	memPct float64 // unrounded, printed as crash rounds it
+}
+
+// PSResult is ps's table.
+type PSResult struct {
+	Tasks []PSRow `json:"tasks"`
+}
+
+func (r *PSResult) Text(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("      PID    PPID  CPU       TASK        ST  %MEM      VSZ      RSS  COMM\n")
+	for _, t := range r.Tasks {
+		mark := "  "
+		if t.Active {
+			mark = "> "
+		}
+		comm := t.Command
+		if t.KernelThread {
+			comm = "[" + comm + "]"
+		}
+		fmt.Fprintf(&b, "%s%7d %7d %3d  %016x  %2s  %4.1f %8d %8d  %s\n", mark, t.PID, t.PPID, t.CPU, uint64(t.Task),
+			t.State, t.memPct, t.VSZ, t.RSS, comm)
 	}
-	return t.Comm
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // TaskHeader is the one-line task header crash prints for ps -p/-c, set,
 // task and bt.
-func TaskHeader(t kernel.Task) string {
-	return fmt.Sprintf("PID: %-7d  TASK: %016x  CPU: %-3d  COMMAND: %q", t.PID, t.Addr, t.CPU, t.Comm)
+func TaskHeader(t kernel.Task) string { return taskRef(t).Header() }
+
+// PSStates is ps -S: how many of the chosen tasks are in each state.
+type PSStates struct {
+	States map[kernel.TaskState]int `json:"states"`
 }
 
-func psSummary(tasks []kernel.Task, out io.Writer) error {
-	counts := map[string]int{}
+func psSummary(tasks []kernel.Task) *PSStates {
+	r := &PSStates{States: map[kernel.TaskState]int{}}
 	for _, t := range tasks {
-		counts[t.StateName()]++
+		r.States[t.StateName()]++
 	}
+	return r
+}
+
+func (r *PSStates) Text(w io.Writer) error {
 	var names []string
-	for n := range counts {
-		names = append(names, n)
+	for n := range r.States {
+		names = append(names, string(n))
 	}
 	sort.Strings(names)
+	tw := &textWriter{w: w}
 	for _, n := range names {
-		fmt.Fprintf(out, "  %s: %d\n", n, counts[n])
+		tw.printf("  %s: %d\n", n, r.States[kernel.TaskState(n)])
 	}
-	return nil
+	return tw.err
 }
 
-// psParents prints each task's line of ancestors, the oldest first, each
-// generation indented one more space.
-func psParents(all, chosen []kernel.Task, out io.Writer) error {
+// PSTree is ps -p (each task's ancestors, the oldest first) or ps -c (each
+// task's children).
+type PSTree struct {
+	Children bool        `json:"-"` // -c: each entry is a task and its children
+	Entries  []PSLineage `json:"entries"`
+}
+
+// PSLineage is one chosen task with its ancestors (-p, from the idle task
+// down to the task) or its children (-c).
+type PSLineage struct {
+	Task      TaskRef   `json:"task"`
+	Ancestors []TaskRef `json:"ancestors,omitempty"` // the oldest first
+	Children  []TaskRef `json:"children,omitempty"`
+}
+
+func (r *PSTree) Text(w io.Writer) error {
+	tw := &textWriter{w: w}
+	for i, e := range r.Entries {
+		if i > 0 {
+			tw.println("")
+		}
+		if !r.Children {
+			line := append(append([]TaskRef(nil), e.Ancestors...), e.Task)
+			for depth, t := range line {
+				tw.printf("%s%s\n", strings.Repeat(" ", depth), t.Header())
+			}
+			continue
+		}
+		tw.println(e.Task.Header())
+		for _, c := range e.Children {
+			tw.printf("  %s\n", c.Header())
+		}
+		if len(e.Children) == 0 {
+			tw.println("  (no children)")
+		}
+	}
+	return tw.err
+}
+
+// psParents gives each task's line of ancestors.
+func psParents(all, chosen []kernel.Task) *PSTree {
 	byAddr := map[uint64]kernel.Task{}
 	for _, t := range all {
 		byAddr[t.Addr] = t
 	}
-	for i, t := range chosen {
-		if i > 0 {
-			fmt.Fprintln(out)
-		}
-		line := []kernel.Task{t}
-		for cur := t; cur.PID != 0 && len(line) < 1000; {
+	r := &PSTree{}
+	for _, t := range chosen {
+		e := PSLineage{Task: taskRef(t)}
+		for cur := t; cur.PID != 0 && len(e.Ancestors) < 1000; {
 			p, ok := byAddr[cur.Parent]
 			if !ok || p.Addr == cur.Addr {
 				break
 			}
-			line = append(line, p)
+			e.Ancestors = append([]TaskRef{taskRef(p)}, e.Ancestors...)
 			cur = p
 		}
-		for depth := 0; depth < len(line); depth++ {
-			fmt.Fprintf(out, "%s%s\n", strings.Repeat(" ", depth), TaskHeader(line[len(line)-1-depth]))
-		}
+		r.Entries = append(r.Entries, e)
 	}
-	return nil
+	return r
 }
 
-// psChildren prints each task and, indented, the tasks whose parent it is.
-func psChildren(all, chosen []kernel.Task, out io.Writer) error {
-	for i, t := range chosen {
-		if i > 0 {
-			fmt.Fprintln(out)
-		}
-		fmt.Fprintln(out, TaskHeader(t))
-		n := 0
+// psChildren gives each task and the tasks whose parent it is.
+func psChildren(all, chosen []kernel.Task) *PSTree {
+	r := &PSTree{Children: true}
+	for _, t := range chosen {
+		e := PSLineage{Task: taskRef(t)}
 		for _, c := range all {
 			if c.Parent == t.Addr && c.Addr != t.Addr && c.PID != 0 {
-				fmt.Fprintf(out, "  %s\n", TaskHeader(c))
-				n++
+				e.Children = append(e.Children, taskRef(c))
 			}
 		}
-		if n == 0 {
-			fmt.Fprintln(out, "  (no children)")
-		}
+		r.Entries = append(r.Entries, e)
 	}
-	return nil
+	return r
 }
 
-// matches reports whether t is one of the tasks the arguments name: a PID,
-// a task_struct address, a command, or a 'regex' on the command.
-func matches(t kernel.Task, filters []string) (bool, error) {
-	if len(filters) == 0 {
-		return true, nil
-	}
-	for _, f := range filters {
-		if len(f) > 2 && f[0] == '\'' && f[len(f)-1] == '\'' {
-			re, err := regexp.Compile(f[1 : len(f)-1])
-			if err != nil {
-				return false, fmt.Errorf("invalid regular expression %s: %v", f, err)
-			}
-			if re.MatchString(t.Comm) {
-				return true, nil
-			}
-			continue
-		}
-		if pid, err := strconv.ParseInt(f, 10, 32); err == nil && int32(pid) == t.PID {
-			return true, nil
-		}
-		if a, err := strconv.ParseUint(strings.TrimPrefix(f, "0x"), 16, 64); err == nil && a == t.Addr && len(f) > 8 {
-			return true, nil
-		}
-		if f == t.Comm {
-			return true, nil
-		}
-		// The shell-like splitting of the command line removes the quotes
-		// around a 'regex': a word with regular-expression characters is
-		// tried as one too.
-		if strings.ContainsAny(f, ".*+?[]()|^$\\") {
-			if re, err := regexp.Compile("^(?:" + f + ")$"); err == nil && re.MatchString(t.Comm) {
-				return true, nil
-			}
-		}
-	}
-	return false, nil
+// PSTimes is ps -t: each task's run time, start time and CPU times.
+type PSTimes struct {
+	Tasks []PSTimesRow `json:"tasks"`
 }
 
-// psTimes writes ps -t: each task's header, run time, start time and CPU
-// times. Listing every task (no task arguments), the tasks are sorted by
-// start time as crash sorts them.
-func psTimes(ctx context.Context, k *kernel.Kernel, tasks []kernel.Task, sortByStart bool, out io.Writer) error {
-	type row struct {
-		t  kernel.Task
-		tt kernel.TaskTimes
-	}
-	rows := make([]row, 0, len(tasks))
-	for _, t := range tasks {
-		if err := ctx.Err(); err != nil {
-			return err
+// PSTimesRow is one task of ps -t. RunTime is empty when the kernel's HZ
+// is unknown.
+type PSTimesRow struct {
+	Task    TaskRef `json:"task"`
+	RunTime string  `json:"run_time,omitempty"` // [N days, ]HH:MM:SS
+	Start   uint64  `json:"start_time"`         // ns since boot
+	UTime   uint64  `json:"utime"`              // ns
+	STime   uint64  `json:"stime"`              // ns
+}
+
+func (r *PSTimes) Text(w io.Writer) error {
+	var b strings.Builder
+	for _, t := range r.Tasks {
+		run := t.RunTime
+		if run == "" {
+			run = "(cannot calculate: unknown HZ value)"
 		}
-		tt, err := k.ReadTaskTimes(t.Addr)
-		if err != nil {
-			return err
-		}
-		rows = append(rows, row{t, tt})
+		fmt.Fprintf(&b, "%s\n    RUN TIME: %s\n  START TIME: %d\n       UTIME: %d\n       STIME: %d\n\n",
+			t.Task.Header(), run, t.Start, t.UTime, t.STime)
 	}
-	if sortByStart {
-		sort.SliceStable(rows, func(i, j int) bool { return rows[i].tt.Start < rows[j].tt.Start })
-	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// psTimes gathers ps -t. Listing every task (no task arguments), the tasks
+// are sorted by start time as crash sorts them.
+func psTimes(ctx context.Context, k *kernel.Kernel, tasks []kernel.Task, sortByStart bool) (*PSTimes, error) {
 	hz, hzErr := k.HZ()
 	var now uint64
 	if hzErr == nil {
 		var err error
 		if now, err = k.UptimeJiffies(); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	var b strings.Builder
-	for _, r := range rows {
-		run := "(cannot calculate: unknown HZ value)"
+	r := &PSTimes{Tasks: make([]PSTimesRow, 0, len(tasks))}
+	for _, t := range tasks {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		tt, err := k.ReadTaskTimes(t.Addr)
+		if err != nil {
+			return nil, err
+		}
+		row := PSTimesRow{Task: taskRef(t), Start: tt.Start, UTime: tt.UTime, STime: tt.STime}
 		if hzErr == nil {
-			run = FormatRunTime(r.tt.Start, now, hz)
+			row.RunTime = FormatRunTime(tt.Start, now, hz)
 		}
-		fmt.Fprintf(&b, "%s\n    RUN TIME: %s\n  START TIME: %d\n       UTIME: %d\n       STIME: %d\n\n",
-			TaskHeader(r.t), run, r.tt.Start, r.tt.UTime, r.tt.STime)
+		r.Tasks = append(r.Tasks, row)
 	}
-	_, err := io.WriteString(out, b.String())
-	return err
+	if sortByStart {
+		sort.SliceStable(r.Tasks, func(i, j int) bool { return r.Tasks[i].Start < r.Tasks[j].Start })
+	}
+	return r, nil
 }
 
 // FormatRunTime gives how long a task started start nanoseconds after boot
@@ -395,85 +395,135 @@ func FormatSinceRun(ns uint64) string {
 	return fmt.Sprintf("%d %02d:%02d:%02d.%03d", ms/86400000, ms/3600000%24, ms/60000%60, ms/1000%60, ms%1000)
 }
 
-// psLastRun writes ps -l (or -m, msecs): the chosen tasks, the most
-// recently run first, each after its last-run timestamp (or the time since
-// then) and its state. As in crash, the timestamps are padded to the width
-// of the largest of every task's.
-func psLastRun(ctx context.Context, k *kernel.Kernel, all, chosen []kernel.Task, msecs bool, cpus []int, out io.Writer) error {
+// PSLastRun is ps -l (each task's last-run timestamp, the most recently
+// run first) or ps -m (the time since then); with -C, in blocks by CPU.
+type PSLastRun struct {
+	Since bool        `json:"-"` // -m
+	Tasks []PSLastRow `json:"tasks,omitempty"`
+	CPUs  []PSLastCPU `json:"cpus,omitempty"` // -C
+	width int         // the largest timestamp's digits, as crash pads them
+}
+
+// PSLastCPU is one CPU's block of ps -l/-m -C.
+type PSLastCPU struct {
+	CPU   int         `json:"cpu"`
+	Tasks []PSLastRow `json:"tasks"`
+}
+
+// PSLastRow is one task of ps -l or -m.
+type PSLastRow struct {
+	Task    TaskRef          `json:"task"`
+	State   kernel.TaskState `json:"state"`
+	LastRun uint64           `json:"last_run"`           // ns of its CPU's runqueue clock
+	SinceNs *uint64          `json:"since_ns,omitempty"` // -m: before the runqueue clock stopped
+	clock   uint64           // -m: the CPU's runqueue clock
+}
+
+func (r *PSLastRun) Text(w io.Writer) error {
+	var b strings.Builder
+	row := func(t PSLastRow) {
+		if !r.Since {
+			fmt.Fprintf(&b, "[%*d] [%s]  %s\n", r.width, t.LastRun, t.State, t.Task.Header())
+			return
+		}
+		fmt.Fprintf(&b, "[%s] [%s]  %s\n", padDays(FormatSinceRun(*t.SinceNs), FormatSinceRun(t.clock)), t.State, t.Task.Header())
+	}
+	for _, t := range r.Tasks {
+		row(t)
+	}
+	for i, c := range r.CPUs {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		fmt.Fprintf(&b, "CPU: %d\n", c.CPU)
+		for _, t := range c.Tasks {
+			row(t)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// psLastRun gathers ps -l or -m: the chosen tasks, the most recently run
+// first. As in crash, the timestamps are padded to the width of the
+// largest of every task's.
+func psLastRun(ctx context.Context, k *kernel.Kernel, all, chosen []kernel.Task, msecs bool, cpus []int) (*PSLastRun, error) {
 	if _, err := k.LastRunMember(); err != nil {
-		return err
+		return nil, err
 	}
 	stamps := map[uint64]uint64{}
 	var largest uint64
 	for _, t := range all {
 		if err := ctx.Err(); err != nil {
-			return err
+			return nil, err
 		}
 		v, err := k.LastRun(t.Addr)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		stamps[t.Addr] = v
 		largest = max(largest, v)
 	}
 	sorted := append([]kernel.Task(nil), chosen...)
 	sort.SliceStable(sorted, func(i, j int) bool { return stamps[sorted[i].Addr] > stamps[sorted[j].Addr] })
-	width := len(strconv.FormatUint(largest, 10))
-	if cpus != nil {
-		// -C: a block of lines for each CPU asked for, in CPU order.
-		n, _, err := k.CPUs()
-		if err != nil {
-			return err
-		}
-		want := map[int]bool{}
-		for _, c := range cpus {
-			want[c] = true
-		}
-		var blocks []kernel.Task
-		for c := range n {
-			if !want[c] {
-				continue
-			}
-			blocks = append(blocks, kernel.Task{PID: -1, CPU: c})
-			for _, t := range sorted {
-				if t.CPU == c {
-					blocks = append(blocks, t)
-				}
-			}
-		}
-		sorted = blocks
-	}
+	r := &PSLastRun{Since: msecs, width: len(strconv.FormatUint(largest, 10))}
 	clocks := map[int]uint64{}
-	var b strings.Builder
-	for i, t := range sorted {
-		if t.PID < 0 { // the start of -C's block for t.CPU
-			if i > 0 {
-				b.WriteByte('\n')
-			}
-			fmt.Fprintf(&b, "CPU: %d\n", t.CPU)
-			continue
-		}
-		stamp := stamps[t.Addr]
+	rowOf := func(t kernel.Task) (PSLastRow, error) {
+		row := PSLastRow{Task: taskRef(t), State: t.StateName(), LastRun: stamps[t.Addr]}
 		if !msecs {
-			fmt.Fprintf(&b, "[%*d] [%s]  %s\n", width, stamp, t.StateName(), TaskHeader(t))
-			continue
+			return row, nil
 		}
 		clock, ok := clocks[t.CPU]
 		if !ok {
 			var err error
 			if clock, err = k.RQClock(t.CPU); err != nil {
-				return fmt.Errorf("cpu %d runqueue clock: %w", t.CPU, err)
+				return row, fmt.Errorf("cpu %d runqueue clock: %w", t.CPU, err)
 			}
 			clocks[t.CPU] = clock
 		}
 		var since uint64
-		if int64(clock-stamp) > 0 {
-			since = clock - stamp
+		if int64(clock-row.LastRun) > 0 {
+			since = clock - row.LastRun
 		}
-		fmt.Fprintf(&b, "[%s] [%s]  %s\n", padDays(FormatSinceRun(since), FormatSinceRun(clock)), t.StateName(), TaskHeader(t))
+		row.SinceNs, row.clock = &since, clock
+		return row, nil
 	}
-	_, err := io.WriteString(out, b.String())
-	return err
+	if cpus == nil {
+		for _, t := range sorted {
+			row, err := rowOf(t)
+			if err != nil {
+				return r, err
+			}
+			r.Tasks = append(r.Tasks, row)
+		}
+		return r, nil
+	}
+	// -C: a block of lines for each CPU asked for, in CPU order.
+	n, _, err := k.CPUs()
+	if err != nil {
+		return nil, err
+	}
+	want := map[int]bool{}
+	for _, c := range cpus {
+		want[c] = true
+	}
+	for c := range n {
+		if !want[c] {
+			continue
+		}
+		block := PSLastCPU{CPU: c, Tasks: []PSLastRow{}}
+		for _, t := range sorted {
+			if t.CPU == c {
+				row, err := rowOf(t)
+				if err != nil {
+					return r, err
+				}
+				block.Tasks = append(block.Tasks, row)
+			}
+		}
+		r.CPUs = append(r.CPUs, block)
+	}
+	return r, nil
 }
 
 // padDays right-aligns the days of s to those of ref (the runqueue clock's
@@ -487,22 +537,64 @@ func padDays(s, ref string) string {
 	return s
 }
 
-// psArgs writes ps -a: each task's header, then its command line and
-// environment from its user stack, or crash's message saying why not.
-func psArgs(ctx context.Context, k *kernel.Kernel, tasks []kernel.Task, out io.Writer) error {
+// PSArgs is ps -a: each user task's command line and environment.
+type PSArgs struct {
+	Tasks []PSArgsRow `json:"tasks"`
+}
+
+// PSArgsRow is one task of ps -a. Args and Env are the strings of its
+// user stack; Error says why they could not be read.
+type PSArgsRow struct {
+	Task  TaskRef  `json:"task"`
+	Args  []string `json:"args,omitempty"`
+	Env   []string `json:"env,omitempty"`
+	Error string   `json:"error,omitempty"`
+	u     kernel.UserArgs
+}
+
+func (r *PSArgs) Text(w io.Writer) error {
+	var b strings.Builder
+	for _, t := range r.Tasks {
+		b.WriteString(FormatTaskArgs(t.Task.Header(), t.u))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// psArgs gathers ps -a from each task's user stack.
+func psArgs(ctx context.Context, k *kernel.Kernel, tasks []kernel.Task) (*PSArgs, error) {
+	r := &PSArgs{Tasks: make([]PSArgsRow, 0, len(tasks))}
 	for _, t := range tasks {
 		if err := ctx.Err(); err != nil {
-			return err
+			return nil, err
 		}
 		u, err := k.TaskArgs(t.Addr)
 		if err != nil {
-			return err
+			return r, err
 		}
-		if _, err := io.WriteString(out, FormatTaskArgs(TaskHeader(t), u)); err != nil {
-			return err
+		row := PSArgsRow{Task: taskRef(t), Args: cStrings(u.Args), Env: cStrings(u.Env), u: u}
+		switch {
+		case u.MM == 0:
+			row.Error = "no user stack"
+		case u.ArgErr != nil:
+			row.Error = u.ArgErr.Error()
+		case u.EnvErr != nil:
+			row.Error = u.EnvErr.Error()
+		}
+		r.Tasks = append(r.Tasks, row)
+	}
+	return r, nil
+}
+
+// cStrings splits NUL-separated strings, leaving out empty ones.
+func cStrings(b []byte) []string {
+	var out []string
+	for _, s := range strings.Split(string(b), "\x00") {
+		if s != "" {
+			out = append(out, s)
 		}
 	}
-	return nil
+	return out
 }
 
 // FormatTaskArgs lays out one task of ps -a as crash does: "ARG: " and the

@@ -23,6 +23,9 @@ type Session struct {
 	// runs at a terminal ('set scroll on|off'); Pager is empty otherwise.
 	Scroll bool
 	Pager  string
+	// Output is how results are printed: crash's text, or JSON
+	// ('gocrash --json', 'set output json|text').
+	Output Output
 	values int // p's value history count ($N)
 }
 
@@ -33,13 +36,16 @@ type Command struct {
 	Synopsis string   // "sys [-c [name|number]] ..."
 	Summary  string   // one line for 'help'
 	Help     string   // the description, may be several paragraphs
-	Options  []Option // documented options
+	Options  []Option // its options and arguments: documented, and parsed by ParseArgs
 	Examples []string // command lines, each may be followed by sample output
-	Run      func(ctx context.Context, s *Session, args []string, out io.Writer) error
+	// RawArgs hands Run the words as typed, unparsed (in Args.Words):
+	// for a command whose arguments are another command line (foreach,
+	// alias).
+	RawArgs bool
+	// Run gathers the command's result. It may return a partial result
+	// with an error: what was gathered is printed, then the error.
+	Run func(ctx context.Context, s *Session, a *Args) (Result, error)
 }
-
-// Option documents one command-line option.
-type Option struct{ Flag, Text string }
 
 // UsageError is returned by a command for bad arguments.
 type UsageError struct{ Msg string }
@@ -102,11 +108,11 @@ func (r *Registry) Lookup(name string) (*Command, bool) {
 // Commands returns every command, sorted by name.
 func (r *Registry) Commands() []*Command { return r.list }
 
-// Run runs one command line already split into words. Errors come back
-// prefixed "CMD: " as crash prints them.
-func (r *Registry) Run(ctx context.Context, s *Session, words []string, out io.Writer) error {
+// Exec runs one command line already split into words and returns what
+// it gathered. Errors come back prefixed "CMD: " as crash prints them.
+func (r *Registry) Exec(ctx context.Context, s *Session, words []string) (Result, error) {
 	if len(words) == 0 {
-		return nil
+		return nil, nil
 	}
 	c, ok := r.Lookup(words[0])
 	if !ok {
@@ -127,18 +133,39 @@ func (r *Registry) Run(ctx context.Context, s *Session, words []string, out io.W
 		words = append([]string{kw}, words...)
 	}
 	if !ok {
-		return fmt.Errorf("%s: command not found", words[0])
+		return nil, fmt.Errorf("%s: command not found", words[0])
+	}
+	var a *Args
+	if c.RawArgs {
+		a = &Args{Words: words[1:]}
+	} else {
+		var err error
+		if a, err = ParseArgs(c.Options, words[1:]); err != nil {
+			return nil, fmt.Errorf("%s: %w", c.Name, err)
+		}
 	}
 	if s != nil && s.Kernel != nil && s.Kernel.Dump != nil && s.Kernel.Dump.Live {
 		s.Kernel.Refresh() // a running kernel: nothing cached survives a command
 	}
-	if err := c.Run(ctx, s, words[1:], out); err != nil {
+	res, err := c.Run(ctx, s, a)
+	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			return fmt.Errorf("%s: interrupted", c.Name)
+			return res, fmt.Errorf("%s: interrupted", c.Name)
 		}
-		return fmt.Errorf("%s: %w", c.Name, err)
+		return res, fmt.Errorf("%s: %w", c.Name, err)
 	}
-	return nil
+	return res, nil
+}
+
+// Run runs one command line and writes its result as text.
+func (r *Registry) Run(ctx context.Context, s *Session, words []string, out io.Writer) error {
+	res, err := r.Exec(ctx, s, words)
+	if res != nil {
+		if werr := res.Text(out); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	return err
 }
 
 // WriteReference writes the Markdown command reference (docs/commands.md).

@@ -1,8 +1,12 @@
 package commands
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
+	"unicode"
 )
 
 // KeyValues is a list of labelled values printed as crash prints 'sys':
@@ -15,8 +19,8 @@ func (kv *KeyValues) Add(key, format string, args ...any) {
 	*kv = append(*kv, [2]string{key, fmt.Sprintf(format, args...)})
 }
 
-// Render writes the pairs.
-func (kv KeyValues) Render(w io.Writer) error {
+// Text writes the pairs.
+func (kv KeyValues) Text(w io.Writer) error {
 	width := 0
 	for _, p := range kv {
 		width = max(width, len(p[0]))
@@ -58,8 +62,8 @@ type Table struct {
 // Add appends a row.
 func (t *Table) Add(cells ...string) { t.Rows = append(t.Rows, cells) }
 
-// Render writes the header and the rows.
-func (t *Table) Render(w io.Writer) error {
+// Text writes the header and the rows.
+func (t *Table) Text(w io.Writer) error {
 	width := make([]int, len(t.Cols))
 	for i, c := range t.Cols {
 		width[i] = max(c.Width, len(c.Header))
@@ -125,4 +129,53 @@ func pad(s string, n int, a Align, last bool) string {
 		return s
 	}
 	return s + spaces(fill)
+}
+
+// MarshalJSON writes the pairs as one object, each label in snake_case
+// ("LOAD AVERAGE": "load_average").
+func (kv KeyValues) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, p := range kv {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(snakeCase(p[0]))
+		v, _ := json.Marshal(p[1])
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// MarshalJSON writes the rows as objects keyed by the snake_case headers.
+func (t *Table) MarshalJSON() ([]byte, error) {
+	rows := make([]KeyValues, len(t.Rows))
+	for i, r := range t.Rows {
+		for j, c := range t.Cols {
+			if j < len(r) {
+				rows[i] = append(rows[i], [2]string{c.Header, r[j]})
+			}
+		}
+	}
+	return json.Marshal(struct {
+		Rows []KeyValues `json:"rows"`
+	}{rows})
+}
+
+// snakeCase turns a label into a JSON field name: "LOAD AVERAGE" and
+// "Load average" into "load_average", "%MEM" into "mem".
+func snakeCase(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(r)
+		case b.Len() > 0 && !strings.HasSuffix(b.String(), "_"):
+			b.WriteByte('_')
+		}
+	}
+	return strings.TrimSuffix(b.String(), "_")
 }

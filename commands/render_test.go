@@ -15,7 +15,7 @@ func TestTable(t *testing.T) {
 	tb.Add("1f", "a", "12", "x")
 	tb.Add("abcdef01", "longname", "123456", "yy")
 	var b bytes.Buffer
-	if err := tb.Render(&b); err != nil {
+	if err := tb.Text(&b); err != nil {
 		t.Fatal(err)
 	}
 	want := " MODULE   NAME        SIZE     FILE\n" +

@@ -22,91 +22,174 @@ uptime and load average, the number of tasks, the utsname fields, the memory
 size and the panic message found in the kernel log. A value that cannot be
 read from this dump is shown as "(unavailable: reason)".`,
 		Examples: []string{"gocrash> sys"},
-		Run: func(ctx context.Context, s *Session, args []string, out io.Writer) error {
-			if len(args) > 0 {
-				return &UsageError{"options are not supported yet"}
+		Run: func(ctx context.Context, s *Session, a *Args) (Result, error) {
+			if err := a.NoWords(); err != nil {
+				return nil, err
 			}
-			return SysSummary(s).Render(out)
+			return SysSummary(s), nil
 		},
 	}
 }
 
+// SysInfo is what 'sys' shows. A field that could not be read is left at
+// its zero value and its reason is in Unavailable, keyed by the field's
+// JSON name.
+type SysInfo struct {
+	Kernel      string            `json:"kernel"`
+	Tainted     bool              `json:"tainted"`
+	Dumpfiles   []string          `json:"dumpfiles"`
+	DumpMarks   []string          `json:"dump_marks,omitempty"` // PARTIAL DUMP, INCOMPLETE, EXCLUDED VMEMMAP
+	CPUs        int               `json:"cpus"`
+	OfflineCPUs int               `json:"offline_cpus"`
+	Date        *time.Time        `json:"date,omitempty"`
+	Uptime      float64           `json:"uptime_seconds"`
+	LoadAverage [3]float64        `json:"load_average"`
+	Tasks       int               `json:"tasks"`
+	Nodename    string            `json:"nodename"`
+	Release     string            `json:"release"`
+	Version     string            `json:"version"`
+	Machine     string            `json:"machine"`
+	MHz         uint64            `json:"mhz"` // 0: unknown
+	Memory      uint64            `json:"memory_bytes"`
+	Panic       *string           `json:"panic,omitempty"` // nil on a running kernel
+	Unavailable map[string]string `json:"unavailable,omitempty"`
+
+	split   bool          // the parts of a split dump: "DUMPFILES:"
+	loadRaw [3]uint64     // the kernel's fixed-point averages, printed as crash does
+	uptime  time.Duration // exact, for the text
+}
+
 // SysSummary gathers the 'sys' fields. It is also what gocrash prints when
 // it starts.
-func SysSummary(s *Session) KeyValues {
+func SysSummary(s *Session) *SysInfo {
 	k := s.Kernel
-	var kv KeyValues
-	unavailable := func(key string, err error) { kv.Add(key, "(unavailable: %v)", err) }
+	si := &SysInfo{Kernel: s.VmlinuxPath, Unavailable: map[string]string{}}
+	unavailable := func(key string, err error) { si.Unavailable[key] = err.Error() }
 	// crash marks a tainted kernel (an unsigned module, a warning...).
 	if mask, err := k.Tainted(); err == nil && mask != 0 {
-		kv.Add("KERNEL", "%s  [TAINTED]", s.VmlinuxPath)
-	} else {
-		kv.Add("KERNEL", "%s", s.VmlinuxPath)
+		si.Tainted = true
 	}
-	key, value := dumpfileLine(s)
-	kv.Add(key, "%s", value)
+	si.Dumpfiles, si.DumpMarks, si.split = dumpfiles(s)
 	if n, off, err := k.CPUs(); err != nil {
-		unavailable("CPUS", err)
-	} else if off > 0 {
-		kv.Add("CPUS", "%d [OFFLINE: %d]", n, off)
+		unavailable("cpus", err)
 	} else {
-		kv.Add("CPUS", "%d", n)
+		si.CPUs, si.OfflineCPUs = n, off
 	}
 	if t, err := k.CrashTime(); err != nil {
-		unavailable("DATE", err)
+		unavailable("date", err)
 	} else {
-		kv.Add("DATE", "%s", t.Local().Format("Mon Jan _2 15:04:05 MST 2006"))
+		si.Date = &t
 	}
 	if up, err := k.Uptime(); err != nil {
-		unavailable("UPTIME", err)
+		unavailable("uptime_seconds", err)
 	} else {
-		kv.Add("UPTIME", "%s", FormatUptime(up))
+		si.Uptime, si.uptime = up.Seconds(), up
 	}
 	if avg, err := k.LoadAverage(); err != nil {
-		unavailable("LOAD AVERAGE", err)
+		unavailable("load_average", err)
 	} else {
-		kv.Add("LOAD AVERAGE", "%s, %s, %s", loadavg(avg[0]), loadavg(avg[1]), loadavg(avg[2]))
+		si.loadRaw = avg
+		for i, v := range avg {
+			si.LoadAverage[i] = float64(v) / (1 << 11)
+		}
 	}
 	if tasks, err := k.TaskAddrs(); err != nil {
-		unavailable("TASKS", err)
+		unavailable("tasks", err)
 	} else {
-		kv.Add("TASKS", "%d", len(tasks))
+		si.Tasks = len(tasks)
 	}
-	uts, err := k.UTS()
-	if err != nil {
-		for _, key := range []string{"NODENAME", "RELEASE", "VERSION", "MACHINE"} {
+	if uts, err := k.UTS(); err != nil {
+		for _, key := range []string{"nodename", "release", "version", "machine"} {
 			unavailable(key, err)
 		}
 	} else {
-		kv.Add("NODENAME", "%s", uts.Nodename)
-		kv.Add("RELEASE", "%s", uts.Release)
-		kv.Add("VERSION", "%s", uts.Version)
-		mhz := "unknown"
+		si.Nodename, si.Release, si.Version, si.Machine = uts.Nodename, uts.Release, uts.Version, uts.Machine
 		if a, err := k.SymbolAddr("cpu_khz"); err == nil {
 			if khz, err := k.ReadU32(a); err == nil && khz > 0 {
-				mhz = fmt.Sprint(khz / 1000)
+				si.MHz = uint64(khz / 1000)
 			}
 		}
-		kv.Add("MACHINE", "%s  (%s Mhz)", uts.Machine, mhz)
 	}
 	if m, err := k.MemorySize(); err != nil {
-		unavailable("MEMORY", err)
+		unavailable("memory_bytes", err)
 	} else {
-		kv.Add("MEMORY", "%s", FormatMemory(m))
+		si.Memory = m
 	}
 	if k.Dump.Live {
 		// A running kernel has not panicked: crash prints no PANIC line.
 	} else if recs, err := k.Log(); err != nil {
-		unavailable("PANIC", err)
+		unavailable("panic", err)
 	} else {
 		msg := kernel.PanicMessage(recs)
-		if strings.Contains(msg, "Oops: ") {
-			kv.Add("PANIC", "%q (check log for details)", msg)
-		} else {
-			kv.Add("PANIC", "%q", msg)
-		}
+		si.Panic = &msg
 	}
-	return kv
+	return si
+}
+
+// Text prints the fields as crash's sys does; a value that could not be
+// read is "(unavailable: reason)".
+func (si *SysInfo) Text(w io.Writer) error {
+	var kv KeyValues
+	field := func(key, json string, format string, args ...any) {
+		if why, bad := si.Unavailable[json]; bad {
+			kv.Add(key, "(unavailable: %s)", why)
+			return
+		}
+		kv.Add(key, format, args...)
+	}
+	if si.Tainted {
+		kv.Add("KERNEL", "%s  [TAINTED]", si.Kernel)
+	} else {
+		kv.Add("KERNEL", "%s", si.Kernel)
+	}
+	marks := ""
+	for _, m := range si.DumpMarks {
+		marks += " [" + m + "]"
+	}
+	if si.split {
+		lines := make([]string, len(si.Dumpfiles))
+		for i, p := range si.Dumpfiles {
+			lines[i] = p + marks
+		}
+		kv.Add("DUMPFILES", "%s", strings.Join(lines, "\n"+strings.Repeat(" ", 14)))
+	} else {
+		if marks != "" {
+			marks = " " + marks
+		}
+		kv.Add("DUMPFILE", "%s", si.Dumpfiles[0]+marks)
+	}
+	if si.OfflineCPUs > 0 {
+		field("CPUS", "cpus", "%d [OFFLINE: %d]", si.CPUs, si.OfflineCPUs)
+	} else {
+		field("CPUS", "cpus", "%d", si.CPUs)
+	}
+	date := ""
+	if si.Date != nil {
+		date = si.Date.Local().Format("Mon Jan _2 15:04:05 MST 2006")
+	}
+	field("DATE", "date", "%s", date)
+	field("UPTIME", "uptime_seconds", "%s", FormatUptime(si.uptime))
+	field("LOAD AVERAGE", "load_average", "%s, %s, %s", loadavg(si.loadRaw[0]), loadavg(si.loadRaw[1]), loadavg(si.loadRaw[2]))
+	field("TASKS", "tasks", "%d", si.Tasks)
+	field("NODENAME", "nodename", "%s", si.Nodename)
+	field("RELEASE", "release", "%s", si.Release)
+	field("VERSION", "version", "%s", si.Version)
+	mhz := "unknown"
+	if si.MHz > 0 {
+		mhz = fmt.Sprint(si.MHz)
+	}
+	field("MACHINE", "machine", "%s  (%s Mhz)", si.Machine, mhz)
+	field("MEMORY", "memory_bytes", "%s", FormatMemory(si.Memory))
+	switch {
+	case si.Unavailable["panic"] != "":
+		field("PANIC", "panic", "")
+	case si.Panic == nil:
+	case strings.Contains(*si.Panic, "Oops: "):
+		kv.Add("PANIC", "%q (check log for details)", *si.Panic)
+	default:
+		kv.Add("PANIC", "%q", *si.Panic)
+	}
+	return kv.Text(w)
 }
 
 // FormatUptime prints a duration as crash does: "HH:MM:SS", or
@@ -151,33 +234,22 @@ func FormatMemory(total uint64) string {
 	return s
 }
 
-// dumpfileLine gives the DUMPFILE line as crash words it: the path with
-// [PARTIAL DUMP] (a dump level was applied), [INCOMPLETE] and
-// [EXCLUDED VMEMMAP] marks for kdump-compressed files; a split dump is
-// "DUMPFILES:", one part per line.
-func dumpfileLine(s *Session) (key, value string) {
+// dumpfiles gives the dump's files and the marks crash adds to the
+// DUMPFILE line of a kdump-compressed file: PARTIAL DUMP (a dump level was
+// applied), INCOMPLETE, EXCLUDED VMEMMAP; split is true for the parts of a
+// split dump (crash's "DUMPFILES:", one part per line).
+func dumpfiles(s *Session) (files, marks []string, split bool) {
 	d := s.Kernel.Dump
-	var marks string
 	if d.Format != memory.FormatELF {
 		if d.Filtered {
-			marks += " [PARTIAL DUMP]"
+			marks = append(marks, "PARTIAL DUMP")
 		}
 		if d.Incomplete {
-			marks += " [INCOMPLETE]"
+			marks = append(marks, "INCOMPLETE")
 		}
 		if d.ExcludedVmemmap {
-			marks += " [EXCLUDED VMEMMAP]"
+			marks = append(marks, "EXCLUDED VMEMMAP")
 		}
 	}
-	if d.SplitPart {
-		lines := make([]string, len(s.DumpPaths))
-		for i, p := range s.DumpPaths {
-			lines[i] = p + marks
-		}
-		return "DUMPFILES", strings.Join(lines, "\n"+strings.Repeat(" ", 14))
-	}
-	if marks != "" {
-		marks = " " + marks
-	}
-	return "DUMPFILE", s.DumpPaths[0] + marks
+	return s.DumpPaths, marks, d.SplitPart
 }

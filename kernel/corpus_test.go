@@ -184,7 +184,7 @@ func TestCorpusTasks(t *testing.T) {
 			// A task on a CPU at the crash (init writing sysrq-c) has moved
 			// on since ps ran; the others sleep, stopped, in their states.
 			if !tk.Kthread() && !tk.Active {
-				if psLetter[tk.StateName()] != p.Stat[:1] {
+				if psLetter[string(tk.StateName())] != p.Stat[:1] {
 					t.Errorf("pid %d %q: state %s, guest said %s", p.PID, p.Comm, tk.StateName(), p.Stat)
 				}
 				// busybox prints VSZ and RSS in KiB.

@@ -2,8 +2,6 @@ package kernel
 
 import (
 	"fmt"
-	"strings"
-	"time"
 )
 
 // LogRecord is one printk record.
@@ -16,7 +14,7 @@ type LogRecord struct {
 	Text     string   // may hold several lines
 	Dict     []string // SUBSYSTEM=..., DEVICE=... (dev_printk_info, or the record's dictionary)
 
-	// What older buffers do not record; FormatRecord leaves it out, as
+	// What older buffers do not record; log leaves it out, as
 	// crash does.
 	NoCaller bool // no caller id (before 5.1, or CONFIG_PRINTK_CALLER off)
 	NoStamp  bool // a line of the pre-3.5 character buffer written without "[ts]"
@@ -218,58 +216,3 @@ func dataBlock(size uint64, sizeBits uint32, begin, next uint64) (off, n uint64,
 	return off + 8, n - 8, true
 }
 
-// LogFormat says how FormatRecord renders a record, as crash's log options
-// do.
-type LogFormat struct {
-	NoStamps    bool      // -t: no timestamp
-	Boot        time.Time // -T: wall-clock stamps from this boot time (zero: seconds since boot)
-	Caller      bool      // -c: the caller id, "[   T123]"
-	CallerWidth int       // width of the caller field (6 for pid_max <= 99999)
-	Level       bool      // -m: the level, "<N>"
-	Dict        bool      // -d: the SUBSYSTEM= and DEVICE= lines
-}
-
-// FormatRecord renders a record as crash's log does: "[%5d.%06d] " (or
-// the wall-clock time), "[T123] " with -c, "<N>" with -m, the text; the
-// later lines of a multi-line record, and -d's dictionary lines, indented
-// to the text column.
-func FormatRecord(r LogRecord, f LogFormat) string {
-	if r.NoText {
-		return ""
-	}
-	var prefix strings.Builder
-	if !f.NoStamps && !r.NoStamp {
-		if !f.Boot.IsZero() {
-			t := f.Boot.Add(time.Duration(r.TsNsec))
-			prefix.WriteString("[" + t.Local().Format("Mon Jan _2 15:04:05 MST 2006") + "] ")
-		} else {
-			fmt.Fprintf(&prefix, "[%5d.%06d] ", r.TsNsec/1e9, r.TsNsec%1e9/1e3)
-		}
-	}
-	if f.Caller && !r.NoCaller {
-		kind, id := 'T', r.CallerID
-		if id&0x80000000 != 0 {
-			kind, id = 'C', id&^0x80000000
-		}
-		fmt.Fprintf(&prefix, "[%*s] ", max(f.CallerWidth, 1), fmt.Sprintf("%c%d", kind, id))
-	}
-	if f.Level && !r.NoLevel {
-		fmt.Fprintf(&prefix, "<%x>", r.Level)
-	}
-	indent := strings.Repeat(" ", prefix.Len())
-	lines := strings.Split(strings.TrimRight(r.Text, "\n"), "\n")
-	var b strings.Builder
-	b.WriteString(prefix.String())
-	for i, ln := range lines {
-		if i > 0 {
-			b.WriteString("\n" + indent)
-		}
-		b.WriteString(ln)
-	}
-	if f.Dict {
-		for _, d := range r.Dict {
-			b.WriteString("\n" + indent + d)
-		}
-	}
-	return b.String()
-}

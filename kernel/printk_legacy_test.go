@@ -268,22 +268,15 @@ func TestRecordLogVMCOREINFO(t *testing.T) {
 	if last[1].CallerID != 0x80000002 {
 		t.Errorf("CPU caller: %#x", last[1].CallerID)
 	}
-	// What log prints, as crash does for these records.
-	for _, c := range []struct {
-		r    LogRecord
-		f    LogFormat
-		want string
-	}{
-		{last[0], LogFormat{Level: true, Dict: true},
-			"[    5.000100] <6>pci 0000:00:01.0: enabled\n                  SUBSYSTEM=pci\n                  DEVICE=+pci:0000:00:01.0"},
-		{last[0], LogFormat{}, "[    5.000100] pci 0000:00:01.0: enabled"},
-		{last[1], LogFormat{Caller: true, CallerWidth: 6}, "[    5.100000] [    C2] first line\n                        second line"},
-		{last[3], LogFormat{Level: true}, "[    6.000500] <6> OK."},
-		{last[5], LogFormat{NoStamps: true, Level: true}, "<0>Kernel panic - not syncing: sysrq triggered crash"},
+	// What log prints of these records (its layout is tested in
+	// commands): their stamps, levels, callers, texts and dictionaries.
+	for i, want := range map[int]recordFacts{
+		0: {ts: 5_000_100_000, level: 6, text: "pci 0000:00:01.0: enabled", dict: []string{"SUBSYSTEM=pci", "DEVICE=+pci:0000:00:01.0"}},
+		1: {ts: 5_100_000_000, level: -1, caller: 0x80000002, text: "first line\nsecond line"},
+		3: {ts: 6_000_500_000, level: 6, text: " OK."},
+		5: {ts: -1, level: 0, text: "Kernel panic - not syncing: sysrq triggered crash"},
 	} {
-		if got := FormatRecord(c.r, c.f); got != c.want {
-			t.Errorf("%+v:\ngot  %q\nwant %q", c.f, got, c.want)
-		}
+		want.check(t, fmt.Sprintf("record %d", i), last[i])
 	}
 	if got := PanicMessage(recs); got != "Kernel panic - not syncing: sysrq triggered crash" {
 		t.Errorf("panic message %q", got)
@@ -314,9 +307,8 @@ func TestRecordLogOldStruct(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkRecords(t, recs, w.live, false)
-	if got := FormatRecord(recs[len(recs)-5], LogFormat{Caller: true, CallerWidth: 6}); got != "[    5.100000] first line\n               second line" {
-		t.Errorf("no caller_id: -c adds nothing, got %q", got)
-	}
+	// No caller_id: -c adds nothing.
+	recordFacts{ts: 5_100_000_000, level: -1, noCaller: true, text: "first line\nsecond line"}.check(t, "no caller_id", recs[len(recs)-5])
 }
 
 // TestParseRecordsMarkerFirst: a hand-built buffer whose oldest record
@@ -480,44 +472,54 @@ func TestPlainLog(t *testing.T) {
 	}
 }
 
-// TestPlainFormat: log's output for the character ring is the buffer's
-// text: the stamp as written, the level only with -m, nothing for what
-// the line lacks.
+// TestPlainFormat: what log prints of the character ring is the
+// buffer's text: the stamp as written, the level taken out of the text,
+// and what a line lacks marked as missing.
 func TestPlainFormat(t *testing.T) {
 	text := "ning: cut line\n<4>[    1.500000] a warning\n<5>no stamp\n<6>[123456.000001] long uptime\n<3>[    2.000000] partial, no newline yet"
 	recs := parsePlain([]byte(text))
-	// As crash prints the buffer: the text with each line's "<N>" taken
-	// out.
-	var got []string
-	for _, r := range recs {
-		got = append(got, FormatRecord(r, LogFormat{}))
+	want := []recordFacts{
+		{noStamp: true, noLevel: true, level: -1, text: "ning: cut line"},
+		{ts: 1_500_000_000, level: 4, text: "a warning"},
+		{noStamp: true, level: 5, text: "no stamp"},
+		{ts: 123456_000_001_000, level: 6, text: "long uptime"},
+		{ts: 2_000_000_000, level: 3, text: "partial, no newline yet"},
 	}
-	want := []string{
-		"ning: cut line",
-		"[    1.500000] a warning",
-		"no stamp",
-		"[123456.000001] long uptime",
-		"[    2.000000] partial, no newline yet",
+	if len(recs) != len(want) {
+		t.Fatalf("%d records, want %d: %+v", len(recs), len(want), recs)
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("default:\ngot  %q\nwant %q", got, want)
+	for i, w := range want {
+		w.check(t, fmt.Sprintf("record %d", i), recs[i])
 	}
-	got = got[:0]
-	for _, r := range recs {
-		got = append(got, FormatRecord(r, LogFormat{Level: true, Caller: true, CallerWidth: 6}))
+}
+
+// recordFacts are what log prints of a record; ts or level -1: not
+// checked.
+type recordFacts struct {
+	ts                         int64
+	level                      int
+	caller                     uint32
+	text                       string
+	dict                       []string
+	noStamp, noLevel, noCaller bool
+}
+
+func (w recordFacts) check(t *testing.T, what string, r LogRecord) {
+	t.Helper()
+	if w.ts >= 0 && !w.noStamp && (r.NoStamp || r.TsNsec != uint64(w.ts)) {
+		t.Errorf("%s: stamp %d (none: %v), want %d", what, r.TsNsec, r.NoStamp, w.ts)
 	}
-	want = []string{
-		"ning: cut line",
-		"[    1.500000] <4>a warning",
-		"<5>no stamp",
-		"[123456.000001] <6>long uptime",
-		"[    2.000000] <3>partial, no newline yet",
+	if w.noStamp != r.NoStamp || w.noLevel != r.NoLevel || w.noCaller && !r.NoCaller {
+		t.Errorf("%s: no stamp/level/caller %v/%v/%v, want %v/%v/%v", what, r.NoStamp, r.NoLevel, r.NoCaller, w.noStamp, w.noLevel, w.noCaller)
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("-m -c:\ngot  %q\nwant %q", got, want)
+	if w.level >= 0 && r.Level != w.level {
+		t.Errorf("%s: level %d, want %d", what, r.Level, w.level)
 	}
-	if r := recs[1]; r.TsNsec != 1_500_000_000 || r.Level != 4 || r.Text != "a warning" {
-		t.Errorf("record 1: %+v", r)
+	if w.caller != 0 && r.CallerID != w.caller {
+		t.Errorf("%s: caller %#x, want %#x", what, r.CallerID, w.caller)
+	}
+	if r.Text != w.text || !reflect.DeepEqual(r.Dict, w.dict) && len(r.Dict)+len(w.dict) > 0 {
+		t.Errorf("%s: text %q dict %q, want %q %q", what, r.Text, r.Dict, w.text, w.dict)
 	}
 }
 

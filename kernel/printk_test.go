@@ -25,29 +25,6 @@ func TestDataBlock(t *testing.T) {
 	}
 }
 
-func TestFormatRecord(t *testing.T) {
-	r := LogRecord{TsNsec: 12_345_678_901, Text: "first line\nsecond line", Level: 6, CallerID: 123,
-		Dict: []string{"SUBSYSTEM=pci", "DEVICE=+pci:0000:00:01.0"}}
-	cases := []struct {
-		f    LogFormat
-		want string
-	}{
-		{LogFormat{}, "[   12.345678] first line\n               second line"},
-		{LogFormat{NoStamps: true}, "first line\nsecond line"},
-		{LogFormat{Level: true}, "[   12.345678] <6>first line\n                  second line"},
-		{LogFormat{Caller: true, CallerWidth: 6}, "[   12.345678] [  T123] first line\n                        second line"},
-		{LogFormat{NoStamps: true, Dict: true}, "first line\nsecond line\nSUBSYSTEM=pci\nDEVICE=+pci:0000:00:01.0"},
-	}
-	for _, c := range cases {
-		if got := FormatRecord(r, c.f); got != c.want {
-			t.Errorf("%+v:\ngot  %q\nwant %q", c.f, got, c.want)
-		}
-	}
-	cpu := LogRecord{CallerID: 0x80000001, Text: "x"}
-	if got := FormatRecord(cpu, LogFormat{NoStamps: true, Caller: true, CallerWidth: 6}); got != "[    C1] x" {
-		t.Errorf("CPU caller: %q", got)
-	}
-}
 
 func TestPanicMessage(t *testing.T) {
 	recs := []LogRecord{
@@ -69,7 +46,7 @@ func TestStateName(t *testing.T) {
 		want        string
 	}{{0, 0, "RU"}, {1, 0, "IN"}, {2, 0, "UN"}, {0x402, 0, "ID"}, {4, 0, "ST"}, {8, 0, "TR"}, {0, 0x20, "ZO"}, {0x80, 0x10, "DE"}, {0x40, 0, "PA"}} {
 		tk := Task{State: c.state, ExitState: c.exit}
-		if got := tk.StateName(); got != c.want {
+		if got := tk.StateName(); string(got) != c.want {
 			t.Errorf("state %#x exit %#x: %s, want %s", c.state, c.exit, got, c.want)
 		}
 	}

@@ -195,38 +195,94 @@ func (k *Kernel) Tasks() ([]Task, error) {
 // (runqueues.curr).
 func (k *Kernel) ActiveTasks() ([]uint64, error) { return k.runqueueTasks("curr") }
 
+// TaskState is a task's state by crash's two-letter name.
+type TaskState string
+
+// The states crash names, in the kernel's task_state_array order, then
+// the ones crash adds.
+const (
+	StateRunning         TaskState = "RU" // TASK_RUNNING
+	StateInterruptible   TaskState = "IN" // TASK_INTERRUPTIBLE
+	StateUninterruptible TaskState = "UN" // TASK_UNINTERRUPTIBLE
+	StateStopped         TaskState = "ST" // __TASK_STOPPED
+	StateTraced          TaskState = "TR" // __TASK_TRACED
+	StateZombie          TaskState = "ZO" // EXIT_ZOMBIE
+	StateDead            TaskState = "DE" // EXIT_DEAD, TASK_DEAD
+	StateParked          TaskState = "PA" // TASK_PARKED
+	StateWaking          TaskState = "WA" // TASK_WAKING
+	StateIdle            TaskState = "ID" // TASK_IDLE: uninterruptible, not counted in the load
+	StateNew             TaskState = "NE" // TASK_NEW
+	StateUnknown         TaskState = "??"
+)
+
+// Long is the state's TASK_* name as the kernel defines it ("" for ??).
+func (s TaskState) Long() string {
+	switch s {
+	case StateRunning:
+		return "TASK_RUNNING"
+	case StateInterruptible:
+		return "TASK_INTERRUPTIBLE"
+	case StateUninterruptible:
+		return "TASK_UNINTERRUPTIBLE"
+	case StateStopped:
+		return "TASK_STOPPED"
+	case StateTraced:
+		return "TASK_TRACED"
+	case StateZombie:
+		return "EXIT_ZOMBIE"
+	case StateDead:
+		return "EXIT_DEAD"
+	case StateParked:
+		return "TASK_PARKED"
+	case StateWaking:
+		return "TASK_WAKING"
+	case StateIdle:
+		return "TASK_IDLE"
+	case StateNew:
+		return "TASK_NEW"
+	}
+	return ""
+}
+
+// ParseTaskState reads a two-letter state name ("UN"); case matters, as
+// in crash's foreach.
+func ParseTaskState(name string) (TaskState, bool) {
+	s := TaskState(name)
+	return s, s.Long() != ""
+}
+
 // StateName gives crash's two-letter task state: exit states first, then
 // the lowest set bit of the state word, named by the kernel's own
 // task_state_array order (R S D T t X Z P I).
-func (t *Task) StateName() string {
+func (t *Task) StateName() TaskState {
 	switch {
 	case t.ExitState&0x20 != 0:
-		return "ZO"
+		return StateZombie
 	case t.ExitState&0x10 != 0:
-		return "DE"
+		return StateDead
 	}
 	s := t.State
 	switch {
 	case s == 0:
-		return "RU"
+		return StateRunning
 	case s&0x402 == 0x402: // TASK_UNINTERRUPTIBLE | TASK_NOLOAD
-		return "ID"
+		return StateIdle
 	case s&0x1 != 0:
-		return "IN"
+		return StateInterruptible
 	case s&0x2 != 0:
-		return "UN"
+		return StateUninterruptible
 	case s&0x4 != 0:
-		return "ST"
+		return StateStopped
 	case s&0x8 != 0:
-		return "TR"
+		return StateTraced
 	case s&0x40 != 0:
-		return "PA"
+		return StateParked
 	case s&0x80 != 0:
-		return "DE"
+		return StateDead
 	case s&0x200 != 0:
-		return "WA"
+		return StateWaking
 	case s&0x800 != 0:
-		return "NE"
+		return StateNew
 	}
-	return "??"
+	return StateUnknown
 }

@@ -126,7 +126,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	ctx := context.Background()
 	if !*silent {
 		fmt.Fprintf(stdout, "gocrash %s\n\n", version)
-		commands.SysSummary(sess).Render(stdout)
+		commands.SysSummary(sess).Text(stdout)
 		fmt.Fprintln(stdout)
 	}
 	sh := &repl.Shell{Session: sess, Out: stdout, Err: stderr}
