@@ -13,10 +13,16 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/gocrash
 
-# Opens gocrash on the demo dump: the corpus's x86_64 kdump capture,
-# compressed by makedumpfile (built the first time, reused after).
+# The demo dump: the corpus's Debian 12 x86_64 6.1 kdump capture (one
+# run: not the 5.10 or 5-level-paging ones), compressed by makedumpfile.
+# Recursive variables, so that they are read after the corpus is built.
+DEMO_RUN     = $(firstword $(wildcard $(CORPUS)/dumps/x86_64-6.1.0-*-kdump))
+DEMO_VMLINUX = $(CORPUS)/kernels/$(patsubst %-kdump,%,$(notdir $(DEMO_RUN)))/vmlinux
+
+# Opens gocrash on the demo dump (built the first time, reused after).
 demo: build corpus
-	@$(BIN) $(CORPUS)/dumps/x86_64-*-kdump/vmcore.zlib $$(ls -d $(CORPUS)/kernels/x86_64-*/vmlinux | head -1)
+	@test -n "$(DEMO_RUN)" || { echo "make demo: no x86_64 6.1 kdump run in $(CORPUS)/dumps"; exit 1; }
+	@$(BIN) $(DEMO_RUN)/vmcore.zlib $(DEMO_VMLINUX)
 
 # Every test, unit and integration; the integration tests run on the real
 # corpus, which is built first if missing, and may not skip.

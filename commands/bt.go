@@ -62,6 +62,7 @@ exception stacks.`,
 			{"pid | task", "the task with this PID, or whose task_struct is at this address"},
 		},
 		Examples: []string{"gocrash> bt", "gocrash> bt -a", "gocrash> bt 95", "gocrash> bt -sx 1", "gocrash> bt -f ffff8bad4258c800", "gocrash> bt -e 95", "gocrash> bt -e -a", "gocrash> foreach bt"},
+		Results:  []Result{&BTResult{}},
 		Run:      runBT,
 	}
 }
@@ -73,59 +74,22 @@ type btOptions struct {
 	args                                                                          []string
 }
 
-func parseBTOptions(args []string) (btOptions, error) {
-	var o btOptions
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if len(a) < 2 || a[0] != '-' {
-			o.args = append(o.args, a)
-			continue
+// btOptionsOf reads bt's parsed options.
+func btOptionsOf(a *Args) (btOptions, error) {
+	o := btOptions{
+		all: a.Has("a"), panic: a.Has("p"),
+		frames: a.Has("f") || a.Has("F"), symbolic: a.Has("F"),
+		symOff: a.Has("s"), hex: a.Last("x", "d") == "x",
+		text: a.Has("t") || a.Has("T"), textAll: a.Has("T"),
+		raw: a.Has("r"), lines: a.Has("l"), eframes: a.Has("e"),
+		args: a.Words,
+	}
+	for _, v := range a.Values("c") {
+		cpus, err := parseCPUList(v)
+		if err != nil {
+			return o, err
 		}
-		for j := 1; j < len(a); j++ {
-			switch a[j] {
-			case 'a':
-				o.all = true
-			case 'p':
-				o.panic = true
-			case 'f':
-				o.frames = true
-			case 'F':
-				o.frames, o.symbolic = true, true
-			case 's':
-				o.symOff = true
-			case 'x':
-				o.hex = true
-			case 'd':
-				o.hex = false
-			case 't':
-				o.text = true
-			case 'T':
-				o.text, o.textAll = true, true
-			case 'r':
-				o.raw = true
-			case 'l':
-				o.lines = true
-			case 'e':
-				o.eframes = true
-			case 'c':
-				v := a[j+1:]
-				if v == "" {
-					if i+1 >= len(args) {
-						return o, &UsageError{"-c needs a CPU list"}
-					}
-					i++
-					v = args[i]
-				}
-				cpus, err := parseCPUList(v)
-				if err != nil {
-					return o, err
-				}
-				o.cpus = append(o.cpus, cpus...)
-				j = len(a)
-			default:
-				return o, &UsageError{"invalid option: -" + string(a[j])}
-			}
-		}
+		o.cpus = append(o.cpus, cpus...)
 	}
 	return o, nil
 }
@@ -152,15 +116,15 @@ func parseCPUList(s string) ([]int, error) {
 	return out, nil
 }
 
-func runBT(ctx context.Context, s *Session, args []string, out io.Writer) error {
-	o, err := parseBTOptions(args)
+func runBT(ctx context.Context, s *Session, a *Args) (Result, error) {
+	o, err := btOptionsOf(a)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	k := s.Kernel
 	tasks, err := k.Tasks()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var chosen []kernel.Task
 	switch {
@@ -175,13 +139,13 @@ func runBT(ctx context.Context, s *Session, args []string, out io.Writer) error 
 			}
 		}
 		if len(chosen) == 0 {
-			return fmt.Errorf("no task was running on CPU %v", o.cpus)
+			return nil, fmt.Errorf("no task was running on CPU %v", o.cpus)
 		}
 	case len(o.args) > 0:
-		for _, a := range o.args {
-			t, err := findTaskArg(tasks, a)
+		for _, w := range o.args {
+			t, err := oneTask(tasks, w)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			chosen = append(chosen, t)
 		}
@@ -193,15 +157,15 @@ func runBT(ctx context.Context, s *Session, args []string, out io.Writer) error 
 			addr, err = s.ContextTask()
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
-		t, err := findTaskArg(tasks, fmt.Sprintf("%#x", addr))
+		t, err := taskByAddr(tasks, addr)
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("invalid task or pid value: %#x", addr)
 		}
 		chosen = append(chosen, t)
 	}
-	return btTasks(ctx, s, chosen, o, out)
+	return btTasks(ctx, s, chosen, o)
 }
 
 // activeByCPU returns the task running on each CPU, in CPU order.
@@ -220,109 +184,323 @@ func activeByCPU(tasks []kernel.Task) []kernel.Task {
 	return out
 }
 
-// findTaskArg finds a task by PID (decimal) or task_struct address (hex).
-func findTaskArg(tasks []kernel.Task, arg string) (kernel.Task, error) {
-	if pid, err := strconv.ParseInt(arg, 10, 32); err == nil {
-		for _, t := range tasks {
-			if int64(t.PID) == pid && (t.PID == t.TGID || t.PID == 0) {
-				return t, nil
-			}
-		}
-		for _, t := range tasks {
-			if int64(t.PID) == pid {
-				return t, nil
-			}
-		}
-	}
-	if a, err := strconv.ParseUint(strings.TrimPrefix(arg, "0x"), 16, 64); err == nil {
-		for _, t := range tasks {
-			if t.Addr == a {
-				return t, nil
-			}
-		}
-	}
-	return kernel.Task{}, fmt.Errorf("invalid task or pid value: %s", arg)
+// BTResult is bt's answer: one trace per task.
+type BTResult struct {
+	Traces []*BTTrace `json:"traces"`
 }
 
-// btTasks prints the traces of tasks, separated by blank lines.
-func btTasks(ctx context.Context, s *Session, tasks []kernel.Task, o btOptions, out io.Writer) error {
-	for i, t := range tasks {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+// BTTrace is one task's backtrace (or, with -e, -r, -t, what bt shows of
+// its stack instead).
+type BTTrace struct {
+	PID     int32  `json:"pid"`
+	Task    Hex    `json:"task"`
+	CPU     int    `json:"cpu"`
+	Command string `json:"command"`
+	// Frames are the trace's frames, innermost first.
+	Frames []BTFrame `json:"frames,omitempty"`
+	// UserRegisters: the task was in user mode on its CPU, and these
+	// registers are the whole trace.
+	UserRegisters *Registers `json:"user_registers,omitempty"`
+	// Running: on a live system, the CPU the task is running on (its stack
+	// cannot be unwound).
+	Running *int `json:"running_on_cpu,omitempty"`
+	NoStack bool `json:"no_stack,omitempty"` // the task has exited
+	// Error says why the unwind stopped before the end of the stack.
+	Error string `json:"error,omitempty"`
+
+	EFrames []BTEFrame  `json:"exception_frames,omitempty"` // -e
+	Raw     []StackWord `json:"raw,omitempty"`              // -r
+	Text    *BTText     `json:"text_symbols,omitempty"`     // -t, -T
+
+	view btView // what the text shows: the mode and how names are written
+}
+
+// btView is how bt's text is laid out for one trace.
+type btView struct {
+	mode    byte // 0: frames, 'e', 'r', 't'
+	arm64   bool // the arm64 layout of -e
+	regs    func([]uint64) []string
+	eframeR func(f BTEFrame) []string // -e: an exception frame's register block
+}
+
+// BTFrame is one frame of a trace.
+type BTFrame struct {
+	Level    int    `json:"level"`
+	SP       Hex    `json:"sp"` // where the frame's return address lies
+	Function string `json:"function,omitempty"`
+	Offset   uint64 `json:"offset"`
+	PC       Hex    `json:"pc"`
+	Module   string `json:"module,omitempty"`
+	// Stack is the stack the frame lies on when it is not the task's own
+	// ("IRQ stack").
+	Stack string `json:"stack,omitempty"`
+	// Source is the file and line of the call (-l).
+	Source *SourceLine `json:"source,omitempty"`
+	// Words are the frame's stack words (-f, -F).
+	Words []StackWord `json:"words,omitempty"`
+	// Exception: the registers the kernel saved when this frame's function
+	// was entered from an exception, interrupt or system call.
+	Exception *Registers `json:"exception,omitempty"`
+
+	name     string // as the text shows it: with -s, with the offset
+	stackRaw kernel.StackKind
+}
+
+// SourceLine is a source file and line.
+type SourceLine struct {
+	File string `json:"file"`
+	Line int    `json:"line"`
+}
+
+// StackWord is a word of a stack. Symbol names a kernel text address (-F).
+type StackWord struct {
+	Addr   Hex    `json:"addr"`
+	Value  Hex    `json:"value"`
+	Symbol string `json:"symbol,omitempty"`
+}
+
+// Registers is a register set saved on a stack or in a dump's note.
+type Registers struct {
+	// Addr is where it lies on the stack (0 for a note's).
+	Addr Hex  `json:"addr,omitempty"`
+	User bool `json:"user"` // taken in user mode
+	// Function names the interrupted kernel address ("exception RIP").
+	Function  string         `json:"function,omitempty"`
+	Registers map[string]Hex `json:"registers"`
+
+	regs []uint64 // in NT_PRSTATUS order, for the text
+}
+
+// BTEFrame is an exception frame a search of the stack found (-e).
+type BTEFrame struct {
+	Registers
+	Source   *SourceLine `json:"source,omitempty"`
+	pcMapped bool
+}
+
+// BTText is bt -t/-T: every kernel text address on the stack.
+type BTText struct {
+	Start *BTFrame     `json:"start,omitempty"` // the first frame
+	Refs  []BTTextWord `json:"refs"`
+}
+
+// BTTextWord is a word of the stack holding a kernel text address.
+type BTTextWord struct {
+	SP       Hex    `json:"sp"`
+	Function string `json:"function"`
+	PC       Hex    `json:"pc"`
+	Module   string `json:"module,omitempty"`
+}
+
+func (r *BTResult) Text(w io.Writer) error {
+	tw := &textWriter{w: w}
+	for i, t := range r.Traces {
 		if i > 0 {
-			fmt.Fprintln(out)
+			tw.println("")
 		}
-		if err := btTask(s, t, o, out); err != nil {
-			return err
-		}
+		t.text(tw)
 	}
-	return nil
+	return tw.err
 }
 
-// btTask prints one task's trace.
-func btTask(s *Session, t kernel.Task, o btOptions, out io.Writer) error {
+func (t *BTTrace) text(tw *textWriter) {
+	tw.println(taskRef(kernel.Task{PID: t.PID, Addr: uint64(t.Task), CPU: t.CPU, Comm: t.Command}).Header())
+	block := func(lines []string) {
+		for _, ln := range lines {
+			tw.printf("    %s\n", ln)
+		}
+	}
+	source := func(sl *SourceLine) {
+		if sl != nil {
+			tw.printf("    %s: %d\n", sl.File, sl.Line)
+		}
+	}
+	switch {
+	case t.Running != nil:
+		tw.printf("(active on CPU %d: a running task's stack cannot be unwound on a live system)\n", *t.Running)
+		return
+	case t.NoStack:
+		tw.println("(no stack)") // as crash words it
+		return
+	}
+	switch t.view.mode {
+	case 'e':
+		for i, f := range t.EFrames {
+			mode := "KERNEL"
+			if f.User {
+				mode = "USER"
+			}
+			switch {
+			case !t.view.arm64:
+				tw.printf("\n  %s-MODE EXCEPTION FRAME AT: %x\n", mode, uint64(f.Addr))
+				if !f.User {
+					tw.printf("    [exception RIP: %s]\n", f.Function)
+				}
+			case f.User && i > 0 || !f.User:
+				// arm64: a blank line before each kernel frame, and
+				// before the user frame only when kernel frames precede it.
+				tw.printf("\n%s-MODE EXCEPTION FRAME AT: %x\n", mode, uint64(f.Addr))
+			default:
+				tw.printf("%s-MODE EXCEPTION FRAME AT: %x\n", mode, uint64(f.Addr))
+			}
+			block(t.view.eframeR(f))
+			source(f.Source)
+		}
+		return
+	case 'r':
+		for i := 0; i+1 < len(t.Raw); i += 2 {
+			tw.printf("%016x:  %016x %016x\n", uint64(t.Raw[i].Addr), uint64(t.Raw[i].Value), uint64(t.Raw[i+1].Value))
+		}
+		if t.Error != "" {
+			tw.printf("bt: %s\n", t.Error)
+		}
+		return
+	case 't':
+		if f := t.Text.Start; f != nil {
+			tw.printf("%19s: %s at %016x\n", "START", f.name, uint64(f.PC))
+		}
+		for _, x := range t.Text.Refs {
+			tw.printf("  [%016x] %s at %016x%s\n", uint64(x.SP), x.Function, uint64(x.PC), moduleText(x.Module))
+		}
+		if t.Error != "" {
+			tw.printf("bt: %s\n", t.Error)
+		}
+		return
+	}
+	for i, f := range t.Frames {
+		if i > 0 {
+			prev := t.Frames[i-1].stackRaw
+			if prev != f.stackRaw && prev != kernel.StackTask && prev != kernel.StackUnknown {
+				tw.printf("--- <%s> ---\n", prev)
+			}
+		}
+		tw.printf("%3s [%016x] %s at %016x%s\n", "#"+strconv.Itoa(i), uint64(f.SP), f.name, uint64(f.PC), moduleText(f.Module))
+		source(f.Source)
+		for j := 0; j < len(f.Words); j += 2 {
+			line := fmt.Sprintf("    %016x: ", uint64(f.Words[j].Addr))
+			for _, wd := range f.Words[j:min(j+2, len(f.Words))] {
+				if wd.Symbol != "" {
+					line += fmt.Sprintf("%-16s ", wd.Symbol)
+				} else {
+					line += fmt.Sprintf("%016x ", uint64(wd.Value))
+				}
+			}
+			tw.println(line)
+		}
+		if e := f.Exception; e != nil && t.view.regs != nil {
+			if !e.User {
+				tw.printf("    [exception RIP: %s]\n", e.Function)
+			}
+			block(t.view.regs(e.regs))
+		}
+	}
+	if t.UserRegisters != nil && t.view.regs != nil {
+		block(t.view.regs(t.UserRegisters.regs))
+	}
+	if t.Error != "" {
+		tw.printf("bt: cannot unwind further: %s\n", t.Error)
+	}
+}
+
+func moduleText(m string) string {
+	if m != "" {
+		return " [" + m + "]"
+	}
+	return ""
+}
+
+// btTasks gathers the traces of tasks.
+func btTasks(ctx context.Context, s *Session, tasks []kernel.Task, o btOptions) (*BTResult, error) {
+	r := &BTResult{Traces: make([]*BTTrace, 0, len(tasks))}
+	for _, t := range tasks {
+		if err := ctx.Err(); err != nil {
+			return r, err
+		}
+		tr, err := btTask(s, t, o)
+		if tr != nil {
+			r.Traces = append(r.Traces, tr)
+		}
+		if err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+// registersOf gathers a register set, named by the architecture.
+func registersOf(k *kernel.Kernel, regs []uint64, addr uint64, user bool) *Registers {
+	r := &Registers{Addr: Hex(addr), User: user, Registers: map[string]Hex{}, regs: regs}
+	for i, name := range k.Arch.Registers() {
+		if i < len(regs) {
+			r.Registers[strings.ToLower(name)] = Hex(regs[i])
+		}
+	}
+	return r
+}
+
+// btTask gathers one task's trace.
+func btTask(s *Session, t kernel.Task, o btOptions) (*BTTrace, error) {
 	k := s.Kernel
-	fmt.Fprintln(out, TaskHeader(t))
+	bt := &BTTrace{PID: t.PID, Task: Hex(t.Addr), CPU: t.CPU, Command: t.Comm}
+	ua, _ := k.Arch.(arch.Unwinding)
+	if ua != nil {
+		bt.view.regs = ua.RegisterBlock
+	}
 	if o.eframes {
-		return btEFrames(k, t, o, out)
+		return bt, btEFrames(k, t, bt, o)
 	}
 	tr, err := k.Backtrace(t)
 	if err != nil {
 		var running *kernel.RunningError
 		if errors.As(err, &running) {
-			fmt.Fprintf(out, "(active on CPU %d: a running task's stack cannot be unwound on a live system)\n", running.CPU)
-			return nil
+			bt.Running = &running.CPU
+			return bt, nil
 		}
-		return err
+		return bt, err
 	}
-	ua, _ := k.Arch.(arch.Unwinding)
 	switch {
 	case o.raw:
-		return btRaw(k, tr, out)
+		return bt, btRaw(k, tr, bt)
 	case o.text:
-		return btText(k, tr, o, out)
+		return bt, btText(k, tr, o, bt)
 	}
 	for i, f := range tr.Frames {
-		if i > 0 {
-			prev := tr.Frames[i-1].Stack
-			if prev != f.Stack && prev != kernel.StackTask && prev != kernel.StackUnknown {
-				fmt.Fprintf(out, "--- <%s> ---\n", prev)
-			}
+		bf := BTFrame{Level: i, SP: Hex(f.SP), PC: Hex(f.PC), Module: k.ModuleOf(f.PC), stackRaw: f.Stack}
+		if f.Stack != kernel.StackTask && f.Stack != kernel.StackUnknown {
+			bf.Stack = f.Stack.String()
 		}
-		fmt.Fprintf(out, "%3s [%016x] %s at %016x%s\n", "#"+strconv.Itoa(i), f.SP, frameName(k, f, o), f.PC, moduleSuffix(k, f.PC))
+		bf.name = frameName(k, f, o)
+		if name, off, ok := k.Symbolize(f.LookupPC()); ok {
+			bf.Function, bf.Offset = name, off+f.PC-f.LookupPC()
+		}
 		if o.lines && k.KernelText(f.PC) {
 			if file, line, err := k.SourceLine(f.LookupPC()); err == nil {
-				fmt.Fprintf(out, "    %s: %d\n", file, line)
+				bf.Source = &SourceLine{file, line}
 			}
 		}
 		if o.frames && i+1 < len(tr.Frames) {
-			btFrameData(k, f.SP+8, tr.Frames[i+1].SP, o.symbolic, out)
+			bf.Words = btFrameData(k, f.SP+8, tr.Frames[i+1].SP, o.symbolic)
 		}
 		if f.Regs != nil && ua != nil {
+			bf.Exception = registersOf(k, f.Regs.Regs, f.Regs.Addr, f.Regs.User)
 			if !f.Regs.User {
-				pc := f.Regs.Regs[ua.RegIndex().PC]
-				fmt.Fprintf(out, "    [exception RIP: %s]\n", symOffset(k, pc, o.hex))
-			}
-			for _, ln := range ua.RegisterBlock(f.Regs.Regs) {
-				fmt.Fprintf(out, "    %s\n", ln)
+				bf.Exception.Function = symOffset(k, f.Regs.Regs[ua.RegIndex().PC], o.hex)
 			}
 		}
+		bt.Frames = append(bt.Frames, bf)
 	}
 	if len(tr.Frames) == 0 && tr.Regs != nil && ua != nil {
 		// The CPU was in user mode: its registers are the whole story.
-		for _, ln := range ua.RegisterBlock(tr.Regs) {
-			fmt.Fprintf(out, "    %s\n", ln)
-		}
+		bt.UserRegisters = registersOf(k, tr.Regs, 0, true)
 	}
 	var noStack *kernel.NoStackError
 	switch {
 	case errors.As(tr.Err, &noStack):
-		fmt.Fprintln(out, "(no stack)") // as crash words it
+		bt.NoStack = true
 	case tr.Err != nil:
-		fmt.Fprintf(out, "bt: cannot unwind further: %v\n", tr.Err)
+		bt.Error = tr.Err.Error()
 	}
-	return nil
+	return bt, nil
 }
 
 // frameName is the frame's function, with its offset under -s.
@@ -346,7 +524,7 @@ func symOffset(k *kernel.Kernel, addr uint64, hex bool) string {
 	name, off, ok := k.Symbolize(addr)
 	switch {
 	case !ok:
-		return fmt.Sprintf("unknown or invalid address")
+		return "unknown or invalid address"
 	case off == 0:
 		return name
 	case hex:
@@ -355,50 +533,43 @@ func symOffset(k *kernel.Kernel, addr uint64, hex bool) string {
 	return fmt.Sprintf("%s+%d", name, off)
 }
 
-// moduleSuffix is " [modname]" for an address in a module.
-func moduleSuffix(k *kernel.Kernel, addr uint64) string {
-	if m := k.ModuleOf(addr); m != "" {
-		return " [" + m + "]"
-	}
-	return ""
-}
-
-// btFrameData prints the stack words in [from, to), two to a line, as
-// crash's bt -f does.
-func btFrameData(k *kernel.Kernel, from, to uint64, symbolic bool, out io.Writer) {
+// btFrameData reads the stack words in [from, to), as crash's bt -f
+// shows them; with symbolic (-F), words that are kernel text addresses
+// are named.
+func btFrameData(k *kernel.Kernel, from, to uint64, symbolic bool) []StackWord {
 	if to <= from || to-from > 1<<16 {
-		return
+		return nil
 	}
-	for a := from; a < to; a += 16 {
-		line := fmt.Sprintf("    %016x: ", a)
-		for w := a; w < a+16 && w < to; w += 8 {
-			v, err := k.ReadU64(w)
-			if err != nil {
-				return
-			}
-			if symbolic {
-				if name, off, ok := k.Symbolize(v); ok && k.IsText(v) {
-					s := name
-					if off != 0 {
-						s = fmt.Sprintf("%s+%d", name, off)
-					}
-					line += fmt.Sprintf("%-16s ", s)
-					continue
+	var out []StackWord
+	for a := from; a < to; a += 8 {
+		v, err := k.ReadU64(a)
+		if err != nil {
+			// crash stops the line, and the frame's words, at a word it
+			// cannot read.
+			return out[:len(out)&^1]
+		}
+		wd := StackWord{Addr: Hex(a), Value: Hex(v)}
+		if symbolic {
+			if name, off, ok := k.Symbolize(v); ok && k.IsText(v) {
+				wd.Symbol = name
+				if off != 0 {
+					wd.Symbol = fmt.Sprintf("%s+%d", name, off)
 				}
 			}
-			line += fmt.Sprintf("%016x ", v)
 		}
-		fmt.Fprintln(out, line)
+		out = append(out, wd)
 	}
+	return out
 }
 
-// btRaw prints the task's whole stack, word by word.
-func btRaw(k *kernel.Kernel, tr *kernel.Trace, out io.Writer) error {
+// btRaw reads the task's whole stack, word by word.
+func btRaw(k *kernel.Kernel, tr *kernel.Trace, bt *BTTrace) error {
+	bt.view.mode = 'r'
 	lo, hi, err := k.TaskStack(tr.Task)
 	if err != nil {
 		return err
 	}
-	for a := lo; a < hi; a += 16 {
+	for a := lo; a+16 <= hi; a += 16 {
 		w, err := k.ReadU64(a)
 		if err != nil {
 			return err
@@ -407,15 +578,17 @@ func btRaw(k *kernel.Kernel, tr *kernel.Trace, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "%016x:  %016x %016x\n", a, w, w2)
+		bt.Raw = append(bt.Raw, StackWord{Addr: Hex(a), Value: Hex(w)}, StackWord{Addr: Hex(a + 8), Value: Hex(w2)})
 	}
 	return nil
 }
 
-// btText prints every kernel text address found on the stack: from the
-// first frame's stack address up (-t), or from the bottom of the stack
-// (-T), as crash's bt -t does.
-func btText(k *kernel.Kernel, tr *kernel.Trace, o btOptions, out io.Writer) error {
+// btText finds every kernel text address on the stack: from the first
+// frame's stack address up (-t), or from the bottom of the stack (-T), as
+// crash's bt -t does.
+func btText(k *kernel.Kernel, tr *kernel.Trace, o btOptions, bt *BTTrace) error {
+	bt.view.mode = 't'
+	bt.Text = &BTText{Refs: []BTTextWord{}}
 	lo, hi, err := k.TaskStack(tr.Task)
 	if err != nil {
 		return err
@@ -423,7 +596,11 @@ func btText(k *kernel.Kernel, tr *kernel.Trace, o btOptions, out io.Writer) erro
 	from := lo
 	if len(tr.Frames) > 0 {
 		f := tr.Frames[0]
-		fmt.Fprintf(out, "%19s: %s at %016x\n", "START", frameName(k, f, o), f.PC)
+		start := &BTFrame{SP: Hex(f.SP), PC: Hex(f.PC), name: frameName(k, f, o)}
+		if name, off, ok := k.Symbolize(f.LookupPC()); ok {
+			start.Function, start.Offset = name, off+f.PC-f.LookupPC()
+		}
+		bt.Text.Start = start
 		if !o.textAll && f.SP >= lo && f.SP < hi {
 			from = f.SP + 8
 		}
@@ -437,18 +614,19 @@ func btText(k *kernel.Kernel, tr *kernel.Trace, o btOptions, out io.Writer) erro
 			continue
 		}
 		name, _, _ := k.Symbolize(v - 1)
-		fmt.Fprintf(out, "  [%016x] %s at %016x%s\n", a, name, v, moduleSuffix(k, v))
+		bt.Text.Refs = append(bt.Text.Refs, BTTextWord{SP: Hex(a), Function: name, PC: Hex(v), Module: k.ModuleOf(v)})
 	}
 	return nil
 }
 
-// btEFrames prints the exception frames a search of the task's stack
-// finds (bt -e), in crash's layout for the architecture.
-func btEFrames(k *kernel.Kernel, t kernel.Task, o btOptions, out io.Writer) error {
+// btEFrames finds the exception frames a search of the task's stack
+// finds (bt -e), for crash's layout of the architecture.
+func btEFrames(k *kernel.Kernel, t kernel.Task, bt *BTTrace, o btOptions) error {
+	bt.view.mode = 'e'
 	frames, err := k.SearchEFrames(t)
 	var noStack *kernel.NoStackError
 	if errors.As(err, &noStack) {
-		fmt.Fprintln(out, "(no stack)")
+		bt.NoStack = true
 		return nil
 	}
 	if err != nil {
@@ -458,55 +636,30 @@ func btEFrames(k *kernel.Kernel, t kernel.Task, o btOptions, out io.Writer) erro
 	if !ok {
 		return fmt.Errorf("bt -e is not supported on %s", k.Arch.Name())
 	}
-	printLines := func(lines []string) {
-		for _, ln := range lines {
-			fmt.Fprintf(out, "    %s\n", ln)
-		}
-	}
-	sourceLine := func(pc uint64) {
-		if !o.lines || !k.IsText(pc) {
-			return
-		}
-		if file, line, err := k.SourceLine(pc); err == nil {
-			fmt.Fprintf(out, "    %s: %d\n", file, line)
-		}
-	}
 	pcIdx := ua.RegIndex().PC
-	if k.Arch.Name() != "arm64" {
-		for _, f := range frames {
-			mode := "KERNEL"
-			if f.User {
-				mode = "USER"
-			}
-			fmt.Fprintf(out, "\n  %s-MODE EXCEPTION FRAME AT: %x\n", mode, f.Addr)
-			pc := f.Regs[pcIdx]
-			if !f.User {
-				name := symOffset(k, pc, o.hex)
-				if _, _, ok := k.Symbolize(pc); !ok && f.PCMapped {
-					name = "no symbolic reference"
-				}
-				fmt.Fprintf(out, "    [exception RIP: %s]\n", name)
-			}
-			printLines(ua.RegisterBlock(f.Regs))
-			if !f.User {
-				sourceLine(pc)
+	bt.view.arm64 = k.Arch.Name() == "arm64"
+	blocks := map[Hex][]string{}
+	bt.view.eframeR = func(f BTEFrame) []string { return blocks[f.Addr] }
+	for _, f := range frames {
+		ef := BTEFrame{Registers: *registersOf(k, f.Regs, f.Addr, f.User), pcMapped: f.PCMapped}
+		pc := f.Regs[pcIdx]
+		if !f.User {
+			ef.Function = symOffset(k, pc, o.hex)
+			if _, _, ok := k.Symbolize(pc); !ok && f.PCMapped {
+				ef.Function = "no symbolic reference"
 			}
 		}
-		return nil
-	}
-	// arm64: a blank line before each kernel frame, and before the user
-	// frame only when kernel frames precede it.
-	for i, f := range frames {
-		if f.User {
-			if i > 0 {
-				fmt.Fprintln(out)
+		if o.lines && k.IsText(pc) && (!f.User || bt.view.arm64) {
+			if file, line, err := k.SourceLine(pc); err == nil {
+				ef.Source = &SourceLine{file, line}
 			}
-			fmt.Fprintf(out, "USER-MODE EXCEPTION FRAME AT: %x\n", f.Addr)
+		}
+		if bt.view.arm64 {
+			blocks[ef.Addr] = arm64EFrameBlock(k, f, o.hex)
 		} else {
-			fmt.Fprintf(out, "\nKERNEL-MODE EXCEPTION FRAME AT: %x\n", f.Addr)
+			blocks[ef.Addr] = ua.RegisterBlock(f.Regs)
 		}
-		printLines(arm64EFrameBlock(k, f, o.hex))
-		sourceLine(f.Regs[pcIdx])
+		bt.EFrames = append(bt.EFrames, ef)
 	}
 	return nil
 }

@@ -3,7 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
-	"io"
+	"slices"
 	"strings"
 
 	"github.com/gocrash/gocrash/kernel"
@@ -31,33 +31,31 @@ command is bt, with any of bt's options.`,
 			{"active", "the task running on each CPU only"},
 		},
 		Examples: []string{"gocrash> foreach bt", "gocrash> foreach UN bt", "gocrash> foreach user bt -s", "gocrash> foreach 'kworker.*' bt"},
+		Results:  []Result{&BTResult{}},
+		RawArgs:  true,
 		Run:      runForeach,
 	}
 }
 
-// foreachCommands are the commands foreach can run, by name.
-func foreachCommands() map[string]func(ctx context.Context, s *Session, tasks []kernel.Task, args []string, out io.Writer) error {
-	return map[string]func(ctx context.Context, s *Session, tasks []kernel.Task, args []string, out io.Writer) error{
-		"bt": func(ctx context.Context, s *Session, tasks []kernel.Task, args []string, out io.Writer) error {
-			o, err := parseBTOptions(args)
+// foreachCommands are the commands foreach can run, by name: each gathers
+// its result for the chosen tasks from its own parsed options.
+func foreachCommands() map[string]func(ctx context.Context, s *Session, tasks []kernel.Task, a *Args) (Result, error) {
+	return map[string]func(ctx context.Context, s *Session, tasks []kernel.Task, a *Args) (Result, error){
+		"bt": func(ctx context.Context, s *Session, tasks []kernel.Task, a *Args) (Result, error) {
+			o, err := btOptionsOf(a)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if len(o.args) > 0 || o.all || len(o.cpus) > 0 || o.panic {
-				return &UsageError{"foreach bt takes bt's display options only; choose tasks before bt"}
+				return nil, &UsageError{"foreach bt takes bt's display options only; choose tasks before bt"}
 			}
-			return btTasks(ctx, s, tasks, o, out)
+			return btTasks(ctx, s, tasks, o)
 		},
 	}
 }
 
-// taskStates are the state names foreach accepts.
-func taskStates() map[string]bool {
-	return map[string]bool{"RU": true, "IN": true, "UN": true, "ST": true, "TR": true, "ZO": true, "DE": true,
-		"PA": true, "WA": true, "ID": true, "NE": true}
-}
-
-func runForeach(ctx context.Context, s *Session, args []string, out io.Writer) error {
+func runForeach(ctx context.Context, s *Session, fa *Args) (Result, error) {
+	args := fa.Words
 	cmds := foreachCommands()
 	ci := -1
 	for i, a := range args {
@@ -67,57 +65,54 @@ func runForeach(ctx context.Context, s *Session, args []string, out io.Writer) e
 		}
 	}
 	if ci < 0 {
-		return &UsageError{"no command given (foreach runs: bt)"}
+		return nil, &UsageError{"no command given (foreach runs: bt)"}
 	}
 	var user, kthread, leaders, active bool
-	var states, filters []string
+	var states []kernel.TaskState
+	var filters []string
 	for _, a := range args[:ci] {
-		switch {
-		case a == "user":
+		switch a {
+		case "user":
 			user = true
-		case a == "kernel":
+		case "kernel":
 			kthread = true
-		case a == "gleader":
+		case "gleader":
 			leaders = true
-		case a == "active":
+		case "active":
 			active = true
-		case taskStates()[strings.ToUpper(a)] && a == strings.ToUpper(a):
-			states = append(states, a)
 		default:
-			filters = append(filters, a)
+			if st, ok := kernel.ParseTaskState(a); ok {
+				states = append(states, st)
+			} else {
+				filters = append(filters, a)
+			}
 		}
+	}
+	sub, _ := s.Registry.Lookup(args[ci])
+	subArgs, err := ParseArgs(sub.Options, args[ci+1:])
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", args[ci], err)
 	}
 	tasks, err := s.Kernel.Tasks()
 	if err != nil {
-		return err
+		return nil, err
+	}
+	named, err := selectTasks(tasks, filters)
+	if err != nil {
+		return nil, err
 	}
 	var chosen []kernel.Task
-	for _, t := range tasks {
+	for _, t := range named {
 		if user && t.Kthread() || kthread && !t.Kthread() || leaders && t.PID != t.TGID || active && !t.Active {
 			continue
 		}
-		if len(states) > 0 && !contains(states, t.StateName()) {
+		if len(states) > 0 && !slices.Contains(states, t.StateName()) {
 			continue
 		}
-		ok, err := matches(t, filters)
-		if err != nil {
-			return err
-		}
-		if ok {
-			chosen = append(chosen, t)
-		}
+		chosen = append(chosen, t)
 	}
 	if len(chosen) == 0 {
-		return fmt.Errorf("no task matches %s", strings.Join(args[:ci], " "))
+		return nil, fmt.Errorf("no task matches %s", strings.Join(args[:ci], " "))
 	}
-	return cmds[args[ci]](ctx, s, chosen, args[ci+1:], out)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
+	return cmds[args[ci]](ctx, s, chosen, subArgs)
 }

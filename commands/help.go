@@ -18,27 +18,73 @@ headers: its format, version, compression, dump level, page statistics or
 PT_LOAD segments, and its ELF notes.`,
 		Options:  []Option{{"-D", "print the dump file's headers"}},
 		Examples: []string{"gocrash> help", "gocrash> help sys", "gocrash> help -D"},
-		Run: func(ctx context.Context, s *Session, args []string, out io.Writer) error {
+		Results:  []Result{&CommandList{}, Results[*CommandHelp]{}, KeyValues{}},
+		Run: func(ctx context.Context, s *Session, a *Args) (Result, error) {
 			r := s.Registry
-			if len(args) == 1 && args[0] == "-D" {
-				return dumpHeaders(s, out)
-			}
-			if len(args) == 0 {
-				for _, c := range r.Commands() {
-					fmt.Fprintf(out, "%-12s %s\n", c.Name, c.Summary)
+			if a.Has("D") {
+				if err := a.NoWords(); err != nil {
+					return nil, err
 				}
-				return nil
+				return dumpHeaders(s)
 			}
-			for _, name := range args {
+			if len(a.Words) == 0 {
+				l := &CommandList{}
+				for _, c := range r.Commands() {
+					l.Commands = append(l.Commands, CommandSummary{c.Name, c.Summary})
+				}
+				return l, nil
+			}
+			var hs Results[*CommandHelp]
+			for _, name := range a.Words {
 				c, ok := r.Lookup(name)
 				if !ok {
-					return fmt.Errorf("%s: command not found", name)
+					return hs, fmt.Errorf("%s: command not found", name)
 				}
-				WriteHelp(out, c)
+				hs = append(hs, helpOf(c))
 			}
-			return nil
+			return hs, nil
 		},
 	}
+}
+
+// CommandSummary is one line of help's command list.
+type CommandSummary struct {
+	Name    string `json:"name"`
+	Summary string `json:"summary"`
+}
+
+// CommandList is help with no argument.
+type CommandList struct {
+	Commands []CommandSummary `json:"commands"`
+}
+
+func (l *CommandList) Text(w io.Writer) error {
+	tw := &textWriter{w: w}
+	for _, c := range l.Commands {
+		tw.printf("%-12s %s\n", c.Name, c.Summary)
+	}
+	return tw.err
+}
+
+// CommandHelp is one command's documentation.
+type CommandHelp struct {
+	Name     string   `json:"name"`
+	Summary  string   `json:"summary"`
+	Synopsis string   `json:"synopsis"`
+	Help     string   `json:"help"`
+	Options  []Option `json:"options,omitempty"`
+	Aliases  []string `json:"aliases,omitempty"`
+	Examples []string `json:"examples,omitempty"`
+	c        *Command
+}
+
+func helpOf(c *Command) *CommandHelp {
+	return &CommandHelp{c.Name, c.Summary, c.Synopsis, strings.TrimSpace(c.Help), c.Options, c.Aliases, c.Examples, c}
+}
+
+func (h *CommandHelp) Text(w io.Writer) error {
+	WriteHelp(w, h.c)
+	return nil
 }
 
 // WriteHelp prints one command's help as crash lays it out: NAME, SYNOPSIS,
@@ -66,10 +112,10 @@ func WriteHelp(w io.Writer, c *Command) {
 	fmt.Fprintln(w)
 }
 
-// dumpHeaders prints what the dump's headers say (help -D).
-func dumpHeaders(s *Session, out io.Writer) error {
+// dumpHeaders gives what the dump's headers say (help -D).
+func dumpHeaders(s *Session) (KeyValues, error) {
 	if s.Kernel == nil {
-		return fmt.Errorf("no dump file is open")
+		return nil, fmt.Errorf("no dump file is open")
 	}
 	d := s.Kernel.Dump
 	kv := KeyValues{{"file", strings.Join(s.DumpPaths, " ")}, {"format", d.Format.String()}}
@@ -80,5 +126,5 @@ func dumpHeaders(s *Session, out io.Writer) error {
 	for i, n := range d.Notes {
 		kv.Add(fmt.Sprintf("note %d", i), "%s type %d, %d bytes", n.Name, n.Type, len(n.Desc))
 	}
-	return kv.Render(out)
+	return kv, nil
 }

@@ -37,6 +37,9 @@ func runJSON(t testing.TB, s *commands.Session, line string) map[string]any {
 	if _, ok := env["data"]; !ok {
 		t.Fatalf("%s: no data in %s", line, out)
 	}
+	if c, ok := s.Registry.Lookup(strings.Fields(line)[0]); ok && !c.DeclaresResult(res) {
+		t.Errorf("%s: returns a %T, not one of the types %s declares (docs/json.md)", line, res, c.Name)
+	}
 	return env
 }
 

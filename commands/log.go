@@ -32,7 +32,8 @@ is the tail of an overwritten one). Their layouts come from VMCOREINFO, so
 			{"-d", "the SUBSYSTEM= and DEVICE= lines of records from device drivers (3.5 and later)"},
 		},
 		Examples: []string{"gocrash> log", "gocrash> log -t", "gocrash> log -T | tail -3", "gocrash> log -m -c"},
-		Run: runLog,
+		Results:  []Result{&LogResult{}},
+		Run:      runLog,
 	}
 }
 

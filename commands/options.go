@@ -11,7 +11,10 @@ import (
 // the option takes), anything else names a positional argument ("pid",
 // "'regex'") and is documentation only. "/x, -x" lists spellings of one
 // option; the one starting with '-' is parsed.
-type Option struct{ Flag, Text string }
+type Option struct {
+	Flag string `json:"flag"`
+	Text string `json:"text"`
+}
 
 // spec is an option as the parser reads it.
 type spec struct {

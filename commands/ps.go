@@ -74,7 +74,8 @@ in -d 31) leaves user pages out, and the address that cannot be read is named.
 			"gocrash> ps -m sleep",
 			"gocrash> ps -m -C 0",
 			"gocrash> ps -a 1\nPID: 1        TASK: ffff8dde011f8000  CPU: 1    COMMAND: \"init\"\nARG: /bin/busybox sh /init \nENV: HOME=/\n     TERM=linux\n     gocrash=kdump\n"},
-		Run: runPS,
+		Results: []Result{&PSResult{}, &PSTimes{}, &PSLastRun{}, &PSArgs{}, &PSStates{}, &PSTree{}},
+		Run:     runPS,
 	}
 }
 

@@ -42,6 +42,9 @@ type Command struct {
 	// for a command whose arguments are another command line (foreach,
 	// alias).
 	RawArgs bool
+	// Results are zero values of the result types Run returns: docs/json.md
+	// is generated from them.
+	Results []Result
 	// Run gathers the command's result. It may return a partial result
 	// with an error: what was gathered is printed, then the error.
 	Run func(ctx context.Context, s *Session, a *Args) (Result, error)

@@ -95,7 +95,9 @@ type Lines struct {
 }
 
 // Add appends a formatted line.
-func (l *Lines) Add(format string, args ...any) { l.Lines = append(l.Lines, fmt.Sprintf(format, args...)) }
+func (l *Lines) Add(format string, args ...any) {
+	l.Lines = append(l.Lines, fmt.Sprintf(format, args...))
+}
 
 func (l Lines) Text(w io.Writer) error {
 	if len(l.Lines) == 0 {

@@ -21,6 +21,7 @@ number of CPUs (with how many were offline), when the kernel crashed, its
 uptime and load average, the number of tasks, the utsname fields, the memory
 size and the panic message found in the kernel log. A value that cannot be
 read from this dump is shown as "(unavailable: reason)".`,
+		Results:  []Result{&SysInfo{}},
 		Examples: []string{"gocrash> sys"},
 		Run: func(ctx context.Context, s *Session, a *Args) (Result, error) {
 			if err := a.NoWords(); err != nil {

@@ -134,8 +134,24 @@ func (sh *Shell) RunLine(ctx context.Context, raw string) error {
 	case "q", "quit", "exit":
 		return errQuit
 	}
-	return sh.count(sh.runCommand(ctx, l))
+	err = sh.runCommand(ctx, raw, l)
+	var shown *shownError
+	if errors.As(err, &shown) {
+		// Already written as the command's JSON envelope: counted, not
+		// printed again.
+		sh.Commands++
+		sh.Failed++
+		return nil
+	}
+	return sh.count(err)
 }
+
+// shownError is a command's error that the JSON renderer has written to
+// the command's output.
+type shownError struct{ err error }
+
+func (e *shownError) Error() string { return e.err.Error() }
+func (e *shownError) Unwrap() error { return e.err }
 
 func (sh *Shell) count(err error) error {
 	if err != nil {
@@ -166,8 +182,9 @@ func (sh *Shell) expandAlias(raw string) string {
 }
 
 // runCommand runs a gocrash command with its output sent where the line
-// says.
-func (sh *Shell) runCommand(ctx context.Context, l Line) error {
+// says: as the session's output format to the terminal or a file, as text
+// to a shell pipeline or the pager.
+func (sh *Shell) runCommand(ctx context.Context, raw string, l Line) error {
 	switch {
 	case l.Redirect != "":
 		flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
@@ -178,17 +195,17 @@ func (sh *Shell) runCommand(ctx context.Context, l Line) error {
 		if err != nil {
 			return fmt.Errorf("%s: %v", l.Words[0], err)
 		}
-		err = RunOne(ctx, sh.Session, l.Words, f)
+		err = RunOne(ctx, sh.Session, raw, l.Words, f, sh.Session.Output)
 		if e := f.Close(); err == nil && e != nil {
 			err = fmt.Errorf("%s: %v", l.Words[0], e)
 		}
 		return err
 	case l.Pipe != "":
 		return sh.pipe(ctx, l.Words, l.Pipe)
-	case sh.Session.Scroll && sh.Session.Pager != "":
+	case sh.Session.Scroll && sh.Session.Pager != "" && sh.Session.Output == commands.OutputText:
 		return sh.pipe(ctx, l.Words, sh.Session.Pager)
 	}
-	return RunOne(ctx, sh.Session, l.Words, sh.Out)
+	return RunOne(ctx, sh.Session, raw, l.Words, sh.Out, sh.Session.Output)
 }
 
 // pipe runs a gocrash command with its output read by a shell command
@@ -197,7 +214,7 @@ func (sh *Shell) pipe(ctx context.Context, words []string, cmdline string) error
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() { done <- sh.shell(ctx, cmdline, pr) }()
-	err := RunOne(ctx, sh.Session, words, pw)
+	err := RunOne(ctx, sh.Session, "", words, pw, commands.OutputText)
 	pw.Close()
 	shellErr := <-done
 	pr.Close()
@@ -242,15 +259,36 @@ func (sh *Shell) shell(ctx context.Context, cmdline string, in io.Reader) error 
 	return nil
 }
 
-// RunOne runs one command, turning a Go panic inside it into an error that
-// names the command, so the session goes on.
-func RunOne(ctx context.Context, s *commands.Session, words []string, out io.Writer) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("%s: internal error: %v\n%s", words[0], p, firstFrames(debug.Stack()))
-		}
+// RunOne runs one command and writes its result to out in the format
+// given: crash's text, or one line of JSON for the command line as typed
+// (line), which then carries the error too (returned as a shownError). A
+// Go panic inside the command becomes an error that names the command, so
+// the session goes on.
+func RunOne(ctx context.Context, s *commands.Session, line string, words []string, out io.Writer, format commands.Output) (err error) {
+	var res commands.Result
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				res, err = nil, fmt.Errorf("%s: internal error: %v\n%s", words[0], p, firstFrames(debug.Stack()))
+			}
+		}()
+		res, err = s.Registry.Exec(ctx, s, words)
 	}()
-	return s.Registry.Run(ctx, s, words, out)
+	if format == commands.OutputJSON {
+		if werr := commands.WriteJSON(out, line, res, err); werr != nil {
+			return werr
+		}
+		if err != nil {
+			return &shownError{err}
+		}
+		return nil
+	}
+	if res != nil {
+		if werr := res.Text(out); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	return err
 }
 
 func firstFrames(stack []byte) string {

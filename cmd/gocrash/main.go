@@ -56,6 +56,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	genDocs := fs.String("gen-docs", "", "write the command reference (Markdown) to `FILE` and exit")
 	help := fs.BoolP("help", "h", false, "print this help")
 	zeroExcluded := fs.Bool("zero_excluded", false, "read pages excluded from a filtered dump as zeros instead of failing")
+	jsonOut := fs.Bool("json", false, "print each command's result as one line of JSON (docs/json.md) instead of crash's text")
 	logOnly := fs.Bool("log", false, "print the kernel log of DUMPFILE and exit; needs no vmlinux (the layout comes from VMCOREINFO)")
 	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
 	if err := fs.Parse(args); err != nil {
@@ -84,7 +85,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if *logOnly {
-		return printLog(fs.Args(), *zeroExcluded, stdout, stderr)
+		return printLog(fs.Args(), *zeroExcluded, *jsonOut, stdout, stderr)
 	}
 	var vmlinuxPath string
 	var dumpPaths []string
@@ -124,7 +125,10 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	}
 
 	ctx := context.Background()
-	if !*silent {
+	if *jsonOut {
+		// Nothing but the commands' JSON lines goes to stdout.
+		sess.Output = commands.OutputJSON
+	} else if !*silent {
 		fmt.Fprintf(stdout, "gocrash %s\n\n", version)
 		commands.SysSummary(sess).Text(stdout)
 		fmt.Fprintln(stdout)
@@ -295,7 +299,7 @@ func open(vmlinuxPath string, dumpPaths []string, zeroExcluded bool) (*commands.
 
 // printLog is gocrash --log: the dump's kernel log with no vmlinux (one may
 // still be given), read through VMCOREINFO alone.
-func printLog(args []string, zeroExcluded bool, stdout, stderr io.Writer) int {
+func printLog(args []string, zeroExcluded, jsonOut bool, stdout, stderr io.Writer) int {
 	var dumps []string
 	for _, a := range args {
 		if k, err := isKernelImage(a); err != nil {
@@ -322,8 +326,14 @@ func printLog(args []string, zeroExcluded bool, stdout, stderr io.Writer) int {
 		return 1
 	}
 	s := &commands.Session{Kernel: k, DumpPaths: dumps, Registry: commands.NewRegistry()}
-	if err := s.Registry.Run(context.Background(), s, []string{"log"}, stdout); err != nil {
-		fmt.Fprintf(stderr, "gocrash: %v\n", err)
+	format := commands.OutputText
+	if jsonOut {
+		format = commands.OutputJSON
+	}
+	if err := repl.RunOne(context.Background(), s, "log", []string{"log"}, stdout, format); err != nil {
+		if !jsonOut {
+			fmt.Fprintf(stderr, "gocrash: %v\n", err)
+		}
 		return 1
 	}
 	return 0
