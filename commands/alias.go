@@ -32,7 +32,7 @@ Aliases may be set in ~/.gocrashrc or ./.gocrashrc, read at start.`,
 					names = append(names, n)
 				}
 				sort.Strings(names)
-				r := &AliasList{}
+				r := &AliasList{Aliases: []Alias{}}
 				for _, n := range names {
 					r.Aliases = append(r.Aliases, Alias{n, s.Aliases[n]})
 				}

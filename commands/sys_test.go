@@ -33,7 +33,7 @@ func TestFormats(t *testing.T) {
 		t.Errorf("loadavg %q", got)
 	}
 	var b bytes.Buffer
-	KeyValues{{"KERNEL", "x"}, {"LOAD AVERAGE", "y"}}.Render(&b)
+	KeyValues{{"KERNEL", "x"}, {"LOAD AVERAGE", "y"}}.Text(&b)
 	if b.String() != "      KERNEL: x\nLOAD AVERAGE: y\n" {
 		t.Errorf("render %q", b.String())
 	}
