@@ -215,4 +215,3 @@ func dataBlock(size uint64, sizeBits uint32, begin, next uint64) (off, n uint64,
 	}
 	return off + 8, n - 8, true
 }
-

@@ -25,7 +25,6 @@ func TestDataBlock(t *testing.T) {
 	}
 }
 
-
 func TestPanicMessage(t *testing.T) {
 	recs := []LogRecord{
 		{Text: "sysrq: Trigger a crash"},
