@@ -49,6 +49,7 @@ timing: build corpus
 
 docs: build
 	$(BIN) --gen-docs docs/commands.md
+	$(BIN) --gen-json-docs docs/json.md
 
 clean:
 	rm -rf bin

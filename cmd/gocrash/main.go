@@ -54,6 +54,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	input := fs.StringP("input", "i", "", "run the commands in `FILE` first")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	genDocs := fs.String("gen-docs", "", "write the command reference (Markdown) to `FILE` and exit")
+	genJSONDocs := fs.String("gen-json-docs", "", "write the JSON output's schema (Markdown) to `FILE` and exit")
 	help := fs.BoolP("help", "h", false, "print this help")
 	zeroExcluded := fs.Bool("zero_excluded", false, "read pages excluded from a filtered dump as zeros instead of failing")
 	jsonOut := fs.Bool("json", false, "print each command's result as one line of JSON (docs/json.md) instead of crash's text")
@@ -72,17 +73,9 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "gocrash %s\n", version)
 		return 0
 	case *genDocs != "":
-		f, err := os.Create(*genDocs)
-		if err != nil {
-			fmt.Fprintf(stderr, "gocrash: %v\n", err)
-			return 1
-		}
-		commands.NewRegistry().WriteReference(f)
-		if err := f.Close(); err != nil {
-			fmt.Fprintf(stderr, "gocrash: %v\n", err)
-			return 1
-		}
-		return 0
+		return writeDoc(*genDocs, commands.NewRegistry().WriteReference, stderr)
+	case *genJSONDocs != "":
+		return writeDoc(*genJSONDocs, commands.NewRegistry().WriteJSONSchema, stderr)
 	}
 	if *logOnly {
 		return printLog(fs.Args(), *zeroExcluded, *jsonOut, stdout, stderr)
@@ -178,6 +171,21 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return status(sh.Failed)
+}
+
+// writeDoc writes a generated document to path.
+func writeDoc(path string, write func(io.Writer), stderr io.Writer) int {
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "gocrash: %v\n", err)
+		return 1
+	}
+	write(f)
+	if err := f.Close(); err != nil {
+		fmt.Fprintf(stderr, "gocrash: %v\n", err)
+		return 1
+	}
+	return 0
 }
 
 // indexProgress returns a progress callback for the DWARF index scan that

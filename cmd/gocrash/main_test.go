@@ -55,17 +55,19 @@ func TestUsage(t *testing.T) {
 	}
 }
 
-// TestDocsUpToDate keeps docs/commands.md equal to what the registry
-// generates.
+// TestDocsUpToDate keeps docs/commands.md and docs/json.md equal to what
+// the registry generates.
 func TestDocsUpToDate(t *testing.T) {
-	doc := filepath.Join(t.TempDir(), "commands.md")
-	if code, _, errs := runGocrash(t, "", "--gen-docs", doc); code != 0 {
-		t.Fatal(errs)
-	}
-	want, _ := os.ReadFile(doc)
-	got, err := os.ReadFile("../../docs/commands.md")
-	if err != nil || !bytes.Equal(got, want) {
-		t.Errorf("docs/commands.md is stale: run 'make docs' (%v)", err)
+	for flag, name := range map[string]string{"--gen-docs": "commands.md", "--gen-json-docs": "json.md"} {
+		doc := filepath.Join(t.TempDir(), name)
+		if code, _, errs := runGocrash(t, "", flag, doc); code != 0 {
+			t.Fatal(errs)
+		}
+		want, _ := os.ReadFile(doc)
+		got, err := os.ReadFile("../../docs/" + name)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("docs/%s is stale: run 'make docs' (%v)", name, err)
+		}
 	}
 }
 
