@@ -34,6 +34,18 @@ func (o Option) spec() (spec, bool) {
 	return spec{}, false
 }
 
+// OptionFlags lists the options c declares, as typed ("-o", "-16"): what
+// the parser accepts, for completion.
+func (c *Command) OptionFlags() []string {
+	var out []string
+	for _, o := range c.Options {
+		if sp, ok := o.spec(); ok {
+			out = append(out, "-"+sp.name)
+		}
+	}
+	return out
+}
+
 // Args is a command line parsed by its command's declared options.
 type Args struct {
 	// Words are the positional arguments, in order.

@@ -128,20 +128,13 @@ func cutLast(s, sep string) (string, string, bool) {
 	return s[:i], s[i+len(sep):], true
 }
 
-// optionNames lists a command's documented options ("-o", "-x", ...).
+// optionNames lists a command's declared options ("-o", "-x", ...).
 func (c *completer) optionNames(cmd string) []string {
 	cm, ok := c.sh.Session.Registry.Lookup(cmd)
 	if !ok {
 		return nil
 	}
-	var out []string
-	for _, o := range cm.Options {
-		for _, f := range strings.Split(o.Flag, ",") {
-			if f = strings.Fields(f + " ")[0]; strings.HasPrefix(f, "-") {
-				out = append(out, f)
-			}
-		}
-	}
+	out := cm.OptionFlags()
 	sort.Strings(out)
 	return out
 }
