@@ -15,18 +15,18 @@ import (
 // commands write them.
 
 type jsonCValue struct {
-	Name       string         `json:"name"`
-	Type       string         `json:"type"`
-	Offset     int64          `json:"offset"`
-	BitSize    int64          `json:"bit_size"`
-	Value      any            `json:"value"`
-	Enumerator string         `json:"enumerator"`
-	Symbol     string         `json:"symbol"`
-	String     *string        `json:"string"`
-	Members    []jsonCValue   `json:"members"`
-	Elements   []jsonCValue   `json:"elements"`
-	Truncated  bool           `json:"truncated"`
-	Error      string         `json:"error"`
+	Name       string       `json:"name"`
+	Type       string       `json:"type"`
+	Offset     int64        `json:"offset"`
+	BitSize    int64        `json:"bit_size"`
+	Value      any          `json:"value"`
+	Enumerator string       `json:"enumerator"`
+	Symbol     string       `json:"symbol"`
+	String     *string      `json:"string"`
+	Members    []jsonCValue `json:"members"`
+	Elements   []jsonCValue `json:"elements"`
+	Truncated  bool         `json:"truncated"`
+	Error      string       `json:"error"`
 }
 
 type jsonMemberLayout struct {
