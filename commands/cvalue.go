@@ -14,11 +14,130 @@ import (
 // elements (or string characters) printed before "...".
 const printMax = 256
 
-// valuePrinter writes C values as gdb's "print" does with crash's settings
-// (pretty printing, no element limit, no repeat compression): members one
-// a line as "name = value", nested structs in braces indented two spaces a
-// level, char arrays as strings, pointers in hex with <symbol+offset> when
-// they point into the kernel image.
+// CValue is a C value read from the dump: a scalar, or a struct, union or
+// array of values, as gdb's print shows it. Its text (Text and writeText)
+// is gdb's, with crash's settings (pretty printing, no repeat compression):
+// members one a line as "name = value", nested structs in braces indented
+// two spaces a level, char arrays as strings, pointers in hex with
+// <symbol+offset> when they point into the kernel image.
+type CValue struct {
+	// Name is a member's name ("" for an anonymous struct or union, and
+	// for a value that is not a member).
+	Name string `json:"name,omitempty"`
+	Type string `json:"type"` // the C type, as a cast names it
+	// Offset is a member's byte offset in the struct or union holding it
+	// (for an anonymous one, in that one), an element's in its array.
+	Offset int64 `json:"offset"`
+	// BitSize is non-zero for a bit-field; BitOffset is then its first
+	// bit counted from the start of the struct holding it.
+	BitOffset int64 `json:"bit_offset,omitempty"`
+	BitSize   int64 `json:"bit_size,omitempty"`
+	// Value is a scalar's value: a number when JSON holds it exactly
+	// (integers up to 2^53, characters, floats), else Hex; Hex for a
+	// pointer, a function's address and where a flexible array starts;
+	// true or false for a bool; the characters up to the first NUL for a
+	// char array.
+	Value any `json:"value,omitempty"`
+	// Enumerator is an enum value's constant, when one has that value.
+	Enumerator string `json:"enumerator,omitempty"`
+	// Symbol is where a pointer points, as "symbol" or "symbol+offset",
+	// when that is inside the kernel image.
+	Symbol string `json:"symbol,omitempty"`
+	// String is the NUL-terminated string a char pointer points at.
+	String *string `json:"string,omitempty"`
+	// Members are a struct's or union's members, Elements an array's
+	// (Truncated: more than gdb prints, 256).
+	Members   []CValue `json:"members,omitempty"`
+	Elements  []CValue `json:"elements,omitempty"`
+	Truncated bool     `json:"truncated,omitempty"`
+	// Error says why the value, or the string a pointer points at, could
+	// not be read.
+	Error string `json:"error,omitempty"`
+
+	kind cvKind
+	text string // a scalar as gdb prints it
+}
+
+// cvKind is how a CValue is printed.
+type cvKind uint8
+
+const (
+	cvScalar    cvKind = iota // text
+	cvComposite               // members in braces, one a line
+	cvArray                   // elements in braces, on one line
+)
+
+// writeText writes v as gdb does for a value printed at nesting level
+// recurse.
+func (v *CValue) writeText(b *strings.Builder, recurse int) {
+	switch v.kind {
+	case cvComposite:
+		b.WriteString("{\n")
+		for i := range v.Members {
+			writeIndent(b, recurse+1)
+			v.Members[i].writeMember(b, recurse+1)
+			if i < len(v.Members)-1 {
+				b.WriteString(",\n")
+			} else {
+				b.WriteString("\n")
+			}
+		}
+		writeIndent(b, recurse)
+		b.WriteByte('}')
+	case cvArray:
+		b.WriteByte('{')
+		for i := range v.Elements {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			v.Elements[i].writeText(b, recurse+1)
+		}
+		if v.Truncated {
+			b.WriteString("...")
+		}
+		b.WriteByte('}')
+	default:
+		b.WriteString(v.text)
+	}
+}
+
+// writeMember writes "name = value", or only the value of an anonymous
+// member.
+func (v *CValue) writeMember(b *strings.Builder, recurse int) {
+	if v.Name != "" {
+		b.WriteString(v.Name)
+		b.WriteString(" = ")
+	}
+	v.writeText(b, recurse)
+}
+
+func writeIndent(b *strings.Builder, n int) {
+	for range n {
+		b.WriteString("  ")
+	}
+}
+
+// jsonInt is an integer as CValue.Value holds it: a number when JSON
+// carries it exactly, else its bits as Hex.
+func jsonInt(v uint64, bits int, signed bool) any {
+	const exact = 1 << 53
+	if bits > 0 && bits < 64 {
+		v &= 1<<bits - 1
+	}
+	if signed {
+		if x := signExtendBits(v, bits); x >= -exact && x <= exact {
+			return x
+		}
+		return Hex(v)
+	}
+	if v <= exact {
+		return v
+	}
+	return Hex(v)
+}
+
+// valuePrinter reads C values from kernel memory into CValues, with the
+// text gdb's print gives each scalar.
 type valuePrinter struct {
 	order binary.ByteOrder
 	// read fills p from kernel virtual address addr.
@@ -30,43 +149,56 @@ type valuePrinter struct {
 	// gdb's output-radix 16 (struct -x): integers in hexadecimal, all else
 	// as usual.
 	hex, radix16 bool
-	b            strings.Builder
+	names        map[*symbols.Type]string
 }
 
-func (vp *valuePrinter) indent(n int) {
-	for range n {
-		vp.b.WriteString("  ")
+// typeName is symbols.TypeName, once per type.
+func (vp *valuePrinter) typeName(t *symbols.Type) string {
+	if n, ok := vp.names[t]; ok {
+		return n
 	}
+	if vp.names == nil {
+		vp.names = map[*symbols.Type]string{}
+	}
+	n := symbols.TypeName(t)
+	vp.names[t] = n
+	return n
 }
 
-// value writes the value of type t held in data (located at addr), for a
-// value printed at nesting level recurse.
-func (vp *valuePrinter) value(t *symbols.Type, data []byte, addr uint64, recurse int) {
+// value reads the value of type t held in data (located at addr).
+func (vp *valuePrinter) value(t *symbols.Type, data []byte, addr uint64) CValue {
+	v := CValue{Type: vp.typeName(t)}
 	s := t.Strip()
 	if s == nil {
-		vp.b.WriteString("void")
-		return
+		v.text = "void"
+		return v
 	}
 	switch s.Kind {
 	case symbols.TypeStruct, symbols.TypeUnion:
-		vp.composite(s, data, addr, recurse)
+		vp.composite(&v, s, data, addr)
 	case symbols.TypeArray:
-		vp.array(s, data, addr, recurse)
+		vp.array(&v, s, data, addr)
 	case symbols.TypePointer:
-		vp.pointer(s, data, false)
+		vp.pointer(&v, s, data, false)
 	case symbols.TypeEnum:
-		vp.enum(s, data)
+		vp.enum(&v, s, data)
 	case symbols.TypeBase:
-		vp.base(s, data)
+		vp.base(&v, s, data)
 	case symbols.TypeFunc:
-		vp.b.WriteString("{")
-		vp.b.WriteString(symbols.TypeName(t))
-		fmt.Fprintf(&vp.b, "} %#x", addr)
-		if sym := vp.symbol(addr); sym != "" {
-			fmt.Fprintf(&vp.b, " <%s>", sym)
-		}
+		vp.function(&v, t, addr)
 	default:
-		vp.b.WriteString("<unknown type>")
+		v.text = "<unknown type>"
+	}
+	return v
+}
+
+// function fills v with a function at addr: "{TYPE} 0xADDR <symbol>".
+func (vp *valuePrinter) function(v *CValue, t *symbols.Type, addr uint64) {
+	v.Value = Hex(addr)
+	v.text = fmt.Sprintf("{%s} %#x", symbols.TypeName(t), addr)
+	if sym := vp.symbol(addr); sym != "" {
+		v.Symbol = sym
+		v.text += " <" + sym + ">"
 	}
 }
 
@@ -120,63 +252,6 @@ func isCharLike(t *symbols.Type) bool {
 		(s.Encoding == symbols.EncSignedChar || s.Encoding == symbols.EncUnsignedChar)
 }
 
-func (vp *valuePrinter) base(t *symbols.Type, data []byte) {
-	v := vp.uint(data)
-	switch t.Encoding {
-	case symbols.EncBoolean:
-		switch {
-		case vp.hex:
-			fmt.Fprintf(&vp.b, "%#x", v)
-		case v == 0:
-			vp.b.WriteString("false")
-		case v == 1:
-			vp.b.WriteString("true")
-		default:
-			fmt.Fprintf(&vp.b, "%d", v)
-		}
-	case symbols.EncFloat:
-		switch len(data) {
-		case 4:
-			vp.b.WriteString(strconv.FormatFloat(float64(math.Float32frombits(uint32(v))), 'g', 9, 32))
-		case 8:
-			vp.b.WriteString(strconv.FormatFloat(math.Float64frombits(v), 'g', 17, 64))
-		default:
-			vp.b.WriteString("<unsupported float>")
-		}
-	case symbols.EncSignedChar, symbols.EncUnsignedChar:
-		if vp.hex {
-			fmt.Fprintf(&vp.b, "%#x", v)
-			return
-		}
-		if vp.radix16 {
-			fmt.Fprintf(&vp.b, "%#x ", v)
-		} else if t.Encoding == symbols.EncSignedChar {
-			fmt.Fprintf(&vp.b, "%d ", signExtendBits(v, 8))
-		} else {
-			fmt.Fprintf(&vp.b, "%d ", v)
-		}
-		vp.b.WriteByte('\'')
-		writeEscaped(&vp.b, byte(v), '\'')
-		vp.b.WriteByte('\'')
-	default:
-		vp.integer(v, len(data)*8, t.Encoding == symbols.EncSigned)
-	}
-}
-
-func (vp *valuePrinter) integer(v uint64, bits int, signed bool) {
-	switch {
-	case vp.hex || vp.radix16:
-		if bits < 64 {
-			v &= 1<<bits - 1
-		}
-		fmt.Fprintf(&vp.b, "%#x", v)
-	case signed:
-		fmt.Fprintf(&vp.b, "%d", signExtendBits(v, bits))
-	default:
-		fmt.Fprintf(&vp.b, "%d", v)
-	}
-}
-
 // writeEscaped writes c as gdb does inside quotes q.
 func writeEscaped(b *strings.Builder, c byte, q byte) {
 	switch c {
@@ -210,50 +285,134 @@ func writeEscaped(b *strings.Builder, c byte, q byte) {
 	}
 }
 
-func (vp *valuePrinter) enum(t *symbols.Type, data []byte) {
-	v := vp.uint(data)
-	sv := int64(v)
+func (vp *valuePrinter) base(v *CValue, t *symbols.Type, data []byte) {
+	u := vp.uint(data)
+	switch t.Encoding {
+	case symbols.EncBoolean:
+		switch {
+		case vp.hex:
+			v.Value, v.text = u, fmt.Sprintf("%#x", u)
+		case u == 0:
+			v.Value, v.text = false, "false"
+		case u == 1:
+			v.Value, v.text = true, "true"
+		default:
+			v.Value, v.text = u, fmt.Sprintf("%d", u)
+		}
+	case symbols.EncFloat:
+		var f float64
+		switch len(data) {
+		case 4:
+			f = float64(math.Float32frombits(uint32(u)))
+			v.text = strconv.FormatFloat(f, 'g', 9, 32)
+		case 8:
+			f = math.Float64frombits(u)
+			v.text = strconv.FormatFloat(f, 'g', 17, 64)
+		default:
+			v.text = "<unsupported float>"
+			v.Error = "unsupported float size"
+			return
+		}
+		if math.IsInf(f, 0) || math.IsNaN(f) {
+			v.Value = v.text // JSON has no number for these
+		} else {
+			v.Value = f
+		}
+	case symbols.EncSignedChar, symbols.EncUnsignedChar:
+		signed := t.Encoding == symbols.EncSignedChar && !vp.hex
+		v.Value = jsonInt(u, 8, signed)
+		if vp.hex {
+			v.text = fmt.Sprintf("%#x", u)
+			return
+		}
+		var b strings.Builder
+		if vp.radix16 {
+			fmt.Fprintf(&b, "%#x ", u)
+		} else if signed {
+			fmt.Fprintf(&b, "%d ", signExtendBits(u, 8))
+		} else {
+			fmt.Fprintf(&b, "%d ", u)
+		}
+		b.WriteByte('\'')
+		writeEscaped(&b, byte(u), '\'')
+		b.WriteByte('\'')
+		v.text = b.String()
+	default:
+		vp.integer(v, u, len(data)*8, t.Encoding == symbols.EncSigned)
+	}
+}
+
+// integer fills v with an integer of bits bits.
+func (vp *valuePrinter) integer(v *CValue, u uint64, bits int, signed bool) {
+	v.Value = jsonInt(u, bits, signed && !vp.hex && !vp.radix16)
+	v.text = vp.integerText(u, bits, signed)
+}
+
+func (vp *valuePrinter) integerText(u uint64, bits int, signed bool) string {
+	switch {
+	case vp.hex || vp.radix16:
+		if bits < 64 {
+			u &= 1<<bits - 1
+		}
+		return fmt.Sprintf("%#x", u)
+	case signed:
+		return fmt.Sprintf("%d", signExtendBits(u, bits))
+	}
+	return fmt.Sprintf("%d", u)
+}
+
+func (vp *valuePrinter) enum(v *CValue, t *symbols.Type, data []byte) {
+	u := vp.uint(data)
+	sv := int64(u)
 	if isSigned(t) {
-		sv = signExtendBits(v, len(data)*8)
+		sv = signExtendBits(u, len(data)*8)
 	}
-	if vp.hex {
-		vp.integer(v, len(data)*8, false)
-		return
-	}
+	v.Value = jsonInt(uint64(sv), 64, sv < 0)
 	es, _ := t.Enumerators()
 	for _, e := range es {
 		if e.Value == sv {
-			vp.b.WriteString(e.Name)
-			return
+			v.Enumerator = e.Name
+			break
 		}
 	}
-	fmt.Fprintf(&vp.b, "%d", sv)
+	switch {
+	case vp.hex:
+		v.text = vp.integerText(u, len(data)*8, false)
+	case v.Enumerator != "":
+		v.text = v.Enumerator
+	default:
+		v.text = fmt.Sprintf("%d", sv)
+	}
 }
 
-// pointer writes a pointer value; top is set for a value printed on its
-// own (p), which gdb prefixes with the pointer's type.
-func (vp *valuePrinter) pointer(t *symbols.Type, data []byte, top bool) {
-	v := vp.uint(data)
+// pointer fills v with a pointer value; top is set for a value printed on
+// its own (p), which gdb prefixes with the pointer's type.
+func (vp *valuePrinter) pointer(v *CValue, t *symbols.Type, data []byte, top bool) {
+	u := vp.uint(data)
+	v.Value = Hex(u)
+	var b strings.Builder
 	if top {
-		fmt.Fprintf(&vp.b, "(%s) ", symbols.TypeName(t))
+		fmt.Fprintf(&b, "(%s) ", symbols.TypeName(t))
 	}
-	fmt.Fprintf(&vp.b, "%#x", v)
-	if v == 0 {
-		return
+	fmt.Fprintf(&b, "%#x", u)
+	if u != 0 {
+		target := t.Target.Strip()
+		isFunc := target != nil && target.Kind == symbols.TypeFunc
+		if sym := vp.symbol(u); sym != "" && (!vp.hex || isFunc) {
+			v.Symbol = sym
+			fmt.Fprintf(&b, " <%s>", sym)
+		}
+		if !vp.hex && t.Target != nil && isCharLike(t.Target) {
+			b.WriteByte(' ')
+			vp.cString(v, &b, u)
+		}
 	}
-	target := t.Target.Strip()
-	isFunc := target != nil && target.Kind == symbols.TypeFunc
-	if sym := vp.symbol(v); sym != "" && !vp.hex || sym != "" && isFunc {
-		fmt.Fprintf(&vp.b, " <%s>", sym)
-	}
-	if !vp.hex && t.Target != nil && isCharLike(t.Target) {
-		vp.b.WriteByte(' ')
-		vp.cString(v)
-	}
+	v.text = b.String()
 }
 
-// cString writes the NUL-terminated string at addr, quoted.
-func (vp *valuePrinter) cString(addr uint64) {
+// cString writes the NUL-terminated string at addr, quoted, and keeps it in
+// v.String (or why it cannot be read in v.Error).
+func (vp *valuePrinter) cString(v *CValue, b *strings.Builder, addr uint64) {
 	var s []byte
 	chunk := make([]byte, 64)
 	for len(s) < 1<<16 {
@@ -261,7 +420,8 @@ func (vp *valuePrinter) cString(addr uint64) {
 		n := min(uint64(len(chunk)), 4096-(addr+uint64(len(s)))%4096)
 		if err := vp.read(chunk[:n], addr+uint64(len(s))); err != nil {
 			if len(s) == 0 {
-				fmt.Fprintf(&vp.b, "<error: Cannot access memory at address %#x>", addr)
+				v.Error = fmt.Sprintf("Cannot access memory at address %#x", addr)
+				fmt.Fprintf(b, "<error: %s>", v.Error)
 				return
 			}
 			break
@@ -272,24 +432,30 @@ func (vp *valuePrinter) cString(addr uint64) {
 		}
 		s = append(s, chunk[:n]...)
 	}
-	vp.b.WriteByte('"')
+	str := string(s)
+	v.String = &str
+	b.WriteByte('"')
 	for _, c := range s {
-		writeEscaped(&vp.b, c, '"')
+		writeEscaped(b, c, '"')
 	}
-	vp.b.WriteByte('"')
+	b.WriteByte('"')
 }
 
-func (vp *valuePrinter) array(t *symbols.Type, data []byte, addr uint64, recurse int) {
+func (vp *valuePrinter) array(v *CValue, t *symbols.Type, data []byte, addr uint64) {
 	if len(t.Dims) == 0 || t.Dims[0] < 0 || t.Sizeof() == 0 && t.Dims[0] == 0 {
 		// A flexible array member: gdb shows where it starts.
-		fmt.Fprintf(&vp.b, "%#x", addr)
+		v.Value = Hex(addr)
+		var b strings.Builder
+		fmt.Fprintf(&b, "%#x", addr)
 		if sym := vp.symbol(addr); sym != "" {
-			fmt.Fprintf(&vp.b, " <%s>", sym)
+			v.Symbol = sym
+			fmt.Fprintf(&b, " <%s>", sym)
 		}
 		if isCharLike(t.Target) && !vp.hex {
-			vp.b.WriteByte(' ')
-			vp.cString(addr)
+			b.WriteByte(' ')
+			vp.cString(v, &b, addr)
 		}
+		v.text = b.String()
 		return
 	}
 	n := t.Dims[0]
@@ -297,6 +463,11 @@ func (vp *valuePrinter) array(t *symbols.Type, data []byte, addr uint64, recurse
 	elemSize := elem.Sizeof()
 	if len(t.Dims) == 1 && isCharLike(t.Target) && !vp.hex {
 		s := data[:min(int64(len(data)), n)]
+		if i := strings.IndexByte(string(s), 0); i >= 0 {
+			v.Value = string(s[:i])
+		} else {
+			v.Value = string(s)
+		}
 		// gdb drops one trailing NUL (the terminator).
 		if len(s) > 0 && s[len(s)-1] == 0 {
 			s = s[:len(s)-1]
@@ -312,108 +483,100 @@ func (vp *valuePrinter) array(t *symbols.Type, data []byte, addr uint64, recurse
 			}
 			end += run
 		}
-		vp.b.WriteByte('"')
+		var b strings.Builder
+		b.WriteByte('"')
 		for _, c := range s[:end] {
-			writeEscaped(&vp.b, c, '"')
+			writeEscaped(&b, c, '"')
 		}
-		vp.b.WriteByte('"')
+		b.WriteByte('"')
 		if end < len(s) {
-			vp.b.WriteString("...")
+			b.WriteString("...")
 		}
+		v.text = b.String()
 		return
 	}
 	if elemSize <= 0 {
-		vp.b.WriteString("{}")
+		v.text = "{}"
 		return
 	}
-	vp.b.WriteByte('{')
+	v.kind = cvArray
+	v.Elements = make([]CValue, 0, min(n, printMax))
 	for i := int64(0); i < n; i++ {
 		if i == printMax {
-			vp.b.WriteString("...")
+			v.Truncated = true
 			break
-		}
-		if i > 0 {
-			vp.b.WriteString(", ")
 		}
 		lo := i * elemSize
 		if lo+elemSize > int64(len(data)) {
-			vp.b.WriteString("<unavailable>")
+			v.Elements = append(v.Elements, CValue{Type: vp.typeName(elem), Offset: lo, Error: "unavailable", text: "<unavailable>"})
 			break
 		}
-		vp.value(elem, data[lo:lo+elemSize], addr+uint64(lo), recurse+1)
+		e := vp.value(elem, data[lo:lo+elemSize], addr+uint64(lo))
+		e.Offset = lo
+		v.Elements = append(v.Elements, e)
 	}
-	vp.b.WriteByte('}')
 }
 
-func (vp *valuePrinter) composite(t *symbols.Type, data []byte, addr uint64, recurse int) {
+func (vp *valuePrinter) composite(v *CValue, t *symbols.Type, data []byte, addr uint64) {
 	ms, err := t.Members()
 	if err != nil {
-		fmt.Fprintf(&vp.b, "<%v>", err)
+		v.Error = err.Error()
+		v.text = fmt.Sprintf("<%v>", err)
 		return
 	}
 	if len(ms) == 0 {
-		vp.b.WriteString("{<No data fields>}")
+		v.text = "{<No data fields>}"
 		return
 	}
-	vp.b.WriteString("{\n")
+	v.kind = cvComposite
+	v.Members = make([]CValue, len(ms))
 	for i, m := range ms {
-		vp.indent(recurse + 1)
-		vp.member(m, data, addr, recurse+1)
-		if i < len(ms)-1 {
-			vp.b.WriteString(",\n")
-		} else {
-			vp.b.WriteString("\n")
-		}
+		v.Members[i] = vp.member(m, data, addr)
 	}
-	vp.indent(recurse)
-	vp.b.WriteByte('}')
 }
 
-// member writes "name = value" (or just the value of an anonymous
-// member) for m of the struct held in data.
-func (vp *valuePrinter) member(m symbols.Member, data []byte, addr uint64, recurse int) {
-	if m.Name != "" {
-		vp.b.WriteString(m.Name)
-		vp.b.WriteString(" = ")
-	}
-	if m.BitSize != 0 {
-		vp.bitfield(m, data)
-		return
-	}
+// member reads m of the struct held in data (located at addr).
+func (vp *valuePrinter) member(m symbols.Member, data []byte, addr uint64) CValue {
+	var v CValue
 	size := m.Type.Sizeof()
 	if size < 0 {
 		size = 0
 	}
 	lo, hi := m.Offset, m.Offset+size
-	if lo > int64(len(data)) || hi > int64(len(data)) {
-		vp.b.WriteString("<unavailable>")
-		return
+	switch {
+	case m.BitSize != 0:
+		v = vp.bitfield(m, data)
+		v.BitOffset, v.BitSize = m.BitOffset, m.BitSize
+	case lo > int64(len(data)) || hi > int64(len(data)):
+		v = CValue{Type: vp.typeName(m.Type), Error: "unavailable", text: "<unavailable>"}
+	default:
+		v = vp.value(m.Type, data[lo:hi], addr+uint64(lo))
 	}
-	vp.value(m.Type, data[lo:hi], addr+uint64(lo), recurse)
+	v.Name, v.Offset = m.Name, m.Offset
+	return v
 }
 
-func (vp *valuePrinter) bitfield(m symbols.Member, data []byte) {
-	var v uint64
+// bitfield reads the bit-field m of the struct held in data.
+func (vp *valuePrinter) bitfield(m symbols.Member, data []byte) CValue {
+	var u uint64
 	for i := int64(0); i < m.BitSize; i++ {
 		bit := m.BitOffset + i
 		if bit/8 >= int64(len(data)) {
 			break
 		}
-		v |= uint64(data[bit/8]>>(bit%8)&1) << i
+		u |= uint64(data[bit/8]>>(bit%8)&1) << i
 	}
+	v := CValue{Type: vp.typeName(m.Type)}
 	s := m.Type.Strip()
 	switch {
 	case s != nil && s.Kind == symbols.TypeEnum:
 		var buf [8]byte
-		vp.order.PutUint64(buf[:], v)
-		if vp.order == binary.LittleEndian {
-			vp.enum(s, buf[:])
-		} else {
-			vp.enum(s, buf[:])
-		}
+		vp.order.PutUint64(buf[:], u)
+		vp.enum(&v, s, buf[:])
 	case s != nil && s.Kind == symbols.TypeBase && s.Encoding == symbols.EncBoolean:
-		vp.base(s, []byte{byte(v)})
+		vp.base(&v, s, []byte{byte(u)})
 	default:
-		vp.integer(v, int(m.BitSize), isSigned(m.Type))
+		vp.integer(&v, u, int(m.BitSize), isSigned(m.Type))
 	}
+	return v
 }

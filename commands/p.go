@@ -37,29 +37,82 @@ var sizeofRE = regexp.MustCompile(`^sizeof\s*\(\s*(.+?)\s*\)$|^sizeof\s+(.+)$`)
 var pathRE = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)(?::(\d+))?((?:\.[A-Za-z_][A-Za-z0-9_]*|->[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*)$`)
 var stepRE = regexp.MustCompile(`\.[A-Za-z_][A-Za-z0-9_]*|->[A-Za-z_][A-Za-z0-9_]*|\[\d+\]`)
 
-func runP(ctx context.Context, s *Session, args []string, out io.Writer) error {
+// PResult is one value p printed: "$N = value", with "name = " before it
+// for a plain variable.
+type PResult struct {
+	Expression string `json:"expression"`
+	// History is N of "$N", the value's number in gdb's value history.
+	History int `json:"history"`
+	// Name is the variable the expression starts from ("" for sizeof).
+	Name string `json:"name,omitempty"`
+	// CPU is the per-CPU instance named (runqueues:1).
+	CPU  *int   `json:"cpu,omitempty"`
+	Type string `json:"type"`
+	// Address is where the value lives (absent for sizeof and &).
+	Address *Hex   `json:"address,omitempty"`
+	Value   CValue `json:"value"`
+
+	prefix string // "name = " or "per_cpu(name, cpu) = " before "$N = "
+}
+
+func (r *PResult) Text(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s$%d = ", r.prefix, r.History)
+	r.Value.writeText(&b, 0)
+	b.WriteByte('\n')
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// PerCPUResult is a per-CPU variable named without a CPU: its type and its
+// address on each CPU.
+type PerCPUResult struct {
+	Name      string          `json:"name"`
+	Type      string          `json:"type"`
+	Addresses []PerCPUAddress `json:"addresses"`
+
+	t *symbols.Type
+}
+
+// PerCPUAddress is one CPU's instance of a per-CPU variable.
+type PerCPUAddress struct {
+	CPU     int `json:"cpu"`
+	Address Hex `json:"address"`
+}
+
+func (r *PerCPUResult) Text(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "PER-CPU DATA TYPE:\n  %s;\nPER-CPU ADDRESSES:\n", symbols.Declaration(r.t, r.Name, 2))
+	for _, a := range r.Addresses {
+		fmt.Fprintf(&b, "  [%d]: %x\n", a.CPU, uint64(a.Address))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func runP(ctx context.Context, s *Session, a *Args) (Result, error) {
+	// "p/x expr" comes as the word "/x" (see Registry.Exec); -x and -d
+	// are options.
+	words := a.Words
 	hex, format := false, false
-	var words []string
-	for _, a := range args {
-		switch a {
-		case "/x", "-x":
-			hex, format = true, true
-		case "/d", "-d":
-			hex, format = false, true
-		default:
-			words = append(words, a)
-		}
+	for len(words) > 0 && (words[0] == "/x" || words[0] == "/d") {
+		hex, format = words[0] == "/x", true
+		words = words[1:]
+	}
+	if f := a.Last("x", "d"); f != "" {
+		hex, format = f == "x", true
 	}
 	expr := strings.TrimSpace(strings.Join(words, " "))
 	if expr == "" {
-		return &UsageError{"an expression is required"}
+		return nil, &UsageError{"an expression is required"}
 	}
 	ts, err := s.types()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	vp := s.newValuePrinter(hex, false)
 	s.values++
+	r := &PResult{Expression: expr, History: s.values}
 	if m := sizeofRE.FindStringSubmatch(expr); m != nil {
 		name := m[1] + m[2]
 		t, err := ts.Lookup(name)
@@ -70,20 +123,19 @@ func runP(ctx context.Context, s *Session, args []string, out io.Writer) error {
 		}
 		if err != nil {
 			s.values--
-			return fmt.Errorf("no symbol %q in current context", name)
+			return nil, fmt.Errorf("no symbol %q in current context", name)
 		}
-		fmt.Fprintf(&vp.b, "$%d = ", s.values)
-		vp.integer(uint64(t.Sizeof()), 64, false)
-		vp.b.WriteByte('\n')
-		_, err = io.WriteString(out, vp.b.String())
-		return err
+		r.Type = "unsigned long"
+		r.Value.Type = r.Type
+		vp.integer(&r.Value, uint64(t.Sizeof()), 64, false)
+		return r, nil
 	}
 	addrOf := strings.HasPrefix(expr, "&")
-	expr = strings.TrimSpace(strings.TrimPrefix(expr, "&"))
-	m := pathRE.FindStringSubmatch(expr)
+	path := strings.TrimSpace(strings.TrimPrefix(expr, "&"))
+	m := pathRE.FindStringSubmatch(path)
 	if m == nil {
 		s.values--
-		return fmt.Errorf("unsupported expression: %s (a variable with .member, ->member and [n] steps, &, or sizeof)", expr)
+		return nil, fmt.Errorf("unsupported expression: %s (a variable with .member, ->member and [n] steps, &, or sizeof)", path)
 	}
 	name, cpu, steps := m[1], m[2], stepRE.FindAllString(m[3], -1)
 	val, err := evalPath(s, ts, name, cpu, steps)
@@ -92,35 +144,42 @@ func runP(ctx context.Context, s *Session, args []string, out io.Writer) error {
 		// A per-CPU variable with no CPU named: its type and each CPU's
 		// instance, as crash shows them.
 		s.values--
-		return perCPUAddresses(s, pc, out)
+		return perCPUAddresses(s, pc)
 	}
 	if err != nil {
 		s.values--
-		return err
+		return nil, err
+	}
+	r.Name = name
+	if cpu != "" {
+		n, _ := strconv.Atoi(cpu)
+		r.CPU = &n
 	}
 	if len(steps) == 0 && !addrOf && !format && val.kind != symbols.KindFunction {
 		if cpu != "" {
-			fmt.Fprintf(&vp.b, "per_cpu(%s, %s) = ", name, cpu)
+			r.prefix = fmt.Sprintf("per_cpu(%s, %s) = ", name, cpu)
 		} else {
-			fmt.Fprintf(&vp.b, "%s = ", name)
+			r.prefix = name + " = "
 		}
 	}
-	fmt.Fprintf(&vp.b, "$%d = ", s.values)
 	switch {
 	case addrOf:
 		if val.member.BitSize != 0 {
 			s.values--
-			return fmt.Errorf("cannot take the address of a bit-field")
+			return nil, fmt.Errorf("cannot take the address of a bit-field")
 		}
-		fmt.Fprintf(&vp.b, "(%s) %#x", symbols.Declaration(val.t, "*", 0), val.addr)
+		r.Type = symbols.Declaration(val.t, "*", 0)
+		r.Value = CValue{Type: r.Type, Value: Hex(val.addr), text: fmt.Sprintf("(%s) %#x", r.Type, val.addr)}
 		if sym := s.gdbSymbol(val.addr); sym != "" {
-			fmt.Fprintf(&vp.b, " <%s>", sym)
+			r.Value.Symbol = sym
+			r.Value.text += " <" + sym + ">"
 		}
 	case val.kind == symbols.KindFunction:
-		fmt.Fprintf(&vp.b, "{%s} %#x", symbols.TypeName(val.t), val.addr)
-		if sym := s.gdbSymbol(val.addr); sym != "" {
-			fmt.Fprintf(&vp.b, " <%s>", sym)
-		}
+		r.Type = symbols.TypeName(val.t)
+		r.Value.Type = r.Type
+		vp.function(&r.Value, val.t, val.addr)
+		addr := Hex(val.addr)
+		r.Address = &addr
 	default:
 		size := val.t.Sizeof()
 		if val.member.BitSize != 0 {
@@ -128,28 +187,31 @@ func runP(ctx context.Context, s *Session, args []string, out io.Writer) error {
 		}
 		if size < 0 {
 			s.values--
-			return fmt.Errorf("%s has an incomplete type", expr)
+			return nil, fmt.Errorf("%s has an incomplete type", path)
 		}
 		data := make([]byte, size)
 		if err := s.Kernel.ReadVirt(data, val.addr); err != nil {
 			s.values--
-			return readError(val.addr, "gdb_readmem_callback", err)
+			return nil, readError(val.addr, "gdb_readmem_callback", err)
 		}
+		addr := Hex(val.addr)
+		r.Address = &addr
+		r.Type = symbols.TypeName(val.t)
 		st := val.t.Strip()
 		switch {
 		case val.member.BitSize != 0:
 			bm := val.member
 			bm.BitOffset %= 8
-			vp.bitfield(bm, data)
+			r.Value = vp.bitfield(bm, data)
+			r.Value.BitOffset, r.Value.BitSize = bm.BitOffset, bm.BitSize
 		case st != nil && st.Kind == symbols.TypePointer && !isCharLike(st.Target):
-			vp.pointer(st, data, true)
+			r.Value.Type = r.Type
+			vp.pointer(&r.Value, st, data, true)
 		default:
-			vp.value(val.t, data, val.addr, 0)
+			r.Value = vp.value(val.t, data, val.addr)
 		}
 	}
-	vp.b.WriteByte('\n')
-	_, err = io.WriteString(out, vp.b.String())
-	return err
+	return r, nil
 }
 
 // pValue is where an expression's value lives and its type.
@@ -171,24 +233,22 @@ func (e *perCPUError) Error() string {
 	return fmt.Sprintf("%s is a per-CPU variable: name a CPU (%s:0)", e.name, e.name)
 }
 
-// perCPUAddresses prints a per-CPU variable's type and its address on each
-// CPU.
-func perCPUAddresses(s *Session, pc *perCPUError, out io.Writer) error {
+// perCPUAddresses gathers a per-CPU variable's type and its address on
+// each CPU.
+func perCPUAddresses(s *Session, pc *perCPUError) (Result, error) {
 	n, _, err := s.Kernel.CPUs()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "PER-CPU DATA TYPE:\n  %s;\nPER-CPU ADDRESSES:\n", symbols.Declaration(pc.t, pc.name, 2))
+	r := &PerCPUResult{Name: pc.name, Type: symbols.TypeName(pc.t), t: pc.t}
 	for cpu := range n {
 		off, err := s.Kernel.PerCPUOffset(cpu)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		fmt.Fprintf(&b, "  [%d]: %x\n", cpu, pc.offset+off)
+		r.Addresses = append(r.Addresses, PerCPUAddress{cpu, Hex(pc.offset + off)})
 	}
-	_, err = io.WriteString(out, b.String())
-	return err
+	return r, nil
 }
 
 // evalPath follows a variable through member, pointer and index steps.

@@ -38,67 +38,81 @@ a command: "task_struct ffff8881003e8000".`,
 			"gocrash> " + kw + " list_head -l task_struct.tasks ffff8881003e8890",
 			"gocrash> " + kw + " rq.cpu,nr_running runqueues:a",
 		},
-		Run: func(ctx context.Context, s *Session, args []string, out io.Writer) error {
-			return runDataType(ctx, s, kw, args, out)
+		Run: func(ctx context.Context, s *Session, a *Args) (Result, error) {
+			return runDataType(ctx, s, kw, a)
 		},
 	}
 }
 
-type dataTypeArgs struct {
-	offsets, hex bool
-	listOff      string
-	pos          []string
+// DataTypeResult is what struct and union give: the type's layout without
+// an address, else what is at each address.
+type DataTypeResult struct {
+	Kind string `json:"kind"` // "struct" or "union"
+	Name string `json:"name"`
+	Size int64  `json:"size"`
+	// Definition is the type's layout (only the members named, when
+	// some are), when no address was given.
+	Definition *TypeLayout `json:"definition,omitempty"`
+	// Instances are what is at each address: each of count consecutive
+	// ones, on each CPU for sym:a.
+	Instances []StructInstance `json:"instances,omitempty"`
 }
 
-func parseDataTypeArgs(args []string) (dataTypeArgs, error) {
-	var a dataTypeArgs
-	for i := 0; i < len(args); i++ {
-		switch arg := args[i]; arg {
-		case "-o":
-			a.offsets = true
-		case "-x":
-			a.hex = true
-		case "-d":
-			a.hex = false
-		case "-l":
-			if i+1 >= len(args) {
-				return a, &UsageError{"-l needs an offset"}
-			}
-			i++
-			a.listOff = args[i]
-		default:
-			if strings.HasPrefix(arg, "-") && len(arg) > 1 {
-				if _, err := strconv.ParseInt(arg, 0, 64); err == nil && len(a.pos) >= 2 {
-					a.pos = append(a.pos, arg) // a negative count
-					continue
-				}
-				return a, &UsageError{"invalid option: " + arg}
-			}
-			a.pos = append(a.pos, arg)
+// StructInstance is one struct or union at an address: its contents, or
+// with -o its layout there.
+type StructInstance struct {
+	Address Hex  `json:"address"`
+	CPU     *int `json:"cpu,omitempty"` // sym:a: the CPU whose instance this is
+	// Value is the contents (or the members named).
+	Value *StructValue `json:"value,omitempty"`
+	// Layout is -o's: the members with their addresses.
+	Layout *TypeLayout `json:"layout,omitempty"`
+
+	label string // "[N]: ADDR", printed before the first of a CPU's instances
+}
+
+func (r *DataTypeResult) Text(w io.Writer) error {
+	if r.Definition != nil {
+		if err := r.Definition.Text(w); err != nil {
+			return err
 		}
 	}
-	return a, nil
+	tw := &textWriter{w: w}
+	for _, in := range r.Instances {
+		if in.label != "" {
+			tw.println(in.label)
+		}
+		if tw.err != nil {
+			return tw.err
+		}
+		var err error
+		if in.Layout != nil {
+			err = in.Layout.Text(w)
+		} else if in.Value != nil {
+			err = in.Value.Text(w)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return tw.err
 }
 
-func runDataType(ctx context.Context, s *Session, kw string, args []string, out io.Writer) error {
-	a, err := parseDataTypeArgs(args)
-	if err != nil {
-		return err
-	}
-	if len(a.pos) == 0 {
-		return &UsageError{"a " + kw + " name is required"}
+func runDataType(ctx context.Context, s *Session, kw string, a *Args) (Result, error) {
+	if len(a.Words) == 0 {
+		return nil, &UsageError{"a " + kw + " name is required"}
 	}
 	ts, err := s.types()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	name, memberList, _ := strings.Cut(a.pos[0], ".")
+	name, memberList, _ := strings.Cut(a.Words[0], ".")
 	t, err := ts.Lookup(kw + " " + name)
 	if err != nil {
 		if symbols.IsMissing(err) {
-			return fmt.Errorf("invalid data structure reference: %s", name)
+			return nil, fmt.Errorf("invalid data structure reference: %s", name)
 		}
-		return err
+		return nil, err
 	}
 	var members []string
 	if memberList != "" {
@@ -106,54 +120,69 @@ func runDataType(ctx context.Context, s *Session, kw string, args []string, out 
 		for _, m := range members {
 			if _, err := t.MemberPath(m); err != nil {
 				if symbols.IsMissing(err) {
-					return fmt.Errorf("invalid data structure reference: %s.%s", name, m)
+					return nil, fmt.Errorf("invalid data structure reference: %s.%s", name, m)
 				}
-				return err
+				return nil, err
 			}
 		}
 	}
-	if len(a.pos) == 1 {
-		return printDefinition(out, t, members, a.offsets, 0)
+	res := &DataTypeResult{Kind: kw, Name: name, Size: t.Sizeof()}
+	offsets, hex := a.Has("o"), a.Last("x", "d") == "x"
+	if len(a.Words) == 1 {
+		res.Definition = typeLayout(t, members, offsets, 0)
+		return res, nil
 	}
-	if len(a.pos) > 3 {
-		return &UsageError{"too many arguments"}
+	if len(a.Words) > 3 {
+		return nil, &UsageError{"too many arguments"}
 	}
 	count := int64(1)
-	if len(a.pos) == 3 {
-		if count, err = strconv.ParseInt(a.pos[2], 0, 64); err != nil || count == 0 {
-			return &UsageError{"invalid count: " + a.pos[2]}
+	if len(a.Words) == 3 {
+		if count, err = strconv.ParseInt(a.Words[2], 0, 64); err != nil || count == 0 {
+			return nil, &UsageError{"invalid count: " + a.Words[2]}
 		}
 	}
 	listOff := int64(0)
-	if a.listOff != "" {
-		if listOff, err = memberOffsetArg(ts, kw, a.listOff); err != nil {
-			return err
+	if l, ok := a.Value("l"); ok {
+		if listOff, err = memberOffsetArg(ts, kw, l); err != nil {
+			return nil, err
 		}
 	}
-	addrs, labels, err := structAddresses(s, a.pos[1])
+	addrs, cpus, err := structAddresses(s, a.Words[1])
 	if err != nil {
-		return err
+		return nil, err
 	}
 	size := t.Sizeof()
 	if size <= 0 {
-		return fmt.Errorf("%s %s has no size (incomplete type)", kw, name)
+		return nil, fmt.Errorf("%s %s has no size (incomplete type)", kw, name)
 	}
 	for j, base := range addrs {
-		if labels != nil {
-			fmt.Fprintf(out, "%s: %x\n", labels[j], base)
-		}
 		for i := int64(0); i != count; {
 			if err := ctx.Err(); err != nil {
-				return err
+				return res, err
 			}
 			addr := base - uint64(listOff) + uint64(i*size)
-			if a.offsets {
-				if err := printDefinition(out, t, members, true, addr); err != nil {
-					return err
+			in := StructInstance{Address: Hex(addr)}
+			if cpus != nil {
+				cpu := cpus[j]
+				in.CPU = &cpu
+				if i == 0 {
+					in.label = fmt.Sprintf("[%d]: %x", cpu, base)
 				}
-			} else if err := printStructValue(s, out, t, addr, members, a.hex); err != nil {
-				return err
 			}
+			if offsets {
+				in.Layout = typeLayout(t, members, true, addr)
+			} else {
+				v, err := gatherStructValue(s, t, addr, members, hex)
+				if err != nil {
+					if in.label != "" {
+						// crash has printed the CPU's label already.
+						res.Instances = append(res.Instances, in)
+					}
+					return res, err
+				}
+				in.Value = v
+			}
+			res.Instances = append(res.Instances, in)
 			if count > 0 {
 				i++
 			} else {
@@ -161,7 +190,7 @@ func runDataType(ctx context.Context, s *Session, kw string, args []string, out 
 			}
 		}
 	}
-	return nil
+	return res, nil
 }
 
 // memberOffsetArg reads -l's argument: a number, or struct.member.
@@ -187,8 +216,8 @@ func memberOffsetArg(ts *symbols.Types, kw, arg string) (int64, error) {
 }
 
 // structAddresses reads an address argument; "sym:a" gives one address per
-// CPU, each with a "[N]" label.
-func structAddresses(s *Session, arg string) ([]uint64, []string, error) {
+// CPU, with the CPUs.
+func structAddresses(s *Session, arg string) ([]uint64, []int, error) {
 	if name, cpus, ok := strings.Cut(arg, ":"); ok && (cpus == "a" || cpus == "all") {
 		base, err := s.Kernel.SymbolAddr(name)
 		if err != nil {
@@ -199,16 +228,16 @@ func structAddresses(s *Session, arg string) ([]uint64, []string, error) {
 			return nil, nil, err
 		}
 		var addrs []uint64
-		var labels []string
+		var list []int
 		for cpu := range n {
 			off, err := s.Kernel.PerCPUOffset(cpu)
 			if err != nil {
 				return nil, nil, err
 			}
 			addrs = append(addrs, base+off)
-			labels = append(labels, fmt.Sprintf("[%d]", cpu))
+			list = append(list, cpu)
 		}
-		return addrs, labels, nil
+		return addrs, list, nil
 	}
 	addr, err := parseAddress(s, arg)
 	if err != nil {
@@ -217,10 +246,93 @@ func structAddresses(s *Session, arg string) ([]uint64, []string, error) {
 	return []uint64{addr}, nil, nil
 }
 
-// printDefinition writes a struct or union definition and its size, or
-// with members only those members' lines; with offsets, each line gets its
-// member's offset (or, with base, address).
-func printDefinition(out io.Writer, t *symbols.Type, members []string, offsets bool, base uint64) error {
+// TypeLayout is a struct's or union's definition: its members with their
+// types, offsets and sizes (only those named, when some are), as crash
+// prints it (gdb's ptype, or with -o each member's offset or address).
+type TypeLayout struct {
+	Kind    string         `json:"kind"` // "struct" or "union"
+	Name    string         `json:"name"`
+	Size    int64          `json:"size"`
+	Members []MemberLayout `json:"members"`
+
+	t       *symbols.Type
+	only    []string // the members named
+	offsets bool
+	base    uint64 // -o with an address
+}
+
+// MemberLayout is one member of a TypeLayout.
+type MemberLayout struct {
+	Name string `json:"name"` // "" for an anonymous struct or union; a path (se.load) when named so
+	Type string `json:"type"`
+	// Offset is from the start of the struct or union holding the member
+	// (an anonymous one's, for the members listed under it); for a named
+	// path, from the start of the type shown.
+	Offset int64 `json:"offset"`
+	Size   int64 `json:"size"`
+	// Address is the member's address, with -o and an address.
+	Address *Hex `json:"address,omitempty"`
+	// BitSize is non-zero for a bit-field; BitOffset is then its first
+	// bit from the start of the struct holding it.
+	BitOffset int64 `json:"bit_offset,omitempty"`
+	BitSize   int64 `json:"bit_size,omitempty"`
+	// Members are an anonymous struct's or union's.
+	Members []MemberLayout `json:"members,omitempty"`
+}
+
+// typeLayout gathers t's layout, or with members only those members'; with
+// base (and offsets), each member's address.
+func typeLayout(t *symbols.Type, members []string, offsets bool, base uint64) *TypeLayout {
+	kw := "struct"
+	if t.Kind == symbols.TypeUnion {
+		kw = "union"
+	}
+	l := &TypeLayout{Kind: kw, Name: t.Name, Size: t.Sizeof(), t: t, only: members, offsets: offsets, base: base}
+	var walk func(t *symbols.Type, at uint64, depth int) []MemberLayout
+	walk = func(t *symbols.Type, at uint64, depth int) []MemberLayout {
+		ms, _ := t.Members()
+		out := make([]MemberLayout, 0, len(ms))
+		for _, m := range ms {
+			ml := layoutOf(m, at, base != 0)
+			if in := m.Type.Strip(); m.Name == "" && in != nil && depth < 16 && (in.Kind == symbols.TypeStruct || in.Kind == symbols.TypeUnion) {
+				ml.Members = walk(in, at+uint64(m.Offset), depth+1)
+			}
+			out = append(out, ml)
+		}
+		return out
+	}
+	if members == nil {
+		l.Members = walk(t, base, 0)
+		return l
+	}
+	for _, name := range members {
+		m, err := t.MemberPath(name)
+		if err != nil {
+			continue
+		}
+		m.Name = name
+		l.Members = append(l.Members, layoutOf(m, base, base != 0))
+	}
+	return l
+}
+
+func layoutOf(m symbols.Member, at uint64, withAddr bool) MemberLayout {
+	ml := MemberLayout{Name: m.Name, Type: symbols.TypeName(m.Type), Offset: m.Offset, Size: max(m.Type.Sizeof(), 0), BitOffset: m.BitOffset, BitSize: m.BitSize}
+	if m.BitSize == 0 {
+		ml.BitOffset = 0
+	}
+	if withAddr {
+		a := Hex(at + uint64(m.Offset))
+		ml.Address = &a
+	}
+	return ml
+}
+
+// Text writes the definition and its size as crash does, or with members
+// named only those members' lines; with -o, each line gets its member's
+// offset (or, with an address, its address).
+func (l *TypeLayout) Text(w io.Writer) error {
+	t, members, base := l.t, l.only, l.base
 	def := symbols.Definition(t)
 	var lines []string
 	switch {
@@ -248,7 +360,7 @@ func printDefinition(out io.Writer, t *symbols.Type, members []string, offsets b
 			last := lines[len(lines)-1]
 			lines = append(append(lines[:len(lines)-1], extra...), last)
 		}
-	case offsets:
+	case l.offsets:
 		lines = offsetLines(t, def, base, nil)
 	default:
 		lines = strings.Split(def, "\n")
@@ -261,45 +373,87 @@ func printDefinition(out io.Writer, t *symbols.Type, members []string, offsets b
 	if members == nil {
 		fmt.Fprintf(&b, "SIZE: %d\n", t.Sizeof())
 	}
-	_, err := io.WriteString(out, b.String())
+	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-// printStructValue writes the struct at addr as crash does: the whole of
-// it as "struct NAME {" ... "}", or the named members one a line.
-func printStructValue(s *Session, out io.Writer, t *symbols.Type, addr uint64, members []string, hex bool) error {
+// StructValue is a struct or union read at an address: the whole of it,
+// or the members named.
+type StructValue struct {
+	Kind    string `json:"kind"` // "struct" or "union"
+	Name    string `json:"name"`
+	Address Hex    `json:"address"`
+	// Members are the members' values (those named, by their names as
+	// given: "se.load").
+	Members []CValue `json:"members"`
+
+	whole *CValue // all of it: printed as "struct NAME {...}"
+	depth []int   // the members named: how deep gdb's print of the whole shows each
+	last  []bool  // and whether it ends its block (no trailing comma)
+}
+
+// gatherStructValue reads the struct t at addr: the whole of it, or the
+// named members.
+func gatherStructValue(s *Session, t *symbols.Type, addr uint64, members []string, hex bool) (*StructValue, error) {
 	data := make([]byte, t.Sizeof())
 	if err := s.Kernel.ReadVirt(data, addr); err != nil {
-		return readError(addr, "gdb_readmem_callback", err)
+		return nil, readError(addr, "gdb_readmem_callback", err)
 	}
 	vp := s.newValuePrinter(false, hex)
+	kw := "struct"
+	if t.Kind == symbols.TypeUnion {
+		kw = "union"
+	}
+	sv := &StructValue{Kind: kw, Name: t.Name, Address: Hex(addr)}
 	if members == nil {
-		kw := "struct"
-		if t.Kind == symbols.TypeUnion {
-			kw = "union"
-		}
-		fmt.Fprintf(&vp.b, "%s %s ", kw, t.Name)
-		vp.value(t, data, addr, 0)
-		vp.b.WriteByte('\n')
-		_, err := io.WriteString(out, vp.b.String())
-		return err
+		v := vp.value(t, data, addr)
+		sv.whole, sv.Members = &v, v.Members
+		return sv, nil
 	}
 	for _, name := range members {
 		m, err := t.MemberPath(name)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		depth, last := memberDepth(t, name)
-		vp.indent(depth)
 		m.Name = name
-		vp.member(m, data, addr, depth)
-		if !last {
-			vp.b.WriteByte(',')
-		}
-		vp.b.WriteByte('\n')
+		sv.Members = append(sv.Members, vp.member(m, data, addr))
+		sv.depth = append(sv.depth, depth)
+		sv.last = append(sv.last, last)
 	}
-	_, err := io.WriteString(out, vp.b.String())
+	return sv, nil
+}
+
+// Text writes the struct as crash does: the whole of it as "struct NAME {"
+// ... "}", or the named members one a line.
+func (sv *StructValue) Text(w io.Writer) error {
+	var b strings.Builder
+	if sv.whole != nil {
+		fmt.Fprintf(&b, "%s %s ", sv.Kind, sv.Name)
+		sv.whole.writeText(&b, 0)
+		b.WriteByte('\n')
+	} else {
+		for i := range sv.Members {
+			writeIndent(&b, sv.depth[i])
+			sv.Members[i].writeMember(&b, sv.depth[i])
+			if !sv.last[i] {
+				b.WriteByte(',')
+			}
+			b.WriteByte('\n')
+		}
+	}
+	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// printStructValue writes the struct at addr as crash does (see
+// StructValue).
+func printStructValue(s *Session, out io.Writer, t *symbols.Type, addr uint64, members []string, hex bool) error {
+	sv, err := gatherStructValue(s, t, addr, members, hex)
+	if err != nil {
+		return err
+	}
+	return sv.Text(out)
 }
 
 // memberDepth says how deep gdb's print of the whole struct shows a member

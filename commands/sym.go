@@ -30,75 +30,110 @@ demangled name follows it in parentheses, and may be looked up as well
 	}
 }
 
-func runSym(ctx context.Context, s *Session, args []string, out io.Writer) error {
-	if s.Kernel == nil || s.Kernel.Vmlinux == nil {
-		return fmt.Errorf("no vmlinux: symbols are not available")
-	}
-	v := s.Kernel.Vmlinux
+// SymResult is the symbols sym found, one a line.
+type SymResult struct {
+	Symbols []SymRow `json:"symbols"`
+}
+
+// SymRow is one symbol: an address, the symbol it is in and how far into
+// it.
+type SymRow struct {
+	Address Hex    `json:"address"` // the symbol's address plus Offset
+	Type    string `json:"type"`    // nm's letter: T text, D data, B bss, R read-only, W weak; lower case when local
+	Name    string `json:"name"`
+	Offset  uint64 `json:"offset"`
+	// Module is the module the symbol belongs to; "" for the kernel image
+	// (sym looks only there).
+	Module string `json:"module"`
+	// Demangled is a Rust symbol's demangled name.
+	Demangled string `json:"demangled,omitempty"`
+	// File and Line are the source line of a text address (a symbol or an
+	// address looked up by itself, not in lists).
+	File string `json:"file,omitempty"`
+	Line int    `json:"line,omitempty"`
+}
+
+func (r *SymResult) Text(w io.Writer) error {
 	var b strings.Builder
-	line := func(sy symbols.Symbol, off uint64, source bool) {
-		if off == 0 {
-			fmt.Fprintf(&b, "%016x (%c) %s", sy.Addr, sy.Type, sy.Name)
+	for _, row := range r.Symbols {
+		if row.Offset == 0 {
+			fmt.Fprintf(&b, "%016x (%s) %s", uint64(row.Address), row.Type, row.Name)
 		} else {
-			fmt.Fprintf(&b, "%016x (%c) %s+%d", sy.Addr+off, sy.Type, sy.Name, off)
+			fmt.Fprintf(&b, "%016x (%s) %s+%d", uint64(row.Address), row.Type, row.Name, row.Offset)
 		}
-		if d, ok := symbols.Demangle(sy.Name); ok {
-			fmt.Fprintf(&b, " (%s)", d)
+		if row.Demangled != "" {
+			fmt.Fprintf(&b, " (%s)", row.Demangled)
 		}
-		if source && (sy.Type == 't' || sy.Type == 'T' || sy.Type == 'W') {
-			if file, n, err := v.LineForPC(sy.Addr + off); err == nil {
-				fmt.Fprintf(&b, " %s: %d", file, n)
-			}
+		if row.File != "" {
+			fmt.Fprintf(&b, " %s: %d", row.File, row.Line)
 		}
 		b.WriteByte('\n')
 	}
-	if len(args) == 0 {
-		return &UsageError{"a symbol, an address, -l or -q is required"}
-	}
-	for i := 0; i < len(args); i++ {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		switch a := args[i]; {
-		case a == "-l":
-			for _, sy := range v.Symbols() {
-				line(sy, 0, false)
-			}
-		case a == "-q":
-			if i+1 >= len(args) {
-				return &UsageError{"-q needs a string"}
-			}
-			i++
-			for _, sy := range v.Symbols() {
-				d, _ := symbols.Demangle(sy.Name)
-				if strings.Contains(sy.Name, args[i]) || strings.Contains(d, args[i]) {
-					line(sy, 0, false)
-				}
-			}
-		case strings.HasPrefix(a, "-"):
-			return &UsageError{"invalid option: " + a}
-		default:
-			if sy, ok := v.Lookup(a); ok {
-				line(sy, 0, true)
-				continue
-			}
-			if sy, ok := v.LookupDemangled(a); ok {
-				line(sy, 0, true)
-				continue
-			}
-			addr, err := strconv.ParseUint(strings.TrimPrefix(a, "0x"), 16, 64)
-			if err != nil {
-				return fmt.Errorf("%s: symbol not found", a)
-			}
-			sy, off, ok := v.Nearest(addr)
-			if !ok || !inKernelImage(s, addr) {
-				return fmt.Errorf("%s: invalid address", a)
-			}
-			line(sy, off, true)
-		}
-	}
-	_, err := io.WriteString(out, b.String())
+	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// runSym gathers -l's list, then -q's, then each symbol or address named.
+func runSym(ctx context.Context, s *Session, a *Args) (Result, error) {
+	if s.Kernel == nil || s.Kernel.Vmlinux == nil {
+		return nil, fmt.Errorf("no vmlinux: symbols are not available")
+	}
+	v := s.Kernel.Vmlinux
+	r := &SymResult{Symbols: []SymRow{}}
+	add := func(sy symbols.Symbol, off uint64, source bool) {
+		row := SymRow{Address: Hex(sy.Addr + off), Type: string(rune(sy.Type)), Name: sy.Name, Offset: off}
+		if d, ok := symbols.Demangle(sy.Name); ok {
+			row.Demangled = d
+		}
+		if source && (sy.Type == 't' || sy.Type == 'T' || sy.Type == 'W') {
+			if file, n, err := v.LineForPC(sy.Addr + off); err == nil {
+				row.File, row.Line = file, n
+			}
+		}
+		r.Symbols = append(r.Symbols, row)
+	}
+	if len(a.Words) == 0 && !a.Has("l") && !a.Has("q") {
+		return nil, &UsageError{"a symbol, an address, -l or -q is required"}
+	}
+	if a.Has("l") {
+		for _, sy := range v.Symbols() {
+			add(sy, 0, false)
+		}
+	}
+	for _, q := range a.Values("q") {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		for _, sy := range v.Symbols() {
+			d, _ := symbols.Demangle(sy.Name)
+			if strings.Contains(sy.Name, q) || strings.Contains(d, q) {
+				add(sy, 0, false)
+			}
+		}
+	}
+	for _, w := range a.Words {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if sy, ok := v.Lookup(w); ok {
+			add(sy, 0, true)
+			continue
+		}
+		if sy, ok := v.LookupDemangled(w); ok {
+			add(sy, 0, true)
+			continue
+		}
+		addr, err := strconv.ParseUint(strings.TrimPrefix(w, "0x"), 16, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s: symbol not found", w)
+		}
+		sy, off, ok := v.Nearest(addr)
+		if !ok || !inKernelImage(s, addr) {
+			return nil, fmt.Errorf("%s: invalid address", w)
+		}
+		add(sy, off, true)
+	}
+	return r, nil
 }
 
 // inKernelImage says whether addr lies between _text and _end, or in a

@@ -25,25 +25,72 @@ prints its enum and value.`,
 	}
 }
 
-func runWhatis(ctx context.Context, s *Session, args []string, out io.Writer) error {
-	offsets := false
-	var words []string
-	for _, a := range args {
-		switch {
-		case a == "-o":
-			offsets = true
-		case strings.HasPrefix(a, "-") && len(a) > 1:
-			return &UsageError{"invalid option: " + a}
-		default:
-			words = append(words, a)
+// WhatisResult is what whatis finds a name to be: a struct, union or enum
+// definition, a typedef, a base type, an enum constant, or a variable's or
+// function's declaration.
+type WhatisResult struct {
+	Name string `json:"name"`
+	// What is "struct", "union", "enum", "typedef", "base", "enumerator",
+	// "variable" or "function".
+	What string `json:"what"`
+	// Declaration is a variable's or function's C declaration.
+	Declaration string `json:"declaration,omitempty"`
+	// Type is a typedef's type (a chain of typedefs followed to its end),
+	// an enumerator's enum, a variable's or function's type.
+	Type string `json:"type,omitempty"`
+	// Size is a type's size in bytes (absent when it has none).
+	Size *int64 `json:"size,omitempty"`
+	// Value is an enumerator's value.
+	Value *int64 `json:"value,omitempty"`
+	// Enumerators are an enum's constants.
+	Enumerators []EnumConstant `json:"enumerators,omitempty"`
+	// Definition is a struct's or union's layout.
+	Definition *TypeLayout `json:"definition,omitempty"`
+}
+
+// EnumConstant is one constant of an enum.
+type EnumConstant struct {
+	Name  string `json:"name"`
+	Value int64  `json:"value"`
+}
+
+func (r *WhatisResult) Text(w io.Writer) error {
+	var b strings.Builder
+	switch r.What {
+	case "struct", "union":
+		return r.Definition.Text(w)
+	case "enum":
+		// crash lists the constants one a line.
+		fmt.Fprintf(&b, "enum %s {\n", r.Name)
+		for _, e := range r.Enumerators {
+			fmt.Fprintf(&b, "  %s = %d\n", e.Name, e.Value)
 		}
+		b.WriteString("};\n")
+	case "typedef":
+		// "typedef TYPE NAME;" with TYPE as a cast names it
+		// ("typedef long (*)(const struct pt_regs *) sys_call_ptr_t;").
+		fmt.Fprintf(&b, "typedef %s %s;\n", r.Type, r.Name)
+	case "enumerator":
+		fmt.Fprintf(&b, "%s = %d\n", r.Type, *r.Value)
+	case "variable", "function":
+		fmt.Fprintf(&b, "%s;\n", r.Declaration)
 	}
+	if r.Size != nil && (r.What == "typedef" || r.What == "base") {
+		// A base type: crash shows only its size.
+		fmt.Fprintf(&b, "SIZE: %d\n", *r.Size)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func runWhatis(ctx context.Context, s *Session, a *Args) (Result, error) {
+	offsets, words := a.Has("o"), a.Words
 	if len(words) == 0 {
-		return &UsageError{"a type or symbol name is required"}
+		return nil, &UsageError{"a type or symbol name is required"}
 	}
 	ts, err := s.types()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	name := strings.Join(words, " ")
 	kw := ""
@@ -53,73 +100,68 @@ func runWhatis(ctx context.Context, s *Session, args []string, out io.Writer) er
 	if len(words) > 2 || len(words) == 2 && kw == "" {
 		// A base type spelled in several words ("unsigned long").
 		if t, err := ts.Lookup(name); err == nil {
-			return printWhatisType(out, t, name, offsets)
+			return whatisType(t, name, offsets)
 		}
-		return fmt.Errorf("cannot resolve: %s", name)
+		return nil, fmt.Errorf("cannot resolve: %s", name)
 	}
 	if kw != "" {
 		t, err := ts.Lookup(kw + " " + name)
 		if err != nil {
 			if symbols.IsMissing(err) {
-				return fmt.Errorf("cannot resolve: %s %s", kw, name)
+				return nil, fmt.Errorf("cannot resolve: %s %s", kw, name)
 			}
-			return err
+			return nil, err
 		}
-		return printWhatisType(out, t, name, offsets)
+		return whatisType(t, name, offsets)
 	}
 	if t, err := ts.Lookup(name); err == nil {
-		return printWhatisType(out, t, name, offsets)
+		return whatisType(t, name, offsets)
 	} else if !symbols.IsMissing(err) {
-		return err
+		return nil, err
 	}
 	if v, t, err := ts.Enumerator(name); err == nil {
-		_, err := fmt.Fprintf(out, "%s = %d\n", symbols.TypeName(t), v)
-		return err
+		return &WhatisResult{Name: name, What: "enumerator", Type: symbols.TypeName(t), Value: &v}, nil
 	}
-	if t, _, err := s.objectType(ts, name); err == nil {
-		_, err := fmt.Fprintf(out, "%s;\n", symbols.Declaration(t, name, 0))
-		return err
+	if t, kind, err := s.objectType(ts, name); err == nil {
+		what := "variable"
+		if kind == symbols.KindFunction {
+			what = "function"
+		}
+		return &WhatisResult{Name: name, What: what, Type: symbols.TypeName(t), Declaration: symbols.Declaration(t, name, 0)}, nil
 	} else if !symbols.IsMissing(err) {
-		return err
+		return nil, err
 	}
-	return fmt.Errorf("cannot resolve: %s", name)
+	return nil, fmt.Errorf("cannot resolve: %s", name)
 }
 
-// printWhatisType prints a type as crash's whatis does.
-func printWhatisType(out io.Writer, t *symbols.Type, name string, offsets bool) error {
-	var b strings.Builder
+// whatisType gathers a type as crash's whatis shows it.
+func whatisType(t *symbols.Type, name string, offsets bool) (Result, error) {
+	r := &WhatisResult{Name: name}
+	if sz := t.Sizeof(); sz >= 0 {
+		r.Size = &sz
+	}
 	switch t.Kind {
 	case symbols.TypeStruct, symbols.TypeUnion:
-		return printDefinition(out, t, nil, offsets, 0)
+		r.Definition = typeLayout(t, nil, offsets, 0)
+		r.What, r.Name = r.Definition.Kind, t.Name
 	case symbols.TypeEnum:
-		// crash lists the constants one a line.
-		fmt.Fprintf(&b, "enum %s {\n", t.Name)
+		r.What, r.Name = "enum", t.Name
 		es, err := t.Enumerators()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, e := range es {
-			fmt.Fprintf(&b, "  %s = %d\n", e.Name, e.Value)
+			r.Enumerators = append(r.Enumerators, EnumConstant{e.Name, e.Value})
 		}
-		b.WriteString("};\n")
 	case symbols.TypeTypedef:
 		// crash resolves a chain of typedefs to the type at its end.
 		target := t.Target
 		for i := 0; target != nil && target.Kind == symbols.TypeTypedef && i < 64; i++ {
 			target = target.Target
 		}
-		// and writes "typedef TYPE NAME;" with TYPE as a cast names it
-		// ("typedef long (*)(const struct pt_regs *) sys_call_ptr_t;").
-		fmt.Fprintf(&b, "typedef %s %s;\n", symbols.TypeName(target), t.Name)
-		if sz := t.Sizeof(); sz >= 0 {
-			fmt.Fprintf(&b, "SIZE: %d\n", sz)
-		}
+		r.What, r.Name, r.Type = "typedef", t.Name, symbols.TypeName(target)
 	default:
-		// A base type: crash shows only its size.
-		if sz := t.Sizeof(); sz >= 0 {
-			fmt.Fprintf(&b, "SIZE: %d\n", sz)
-		}
+		r.What = "base"
 	}
-	_, err := io.WriteString(out, b.String())
-	return err
+	return r, nil
 }
