@@ -34,8 +34,8 @@ func TestFormatRecord(t *testing.T) {
 		r    kernel.LogRecord
 		want string
 	}{
-		{kernel.LogRecord{NoStamp: true, NoLevel: true, Text: "ning: cut line"}, "ning: cut line"},
-		{kernel.LogRecord{NoStamp: true, Level: 5, Text: "no stamp"}, "<5>no stamp"},
+		{kernel.LogRecord{NoStamp: true, NoLevel: true, NoCaller: true, Text: "ning: cut line"}, "ning: cut line"},
+		{kernel.LogRecord{NoStamp: true, NoCaller: true, Level: 5, Text: "no stamp"}, "<5>no stamp"},
 		{kernel.LogRecord{TsNsec: 123456_000_001_000, Level: 6, NoCaller: true, Text: "long uptime"}, "[123456.000001] <6>long uptime"},
 	} {
 		if got := FormatRecord(c.r, LogFormat{Level: true, Caller: true, CallerWidth: 6}); got != c.want {
