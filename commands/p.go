@@ -29,6 +29,7 @@ each CPU are shown. Full C expressions are not supported yet.`,
 			{"/d, -d", "print integers in decimal (the default)"},
 		},
 		Examples: []string{"gocrash> p jiffies", "gocrash> p init_task.comm", "gocrash> p/x init_task.flags", "gocrash> p &init_task", "gocrash> p sizeof(struct task_struct)", "gocrash> p runqueues", "gocrash> p cpu_number:1"},
+		Results:  []Result{&PResult{}, &PerCPUResult{}},
 		Run:      runP,
 	}
 }

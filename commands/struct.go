@@ -38,6 +38,7 @@ a command: "task_struct ffff8881003e8000".`,
 			"gocrash> " + kw + " list_head -l task_struct.tasks ffff8881003e8890",
 			"gocrash> " + kw + " rq.cpu,nr_running runqueues:a",
 		},
+		Results: []Result{&DataTypeResult{}},
 		Run: func(ctx context.Context, s *Session, a *Args) (Result, error) {
 			return runDataType(ctx, s, kw, a)
 		},

@@ -26,6 +26,7 @@ demangled name follows it in parentheses, and may be looked up as well
 			{"-q string", "list the symbols whose names contain string"},
 		},
 		Examples: []string{"gocrash> sym schedule", "gocrash> sym ffffffff81e0e5f4", "gocrash> sym -q sysrq"},
+		Results:  []Result{&SymResult{}},
 		Run:      runSym,
 	}
 }

@@ -21,6 +21,7 @@ unions are followed by their size; -o shows member offsets. An enum constant
 prints its enum and value.`,
 		Options:  []Option{{"-o", "show member offsets of a struct or union"}},
 		Examples: []string{"gocrash> whatis task_struct", "gocrash> whatis jiffies", "gocrash> whatis schedule", "gocrash> whatis enum pid_type", "gocrash> whatis PIDTYPE_PID"},
+		Results:  []Result{&WhatisResult{}},
 		Run:      runWhatis,
 	}
 }
