@@ -156,7 +156,7 @@ func ParseArgs(opts []Option, words []string) (*Args, error) {
 			a.Words = append(a.Words, w)
 			continue
 		}
-		if s, ok := specs[w[1:]]; ok && len(w) > 2 {
+		if s, ok := specs[w[1:]]; ok {
 			if err := take(s, "", &i); err != nil {
 				return nil, err
 			}

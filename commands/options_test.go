@@ -10,7 +10,7 @@ import (
 )
 
 func TestParseArgs(t *testing.T) {
-	opts := []Option{{"-a", ""}, {"-s", ""}, {"-x", ""}, {"-d", ""}, {"-c cpu", ""}, {"-16", ""}, {"/x, -h", ""}, {"pid", ""}}
+	opts := []Option{{"-a", ""}, {"-s", ""}, {"-x", ""}, {"-d", ""}, {"-c cpu", ""}, {"-8", ""}, {"-16", ""}, {"/x, -h", ""}, {"pid", ""}}
 	for _, c := range []struct {
 		words   []string
 		has     string // options given, in order of a.seen
@@ -24,6 +24,7 @@ func TestParseArgs(t *testing.T) {
 		{words: []string{"-c0", "-c", "2-3"}, has: "cc", c: []string{"0", "2-3"}},
 		{words: []string{"-ac1"}, has: "ac", c: []string{"1"}},
 		{words: []string{"-16", "addr"}, has: "16", words2: []string{"addr"}},
+		{words: []string{"-8", "addr"}, has: "8", words2: []string{"addr"}},
 		{words: []string{"-1", "-h"}, has: "h", words2: []string{"-1"}},
 		{words: []string{"--", "-a"}, words2: []string{"-a"}},
 		{words: []string{"-", "x"}, words2: []string{"-", "x"}},
@@ -52,7 +53,7 @@ func TestParseArgs(t *testing.T) {
 	if err := a.Exclusive("a", "s"); err == nil || err.Error() != "-a and -s are mutually exclusive" {
 		t.Errorf("Exclusive: %v", err)
 	}
-	if got := (&Command{Options: opts}).OptionFlags(); !reflect.DeepEqual(got, []string{"-a", "-s", "-x", "-d", "-c", "-16", "-h"}) {
+	if got := (&Command{Options: opts}).OptionFlags(); !reflect.DeepEqual(got, []string{"-a", "-s", "-x", "-d", "-c", "-8", "-16", "-h"}) {
 		t.Errorf("OptionFlags %q", got)
 	}
 }
