@@ -460,7 +460,7 @@ func TestCorpusPSTimes(t *testing.T) {
 			a := lineTask(ln)
 			stamps[a] = v
 			lOrder = append(lOrder, a)
-			if tk := byAddr[a]; m[3] != tk.StateName() {
+			if tk := byAddr[a]; m[3] != string(tk.StateName()) {
 				t.Errorf("ps -l: %q, state %s", ln, tk.StateName())
 			}
 		}
