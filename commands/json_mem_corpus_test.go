@@ -30,7 +30,7 @@ func TestPtovResultRendering(t *testing.T) {
 	}
 }
 
-// jsonHexes reads a list of JSON hex strings.
+// jsonHex reads a JSON hex string (hexField, for short).
 func jsonHex(t *testing.T, what string, v any) uint64 { t.Helper(); return hexField(t, what, v) }
 
 // TestCorpusMemJSON runs rd, ptov, vtop, kmem -p and task in JSON on every
@@ -135,7 +135,7 @@ func TestCorpusMemJSON(t *testing.T) {
 					t.Errorf("%s: pair %x %x, text %q", c, v, ph, lines[1+i])
 				}
 			}
-			if i := 0; jsonHex(t, "physical", d.Pairs[i].Physical) != bannerPhys {
+			if jsonHex(t, "physical", d.Pairs[0].Physical) != bannerPhys {
 				t.Errorf("%s: physical %v", c, d.Pairs[0].Physical)
 			}
 		}
