@@ -35,67 +35,122 @@ symbol+offset, or a per-CPU symbol:cpu.`,
 	}
 }
 
-func runRD(ctx context.Context, s *Session, args []string, out io.Writer) error {
-	size, phys, ascii, symbolic, noASCII, decimal, user := 8, false, false, false, false, false, false
-	var pos []string
-	for _, a := range args {
-		switch a {
-		case "-8", "-16", "-32", "-64":
-			n, _ := strconv.Atoi(a[1:])
-			size = n / 8
-		case "-p":
-			phys = true
-		case "-a":
-			ascii = true
-		case "-s":
-			symbolic = true
-		case "-x":
-			noASCII = true
-		case "-d":
-			decimal = true
-		case "-u":
-			user = true
-		default:
-			if strings.HasPrefix(a, "-") && len(a) > 1 {
-				return &UsageError{"invalid option: " + a}
-			}
-			pos = append(pos, a)
+// RDRow is one line of rd: the address of its first byte, then the values
+// (or, with -a, the string) read from there.
+type RDRow struct {
+	Address Hex `json:"address"`
+	// Values are the units read: numbers, or Hex strings for 64-bit
+	// units (signed numbers with -d).
+	Values []any `json:"values,omitempty"`
+	// Symbols name, with -s, the values that are kernel symbol
+	// addresses ("" for the others).
+	Symbols []string `json:"symbols,omitempty"`
+	// ASCII is the bytes as crash's ASCII column shows them ('.' for what
+	// is not printable), or with -a the string read.
+	ASCII string `json:"ascii,omitempty"`
+
+	raw []uint64
+}
+
+// RDResult is what rd read.
+type RDResult struct {
+	// Kind is crash's name of the read: "64-bit KVADDR", "8-bit
+	// PHYSADDR", "32-bit UVADDR".
+	Kind   string  `json:"kind"`
+	Size   int     `json:"size"`   // bytes per unit
+	String bool    `json:"string"` // -a: each row's ascii is the string read, 60 characters a row
+	Rows   []RDRow `json:"rows"`
+
+	decimal, symbolic, noASCII bool
+}
+
+func (r *RDResult) Text(w io.Writer) error {
+	tw := &textWriter{w: w}
+	if r.String {
+		for _, row := range r.Rows {
+			tw.printf("%x:  %s\n", uint64(row.Address), strings.ReplaceAll(row.ASCII, "\n", "\\n"))
 		}
+		return tw.err
 	}
+	size := r.Size
+	perLine := 16 / size
+	for _, row := range r.Rows {
+		var b strings.Builder
+		fmt.Fprintf(&b, "%x:  ", uint64(row.Address))
+		for i, v := range row.raw {
+			switch {
+			case r.decimal:
+				fmt.Fprintf(&b, "%*d ", []int{0, 4, 6, 0, 11, 0, 0, 0, 20}[size], signExtend(v, size))
+			case r.symbolic && i < len(row.Symbols) && row.Symbols[i] != "":
+				fmt.Fprintf(&b, "%-16s ", row.Symbols[i])
+			default:
+				fmt.Fprintf(&b, "%0*x ", size*2, v)
+			}
+		}
+		text := strings.TrimRight(b.String(), " ")
+		if !r.noASCII && !r.decimal && !r.symbolic {
+			pad := perLine - len(row.raw)
+			text += strings.Repeat(" ", pad*(size*2+1)) + "   " + row.ASCII
+		}
+		tw.println(text)
+	}
+	return tw.err
+}
+
+func runRD(ctx context.Context, s *Session, a *Args) (Result, error) {
+	size := 8
+	if w := a.Last("8", "16", "32", "64"); w != "" {
+		n, _ := strconv.Atoi(w)
+		size = n / 8
+	}
+	// ParseArgs takes "-8" for a negative number (a word of '-' and one
+	// digit is positional even when declared): read it here until the
+	// parser matches declared one-digit options.
+	var pos []string
+	for _, w := range a.Words {
+		if w == "-8" {
+			size = 1
+			continue
+		}
+		pos = append(pos, w)
+	}
+	phys, user := a.Has("p"), a.Has("u")
+	res := &RDResult{Size: size, String: a.Has("a"), decimal: a.Has("d"), noASCII: a.Has("x"), Rows: []RDRow{}}
+	symbolic := a.Has("s")
 	if len(pos) == 0 || len(pos) > 2 {
-		return &UsageError{"an address and an optional count are required"}
+		return nil, &UsageError{"an address and an optional count are required"}
 	}
 	var addr uint64
 	var err error
 	var task uint64
 	if user {
 		if task, err = s.ContextTask(); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if phys || user {
 		addr, err = strconv.ParseUint(strings.TrimPrefix(pos[0], "0x"), 16, 64)
 		if err != nil {
-			return fmt.Errorf("invalid address: %s", pos[0])
+			return nil, fmt.Errorf("invalid address: %s", pos[0])
 		}
 	} else if addr, err = parseAddress(s, pos[0]); err != nil {
-		return err
+		return nil, err
 	}
 	count := uint64(1)
-	if ascii {
+	if res.String {
 		count = 256
 	}
 	if len(pos) == 2 {
 		if count, err = strconv.ParseUint(pos[1], 0, 32); err != nil || count == 0 {
-			return &UsageError{"invalid count: " + pos[1]}
+			return nil, &UsageError{"invalid count: " + pos[1]}
 		}
 	}
-	kind := fmt.Sprintf("%d-bit KVADDR", size*8)
+	res.Kind = fmt.Sprintf("%d-bit KVADDR", size*8)
 	switch {
 	case phys:
-		kind = fmt.Sprintf("%d-bit PHYSADDR", size*8)
+		res.Kind = fmt.Sprintf("%d-bit PHYSADDR", size*8)
 	case user:
-		kind = fmt.Sprintf("%d-bit UVADDR", size*8)
+		res.Kind = fmt.Sprintf("%d-bit UVADDR", size*8)
 	}
 	read := func(p []byte, a uint64) error {
 		var err error
@@ -108,30 +163,37 @@ func runRD(ctx context.Context, s *Session, args []string, out io.Writer) error 
 		}
 		if err != nil {
 			if phys {
-				return fmt.Errorf("%v  type: %q", err, kind)
+				return fmt.Errorf("%v  type: %q", err, res.Kind)
 			}
-			return readError(a, kind, err)
+			return readError(a, res.Kind, err)
 		}
 		return nil
 	}
-	if ascii {
-		return rdString(out, addr, count, read)
+	if res.String {
+		rows, err := rdString(addr, count, read)
+		if err != nil {
+			return nil, err
+		}
+		res.Rows = rows
+		return res, nil
 	}
+	// -s names 64-bit symbol values; other sizes print as with -x.
+	res.symbolic = symbolic && size == 8 && s.Kernel.Vmlinux != nil
+	res.noASCII = res.noASCII || symbolic
 	perLine := 16 / size
 	order := s.Kernel.Dump.ByteOrder
 	buf := make([]byte, 16)
 	for done := uint64(0); done < count; {
 		if err := ctx.Err(); err != nil {
-			return err
+			return res, err
 		}
 		n := min(uint64(perLine), count-done)
 		line := buf[:n*uint64(size)]
 		a := addr + done*uint64(size)
 		if err := read(line, a); err != nil {
-			return err
+			return res, err
 		}
-		var b strings.Builder
-		fmt.Fprintf(&b, "%x:  ", a)
+		row := RDRow{Address: Hex(a), Values: make([]any, 0, n), raw: make([]uint64, 0, n)}
 		for i := 0; i < int(n); i++ {
 			w := line[i*size:]
 			var v uint64
@@ -145,24 +207,29 @@ func runRD(ctx context.Context, s *Session, args []string, out io.Writer) error 
 			default:
 				v = order.Uint64(w)
 			}
+			row.raw = append(row.raw, v)
 			switch {
-			case decimal:
-				fmt.Fprintf(&b, "%*d ", []int{0, 4, 6, 0, 11, 0, 0, 0, 20}[size], signExtend(v, size))
-			case symbolic && size == 8 && s.Kernel.Vmlinux != nil && symbolName(s, v) != "":
-				fmt.Fprintf(&b, "%-16s ", symbolName(s, v))
+			case size == 8:
+				row.Values = append(row.Values, Hex(v))
+			case res.decimal:
+				row.Values = append(row.Values, signExtend(v, size))
 			default:
-				fmt.Fprintf(&b, "%0*x ", size*2, v)
+				row.Values = append(row.Values, v)
+			}
+			if res.symbolic {
+				row.Symbols = append(row.Symbols, symbolName(s, v))
 			}
 		}
-		text := strings.TrimRight(b.String(), " ")
-		if !noASCII && !decimal && !symbolic {
-			pad := perLine - int(n)
-			text += strings.Repeat(" ", pad*(size*2+1)) + "   " + printable(line)
+		if !res.noASCII && !res.decimal {
+			row.ASCII = printable(line)
 		}
-		fmt.Fprintln(out, text)
+		if strings.Join(row.Symbols, "") == "" {
+			row.Symbols = nil // no value is a symbol's
+		}
+		res.Rows = append(res.Rows, row)
 		done += n
 	}
-	return nil
+	return res, nil
 }
 
 // symbolName gives "name" or "name+off" for a value inside a kernel
@@ -198,16 +265,16 @@ func printable(b []byte) string {
 	return string(out)
 }
 
-// rdString prints memory as a string, 60 characters a line, up to limit
-// bytes or a NUL.
-func rdString(out io.Writer, addr, limit uint64, read func([]byte, uint64) error) error {
+// rdString reads memory as a string, up to limit bytes or a NUL, in rows
+// of 60 characters (one row, empty, for an empty string).
+func rdString(addr, limit uint64, read func([]byte, uint64) error) ([]RDRow, error) {
 	var text []byte
 	chunk := make([]byte, 64)
 	for uint64(len(text)) < limit {
 		n := min(uint64(len(chunk)), limit-uint64(len(text)))
 		if err := read(chunk[:n], addr+uint64(len(text))); err != nil {
 			if len(text) == 0 {
-				return err
+				return nil, err
 			}
 			break
 		}
@@ -217,12 +284,13 @@ func rdString(out io.Writer, addr, limit uint64, read func([]byte, uint64) error
 		}
 		text = append(text, chunk[:n]...)
 	}
+	var rows []RDRow
 	for off := 0; off < len(text) || off == 0; off += 60 {
 		end := min(off+60, len(text))
-		fmt.Fprintf(out, "%x:  %s\n", addr+uint64(off), strings.ReplaceAll(string(text[off:end]), "\n", "\\n"))
+		rows = append(rows, RDRow{Address: Hex(addr + uint64(off)), ASCII: string(text[off:end])})
 		if end == len(text) {
 			break
 		}
 	}
-	return nil
+	return rows, nil
 }

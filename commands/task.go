@@ -1,8 +1,9 @@
 package commands
 
 import (
+	"bytes"
 	"context"
-	"fmt"
+	"encoding/json"
 	"io"
 	"strconv"
 	"strings"
@@ -47,96 +48,113 @@ member.sub[.sub...] prints only that member.`,
 	}
 }
 
-func runTask(ctx context.Context, s *Session, args []string, out io.Writer) error {
+func runTask(ctx context.Context, s *Session, a *Args) (Result, error) {
+	if a.Has("x") && a.Has("d") {
+		return nil, &UsageError{"-d and -x are mutually exclusive"}
+	}
+	hex := a.Has("x")
 	var members []string
-	radix := 0
-	var words []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if len(a) < 2 || a[0] != '-' {
-			words = append(words, a)
-			continue
-		}
-		for j := 1; j < len(a); j++ {
-			switch c := a[j]; c {
-			case 'x', 'd':
-				r := map[byte]int{'x': 16, 'd': 10}[c]
-				if radix != 0 && radix != r {
-					return &UsageError{"-d and -x are mutually exclusive"}
-				}
-				radix = r
-			case 'R':
-				list := a[j+1:]
-				if list == "" {
-					if i+1 >= len(args) {
-						return &UsageError{"-R needs a member list"}
-					}
-					i++
-					list = args[i]
-				}
-				members = append(members, splitMembers(list)...)
-				j = len(a)
-			default:
-				return &UsageError{"invalid option: -" + string(c)}
-			}
-		}
+	for _, list := range a.Values("R") {
+		members = append(members, splitMembers(list)...)
 	}
 	ts, err := s.types()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	tt, err := ts.Lookup("struct task_struct")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ti := threadInfoOf(ts, tt)
 	tasks, err := s.Kernel.Tasks()
 	if err != nil {
-		return err
+		return nil, err
 	}
+	res := &TaskResult{Tasks: []TaskEntry{}}
 	var chosen []kernel.Task
-	bogus := false
-	for _, w := range words {
-		if picked, ok := tasksNamedBy(tasks, w); ok {
+	for _, w := range a.Words {
+		arg, err := parseTaskArg(w)
+		if err != nil {
+			return nil, err
+		}
+		if picked := arg.byNumber(tasks); len(picked) > 0 {
 			chosen = append(chosen, picked...)
 			continue
 		}
 		if isNumberWord(w) {
-			bogus = true
-			fmt.Fprintf(out, "task: invalid task or pid value: %s\n\n", w)
+			res.Invalid = append(res.Invalid, "invalid task or pid value: "+w)
 			continue
 		}
 		if _, err := tt.MemberPath(w); err == nil || strings.ContainsAny(w, ",.[") {
 			members = append(members, splitMembers(w)...)
 			continue
 		}
-		if picked := tasksByComm(tasks, w); len(picked) > 0 {
+		if picked := arg.byName(tasks); len(picked) > 0 {
 			chosen = append(chosen, picked...)
 			continue
 		}
-		bogus = true
-		fmt.Fprintf(out, "task: invalid task, pid, command or task_struct member: %s\n\n", w)
+		res.Invalid = append(res.Invalid, "invalid task, pid, command or task_struct member: "+w)
 	}
-	if len(chosen) == 0 && !bogus {
+	if len(chosen) == 0 && len(res.Invalid) == 0 {
 		addr, err := s.ContextTask()
 		if err != nil {
-			return err
+			return nil, err
 		}
-		t, err := s.Kernel.FindTask(addr)
+		t, err := taskByAddr(tasks, addr)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		chosen = append(chosen, t)
 	}
 	for _, t := range chosen {
 		if err := ctx.Err(); err != nil {
-			return err
+			return res, err
 		}
-		if err := showTask(s, out, tt, ti, t, members, radix == 16); err != nil {
-			return err
+		e, err := gatherTask(s, tt, ti, t, members, hex)
+		if err != nil {
+			return res, err
 		}
+		res.Tasks = append(res.Tasks, e)
 	}
-	return nil
+	return res, nil
+}
+
+// TaskResult is the task command's answer: the arguments it could not
+// use, then each chosen task.
+type TaskResult struct {
+	// Invalid are crash's messages for the arguments that name no task
+	// and no member ("invalid task or pid value: 99999").
+	Invalid []string    `json:"invalid,omitempty"`
+	Tasks   []TaskEntry `json:"tasks"`
+}
+
+func (r *TaskResult) Text(w io.Writer) error {
+	tw := &textWriter{w: w}
+	for _, m := range r.Invalid {
+		tw.printf("task: %s\n\n", m)
+	}
+	for _, e := range r.Tasks {
+		tw.printf("%s", e.text)
+	}
+	return tw.err
+}
+
+// TaskEntry is one task: its header and its task_struct (and
+// thread_info), whole or only the members asked for.
+type TaskEntry struct {
+	TaskRef
+	// TaskStruct is the task_struct's members by name (with -R, the
+	// members asked for, a nested one by its path "se.on_rq"); a struct
+	// or union is an object of its members, an array a list, and any
+	// other value the text gdb prints for it.
+	TaskStruct taskMembers `json:"task_struct"`
+	// ThreadInfo is the struct thread_info, on kernels whose task_struct
+	// has one (with -R, its members asked for).
+	ThreadInfo taskMembers `json:"thread_info,omitempty"`
+	// Errors are crash's messages for the -R members that are no member.
+	Errors []string `json:"errors,omitempty"`
+
+	text string // the block crash prints, header to blank line
 }
 
 func splitMembers(list string) []string {
@@ -158,40 +176,6 @@ func isNumberWord(w string) bool {
 	}
 	_, err := strconv.ParseUint(w, 16, 64)
 	return err == nil
-}
-
-// tasksNamedBy reads a task argument as crash does: a decimal PID (every
-// task with it), else a hexadecimal task_struct address.
-func tasksNamedBy(tasks []kernel.Task, w string) ([]kernel.Task, bool) {
-	if pid, err := strconv.ParseInt(w, 10, 32); err == nil {
-		var out []kernel.Task
-		for _, t := range tasks {
-			if int64(t.PID) == pid {
-				out = append(out, t)
-			}
-		}
-		if len(out) > 0 {
-			return out, true
-		}
-	}
-	if a, err := strconv.ParseUint(strings.TrimPrefix(strings.TrimPrefix(w, "0x"), "0X"), 16, 64); err == nil {
-		for _, t := range tasks {
-			if t.Addr == a {
-				return []kernel.Task{t}, true
-			}
-		}
-	}
-	return nil, false
-}
-
-func tasksByComm(tasks []kernel.Task, comm string) []kernel.Task {
-	var out []kernel.Task
-	for _, t := range tasks {
-		if t.Comm == comm {
-			out = append(out, t)
-		}
-	}
-	return out
 }
 
 // threadInfo says where a task's struct thread_info is: inside the
@@ -225,56 +209,190 @@ func (ti threadInfo) address(s *Session, task uint64) (uint64, error) {
 	return s.Kernel.ReadU64(task + uint64(ti.offset))
 }
 
-// showTask writes one task as crash's task command does: the header, then
-// the whole task_struct and thread_info, or only the members asked for,
-// and a blank line.
-func showTask(s *Session, out io.Writer, tt *symbols.Type, ti threadInfo, t kernel.Task, members []string, hex bool) error {
+// gatherTask gathers one task as crash's task command shows it: the
+// header, then the whole task_struct and thread_info, or only the members
+// asked for, and a blank line.
+func gatherTask(s *Session, tt *symbols.Type, ti threadInfo, t kernel.Task, members []string, hex bool) (TaskEntry, error) {
+	e := TaskEntry{TaskRef: taskRef(t)}
 	var whole strings.Builder
 	if err := printStructValue(s, &whole, tt, t.Addr, nil, hex); err != nil {
-		return err
+		return e, err
 	}
+	taskData, err := readStruct(s, tt, t.Addr)
+	if err != nil {
+		return e, err
+	}
+	vp := s.newValuePrinter(false, hex)
+	var tiAddr uint64
+	var tiData []byte
 	if ti.typ != nil {
-		addr, err := ti.address(s, t.Addr)
-		if err != nil {
-			return readError(t.Addr+uint64(ti.offset), "thread_info pointer", err)
+		if tiAddr, err = ti.address(s, t.Addr); err != nil {
+			return e, readError(t.Addr+uint64(ti.offset), "thread_info pointer", err)
 		}
 		whole.WriteByte('\n')
-		if err := printStructValue(s, &whole, ti.typ, addr, nil, hex); err != nil {
-			return err
+		if err := printStructValue(s, &whole, ti.typ, tiAddr, nil, hex); err != nil {
+			return e, err
+		}
+		if tiData, err = readStruct(s, ti.typ, tiAddr); err != nil {
+			return e, err
 		}
 	}
 	var b strings.Builder
-	b.WriteString(TaskHeader(t) + "\n")
+	b.WriteString(e.Header() + "\n")
 	if members == nil {
 		b.WriteString(whole.String())
+		e.TaskStruct = membersOf(vp, tt, taskData, t.Addr)
+		if ti.typ != nil {
+			e.ThreadInfo = membersOf(vp, ti.typ, tiData, tiAddr)
+		}
 	} else {
 		lines := strings.Split(strings.TrimSuffix(whole.String(), "\n"), "\n")
 		for _, m := range members {
 			if strings.ContainsAny(m, ".[") {
-				if _, err := tt.MemberPath(m); err != nil || strings.Contains(m, "[") {
-					fmt.Fprintf(&b, "task: invalid data structure member reference: %s\n", m)
+				mp, err := tt.MemberPath(m)
+				if err != nil || strings.Contains(m, "[") {
+					msg := "invalid data structure member reference: " + m
+					e.Errors = append(e.Errors, msg)
+					b.WriteString("task: " + msg + "\n")
 					continue
 				}
 				if err := printStructValue(s, &b, tt, t.Addr, []string{m}, hex); err != nil {
-					return err
+					return e, err
 				}
+				e.TaskStruct = append(e.TaskStruct, taskMember{m, memberValue(vp, mp, taskData, t.Addr)})
 				continue
 			}
-			_, errTask := tt.MemberPath(m)
+			mp, errTask := tt.MemberPath(m)
 			known := errTask == nil
-			if ti.typ != nil && !known {
-				_, errThread := ti.typ.MemberPath(m)
-				known = errThread == nil
+			if known {
+				e.TaskStruct = append(e.TaskStruct, taskMember{m, memberValue(vp, mp, taskData, t.Addr)})
+			}
+			if ti.typ != nil {
+				if mp, err := ti.typ.MemberPath(m); err == nil {
+					known = true
+					e.ThreadInfo = append(e.ThreadInfo, taskMember{m, memberValue(vp, mp, tiData, tiAddr)})
+				}
 			}
 			if !known {
-				fmt.Fprintf(&b, "task: %s: not a task_struct or thread_info member\n", m)
+				msg := m + ": not a task_struct or thread_info member"
+				e.Errors = append(e.Errors, msg)
+				b.WriteString("task: " + msg + "\n")
 			}
 			b.WriteString(memberLines(lines, m))
 		}
 	}
 	b.WriteByte('\n')
-	_, err := io.WriteString(out, b.String())
-	return err
+	e.text = b.String()
+	if e.TaskStruct == nil {
+		e.TaskStruct = taskMembers{}
+	}
+	return e, nil
+}
+
+// readStruct reads the struct of type t at addr.
+func readStruct(s *Session, t *symbols.Type, addr uint64) ([]byte, error) {
+	data := make([]byte, max(t.Sizeof(), 0))
+	if err := s.Kernel.ReadVirt(data, addr); err != nil {
+		return nil, readError(addr, "gdb_readmem_callback", err)
+	}
+	return data, nil
+}
+
+// taskMember is one member of a struct in task's JSON.
+type taskMember struct {
+	Name  string
+	Value any // string, []any or taskMembers
+}
+
+// taskMembers is a struct's members, in order: a JSON object.
+type taskMembers []taskMember
+
+func (ms taskMembers) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, m := range ms {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(m.Name)
+		v, err := json.Marshal(m.Value)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// membersOf is the members of the struct or union t held in data (at
+// addr); the members of an anonymous struct or union stand in its place,
+// as C names them.
+func membersOf(vp *valuePrinter, t *symbols.Type, data []byte, addr uint64) taskMembers {
+	out := taskMembers{}
+	ms, err := t.Strip().Members()
+	if err != nil {
+		return out
+	}
+	for _, m := range ms {
+		if m.Name == "" && m.BitSize == 0 {
+			if in := m.Type.Strip(); in != nil && (in.Kind == symbols.TypeStruct || in.Kind == symbols.TypeUnion) {
+				lo, hi := m.Offset, m.Offset+max(in.Sizeof(), 0)
+				if lo <= int64(len(data)) && hi <= int64(len(data)) {
+					out = append(out, membersOf(vp, in, data[lo:hi], addr+uint64(lo))...)
+				}
+				continue
+			}
+		}
+		out = append(out, taskMember{m.Name, memberValue(vp, m, data, addr)})
+	}
+	return out
+}
+
+// memberValue is the value of member m of the struct held in data.
+func memberValue(vp *valuePrinter, m symbols.Member, data []byte, addr uint64) any {
+	if m.BitSize != 0 {
+		vp.b.Reset()
+		vp.bitfield(m, data)
+		return vp.b.String()
+	}
+	lo, hi := m.Offset, m.Offset+max(m.Type.Sizeof(), 0)
+	if lo > int64(len(data)) || hi > int64(len(data)) {
+		return "<unavailable>"
+	}
+	return cValueOf(vp, m.Type, data[lo:hi], addr+uint64(lo))
+}
+
+// cValueOf is a C value as task's JSON gives it: a struct or union as its
+// members, an array (other than a string) as a list of at most printMax
+// elements, anything else as the text gdb prints for it.
+func cValueOf(vp *valuePrinter, t *symbols.Type, data []byte, addr uint64) any {
+	if st := t.Strip(); st != nil {
+		switch {
+		case st.Kind == symbols.TypeStruct || st.Kind == symbols.TypeUnion:
+			return membersOf(vp, st, data, addr)
+		case st.Kind == symbols.TypeArray && len(st.Dims) > 0 && st.Dims[0] > 0 && !(len(st.Dims) == 1 && isCharLike(st.Target)):
+			elem := st.Element()
+			size := elem.Sizeof()
+			if size <= 0 {
+				break
+			}
+			out := []any{}
+			for i := int64(0); i < st.Dims[0] && i < printMax; i++ {
+				lo := i * size
+				if lo+size > int64(len(data)) {
+					break
+				}
+				out = append(out, cValueOf(vp, elem, data[lo:lo+size], addr+uint64(lo)))
+			}
+			return out
+		}
+	}
+	vp.b.Reset()
+	vp.value(t, data, addr, 0)
+	return vp.b.String()
 }
 
 // memberLines picks a top-level member out of printed structs as crash's

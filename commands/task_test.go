@@ -145,6 +145,17 @@ struct thread_info {
 func TestTaskArgumentWords(t *testing.T) {
 	tasks := []kernel.Task{{Addr: 0xffffffffbac1aa40, PID: 0, CPU: 0}, {Addr: 0xffff8dde01256000, PID: 0, CPU: 1},
 		{Addr: 0xffff8dde011f8000, PID: 1, Comm: "init"}, {Addr: 0xffff8dde02600000, PID: 99, Comm: "sleep"}}
+	// task reads a task argument by the selector's byNumber (a PID, every
+	// task with it, else a task_struct address), then byName.
+	tasksNamedBy := func(tasks []kernel.Task, w string) ([]kernel.Task, bool) {
+		a, _ := parseTaskArg(w)
+		got := a.byNumber(tasks)
+		return got, len(got) > 0
+	}
+	tasksByComm := func(tasks []kernel.Task, w string) []kernel.Task {
+		a, _ := parseTaskArg(w)
+		return a.byName(tasks)
+	}
 	if got, ok := tasksNamedBy(tasks, "0"); !ok || len(got) != 2 {
 		t.Errorf("task 0: %v, want both idle tasks", got)
 	}

@@ -1,15 +1,15 @@
 package commands
 
 import (
-	"github.com/gocrash/gocrash/arch"
-	"github.com/gocrash/gocrash/kernel"
-
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/gocrash/gocrash/arch"
+	"github.com/gocrash/gocrash/kernel"
 )
 
 func vtopCommand() *Command {
@@ -35,125 +35,225 @@ reference count, page.flags and the names of its flag bits).`,
 			{"-c pid|task", "the task whose address space -u uses (default: the current context)"},
 		},
 		Examples: []string{"gocrash> vtop ffffffff81000000", "gocrash> vtop linux_banner", "gocrash> vtop -u -c 1 401000"},
-		Run: func(ctx context.Context, s *Session, args []string, out io.Writer) error {
-			var addrs []string
-			user, taskArg := false, ""
-			for i := 0; i < len(args); i++ {
-				switch a := args[i]; {
-				case a == "-k":
-					user = false
-				case a == "-u":
-					user = true
-				case a == "-c":
-					if i+1 == len(args) {
-						return &UsageError{"-c needs a PID or task address"}
-					}
-					i++
-					taskArg, user = args[i], true
-				case strings.HasPrefix(a, "-"):
-					return &UsageError{"invalid option: " + a}
-				default:
-					addrs = append(addrs, a)
-				}
-			}
-			var task uint64
-			if user {
-				var err error
-				if task, err = contextOrPanic(s, taskArg); err != nil {
-					return err
-				}
-			}
-			if len(addrs) == 0 {
-				return &UsageError{"an address is required"}
-			}
-			for i, a := range addrs {
-				if i > 0 {
-					fmt.Fprintln(out)
-				}
-				if user {
-					addr, err := strconv.ParseUint(strings.TrimPrefix(a, "0x"), 16, 64)
-					if err != nil {
-						return fmt.Errorf("invalid user address: %s", a)
-					}
-					if err := printUserVtop(s, task, addr, out); err != nil {
-						return err
-					}
-					continue
-				}
-				addr, err := parseAddress(s, a)
-				if err != nil {
-					return err
-				}
-				t, err := s.Kernel.Arch.KernelWalk(addr)
-				if err := printWalk(s, addr, t, err, "64-bit KVADDR", out); err != nil {
-					return err
-				}
-				printPageTable(s, t.Phys, out)
-			}
-			return nil
-		},
+		Run:      runVtop,
 	}
 }
 
-// contextTask resolves a task argument: a PID, or a task_struct address in
-// hexadecimal.
-func contextTask(s *Session, arg string) (uint64, error) {
-	key, err := strconv.ParseUint(arg, 10, 64)
-	if err != nil || key >= 1<<22 {
-		if key, err = strconv.ParseUint(strings.TrimPrefix(arg, "0x"), 16, 64); err != nil {
-			return 0, fmt.Errorf("invalid task or PID: %s", arg)
+func runVtop(ctx context.Context, s *Session, a *Args) (Result, error) {
+	// -c implies -u; whichever of -k, -u and -c comes last decides.
+	last := a.Last("k", "u", "c")
+	user := last == "u" || last == "c"
+	taskArg, _ := a.Value("c")
+	var task uint64
+	if user {
+		var err error
+		if task, err = contextOrPanic(s, taskArg); err != nil {
+			return nil, err
 		}
 	}
-	t, err := s.Kernel.FindTask(key)
-	return t.Addr, err
+	if len(a.Words) == 0 {
+		return nil, &UsageError{"an address is required"}
+	}
+	res := &VtopResult{}
+	for _, w := range a.Words {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		if user {
+			addr, err := strconv.ParseUint(strings.TrimPrefix(w, "0x"), 16, 64)
+			if err != nil {
+				return res, fmt.Errorf("invalid user address: %s", w)
+			}
+			v, err := userVtop(s, task, addr)
+			if v != nil {
+				res.Translations = append(res.Translations, v)
+			}
+			if err != nil {
+				return res, err
+			}
+			continue
+		}
+		addr, err := parseAddress(s, w)
+		if err != nil {
+			return res, err
+		}
+		t, werr := s.Kernel.Arch.KernelWalk(addr)
+		v := newVtop(s, addr, t, werr, false)
+		res.Translations = append(res.Translations, v)
+		if werr != nil {
+			return res, readError(addr, "64-bit KVADDR", werr)
+		}
+		v.StructPage = structPageOf(s, t.Phys)
+	}
+	return res, nil
 }
 
-func printWalk(s *Session, addr uint64, t arch.Translation, err error, kind string, out io.Writer) error {
+// VtopResult is vtop's translations, one per address.
+type VtopResult struct {
+	Translations []*Vtop `json:"translations"`
+}
+
+func (r *VtopResult) Text(w io.Writer) error {
+	tw := &textWriter{w: w}
+	for i, v := range r.Translations {
+		if i > 0 {
+			tw.println("")
+		}
+		v.text(tw)
+	}
+	return tw.err
+}
+
+// PTLevel is one page-table level a translation read: the entry's
+// physical address and its value.
+type PTLevel struct {
+	Name      string `json:"name"`
+	EntryAddr Hex    `json:"entry_addr"`
+	Entry     Hex    `json:"entry"`
+}
+
+// Vtop is the translation of one address.
+type Vtop struct {
+	Virtual Hex  `json:"virtual"`
+	User    bool `json:"user"`
+	// Accessible is false for a user address in no VMA of the task
+	// (crash's "(not accessible)"): no walk is made.
+	Accessible bool `json:"accessible"`
+	// Mapped says whether the walk reached a page; Physical, Page,
+	// PageSize and Flags are set only then.
+	Mapped   bool      `json:"mapped"`
+	Physical *Hex      `json:"physical,omitempty"`
+	Levels   []PTLevel `json:"levels"`
+	// PGDDirectory is the virtual address of the kernel's top table
+	// (x86_64's init_top_pgt), which crash shows instead of the first
+	// level's entry address.
+	PGDDirectory *Hex     `json:"pgd_directory,omitempty"`
+	Page         *Hex     `json:"page,omitempty"`      // the physical address of the page (or block)
+	PageSize     uint64   `json:"page_size,omitempty"` // bytes
+	Flags        []string `json:"flags,omitempty"`     // the last entry's
+	VMA          *VMARow  `json:"vma,omitempty"`       // the VMA of a user address
+	// File is, for a page of a file mapping not read in yet, the file and
+	// the offset it would be read from.
+	File       *FileOffset `json:"file,omitempty"`
+	StructPage *PageTable  `json:"struct_page,omitempty"`
+
+	basePage uint64 // the architecture's page size
+}
+
+// VMARow is one VMA as vtop -u shows it.
+type VMARow struct {
+	VMA   Hex    `json:"vma"` // the vm_area_struct
+	Start Hex    `json:"start"`
+	End   Hex    `json:"end"`
+	Flags Hex    `json:"flags"` // vm_flags
+	File  string `json:"file,omitempty"`
+}
+
+// FileOffset is where in a file a page comes from.
+type FileOffset struct {
+	Path   string `json:"path"`
+	Offset Hex    `json:"offset"`
+}
+
+// entryFlags names the flag bits of a page-table entry. Every EntryFlags
+// call of the commands goes through here.
+func entryFlags(k *kernel.Kernel, entry uint64, lastLevel bool) []string {
+	s := k.Arch.EntryFlags(entry, lastLevel)
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "|")
+}
+
+// newVtop gathers a walk of addr: the levels it read and, when it reached
+// a page, the page and the last entry's flags.
+func newVtop(s *Session, addr uint64, t arch.Translation, err error, user bool) *Vtop {
 	k := s.Kernel
-	var b strings.Builder
-	defer func() { io.WriteString(out, b.String()) }()
-	user := kind == "64-bit UVADDR"
-	vw := 16 // crash's columns: a user address gets 10, widened as needed
-	if user {
-		vw = 10
+	v := &Vtop{Virtual: Hex(addr), User: user, Accessible: true, Levels: []PTLevel{}, basePage: k.Arch.PageSize()}
+	for _, l := range t.Levels {
+		v.Levels = append(v.Levels, PTLevel{Name: l.Name, EntryAddr: Hex(l.EntryAddr), Entry: Hex(l.Entry)})
 	}
-	fmt.Fprintf(&b, "%-*s  %-16s\n", vw, "VIRTUAL", "PHYSICAL")
-	if err != nil {
-		fmt.Fprintf(&b, "%-*x  (not mapped)\n\n", vw, addr)
-	} else {
-		fmt.Fprintf(&b, "%-*x  %-16x\n\n", vw, addr, t.Phys)
-	}
-	levels := t.Levels
-	if !user && k.Arch.Name() == "x86_64" && len(levels) > 0 {
-		// crash names the kernel's top table by its virtual address, and
-		// shows the entry read from it without the entry's address.
+	if !user && k.Arch.Name() == "x86_64" && len(t.Levels) > 0 {
 		for _, name := range []string{"init_top_pgt", "init_level4_pgt"} {
 			if pgd, err := k.SymbolAddr(name); err == nil {
-				fmt.Fprintf(&b, "PGD DIRECTORY: %x\nPAGE DIRECTORY: %x\n", pgd, levels[0].Entry)
-				levels = levels[1:]
+				h := Hex(pgd)
+				v.PGDDirectory = &h
 				break
 			}
 		}
 	}
-	for _, l := range levels {
-		fmt.Fprintf(&b, "%6s: %x => %x\n", l.Name, l.EntryAddr, l.Entry)
-	}
 	if err != nil {
-		return readError(addr, kind, err)
+		return v
 	}
-	base := t.Phys &^ (t.PageSize - 1)
-	switch {
-	case t.PageSize > k.Arch.PageSize():
-		fmt.Fprintf(&b, "%6s: %x  (%s)\n\n", "PAGE", base, pageSizeName(t.PageSize))
-	default:
-		fmt.Fprintf(&b, "%6s: %x\n\n", "PAGE", base)
-	}
+	phys, page := Hex(t.Phys), Hex(t.Phys&^(t.PageSize-1))
+	v.Mapped, v.Physical, v.Page, v.PageSize = true, &phys, &page, t.PageSize
 	last := t.Levels[len(t.Levels)-1]
-	pte, phys := strconv.FormatUint(last.Entry, 16), strconv.FormatUint(base, 16)
-	w1, w2 := max(len(pte), len("PTE")), max(len(phys), len("PHYSICAL"))
-	fmt.Fprintf(&b, "%s  %s  FLAGS\n", center(w1, "PTE", false), center(w2, "PHYSICAL", false))
-	fmt.Fprintf(&b, "%s  %s  (%s)\n", center(w1, pte, true), center(w2, phys, true), k.Arch.EntryFlags(last.Entry, last.Name == "PTE"))
-	return nil
+	v.Flags = entryFlags(k, last.Entry, last.Name == "PTE")
+	return v
+}
+
+// text writes one translation as crash's vtop does.
+func (v *Vtop) text(tw *textWriter) {
+	vw := 16 // crash's columns: a user address gets 10, widened as needed
+	if v.User {
+		vw = 10
+	}
+	if !v.Accessible {
+		tw.printf("%-10s  %-16s\n%-10x  (not accessible)\n\n", "VIRTUAL", "PHYSICAL", uint64(v.Virtual))
+		return
+	}
+	tw.printf("%-*s  %-16s\n", vw, "VIRTUAL", "PHYSICAL")
+	if !v.Mapped {
+		tw.printf("%-*x  (not mapped)\n\n", vw, uint64(v.Virtual))
+	} else {
+		tw.printf("%-*x  %-16x\n\n", vw, uint64(v.Virtual), uint64(*v.Physical))
+	}
+	levels := v.Levels
+	if v.PGDDirectory != nil {
+		// crash names the kernel's top table by its virtual address, and
+		// shows the entry read from it without the entry's address.
+		tw.printf("PGD DIRECTORY: %x\nPAGE DIRECTORY: %x\n", uint64(*v.PGDDirectory), uint64(levels[0].Entry))
+		levels = levels[1:]
+	}
+	for _, l := range levels {
+		tw.printf("%6s: %x => %x\n", l.Name, uint64(l.EntryAddr), uint64(l.Entry))
+	}
+	if v.Mapped {
+		if v.PageSize > v.basePage {
+			tw.printf("%6s: %x  (%s)\n\n", "PAGE", uint64(*v.Page), pageSizeName(v.PageSize))
+		} else {
+			tw.printf("%6s: %x\n\n", "PAGE", uint64(*v.Page))
+		}
+		last := v.Levels[len(v.Levels)-1]
+		pte, phys := strconv.FormatUint(uint64(last.Entry), 16), strconv.FormatUint(uint64(*v.Page), 16)
+		w1, w2 := max(len(pte), len("PTE")), max(len(phys), len("PHYSICAL"))
+		tw.printf("%s  %s  FLAGS\n", center(w1, "PTE", false), center(w2, "PHYSICAL", false))
+		tw.printf("%s  %s  (%s)\n", center(w1, pte, true), center(w2, phys, true), strings.Join(v.Flags, "|"))
+	}
+	if v.VMA != nil {
+		tw.println("")
+		tw.printf("%s %s %s  FLAGS FILE\n%s %10x %10x %6x %s\n",
+			center(16, "VMA", false), center(10, "START", true), center(10, "END", true),
+			center(16, strconv.FormatUint(uint64(v.VMA.VMA), 16), false), uint64(v.VMA.Start), uint64(v.VMA.End), uint64(v.VMA.Flags), v.VMA.File)
+	}
+	if v.File != nil {
+		tw.printf("\nFILE: %s  OFFSET: %x\n", v.File.Path, uint64(v.File.Offset))
+	}
+	if v.StructPage != nil {
+		tw.println("")
+		v.StructPage.text(tw)
+	}
+}
+
+// contextTask resolves a task argument as set and vtop -c take one: a PID
+// (its thread-group leader) or a task_struct address.
+func contextTask(s *Session, arg string) (uint64, error) {
+	tasks, err := s.Kernel.Tasks()
+	if err != nil {
+		return 0, err
+	}
+	t, err := oneTask(tasks, arg)
+	return t.Addr, err
 }
 
 // center places s in a field of width n as crash's mkstring(CENTER) does:
@@ -186,107 +286,144 @@ func ptovCommand() *Command {
 		Synopsis: "ptov address ...",
 		Summary:  "physical to virtual",
 		Help:     `Translates a physical address to its kernel virtual address in the direct (linear) map.`,
+		Options:  []Option{{"address", "a physical address, hexadecimal"}},
 		Examples: []string{"gocrash> ptov 1000000"},
-		Run: func(ctx context.Context, s *Session, args []string, out io.Writer) error {
-			if len(args) == 0 {
-				return &UsageError{"an address is required"}
+		Run: func(ctx context.Context, s *Session, a *Args) (Result, error) {
+			if len(a.Words) == 0 {
+				return nil, &UsageError{"an address is required"}
 			}
-			fmt.Fprintf(out, "VIRTUAL           PHYSICAL\n")
-			for _, a := range args {
-				p, err := strconv.ParseUint(strings.TrimPrefix(a, "0x"), 16, 64)
+			res := &PtovResult{Pairs: []PtovPair{}}
+			for _, w := range a.Words {
+				p, err := strconv.ParseUint(strings.TrimPrefix(w, "0x"), 16, 64)
 				if err != nil {
-					return fmt.Errorf("invalid physical address: %s", a)
+					return res, fmt.Errorf("invalid physical address: %s", w)
 				}
 				v, err := s.Kernel.Arch.PhysToVirt(p)
 				if err != nil {
-					return err
+					return res, err
 				}
-				fmt.Fprintf(out, "%-16x  %x\n", v, p)
+				res.Pairs = append(res.Pairs, PtovPair{Virtual: Hex(v), Physical: Hex(p)})
 			}
-			return nil
+			return res, nil
 		},
 	}
 }
 
-// printUserVtop prints vtop -u of addr in task's address space as crash
-// does: an address in no VMA is "(not accessible)" without a walk;
+// PtovPair is a physical address and its kernel virtual address.
+type PtovPair struct {
+	Virtual  Hex `json:"virtual"`
+	Physical Hex `json:"physical"`
+}
+
+// PtovResult is ptov's pairs.
+type PtovResult struct {
+	Pairs []PtovPair `json:"pairs"`
+}
+
+func (r *PtovResult) Text(w io.Writer) error {
+	tw := &textWriter{w: w}
+	tw.println("VIRTUAL           PHYSICAL")
+	for _, p := range r.Pairs {
+		tw.printf("%-16x  %x\n", uint64(p.Virtual), uint64(p.Physical))
+	}
+	return tw.err
+}
+
+// userVtop gathers vtop -u of addr in task's address space as crash
+// shows it: an address in no VMA is "(not accessible)" without a walk;
 // otherwise the walk, the VMA that holds the address, and either the
 // struct page of the page it maps to or, when no page is mapped there yet,
 // the file and offset the page would be read from.
-func printUserVtop(s *Session, task, addr uint64, out io.Writer) error {
+func userVtop(s *Session, task, addr uint64) (*Vtop, error) {
 	k := s.Kernel
 	vma, ok, err := k.FindVMA(task, addr)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !ok {
-		fmt.Fprintf(out, "%-10s  %-16s\n%-10x  (not accessible)\n\n", "VIRTUAL", "PHYSICAL", addr)
-		return nil
+		return &Vtop{Virtual: Hex(addr), User: true, Levels: []PTLevel{}}, nil
 	}
 	t, werr := k.UserWalk(task, addr)
-	if err := printWalk(s, addr, t, werr, "64-bit UVADDR", out); err != nil {
+	v := newVtop(s, addr, t, werr, true)
+	if werr != nil {
 		// Not mapped: crash goes on with the VMA after the walk so far.
 		var te *arch.TranslationError
 		if !errors.As(werr, &te) {
-			return err
+			return v, readError(addr, "64-bit UVADDR", werr)
 		}
 	}
-	fmt.Fprintln(out)
-	io.WriteString(out, vmaTable(vma))
+	v.VMA = &VMARow{VMA: Hex(vma.Addr), Start: Hex(vma.Start), End: Hex(vma.End), Flags: Hex(vma.Flags), File: vma.Path}
 	if werr != nil {
 		if len(t.Levels) > 0 && t.Levels[len(t.Levels)-1].Entry == 0 && vma.Path != "" {
 			ps := k.Arch.PageSize()
-			off := ((addr-vma.Start)/ps + vma.PgOff) * ps
-			fmt.Fprintf(out, "\nFILE: %s  OFFSET: %x\n", vma.Path, off)
+			v.File = &FileOffset{Path: vma.Path, Offset: Hex(((addr-vma.Start)/ps + vma.PgOff) * ps)}
 		}
-		return nil
+		return v, nil
 	}
-	printPageTable(s, t.Phys, out)
-	return nil
+	v.StructPage = structPageOf(s, t.Phys)
+	return v, nil
 }
 
-// vmaTable is crash's VMA header and the line of one VMA: the
-// vm_area_struct centred in 16 columns, start and end right-aligned in
-// crash's 10 columns of a user address, vm_flags, and the file.
-func vmaTable(v kernel.VMA) string {
-	return fmt.Sprintf("%s %s %s  FLAGS FILE\n%s %10x %10x %6x %s\n",
-		center(16, "VMA", false), center(10, "START", true), center(10, "END", true),
-		center(16, strconv.FormatUint(v.Addr, 16), false), v.Start, v.End, v.Flags, v.Path)
-}
-
-// printPageTable prints, after a blank line, crash's kmem -p header and
-// the line of the struct page of physical address phys. Like crash, it
-// prints nothing when the page has no struct page.
-func printPageTable(s *Session, phys uint64, out io.Writer) {
+// structPageOf is the kmem -p table of the struct page of physical address
+// phys; like crash, vtop shows none (nil) when the page has no struct page.
+func structPageOf(s *Session, phys uint64) *PageTable {
 	p, err := s.Kernel.PageOf(phys)
 	if err != nil {
-		return
+		return nil
 	}
-	fmt.Fprintf(out, "\n%s", pageTable(s, []kernel.Page{p}))
+	return newPageTable(s, []kernel.Page{p})
 }
 
-// pageTable is crash's kmem -p table: the struct page, the physical
-// address right-aligned in the width of the largest physical address (at
-// least 8), mapping, index, the reference count, and page.flags in hex with
-// the names of its set flag bits.
-func pageTable(s *Session, pages []kernel.Page) string {
+// PageRow is one struct page as kmem -p shows it.
+type PageRow struct {
+	Page      Hex      `json:"page"` // the struct page
+	Physical  Hex      `json:"physical"`
+	Mapping   Hex      `json:"mapping"`
+	Index     Hex      `json:"index"`
+	Count     int32    `json:"count"`
+	Flags     Hex      `json:"flags"`
+	FlagNames []string `json:"flag_names,omitempty"`
+}
+
+// PageTable is crash's kmem -p table.
+type PageTable struct {
+	Pages     []PageRow `json:"pages"`
+	physWidth int       // the width of the largest physical address, at least 8
+}
+
+func newPageTable(s *Session, pages []kernel.Page) *PageTable {
 	k := s.Kernel
-	pw := 8
+	t := &PageTable{Pages: []PageRow{}, physWidth: 8}
 	if a, err := k.SymbolAddr("max_pfn"); err == nil {
 		if n, err := k.ReadU64(a); err == nil {
-			pw = max(pw, len(strconv.FormatUint(n*k.Arch.PageSize(), 16)))
+			t.physWidth = max(t.physWidth, len(strconv.FormatUint(n*k.Arch.PageSize(), 16)))
 		}
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %*s %s %sCNT FLAGS\n", center(16, "PAGE", false), pw, "PHYSICAL", center(16, "MAPPING", true), center(8, "INDEX", true))
 	for _, p := range pages {
-		fmt.Fprintf(&b, "%-16x %*x %16x %8x %2d %x", p.Addr, pw, p.Phys(k.Arch.PageSize()), p.Mapping, p.Index, p.Count, p.Flags)
-		if p.Flags != 0 && len(p.FlagNames) > 0 {
-			b.WriteString(" " + strings.Join(p.FlagNames, ","))
-		}
-		b.WriteString("\n")
+		t.Pages = append(t.Pages, PageRow{Page: Hex(p.Addr), Physical: Hex(p.Phys(k.Arch.PageSize())), Mapping: Hex(p.Mapping),
+			Index: Hex(p.Index), Count: p.Count, Flags: Hex(p.Flags), FlagNames: p.FlagNames})
 	}
-	return b.String()
+	return t
+}
+
+func (t *PageTable) Text(w io.Writer) error {
+	tw := &textWriter{w: w}
+	t.text(tw)
+	return tw.err
+}
+
+// text writes the table: the struct page, the physical address
+// right-aligned in physWidth, mapping, index, the reference count, and
+// page.flags in hex with the names of its set flag bits.
+func (t *PageTable) text(tw *textWriter) {
+	tw.printf("%s %*s %s %sCNT FLAGS\n", center(16, "PAGE", false), t.physWidth, "PHYSICAL", center(16, "MAPPING", true), center(8, "INDEX", true))
+	for _, p := range t.Pages {
+		line := fmt.Sprintf("%-16x %*x %16x %8x %2d %x", uint64(p.Page), t.physWidth, uint64(p.Physical), uint64(p.Mapping), uint64(p.Index), p.Count, uint64(p.Flags))
+		if p.Flags != 0 && len(p.FlagNames) > 0 {
+			line += " " + strings.Join(p.FlagNames, ",")
+		}
+		tw.println(line)
+	}
 }
 
 func kmemCommand() *Command {
@@ -299,35 +436,34 @@ the struct page, the physical address of its page, page.mapping, page.index,
 the reference count, and page.flags with the names of its flag bits. An
 address is a struct page, a kernel virtual address (its page is shown), or
 else a physical address. Only -p with addresses is implemented.`,
-		Options:  []Option{{"-p address", "the struct page of the address"}},
+		Options:  []Option{{"-p", "the struct page of each address"}, {"address", "a struct page, kernel virtual or physical address, hexadecimal"}},
 		Examples: []string{"gocrash> kmem -p 1000000", "gocrash> kmem -p ffffd22000190000"},
-		Run: func(ctx context.Context, s *Session, args []string, out io.Writer) error {
-			if len(args) < 2 || args[0] != "-p" {
-				return &UsageError{"only kmem -p address ... is implemented"}
+		Run: func(ctx context.Context, s *Session, a *Args) (Result, error) {
+			if !a.Has("p") || len(a.Words) == 0 {
+				return nil, &UsageError{"only kmem -p address ... is implemented"}
 			}
 			k := s.Kernel
 			var pages []kernel.Page
-			for _, a := range args[1:] {
-				addr, err := strconv.ParseUint(strings.TrimPrefix(a, "0x"), 16, 64)
+			for _, w := range a.Words {
+				addr, err := strconv.ParseUint(strings.TrimPrefix(w, "0x"), 16, 64)
 				if err != nil {
-					return fmt.Errorf("invalid address: %s", a)
+					return nil, fmt.Errorf("invalid address: %s", w)
 				}
 				phys := addr
 				if pfn, ok := k.PagePFN(addr); ok {
 					phys = pfn * k.Arch.PageSize()
 				} else if addr>>63 != 0 {
 					if phys, err = k.VirtToPhys(addr); err != nil {
-						return readError(addr, "KVADDR", err)
+						return nil, readError(addr, "KVADDR", err)
 					}
 				}
 				p, err := k.PageOf(phys)
 				if err != nil {
-					return err
+					return nil, err
 				}
 				pages = append(pages, p)
 			}
-			_, err := io.WriteString(out, pageTable(s, pages))
-			return err
+			return newPageTable(s, pages), nil
 		},
 	}
 }
