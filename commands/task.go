@@ -328,71 +328,46 @@ func (ms taskMembers) MarshalJSON() ([]byte, error) {
 }
 
 // membersOf is the members of the struct or union t held in data (at
-// addr); the members of an anonymous struct or union stand in its place,
-// as C names them.
+// addr) as task's JSON gives them.
 func membersOf(vp *valuePrinter, t *symbols.Type, data []byte, addr uint64) taskMembers {
+	v := vp.value(t, data, addr)
+	return taskMembersOf(v)
+}
+
+// taskMembersOf is a struct's or union's members by name; the members of
+// an anonymous struct or union stand in its place, as C names them.
+func taskMembersOf(v CValue) taskMembers {
 	out := taskMembers{}
-	ms, err := t.Strip().Members()
-	if err != nil {
-		return out
-	}
-	for _, m := range ms {
-		if m.Name == "" && m.BitSize == 0 {
-			if in := m.Type.Strip(); in != nil && (in.Kind == symbols.TypeStruct || in.Kind == symbols.TypeUnion) {
-				lo, hi := m.Offset, m.Offset+max(in.Sizeof(), 0)
-				if lo <= int64(len(data)) && hi <= int64(len(data)) {
-					out = append(out, membersOf(vp, in, data[lo:hi], addr+uint64(lo))...)
-				}
-				continue
-			}
+	for _, m := range v.Members {
+		if m.Name == "" && m.kind == cvComposite {
+			out = append(out, taskMembersOf(m)...)
+			continue
 		}
-		out = append(out, taskMember{m.Name, memberValue(vp, m, data, addr)})
+		out = append(out, taskMember{m.Name, taskJSONValue(m)})
 	}
 	return out
 }
 
-// memberValue is the value of member m of the struct held in data.
-func memberValue(vp *valuePrinter, m symbols.Member, data []byte, addr uint64) any {
-	if m.BitSize != 0 {
-		vp.b.Reset()
-		vp.bitfield(m, data)
-		return vp.b.String()
+// taskJSONValue is a C value as task's JSON gives it: a struct or union as
+// its members, an array (other than a string) as a list of the elements
+// gdb prints, anything else as the text gdb prints for it.
+func taskJSONValue(v CValue) any {
+	switch v.kind {
+	case cvComposite:
+		return taskMembersOf(v)
+	case cvArray:
+		out := []any{}
+		for _, e := range v.Elements {
+			out = append(out, taskJSONValue(e))
+		}
+		return out
 	}
-	lo, hi := m.Offset, m.Offset+max(m.Type.Sizeof(), 0)
-	if lo > int64(len(data)) || hi > int64(len(data)) {
-		return "<unavailable>"
-	}
-	return cValueOf(vp, m.Type, data[lo:hi], addr+uint64(lo))
+	return v.text
 }
 
-// cValueOf is a C value as task's JSON gives it: a struct or union as its
-// members, an array (other than a string) as a list of at most printMax
-// elements, anything else as the text gdb prints for it.
-func cValueOf(vp *valuePrinter, t *symbols.Type, data []byte, addr uint64) any {
-	if st := t.Strip(); st != nil {
-		switch {
-		case st.Kind == symbols.TypeStruct || st.Kind == symbols.TypeUnion:
-			return membersOf(vp, st, data, addr)
-		case st.Kind == symbols.TypeArray && len(st.Dims) > 0 && st.Dims[0] > 0 && !(len(st.Dims) == 1 && isCharLike(st.Target)):
-			elem := st.Element()
-			size := elem.Sizeof()
-			if size <= 0 {
-				break
-			}
-			out := []any{}
-			for i := int64(0); i < st.Dims[0] && i < printMax; i++ {
-				lo := i * size
-				if lo+size > int64(len(data)) {
-					break
-				}
-				out = append(out, cValueOf(vp, elem, data[lo:lo+size], addr+uint64(lo)))
-			}
-			return out
-		}
-	}
-	vp.b.Reset()
-	vp.value(t, data, addr, 0)
-	return vp.b.String()
+// memberValue is the value of member m of the struct held in data.
+func memberValue(vp *valuePrinter, m symbols.Member, data []byte, addr uint64) any {
+	return taskJSONValue(vp.member(m, data, addr))
 }
 
 // memberLines picks a top-level member out of printed structs as crash's
