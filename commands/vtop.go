@@ -124,10 +124,10 @@ func printWalk(s *Session, addr uint64, t arch.Translation, err error, kind stri
 		fmt.Fprintf(&b, "%-*x  %-16x\n\n", vw, addr, t.Phys)
 	}
 	levels := t.Levels
-	if !user && k.Arch.Name() == "x86_64" && len(levels) > 0 {
+	if rn, ok := k.Arch.(arch.KernelRootNamer); ok && !user && len(levels) > 0 {
 		// crash names the kernel's top table by its virtual address, and
 		// shows the entry read from it without the entry's address.
-		for _, name := range []string{"init_top_pgt", "init_level4_pgt"} {
+		for _, name := range rn.KernelRootSymbols() {
 			if pgd, err := k.SymbolAddr(name); err == nil {
 				fmt.Fprintf(&b, "PGD DIRECTORY: %x\nPAGE DIRECTORY: %x\n", pgd, levels[0].Entry)
 				levels = levels[1:]
@@ -152,7 +152,7 @@ func printWalk(s *Session, addr uint64, t arch.Translation, err error, kind stri
 	pte, phys := strconv.FormatUint(last.Entry, 16), strconv.FormatUint(base, 16)
 	w1, w2 := max(len(pte), len("PTE")), max(len(phys), len("PHYSICAL"))
 	fmt.Fprintf(&b, "%s  %s  FLAGS\n", center(w1, "PTE", false), center(w2, "PHYSICAL", false))
-	fmt.Fprintf(&b, "%s  %s  (%s)\n", center(w1, pte, true), center(w2, phys, true), k.Arch.EntryFlags(last.Entry, last.Name == "PTE"))
+	fmt.Fprintf(&b, "%s  %s  (%s)\n", center(w1, pte, true), center(w2, phys, true), strings.Join(k.Arch.EntryFlags(last.Entry, last.Name == "PTE"), "|"))
 	return nil
 }
 
