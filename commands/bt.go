@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/gocrash/gocrash/arch"
-	a64 "github.com/gocrash/gocrash/arch/arm64"
 	"github.com/gocrash/gocrash/kernel"
 )
 
@@ -304,14 +303,14 @@ func btTask(s *Session, t kernel.Task, o btOptions, out io.Writer) error {
 				pc := f.Regs.Regs[ua.RegIndex().PC]
 				fmt.Fprintf(out, "    [exception RIP: %s]\n", symOffset(k, pc, o.hex))
 			}
-			for _, ln := range ua.RegisterBlock(f.Regs.Regs) {
+			for _, ln := range registerBlock(ua, f.Regs.Regs) {
 				fmt.Fprintf(out, "    %s\n", ln)
 			}
 		}
 	}
 	if len(tr.Frames) == 0 && tr.Regs != nil && ua != nil {
 		// The CPU was in user mode: its registers are the whole story.
-		for _, ln := range ua.RegisterBlock(tr.Regs) {
+		for _, ln := range registerBlock(ua, tr.Regs) {
 			fmt.Fprintf(out, "    %s\n", ln)
 		}
 	}
@@ -472,7 +471,8 @@ func btEFrames(k *kernel.Kernel, t kernel.Task, o btOptions, out io.Writer) erro
 		}
 	}
 	pcIdx := ua.RegIndex().PC
-	if k.Arch.Name() != "arm64" {
+	eb, ownBlock := k.Arch.(arch.EFrameRows)
+	if !ownBlock {
 		for _, f := range frames {
 			mode := "KERNEL"
 			if f.User {
@@ -487,15 +487,15 @@ func btEFrames(k *kernel.Kernel, t kernel.Task, o btOptions, out io.Writer) erro
 				}
 				fmt.Fprintf(out, "    [exception RIP: %s]\n", name)
 			}
-			printLines(ua.RegisterBlock(f.Regs))
+			printLines(registerBlock(ua, f.Regs))
 			if !f.User {
 				sourceLine(pc)
 			}
 		}
 		return nil
 	}
-	// arm64: a blank line before each kernel frame, and before the user
-	// frame only when kernel frames precede it.
+	// arm64's layout: a blank line before each kernel frame, and before
+	// the user frame only when kernel frames precede it.
 	for i, f := range frames {
 		if f.User {
 			if i > 0 {
@@ -505,55 +505,8 @@ func btEFrames(k *kernel.Kernel, t kernel.Task, o btOptions, out io.Writer) erro
 		} else {
 			fmt.Fprintf(out, "\nKERNEL-MODE EXCEPTION FRAME AT: %x\n", f.Addr)
 		}
-		printLines(arm64EFrameBlock(k, f, o.hex))
+		printLines(eframeBlock(k, eb, f, o.hex))
 		sourceLine(f.Regs[pcIdx])
 	}
 	return nil
-}
-
-// arm64PSRMode32 is PSTATE's AArch32 bit.
-const arm64PSRMode32 = 0x10
-
-// arm64EFrameBlock is crash's arm64_print_exception_frame: a kernel frame
-// names its PC and LR; a user frame is bt's user register block, or for a
-// 32-bit (compat) task the AArch32 registers. An LR that is kernel text
-// once its pointer-authentication bits are set is shown with them set.
-func arm64EFrameBlock(k *kernel.Kernel, f kernel.EFrame, hex bool) []string {
-	r := append([]uint64(nil), f.Regs...)
-	ua := k.Arch.(arch.Unwinding)
-	if f.User && r[a64.RegPState]&arm64PSRMode32 != 0 {
-		out := []string{fmt.Sprintf(" PC: %08x  LR: %08x  SP: %08x  PSTATE: %08x", r[a64.RegPC], r[14], r[13], r[a64.RegPState])}
-		line := ""
-		for i, n := 12, 1; i >= 0; i, n = i-1, n+1 {
-			if line != "" {
-				line += " "
-			}
-			line += fmt.Sprintf("%3s: %08x", fmt.Sprintf("X%d", i), r[i])
-			if n%4 == 0 || i == 0 {
-				out = append(out, line)
-				line = ""
-			}
-		}
-		return out
-	}
-	if pm, ok := k.Arch.(interface{ PACMask() uint64 }); ok && k.IsText(r[a64.RegLR]|pm.PACMask()) {
-		r[a64.RegLR] |= pm.PACMask()
-	}
-	block := ua.RegisterBlock(r)
-	if f.User {
-		return block
-	}
-	name := func(a uint64) string {
-		if _, _, ok := k.Symbolize(a); ok && k.IsText(a) {
-			return symOffset(k, a, hex)
-		}
-		return "unknown or invalid address"
-	}
-	out := []string{
-		fmt.Sprintf(" PC: %016x  [%s]", r[a64.RegPC], name(r[a64.RegPC])),
-		fmt.Sprintf(" LR: %016x  [%s]", r[a64.RegLR], name(r[a64.RegLR])),
-		fmt.Sprintf(" SP: %016x  PSTATE: %08x", r[a64.RegSP], r[a64.RegPState]),
-	}
-	// The X29..X0 rows, without the user block's first and last lines.
-	return append(out, block[1:len(block)-1]...)
 }
