@@ -70,3 +70,28 @@ type PointerAuth interface {
 	// when the kernel does not sign return addresses).
 	PACMask() uint64
 }
+
+// DWARFUnwinding is implemented by architectures whose kernels gocrash
+// also unwinds by the vmlinux's DWARF call frame information.
+type DWARFUnwinding interface {
+	DWARF() DWARFRegs
+}
+
+// DWARFRegs is an architecture's DWARF register numbering, as the CFI walk
+// uses it.
+type DWARFRegs struct {
+	SP, FP uint64 // the DWARF numbers of the stack and frame pointers
+	// CalleeSaved keep their values across calls; the others are unknown
+	// in the caller unless a rule recovers them.
+	CalleeSaved []uint64
+	// RegSet maps the general registers: RegSet[d] is the register-set
+	// position of DWARF register d (-1 for none). The program counter is
+	// not among them: a walk from registers starts from it separately.
+	RegSet []int
+	// ExactReturns: the kernel names return addresses as they are, not
+	// the call before them (Frame.Exact).
+	ExactReturns bool
+	// FrameAtRecord: a frame is shown at its frame record (where the
+	// frame pointer was saved), not at its return address's slot.
+	FrameAtRecord bool
+}

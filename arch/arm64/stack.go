@@ -119,3 +119,18 @@ func (a *ARM64) EFrameRows(regs []uint64, user bool) []arch.RegRow {
 	}
 	return append(out, xRows()...)
 }
+
+// DWARF: x0-x30 are 0-30 and sp 31, as in the register set; x19-x29 are
+// callee-saved. The kernel prints return addresses as they are, and a
+// frame at its frame record.
+func (a *ARM64) DWARF() arch.DWARFRegs {
+	set := make([]int, 32)
+	for i := range set {
+		set[i] = i
+	}
+	set[31] = RegSP
+	return arch.DWARFRegs{
+		SP: 31, FP: 29, CalleeSaved: []uint64{19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29},
+		RegSet: set, ExactReturns: true, FrameAtRecord: true,
+	}
+}

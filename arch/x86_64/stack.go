@@ -69,3 +69,13 @@ func (x *X86_64) RegisterRows(nregs int) []arch.RegRow {
 		row(f("ORIG_RAX", RegOrigAX, 16), f("CS", RegCS, 4), f("SS", RegSS, 4)),
 	}
 }
+
+// DWARF: the x86_64 psABI's numbering, rbx, rbp and r12-r15 callee-saved.
+func (x *X86_64) DWARF() arch.DWARFRegs {
+	return arch.DWARFRegs{
+		SP: 7, FP: 6, CalleeSaved: []uint64{3, 6, 12, 13, 14, 15},
+		// rax, rdx, rcx, rbx, rsi, rdi, rbp, rsp, r8-r15
+		RegSet: []int{RegAX, RegDX, RegCX, RegBX, RegSI, RegDI, RegBP, RegSP,
+			RegR8, RegR9, RegR10, RegR11, RegR12, RegR13, RegR14, RegR15},
+	}
+}
