@@ -1,9 +1,15 @@
 // Package arch owns what differs between processor architectures: walking
 // the kernel's page tables, finding the kernel's physical base and KASLR
-// placement, and the layout of saved registers. Each architecture lives in a
-// folder of its own (x86_64/, arm64/) behind the Arch interface; archs.New
-// picks one for a dump. Adding another architecture is one new folder plus
-// one line in archs.
+// placement, the layout of saved registers (as data: positions, DWARF
+// numbering, the rows crash prints them in), and the checks of bt -e's
+// exception-frame search. Each architecture lives in a folder of its own
+// (x86_64/, arm64/) behind the Arch interface and the optional capability
+// interfaces declared here (Unwinding, DWARFUnwinding, EFrameSearcher,
+// EFrameRows, PointerAuth, KernelPlacer, KernelRootNamer), which the
+// layers above ask for by type assertion; no package outside arch imports
+// an architecture folder. archs lists the architectures and picks one for
+// a dump. Adding another architecture is one new folder plus one line in
+// archs.
 package arch
 
 import (

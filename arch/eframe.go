@@ -41,8 +41,9 @@ type EFrame struct {
 	Addr uint64   // where the struct pt_regs lies
 	Regs []uint64 // in NT_PRSTATUS order
 	User bool     // taken in user mode
-	// PCMapped: a kernel-mode PC outside the kernel's text that lies in
-	// mapped kernel space (crash names such a PC without a symbol "no
-	// symbolic reference"); x86_64 sets it.
+	// PCMapped: a kernel-mode PC in a mapped part of the kernel's
+	// vmalloc-type space (x86_64: the vmalloc, vmemmap, module, vsyscall
+	// or cpu_entry_area areas); crash names such a PC without a symbol
+	// "no symbolic reference". Only x86_64 sets it.
 	PCMapped bool
 }
