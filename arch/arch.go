@@ -1,14 +1,20 @@
 // Package arch owns what differs between processor architectures: walking
 // the kernel's page tables, finding the kernel's physical base and KASLR
-// placement, and the layout of saved registers. Each architecture lives in a
-// folder of its own (x86_64/, arm64/) behind the Arch interface; archs.New
-// picks one for a dump. Adding another architecture is one new folder plus
-// one line in archs.
+// placement, the layout of saved registers (as data: positions, DWARF
+// numbering, the rows crash prints them in), and the checks of bt -e's
+// exception-frame search. Each architecture lives in a folder of its own
+// (x86_64/, arm64/) behind the Arch interface and the optional capability
+// interfaces declared here (Unwinding, DWARFUnwinding, EFrameSearcher,
+// EFrameRows, PointerAuth, KernelPlacer, KernelRootNamer), which the
+// layers above ask for by type assertion; no package outside arch imports
+// an architecture folder. archs lists the architectures and picks one for
+// a dump. Adding another architecture is one new folder plus one line in
+// archs.
 package arch
 
 import (
+	"debug/elf"
 	"fmt"
-	"strings"
 
 	"github.com/gocrash/gocrash/memory"
 )
@@ -39,10 +45,28 @@ type Translation struct {
 	Levels     []Level
 }
 
+// Machine is an architecture's name as crash prints it ("x86_64",
+// "arm64"). Each architecture folder defines its own value; arch/archs maps
+// ELF machines and the machine names dumps record to it.
+type Machine string
+
+// Port describes one architecture to arch/archs: its name, how dumps and
+// vmlinux files name it, and how to set it up for a dump.
+type Port struct {
+	Machine Machine
+	// ELF is the e_machine of its vmlinux files and ELF cores.
+	ELF elf.Machine
+	// DumpNames are the machine names a dump may record for it (the ELF
+	// name, utsname's machine, the kdump header's).
+	DumpNames []string
+	// New sets the architecture up for a dump.
+	New func(Config) (Arch, error)
+}
+
 // Arch is one architecture's view of a dump.
 type Arch interface {
-	// Name is the machine name crash prints ("x86_64", "arm64").
-	Name() string
+	// Name is the machine name crash prints.
+	Name() Machine
 	// PageSize is the kernel's base page size.
 	PageSize() uint64
 	// KernelWalk translates a kernel virtual address through the kernel's
@@ -58,22 +82,32 @@ type Arch interface {
 	// PhysToVirt gives the kernel's direct-map (linear map) address of a
 	// physical address.
 	PhysToVirt(phys uint64) (uint64, error)
-	// EntryFlags names the flag bits of a page-table entry, as crash
-	// prints them ("PRESENT|RW|ACCESSED|..."); lastLevel is true for an
-	// entry of the last level (a PTE).
-	EntryFlags(entry uint64, lastLevel bool) string
+	// EntryFlags names the flag bits set in a page-table entry, lowest
+	// bit first, with crash's names ("PRESENT", "RW", "ACCESSED", ...);
+	// lastLevel is true for an entry of the last level (a PTE).
+	EntryFlags(entry uint64, lastLevel bool) []string
 }
 
-// FlagNames joins the names of the bits set in v (bit i named names[i],
-// "" for unnamed bits).
-func FlagNames(v uint64, names map[int]string) string {
+// FlagNames names the bits set in v, lowest first (bit i named names[i];
+// unnamed bits are left out).
+func FlagNames(v uint64, names map[int]string) []string {
 	var out []string
 	for i := 0; i < 64; i++ {
 		if v&(1<<i) != 0 && names[i] != "" {
 			out = append(out, names[i])
 		}
 	}
-	return strings.Join(out, "|")
+	return out
+}
+
+// KernelRootNamer is implemented by architectures whose kernel page-table
+// walk crash's vtop prints from the top table's symbol ("PGD DIRECTORY:"
+// its address, "PAGE DIRECTORY:" the entry read from it) instead of as a
+// first level with the entry's physical address.
+type KernelRootNamer interface {
+	// KernelRootSymbols names the top table's symbol, the first that the
+	// vmlinux has being used.
+	KernelRootSymbols() []string
 }
 
 // KernelPlacer is implemented by architectures that can find the kernel's

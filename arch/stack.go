@@ -17,9 +17,10 @@ type Unwinding interface {
 	PtRegsWords() int
 	// UserMode reports whether a saved register set was taken in user mode.
 	UserMode(regs []uint64) bool
-	// RegisterBlock formats a saved register set as crash prints it below
-	// an exception frame, one string per line without indentation.
-	RegisterBlock(regs []uint64) []string
+	// RegisterRows describes the block crash prints below an exception
+	// frame for a register set of nregs registers, one row per line (nil
+	// when nregs is too few).
+	RegisterRows(nregs int) []RegRow
 	// StripPointerAuth removes pointer-authentication bits from a return
 	// address (the identity where the architecture has none).
 	StripPointerAuth(addr uint64) uint64
@@ -33,3 +34,64 @@ const (
 
 // RegIndex holds register positions in a register set.
 type RegIndex struct{ PC, SP, FP, LR int }
+
+// RegRow is one line of a register block: its fields joined by Sep.
+type RegRow struct {
+	Sep    string
+	Fields []RegField
+}
+
+// RegField is one register of a row, printed as Label, ": ", and the
+// register's value in hexadecimal.
+type RegField struct {
+	Label string // as crash prints it, padding included (" R8", "X29")
+	Index int    // the register's position in the register set
+	// Digits is the value's width, zero-padded (0: as few as it needs).
+	Digits int
+	// Symbol: the value is followed by "  [name]", the name of the
+	// kernel-text address it holds.
+	Symbol bool
+}
+
+// EFrameRows is implemented by architectures whose exception frames crash's
+// bt -e prints in a block of their own (arm64_print_exception_frame: PC
+// and LR named in the block, headers unindented) rather than as bt's
+// register block under an "[exception RIP: ...]" line.
+type EFrameRows interface {
+	// EFrameRows describes the block for a frame's registers; user is
+	// true for a frame taken in user mode.
+	EFrameRows(regs []uint64, user bool) []RegRow
+}
+
+// PointerAuth is implemented by architectures whose kernel return
+// addresses may carry a pointer-authentication code.
+type PointerAuth interface {
+	// PACMask gives the bits of a kernel address that hold the code (0
+	// when the kernel does not sign return addresses).
+	PACMask() uint64
+}
+
+// DWARFUnwinding is implemented by architectures whose kernels gocrash
+// also unwinds by the vmlinux's DWARF call frame information.
+type DWARFUnwinding interface {
+	DWARF() DWARFRegs
+}
+
+// DWARFRegs is an architecture's DWARF register numbering, as the CFI walk
+// uses it.
+type DWARFRegs struct {
+	SP, FP uint64 // the DWARF numbers of the stack and frame pointers
+	// CalleeSaved keep their values across calls; the others are unknown
+	// in the caller unless a rule recovers them.
+	CalleeSaved []uint64
+	// RegSet maps the general registers: RegSet[d] is the register-set
+	// position of DWARF register d (-1 for none). The program counter is
+	// not among them: a walk from registers starts from it separately.
+	RegSet []int
+	// ExactReturns: the kernel names return addresses as they are, not
+	// the call before them (Frame.Exact).
+	ExactReturns bool
+	// FrameAtRecord: a frame is shown at its frame record (where the
+	// frame pointer was saved), not at its return address's slot.
+	FrameAtRecord bool
+}

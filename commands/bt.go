@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/gocrash/gocrash/arch"
-	a64 "github.com/gocrash/gocrash/arch/arm64"
 	"github.com/gocrash/gocrash/kernel"
 )
 
@@ -217,10 +216,10 @@ type BTTrace struct {
 
 // btView is how bt's text is laid out for one trace.
 type btView struct {
-	mode    byte // 0: frames, 'e', 'r', 't'
-	arm64   bool // the arm64 layout of -e
-	regs    func([]uint64) []string
-	eframeR func(f BTEFrame) []string // -e: an exception frame's register block
+	mode       byte // 0: frames, 'e', 'r', 't'
+	ownEFrames bool // -e in the layout of an architecture with its own block (arm64)
+	regs       func([]uint64) []string
+	eframeR    func(f BTEFrame) []string // -e: an exception frame's register block
 }
 
 // BTFrame is one frame of a trace.
@@ -331,7 +330,7 @@ func (t *BTTrace) text(tw *textWriter) {
 				mode = "USER"
 			}
 			switch {
-			case !t.view.arm64:
+			case !t.view.ownEFrames:
 				tw.printf("\n  %s-MODE EXCEPTION FRAME AT: %x\n", mode, uint64(f.Addr))
 				if !f.User {
 					tw.printf("    [exception RIP: %s]\n", f.Function)
@@ -444,7 +443,7 @@ func btTask(s *Session, t kernel.Task, o btOptions) (*BTTrace, error) {
 	bt := &BTTrace{PID: t.PID, Task: Hex(t.Addr), CPU: t.CPU, Command: t.Comm}
 	ua, _ := k.Arch.(arch.Unwinding)
 	if ua != nil {
-		bt.view.regs = ua.RegisterBlock
+		bt.view.regs = func(r []uint64) []string { return registerBlock(ua, r) }
 	}
 	if o.eframes {
 		return bt, btEFrames(k, t, bt, o)
@@ -637,7 +636,8 @@ func btEFrames(k *kernel.Kernel, t kernel.Task, bt *BTTrace, o btOptions) error 
 		return fmt.Errorf("bt -e is not supported on %s", k.Arch.Name())
 	}
 	pcIdx := ua.RegIndex().PC
-	bt.view.arm64 = k.Arch.Name() == "arm64"
+	eb, ownBlock := k.Arch.(arch.EFrameRows)
+	bt.view.ownEFrames = ownBlock // the architecture's own block, in crash's arm64 layout
 	blocks := map[Hex][]string{}
 	bt.view.eframeR = func(f BTEFrame) []string { return blocks[f.Addr] }
 	for _, f := range frames {
@@ -649,64 +649,17 @@ func btEFrames(k *kernel.Kernel, t kernel.Task, bt *BTTrace, o btOptions) error 
 				ef.Function = "no symbolic reference"
 			}
 		}
-		if o.lines && k.IsText(pc) && (!f.User || bt.view.arm64) {
+		if o.lines && k.IsText(pc) && (!f.User || ownBlock) {
 			if file, line, err := k.SourceLine(pc); err == nil {
 				ef.Source = &SourceLine{file, line}
 			}
 		}
-		if bt.view.arm64 {
-			blocks[ef.Addr] = arm64EFrameBlock(k, f, o.hex)
+		if ownBlock {
+			blocks[ef.Addr] = eframeBlock(k, eb, f, o.hex)
 		} else {
-			blocks[ef.Addr] = ua.RegisterBlock(f.Regs)
+			blocks[ef.Addr] = registerBlock(ua, f.Regs)
 		}
 		bt.EFrames = append(bt.EFrames, ef)
 	}
 	return nil
-}
-
-// arm64PSRMode32 is PSTATE's AArch32 bit.
-const arm64PSRMode32 = 0x10
-
-// arm64EFrameBlock is crash's arm64_print_exception_frame: a kernel frame
-// names its PC and LR; a user frame is bt's user register block, or for a
-// 32-bit (compat) task the AArch32 registers. An LR that is kernel text
-// once its pointer-authentication bits are set is shown with them set.
-func arm64EFrameBlock(k *kernel.Kernel, f kernel.EFrame, hex bool) []string {
-	r := append([]uint64(nil), f.Regs...)
-	ua := k.Arch.(arch.Unwinding)
-	if f.User && r[a64.RegPState]&arm64PSRMode32 != 0 {
-		out := []string{fmt.Sprintf(" PC: %08x  LR: %08x  SP: %08x  PSTATE: %08x", r[a64.RegPC], r[14], r[13], r[a64.RegPState])}
-		line := ""
-		for i, n := 12, 1; i >= 0; i, n = i-1, n+1 {
-			if line != "" {
-				line += " "
-			}
-			line += fmt.Sprintf("%3s: %08x", fmt.Sprintf("X%d", i), r[i])
-			if n%4 == 0 || i == 0 {
-				out = append(out, line)
-				line = ""
-			}
-		}
-		return out
-	}
-	if pm, ok := k.Arch.(interface{ PACMask() uint64 }); ok && k.IsText(r[a64.RegLR]|pm.PACMask()) {
-		r[a64.RegLR] |= pm.PACMask()
-	}
-	block := ua.RegisterBlock(r)
-	if f.User {
-		return block
-	}
-	name := func(a uint64) string {
-		if _, _, ok := k.Symbolize(a); ok && k.IsText(a) {
-			return symOffset(k, a, hex)
-		}
-		return "unknown or invalid address"
-	}
-	out := []string{
-		fmt.Sprintf(" PC: %016x  [%s]", r[a64.RegPC], name(r[a64.RegPC])),
-		fmt.Sprintf(" LR: %016x  [%s]", r[a64.RegLR], name(r[a64.RegLR])),
-		fmt.Sprintf(" SP: %016x  PSTATE: %08x", r[a64.RegSP], r[a64.RegPState]),
-	}
-	// The X29..X0 rows, without the user block's first and last lines.
-	return append(out, block[1:len(block)-1]...)
 }

@@ -158,11 +158,7 @@ type FileOffset struct {
 // entryFlags names the flag bits of a page-table entry. Every EntryFlags
 // call of the commands goes through here.
 func entryFlags(k *kernel.Kernel, entry uint64, lastLevel bool) []string {
-	s := k.Arch.EntryFlags(entry, lastLevel)
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, "|")
+	return k.Arch.EntryFlags(entry, lastLevel)
 }
 
 // newVtop gathers a walk of addr: the levels it read and, when it reached
@@ -173,8 +169,8 @@ func newVtop(s *Session, addr uint64, t arch.Translation, err error, user bool) 
 	for _, l := range t.Levels {
 		v.Levels = append(v.Levels, PTLevel{Name: l.Name, EntryAddr: Hex(l.EntryAddr), Entry: Hex(l.Entry)})
 	}
-	if !user && k.Arch.Name() == "x86_64" && len(t.Levels) > 0 {
-		for _, name := range []string{"init_top_pgt", "init_level4_pgt"} {
+	if rn, ok := k.Arch.(arch.KernelRootNamer); ok && !user && len(t.Levels) > 0 {
+		for _, name := range rn.KernelRootSymbols() {
 			if pgd, err := k.SymbolAddr(name); err == nil {
 				h := Hex(pgd)
 				v.PGDDirectory = &h

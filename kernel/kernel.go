@@ -2,7 +2,6 @@ package kernel
 
 import (
 	"bytes"
-	"debug/elf"
 	"encoding/binary"
 	"fmt"
 	"strings"
@@ -46,7 +45,7 @@ func New(d *memory.Dump, v *symbols.Vmlinux) (*Kernel, error) {
 	vi := d.VMCoreInfo
 	if v != nil {
 		go v.Layouts().Preload() // ~3 ms of BTF indexing, overlapped with the rest
-		if m := machineOf(v); m != "" && d.Machine != "" && d.Machine != "Unknown" && m != d.Machine {
+		if m, dm := archs.OfELF(v.Machine), archs.OfDump(d.Machine); m != "" && dm != "" && m != dm {
 			return nil, &MismatchError{v.Path, d.Path, fmt.Sprintf("the vmlinux is for %s, the dump is of %s", m, d.Machine)}
 		}
 		if id := vi.BuildID(); id != "" && v.BuildID != "" && !strings.HasPrefix(v.BuildID, id) && !strings.HasPrefix(id, v.BuildID) {
@@ -88,16 +87,6 @@ func New(d *memory.Dump, v *symbols.Vmlinux) (*Kernel, error) {
 		}
 	}
 	return k, nil
-}
-
-func machineOf(v *symbols.Vmlinux) string {
-	switch v.Machine {
-	case elf.EM_X86_64:
-		return "x86_64"
-	case elf.EM_AARCH64:
-		return "aarch64"
-	}
-	return ""
 }
 
 // checkBanner compares linux_banner in the vmlinux file with the dump's.

@@ -86,8 +86,9 @@ type unwindCache struct {
 	arch arch.Unwinding
 
 	orc         *symbols.ORC
+	orcRegs     orcRegs        // register positions the ORC walk reads
 	cfi         []*symbols.CFI // .debug_frame, .eh_frame (none when absent)
-	cfiArch     cfiArch
+	cfiArch     arch.DWARFRegs
 	threadSize  uint64
 	stackOff    int64 // task_struct.stack
 	threadSPOff int64 // task_struct.thread.sp (x86_64)

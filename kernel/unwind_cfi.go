@@ -4,10 +4,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/gocrash/gocrash/arch"
-	arm64 "github.com/gocrash/gocrash/arch/arm64"
-	x86 "github.com/gocrash/gocrash/arch/x86_64"
 	"github.com/gocrash/gocrash/symbols"
 )
 
@@ -18,29 +17,35 @@ import (
 // not set up its frame record (yet). The walk here works over any memory,
 // so tests can run it on synthetic stacks.
 
-// cfiArch is an architecture's DWARF register numbering.
-type cfiArch struct {
-	sp, fp uint64
-	// calleeSaved keep their values across calls; the others are unknown
-	// in the caller unless a rule recovers them.
-	calleeSaved []uint64
-	// arm64: names return addresses as they are (Frame.Exact), shows a
-	// frame at its frame record, and strips signed return addresses.
-	arm64 bool
+// The architecture gives its DWARF register numbering (arch.DWARFRegs).
+
+// cfiNumRegs bounds the DWARF registers a walk keeps: x86_64's general
+// registers and rip (0-16), arm64's x0-x30 and sp (0-31).
+const cfiNumRegs = 33
+
+// setRegs records a register set's general registers in DWARF numbering.
+func (s *cfiState) setRegs(d arch.DWARFRegs, regs []uint64) {
+	for dw, i := range d.RegSet {
+		if i >= 0 && i < len(regs) {
+			s.set(uint64(dw), regs[i])
+		}
+	}
 }
 
-var (
-	cfiX86   = cfiArch{sp: 7, fp: 6, calleeSaved: []uint64{3, 6, 12, 13, 14, 15}}
-	cfiARM64 = cfiArch{sp: 31, fp: 29, calleeSaved: []uint64{19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29}, arm64: true}
-)
-
-// DWARF x86_64 register numbers 0-15 in pt_regs order.
-var x86DwarfToPtRegs = [16]int{x86.RegAX, x86.RegDX, x86.RegCX, x86.RegBX, x86.RegSI, x86.RegDI, x86.RegBP, x86.RegSP,
-	x86.RegR8, x86.RegR9, x86.RegR10, x86.RegR11, x86.RegR12, x86.RegR13, x86.RegR14, x86.RegR15}
-
-// cfiNumRegs covers x86_64's general registers and rip (0-16) and arm64's
-// x0-x30 and sp (0-31).
-const cfiNumRegs = 33
+// dwarfReg gives the DWARF number of the register named name in the
+// architecture's register set (Arch.Registers).
+func dwarfReg(a arch.Arch, d arch.DWARFRegs, name string) (uint64, bool) {
+	pos := slices.Index(a.Registers(), name)
+	if pos < 0 {
+		return 0, false
+	}
+	for dw, i := range d.RegSet {
+		if i == pos {
+			return uint64(dw), true
+		}
+	}
+	return 0, false
+}
 
 // cfiState is a frame's registers, in DWARF numbering.
 type cfiState struct {
@@ -67,7 +72,7 @@ func (s *cfiState) get(reg uint64) (uint64, bool) {
 
 // cfiWalker unwinds by CFI over some memory: the kernel's, or a test's.
 type cfiWalker struct {
-	arch   cfiArch
+	arch   arch.DWARFRegs
 	row    func(pc uint64) (*symbols.CFIRow, error) // by run-time address
 	read   func(addr uint64) (uint64, error)
 	isText func(addr uint64) bool
@@ -103,7 +108,7 @@ func (w *cfiWalker) step(st *cfiState) (f Frame, done bool, err error) {
 	if raRule == symbols.RuleUndefined {
 		return f, true, nil // the end of the stack
 	}
-	sp, ok := st.get(w.arch.sp)
+	sp, ok := st.get(w.arch.SP)
 	if !ok {
 		return f, false, fmt.Errorf("stack pointer unknown at %#x", st.pc)
 	}
@@ -142,7 +147,7 @@ func (w *cfiWalker) step(st *cfiState) (f Frame, done bool, err error) {
 		return f, false, fmt.Errorf("CFA %x at %#x is not above the stack pointer %x", cfa, st.pc, sp)
 	}
 	var next cfiState
-	for _, r := range w.arch.calleeSaved {
+	for _, r := range w.arch.CalleeSaved {
 		if v, ok := st.get(r); ok {
 			next.set(r, v)
 		}
@@ -204,7 +209,7 @@ func (w *cfiWalker) step(st *cfiState) (f Frame, done bool, err error) {
 	if raRule == symbols.RuleUnspecified {
 		ra, ok = st.get(row.RA)
 	}
-	if row.RA < cfiNumRegs && row.RA != w.arch.sp {
+	if row.RA < cfiNumRegs && row.RA != w.arch.SP {
 		next.known[row.RA] = false
 	}
 	if !ok {
@@ -216,18 +221,18 @@ func (w *cfiWalker) step(st *cfiState) (f Frame, done bool, err error) {
 	if !w.isText(ra) {
 		return f, false, fmt.Errorf("return address %x (from %#x) is not kernel text", ra, st.pc)
 	}
-	next.set(w.arch.sp, cfa)
+	next.set(w.arch.SP, cfa)
 	next.pc, next.ret = ra, true
 	fsp := cfa - 8
-	if w.arch.arm64 {
+	if w.arch.FrameAtRecord {
 		// A frame is shown at its frame record, where x29 was saved.
 		fsp = cfa
-		if a, ok := slot[w.arch.fp]; ok {
+		if a, ok := slot[w.arch.FP]; ok {
 			fsp = a
 		}
 	}
 	*st = next
-	return Frame{PC: ra, SP: fsp, Exact: w.arch.arm64, Stack: classify(w.stacks, fsp)}, false, nil
+	return Frame{PC: ra, SP: fsp, Exact: w.arch.ExactReturns, Stack: classify(w.stacks, fsp)}, false, nil
 }
 
 // walk unwinds from st to the end of the stack, or to an error (tr.Err).
@@ -294,20 +299,19 @@ func (w *orcWalker) orcFallback(st *orcState, tr *Trace) (done bool, err error) 
 	var cfiErr error
 	if w.cfi != nil {
 		cs := cfiState{pc: st.ip, ret: !st.signal}
+		d := w.cfi.arch
 		if st.regs != nil && st.full {
-			for d, i := range x86DwarfToPtRegs {
-				cs.set(uint64(d), st.regs[i])
-			}
+			cs.setRegs(d, st.regs)
 		}
-		cs.set(cfiX86.sp, st.sp)
-		cs.set(cfiX86.fp, st.bp)
+		cs.set(d.SP, st.sp)
+		cs.set(d.FP, st.bp)
 		f, done, err := w.cfi.step(&cs)
 		if err == nil {
 			if done {
 				return true, nil
 			}
-			st.ip, st.sp, st.regs, st.prev, st.signal = cs.pc, cs.regs[cfiX86.sp], nil, nil, false
-			st.bp, _ = cs.get(cfiX86.fp)
+			st.ip, st.sp, st.regs, st.prev, st.signal = cs.pc, cs.regs[d.SP], nil, nil, false
+			st.bp, _ = cs.get(d.FP)
 			tr.Frames = append(tr.Frames, f)
 			return false, nil
 		}
@@ -330,14 +334,11 @@ func (w *orcWalker) orcFallback(st *orcState, tr *Trace) (done bool, err error) 
 
 // setupCFI finds the vmlinux's CFI tables (decoded on first use).
 func (k *Kernel) setupCFI(u *unwindCache) {
-	switch k.Arch.Name() {
-	case "x86_64":
-		u.cfiArch = cfiX86
-	case "arm64":
-		u.cfiArch = cfiARM64
-	default:
+	d, ok := k.Arch.(arch.DWARFUnwinding)
+	if !ok {
 		return
 	}
+	u.cfiArch = d.DWARF()
 	u.cfi, _ = k.Vmlinux.LoadCFI()
 }
 
@@ -423,10 +424,12 @@ func (k *Kernel) backtraceMode(t Task, mode unwindMode) (*Trace, error) {
 			return nil, fmt.Errorf("the vmlinux has no call frame information")
 		}
 		st := cfiState{pc: ip, ret: ip != u.retFromFork}
-		st.set(cfiX86.sp, sp)
-		st.set(cfiX86.fp, bp)
-		for name, reg := range map[string]uint64{"bx": 3, "r12": 12, "r13": 13, "r14": 14, "r15": 15} {
-			if off, err := k.Offset("inactive_task_frame", name); err == nil {
+		st.set(u.cfiArch.SP, sp)
+		st.set(u.cfiArch.FP, bp)
+		// inactive_task_frame's members, by the registers they save.
+		for member, name := range map[string]string{"bx": "rbx", "r12": "r12", "r13": "r13", "r14": "r14", "r15": "r15"} {
+			reg, ok := dwarfReg(k.Arch, u.cfiArch, name)
+			if off, err := k.Offset("inactive_task_frame", member); err == nil && ok {
 				st.set(reg, words[off/8])
 			}
 		}
@@ -462,11 +465,12 @@ func (k *Kernel) backtraceMode(t Task, mode unwindMode) (*Trace, error) {
 		tr.Start = "thread.cpu_context"
 		tr.Frames = append(tr.Frames, Frame{PC: pc, SP: fp, Exact: true, Stack: classify(stacks, fp)})
 		st := cfiState{pc: pc, ret: true}
-		for i := 0; i < 10; i++ {
-			st.set(uint64(19+i), words[i])
+		for i, name := range []string{"x19", "x20", "x21", "x22", "x23", "x24", "x25", "x26", "x27", "x28", "", "sp"} {
+			if reg, ok := dwarfReg(k.Arch, u.cfiArch, name); ok {
+				st.set(reg, words[i])
+			}
 		}
-		st.set(29, fp)
-		st.set(31, words[11])
+		st.set(u.cfiArch.FP, fp)
 		cw.walk(&st, tr)
 		return tr, nil
 	}
@@ -480,19 +484,17 @@ func (k *Kernel) backtraceMode(t Task, mode unwindMode) (*Trace, error) {
 // the caller. nil when the record is set up or CFI does not say.
 func (k *Kernel) leafCaller(u *unwindCache, stacks []stackRange, regs []uint64) *Frame {
 	cw := k.cfiWalkerFor(u, stacks)
-	if cw == nil || len(regs) <= arm64.RegPC {
+	ri := u.arch.RegIndex()
+	if cw == nil || len(regs) <= ri.PC || ri.FP < 0 || ri.FP >= len(regs) {
 		return nil
 	}
-	st := cfiState{pc: u.arch.StripPointerAuth(regs[arm64.RegPC])}
-	for i := 0; i <= 30; i++ {
-		st.set(uint64(i), regs[i])
-	}
-	st.set(31, regs[arm64.RegSP])
+	st := cfiState{pc: u.arch.StripPointerAuth(regs[ri.PC])}
+	st.setRegs(cw.arch, regs)
 	f, done, err := cw.step(&st)
 	if err != nil || done {
 		return nil
 	}
-	if fp, ok := st.get(29); !ok || fp != regs[arm64.RegFP] {
+	if fp, ok := st.get(cw.arch.FP); !ok || fp != regs[ri.FP] {
 		return nil
 	}
 	return &f

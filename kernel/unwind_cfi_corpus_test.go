@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gocrash/gocrash/arch"
 	"github.com/gocrash/gocrash/internal/corpus"
 	"github.com/gocrash/gocrash/kernel"
 )
@@ -73,7 +74,8 @@ func TestCorpusCFIUnwind(t *testing.T) {
 		}
 		var cfi, fp agreement
 		shown := 0
-		x86 := k.Arch.Name() == "x86_64"
+		ua, _ := k.Arch.(arch.Unwinding)
+		x86 := ua != nil && ua.Unwinder() == arch.UnwindORC // frame pointers are walked beside ORC
 		for _, tk := range tasks {
 			if tk.Active {
 				continue

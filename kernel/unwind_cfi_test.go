@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gocrash/gocrash/arch"
 	"github.com/gocrash/gocrash/symbols"
 )
 
@@ -51,7 +52,7 @@ func (s *cfiSection) table(m elf.Machine) *symbols.CFI {
 	return symbols.NewCFI(s.b, binary.LittleEndian, false, 0, 8, m)
 }
 
-func cfiTestWalker(mem fakeStack, c *symbols.CFI, a cfiArch, strip func(uint64) uint64) *cfiWalker {
+func cfiTestWalker(mem fakeStack, c *symbols.CFI, a arch.DWARFRegs, strip func(uint64) uint64) *cfiWalker {
 	return &cfiWalker{
 		arch:   a,
 		row:    c.RowForPC,
@@ -95,7 +96,7 @@ func x86CFIStack(sp uint64) (mem fakeStack, bpB uint64) {
 func TestCFIWalkX86(t *testing.T) {
 	sp := uint64(stackHi - 0x100)
 	mem, bpB := x86CFIStack(sp)
-	w := cfiTestWalker(mem, x86CFI(true), cfiX86, func(a uint64) uint64 { return a })
+	w := cfiTestWalker(mem, x86CFI(true), cfiX86(), func(a uint64) uint64 { return a })
 	st := cfiState{pc: fnA + 0x10, ret: true}
 	st.set(7, sp)
 	st.set(6, bpB)
@@ -153,7 +154,7 @@ func TestCFIWalkARM64PAC(t *testing.T) {
 	// unsigned.
 	mem[sp+0x20] = 0
 	mem[sp+0x28] = fnEnd + 0x8
-	w := cfiTestWalker(mem, s.table(elf.EM_AARCH64), cfiARM64, strip)
+	w := cfiTestWalker(mem, s.table(elf.EM_AARCH64), cfiARM64(), strip)
 	st := cfiState{pc: fnA + 0x8}
 	st.set(31, sp)
 	st.set(29, sp)
@@ -198,7 +199,7 @@ func TestCFIWalkRejects(t *testing.T) {
 		var s cfiSection
 		c := s.cie(1, 16, 0x0c, 7, 8, 0x80|16, 1)
 		s.fde(c, fnA, 0x100, tc.ins...)
-		w := cfiTestWalker(tc.mem, s.table(elf.EM_X86_64), cfiX86, func(a uint64) uint64 { return a })
+		w := cfiTestWalker(tc.mem, s.table(elf.EM_X86_64), cfiX86(), func(a uint64) uint64 { return a })
 		st := cfiState{pc: fnA + 0x10, ret: true}
 		st.set(7, sp)
 		tr := &Trace{Frames: []Frame{{PC: fnA + 0x10, SP: sp}}}
@@ -210,7 +211,7 @@ func TestCFIWalkRejects(t *testing.T) {
 	// No FDE for the PC: a NoCFIError, which the ORC walk falls back from.
 	var s cfiSection
 	s.cie(1, 16)
-	w := cfiTestWalker(fakeStack{}, s.table(elf.EM_X86_64), cfiX86, nil)
+	w := cfiTestWalker(fakeStack{}, s.table(elf.EM_X86_64), cfiX86(), nil)
 	st := cfiState{pc: fnA}
 	st.set(7, sp)
 	if _, _, err := w.step(&st); err == nil || !strings.Contains(err.Error(), "no call frame information") {
@@ -230,7 +231,7 @@ func TestORCFallback(t *testing.T) {
 	run := func(mem fakeStack, cfi *symbols.CFI, bp uint64) *Trace {
 		w := testWalker(mem, orc)
 		if cfi != nil {
-			w.cfi = cfiTestWalker(mem, cfi, cfiX86, func(a uint64) uint64 { return a })
+			w.cfi = cfiTestWalker(mem, cfi, cfiX86(), func(a uint64) uint64 { return a })
 		}
 		tr := &Trace{Frames: []Frame{{PC: fnA + 0x10, SP: sp - 8}}}
 		st := orcState{ip: fnA + 0x10, sp: sp, bp: bp}

@@ -2,8 +2,9 @@ package kernel
 
 import (
 	"fmt"
+	"slices"
 
-	x86 "github.com/gocrash/gocrash/arch/x86_64"
+	"github.com/gocrash/gocrash/arch"
 	"github.com/gocrash/gocrash/symbols"
 )
 
@@ -12,6 +13,10 @@ import (
 // the frames the kernel's own traces name.
 
 func (k *Kernel) setupORC(u *unwindCache) error {
+	var err error
+	if u.orcRegs, err = orcRegsOf(k.Arch, u.arch); err != nil {
+		return err
+	}
 	lay, err := k.Vmlinux.ORCEntryLayout()
 	if err != nil {
 		return fmt.Errorf("ORC entry layout: %w", err)
@@ -42,17 +47,45 @@ func (k *Kernel) setupORC(u *unwindCache) error {
 	return nil
 }
 
-// orcRegIndex gives the pt_regs position of an ORC base register.
-func orcRegIndex(r uint8) int {
+// orcRegs are the positions in a register set (a struct pt_regs) of the
+// registers the ORC walk reads, from the architecture.
+type orcRegs struct {
+	ip, sp, bp int
+	words      int // a full struct pt_regs
+	// r10, r13, di, dx: the other registers ORC bases a stack on.
+	r10, r13, di, dx int
+}
+
+func orcRegsOf(a arch.Arch, ua arch.Unwinding) (orcRegs, error) {
+	ri := ua.RegIndex()
+	p := orcRegs{ip: ri.PC, sp: ri.SP, bp: ri.FP, words: ua.PtRegsWords()}
+	names := a.Registers()
+	for _, r := range []struct {
+		name string
+		pos  *int
+	}{{"r10", &p.r10}, {"r13", &p.r13}, {"rdi", &p.di}, {"rdx", &p.dx}} {
+		if *r.pos = slices.Index(names, r.name); *r.pos < 0 {
+			return p, fmt.Errorf("ORC unwinding: %s has no register %s", a.Name(), r.name)
+		}
+	}
+	// An IRET frame (ip, cs, flags, sp, ss) ends a struct pt_regs.
+	if p.ip < 0 || p.bp < 0 || p.ip+5 > p.words {
+		return p, fmt.Errorf("ORC unwinding: %s's register set is not laid out as pt_regs", a.Name())
+	}
+	return p, nil
+}
+
+// base gives the register-set position of an ORC base register.
+func (p orcRegs) base(r uint8) int {
 	switch r {
 	case symbols.ORCRegR10:
-		return x86.RegR10
+		return p.r10
 	case symbols.ORCRegR13:
-		return x86.RegR13
+		return p.r13
 	case symbols.ORCRegDI:
-		return x86.RegDI
+		return p.di
 	}
-	return x86.RegDX
+	return p.dx
 }
 
 // orcFind finds the ORC entry for a run-time address.
@@ -101,6 +134,7 @@ type orcWalker struct {
 	// pointer is tried).
 	cfi    *cfiWalker
 	stacks []stackRange
+	regs   orcRegs
 }
 
 func (k *Kernel) orcWalkerFor(u *unwindCache, stacks []stackRange) *orcWalker {
@@ -112,6 +146,7 @@ func (k *Kernel) orcWalkerFor(u *unwindCache, stacks []stackRange) *orcWalker {
 		userMode:  u.arch.UserMode,
 		name:      k.symbolize,
 		stacks:    stacks,
+		regs:      u.orcRegs,
 	}
 	w.noUnwindData = func(st *orcState, tr *Trace) error { return k.findCaller(u, st, tr, stacks) }
 	w.cfi = k.cfiWalkerFor(u, stacks)
@@ -121,8 +156,8 @@ func (k *Kernel) orcWalkerFor(u *unwindCache, stacks []stackRange) *orcWalker {
 func (k *Kernel) walkORC(u *unwindCache, tr *Trace, regs []uint64) error {
 	w := k.orcWalkerFor(u, k.stacksOf(u, tr.Task))
 	if regs != nil {
-		if len(regs) < x86.PtRegsWords {
-			return fmt.Errorf("register set of %d words, want %d", len(regs), x86.PtRegsWords)
+		if len(regs) < w.regs.words {
+			return fmt.Errorf("register set of %d words, want %d", len(regs), w.regs.words)
 		}
 		w.startRegs(tr, regs)
 		return nil
@@ -149,7 +184,7 @@ func (k *Kernel) walkORC(u *unwindCache, tr *Trace, regs []uint64) error {
 
 // startRegs walks from a full register set.
 func (w *orcWalker) startRegs(tr *Trace, regs []uint64) {
-	st := orcState{ip: regs[x86.RegIP], sp: regs[x86.RegSP], bp: regs[x86.RegBP], regs: regs, full: true, signal: true}
+	st := orcState{ip: regs[w.regs.ip], sp: regs[w.regs.sp], bp: regs[w.regs.bp], regs: regs, full: true, signal: true}
 	if w.userMode(regs) {
 		return // the CPU was in user mode: no kernel frames
 	}
@@ -216,7 +251,7 @@ func (w *orcWalker) step(st *orcState, tr *Trace) (done bool, err error) {
 	case symbols.ORCRegBPIndirect:
 		sp, indirect = st.bp+uint64(int64(e.SPOffset)), true
 	case symbols.ORCRegR10, symbols.ORCRegR13, symbols.ORCRegDI, symbols.ORCRegDX:
-		v, ok := st.reg(orcRegIndex(e.SPReg))
+		v, ok := st.reg(w.regs.base(e.SPReg))
 		if !ok {
 			return false, fmt.Errorf("register %d needed at %s is not saved", e.SPReg, w.name(st.ip))
 		}
@@ -246,12 +281,12 @@ func (w *orcWalker) step(st *orcState, tr *Trace) (done bool, err error) {
 		}
 		tr.Frames = append(tr.Frames, Frame{PC: ip, SP: ipp, Exact: st.signal, Stack: classify(stacks, ipp)})
 	case symbols.ORCRegs:
-		r, err := w.readWords(sp, x86.PtRegsWords)
+		r, err := w.readWords(sp, w.regs.words)
 		if err != nil {
 			return false, fmt.Errorf("pt_regs at %x: %w", sp, err)
 		}
-		attachRegs(tr, &SavedRegs{Addr: sp, Regs: r, User: w.userMode(r)})
-		st.ip, st.sp, st.regs, st.full, st.prev = r[x86.RegIP], r[x86.RegSP], r, true, nil
+		w.attachRegs(tr, &SavedRegs{Addr: sp, Regs: r, User: w.userMode(r)})
+		st.ip, st.sp, st.regs, st.full, st.prev = r[w.regs.ip], r[w.regs.sp], r, true, nil
 		if !e.SignalKnown {
 			st.signal = true
 		}
@@ -260,14 +295,14 @@ func (w *orcWalker) step(st *orcState, tr *Trace) (done bool, err error) {
 		if err != nil {
 			return false, fmt.Errorf("IRET frame at %x: %w", sp, err)
 		}
-		r := make([]uint64, x86.PtRegsWords)
-		copy(r[x86.RegIP:], iret)
-		base := sp - 8*x86.RegIP
-		attachRegs(tr, &SavedRegs{Addr: base, Regs: r, User: w.userMode(r), Partial: true})
+		r := make([]uint64, w.regs.words)
+		copy(r[w.regs.ip:], iret)
+		base := sp - uint64(8*w.regs.ip)
+		w.attachRegs(tr, &SavedRegs{Addr: base, Regs: r, User: w.userMode(r), Partial: true})
 		if st.full {
 			st.prev = st.regs
 		}
-		st.ip, st.sp, st.regs, st.full = r[x86.RegIP], r[x86.RegSP], r, false
+		st.ip, st.sp, st.regs, st.full = r[w.regs.ip], r[w.regs.sp], r, false
 		if !e.SignalKnown {
 			st.signal = true
 		}
@@ -276,7 +311,7 @@ func (w *orcWalker) step(st *orcState, tr *Trace) (done bool, err error) {
 	}
 	switch e.BPReg {
 	case symbols.ORCRegUndefined:
-		if v, ok := st.reg(x86.RegBP); ok {
+		if v, ok := st.reg(w.regs.bp); ok {
 			st.bp = v
 		}
 	case symbols.ORCRegPrevSP:
@@ -301,14 +336,14 @@ func (w *orcWalker) step(st *orcState, tr *Trace) (done bool, err error) {
 
 // attachRegs records saved registers met while unwinding the last frame:
 // they belong to it (the entry code that saved them).
-func attachRegs(tr *Trace, r *SavedRegs) {
+func (w *orcWalker) attachRegs(tr *Trace, r *SavedRegs) {
 	if n := len(tr.Frames); n > 0 && tr.Frames[n-1].Regs == nil {
 		tr.Frames[n-1].Regs = r
 		return
 	}
 	// Two register sets in a row: give the second a frame of its own at
 	// the interrupted address.
-	tr.Frames = append(tr.Frames, Frame{PC: r.Regs[x86.RegIP], SP: r.Addr, Exact: true, Regs: r})
+	tr.Frames = append(tr.Frames, Frame{PC: r.Regs[w.regs.ip], SP: r.Addr, Exact: true, Regs: r})
 }
 
 // symbolize names an address as the kernel prints it (func+0xoff).

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	x86 "github.com/gocrash/gocrash/arch/x86_64"
 	"github.com/gocrash/gocrash/symbols"
 )
 
@@ -67,7 +66,9 @@ func callAt(sp int16) symbols.ORCEntry {
 }
 
 func testWalker(mem fakeStack, orc fakeORC) *orcWalker {
+	x86 := x86Regs()
 	return &orcWalker{
+		regs:      x86.orc,
 		read:      mem.read,
 		readWords: mem.readWords,
 		find:      orc.find,
@@ -128,6 +129,7 @@ func TestORCWalkCalls(t *testing.T) {
 // pt_regs on the task stack for an interrupted kernel function D, called by
 // the syscall entry, which saved the user's registers.
 func TestORCWalkInterrupt(t *testing.T) {
+	x86 := x86Regs()
 	mem := fakeStack{}
 	irqSP := uint64(irqHi - 0x40)
 	// The IRQ handler (fnIRQ) has 8 bytes of locals; its return address
@@ -140,7 +142,7 @@ func TestORCWalkInterrupt(t *testing.T) {
 	kregs := make([]uint64, x86.PtRegsWords)
 	kregs[x86.RegIP] = fnD + 0x12
 	kregs[x86.RegCS] = 0x10
-	kregs[x86.RegSP] = regsAddr + 8*x86.PtRegsWords
+	kregs[x86.RegSP] = regsAddr + uint64(8*x86.PtRegsWords)
 	kregs[x86.RegBP] = 0x2222
 	for i, v := range kregs {
 		mem[regsAddr+uint64(8*i)] = v
@@ -196,6 +198,7 @@ func TestORCWalkInterrupt(t *testing.T) {
 // TestORCWalkPartialRegs: an IRET frame (REGS_PARTIAL), whose frame pointer
 // comes from the full pt_regs met before it.
 func TestORCWalkPartialRegs(t *testing.T) {
+	x86 := x86Regs()
 	mem := fakeStack{}
 	sp := uint64(stackHi - 0x200)
 	// The frame's ORC: an IRET frame at SP; it interrupted D.
@@ -220,8 +223,8 @@ func TestORCWalkPartialRegs(t *testing.T) {
 	if len(tr.Frames) != 2 || tr.Frames[0].Regs == nil || !tr.Frames[0].Regs.Partial || tr.Frames[1].PC != fnEnd+1 {
 		t.Fatalf("frames %s, regs %+v", framePCs(tr), tr.Frames[0].Regs)
 	}
-	if tr.Frames[0].Regs.Addr != sp-8*x86.RegIP {
-		t.Errorf("partial pt_regs at %x, want %x", tr.Frames[0].Regs.Addr, sp-8*x86.RegIP)
+	if tr.Frames[0].Regs.Addr != sp-uint64(8*x86.RegIP) {
+		t.Errorf("partial pt_regs at %x, want %x", tr.Frames[0].Regs.Addr, sp-uint64(8*x86.RegIP))
 	}
 }
 

@@ -1,25 +1,59 @@
-// Package archs chooses the arch.Arch implementation for a dump by the
-// machine it records.
+// Package archs owns the list of architectures gocrash supports: it picks
+// the arch.Arch implementation for a dump by the machine it records, and
+// maps ELF and dump machine names to arch.Machine. Adding an architecture
+// is one line in ports.
 package archs
 
 import (
+	"debug/elf"
 	"fmt"
+	"slices"
 
 	"github.com/gocrash/gocrash/arch"
 	"github.com/gocrash/gocrash/arch/arm64"
 	"github.com/gocrash/gocrash/arch/x86_64"
 )
 
+// ports lists the supported architectures, one line each.
+func ports() []arch.Port {
+	return []arch.Port{
+		x86_64.Port(),
+		arm64.Port(),
+	}
+}
+
+// OfELF gives the architecture of an ELF e_machine ("" when unsupported).
+func OfELF(m elf.Machine) arch.Machine {
+	for _, p := range ports() {
+		if p.ELF == m {
+			return p.Machine
+		}
+	}
+	return ""
+}
+
+// OfDump gives the architecture of a machine name a dump records
+// ("x86_64", "aarch64", "arm64"; "" when unsupported).
+func OfDump(name string) arch.Machine {
+	if p, ok := portOf(name); ok {
+		return p.Machine
+	}
+	return ""
+}
+
+func portOf(name string) (arch.Port, bool) {
+	for _, p := range ports() {
+		if slices.Contains(p.DumpNames, name) {
+			return p, true
+		}
+	}
+	return arch.Port{}, false
+}
+
 // New returns the architecture for cfg.Dump.
 func New(cfg arch.Config) (arch.Arch, error) {
-	switch cfg.Dump.Machine {
-	case "x86_64":
-		return x86_64.New(cfg)
-	case "aarch64", "arm64":
-		if cfg.Dump.VMCoreInfo == nil {
-			return nil, fmt.Errorf("%s: the dump has no VMCOREINFO; arm64 dumps without it are not supported yet", cfg.Dump.Path)
-		}
-		return arm64.New(cfg)
+	if p, ok := portOf(cfg.Dump.Machine); ok {
+		return p.New(cfg)
 	}
 	return nil, fmt.Errorf("%s: machine %q is not supported", cfg.Dump.Path, cfg.Dump.Machine)
 }

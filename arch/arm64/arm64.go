@@ -4,8 +4,9 @@
 package arm64
 
 import (
+	"debug/elf"
 	"fmt"
-	"strings"
+	"slices"
 
 	"github.com/gocrash/gocrash/arch"
 	"github.com/gocrash/gocrash/memory"
@@ -24,11 +25,23 @@ type ARM64 struct {
 	pacMask       uint64
 }
 
+// Machine is arm64's name as crash prints it.
+const Machine arch.Machine = "arm64"
+
+// Port describes arm64 to arch/archs.
+func Port() arch.Port {
+	return arch.Port{Machine: Machine, ELF: elf.EM_AARCH64, DumpNames: []string{"aarch64", "arm64"},
+		New: func(cfg arch.Config) (arch.Arch, error) { return New(cfg) }}
+}
+
 // New sets up arm64 translation from VMCOREINFO: PAGESIZE, TCR_EL1_T1SZ
 // (else VA_BITS), kimage_voffset, PHYS_OFFSET, KERNELPACMASK, and
 // swapper_pg_dir (VMCOREINFO or the symbol table).
 func New(cfg arch.Config) (*ARM64, error) {
 	vi := cfg.Dump.VMCoreInfo
+	if vi == nil {
+		return nil, fmt.Errorf("%s: the dump has no VMCOREINFO; arm64 dumps without it are not supported yet", cfg.Dump.Path)
+	}
 	a := &ARM64{dump: cfg.Dump, pageSize: vi.PageSize()}
 	switch a.pageSize {
 	case 4096, 16384, 65536:
@@ -64,9 +77,9 @@ func New(cfg arch.Config) (*ARM64, error) {
 	return a, nil
 }
 
-func (a *ARM64) Name() string      { return "arm64" }
-func (a *ARM64) PageSize() uint64  { return a.pageSize }
-func (a *ARM64) PRStatusRegs() int { return prstatusRegs }
+func (a *ARM64) Name() arch.Machine { return Machine }
+func (a *ARM64) PageSize() uint64   { return a.pageSize }
+func (a *ARM64) PRStatusRegs() int  { return prstatusRegs }
 
 // VABits is the kernel's virtual address size.
 func (a *ARM64) VABits() uint { return a.vaBits }
@@ -91,10 +104,10 @@ func arm64Flags() map[int]string {
 
 // EntryFlags names an entry's flags (bit 1 means TABLE in a table entry,
 // PAGE in a last-level entry).
-func (a *ARM64) EntryFlags(e uint64, lastLevel bool) string {
+func (a *ARM64) EntryFlags(e uint64, lastLevel bool) []string {
 	s := arch.FlagNames(e, arm64Flags())
-	if lastLevel {
-		s = strings.Replace(s, "TABLE", "PAGE", 1)
+	if i := slices.Index(s, "TABLE"); lastLevel && i >= 0 {
+		s[i] = "PAGE"
 	}
 	return s
 }

@@ -1,8 +1,6 @@
 package x86_64
 
 import (
-	"fmt"
-
 	"github.com/gocrash/gocrash/arch"
 )
 
@@ -46,26 +44,38 @@ func (x *X86_64) UserMode(regs []uint64) bool { return len(regs) > RegCS && regs
 
 func (x *X86_64) StripPointerAuth(addr uint64) uint64 { return addr }
 
-// RegisterBlock is crash's x86_64 exception-frame block:
+// RegisterRows is crash's x86_64 exception-frame block:
 //
 //	RIP: 000000000047b7a0  RSP: 00007ffe098437a8  RFLAGS: 00000202
 //	RAX: ffffffffffffffda  RBX: 0000000000000001  RCX: 000000000047b7a0
 //	...
 //	ORIG_RAX: 0000000000000001  CS: 0033  SS: 002b
-func (x *X86_64) RegisterBlock(r []uint64) []string {
-	if len(r) < PtRegsWords {
+func (x *X86_64) RegisterRows(nregs int) []arch.RegRow {
+	if nregs < PtRegsWords {
 		return nil
 	}
-	row := func(a, b, c string, ia, ib, ic int) string {
-		return fmt.Sprintf("%s: %016x  %s: %016x  %s: %016x", a, r[ia], b, r[ib], c, r[ic])
+	row := func(fields ...arch.RegField) arch.RegRow { return arch.RegRow{Sep: "  ", Fields: fields} }
+	f := func(label string, i, digits int) arch.RegField {
+		return arch.RegField{Label: label, Index: i, Digits: digits}
 	}
-	return []string{
-		fmt.Sprintf("RIP: %016x  RSP: %016x  RFLAGS: %08x", r[RegIP], r[RegSP], r[RegFlags]),
-		row("RAX", "RBX", "RCX", RegAX, RegBX, RegCX),
-		row("RDX", "RSI", "RDI", RegDX, RegSI, RegDI),
-		row("RBP", " R8", " R9", RegBP, RegR8, RegR9),
-		row("R10", "R11", "R12", RegR10, RegR11, RegR12),
-		row("R13", "R14", "R15", RegR13, RegR14, RegR15),
-		fmt.Sprintf("ORIG_RAX: %016x  CS: %04x  SS: %04x", r[RegOrigAX], r[RegCS], r[RegSS]),
+	gp := func(a, b, c string, ia, ib, ic int) arch.RegRow { return row(f(a, ia, 16), f(b, ib, 16), f(c, ic, 16)) }
+	return []arch.RegRow{
+		row(f("RIP", RegIP, 16), f("RSP", RegSP, 16), f("RFLAGS", RegFlags, 8)),
+		gp("RAX", "RBX", "RCX", RegAX, RegBX, RegCX),
+		gp("RDX", "RSI", "RDI", RegDX, RegSI, RegDI),
+		gp("RBP", " R8", " R9", RegBP, RegR8, RegR9),
+		gp("R10", "R11", "R12", RegR10, RegR11, RegR12),
+		gp("R13", "R14", "R15", RegR13, RegR14, RegR15),
+		row(f("ORIG_RAX", RegOrigAX, 16), f("CS", RegCS, 4), f("SS", RegSS, 4)),
+	}
+}
+
+// DWARF: the x86_64 psABI's numbering, rbx, rbp and r12-r15 callee-saved.
+func (x *X86_64) DWARF() arch.DWARFRegs {
+	return arch.DWARFRegs{
+		SP: 7, FP: 6, CalleeSaved: []uint64{3, 6, 12, 13, 14, 15},
+		// rax, rdx, rcx, rbx, rsi, rdi, rbp, rsp, r8-r15
+		RegSet: []int{RegAX, RegDX, RegCX, RegBX, RegSI, RegDI, RegBP, RegSP,
+			RegR8, RegR9, RegR10, RegR11, RegR12, RegR13, RegR14, RegR15},
 	}
 }

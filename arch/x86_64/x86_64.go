@@ -3,8 +3,9 @@
 package x86_64
 
 import (
+	"debug/elf"
 	"fmt"
-	"strings"
+	"slices"
 
 	"github.com/gocrash/gocrash/arch"
 	"github.com/gocrash/gocrash/memory"
@@ -35,6 +36,15 @@ type X86_64 struct {
 	kaslrOK bool
 }
 
+// Machine is x86_64's name as crash prints it.
+const Machine arch.Machine = "x86_64"
+
+// Port describes x86_64 to arch/archs.
+func Port() arch.Port {
+	return arch.Port{Machine: Machine, ELF: elf.EM_X86_64, DumpNames: []string{"x86_64"},
+		New: func(cfg arch.Config) (arch.Arch, error) { return New(cfg) }}
+}
+
 // New sets up x86_64 translation for a dump: phys_base from VMCOREINFO
 // (NUMBER(phys_base)) or, failing that, from a kdump PT_LOAD of the kernel
 // text; the root table from init_top_pgt; 5-level paging from
@@ -54,11 +64,11 @@ func New(cfg arch.Config) (*X86_64, error) {
 		x.levels = 5
 	}
 	root, ok := vi.Symbol("init_top_pgt")
-	if !ok && cfg.Symbols != nil {
-		root, ok = cfg.Symbols("init_top_pgt")
-		if !ok {
-			root, ok = cfg.Symbols("init_level4_pgt")
+	for _, name := range x.KernelRootSymbols() {
+		if ok || cfg.Symbols == nil {
+			break
 		}
+		root, ok = cfg.Symbols(name)
 	}
 	if !ok {
 		return nil, fmt.Errorf("x86_64: cannot find the kernel page table (init_top_pgt) in VMCOREINFO or the symbol table")
@@ -93,13 +103,17 @@ func x86Flags() map[int]string {
 
 // EntryFlags names an entry's flags (bit 7 is PSE above the last level,
 // PAT in a last-level PTE).
-func (x *X86_64) EntryFlags(e uint64, lastLevel bool) string {
+func (x *X86_64) EntryFlags(e uint64, lastLevel bool) []string {
 	s := arch.FlagNames(e, x86Flags())
-	if lastLevel {
-		s = strings.Replace(s, "PSE", "PAT", 1)
+	if i := slices.Index(s, "PSE"); lastLevel && i >= 0 {
+		s[i] = "PAT"
 	}
 	return s
 }
+
+// KernelRootSymbols: the top table is init_top_pgt (init_level4_pgt
+// before 4.13).
+func (x *X86_64) KernelRootSymbols() []string { return []string{"init_top_pgt", "init_level4_pgt"} }
 
 // KernelImagePhys translates an address in the kernel image mapping
 // (__START_KERNEL_map and up) without the page tables.
@@ -112,9 +126,9 @@ func (x *X86_64) PhysBase() uint64 { return x.physBase }
 // Levels is 4 or 5.
 func (x *X86_64) Levels() int { return x.levels }
 
-func (x *X86_64) Name() string      { return "x86_64" }
-func (x *X86_64) PageSize() uint64  { return 4096 }
-func (x *X86_64) PRStatusRegs() int { return prstatusRegs }
+func (x *X86_64) Name() arch.Machine { return Machine }
+func (x *X86_64) PageSize() uint64   { return 4096 }
+func (x *X86_64) PRStatusRegs() int  { return prstatusRegs }
 
 // UserWalk walks a process's page tables.
 func (x *X86_64) UserWalk(root, vaddr uint64) (arch.Translation, error) {

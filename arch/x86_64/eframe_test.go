@@ -1,23 +1,37 @@
-package kernel
+package x86_64
 
 import (
-	"encoding/binary"
 	"fmt"
 	"testing"
-
-	a64 "github.com/gocrash/gocrash/arch/arm64"
-	x86 "github.com/gocrash/gocrash/arch/x86_64"
 )
 
-// x86 test layout: a 16 KiB task stack, kernel text at fnA..fnEnd+0x100.
+// fakeStack is word-addressed memory for synthetic stacks.
+type fakeStack map[uint64]uint64
+
+func (m fakeStack) read(a uint64) (uint64, error) {
+	v, ok := m[a]
+	if !ok {
+		return 0, fmt.Errorf("no memory at %x", a)
+	}
+	return v, nil
+}
+
+// Test layout: a 16 KiB task stack, kernel text at fnA..fnEnd+0x100.
 const (
+	stackLo uint64 = 0xffffc90000010000
+	stackHi        = stackLo + 0x4000
+	fnA     uint64 = 0xffffffff81001000 // each function is 0x100 bytes
+	fnB     uint64 = 0xffffffff81002000
+	fnD     uint64 = 0xffffffff81004000
+	fnEnd   uint64 = 0xffffffff81007000
+
 	efPageOffset uint64 = 0xffff888000000000
 	efModule     uint64 = 0xffffffffc0001000 // a mapped module address
 )
 
-func testX86Check(mem fakeStack) *x86EFrameCheck {
-	return &x86EFrameCheck{
-		ptRegsSize:    8 * x86.PtRegsWords,
+func testX86Check(mem fakeStack) *eframeCheck {
+	return &eframeCheck{
+		ptRegsSize:    8 * PtRegsWords,
 		pageOffset:    efPageOffset,
 		userTop:       0x0000800000000000,
 		isText:        func(a uint64) bool { return a >= fnA && a < fnEnd+0x100 },
@@ -30,11 +44,11 @@ func testX86Check(mem fakeStack) *x86EFrameCheck {
 
 // ptRegs builds an x86_64 pt_regs.
 func ptRegs(ip, cs, flags, sp, ss uint64) []uint64 {
-	r := make([]uint64, x86.PtRegsWords)
+	r := make([]uint64, PtRegsWords)
 	for i := range r {
 		r[i] = 0x1000 + uint64(i) // distinct general registers
 	}
-	r[x86.RegIP], r[x86.RegCS], r[x86.RegFlags], r[x86.RegSP], r[x86.RegSS] = ip, cs, flags, sp, ss
+	r[RegIP], r[RegCS], r[RegFlags], r[RegSP], r[RegSS] = ip, cs, flags, sp, ss
 	return r
 }
 
@@ -64,7 +78,7 @@ func TestX86EFrameSearch(t *testing.T) {
 		copy(words[(addr-stackLo)/8:], r)
 	}
 	user := ptRegs(0x401000, 0x33, 0x246, 0x7ffd00001000, 0x2b)
-	userAt := stackHi - 8*x86.PtRegsWords
+	userAt := stackHi - 8*PtRegsWords
 	put(userAt, user)
 	kern := ptRegs(fnD+0x12, 0x10, 0x046, stackLo+0x3000, 0x18)
 	kernAt := stackLo + 0x2000
@@ -116,7 +130,7 @@ func TestX86EFrameSearch(t *testing.T) {
 // vsyscall page.
 func TestX86EFrameVerifyKernelCases(t *testing.T) {
 	at := stackLo + 0x800
-	end := at + 8*x86.PtRegsWords
+	end := at + 8*PtRegsWords
 	mem := fakeStack{at - 8: 0xffffffff81234567}
 	c := testX86Check(mem)
 	c.symbolName = func(a uint64) string {
@@ -139,53 +153,5 @@ func TestX86EFrameVerifyKernelCases(t *testing.T) {
 	// Without the page_fault word the odd registers are rejected.
 	if c2 := testX86Check(fakeStack{}); c2.verify(at, ptRegs(0x1234, 0x10, 0x246, 0x5678, 0x18)) {
 		t.Error("kernel CS with a user RIP and RSP accepted")
-	}
-}
-
-// TestARM64EFrameSearch: a kernel-mode pt_regs at an 8-byte aligned place
-// among noise and look-alikes (SP off the stack, an EL0 or AArch32 PSTATE,
-// LR outside text).
-func TestARM64EFrameSearch(t *testing.T) {
-	const (
-		lo   uint64 = 0xffff800008010000
-		hi          = lo + 0x4000
-		text uint64 = 0xffffd34b05400000
-		pac  uint64 = 0xffff000000000000
-	)
-	size := 8 * (a64.RegPState + 1 + 8) // some bookkeeping after pstate, as in pt_regs
-	buf := make([]byte, hi-lo)
-	for i := 0; i+8 <= len(buf); i += 8 {
-		binary.LittleEndian.PutUint64(buf[i:], lo+uint64(i)) // stack addresses everywhere
-	}
-	frame := func(sp, fp, pc, lr, pstate uint64) []uint64 {
-		r := make([]uint64, a64.RegPState+1)
-		for i := range r {
-			r[i] = uint64(0x100 + i)
-		}
-		r[a64.RegSP], r[a64.RegFP], r[a64.RegPC], r[a64.RegLR], r[a64.RegPState] = sp, fp, pc, lr, pstate
-		return r
-	}
-	put := func(at uint64, r []uint64) {
-		for i, v := range r {
-			binary.LittleEndian.PutUint64(buf[at-lo+uint64(8*i):], v)
-		}
-	}
-	good := frame(lo+0x1200, lo+0x1200, text+0x40, (text+0x80)&^pac, 0x60000005) // LR with its PAC bits cleared
-	goodAt := lo + 0x1000
-	put(goodAt, good)
-	for i, r := range [][]uint64{
-		frame(hi+0x10, lo+0x1200, text, text, 0x5),       // SP off the stack
-		frame(lo+0x1200, lo+0x1200, text, text, 0x0),     // EL0
-		frame(lo+0x1200, lo+0x1200, text, text, 0x15),    // AArch32
-		frame(lo+0x1200, lo+0x1200, text, 0x400000, 0x5), // LR not text
-		frame(lo+0x1200, lo+0x1200, text, text, 0x1_0000_0005),
-	} {
-		put(lo+0x2000+uint64(0x200*i), r)
-	}
-	c := &a64EFrameCheck{ptRegsSize: uint64(size), lo: lo, hi: hi, pacMask: pac,
-		isText: func(a uint64) bool { return a >= text && a < text+0x1000 }}
-	got := c.search(buf, binary.LittleEndian, a64.RegPState+1)
-	if len(got) != 1 || got[0].Addr != goodAt || fmt.Sprint(got[0].Regs) != fmt.Sprint(good) {
-		t.Fatalf("found %+v, want one frame at %x", got, goodAt)
 	}
 }
