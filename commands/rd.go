@@ -31,6 +31,7 @@ symbol+offset, or a per-CPU symbol:cpu.`,
 			{"-d", "signed decimal"},
 		},
 		Examples: []string{"gocrash> rd linux_banner 4", "gocrash> rd -a linux_banner", "gocrash> rd -p 1000000 8", "gocrash> rd runqueues:1 2"},
+		Results:  []Result{&RDResult{}},
 		Run:      runRD,
 	}
 }
@@ -103,17 +104,7 @@ func runRD(ctx context.Context, s *Session, a *Args) (Result, error) {
 		n, _ := strconv.Atoi(w)
 		size = n / 8
 	}
-	// ParseArgs takes "-8" for a negative number (a word of '-' and one
-	// digit is positional even when declared): read it here until the
-	// parser matches declared one-digit options.
-	var pos []string
-	for _, w := range a.Words {
-		if w == "-8" {
-			size = 1
-			continue
-		}
-		pos = append(pos, w)
-	}
+	pos := a.Words
 	phys, user := a.Has("p"), a.Has("u")
 	res := &RDResult{Size: size, String: a.Has("a"), decimal: a.Has("d"), noASCII: a.Has("x"), Rows: []RDRow{}}
 	symbolic := a.Has("s")

@@ -17,7 +17,7 @@ import (
 func (r *Registry) WriteJSONSchema(w io.Writer) {
 	fmt.Fprintf(w, `# gocrash JSON output
 
-Generated from the result types (`+"`go run ./cmd/gocrash --gen-docs`"+`); schema_version %d.
+Generated from the result types (`+"`make docs`: `gocrash --gen-json-docs`"+`); schema_version %d.
 
 With `+"`gocrash --json`"+` (or `+"`set output json`"+` in a session) each command prints one
 JSON object on one line (JSON Lines), and nothing else goes to standard output:

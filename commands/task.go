@@ -44,7 +44,8 @@ member.sub[.sub...] prints only that member.`,
 			"gocrash> task -R pid,comm,se.on_rq 1\nPID: 1        TASK: ffff8dde011f8000  CPU: 1    COMMAND: \"init\"\n  pid = 1,\n  comm = \"init\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\",\n  se.on_rq = 1,\n",
 			"gocrash> task pid,tgid sleep",
 		},
-		Run: runTask,
+		Results: []Result{&TaskResult{}},
+		Run:     runTask,
 	}
 }
 

@@ -35,6 +35,7 @@ reference count, page.flags and the names of its flag bits).`,
 			{"-c pid|task", "the task whose address space -u uses (default: the current context)"},
 		},
 		Examples: []string{"gocrash> vtop ffffffff81000000", "gocrash> vtop linux_banner", "gocrash> vtop -u -c 1 401000"},
+		Results:  []Result{&VtopResult{}},
 		Run:      runVtop,
 	}
 }
@@ -284,6 +285,7 @@ func ptovCommand() *Command {
 		Help:     `Translates a physical address to its kernel virtual address in the direct (linear) map.`,
 		Options:  []Option{{"address", "a physical address, hexadecimal"}},
 		Examples: []string{"gocrash> ptov 1000000"},
+		Results:  []Result{&PtovResult{}},
 		Run: func(ctx context.Context, s *Session, a *Args) (Result, error) {
 			if len(a.Words) == 0 {
 				return nil, &UsageError{"an address is required"}
@@ -434,6 +436,7 @@ address is a struct page, a kernel virtual address (its page is shown), or
 else a physical address. Only -p with addresses is implemented.`,
 		Options:  []Option{{"-p", "the struct page of each address"}, {"address", "a struct page, kernel virtual or physical address, hexadecimal"}},
 		Examples: []string{"gocrash> kmem -p 1000000", "gocrash> kmem -p ffffd22000190000"},
+		Results:  []Result{&PageTable{}},
 		Run: func(ctx context.Context, s *Session, a *Args) (Result, error) {
 			if !a.Has("p") || len(a.Words) == 0 {
 				return nil, &UsageError{"only kmem -p address ... is implemented"}
