@@ -123,6 +123,12 @@ func (a *ARM64) UserWalk(root, vaddr uint64) (arch.Translation, error) {
 
 // KernelWalk walks swapper_pg_dir.
 func (a *ARM64) KernelWalk(vaddr uint64) (arch.Translation, error) {
+	// The kernel's half of the address space (TTBR1) has bits 55 down to
+	// VA_BITS set (the top byte may carry a tag); any other address is
+	// not a kernel address, whatever its low bits would index.
+	if kernelHalf := ^uint64(0) << a.vaBits & (1<<56 - 1); vaddr&kernelHalf != kernelHalf {
+		return arch.Translation{Virt: vaddr}, &arch.TranslationError{Addr: vaddr, Level: "kernel address range"}
+	}
 	return Walk(a.dump, a.root, a.pageSize, a.vaBits, vaddr)
 }
 

@@ -2,9 +2,11 @@ package arm64
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"testing"
 
+	"github.com/gocrash/gocrash/arch"
 	"github.com/gocrash/gocrash/memory"
 )
 
@@ -69,6 +71,19 @@ func TestWalkGranules(t *testing.T) {
 			}
 			if _, err := Walk(d, root, c.page, c.va, top|0x20000000); err == nil {
 				t.Error("unmapped address translated")
+			}
+			// The kernel's walk takes only the kernel's half of the
+			// address space: not an address whose index bits would hit a
+			// mapped entry from below it.
+			a := &ARM64{dump: d, root: root, pageSize: c.page, vaBits: c.va}
+			if tr, err := a.KernelWalk(maps[0][0] + 24); err != nil || tr.Phys != maps[0][1]+24 {
+				t.Errorf("KernelWalk %#x: %#x %v", maps[0][0]+24, tr.Phys, err)
+			}
+			for _, bad := range []uint64{24, maps[0][0]&^(1<<55) + 24, maps[0][0]&^(1<<c.va) + 24} {
+				var te *arch.TranslationError
+				if _, err := a.KernelWalk(bad); !errors.As(err, &te) {
+					t.Errorf("KernelWalk %#x: %v, want a TranslationError", bad, err)
+				}
 			}
 		})
 	}
