@@ -105,3 +105,16 @@ func TestSelectTasks(t *testing.T) {
 		t.Errorf("oneTask(init): %v", err)
 	}
 }
+
+// TestEveryCommandDeclares: each command declares its result types (the
+// JSON schema is generated from them) and options the parser reads.
+func TestEveryCommandDeclares(t *testing.T) {
+	for _, c := range NewRegistry().Commands() {
+		if len(c.Results) == 0 {
+			t.Errorf("%s declares no result types", c.Name)
+		}
+		if c.Run == nil || c.Summary == "" || c.Synopsis == "" {
+			t.Errorf("%s: no Run, summary or synopsis", c.Name)
+		}
+	}
+}
