@@ -30,9 +30,6 @@ func TestPtovResultRendering(t *testing.T) {
 	}
 }
 
-// jsonHex reads a JSON hex string (hexField, for short).
-func jsonHex(t *testing.T, what string, v any) uint64 { t.Helper(); return hexField(t, what, v) }
-
 // TestCorpusMemJSON runs rd, ptov, vtop, kmem -p and task in JSON on every
 // corpus run and checks the JSON carries what the text shows: as many
 // rows, the same addresses and values.
@@ -68,7 +65,7 @@ func TestCorpusMemJSON(t *testing.T) {
 			}
 			for i, row := range d.Rows {
 				f := strings.Fields(lines[i])
-				if a := jsonHex(t, c+" address", row.Address); f[0] != fmt.Sprintf("%x:", a) {
+				if a := hexField(t, c+" address", row.Address); f[0] != fmt.Sprintf("%x:", a) {
 					t.Errorf("%s: row %d address %x, text %q", c, i, a, lines[i])
 				}
 				if len(f)-1 < len(row.Values) {
@@ -78,7 +75,7 @@ func TestCorpusMemJSON(t *testing.T) {
 					var got string
 					switch x := v.(type) {
 					case string:
-						got = fmt.Sprintf("%016x", jsonHex(t, c+" value", x))
+						got = fmt.Sprintf("%016x", hexField(t, c+" value", x))
 					case float64:
 						if strings.Contains(c, "-d") {
 							got = strconv.FormatInt(int64(x), 10)
@@ -111,7 +108,7 @@ func TestCorpusMemJSON(t *testing.T) {
 			jsonData(t, s, "rd -a linux_banner", &d)
 			var b strings.Builder
 			for _, row := range d.Rows {
-				fmt.Fprintf(&b, "%x:  %s\n", jsonHex(t, "rd -a address", row.Address), strings.ReplaceAll(row.ASCII, "\n", "\\n"))
+				fmt.Fprintf(&b, "%x:  %s\n", hexField(t, "rd -a address", row.Address), strings.ReplaceAll(row.ASCII, "\n", "\\n"))
 			}
 			if !d.String || b.String() != text {
 				t.Errorf("rd -a: JSON gives\n%s--- text:\n%s", b.String(), text)
@@ -130,12 +127,12 @@ func TestCorpusMemJSON(t *testing.T) {
 				t.Fatalf("%s: %d pairs, %d lines", c, len(d.Pairs), len(lines))
 			}
 			for i, p := range d.Pairs {
-				v, ph := jsonHex(t, "virtual", p.Virtual), jsonHex(t, "physical", p.Physical)
+				v, ph := hexField(t, "virtual", p.Virtual), hexField(t, "physical", p.Physical)
 				if want := fmt.Sprintf("%-16x  %x", v, ph); lines[1+i] != want {
 					t.Errorf("%s: pair %x %x, text %q", c, v, ph, lines[1+i])
 				}
 			}
-			if jsonHex(t, "physical", d.Pairs[0].Physical) != bannerPhys {
+			if hexField(t, "physical", d.Pairs[0].Physical) != bannerPhys {
 				t.Errorf("%s: physical %v", c, d.Pairs[0].Physical)
 			}
 		}
@@ -180,7 +177,7 @@ func TestCorpusMemJSON(t *testing.T) {
 				t.Fatalf("%s: %d tasks, text has %d", c, len(d.Tasks), len(order))
 			}
 			for i, tk := range d.Tasks {
-				if a := fmt.Sprintf("%016x", jsonHex(t, "task", tk.Task)); a != order[i] {
+				if a := fmt.Sprintf("%016x", hexField(t, "task", tk.Task)); a != order[i] {
 					t.Errorf("%s: task %d is %s, text %s", c, i, a, order[i])
 				}
 				pid, ok := tk.TaskStruct["pid"].(string)
