@@ -17,8 +17,11 @@ import (
 type Kernel struct {
 	Dump    *memory.Dump
 	Vmlinux *symbols.Vmlinux // nil when only VMCOREINFO is available
-	Arch    arch.Arch
-	order   binary.ByteOrder
+	// Syms is the vmlinux's symbols at this kernel's run-time (KASLR)
+	// addresses; nil with Vmlinux.
+	Syms  *symbols.Relocated
+	Arch  arch.Arch
+	order binary.ByteOrder
 
 	mu    sync.Mutex
 	pages map[uint64]uint64 // virtual page -> physical page
@@ -37,8 +40,8 @@ func (e *MismatchError) Error() string {
 	return fmt.Sprintf("%s does not match the dump %s: %s", e.Vmlinux, e.Dump, e.Why)
 }
 
-// New binds a dump to a vmlinux (which may be nil). It relocates the symbol
-// table for KASLR and checks that the vmlinux is the dump's kernel: by
+// New binds a dump to a vmlinux (which may be nil). It finds the KASLR
+// offset (the vmlinux is left as it is: Syms is this kernel's view) and checks that the vmlinux is the dump's kernel: by
 // build-id when VMCOREINFO has one, else by the linux_banner string.
 func New(d *memory.Dump, v *symbols.Vmlinux) (*Kernel, error) {
 	k := &Kernel{Dump: d, Vmlinux: v, order: d.ByteOrder, pages: map[uint64]uint64{}}
@@ -51,25 +54,29 @@ func New(d *memory.Dump, v *symbols.Vmlinux) (*Kernel, error) {
 		if id := vi.BuildID(); id != "" && v.BuildID != "" && !strings.HasPrefix(v.BuildID, id) && !strings.HasPrefix(id, v.BuildID) {
 			return nil, &MismatchError{v.Path, d.Path, fmt.Sprintf("build-id %s, the dump's kernel has %s", v.BuildID, id)}
 		}
-		if off, ok := vi.KernelOffset(); ok {
-			v.Relocate(off)
+		var off uint64
+		if o, ok := vi.KernelOffset(); ok {
+			off = o
 		} else if st, ok := vi.Symbol("_stext"); ok {
 			if s, ok := v.Lookup("_stext"); ok {
-				v.Relocate(st - s.Addr)
+				off = st - s.Addr
 			}
 		} else if d.Live {
 			// A running kernel without VMCOREINFO (before 4.19, or
 			// hidden): its own symbol list gives the displacement.
-			off, err := liveKallsymsOffset(v)
+			o, err := liveKallsymsOffset(v)
 			if err != nil {
 				return nil, fmt.Errorf("cannot find the running kernel's KASLR offset: %v", err)
 			}
-			v.Relocate(off)
+			off = o
 		}
+		k.Syms = symbols.NewRelocated(v, off)
 	}
 	var syms arch.Symbols
 	if v != nil {
-		syms = v.Addr
+		// Read at each call: an arch that places the kernel itself
+		// replaces the view below.
+		syms = func(name string) (uint64, bool) { return k.Syms.Addr(name) }
 	}
 	a, err := archs.New(arch.Config{Dump: d, Symbols: syms})
 	if err != nil {
@@ -78,7 +85,7 @@ func New(d *memory.Dump, v *symbols.Vmlinux) (*Kernel, error) {
 	k.Arch = a
 	if p, ok := a.(arch.KernelPlacer); ok && v != nil {
 		if off, ok := p.KernelOffset(); ok {
-			v.Relocate(off)
+			k.Syms = symbols.NewRelocated(v, off)
 		}
 	}
 	if v != nil && vi.BuildID() == "" {
@@ -92,11 +99,11 @@ func New(d *memory.Dump, v *symbols.Vmlinux) (*Kernel, error) {
 // checkBanner compares linux_banner in the vmlinux file with the dump's.
 func (k *Kernel) checkBanner() error {
 	v := k.Vmlinux
-	s, ok := v.Lookup("linux_banner")
+	s, ok := k.Syms.Lookup("linux_banner")
 	if !ok {
 		return nil
 	}
-	want, ok := v.ReadLinkAddr(s.Addr-v.Relocation(), 128)
+	want, ok := k.Syms.ReadRunAddr(s.Addr, 128)
 	if !ok {
 		return nil
 	}
@@ -201,7 +208,7 @@ func (k *Kernel) ReadCString(addr uint64, max int) (string, error) {
 // else from VMCOREINFO's SYMBOL() list.
 func (k *Kernel) SymbolAddr(name string) (uint64, error) {
 	if k.Vmlinux != nil {
-		if a, ok := k.Vmlinux.Addr(name); ok {
+		if a, ok := k.Syms.Addr(name); ok {
 			return a, nil
 		}
 	}

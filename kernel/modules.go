@@ -244,7 +244,7 @@ func (k *Kernel) Symbolize(addr uint64) (name string, off uint64, ok bool) {
 			return m.syms[i].name, addr - m.syms[i].addr, true
 		}
 	}
-	s, off, ok := k.Vmlinux.Nearest(addr)
+	s, off, ok := k.Syms.Nearest(addr)
 	if !ok {
 		return "", 0, false
 	}

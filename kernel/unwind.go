@@ -287,7 +287,7 @@ func (k *Kernel) SourceLine(addr uint64) (string, int, error) {
 	if k.Vmlinux == nil {
 		return "", 0, fmt.Errorf("source lines need the vmlinux")
 	}
-	lf, ok := any(k.Vmlinux).(lineFinder)
+	lf, ok := any(k.Syms).(lineFinder)
 	if !ok {
 		return "", 0, fmt.Errorf("source lines are not available")
 	}
