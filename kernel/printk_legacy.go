@@ -67,13 +67,19 @@ func (p *Printk) printkLogLayout() (recordLayout, error) {
 	lo.dictOff = lo.textLenOff + 2
 	if o, err := p.Offset(name, "dict_len"); err == nil {
 		lo.dictOff = uint64(o)
+	} else if !symbols.IsMissing(err) {
+		return lo, err
 	}
 	lo.facOff = lo.dictOff + 2
 	if o, err := p.Offset(name, "facility"); err == nil {
 		lo.facOff = uint64(o)
+	} else if !symbols.IsMissing(err) {
+		return lo, err
 	}
 	if o, err := p.Offset(name, "caller_id"); err == nil {
 		lo.callerOff, lo.hasCaller = uint64(o), true
+	} else if !symbols.IsMissing(err) {
+		return lo, err
 	}
 	for _, end := range []uint64{lo.tsOff + 8, lo.lenOff + 2, lo.textLenOff + 2, lo.dictOff + 2, lo.facOff + 2} {
 		if end > lo.size {
