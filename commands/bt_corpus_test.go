@@ -111,7 +111,7 @@ func TestCorpusBT(t *testing.T) {
 		if out := run(t, s, "bt -f 1"); !regexp.MustCompile(`(?m)^    [0-9a-f]{16}: [0-9a-f]{16} `).MatchString(out) {
 			t.Errorf("bt -f: no frame data:\n%s", out)
 		}
-		if _, _, err := s.Kernel.SourceLine(s.Kernel.Vmlinux.Symbols()[0].Addr); err == nil || !strings.Contains(err.Error(), "not available") {
+		if _, _, err := s.Kernel.SourceLine(s.Kernel.Syms.Symbols()[0].Addr); err == nil || !strings.Contains(err.Error(), "not available") {
 			if out := run(t, s, "bt -l 1"); !regexp.MustCompile(`(?m)^    \S+\.[chS]: \d+$`).MatchString(out) {
 				t.Errorf("bt -l: no source lines:\n%s", out)
 			}

@@ -39,7 +39,7 @@ func (s *Session) gdbSymbol(addr uint64) string {
 	if s.Kernel == nil || s.Kernel.Vmlinux == nil {
 		return ""
 	}
-	v := s.Kernel.Vmlinux
+	v := s.Kernel.Syms
 	lo, ok1 := v.Addr("_text")
 	hi, ok2 := v.Addr("_end")
 	if !ok1 || !ok2 || addr < lo || addr >= hi {
@@ -232,7 +232,7 @@ func (s *Session) objectType(ts *symbols.Types, name string) (*symbols.Type, sym
 	if st == nil || st.Kind != symbols.TypeArray || len(st.Dims) == 0 || st.Dims[0] >= 0 {
 		return t, kind, nil
 	}
-	sym, ok := s.Kernel.Vmlinux.Lookup(name)
+	sym, ok := s.Kernel.Syms.Lookup(name)
 	esz := st.Element().Sizeof()
 	if !ok || sym.Size == 0 || esz <= 0 {
 		return t, kind, nil

@@ -229,7 +229,7 @@ func symbolName(s *Session, v uint64) string {
 	if v < 1<<63 {
 		return ""
 	}
-	sym, off, ok := s.Kernel.Vmlinux.Nearest(v)
+	sym, off, ok := s.Kernel.Syms.Nearest(v)
 	if !ok || (sym.Size > 0 && off >= sym.Size) || off > 1<<20 {
 		return ""
 	}

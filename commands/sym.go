@@ -79,7 +79,7 @@ func runSym(ctx context.Context, s *Session, a *Args) (Result, error) {
 	if s.Kernel == nil || s.Kernel.Vmlinux == nil {
 		return nil, fmt.Errorf("no vmlinux: symbols are not available")
 	}
-	v := s.Kernel.Vmlinux
+	v := s.Kernel.Syms
 	r := &SymResult{Symbols: []SymRow{}}
 	add := func(sy symbols.Symbol, off uint64, source bool) {
 		row := SymRow{Address: Hex(sy.Addr + off), Type: string(rune(sy.Type)), Name: sy.Name, Offset: off}
@@ -140,7 +140,7 @@ func runSym(ctx context.Context, s *Session, a *Args) (Result, error) {
 // inKernelImage says whether addr lies between _text and _end, or in a
 // symbol's extent (a per-CPU symbol).
 func inKernelImage(s *Session, addr uint64) bool {
-	v := s.Kernel.Vmlinux
+	v := s.Kernel.Syms
 	lo, ok1 := v.Addr("_text")
 	hi, ok2 := v.Addr("_end")
 	return ok1 && ok2 && addr >= lo && addr < hi

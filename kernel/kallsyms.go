@@ -36,7 +36,7 @@ func kallsymsOffset(r io.Reader, v *symbols.Vmlinux) (uint64, error) {
 		if !ok {
 			continue
 		}
-		return addr - (s.Addr - v.Relocation()), nil
+		return addr - s.Addr, nil
 	}
 	if err := sc.Err(); err != nil {
 		return 0, err

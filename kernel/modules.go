@@ -60,7 +60,11 @@ func (k *Kernel) readModules() ([]*Module, error) {
 	// The text's place: module.mem[MOD_TEXT] since 6.4, core_layout before.
 	var baseOff, sizeOff int64
 	var coreSizeOffs []int64 // the sizes summed as the module's core size
-	if m, err := k.Offset("module", "mem"); err == nil {
+	m, err := k.Offset("module", "mem")
+	if err != nil && !symbols.IsMissing(err) {
+		return nil, err
+	}
+	if err == nil {
 		b, err1 := k.Offset("module_memory", "base")
 		s, err2 := k.Offset("module_memory", "size")
 		n, err3 := k.Size("module_memory")
@@ -82,14 +86,18 @@ func (k *Kernel) readModules() ([]*Module, error) {
 	} else {
 		if o, err := k.Offset("module", "core_layout.size"); err == nil {
 			coreSizeOffs = []int64{o}
+		} else if !symbols.IsMissing(err) {
+			return nil, err
 		}
 		if baseOff, err = k.Offset("module", "core_layout.base"); err != nil {
 			return nil, err
 		}
-		if sizeOff, err = k.Offset("module", "core_layout.text_size"); err != nil {
+		if sizeOff, err = k.Offset("module", "core_layout.text_size"); symbols.IsMissing(err) {
 			if sizeOff, err = k.Offset("module", "core_layout.size"); err != nil {
 				return nil, err
 			}
+		} else if err != nil {
+			return nil, err
 		}
 	}
 	var mods []*Module
@@ -244,7 +252,7 @@ func (k *Kernel) Symbolize(addr uint64) (name string, off uint64, ok bool) {
 			return m.syms[i].name, addr - m.syms[i].addr, true
 		}
 	}
-	s, off, ok := k.Vmlinux.Nearest(addr)
+	s, off, ok := k.Syms.Nearest(addr)
 	if !ok {
 		return "", 0, false
 	}

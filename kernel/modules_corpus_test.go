@@ -58,7 +58,7 @@ func TestCorpusModules(t *testing.T) {
 				t.Errorf("module %s: its text is not named by its symbols", m.Name)
 			}
 		}
-		if k.ModuleOf(k.Vmlinux.Symbols()[0].Addr) != "" {
+		if k.ModuleOf(k.Syms.Symbols()[0].Addr) != "" {
 			t.Error("kernel text taken for a module")
 		}
 	})

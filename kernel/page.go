@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+
+	"github.com/gocrash/gocrash/symbols"
 )
 
 // Page is the struct page of one physical page frame.
@@ -75,10 +77,12 @@ func (k *Kernel) initPages(c *pageCache) error {
 	if c.index, err = k.Offset("page", "index"); err != nil {
 		return err
 	}
-	if c.count, err = k.Offset("page", "_refcount"); err != nil {
+	if c.count, err = k.Offset("page", "_refcount"); symbols.IsMissing(err) {
 		if c.count, err = k.Offset("page", "_count"); err != nil {
 			return err
 		}
+	} else if err != nil {
+		return err
 	}
 	c.names = k.pageFlagNames()
 	c.sect = k.sectionMap()

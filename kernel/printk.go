@@ -25,6 +25,19 @@ type LogRecord struct {
 	NoText bool
 }
 
+// Printk reads the kernel's log buffer through its small dependencies:
+// virtual reads, struct layouts and symbol addresses.
+type Printk struct {
+	Reader
+	Layout
+	Symbols
+}
+
+// NewPrintk reads the log through r, l and s.
+func NewPrintk(r Reader, l Layout, s Symbols) *Printk {
+	return &Printk{Reader: r, Layout: l, Symbols: s}
+}
+
 // Log reads the printk log, whichever of the kernel's three buffers it
 // has, told apart by their symbols: the lockless ring buffer (prb, 5.10
 // and later), the variable-length records (log_first_idx and
@@ -32,17 +45,17 @@ type LogRecord struct {
 // 3.5). Layouts come from VMCOREINFO or the vmlinux's types, and
 // VMCOREINFO names every symbol needed, so this works with no vmlinux at
 // all.
-func (k *Kernel) Log() ([]LogRecord, error) {
-	if _, err := k.SymbolAddr("prb"); err == nil {
-		return k.lockless()
+func (p *Printk) Log() ([]LogRecord, error) {
+	if _, err := p.SymbolAddr("prb"); err == nil {
+		return p.lockless()
 	}
-	_, err1 := k.SymbolAddr("log_first_idx")
-	_, err2 := k.SymbolAddr("log_next_idx")
+	_, err1 := p.SymbolAddr("log_first_idx")
+	_, err2 := p.SymbolAddr("log_next_idx")
 	if err1 == nil && err2 == nil {
-		return k.recordLog()
+		return p.recordLog()
 	}
-	if _, err := k.SymbolAddr("log_end"); err == nil {
-		return k.plainLog()
+	if _, err := p.SymbolAddr("log_end"); err == nil {
+		return p.plainLog()
 	}
 	return nil, fmt.Errorf("no printk buffer found: none of prb, log_first_idx/log_next_idx or log_end in the symbols or VMCOREINFO")
 }
@@ -56,7 +69,7 @@ const (
 )
 
 type layoutReader struct {
-	k   *Kernel
+	p   *Printk
 	err error
 }
 
@@ -64,7 +77,7 @@ func (l *layoutReader) off(s, m string) uint64 {
 	if l.err != nil {
 		return 0
 	}
-	o, err := l.k.Offset(s, m)
+	o, err := l.p.Offset(s, m)
 	if err != nil {
 		l.err = err
 	}
@@ -75,7 +88,7 @@ func (l *layoutReader) size(s string) uint64 {
 	if l.err != nil {
 		return 0
 	}
-	n, err := l.k.Size(s)
+	n, err := l.p.Size(s)
 	if err != nil {
 		l.err = err
 	}
@@ -86,7 +99,7 @@ func (l *layoutReader) u64(addr uint64) uint64 {
 	if l.err != nil {
 		return 0
 	}
-	v, err := l.k.ReadU64(addr)
+	v, err := l.p.ReadU64(addr)
 	if err != nil {
 		l.err = err
 	}
@@ -97,16 +110,16 @@ func (l *layoutReader) u32(addr uint64) uint32 {
 	if l.err != nil {
 		return 0
 	}
-	v, err := l.k.ReadU32(addr)
+	v, err := l.p.ReadU32(addr)
 	if err != nil {
 		l.err = err
 	}
 	return v
 }
 
-func (k *Kernel) lockless() ([]LogRecord, error) {
-	l := &layoutReader{k: k}
-	prbSym, _ := k.SymbolAddr("prb")
+func (p *Printk) lockless() ([]LogRecord, error) {
+	l := &layoutReader{p: p}
+	prbSym, _ := p.SymbolAddr("prb")
 	prb := l.u64(prbSym)
 	descRing := prb + l.off("printk_ringbuffer", "desc_ring")
 	dataRing := prb + l.off("printk_ringbuffer", "text_data_ring")
@@ -139,7 +152,7 @@ func (k *Kernel) lockless() ([]LogRecord, error) {
 	}
 	descCount := uint64(1) << countBits
 	dataSize := uint64(1) << sizeBits
-	o := k.order
+	o := p.ByteOrder()
 	// Read each live record's descriptor, info and text on its own: the
 	// arrays are sized for the whole ring (megabytes), the live part is
 	// often far smaller, and the dump's page cache makes neighbours cheap.
@@ -148,13 +161,13 @@ func (k *Kernel) lockless() ([]LogRecord, error) {
 	var recs []LogRecord
 	for id := tailID; ; id++ {
 		idx := id & (descCount - 1)
-		if err := k.ReadVirt(desc, descs+idx*descSize); err != nil {
+		if err := p.ReadVirt(desc, descs+idx*descSize); err != nil {
 			return recs, fmt.Errorf("printk descriptor %d: %w", idx, err)
 		}
 		sv := o.Uint64(desc[stateOff:])
 		state := sv >> descFlagsShift
 		if sv&descIDMask == id&descIDMask && (state == descCommitted || state == descFinalized) {
-			if err := k.ReadVirt(info, infos+idx*infoSize); err != nil {
+			if err := p.ReadVirt(info, infos+idx*infoSize); err != nil {
 				return recs, fmt.Errorf("printk info %d: %w", idx, err)
 			}
 			r := LogRecord{
@@ -169,7 +182,7 @@ func (k *Kernel) lockless() ([]LogRecord, error) {
 			next := o.Uint64(desc[lposOff+nextOff:])
 			if off, n, ok := dataBlock(dataSize, sizeBits, begin, next); ok {
 				text := make([]byte, min(textLen, n))
-				if err := k.ReadVirt(text, data+off); err != nil {
+				if err := p.ReadVirt(text, data+off); err != nil {
 					return recs, fmt.Errorf("printk text of record %d: %w", r.Seq, err)
 				}
 				r.Text = string(text)

@@ -42,21 +42,21 @@ type recordLayout struct {
 // that follow have kept their order since 3.5 (u16 text_len, u16 dict_len,
 // u8 facility, u8 flags:5 level:3), so a missing dict_len or facility is
 // found from the member before it.
-func (k *Kernel) printkLogLayout() (recordLayout, error) {
+func (p *Printk) printkLogLayout() (recordLayout, error) {
 	var lo recordLayout
 	name := "printk_log"
-	sz, err := k.Size(name)
+	sz, err := p.Size(name)
 	if err != nil {
 		var miss *symbols.MissingError
 		if !errors.As(err, &miss) {
 			return lo, err
 		}
 		name = "log"
-		if sz, err = k.Size(name); err != nil {
+		if sz, err = p.Size(name); err != nil {
 			return lo, fmt.Errorf("printk_log (or log) record: %w", err)
 		}
 	}
-	l := &layoutReader{k: k}
+	l := &layoutReader{p: p}
 	lo.size = uint64(sz)
 	lo.tsOff = l.off(name, "ts_nsec")
 	lo.lenOff = l.off(name, "len")
@@ -65,15 +65,21 @@ func (k *Kernel) printkLogLayout() (recordLayout, error) {
 		return lo, fmt.Errorf("struct %s: %w", name, l.err)
 	}
 	lo.dictOff = lo.textLenOff + 2
-	if o, err := k.Offset(name, "dict_len"); err == nil {
+	if o, err := p.Offset(name, "dict_len"); err == nil {
 		lo.dictOff = uint64(o)
+	} else if !symbols.IsMissing(err) {
+		return lo, err
 	}
 	lo.facOff = lo.dictOff + 2
-	if o, err := k.Offset(name, "facility"); err == nil {
+	if o, err := p.Offset(name, "facility"); err == nil {
 		lo.facOff = uint64(o)
+	} else if !symbols.IsMissing(err) {
+		return lo, err
 	}
-	if o, err := k.Offset(name, "caller_id"); err == nil {
+	if o, err := p.Offset(name, "caller_id"); err == nil {
 		lo.callerOff, lo.hasCaller = uint64(o), true
+	} else if !symbols.IsMissing(err) {
+		return lo, err
 	}
 	for _, end := range []uint64{lo.tsOff + 8, lo.lenOff + 2, lo.textLenOff + 2, lo.dictOff + 2, lo.facOff + 2} {
 		if end > lo.size {
@@ -88,13 +94,13 @@ func (k *Kernel) printkLogLayout() (recordLayout, error) {
 
 // logBuffer reads the text buffer: log_buf is a pointer to log_buf_len
 // bytes.
-func (k *Kernel) logBuffer() ([]byte, error) {
-	l := &layoutReader{k: k}
-	bufSym, err := k.SymbolAddr("log_buf")
+func (p *Printk) logBuffer() ([]byte, error) {
+	l := &layoutReader{p: p}
+	bufSym, err := p.SymbolAddr("log_buf")
 	if err != nil {
 		return nil, err
 	}
-	lenSym, err := k.SymbolAddr("log_buf_len")
+	lenSym, err := p.SymbolAddr("log_buf_len")
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +113,7 @@ func (k *Kernel) logBuffer() ([]byte, error) {
 		return nil, fmt.Errorf("log_buf: implausible log_buf_len %d", n)
 	}
 	buf := make([]byte, n)
-	if err := k.ReadVirt(buf, addr); err != nil {
+	if err := p.ReadVirt(buf, addr); err != nil {
 		return nil, fmt.Errorf("log_buf contents (%d bytes at %x): %w", n, addr, err)
 	}
 	return buf, nil
@@ -115,14 +121,14 @@ func (k *Kernel) logBuffer() ([]byte, error) {
 
 // recordLog reads the variable-length records of 3.5 to 5.9, from
 // log_first_idx to log_next_idx.
-func (k *Kernel) recordLog() ([]LogRecord, error) {
-	lo, err := k.printkLogLayout()
+func (p *Printk) recordLog() ([]LogRecord, error) {
+	lo, err := p.printkLogLayout()
 	if err != nil {
 		return nil, err
 	}
-	l := &layoutReader{k: k}
-	firstSym, _ := k.SymbolAddr("log_first_idx")
-	nextSym, _ := k.SymbolAddr("log_next_idx")
+	l := &layoutReader{p: p}
+	firstSym, _ := p.SymbolAddr("log_first_idx")
+	nextSym, _ := p.SymbolAddr("log_next_idx")
 	first := uint64(l.u32(firstSym))
 	next := uint64(l.u32(nextSym))
 	if l.err != nil {
@@ -131,16 +137,16 @@ func (k *Kernel) recordLog() ([]LogRecord, error) {
 	// log_first_seq is the oldest record's sequence number; VMCOREINFO
 	// does not carry it, and the records are then numbered from 0.
 	var seq uint64
-	if a, err := k.SymbolAddr("log_first_seq"); err == nil {
-		if v, err := k.ReadU64(a); err == nil {
+	if a, err := p.SymbolAddr("log_first_seq"); err == nil {
+		if v, err := p.ReadU64(a); err == nil {
 			seq = v
 		}
 	}
-	buf, err := k.logBuffer()
+	buf, err := p.logBuffer()
 	if err != nil {
 		return nil, err
 	}
-	return parseRecords(buf, lo, first, next, seq, k.order.Uint16, k.order.Uint32, k.order.Uint64)
+	return parseRecords(buf, lo, first, next, seq, p.ByteOrder().Uint16, p.ByteOrder().Uint32, p.ByteOrder().Uint64)
 }
 
 // parseRecords walks the records of buf from index first to next.
@@ -214,18 +220,18 @@ func parseRecords(buf []byte, lo recordLayout, first, next, seq uint64,
 }
 
 // plainLog reads the character buffer of kernels before 3.5.
-func (k *Kernel) plainLog() ([]LogRecord, error) {
-	endSym, err := k.SymbolAddr("log_end")
+func (p *Printk) plainLog() ([]LogRecord, error) {
+	endSym, err := p.SymbolAddr("log_end")
 	if err != nil {
 		return nil, err
 	}
 	// log_end is an unsigned (unsigned long before 2.6.25): on a
 	// little-endian machine its low 32 bits read the same either way.
-	end, err := k.ReadU32(endSym)
+	end, err := p.ReadU32(endSym)
 	if err != nil {
 		return nil, fmt.Errorf("log_end: %w", err)
 	}
-	buf, err := k.logBuffer()
+	buf, err := p.logBuffer()
 	if err != nil {
 		return nil, err
 	}

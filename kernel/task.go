@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+
+	"github.com/gocrash/gocrash/symbols"
 )
 
 // Task is what gocrash reads of one task_struct.
@@ -59,6 +61,9 @@ func (k *Kernel) taskLayout() *taskLayout {
 		may := func(s, m string) int64 {
 			o, err := k.Offset(s, m)
 			if err != nil {
+				if !symbols.IsMissing(err) && l.err == nil {
+					l.err = err
+				}
 				return -1
 			}
 			return o

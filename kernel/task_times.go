@@ -2,6 +2,8 @@ package kernel
 
 import (
 	"fmt"
+
+	"github.com/gocrash/gocrash/symbols"
 )
 
 // TaskTimes is a task's start time and CPU time, as task_struct keeps
@@ -40,6 +42,8 @@ func (k *Kernel) LastRunMember() (string, error) {
 	for _, m := range []string{"last_run", "timestamp", "sched_info.last_arrival", "se.exec_start"} {
 		if _, err := k.Offset("task_struct", m); err == nil {
 			return m, nil
+		} else if !symbols.IsMissing(err) {
+			return "", err
 		}
 	}
 	return "", fmt.Errorf("last-run timestamps do not exist in this kernel")

@@ -2,6 +2,8 @@ package kernel
 
 import (
 	"fmt"
+
+	"github.com/gocrash/gocrash/symbols"
 )
 
 // maxListLen bounds every kernel list walk, so a corrupt list in a dump
@@ -75,7 +77,11 @@ func (k *Kernel) TaskAddrs() ([]uint64, error) {
 // threadWalker returns a function listing a thread group's threads, by
 // whichever list this kernel has.
 func (k *Kernel) threadWalker() (func(leader uint64, add func(uint64)) error, error) {
-	if headOff, err := k.Offset("signal_struct", "thread_head"); err == nil {
+	headOff, err := k.Offset("signal_struct", "thread_head")
+	if err != nil && !symbols.IsMissing(err) {
+		return nil, err
+	}
+	if err == nil {
 		sigOff, err := k.Offset("task_struct", "signal")
 		if err != nil {
 			return nil, err
@@ -93,6 +99,9 @@ func (k *Kernel) threadWalker() (func(leader uint64, add func(uint64)) error, er
 		}, nil
 	}
 	groupOff, err := k.Offset("task_struct", "thread_group")
+	if err != nil && !symbols.IsMissing(err) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("neither signal_struct.thread_head nor task_struct.thread_group exists")
 	}

@@ -124,6 +124,8 @@ func (k *Kernel) setupUnwind(u *unwindCache) error {
 	u.threadSize = 16384
 	if n, err := k.Size("thread_union"); err == nil && n > 0 {
 		u.threadSize = uint64(n)
+	} else if err != nil && !symbols.IsMissing(err) {
+		return err
 	}
 	var err error
 	if u.stackOff, err = k.Offset("task_struct", "stack"); err != nil {
@@ -287,7 +289,7 @@ func (k *Kernel) SourceLine(addr uint64) (string, int, error) {
 	if k.Vmlinux == nil {
 		return "", 0, fmt.Errorf("source lines need the vmlinux")
 	}
-	lf, ok := any(k.Vmlinux).(lineFinder)
+	lf, ok := any(k.Syms).(lineFinder)
 	if !ok {
 		return "", 0, fmt.Errorf("source lines are not available")
 	}

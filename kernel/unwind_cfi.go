@@ -347,7 +347,7 @@ func (k *Kernel) cfiRow(u *unwindCache, pc uint64) (*symbols.CFIRow, error) {
 	if !k.KernelText(pc) {
 		return nil, &symbols.NoCFIError{PC: pc}
 	}
-	link := pc - k.Vmlinux.Relocation()
+	link := k.Syms.LinkAddr(pc)
 	var err error = &symbols.NoCFIError{PC: pc}
 	for _, t := range u.cfi {
 		row, e := t.RowForPC(link)

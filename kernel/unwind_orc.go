@@ -91,7 +91,7 @@ func (p orcRegs) base(r uint8) int {
 // orcFind finds the ORC entry for a run-time address.
 func (k *Kernel) orcFind(u *unwindCache, ip uint64) (symbols.ORCEntry, bool) {
 	if k.KernelText(ip) {
-		return u.orc.Find(ip - k.Vmlinux.Relocation())
+		return u.orc.Find(k.Syms.LinkAddr(ip))
 	}
 	return k.moduleORCFind(u, ip)
 }
@@ -359,7 +359,7 @@ func (k *Kernel) symbolize(addr uint64) string {
 // the stack pointer that returns just after a direct call of that
 // function (checked in the vmlinux's code).
 func (k *Kernel) findCaller(u *unwindCache, st *orcState, tr *Trace, stacks []stackRange) error {
-	fn, off, ok := k.Vmlinux.Nearest(st.ip)
+	fn, off, ok := k.Syms.Nearest(st.ip)
 	if !ok {
 		return fmt.Errorf("no unwind information at %#x", st.ip)
 	}
@@ -389,8 +389,7 @@ func (k *Kernel) findCaller(u *unwindCache, st *orcState, tr *Trace, stacks []st
 // callsTo reports whether the instruction before the return address ret
 // is a direct call (E8 rel32) of target, reading the vmlinux's code.
 func (k *Kernel) callsTo(ret, target uint64) bool {
-	reloc := k.Vmlinux.Relocation()
-	b, ok := k.Vmlinux.ReadLinkAddr(ret-5-reloc, 5)
+	b, ok := k.Syms.ReadRunAddr(ret-5, 5)
 	if !ok || b[0] != 0xe8 {
 		return false
 	}

@@ -210,7 +210,7 @@ func (c *completer) memberNames(path string) []string {
 
 func (c *completer) symbolNames() []string {
 	if c.symbols == nil && c.sh.Session.Kernel != nil && c.sh.Session.Kernel.Vmlinux != nil {
-		syms := c.sh.Session.Kernel.Vmlinux.Symbols()
+		syms := c.sh.Session.Kernel.Syms.Symbols()
 		c.symbols = make([]string, 0, len(syms))
 		for _, s := range syms {
 			c.symbols = append(c.symbols, s.Name)

@@ -40,9 +40,13 @@ type arange struct {
 	unit   uint64
 }
 
-// LineForPC returns the source file and line of the code at pc (a
-// relocated kernel text address), as gdb names the file.
-func (v *Vmlinux) LineForPC(pc uint64) (string, int, error) {
+// LineForPC returns the source file and line of the code at the link-time
+// address pc, as gdb names the file.
+func (v *Vmlinux) LineForPC(pc uint64) (string, int, error) { return v.lineForPC(pc, 0) }
+
+// lineForPC looks up the run-time address pc of a kernel placed reloc
+// above its link-time addresses.
+func (v *Vmlinux) lineForPC(pc, reloc uint64) (string, int, error) {
 	d, err := v.DWARF()
 	if err != nil {
 		return "", 0, err
@@ -52,10 +56,10 @@ func (v *Vmlinux) LineForPC(pc uint64) (string, int, error) {
 	if li.err != nil {
 		return "", 0, li.err
 	}
-	pc -= v.relocated
+	pc -= reloc
 	i := sort.Search(len(li.ranges), func(i int) bool { return li.ranges[i].hi > pc })
 	if i == len(li.ranges) || pc < li.ranges[i].lo {
-		return "", 0, fmt.Errorf("no line information for %#x", pc+v.relocated)
+		return "", 0, fmt.Errorf("no line information for %#x", pc+reloc)
 	}
 	unitOff := li.ranges[i].unit
 	li.mu.Lock()
@@ -74,7 +78,7 @@ func (v *Vmlinux) LineForPC(pc uint64) (string, int, error) {
 	}
 	j := sort.Search(len(lt.rows), func(j int) bool { return lt.rows[j].addr > pc }) - 1
 	if j < 0 || lt.rows[j].end || int(lt.rows[j].file) >= len(lt.files) {
-		return "", 0, fmt.Errorf("no line information for %#x", pc+v.relocated)
+		return "", 0, fmt.Errorf("no line information for %#x", pc+reloc)
 	}
 	r := lt.rows[j]
 	return lt.files[r.file], int(r.line), nil

@@ -21,21 +21,20 @@ import (
 // Symbol is one ELF symbol.
 type Symbol struct {
 	Name string
-	Addr uint64 // relocated
+	Addr uint64 // link-time in a Vmlinux, run-time through a Relocated view
 	Size uint64
 	Type byte // nm-style letter: T t D d B b R r A a W w V v
 }
 
 // Vmlinux is an opened kernel image with its symbol table.
 type Vmlinux struct {
-	Path      string
-	File      *elf.File
-	Machine   elf.Machine
-	BuildID   string // hex, "" when the file has none
-	data      []byte
-	syms      []Symbol // sorted by Addr, then name
-	byName    nameTable
-	relocated uint64
+	Path    string
+	File    *elf.File
+	Machine elf.Machine
+	BuildID string // hex, "" when the file has none
+	data    []byte
+	syms    []Symbol // sorted by Addr, then name
+	byName  nameTable
 
 	layoutsOnce sync.Once
 	layouts     *Layouts
@@ -267,24 +266,7 @@ func (v *Vmlinux) symType(info byte, shndx uint16) byte {
 	return c
 }
 
-// Relocate slides every symbol in the kernel's address space (not absolute
-// symbols nor per-CPU offsets, which live near zero) by offset, the KASLR
-// displacement. Calling it again replaces the earlier offset.
-func (v *Vmlinux) Relocate(offset uint64) {
-	delta := offset - v.relocated
-	if delta == 0 {
-		return
-	}
-	for i := range v.syms {
-		s := &v.syms[i]
-		if s.Type != 'a' && s.Type != 'A' && s.Addr >= 1<<63 {
-			s.Addr += delta
-		}
-	}
-	v.relocated = offset
-}
-
-// Lookup returns the symbol called name.
+// Lookup returns the symbol called name, at its link-time address.
 func (v *Vmlinux) Lookup(name string) (Symbol, bool) {
 	_, i := v.byName.find(name, v.syms)
 	ok := i >= 0
@@ -294,7 +276,7 @@ func (v *Vmlinux) Lookup(name string) (Symbol, bool) {
 	return v.syms[i], true
 }
 
-// Addr returns the relocated address of name; a convenience for callers that
+// Addr returns the link-time address of name; a convenience for callers that
 // need only that (it has the shape of arch.Symbols).
 func (v *Vmlinux) Addr(name string) (uint64, bool) {
 	s, ok := v.Lookup(name)
@@ -313,7 +295,7 @@ func (v *Vmlinux) Nearest(addr uint64) (Symbol, uint64, bool) {
 	return s, addr - s.Addr, true
 }
 
-// Symbols returns every symbol, sorted by address. The slice is shared.
+// Symbols returns every symbol at its link-time address, sorted by address. The slice is shared.
 func (v *Vmlinux) Symbols() []Symbol { return v.syms }
 
 // ReadAddr reads size bytes of the vmlinux's initialized data at the
@@ -331,9 +313,6 @@ func (v *Vmlinux) ReadLinkAddr(vaddr uint64, size int) ([]byte, bool) {
 	}
 	return nil, false
 }
-
-// Relocation is the KASLR offset applied by Relocate.
-func (v *Vmlinux) Relocation() uint64 { return v.relocated }
 
 // Close unmaps the file, after any type loading still reading it is done.
 func (v *Vmlinux) Close() error {

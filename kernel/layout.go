@@ -1,0 +1,87 @@
+package kernel
+
+import "github.com/gocrash/gocrash/symbols"
+
+// Layout gives the kernel's struct layouts: what code reading kernel
+// structures needs, and what a test can fake. A member or type the kernel
+// lacks is a *symbols.MissingError; any other error (a corrupt BTF) is a
+// failure to find out.
+type Layout interface {
+	Offset(structName, member string) (int64, error)
+	Size(structName string) (int64, error)
+}
+
+// Symbols finds kernel symbols' run-time addresses; a symbol the kernel
+// lacks is a *symbols.MissingError.
+type Symbols interface {
+	SymbolAddr(name string) (uint64, error)
+}
+
+// vmcoreLayouts is what VMCOREINFO says about layouts (a *memory.VMCoreInfo).
+type vmcoreLayouts interface {
+	Offset(name string) (int64, bool)
+	Size(name string) (int64, bool)
+}
+
+// vmcoreSymbols is VMCOREINFO's SYMBOL() list (a *memory.VMCoreInfo).
+type vmcoreSymbols interface {
+	Symbol(name string) (uint64, bool)
+}
+
+// TypeLayout answers Layout from VMCOREINFO's OFFSET() and SIZE() lines,
+// else from the vmlinux's types (nil without a vmlinux).
+type TypeLayout struct {
+	vmcore vmcoreLayouts
+	types  Layout
+}
+
+// NewTypeLayout prefers vi's entries to types'; types may be nil.
+func NewTypeLayout(vi vmcoreLayouts, types Layout) *TypeLayout {
+	return &TypeLayout{vmcore: vi, types: types}
+}
+
+// SymbolTable answers Symbols from the vmlinux's symbols at this kernel's
+// run-time addresses, else from VMCOREINFO's SYMBOL() list.
+type SymbolTable struct {
+	// Syms is the vmlinux's symbols at this kernel's run-time (KASLR)
+	// addresses; nil when only VMCOREINFO is available.
+	Syms   *symbols.Relocated
+	vmcore vmcoreSymbols
+}
+
+// SymbolAddr returns a kernel symbol's run-time address: from the vmlinux,
+// else from VMCOREINFO's SYMBOL() list.
+func (k *SymbolTable) SymbolAddr(name string) (uint64, error) {
+	if k.Syms != nil {
+		if a, ok := k.Syms.Addr(name); ok {
+			return a, nil
+		}
+	}
+	if a, ok := k.vmcore.Symbol(name); ok {
+		return a, nil
+	}
+	return 0, &symbols.MissingError{What: "symbol " + name}
+}
+
+// Offset is offsetof(structName, member): from VMCOREINFO when it has it,
+// else from the vmlinux's types.
+func (k *TypeLayout) Offset(structName, member string) (int64, error) {
+	if o, ok := k.vmcore.Offset(structName + "." + member); ok {
+		return o, nil
+	}
+	if k.types == nil {
+		return 0, &symbols.MissingError{What: "member " + structName + "." + member + " (no vmlinux and not in VMCOREINFO)"}
+	}
+	return k.types.Offset(structName, member)
+}
+
+// Size is sizeof(structName), from VMCOREINFO or the vmlinux's types.
+func (k *TypeLayout) Size(structName string) (int64, error) {
+	if s, ok := k.vmcore.Size(structName); ok {
+		return s, nil
+	}
+	if k.types == nil {
+		return 0, &symbols.MissingError{What: "type " + structName + " (no vmlinux and not in VMCOREINFO)"}
+	}
+	return k.types.Size(structName)
+}
