@@ -73,5 +73,7 @@ p.load_debug_info([sys.argv[1]])
 print(p.type('struct task_struct'))
 " "$VMLINUX" "$DUMP"
 best "gocrash foreach bt"       sh -c "echo 'foreach bt' | bin/gocrash -s '$VMLINUX' '$DUMP'"
+best "gocrash --json ps"        sh -c "echo ps | bin/gocrash --json '$VMLINUX' '$DUMP'"
+best "gocrash --json foreach bt" sh -c "echo 'foreach bt' | bin/gocrash --json '$VMLINUX' '$DUMP'"
 best "gocrash log"              sh -c "echo log | bin/gocrash -s '$VMLINUX' '$DUMP'"
 rm -rf "$COLD"
