@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -290,6 +291,30 @@ func TestCorpusLogWithoutVmlinux(t *testing.T) {
 		}
 		if got != want || !strings.Contains(got, "Kernel panic - not syncing") {
 			t.Errorf("--log output (%d bytes) differs from log's (%d bytes)", len(got), len(want))
+		}
+		// --log --json: the same records, one JSON line.
+		code, js, errs := runGocrash(t, "", append([]string{"--log", "--json"}, f.Paths()...)...)
+		var env struct {
+			Command string `json:"command"`
+			Data    struct {
+				Records []struct {
+					Text string `json:"text"`
+				} `json:"records"`
+			} `json:"data"`
+		}
+		if code != 0 || errs != "" || strings.Count(js, "\n") != 1 || json.Unmarshal([]byte(js), &env) != nil || env.Command != "log" {
+			t.Fatalf("--log --json: exit %d, %q, %.200q", code, errs, js)
+		}
+		n := 0
+		for _, rec := range env.Data.Records {
+			first, _, _ := strings.Cut(rec.Text, "\n")
+			if first != "" && !strings.Contains(got, first) {
+				t.Errorf("--log --json: record %q is not in the text", first)
+			}
+			n += strings.Count(strings.TrimRight(rec.Text, "\n"), "\n") + 1
+		}
+		if lines := strings.Count(got, "\n"); n != lines {
+			t.Errorf("--log --json: records of %d lines, the text has %d", n, lines)
 		}
 	})
 }
