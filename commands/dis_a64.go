@@ -65,5 +65,7 @@ func (arm64Decoder) decode(b []byte, pc uint64, sym disSymbolizer) disDecoded {
 // gdbArm64Arg spells an operand as gdb does: lower case registers, but
 // shifts, extends and condition names as libopcodes writes them.
 func gdbArm64Arg(s string) string {
-	return strings.ToLower(s)
+	s = strings.ToLower(s)
+	// libopcodes separates a memory operand's parts with ", ".
+	return strings.ReplaceAll(strings.ReplaceAll(s, ",", ", "), ",  ", ", ")
 }

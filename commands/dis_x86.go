@@ -14,6 +14,10 @@ type x86Decoder struct{}
 func (x86Decoder) maxLen() int { return 15 }
 
 func (x86Decoder) decode(b []byte, pc uint64, sym disSymbolizer) disDecoded {
+	if len(b) >= 4 && b[0] == 0xf3 && b[1] == 0x0f && b[2] == 0x1e && (b[3] == 0xfa || b[3] == 0xfb) {
+		// CET's endbr64/endbr32, which x86asm does not know.
+		return disDecoded{len: 4, text: gdbPad(map[byte]string{0xfa: "endbr64", 0xfb: "endbr32"}[b[3]], "")}
+	}
 	inst, err := x86asm.Decode(b, 64)
 	if err != nil || inst.Len == 0 {
 		return disDecoded{len: 1, text: gdbPad("(bad)", ""), bad: true}
@@ -62,6 +66,13 @@ func gdbPad(mn, args string) string { return fmt.Sprintf("%-6s %s", mn, args) }
 // a zero displacement that is encoded, and the scale 1 of an index.
 func gdbX86Spelling(inst x86asm.Inst, b []byte, mn, args string) (string, string) {
 	mn = gdbMnemonic(mn)
+	if mn == "mov" && x86MovAbs(b) {
+		mn = "movabs"
+	}
+	if n := len(b); inst.Op == x86asm.NOP && n >= 2 && b[n-1] == 0x90 && b[n-2] == 0x66 && strings.HasSuffix(mn, "nop") {
+		// 66 90 is xchg %ax,%ax to libopcodes; further 66s are data16.
+		return strings.Repeat("data16 ", strings.Count(mn, "data16")-1) + "xchg", "%ax,%ax"
+	}
 	for _, a := range inst.Args {
 		switch a := a.(type) {
 		case x86asm.Imm:
@@ -192,4 +203,25 @@ func x86HasDisp(b []byte) bool {
 	}
 	mod := b[i] >> 6
 	return mod == 1 || mod == 2
+}
+
+// x86MovAbs reports whether b is a mov with a 64-bit immediate (REX.W
+// B8+r) or a 64-bit absolute address (A0-A3): libopcodes' movabs.
+func x86MovAbs(b []byte) bool {
+	rexW := false
+	for i, c := range b {
+		switch {
+		case c == 0x66 || c == 0x67 || c == 0x2e || c == 0x3e || c == 0x26 || c == 0x36 || c == 0x64 || c == 0x65:
+			continue
+		case c >= 0x40 && c <= 0x4f:
+			rexW = c&8 != 0
+			continue
+		case c >= 0xb8 && c <= 0xbf:
+			return rexW && len(b)-i == 9
+		case c >= 0xa0 && c <= 0xa3:
+			return len(b)-i == 9
+		}
+		return false
+	}
+	return false
 }
