@@ -13,4 +13,7 @@ require (
 	golang.org/x/term v0.47.0
 )
 
-require golang.org/x/text v0.9.0 // indirect
+require (
+	golang.org/x/arch v0.33.0 // indirect
+	golang.org/x/text v0.9.0 // indirect
+)

@@ -27,6 +27,8 @@ type Session struct {
 	// ('gocrash --json', 'set output json|text').
 	Output Output
 	values int // p's value history count ($N)
+	// disUD2Skip is dis -b's number of bytes skipped after a ud2.
+	disUD2Skip int
 }
 
 // Command is one gocrash command.
@@ -84,6 +86,7 @@ func builtins() []func() *Command {
 		pCommand,
 		taskCommand,
 		modCommand,
+		disCommand,
 	}
 }
 

@@ -270,3 +270,72 @@ func (k *Kernel) moduleORCFind(u *unwindCache, addr uint64) (symbols.ORCEntry, b
 	}
 	return m.orc.Find(addr)
 }
+
+// TextSymbolAddr finds a text symbol by name: in the kernel image, else in
+// a loaded module's symbol table.
+func (k *Kernel) TextSymbolAddr(name string) (uint64, bool) {
+	if k.Syms != nil {
+		if s, ok := k.Syms.Lookup(name); ok {
+			switch s.Type {
+			case 't', 'T', 'w', 'W':
+				return s.Addr, true
+			}
+		}
+	}
+	mods, _ := k.Modules()
+	for _, m := range mods {
+		for _, s := range m.syms {
+			if s.name == name && s.addr >= m.Base && s.addr-m.Base < m.TextSize {
+				return s.addr, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// FunctionBounds returns the extent [start, end) of the function holding
+// the text address addr: in the kernel image, the ELF symbol's size (or
+// up to the next symbol when it has none); in a module, up to the next
+// symbol or the end of the module's text.
+func (k *Kernel) FunctionBounds(addr uint64) (start, end uint64, ok bool) {
+	if k.Vmlinux == nil {
+		return 0, 0, false
+	}
+	if !k.KernelText(addr) {
+		m := k.moduleAt(addr)
+		if m == nil {
+			return 0, 0, false
+		}
+		i := sort.Search(len(m.syms), func(i int) bool { return m.syms[i].addr > addr })
+		if i == 0 {
+			return 0, 0, false
+		}
+		start, end = m.syms[i-1].addr, m.Base+m.TextSize
+		for ; i < len(m.syms); i++ {
+			if m.syms[i].addr > start {
+				end = min(end, m.syms[i].addr)
+				break
+			}
+		}
+		return start, end, true
+	}
+	syms := k.Syms.Symbols()
+	i := sort.Search(len(syms), func(i int) bool { return syms[i].Addr > addr })
+	if i == 0 {
+		return 0, 0, false
+	}
+	s := syms[i-1]
+	start = s.Addr
+	// The largest size among the symbols at start (aliases may carry none).
+	var size uint64
+	for j := i - 1; j >= 0 && syms[j].Addr == start; j-- {
+		size = max(size, syms[j].Size)
+	}
+	if size > 0 && addr-start < size {
+		return start, start + size, true
+	}
+	if i < len(syms) {
+		return start, syms[i].Addr, true
+	}
+	return 0, 0, false
+}

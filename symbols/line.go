@@ -18,6 +18,7 @@ type lineRow struct {
 	file uint32
 	line uint32
 	end  bool // end_sequence: the address just past a sequence
+	stmt bool // is_stmt: a recommended breakpoint location
 }
 
 type lineTable struct {
@@ -80,7 +81,18 @@ func (v *Vmlinux) lineForPC(pc, reloc uint64) (string, int, error) {
 	if j < 0 || lt.rows[j].end || int(lt.rows[j].file) >= len(lt.files) {
 		return "", 0, fmt.Errorf("no line information for %#x", pc+reloc)
 	}
+	// Of the rows at that address, gdb takes the last that is a statement,
+	// else the last.
+	for k := j; k >= 0 && lt.rows[k].addr == lt.rows[j].addr && !lt.rows[k].end; k-- {
+		if lt.rows[k].stmt {
+			j = k
+			break
+		}
+	}
 	r := lt.rows[j]
+	if int(r.file) >= len(lt.files) {
+		return "", 0, fmt.Errorf("no line information for %#x", pc+reloc)
+	}
 	return lt.files[r.file], int(r.line), nil
 }
 
@@ -196,7 +208,6 @@ func (d *Dwarf) runLineProgram(off uint64, compDir, cuName string) (*lineTable, 
 		b.u8() // maximum operations per instruction (VLIW only)
 	}
 	defaultStmt := b.u8() != 0
-	_ = defaultStmt
 	lineBase := int64(int8(b.u8()))
 	lineRange := uint64(b.u8())
 	opcodeBase := b.u8()
@@ -287,8 +298,9 @@ func (d *Dwarf) runLineProgram(off uint64, compDir, cuName string) (*lineTable, 
 	if version >= 5 {
 		file = 0
 	}
+	stmt := defaultStmt
 	emit := func(endSeq bool) {
-		lt.rows = append(lt.rows, lineRow{addr: addr, file: uint32(file), line: uint32(line), end: endSeq})
+		lt.rows = append(lt.rows, lineRow{addr: addr, file: uint32(file), line: uint32(line), end: endSeq, stmt: stmt})
 	}
 	for b.off < end && b.err == nil {
 		op := b.u8()
@@ -308,6 +320,7 @@ func (d *Dwarf) runLineProgram(off uint64, compDir, cuName string) (*lineTable, 
 			case 1: // end_sequence
 				emit(true)
 				addr, line = 0, 1
+				stmt = defaultStmt
 				file = 1
 				if version >= 5 {
 					file = 0
@@ -328,6 +341,8 @@ func (d *Dwarf) runLineProgram(off uint64, compDir, cuName string) (*lineTable, 
 			line += b.sleb()
 		case op == 4:
 			file = b.uleb()
+		case op == 6: // negate_stmt
+			stmt = !stmt
 		case op == 8: // const_add_pc
 			addr += ((255 - uint64(opcodeBase)) / lineRange) * minInst
 		case op == 9:

@@ -17,7 +17,7 @@ import (
 func TestCorpusJSONBatch(t *testing.T) {
 	lines := []string{
 		"sys", "ps", "ps -S", "bt", "bt -a", "foreach bt", "log", "mod", "set", "task -R pid",
-		"struct list_head", "whatis jiffies", "p jiffies", "sym schedule", "rd linux_banner 2",
+		"struct list_head", "whatis jiffies", "p jiffies", "sym schedule", "dis schedule 5", "rd linux_banner 2",
 		"vtop linux_banner", "help", "help ps", "help -D", "alias",
 	}
 	for _, c := range commands.NewRegistry().Commands() {
