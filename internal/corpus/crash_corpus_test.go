@@ -63,6 +63,10 @@ func TestCorpusCrashReports(t *testing.T) {
 		if len(truth.Reports) != w.reports {
 			t.Errorf("%d reports, want %d", len(truth.Reports), w.reports)
 		}
+		if (r.Crash == "oops" || r.Crash == "oops-timer") != (rep.Oops == "Oops: 0002 [#1] PREEMPT SMP NOPTI") ||
+			(r.Crash == "bug") != (rep.Oops == "invalid opcode: 0000 [#1] PREEMPT SMP NOPTI") {
+			t.Errorf("oops line %q", rep.Oops)
+		}
 		if !regexp.MustCompile(w.title).MatchString(rep.Title) {
 			t.Errorf("title %q, want %s", rep.Title, w.title)
 		}

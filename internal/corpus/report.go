@@ -17,6 +17,10 @@ type Report struct {
 	Title string
 	// Lines are the report's console lines, Title first, timestamps removed.
 	Lines []string
+	// Oops is the die() line of an Oops or BUG ("Oops: 0002 [#1] PREEMPT
+	// SMP NOPTI", "invalid opcode: 0000 [#1] ..."): crash 8.0.2's sys
+	// shows it as PANIC for an Oops, where Title is the kernel's first line.
+	Oops string
 	// CPU, PID and Comm come from the report's "CPU: N PID: N Comm: X"
 	// line, or (CPU -1) from a "task:X ... pid:N" line.
 	CPU  int
@@ -87,6 +91,7 @@ func (r *Report) Reliable() []ReportFrame {
 
 var (
 	reportStartRE = regexp.MustCompile(`^(BUG: |kernel BUG at |WARNING: |watchdog: BUG: |INFO: task |Kernel panic - not syncing: )`)
+	reportOopsRE  = regexp.MustCompile(`^[A-Za-z][a-z ]*: [0-9a-f]{4} \[#\d+\]`)
 	reportCPURE   = regexp.MustCompile(`^CPU: (\d+) PID: (\d+) Comm: (\S+)`)
 	reportFrameRE = regexp.MustCompile(`^\s+(\? )?(?:([A-Za-z0-9_.$]+)\+0x([0-9a-f]+)/0x([0-9a-f]+)|0x([0-9a-f]+))(?: \[([^\]]+)\])?$`)
 	reportMarkRE  = regexp.MustCompile(`^\s+<(/?)([A-Z#0-9]+)>$`)
@@ -156,6 +161,10 @@ func ParseReports(lines []string) []Report {
 		cur.Lines = append(cur.Lines, text)
 		if strings.HasPrefix(text, "---[ end ") {
 			cur = nil
+			continue
+		}
+		if reportOopsRE.MatchString(text) && cur.Oops == "" {
+			cur.Oops = strings.TrimSpace(text)
 			continue
 		}
 		if m := reportCPURE.FindStringSubmatch(text); m != nil && cur.Comm == "" {

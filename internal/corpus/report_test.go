@@ -151,6 +151,9 @@ func TestParseReportsSoftLockup(t *testing.T) {
 	if w.Title != "watchdog: BUG: soft lockup - CPU#1 stuck for 3s! [gocrash_spin:133]" {
 		t.Errorf("title %q", w.Title)
 	}
+	if w.Oops != "" {
+		t.Errorf("a soft lockup is no Oops: %q", w.Oops)
+	}
 	if w.CPU != 1 || w.PID != 133 || w.Comm != "gocrash_spin" {
 		t.Errorf("task %d %d %q", w.CPU, w.PID, w.Comm)
 	}
@@ -206,8 +209,8 @@ func TestParseReportsOops(t *testing.T) {
 		t.Fatalf("%d reports", len(reps))
 	}
 	r := reps[0]
-	if r.Title != "BUG: kernel NULL pointer dereference, address: 0000000000000000" {
-		t.Errorf("title %q", r.Title)
+	if r.Title != "BUG: kernel NULL pointer dereference, address: 0000000000000000" || r.Oops != "Oops: 0002 [#1] PREEMPT SMP NOPTI" {
+		t.Errorf("title %q, oops %q", r.Title, r.Oops)
 	}
 	if r.CPU != 0 || r.PID != 133 || r.Comm != "sh" || r.ModulesLinkedIn != "gocrash_test(OE) loop dummy qemu_fw_cfg" {
 		t.Errorf("%d %d %q %q", r.CPU, r.PID, r.Comm, r.ModulesLinkedIn)
