@@ -44,22 +44,32 @@ type Run struct {
 	// VMCoreInfo: the dumps carry a VMCOREINFO note (false for QEMU dumps
 	// taken without -device vmcoreinfo).
 	VMCoreInfo bool
-	Files      []File
-	truthOnce  sync.Once
-	truth      *Truth
-	truthErr   error
+	// Crash is how the guest crashed: "sysrq" (echo c > /proc/sysrq-trigger;
+	// manifests from before crash kinds say nothing and mean it), or a kind
+	// of the corpus's test module gocrash_test: "oops", "oops-timer", "bug",
+	// "warn", "softlockup", "hungtask".
+	Crash string
+	// Modules are the out-of-tree module files (with their DWARF) the guest
+	// loaded, kept with the run: the test module's gocrash_test.ko.
+	Modules   []string
+	Files     []File
+	truthOnce sync.Once
+	truth     *Truth
+	truthErr  error
 }
 
 type manifest struct {
-	Name           string `json:"name"`
-	Arch           string `json:"arch"`
-	Release        string `json:"release"`
-	PackageVersion string `json:"package_version"`
-	Method         string `json:"method"`
-	CPUs           int    `json:"cpus"`
-	MemoryMiB      int    `json:"memory_mib"`
-	Vmlinux        string `json:"vmlinux"`
-	VMCoreInfo     *bool  `json:"vmcoreinfo"`
+	Name           string   `json:"name"`
+	Arch           string   `json:"arch"`
+	Release        string   `json:"release"`
+	PackageVersion string   `json:"package_version"`
+	Method         string   `json:"method"`
+	CPUs           int      `json:"cpus"`
+	MemoryMiB      int      `json:"memory_mib"`
+	Vmlinux        string   `json:"vmlinux"`
+	VMCoreInfo     *bool    `json:"vmcoreinfo"`
+	Crash          string   `json:"crash"`
+	Modules        []string `json:"modules"`
 	Dumps          []struct {
 		File     string   `json:"file"`
 		Parts    []string `json:"parts"`
@@ -83,7 +93,8 @@ func Root() string {
 	return filepath.Join(cache, "gocrash", "corpus")
 }
 
-// Load reads every run's manifest under root/dumps.
+// Load reads every run's manifest under root/dumps: every run, whatever its
+// crash (Runs and CrashRuns each give tests their share).
 func Load(root string) ([]*Run, error) {
 	manifests, err := filepath.Glob(filepath.Join(root, "dumps", "*", "manifest.json"))
 	if err != nil {
@@ -103,7 +114,13 @@ func Load(root string) ([]*Run, error) {
 		dir := filepath.Dir(mpath)
 		r := &Run{Name: m.Name, Arch: m.Arch, Release: m.Release, PackageVersion: m.PackageVersion,
 			Method: m.Method, CPUs: m.CPUs, MemoryMiB: m.MemoryMiB, Dir: dir, Vmlinux: abs(dir, m.Vmlinux),
-			VMCoreInfo: m.VMCoreInfo == nil || *m.VMCoreInfo}
+			VMCoreInfo: m.VMCoreInfo == nil || *m.VMCoreInfo, Crash: m.Crash}
+		if r.Crash == "" {
+			r.Crash = "sysrq"
+		}
+		for _, p := range m.Modules {
+			r.Modules = append(r.Modules, abs(dir, p))
+		}
 		for _, d := range m.Dumps {
 			f := File{Path: abs(dir, d.File), Name: d.File, Format: d.Format, Filtered: d.Filtered, How: d.How}
 			for _, p := range d.Parts {
@@ -136,17 +153,37 @@ func (r *Run) Truth() (*Truth, error) {
 	return r.truth, r.truthErr
 }
 
-// Runs returns the corpus runs for a test: it skips the test when there is
-// no corpus, or fails it when GOCRASH_CORPUS_REQUIRED=1.
+// Runs returns the corpus's sysrq-c runs for a test (the runs every test
+// written before crash kinds assumes: a panic through sysrq's handler and
+// the system call it came from): it skips the test when there is no
+// corpus, or fails it when GOCRASH_CORPUS_REQUIRED=1.
 func Runs(t testing.TB) []*Run {
 	t.Helper()
+	return selectRuns(t, "sysrq", func(r *Run) bool { return r.Crash == "sysrq" })
+}
+
+// CrashRuns returns the runs crashed by the test module (Crash other than
+// "sysrq"), skipping or failing the test as Runs does when there are none.
+func CrashRuns(t testing.TB) []*Run {
+	t.Helper()
+	return selectRuns(t, "crash-kind", func(r *Run) bool { return r.Crash != "sysrq" })
+}
+
+func selectRuns(t testing.TB, what string, keep func(*Run) bool) []*Run {
+	t.Helper()
 	root := Root()
-	runs, err := Load(root)
+	all, err := Load(root)
 	if err != nil {
 		t.Fatalf("corpus at %s: %v", root, err)
 	}
+	var runs []*Run
+	for _, r := range all {
+		if keep(r) {
+			runs = append(runs, r)
+		}
+	}
 	if len(runs) == 0 {
-		msg := fmt.Sprintf("no corpus dumps under %s; build them with 'make corpus' (root, ~10 minutes)", root)
+		msg := fmt.Sprintf("no %s corpus dumps under %s; build them with 'make corpus' (root, ~10 minutes)", what, root)
 		if os.Getenv("GOCRASH_CORPUS_REQUIRED") == "1" {
 			t.Fatal(msg)
 		}
@@ -155,7 +192,7 @@ func Runs(t testing.TB) []*Run {
 	return runs
 }
 
-// ForEachFile runs fn as a subtest for every dump file of every run.
+// ForEachFile runs fn as a subtest for every dump file of every sysrq run.
 func ForEachFile(t *testing.T, fn func(t *testing.T, r *Run, f File)) {
 	for _, r := range Runs(t) {
 		for _, f := range r.Files {
@@ -164,9 +201,17 @@ func ForEachFile(t *testing.T, fn func(t *testing.T, r *Run, f File)) {
 	}
 }
 
-// ForEachRun runs fn as a subtest for every run.
+// ForEachRun runs fn as a subtest for every sysrq run.
 func ForEachRun(t *testing.T, fn func(t *testing.T, r *Run)) {
 	for _, r := range Runs(t) {
+		t.Run(r.Name, func(t *testing.T) { fn(t, r) })
+	}
+}
+
+// ForEachCrashRun runs fn as a subtest for every run the test module
+// crashed (see Run.Crash).
+func ForEachCrashRun(t *testing.T, fn func(t *testing.T, r *Run)) {
+	for _, r := range CrashRuns(t) {
 		t.Run(r.Name, func(t *testing.T) { fn(t, r) })
 	}
 }

@@ -24,6 +24,20 @@ type Truth struct {
 	// Tainted: the kernel said "Tainted: ..." rather than "Not tainted" in
 	// the last "CPU: N PID: N Comm: ..." line it printed (the panic's).
 	Tainted bool
+	// Reports are the crash reports the kernel printed after the guest's
+	// crash marker (after every console line when there is none), in order:
+	// one for sysrq-c (its panic), the Oops for an oops, the WARN's and then
+	// the panic's for a WARN with panic_on_warn, and so on.
+	Reports []Report
+}
+
+// Report returns the first crash report: the one whose Title is the
+// crash's message (what sys's PANIC line should show).
+func (t *Truth) Report() (*Report, bool) {
+	if len(t.Reports) == 0 {
+		return nil, false
+	}
+	return &t.Reports[0], true
 }
 
 // Uname is the guest's uname -r, -n, -v, -m.
@@ -143,6 +157,18 @@ func ParseConsole(log string) (*Truth, error) {
 		}
 	}
 	t.SysrqT = kern["sysrq-t"]
+	var after []string
+	for i, c := range t.Console {
+		if c.Text == "@@GOCRASH-BEGIN crash@@" {
+			after = nil
+			for _, c := range t.Console[i+1:] {
+				after = append(after, c.Text)
+			}
+			break
+		}
+		after = append(after, c.Text)
+	}
+	t.Reports = ParseReports(after)
 	return t, nil
 }
 

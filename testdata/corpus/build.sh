@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds gocrash's corpus of real kernel dumps: Debian's own kernels booted
-# under QEMU (TCG), crashed with sysrq-c, and captured
+# under QEMU (TCG), crashed with sysrq-c (and, on x86_64 6.1, in other real
+# ways by the corpus's own test module, module/gocrash_test.c), and captured
 #   - by a real kdump capture kernel (x86_64), then converted by makedumpfile;
 #   - by QEMU's dump-guest-memory (x86_64 and arm64).
 # Each guest prints its own ground truth (uname, nproc, ps, /proc/modules,
@@ -23,9 +24,14 @@
 #                                                       release (bullseye): the machine's own
 #                                                       apt sources and packages are left alone
 #   ROOT/kernels/<arch>-<release>-<pkgversion>/         vmlinuz, vmlinux (DWARF), modules/, System.map
+#   ROOT/kernels/<arch>-<release>-<pkgversion>/testmod/ gocrash_test.ko (with its DWARF) built
+#                                                       against Debian's linux-headers-<release>,
+#                                                       its source, recipe (x86_64 6.1 only)
 #   ROOT/kernels/busybox-arm64                          the arm64 guests' busybox (x86_64 uses /bin/busybox)
 #   ROOT/dumps/<arch>-<release>-<pkgversion>-<method>[-variant]/
-#                                                       manifest.json, console.log, dump files
+#                                                       manifest.json, console.log, dump files;
+#                                                       a crash-kind run (-kdump-<kind>) also
+#                                                       keeps the gocrash_test.ko it loaded
 # Every kernel and run directory is built in ROOT/tmp/ and renamed into place
 # only when complete and checked (manifest.json written last), so a killed
 # build never leaves something that looks finished. A second run with
@@ -41,6 +47,24 @@ ROOT=${GOCRASH_CORPUS:-${XDG_CACHE_HOME:-$HOME/.cache}/gocrash/corpus}
 # complete).
 RUN_RECIPE=4
 KERNEL_RECIPE=4 # (3 was the recipe both kinds of directory shared before)
+# The crash-kind runs (run_kdump with a CRASH other than sysrq) are also
+# checked against CRASH_RECIPE (bump it when the way they crash changes) and
+# the test module's source (module_recipe): editing the module rebuilds them,
+# and only them.
+CRASH_RECIPE=1
+# The crash kinds, each a kdump run of its own (see init.sh and
+# module/gocrash_test.c), with the line its console must show.
+CRASH_KINDS=(oops oops-timer bug warn softlockup hungtask)
+declare -A CRASH_REPORT=(
+	[sysrq]='^Kernel panic - not syncing: sysrq triggered crash'
+	[oops]='^BUG: kernel NULL pointer dereference'
+	[oops-timer]='^BUG: kernel NULL pointer dereference'
+	[bug]='^kernel BUG at '
+	[warn]='^Kernel panic - not syncing: kernel: panic_on_warn set'
+	[softlockup]='^Kernel panic - not syncing: softlockup: hung tasks'
+	[hungtask]='^Kernel panic - not syncing: hung_task: blocked tasks'
+)
+TESTMOD=gocrash_test
 HERE=$(cd "$(dirname "$0")" && pwd)
 START=$(date +%s)
 # Modules every guest loads, so that /proc/modules (and the dump's module
@@ -213,6 +237,7 @@ ensure_tools() {
 	command -v tmux >/dev/null || missing+=(tmux) # the terminal test drives the prompt through tmux
 	command -v pahole >/dev/null || missing+=(dwarves) # type layouts are checked against pahole
 	command -v gcc >/dev/null || missing+=(gcc) # symbols' unit tests compile small C programs
+	command -v make >/dev/null || missing+=(make) # the test module (linux-headers brings the rest)
 	/usr/bin/python3 -c 'import drgn' 2>/dev/null || missing+=(python3-drgn)
 	if [ ${#missing[@]} -gt 0 ]; then
 		apt_update
@@ -444,19 +469,74 @@ busybox_arm64() {
 	mv "$SCRATCH/busybox-arm64" "$out"
 }
 
+# ---- the test module -----------------------------------------------------
+
+# module_recipe: a digest of the test module's source; KDIR/testmod/recipe
+# and each crash-kind run's manifest record the one they were built from.
+module_recipe() {
+	(cd "$HERE/module" && cat Kbuild Makefile "$TESTMOD.c") | sha256sum | cut -c1-16
+}
+
+# install_headers REL VER: Debian's linux-headers-REL at the kernel's own
+# version VER. Its linux-* dependencies (the -common headers,
+# linux-kbuild-N, linux-compiler-gcc-N-ARCH) are named with VER too: where
+# apt pins bookworm over bookworm-security, it would otherwise pick kbuild
+# and compiler packages of another version and refuse.
+install_headers() {
+	local rel=$1 ver=$2 deps=() d
+	apt_update
+	for d in $(apt-cache show "linux-headers-$rel=$ver" 2>/dev/null | sed -n 's/^Depends: //p' | head -1 |
+		tr ',' '\n' | sed 's/^ *//; s/[ |].*//' | grep -E '^linux-(headers|kbuild|compiler)-' || true); do
+		deps+=("$d=$ver")
+	done
+	[ ${#deps[@]} -gt 0 ] || die "apt knows no linux-headers-$rel=$ver (needed to build the test module)"
+	log "apt-get install linux-headers-$rel=$ver ${deps[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "linux-headers-$rel=$ver" "${deps[@]}" \
+		>"$SCRATCH/apt.log" 2>&1 || die "apt-get install linux-headers-$rel failed: $(tail -3 "$SCRATCH/apt.log")"
+}
+
+# build_test_module KDIR: KDIR/testmod/ with gocrash_test.ko (full DWARF;
+# no BTF: the headers have no vmlinux), built from module/ against the
+# kernel's linux-headers; rebuilt when the module's source changes.
+build_test_module() {
+	local kdir=$1 rel ver out tmp hdr recipe
+	rel=$(cat "$kdir/release"); ver=$(cat "$kdir/version")
+	out="$kdir/testmod" recipe=$(module_recipe)
+	[ "$(cat "$out/recipe" 2>/dev/null)" = "$recipe" ] && [ -f "$out/$TESTMOD.ko" ] && return 0
+	hdr=/usr/src/linux-headers-$rel
+	if [ ! -f "$hdr/Makefile" ] || [ "$(dpkg-query -W -f='${Version}' "linux-headers-$rel" 2>/dev/null)" != "$ver" ]; then
+		install_headers "$rel" "$ver"
+	fi
+	log "building $TESTMOD.ko for $rel"
+	tmp=$(mktemp -d "$SCRATCH/testmod.XXXXXX")
+	mkdir "$tmp/src" "$tmp/out"
+	cp "$HERE/module/Kbuild" "$HERE/module/Makefile" "$HERE/module/$TESTMOD.c" "$tmp/src/"
+	make -C "$hdr" M="$tmp/src" modules >"$tmp/build.log" 2>&1 || die "building $TESTMOD.ko: $(tail -5 "$tmp/build.log")"
+	readelf -S "$tmp/src/$TESTMOD.ko" | grep -q '\.debug_info' || die "$TESTMOD.ko has no DWARF"
+	[ "$(tr '\0' '\n' <"$tmp/src/$TESTMOD.ko" | sed -n 's/^vermagic=\([^ ]*\).*/\1/p' | head -1)" = "$rel" ] ||
+		die "$TESTMOD.ko was not built for $rel"
+	cp "$tmp/src/$TESTMOD.ko" "$tmp/src/$TESTMOD.c" "$tmp/out/"
+	echo "$recipe" >"$tmp/out/recipe"
+	chmod 644 "$tmp/out"/*
+	replace "$out" "$tmp/out"
+	rm -rf "$tmp"
+}
+
 # ---- initramfs -----------------------------------------------------------
 
-# initramfs OUT BUSYBOX KDIR MODULES... [--kdump CAPTURE]: a gzipped cpio of
-# busybox, /init (init.sh) and MODULES (with /modules/order, dependencies
-# first); with --kdump also kexec and its libraries, the kernel at
-# /boot/vmlinuz and the capture initramfs CAPTURE at /boot/capture.gz.
+# initramfs OUT BUSYBOX KDIR MODULES... [--kdump CAPTURE] [--testmod KO]: a
+# gzipped cpio of busybox, /init (init.sh) and MODULES (with /modules/order,
+# dependencies first); with --kdump also kexec and its libraries, the kernel
+# at /boot/vmlinuz and the capture initramfs CAPTURE at /boot/capture.gz;
+# with --testmod the test module KO, loaded last.
 initramfs() {
-	local out=$1 busybox=$2 kdir=$3 d m capture=
+	local out=$1 busybox=$2 kdir=$3 d m capture= testmod=
 	shift 3
 	local mods=()
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--kdump) capture=$2; shift 2 ;;
+		--testmod) testmod=$2; shift 2 ;;
 		*) mods+=("$1"); shift ;;
 		esac
 	done
@@ -467,6 +547,10 @@ initramfs() {
 	chmod 755 "$d/init"
 	mod_order "$kdir" "${mods[@]}" >"$d/modules/order"
 	while read -r m; do cp "$kdir/modules/$m.ko" "$d/modules/"; done <"$d/modules/order"
+	if [ -n "$testmod" ]; then
+		cp "$testmod" "$d/modules/"
+		basename "$testmod" .ko >>"$d/modules/order"
+	fi
 	if [ -n "$capture" ]; then
 		cp "$kdir/vmlinuz" "$d/boot/vmlinuz"
 		cp "$capture" "$d/boot/capture.gz"
@@ -487,11 +571,15 @@ initramfs() {
 
 # ---- checks --------------------------------------------------------------
 
-# check_console FILE CPUS: the crashed kernel's console (up to a second
-# kernel's "Linux version") holds every marker in order, the panic, and the
-# workload's tasks in their states; prints what is wrong, if anything.
+# check_console FILE CPUS [CRASH]: the crashed kernel's console (up to a
+# second kernel's "Linux version") holds every marker in order, the crash's
+# report (CRASH_REPORT[CRASH], default sysrq's panic), and the workload's
+# tasks in their states (with a crash kind, also the test module and its
+# sleeping kthread); prints what is wrong, if anything.
 check_console() {
-	awk -v cpus="$2" -v mods="${WORKLOAD_MODULES[*]}" '
+	local crash=${3:-sysrq} mods=("${WORKLOAD_MODULES[@]}")
+	[ "$crash" = sysrq ] || mods+=("$TESTMOD")
+	awk -v cpus="$2" -v mods="${mods[*]}" -v report="${CRASH_REPORT[$crash]}" -v crash="$crash" '
 	BEGIN {
 		n = split("BEGIN uname|END uname|BEGIN nproc|END nproc|BEGIN ps|END ps|BEGIN modules|END modules|BEGIN sysrq-t|END sysrq-t|BEGIN crash", want, "|")
 		i = 1
@@ -500,7 +588,7 @@ check_console() {
 		text = $0; sub(/^\[ *[0-9]+\.[0-9]+\] /, "", text); sub(/\r$/, "", text)
 		if (text ~ /^Linux version /) { if (++boots > 1) exit }
 		if (i <= n && text == "@@GOCRASH-" want[i] "@@") { i++; next }
-		if (i > n && text ~ /^Kernel panic - not syncing: sysrq triggered crash/) panic = 1
+		if (i > n && text ~ report) panic = 1
 		if (want[i] == "END sysrq-t" && text ~ /^task:/) tasks++
 		if (text ~ /^@@GOCRASH uname: /) uname++
 		if (text ~ /^@@GOCRASH nproc: /) { nproc = text; sub(/^@@GOCRASH nproc: /, "", nproc) }
@@ -513,12 +601,14 @@ check_console() {
 			if (f[5] ~ /^Z/) zombie = 1
 			if (f[5] ~ /^R/ && f[8] == "sh") busy = 1
 			if (f[5] ~ /^S/ && f[8] == "cat") fifo = 1
+			if (f[8] == "gocrash_sleep" || f[8] == "[gocrash_sleep]") sleeper = 1
 		}
 	}
 	END {
 		if (boots == 0) { print "no kernel boot"; exit }
 		if (i <= n) { print "marker @@GOCRASH-" want[i] "@@ missing or out of order"; exit }
-		if (!panic) { print "no \"Kernel panic - not syncing: sysrq triggered crash\" after the crash marker"; exit }
+		if (!panic) { print "no line matching \"" report "\" after the crash marker"; exit }
+		if (crash != "sysrq" && !sleeper) { print "ps shows no [gocrash_sleep] kthread"; exit }
 		if (uname != 5) { print "uname section has " uname " lines, want 5"; exit }
 		if (nproc != cpus) { print "nproc says " nproc ", want " cpus; exit }
 		if (!kthreads) { print "ps shows no kernel threads"; exit }
@@ -571,10 +661,15 @@ check_dumps() {
 
 run_ok() { grep -q "\"recipe\":$RUN_RECIPE," "$1/manifest.json" 2>/dev/null; }
 
-# manifest DIR NAME ARCH REL VER METHOD CPUS MEM KDIR VMCOREINFO DUMPS-JSON
+# manifest DIR NAME ARCH REL VER METHOD CPUS MEM KDIR VMCOREINFO DUMPS-JSON [CRASH]
+# CRASH: how the kernel crashed (sysrq, or a test module kind); a crash-kind
+# run also records its recipes and the module file it keeps.
 manifest() {
+	local crash=${12:-sysrq} extra=
+	[ "$crash" = sysrq ] ||
+		extra="\"crash_recipe\":$CRASH_RECIPE,\"module_recipe\":\"$(module_recipe)\",\"modules\":[\"$TESTMOD.ko\"],"
 	cat >"$1/manifest.json" <<JSON
-{"recipe":$RUN_RECIPE,"vmcoreinfo":${10},"name":"$2","arch":"$3","release":"$4","package_version":"$5",
+{"recipe":$RUN_RECIPE,"crash":"$crash",$extra"vmcoreinfo":${10},"name":"$2","arch":"$3","release":"$4","package_version":"$5",
  "method":"$6","cpus":$7,"memory_mib":$8,"vmlinux":"../../kernels/$(basename "$9")/vmlinux",
  "dumps":[${11}]}
 JSON
@@ -612,17 +707,30 @@ hmp() {
 	[ $done = 0 ] && [ $err = 0 ]
 }
 
-# run_kdump KDIR [VARIANT CPU]: the x86_64 kdump run and makedumpfile's
-# conversions. VARIANT (e.g. "la57") names a run on QEMU CPU model CPU.
+# crash_ok DIR: a crash-kind run made by this CRASH_RECIPE from this test
+# module source.
+crash_ok() {
+	grep -q "\"crash_recipe\":$CRASH_RECIPE,\"module_recipe\":\"$(module_recipe)\"," "$1/manifest.json" 2>/dev/null
+}
+
+# run_kdump KDIR [VARIANT CPU [CRASH]]: the x86_64 kdump run and
+# makedumpfile's conversions. VARIANT (e.g. "la57") names a run on QEMU CPU
+# model CPU. CRASH (default sysrq) is how the guest crashes: a kind of
+# CRASH_KINDS loads the test module (KDIR/testmod) and crashes through it.
 run_kdump() {
-	local kdir=$1 variant=${2:+-$2} cpu=${3:-qemu64} rel ver name out tmp
+	local kdir=$1 variant=${2:+-$2} cpu=${3:-qemu64} crash=${4:-sysrq} rel ver name out tmp
 	rel=$(cat "$kdir/release"); ver=$(cat "$kdir/version")
 	name="x86_64-$rel-$ver-kdump$variant"; out="$ROOT/dumps/$name"
-	run_ok "$out" && { log "$name: present"; return 0; }
+	run_ok "$out" && { [ "$crash" = sysrq ] || crash_ok "$out"; } && { log "$name: present"; return 0; }
 	tmp=$(mktemp -d "$SCRATCH/run.XXXXXX")
-	log "$name: booting (crash, then the capture kernel copies /proc/vmcore)"
+	log "$name: booting (crash: $crash, then the capture kernel copies /proc/vmcore)"
+	local testmod=()
+	if [ "$crash" != sysrq ]; then
+		testmod=(--testmod "$kdir/testmod/$TESTMOD.ko")
+		cp "$kdir/testmod/$TESTMOD.ko" "$tmp/"
+	fi
 	initramfs "$tmp/capture.gz" /bin/busybox "$kdir" "${CAPTURE_MODULES[@]}"
-	initramfs "$tmp/initrd.gz" /bin/busybox "$kdir" "${WORKLOAD_MODULES[@]}" --kdump "$tmp/capture.gz"
+	initramfs "$tmp/initrd.gz" /bin/busybox "$kdir" "${WORKLOAD_MODULES[@]}" --kdump "$tmp/capture.gz" "${testmod[@]}"
 	# The capture kernel writes the ELF at the start of this sparse disk.
 	truncate -s 1200M "$tmp/disk.raw"
 	local t0 pid
@@ -634,7 +742,7 @@ run_kdump() {
 	# printk.devkmsg=on lets /init's ground truth through /dev/kmsg.
 	timeout 400 qemu-system-x86_64 -cpu "$cpu" -m 1024M -smp 2 -display none -no-reboot -nic none \
 		-kernel "$kdir/vmlinuz" -initrd "$tmp/initrd.gz" \
-		-append "console=ttyS0 crashkernel=256M loglevel=8 log_buf_len=4M printk.time=1 printk.devkmsg=on gocrash=kdump" \
+		-append "console=ttyS0 crashkernel=256M loglevel=8 log_buf_len=4M printk.time=1 printk.devkmsg=on gocrash=kdump gocrash_crash=$crash" \
 		-drive "file=$tmp/disk.raw,format=raw,if=virtio" -serial "file:$tmp/console.log" -monitor none \
 		>"$tmp/qemu.log" 2>&1 &
 	# In the background so that a signal to the build is handled at once.
@@ -646,7 +754,7 @@ run_kdump() {
 	! grep -aq "@@GOCRASH-KEXEC-FAILED@@" "$tmp/console.log" || fail "$name" "$tmp" "kexec -p failed in the guest"
 	grep -aq "@@GOCRASH-VMCORE-COPIED@@" "$tmp/console.log" ||
 		fail "$name" "$tmp" "the capture kernel did not copy /proc/vmcore $(grep -a 'GOCRASH-CAPTURE-FAILED' "$tmp/console.log" | tail -1)"
-	local problem; problem=$(check_console "$tmp/console.log" 2)
+	local problem; problem=$(check_console "$tmp/console.log" 2 "$crash")
 	[ -z "$problem" ] || fail "$name" "$tmp" "console.log: $problem"
 	# Cut the ELF out of the disk: the guest printed /proc/vmcore's size,
 	# which must be where its program headers say it ends.
@@ -668,7 +776,8 @@ run_kdump() {
   {"file":"vmcore.lzo","format":"kdump","filtered":true,"how":"makedumpfile -l -d 31"},
   {"file":"vmcore.elf31","format":"elf","filtered":true,"how":"makedumpfile -E -d 31"},
   {"file":"vmcore.flat","format":"flattened","filtered":true,"how":"makedumpfile -F -c -d 31"},
-  {"file":"vmcore.split1","parts":["vmcore.split1","vmcore.split2"],"format":"kdump","filtered":true,"how":"makedumpfile --split -c -d 31"}'
+  {"file":"vmcore.split1","parts":["vmcore.split1","vmcore.split2"],"format":"kdump","filtered":true,"how":"makedumpfile --split -c -d 31"}' \
+		"$crash"
 	chmod 644 "$tmp"/*
 	replace "$out" "$tmp"
 	log "$name: done ($(du -sh "$out" | cut -f1))"
@@ -842,6 +951,14 @@ main() {
 		timed "run x86_64 5.10 kdump" run_kdump "$x86old"
 		timed "run x86_64 5.10 qemu" run_qemu x86_64 "$x86old" /bin/busybox
 	fi
+	# Real crash kinds on x86_64 6.1, through the corpus's own test module
+	# (built against Debian's linux-headers for that kernel): one kdump run
+	# each, -kdump-<kind>.
+	timed "test module $(basename "$x86")" build_test_module "$x86"
+	local kind
+	for kind in "${CRASH_KINDS[@]}"; do
+		timed "run x86_64 kdump $kind" run_kdump "$x86" "$kind" qemu64 "$kind"
+	done
 	if [ $(($(date +%s) - START)) -ge 10 ]; then # something was built
 		log "step times:"
 		printf '        %s\n' "${TIMES[@]}" >&2

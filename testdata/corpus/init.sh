@@ -6,6 +6,10 @@
 #            guest with QEMU's dump-guest-memory;
 #   capture  kdump's capture kernel: copy /proc/vmcore to the virtio disk
 #            and power off.
+# gocrash_crash= says how to crash: sysrq (the default: sysrq-c), or a kind
+# the corpus's test module gocrash_test offers through /proc/gocrash_test
+# (oops, oops-timer, bug, warn, softlockup, hungtask); the module is then in
+# /modules, loaded last.
 # /modules/order lists the modules to insmod, one name a line, dependencies
 # first (build.sh works the order out from each module's depends= field).
 /bin/busybox mkdir -p /proc /sys /dev /tmp /bin /sbin
@@ -14,6 +18,8 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mode=$(sed -n 's/.*gocrash=\([a-z]*\).*/\1/p' /proc/cmdline)
+crash=$(sed -n 's/.* gocrash_crash=\([a-z-]*\).*/\1/p' /proc/cmdline)
+crash=${crash:-sysrq}
 
 load_modules() {
 	[ -f /modules/order ] || return 0
@@ -106,6 +112,24 @@ mark BEGIN sysrq-t
 echo t > /proc/sysrq-trigger
 sleep 2 # let the console catch up before the end marker
 mark END sysrq-t
+# The crash. A test-module kind is set up to end in kdump (panic_on_oops:
+# oops_end calls crash_kexec with the registers at the fault), and is
+# triggered from a child process, never from init itself.
+case $crash in
+sysrq) ;;
+warn) echo 1 > /proc/sys/kernel/panic_on_warn ;;
+softlockup)
+	echo 1 > /proc/sys/kernel/softlockup_panic
+	echo 1 > /proc/sys/kernel/watchdog_thresh ;; # a soft lockup after 2 s
+hungtask)
+	echo 1 > /proc/sys/kernel/hung_task_panic
+	echo 1 > /proc/sys/kernel/hung_task_timeout_secs ;;
+esac
+[ "$crash" = sysrq ] || echo 1 > /proc/sys/kernel/panic_on_oops
 mark BEGIN crash
-echo c > /proc/sysrq-trigger
+if [ "$crash" = sysrq ]; then
+	echo c > /proc/sysrq-trigger
+else
+	sh -c "echo $crash > /proc/gocrash_test"
+fi
 sleep 1000
