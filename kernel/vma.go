@@ -3,6 +3,8 @@ package kernel
 import (
 	"fmt"
 	"strings"
+
+	"github.com/gocrash/gocrash/symbols"
 )
 
 // VMA is one vm_area_struct of a user address space: [Start, End) mapped
@@ -105,7 +107,11 @@ func (k *UserSpace) vmaSource() (*vmaSource, error) {
 		return nil, err
 	}
 	s := &vmaSource{k: k, lay: lay}
-	if mt, err := k.Offset("mm_struct", "mm_mt"); err == nil {
+	mt, err := k.Offset("mm_struct", "mm_mt")
+	if err != nil && !symbols.IsMissing(err) {
+		return nil, err
+	}
+	if err == nil {
 		root, err := k.Offset("maple_tree", "ma_root")
 		if err != nil {
 			return nil, err
