@@ -124,16 +124,8 @@ func (k *ModuleList) readModules() ([]*Module, error) {
 			return nil, err
 		}
 	}
-	// A module's own symbols and ORC tables are optional (a module may
-	// have neither); a layout the kernel lacks is one it does not have,
-	// any other failure to find out is an error.
-	for _, m := range [][2]string{
-		{"module", "kallsyms"}, {"mod_kallsyms", "symtab"}, {"mod_kallsyms", "num_symtab"}, {"mod_kallsyms", "strtab"},
-		{"module", "arch.num_orcs"}, {"module", "arch.orc_unwind_ip"}, {"module", "arch.orc_unwind"},
-	} {
-		if _, err := k.Offset(m[0], m[1]); err != nil && !symbols.IsMissing(err) {
-			return nil, err
-		}
+	if err := k.probeOptional(); err != nil {
+		return nil, err
 	}
 	var mods []*Module
 	err = walkList(k, head, func(node uint64) error {
@@ -165,6 +157,22 @@ func (k *ModuleList) readModules() ([]*Module, error) {
 	})
 	sort.Slice(mods, func(i, j int) bool { return mods[i].Base < mods[j].Base })
 	return mods, err
+}
+
+// probeOptional checks the layouts of a module's own symbols and ORC
+// tables, which are optional (a module may have neither): a member the
+// kernel lacks is one it does not have, any other failure to find out is
+// an error.
+func (k *ModuleList) probeOptional() error {
+	for _, m := range [][2]string{
+		{"module", "kallsyms"}, {"mod_kallsyms", "symtab"}, {"mod_kallsyms", "num_symtab"}, {"mod_kallsyms", "strtab"},
+		{"module", "arch.num_orcs"}, {"module", "arch.orc_unwind_ip"}, {"module", "arch.orc_unwind"},
+	} {
+		if _, err := k.Offset(m[0], m[1]); err != nil && !symbols.IsMissing(err) {
+			return err
+		}
+	}
+	return nil
 }
 
 // moduleSymbols reads a module's symbol table (struct mod_kallsyms: an
