@@ -5,10 +5,31 @@
 // and members exist instead of keying on kernel versions, and takes only a
 // *symbols.MissingError as "absent".
 //
-// Kernel composes smaller types, each with its own dependencies: Memory
-// (virtual reads, translation cache; over a PhysReader and a KernelWalker),
-// SymbolTable (run-time symbol addresses: a symbols.Relocated view of the
-// vmlinux, else VMCOREINFO), TypeLayout (Offset, Size: VMCOREINFO, else the
-// vmlinux's types) and Printk (Log, over a Reader, a Layout and Symbols).
-// The other concerns are still Kernel's own methods.
+// Kernel binds the dump to its vmlinux (KASLR offset, the match check) and
+// composes smaller types, each with its own dependencies, embedded so their
+// methods are the Kernel's:
+//   - Memory: virtual reads, the translation cache (over a PhysReader and a
+//     KernelWalker).
+//   - SymbolTable: run-time symbol addresses (a symbols.Relocated view of
+//     the vmlinux, else VMCOREINFO); TypeLayout: Offset, Size (VMCOREINFO,
+//     else the vmlinux's types).
+//   - Printk: Log (over a Reader, a Layout and Symbols).
+//   - System: utsname, CPUs, taint, HZ, uptime, load, crash and boot time,
+//     memory size, per-CPU offsets (over a Reader, a Layout, Symbols, the
+//     dump's PRStatusNotes, VMCOREINFO's crash time, Enumerators).
+//   - TaskList: the task list, runqueues' current and idle tasks, task_struct
+//     and its times, the panic task (over a Reader, a Layout, Symbols and
+//     the System).
+//   - Pages: struct page lookups and page.flags' names (over a Reader, a
+//     Layout, Symbols, a Translator, VMCOREINFO's mem_section description).
+//   - UserSpace: user page tables and reads, argument strings, VMAs, file
+//     paths (over a Reader, a Layout, a Translator, a UserWalker and a
+//     PhysReader).
+//   - Unwinder: backtraces (ORC, frame records, CFI, frame pointers), CPU
+//     registers, stacks, exception-frame search, source lines (over a
+//     Reader, a Layout, Symbols, a Translator, the System, the modules'
+//     text, the vmlinux's tables, the architecture and the dump's notes).
+//   - ModuleList: the modules list, module symbols and ORC, naming text
+//     addresses (over a Reader, a Layout, Symbols and the Unwinder's answer
+//     about the kernel's own text).
 package kernel

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gocrash/gocrash/arch"
+	"github.com/gocrash/gocrash/symbols"
 )
 
 // bt -e: crash's search of a task's kernel stack for words laid out as a
@@ -22,49 +23,52 @@ type EFrame = arch.EFrame
 // SearchEFrames searches a task's kernel stack for exception frames, as
 // crash's bt -e does, in stack order. A task whose stack is gone gives a
 // NoStackError.
-func (k *Kernel) SearchEFrames(t Task) ([]EFrame, error) {
-	u, err := k.unwinder()
+func (u *Unwinder) SearchEFrames(t Task) ([]EFrame, error) {
+	err := u.ready()
 	if err != nil {
 		return nil, err
 	}
-	base, err := k.ReadU64(t.Addr + uint64(u.stackOff))
+	base, err := u.ReadU64(t.Addr + uint64(u.stackOff))
 	if err != nil {
 		return nil, err
 	}
 	if base == 0 {
 		return nil, &NoStackError{PID: t.PID}
 	}
-	size, err := k.Size("pt_regs")
+	size, err := u.Size("pt_regs")
 	if err != nil {
 		return nil, err
 	}
 	buf := make([]byte, u.threadSize)
-	if err := k.ReadVirt(buf, base); err != nil {
+	if err := u.ReadVirt(buf, base); err != nil {
 		return nil, fmt.Errorf("task %x: stack at %x: %w", t.Addr, base, err)
 	}
-	es, ok := k.Arch.(arch.EFrameSearcher)
+	es, ok := u.machine.(arch.EFrameSearcher)
 	if !ok {
-		return nil, fmt.Errorf("bt -e is not supported on %s", k.Arch.Name())
+		return nil, fmt.Errorf("bt -e is not supported on %s", u.machine.Name())
 	}
-	_, noFrame := k.Offset("pt_regs", "stackframe")
+	_, noFrame := u.Offset("pt_regs", "stackframe")
+	if noFrame != nil && !symbols.IsMissing(noFrame) {
+		return nil, noFrame
+	}
 	return es.SearchEFrames(arch.EFrameStack{
-		Base: base, Data: buf, Order: k.order,
+		Base: base, Data: buf, Order: u.ByteOrder(),
 		PtRegsSize: uint64(size), PtRegsStackframe: noFrame == nil,
 		UserTask: !t.Kthread(),
-		IsText:   k.IsText,
+		IsText:   u.mods.IsText,
 		SymbolAddr: func(name string) (uint64, bool) {
-			a, err := k.SymbolAddr(name)
+			a, err := u.SymbolAddr(name)
 			return a, err == nil
 		},
 		SymbolName: func(v uint64) string {
-			if s, _, ok := k.Symbolize(v); ok {
+			if s, _, ok := u.mods.Symbolize(v); ok {
 				return s
 			}
 			return ""
 		},
-		ReadU64: k.ReadU64,
+		ReadU64: u.ReadU64,
 		Mapped: func(v uint64) bool {
-			_, err := k.VirtToPhys(v)
+			_, err := u.VirtToPhys(v)
 			return err == nil
 		},
 	})

@@ -23,9 +23,12 @@ type Kernel struct {
 	*SymbolTable // SymbolAddr, and Syms: the relocated symbols
 	*TypeLayout  // Offset, Size
 	*Printk      // Log
-
-	layouts    layoutCache
-	unwindData unwindCache
+	*System      // UTS, CPUs, HZ, Uptime, CrashTime, MemorySize, PerCPUOffset...
+	*TaskList    // Tasks, ReadTask, ActiveTasks, PanicTask, FindTask, LastRun...
+	*Pages       // PageAddr, PageOf, PageFlags, PagePFN
+	*UserSpace   // UserWalk, ReadUser, TaskArgs, VMAs, FindVMA, FilePath
+	*Unwinder    // Backtrace, CPURegisters, TaskStack, SearchEFrames, SourceLine
+	*ModuleList  // Modules, ModuleOf, IsText, Symbolize
 }
 
 // MismatchError reports a vmlinux that is not the kernel the dump came from.
@@ -93,12 +96,34 @@ func New(d *memory.Dump, v *symbols.Vmlinux) (*Kernel, error) {
 			k.Syms = symbols.NewRelocated(v, off)
 		}
 	}
+	k.compose()
 	if v != nil && vi.BuildID() == "" {
 		if err := k.checkBanner(); err != nil {
 			return nil, err
 		}
 	}
 	return k, nil
+}
+
+// compose builds the subsystems over the memory, layouts and symbols, once
+// the symbols' run-time addresses are known.
+func (k *Kernel) compose() {
+	d, v, a := k.Dump, k.Vmlinux, k.Arch
+	var enums Enumerators
+	var types typeSource
+	var tables unwindTables
+	if v != nil {
+		enums, types, tables = v.Layouts(), v, v
+	}
+	mem, lay, syms := k.Memory, k.TypeLayout, k.SymbolTable
+	k.System = NewSystem(mem, lay, syms, d, a.PRStatusRegs(), d.VMCoreInfo, enums, a.PageSize())
+	k.TaskList = NewTaskList(mem, lay, syms, k.System, d.Live)
+	k.Pages = NewPages(mem, lay, syms, mem, d.VMCoreInfo, enums, types, a.PageSize())
+	k.UserSpace = NewUserSpace(mem, lay, mem, a, d)
+	k.Unwinder = NewUnwinder(UnwinderDeps{Reader: mem, Layout: lay, Symbols: syms, Translator: mem,
+		System: k.System, Tables: tables, Syms: k.Syms, Arch: a, PRStatus: d, Live: d.Live})
+	k.ModuleList = NewModuleList(mem, lay, syms, k.Unwinder, k.Syms, enums)
+	k.Unwinder.SetModules(k.ModuleList)
 }
 
 // checkBanner compares linux_banner in the vmlinux file with the dump's.

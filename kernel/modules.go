@@ -28,23 +28,47 @@ type modSym struct {
 	addr uint64
 }
 
-// moduleCache holds the modules, read once.
-type moduleCache struct {
+// coreText is what the modules' reader asks of the kernel's own text (an
+// *Unwinder): whether an address is in it, and its ORC table, whose entry
+// layout the modules' tables share.
+type coreText interface {
+	KernelText(addr uint64) bool
+	kernelORC() *symbols.ORC
+}
+
+// ModuleList reads the kernel's modules list (names, text, sizes, their
+// own symbol tables and ORC tables) and names text addresses in the kernel
+// or a module, over a Reader, a Layout and Symbols, the kernel's text (a
+// coreText), its relocated symbols and enumerators (nil without a
+// vmlinux). The list is read once.
+type ModuleList struct {
+	Reader
+	Layout
+	Symbols
+	text  coreText
+	syms  *symbols.Relocated // nil without a vmlinux
+	enums Enumerators        // nil without a vmlinux
+
 	once sync.Once
 	mods []*Module
 	err  error
 }
 
-// Modules reads the kernel's modules list: each module's name, text and
-// its own symbol table (mod->kallsyms), and on x86_64 its ORC tables.
-func (k *Kernel) Modules() ([]*Module, error) {
-	c := &k.unwindData.modules
-	c.once.Do(func() { c.mods, c.err = k.readModules() })
-	return c.mods, c.err
+// NewModuleList reads modules through r, l and s, text's answers about
+// the kernel's own text, syms and enums (both nil without a vmlinux).
+func NewModuleList(r Reader, l Layout, s Symbols, text coreText, syms *symbols.Relocated, enums Enumerators) *ModuleList {
+	return &ModuleList{Reader: r, Layout: l, Symbols: s, text: text, syms: syms, enums: enums}
 }
 
-func (k *Kernel) readModules() ([]*Module, error) {
-	k.unwinder() // the kernel's ORC layout, for the modules' tables
+// Modules reads the kernel's modules list: each module's name, text and
+// its own symbol table (mod->kallsyms), and on x86_64 its ORC tables.
+func (k *ModuleList) Modules() ([]*Module, error) {
+	k.once.Do(func() { k.mods, k.err = k.readModules() })
+	return k.mods, k.err
+}
+
+func (k *ModuleList) readModules() ([]*Module, error) {
+	k.text.kernelORC() // the kernel's ORC layout, for the modules' tables
 	head, err := k.SymbolAddr("modules")
 	if err != nil {
 		return nil, err
@@ -75,8 +99,8 @@ func (k *Kernel) readModules() ([]*Module, error) {
 		// MOD_TEXT, MOD_DATA, MOD_RODATA, MOD_RO_AFTER_INIT come before
 		// the init types.
 		last := int64(4)
-		if k.Vmlinux != nil {
-			if v, err := k.Vmlinux.Layouts().Enumerator("MOD_INIT_TEXT"); err == nil {
+		if k.enums != nil {
+			if v, err := k.enums.Enumerator("MOD_INIT_TEXT"); err == nil {
 				last = v
 			}
 		}
@@ -100,8 +124,11 @@ func (k *Kernel) readModules() ([]*Module, error) {
 			return nil, err
 		}
 	}
+	if err := k.probeOptional(); err != nil {
+		return nil, err
+	}
 	var mods []*Module
-	err = k.walkList(head, func(node uint64) error {
+	err = walkList(k, head, func(node uint64) error {
 		m := &Module{Addr: node - uint64(listOff)}
 		var err error
 		if m.Name, err = k.ReadCString(m.Addr+uint64(nameOff), 56); err != nil {
@@ -132,9 +159,25 @@ func (k *Kernel) readModules() ([]*Module, error) {
 	return mods, err
 }
 
+// probeOptional checks the layouts of a module's own symbols and ORC
+// tables, which are optional (a module may have neither): a member the
+// kernel lacks is one it does not have, any other failure to find out is
+// an error.
+func (k *ModuleList) probeOptional() error {
+	for _, m := range [][2]string{
+		{"module", "kallsyms"}, {"mod_kallsyms", "symtab"}, {"mod_kallsyms", "num_symtab"}, {"mod_kallsyms", "strtab"},
+		{"module", "arch.num_orcs"}, {"module", "arch.orc_unwind_ip"}, {"module", "arch.orc_unwind"},
+	} {
+		if _, err := k.Offset(m[0], m[1]); err != nil && !symbols.IsMissing(err) {
+			return err
+		}
+	}
+	return nil
+}
+
 // moduleSymbols reads a module's symbol table (struct mod_kallsyms: an
 // Elf64_Sym array and its string table), keeping the text symbols.
-func (k *Kernel) moduleSymbols(mod uint64) ([]modSym, error) {
+func (k *ModuleList) moduleSymbols(mod uint64) ([]modSym, error) {
 	ksOff, err := k.Offset("module", "kallsyms")
 	if err != nil {
 		return nil, err
@@ -163,10 +206,10 @@ func (k *Kernel) moduleSymbols(mod uint64) ([]modSym, error) {
 	var out []modSym
 	for i := 0; i < int(num); i++ {
 		e := tab[i*entSize:]
-		nameOff := k.order.Uint32(e)
+		nameOff := k.ByteOrder().Uint32(e)
 		info := e[4]
-		shndx := k.order.Uint16(e[6:])
-		val := k.order.Uint64(e[8:])
+		shndx := k.ByteOrder().Uint16(e[6:])
+		val := k.ByteOrder().Uint64(e[8:])
 		if info&0xf != 2 || shndx == 0 || val == 0 { // STT_FUNC, defined
 			continue
 		}
@@ -181,9 +224,9 @@ func (k *Kernel) moduleSymbols(mod uint64) ([]modSym, error) {
 }
 
 // moduleORC reads an x86_64 module's ORC tables (mod->arch).
-func (k *Kernel) moduleORC(mod uint64) (*symbols.ORC, error) {
-	u := &k.unwindData
-	if u.orc == nil {
+func (k *ModuleList) moduleORC(mod uint64) (*symbols.ORC, error) {
+	orc := k.text.kernelORC()
+	if orc == nil {
 		return nil, fmt.Errorf("no ORC")
 	}
 	numOff, err1 := k.Offset("module", "arch.num_orcs")
@@ -198,7 +241,7 @@ func (k *Kernel) moduleORC(mod uint64) (*symbols.ORC, error) {
 	if n == 0 || n > 1<<22 || ipAddr == 0 || entAddr == 0 {
 		return nil, fmt.Errorf("module %x has no ORC entries", mod)
 	}
-	lay := u.orc.Layout()
+	lay := orc.Layout()
 	ips := make([]byte, 4*int(n))
 	ents := make([]byte, lay.Size*int(n))
 	if err := k.ReadVirt(ips, ipAddr); err != nil {
@@ -207,11 +250,11 @@ func (k *Kernel) moduleORC(mod uint64) (*symbols.ORC, error) {
 	if err := k.ReadVirt(ents, entAddr); err != nil {
 		return nil, err
 	}
-	return symbols.NewORC(ips, ipAddr, ents, lay, k.order)
+	return symbols.NewORC(ips, ipAddr, ents, lay, k.ByteOrder())
 }
 
 // moduleAt returns the module whose text holds addr.
-func (k *Kernel) moduleAt(addr uint64) *Module {
+func (k *ModuleList) moduleAt(addr uint64) *Module {
 	mods, _ := k.Modules()
 	i := sort.Search(len(mods), func(i int) bool { return mods[i].Base > addr }) - 1
 	if i < 0 || addr-mods[i].Base >= mods[i].TextSize {
@@ -221,8 +264,8 @@ func (k *Kernel) moduleAt(addr uint64) *Module {
 }
 
 // ModuleOf names the module whose text holds addr ("" for none).
-func (k *Kernel) ModuleOf(addr uint64) string {
-	if k.KernelText(addr) {
+func (k *ModuleList) ModuleOf(addr uint64) string {
+	if k.text.KernelText(addr) {
 		return ""
 	}
 	if m := k.moduleAt(addr); m != nil {
@@ -232,18 +275,18 @@ func (k *Kernel) ModuleOf(addr uint64) string {
 }
 
 // IsText reports whether addr is kernel or module text.
-func (k *Kernel) IsText(addr uint64) bool {
-	return k.KernelText(addr) || k.moduleAt(addr) != nil
+func (k *ModuleList) IsText(addr uint64) bool {
+	return k.text.KernelText(addr) || k.moduleAt(addr) != nil
 }
 
 // Symbolize names a kernel text address as the kernel's own traces do:
 // the ELF symbol at or before it and the offset into it; in a module, the
 // module's own symbol.
-func (k *Kernel) Symbolize(addr uint64) (name string, off uint64, ok bool) {
-	if k.Vmlinux == nil {
+func (k *ModuleList) Symbolize(addr uint64) (name string, off uint64, ok bool) {
+	if k.syms == nil {
 		return "", 0, false
 	}
-	if !k.KernelText(addr) {
+	if !k.text.KernelText(addr) {
 		if m := k.moduleAt(addr); m != nil {
 			i := sort.Search(len(m.syms), func(i int) bool { return m.syms[i].addr > addr }) - 1
 			if i < 0 {
@@ -252,18 +295,15 @@ func (k *Kernel) Symbolize(addr uint64) (name string, off uint64, ok bool) {
 			return m.syms[i].name, addr - m.syms[i].addr, true
 		}
 	}
-	s, off, ok := k.Syms.Nearest(addr)
+	s, off, ok := k.syms.Nearest(addr)
 	if !ok {
 		return "", 0, false
 	}
 	return s.Name, off, true
 }
 
-// moduleText reports whether addr is in a loaded module's text.
-func (k *Kernel) moduleText(u *unwindCache, addr uint64) bool { return k.moduleAt(addr) != nil }
-
 // moduleORCFind finds a module's ORC entry for addr.
-func (k *Kernel) moduleORCFind(u *unwindCache, addr uint64) (symbols.ORCEntry, bool) {
+func (k *ModuleList) moduleORCFind(addr uint64) (symbols.ORCEntry, bool) {
 	m := k.moduleAt(addr)
 	if m == nil || m.orc == nil {
 		return symbols.ORCEntry{}, false

@@ -28,9 +28,52 @@ type PageFlag struct {
 	Mask uint64
 }
 
+// Translator translates kernel virtual addresses (a *Memory).
+type Translator interface {
+	VirtToPhys(addr uint64) (uint64, error)
+}
+
+// vmcoreSections is what VMCOREINFO says of the memory map (a
+// *memory.VMCoreInfo).
+type vmcoreSections interface {
+	Symbol(name string) (uint64, bool)
+	Length(name string) (int64, bool)
+	Size(name string) (int64, bool)
+	Offset(name string) (int64, bool)
+	Number(name string) (int64, bool)
+}
+
+// typeSource gives the vmlinux's C types (a *symbols.Vmlinux).
+type typeSource interface {
+	Types() (*symbols.Types, error)
+}
+
+// Pages finds and reads struct pages: the memory map (SPARSEMEM sections
+// as VMCOREINFO describes them, else vmemmap_base), page.flags' names,
+// over a Reader, a Layout, Symbols and a Translator, with VMCOREINFO's
+// section description and, when there is a vmlinux, its enumerators and
+// types.
+type Pages struct {
+	Reader
+	Layout
+	Symbols
+	Translator
+	vmcore   vmcoreSections
+	enums    Enumerators // nil without a vmlinux
+	types    typeSource  // nil without a vmlinux
+	pageSize uint64
+
+	once  sync.Once
+	cache pageCache
+}
+
+// NewPages reads pages through r, l, s and t; enums and types may be nil.
+func NewPages(r Reader, l Layout, s Symbols, t Translator, vmcore vmcoreSections, enums Enumerators, types typeSource, pageSize uint64) *Pages {
+	return &Pages{Reader: r, Layout: l, Symbols: s, Translator: t, vmcore: vmcore, enums: enums, types: types, pageSize: pageSize}
+}
+
 // pageCache holds what page lookups need, found once.
 type pageCache struct {
-	once    sync.Once
 	err     error
 	size    uint64 // sizeof(struct page)
 	flags   int64
@@ -56,13 +99,13 @@ type sectionMap struct {
 	mask         uint64 // SECTION_MAP_MASK
 }
 
-func (k *Kernel) pageInfo() (*pageCache, error) {
-	c := &k.layouts.page
-	c.once.Do(func() { c.err = k.initPages(c) })
+func (k *Pages) pageInfo() (*pageCache, error) {
+	c := &k.cache
+	k.once.Do(func() { c.err = k.initPages(c) })
 	return c, c.err
 }
 
-func (k *Kernel) initPages(c *pageCache) error {
+func (k *Pages) initPages(c *pageCache) error {
 	size, err := k.Size("page")
 	if err != nil {
 		return err
@@ -84,12 +127,16 @@ func (k *Kernel) initPages(c *pageCache) error {
 	} else if err != nil {
 		return err
 	}
-	c.names = k.pageFlagNames()
+	if c.names, err = k.pageFlagNames(); err != nil {
+		return err
+	}
 	c.sect = k.sectionMap()
 	if a, err := k.SymbolAddr("vmemmap_base"); err == nil {
 		if c.vmem, err = k.ReadU64(a); err != nil {
 			return fmt.Errorf("vmemmap_base: %w", err)
 		}
+	} else if !symbols.IsMissing(err) {
+		return err
 	}
 	if c.sect == nil && c.vmem == 0 {
 		return fmt.Errorf("cannot find the memory map: no mem_section in VMCOREINFO and no vmemmap_base")
@@ -100,15 +147,15 @@ func (k *Kernel) initPages(c *pageCache) error {
 // sectionMap reads the mem_section description from VMCOREINFO (the
 // runtime address of the root table, its length, and the section and
 // physical address sizes), nil when it is incomplete.
-func (k *Kernel) sectionMap() *sectionMap {
-	vi := k.Dump.VMCoreInfo
+func (k *Pages) sectionMap() *sectionMap {
+	vi := k.vmcore
 	roots, ok1 := vi.Symbol("mem_section")
 	length, ok2 := vi.Length("mem_section")
 	size, ok3 := vi.Size("mem_section")
 	off, ok4 := vi.Offset("mem_section.section_mem_map")
 	bits, ok5 := vi.Number("SECTION_SIZE_BITS")
 	phys, ok6 := vi.Number("MAX_PHYSMEM_BITS")
-	ps := k.Arch.PageSize()
+	ps := k.pageSize
 	shift := uint64(0)
 	for 1<<shift < ps {
 		shift++
@@ -127,8 +174,8 @@ func (k *Kernel) sectionMap() *sectionMap {
 	// The low bits of section_mem_map are flags, up to SECTION_MAP_LAST_BIT
 	// (an enumerator since 5.19); the encoded map is page-aligned.
 	s.mask = ^(ps - 1)
-	if k.Vmlinux != nil {
-		if v, err := k.Vmlinux.Layouts().Enumerator("SECTION_MAP_LAST_BIT"); err == nil && v > 0 && v < 12 {
+	if k.enums != nil {
+		if v, err := k.enums.Enumerator("SECTION_MAP_LAST_BIT"); err == nil && v > 0 && v < 12 {
 			s.mask = ^(uint64(1)<<uint64(v) - 1)
 		}
 	}
@@ -137,7 +184,7 @@ func (k *Kernel) sectionMap() *sectionMap {
 
 // sectionMemMap returns the decoded section_mem_map of pfn's section: the
 // address pfn's struct page is counted from.
-func (k *Kernel) sectionMemMap(s *sectionMap, pfn uint64) (uint64, error) {
+func (k *Pages) sectionMemMap(s *sectionMap, pfn uint64) (uint64, error) {
 	nr := pfn >> s.sectionShift
 	root, idx := nr/s.perRoot, nr%s.perRoot
 	if root >= s.nRoots {
@@ -169,7 +216,7 @@ func (k *Kernel) sectionMemMap(s *sectionMap, pfn uint64) (uint64, error) {
 
 // PageAddr returns the address of the struct page of page frame pfn: from
 // its memory section's map, else vmemmap_base + pfn * sizeof(struct page).
-func (k *Kernel) PageAddr(pfn uint64) (uint64, error) {
+func (k *Pages) PageAddr(pfn uint64) (uint64, error) {
 	c, err := k.pageInfo()
 	if err != nil {
 		return 0, err
@@ -186,7 +233,7 @@ func (k *Kernel) PageAddr(pfn uint64) (uint64, error) {
 
 // VmemmapBase is the x86_64 vmemmap_base variable: where the struct page
 // of pfn 0 would be. 0 when the kernel has no such variable.
-func (k *Kernel) VmemmapBase() uint64 {
+func (k *Pages) VmemmapBase() uint64 {
 	c, err := k.pageInfo()
 	if err != nil {
 		return 0
@@ -195,12 +242,12 @@ func (k *Kernel) VmemmapBase() uint64 {
 }
 
 // PageOf reads the struct page of the page holding physical address phys.
-func (k *Kernel) PageOf(phys uint64) (Page, error) {
+func (k *Pages) PageOf(phys uint64) (Page, error) {
 	c, err := k.pageInfo()
 	if err != nil {
 		return Page{}, err
 	}
-	pfn := phys / k.Arch.PageSize()
+	pfn := phys / k.pageSize
 	addr, err := k.PageAddr(pfn)
 	if err != nil {
 		return Page{}, err
@@ -210,10 +257,10 @@ func (k *Kernel) PageOf(phys uint64) (Page, error) {
 		return Page{}, fmt.Errorf("struct page %x: %w", addr, err)
 	}
 	p := Page{Addr: addr, PFN: pfn,
-		Flags:   k.order.Uint64(buf[c.flags:]),
-		Mapping: k.order.Uint64(buf[c.mapping:]),
-		Index:   k.order.Uint64(buf[c.index:]),
-		Count:   int32(k.order.Uint32(buf[c.count:])),
+		Flags:   k.ByteOrder().Uint64(buf[c.flags:]),
+		Mapping: k.ByteOrder().Uint64(buf[c.mapping:]),
+		Index:   k.ByteOrder().Uint64(buf[c.index:]),
+		Count:   int32(k.ByteOrder().Uint32(buf[c.count:])),
 	}
 	for _, f := range c.names {
 		if p.Flags&f.Mask != 0 {
@@ -227,30 +274,41 @@ func (k *Kernel) PageOf(phys uint64) (Page, error) {
 // prints them: the kernel's own table of names (pageflag_names, as
 // /proc/kpageflags tracing prints them) when it has one, else the PG_*
 // enumerators of enum pageflags below __NR_PAGEFLAGS.
-func (k *Kernel) PageFlags() ([]PageFlag, error) {
+func (k *Pages) PageFlags() ([]PageFlag, error) {
 	c, err := k.pageInfo()
 	return c.names, err
 }
 
-func (k *Kernel) pageFlagNames() []PageFlag {
-	if names := k.pageflagNamesTable(); len(names) > 0 {
-		return names
+func (k *Pages) pageFlagNames() ([]PageFlag, error) {
+	names, err := k.pageflagNamesTable()
+	if err != nil || len(names) > 0 {
+		return names, err
 	}
-	return k.pageflagsEnum()
+	return k.pageflagsEnum(), nil
 }
 
 // pageflagNamesTable reads pageflag_names[], an array of struct
-// trace_print_flags {mask, name} ended by an entry without a name.
-func (k *Kernel) pageflagNamesTable() []PageFlag {
+// trace_print_flags {mask, name} ended by an entry without a name; none
+// when the kernel lacks it (or it cannot be read), an error when finding
+// out fails.
+func (k *Pages) pageflagNamesTable() ([]PageFlag, error) {
 	a, err := k.SymbolAddr("pageflag_names")
 	if err != nil {
-		return nil
+		if symbols.IsMissing(err) {
+			err = nil
+		}
+		return nil, err
 	}
 	size, err1 := k.Size("trace_print_flags")
 	maskOff, err2 := k.Offset("trace_print_flags", "mask")
 	nameOff, err3 := k.Offset("trace_print_flags", "name")
+	for _, err := range []error{err1, err2, err3} {
+		if err != nil && !symbols.IsMissing(err) {
+			return nil, err
+		}
+	}
 	if err1 != nil || err2 != nil || err3 != nil || size <= 0 {
-		return nil
+		return nil, nil
 	}
 	var out []PageFlag
 	for i := uint64(0); i < 64; i++ {
@@ -258,27 +316,27 @@ func (k *Kernel) pageflagNamesTable() []PageFlag {
 		mask, err1 := k.ReadU64(e + uint64(maskOff))
 		name, err2 := k.ReadU64(e + uint64(nameOff))
 		if err1 != nil || err2 != nil {
-			return nil
+			return nil, nil
 		}
 		if name == 0 {
-			return out
+			return out, nil
 		}
 		s, err := k.ReadCString(name, 64)
 		if err != nil {
-			return nil
+			return nil, nil
 		}
 		out = append(out, PageFlag{s, mask})
 	}
-	return nil
+	return nil, nil
 }
 
 // pageflagsEnum lists enum pageflags from the DWARF types: PG_x = n gives
 // "x" for bit n, up to __NR_PAGEFLAGS (the aliases after it are left out).
-func (k *Kernel) pageflagsEnum() []PageFlag {
-	if k.Vmlinux == nil {
+func (k *Pages) pageflagsEnum() []PageFlag {
+	if k.types == nil {
 		return nil
 	}
-	ts, err := k.Vmlinux.Types()
+	ts, err := k.types.Types()
 	if err != nil {
 		return nil
 	}
@@ -306,7 +364,7 @@ func (k *Kernel) pageflagsEnum() []PageFlag {
 // which frame. The memory map is taken to be one virtual array (vmemmap):
 // the candidate frame is counted from vmemmap_base, or from the map of
 // the kernel image's section, and must map back to addr.
-func (k *Kernel) PagePFN(addr uint64) (uint64, bool) {
+func (k *Pages) PagePFN(addr uint64) (uint64, bool) {
 	c, err := k.pageInfo()
 	if err != nil {
 		return 0, false
@@ -321,7 +379,7 @@ func (k *Kernel) PagePFN(addr uint64) (uint64, bool) {
 		if err != nil {
 			return 0, false
 		}
-		if base, err = k.sectionMemMap(c.sect, phys/k.Arch.PageSize()); err != nil {
+		if base, err = k.sectionMemMap(c.sect, phys/k.pageSize); err != nil {
 			return 0, false
 		}
 	}

@@ -66,15 +66,18 @@ func TestProbeFailurePropagates(t *testing.T) {
 	}
 	for _, member := range []string{"signal_struct.thread_head", "task_struct.thread_group"} {
 		k.TypeLayout = NewTypeLayout(k.Dump.VMCoreInfo, brokenTypes{member: member})
+		k.TaskList = NewTaskList(k.Memory, k.TypeLayout, k.SymbolTable, k.System, false)
 		if _, err := k.threadWalker(); !errors.Is(err, errCorrupt) {
 			t.Errorf("threadWalker with a corrupt %s: %v, want %v", member, err, errCorrupt)
 		}
 	}
 	k.TypeLayout = NewTypeLayout(k.Dump.VMCoreInfo, brokenTypes{})
+	k.TaskList = NewTaskList(k.Memory, k.TypeLayout, k.SymbolTable, k.System, false)
 	if _, err := k.threadWalker(); err == nil || !strings.Contains(err.Error(), "neither") {
 		t.Errorf("threadWalker with neither list: %v", err)
 	}
 	k.TypeLayout = NewTypeLayout(k.Dump.VMCoreInfo, brokenTypes{member: "task_struct.last_run"})
+	k.TaskList = NewTaskList(k.Memory, k.TypeLayout, k.SymbolTable, k.System, false)
 	if _, err := k.LastRunMember(); !errors.Is(err, errCorrupt) {
 		t.Errorf("LastRunMember with a corrupt task_struct.last_run: %v", err)
 	}

@@ -1,6 +1,10 @@
 package kernel
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/gocrash/gocrash/symbols"
+)
 
 // StackKind names the stack a frame lies on.
 type StackKind int
@@ -49,44 +53,56 @@ type stackRange struct {
 
 // stacksOf returns the stacks a task's frames may lie on: its own, and
 // its CPU's interrupt and exception stacks.
-func (k *Kernel) stacksOf(u *unwindCache, t Task) []stackRange {
+func (u *Unwinder) stacksOf(t Task) ([]stackRange, error) {
 	var out []stackRange
-	if base, err := k.ReadU64(t.Addr + uint64(u.stackOff)); err == nil && base != 0 {
+	if base, err := u.ReadU64(t.Addr + uint64(u.stackOff)); err == nil && base != 0 {
 		out = append(out, stackRange{StackTask, base, base + u.threadSize})
 	}
 	u.stacksMu.Lock()
 	cpu, ok := u.cpuStacks[t.CPU]
 	if !ok {
-		cpu = k.cpuStackRanges(u, t.CPU)
+		var err error
+		if cpu, err = u.cpuStackRanges(t.CPU); err != nil {
+			u.stacksMu.Unlock()
+			return nil, err
+		}
 		u.cpuStacks[t.CPU] = cpu
 	}
 	u.stacksMu.Unlock()
-	return append(out, cpu...)
+	return append(out, cpu...), nil
 }
 
 // cpuStackRanges finds a CPU's IRQ stack (x86_64 hardirq_stack_ptr, on
 // 6.2+ inside pcpu_hot; arm64 irq_stack_ptr) and x86_64's exception
-// stacks (cea_exception_stacks).
-func (k *Kernel) cpuStackRanges(u *unwindCache, cpu int) []stackRange {
+// stacks (cea_exception_stacks). A symbol or member the kernel lacks is
+// a stack it does not have; another failure to find out is an error.
+func (u *Unwinder) cpuStackRanges(cpu int) ([]stackRange, error) {
 	var out []stackRange
-	off, err := k.PerCPUOffset(cpu)
+	off, err := u.sys.PerCPUOffset(cpu)
 	if err != nil {
-		return nil
+		return nil, nil
+	}
+	var probeErr error
+	probe := func(err error) bool {
+		if err != nil && !symbols.IsMissing(err) && probeErr == nil {
+			probeErr = err
+		}
+		return err == nil
 	}
 	percpu := func(sym string) (uint64, bool) {
-		a, err := k.SymbolAddr(sym)
-		if err != nil {
+		a, err := u.SymbolAddr(sym)
+		if !probe(err) {
 			return 0, false
 		}
-		v, err := k.ReadU64(a + off)
+		v, err := u.ReadU64(a + off)
 		return v, err == nil && v != 0
 	}
 	if top, ok := percpu("hardirq_stack_ptr"); ok {
 		// x86_64 points one word below the top.
 		out = append(out, stackRange{StackIRQ, top + 8 - u.threadSize, top + 8})
-	} else if hot, err := k.SymbolAddr("pcpu_hot"); err == nil {
-		if m, err := k.Offset("pcpu_hot", "hardirq_stack_ptr"); err == nil {
-			if top, err := k.ReadU64(hot + off + uint64(m)); err == nil && top != 0 {
+	} else if hot, err := u.SymbolAddr("pcpu_hot"); probe(err) {
+		if m, err := u.Offset("pcpu_hot", "hardirq_stack_ptr"); probe(err) {
+			if top, err := u.ReadU64(hot + off + uint64(m)); err == nil && top != 0 {
 				out = append(out, stackRange{StackIRQ, top + 8 - u.threadSize, top + 8})
 			}
 		}
@@ -105,17 +121,17 @@ func (k *Kernel) cpuStackRanges(u *unwindCache, cpu int) []stackRange {
 			{StackVC, "VC_stack", "VC2_stack_guard"},
 			{StackVC2, "VC2_stack", "IST_top_guard"},
 		} {
-			lo, err1 := k.Offset("cea_exception_stacks", s.name)
-			hi, err2 := k.Offset("cea_exception_stacks", s.next)
-			if err2 != nil && s.kind == StackMCE {
-				hi, err2 = k.Offset("cea_exception_stacks", "IST_top_guard")
+			lo, err1 := u.Offset("cea_exception_stacks", s.name)
+			hi, err2 := u.Offset("cea_exception_stacks", s.next)
+			if err2 != nil && s.kind == StackMCE && probe(err1) {
+				hi, err2 = u.Offset("cea_exception_stacks", "IST_top_guard")
 			}
-			if err1 == nil && err2 == nil && hi > lo {
+			if probe(err1) && probe(err2) && hi > lo {
 				out = append(out, stackRange{s.kind, cea + uint64(lo), cea + uint64(hi)})
 			}
 		}
 	}
-	return out
+	return out, probeErr
 }
 
 // classify names the stack addr lies on.
@@ -144,12 +160,12 @@ func stackError(what string, addr uint64) error {
 }
 
 // TaskStack returns the bounds [lo, hi) of a task's kernel stack.
-func (k *Kernel) TaskStack(t Task) (lo, hi uint64, err error) {
-	u, err := k.unwinder()
+func (u *Unwinder) TaskStack(t Task) (lo, hi uint64, err error) {
+	err = u.ready()
 	if err != nil {
 		return 0, 0, err
 	}
-	base, err := k.ReadU64(t.Addr + uint64(u.stackOff))
+	base, err := u.ReadU64(t.Addr + uint64(u.stackOff))
 	if err != nil {
 		return 0, 0, err
 	}

@@ -5,7 +5,48 @@ import (
 	"math/bits"
 	"strings"
 	"time"
+
+	"github.com/gocrash/gocrash/memory"
+	"github.com/gocrash/gocrash/symbols"
 )
+
+// PRStatusNotes gives the dump's NT_PRSTATUS notes, one per CPU that
+// saved its registers (a *memory.Dump).
+type PRStatusNotes interface {
+	PRStatus(nregs int) ([]memory.PRStatus, error)
+}
+
+// Enumerators finds the value of an enumerator of the vmlinux's types (a
+// *symbols.Layouts).
+type Enumerators interface {
+	Enumerator(name string) (int64, error)
+}
+
+// crashClock is VMCOREINFO's CRASHTIME (a *memory.VMCoreInfo).
+type crashClock interface {
+	CrashTime() (int64, bool)
+}
+
+// System answers the kernel's identity and clocks: utsname, CPUs, taint,
+// HZ, uptime, load, crash and boot time, memory size and per-CPU offsets,
+// over a Reader, a Layout and Symbols (and the dump's notes for the CPU
+// count, VMCOREINFO's crash time, the vmlinux's enumerators when there
+// is one).
+type System struct {
+	Reader
+	Layout
+	Symbols
+	notes    PRStatusNotes
+	nregs    int // the words of an NT_PRSTATUS register set
+	vmcore   crashClock
+	enums    Enumerators // nil without a vmlinux
+	pageSize uint64
+}
+
+// NewSystem reads the kernel's facts through r, l and s; enums may be nil.
+func NewSystem(r Reader, l Layout, s Symbols, notes PRStatusNotes, nregs int, vmcore crashClock, enums Enumerators, pageSize uint64) *System {
+	return &System{Reader: r, Layout: l, Symbols: s, notes: notes, nregs: nregs, vmcore: vmcore, enums: enums, pageSize: pageSize}
+}
 
 // UTSName is the kernel's struct new_utsname.
 type UTSName struct {
@@ -13,7 +54,7 @@ type UTSName struct {
 }
 
 // UTS reads init_uts_ns.name.
-func (k *Kernel) UTS() (UTSName, error) {
+func (k *System) UTS() (UTSName, error) {
 	ns, err := k.SymbolAddr("init_uts_ns")
 	if err != nil {
 		return UTSName{}, err
@@ -34,7 +75,7 @@ func (k *Kernel) UTS() (UTSName, error) {
 // CPUs returns the number of present CPUs and how many of them are offline,
 // from __cpu_present_mask and __cpu_online_mask; without those symbols, the
 // count of NT_PRSTATUS notes.
-func (k *Kernel) CPUs() (present, offline int, err error) {
+func (k *System) CPUs() (present, offline int, err error) {
 	count := func(sym string) (int, error) {
 		addr, err := k.SymbolAddr(sym)
 		if err != nil {
@@ -45,6 +86,8 @@ func (k *Kernel) CPUs() (present, offline int, err error) {
 			if n, err := k.ReadU32(a); err == nil && n > 0 && n <= 1<<16 {
 				nr = uint64(n)
 			}
+		} else if !symbols.IsMissing(err) {
+			return 0, err
 		}
 		n := 0
 		for w := uint64(0); w*64 < nr; w++ {
@@ -61,7 +104,10 @@ func (k *Kernel) CPUs() (present, offline int, err error) {
 	}
 	p, err := count("__cpu_present_mask")
 	if err != nil {
-		st, err2 := k.Dump.PRStatus(k.Arch.PRStatusRegs())
+		if _, e := k.SymbolAddr("__cpu_present_mask"); e != nil && !symbols.IsMissing(e) {
+			return 0, 0, e
+		}
+		st, err2 := k.notes.PRStatus(k.nregs)
 		if err2 != nil || len(st) == 0 {
 			return 0, 0, err
 		}
@@ -69,6 +115,9 @@ func (k *Kernel) CPUs() (present, offline int, err error) {
 	}
 	o, err := count("__cpu_online_mask")
 	if err != nil {
+		if _, e := k.SymbolAddr("__cpu_online_mask"); e != nil && !symbols.IsMissing(e) {
+			return 0, 0, e
+		}
 		return p, 0, nil
 	}
 	return p, p - o, nil
@@ -76,9 +125,11 @@ func (k *Kernel) CPUs() (present, offline int, err error) {
 
 // Tainted returns the kernel's taint flags (TAINT_* bits): tainted_mask, an
 // unsigned long, or the int tainted of kernels before 2.6.28.
-func (k *Kernel) Tainted() (uint64, error) {
+func (k *System) Tainted() (uint64, error) {
 	if a, err := k.SymbolAddr("tainted_mask"); err == nil {
 		return k.ReadU64(a)
+	} else if !symbols.IsMissing(err) {
+		return 0, err
 	}
 	a, err := k.SymbolAddr("tainted")
 	if err != nil {
@@ -90,7 +141,7 @@ func (k *Kernel) Tainted() (uint64, error) {
 
 // HZ derives the kernel's tick rate from tick_nsec (NSEC_PER_SEC/HZ, give
 // or take NTP's adjustment).
-func (k *Kernel) HZ() (uint64, error) {
+func (k *System) HZ() (uint64, error) {
 	a, err := k.SymbolAddr("tick_nsec")
 	if err != nil {
 		return 0, err
@@ -107,7 +158,7 @@ func (k *Kernel) HZ() (uint64, error) {
 
 // Uptime is jiffies_64 less INITIAL_JIFFIES (which starts the count 300
 // seconds before wrapping 32 bits), divided by HZ.
-func (k *Kernel) Uptime() (time.Duration, error) {
+func (k *System) Uptime() (time.Duration, error) {
 	j, err := k.UptimeJiffies()
 	if err != nil {
 		return 0, err
@@ -120,7 +171,7 @@ func (k *Kernel) Uptime() (time.Duration, error) {
 }
 
 // LoadAverage reads avenrun[3] (fixed point, 11 fractional bits).
-func (k *Kernel) LoadAverage() ([3]uint64, error) {
+func (k *System) LoadAverage() ([3]uint64, error) {
 	var avg [3]uint64
 	a, err := k.SymbolAddr("avenrun")
 	if err != nil {
@@ -136,8 +187,8 @@ func (k *Kernel) LoadAverage() ([3]uint64, error) {
 
 // CrashTime is when the kernel crashed: VMCOREINFO's CRASHTIME (kdump), else
 // the timekeeper's wall-clock seconds (shadow_timekeeper.xtime_sec).
-func (k *Kernel) CrashTime() (time.Time, error) {
-	if t, ok := k.Dump.VMCoreInfo.CrashTime(); ok {
+func (k *System) CrashTime() (time.Time, error) {
+	if t, ok := k.vmcore.CrashTime(); ok {
 		return time.Unix(t, 0), nil
 	}
 	a, err := k.SymbolAddr("shadow_timekeeper")
@@ -157,26 +208,35 @@ func (k *Kernel) CrashTime() (time.Time, error) {
 
 // MemorySize is the memory the kernel manages: the sum of node_present_pages
 // over the online NUMA nodes (node_data[]) or of contig_page_data.
-func (k *Kernel) MemorySize() (uint64, error) {
+func (k *System) MemorySize() (uint64, error) {
 	off, err := k.Offset("pglist_data", "node_present_pages")
 	if err != nil {
 		return 0, err
 	}
 	var pages uint64
-	if nd, err := k.SymbolAddr("node_data"); err == nil {
+	nd, err := k.SymbolAddr("node_data")
+	if err != nil && !symbols.IsMissing(err) {
+		return 0, err
+	}
+	if err == nil {
 		words, err := k.Size("nodemask_t")
-		if err != nil {
+		if symbols.IsMissing(err) {
 			words = 8
+		} else if err != nil {
+			return 0, err
 		}
 		// node_online_map is a macro for node_states[N_ONLINE]; VMCOREINFO
 		// names it, a vmlinux knows node_states and the enum.
 		mask, err := k.SymbolAddr("node_online_map")
+		if err != nil && !symbols.IsMissing(err) {
+			return 0, err
+		}
 		if err != nil {
 			states, err2 := k.SymbolAddr("node_states")
-			if err2 != nil || k.Vmlinux == nil {
+			if err2 != nil || k.enums == nil {
 				return 0, err
 			}
-			online, err2 := k.Vmlinux.Layouts().Enumerator("N_ONLINE")
+			online, err2 := k.enums.Enumerator("N_ONLINE")
 			if err2 != nil {
 				return 0, err2
 			}
@@ -210,7 +270,7 @@ func (k *Kernel) MemorySize() (uint64, error) {
 			return 0, err
 		}
 	}
-	return pages * k.Arch.PageSize(), nil
+	return pages * k.pageSize, nil
 }
 
 // panicMessages are the log strings that name a crash, most telling first
@@ -254,10 +314,15 @@ func PanicMessage(recs []LogRecord) string {
 // BootTime is when the kernel booted, by its own clock: the timekeeper's
 // offset from monotonic to wall time (-wall_to_monotonic) less the time
 // spent suspended (offs_boot); else the crash time less the uptime.
-func (k *Kernel) BootTime() (time.Time, error) {
+func (k *System) BootTime() (time.Time, error) {
 	if a, err := k.SymbolAddr("shadow_timekeeper"); err == nil {
 		w2m, err1 := k.Offset("timekeeper", "wall_to_monotonic")
 		offsBoot, err2 := k.Offset("timekeeper", "offs_boot")
+		for _, err := range []error{err1, err2} {
+			if err != nil && !symbols.IsMissing(err) {
+				return time.Time{}, err
+			}
+		}
 		if err1 == nil && err2 == nil {
 			sec, e1 := k.ReadU64(a + uint64(w2m))
 			nsec, e2 := k.ReadU64(a + uint64(w2m) + 8)
@@ -267,6 +332,8 @@ func (k *Kernel) BootTime() (time.Time, error) {
 				return time.Unix(0, 0).Add(-w - time.Duration(int64(boot))), nil
 			}
 		}
+	} else if !symbols.IsMissing(err) {
+		return time.Time{}, err
 	}
 	crash, err := k.CrashTime()
 	if err != nil {
@@ -277,4 +344,40 @@ func (k *Kernel) BootTime() (time.Time, error) {
 		return time.Time{}, err
 	}
 	return crash.Add(-up), nil
+}
+
+// PerCPUOffset returns __per_cpu_offset[cpu].
+func (k *System) PerCPUOffset(cpu int) (uint64, error) {
+	a, err := k.SymbolAddr("__per_cpu_offset")
+	if err != nil {
+		return 0, err
+	}
+	return k.ReadU64(a + 8*uint64(cpu))
+}
+
+// IsPerCPU reports whether a (relocated) symbol address lies in the
+// per-CPU section, [__per_cpu_start, __per_cpu_end): a template whose
+// instances are at address + PerCPUOffset(cpu). On x86_64 the section is
+// linked at 0; on arm64 it is in the kernel image.
+func (k *System) IsPerCPU(addr uint64) bool {
+	start, err1 := k.SymbolAddr("__per_cpu_start")
+	end, err2 := k.SymbolAddr("__per_cpu_end")
+	return err1 == nil && err2 == nil && addr >= start && addr < end
+}
+
+// UptimeJiffies is jiffies_64 less INITIAL_JIFFIES: the ticks since boot.
+func (k *System) UptimeJiffies() (uint64, error) {
+	hz, err := k.HZ()
+	if err != nil {
+		return 0, err
+	}
+	a, err := k.SymbolAddr("jiffies_64")
+	if err != nil {
+		return 0, err
+	}
+	j, err := k.ReadU64(a)
+	if err != nil {
+		return 0, err
+	}
+	return j - uint64(uint32(-300*int64(hz))), nil
 }

@@ -3,7 +3,6 @@ package kernel
 import (
 	"fmt"
 	"sort"
-	"sync"
 
 	"github.com/gocrash/gocrash/symbols"
 )
@@ -42,15 +41,9 @@ type taskLayout struct {
 	err                                                      error
 }
 
-type layoutCache struct {
-	once sync.Once
-	task taskLayout
-	page pageCache // page.go
-}
-
-func (k *Kernel) taskLayout() *taskLayout {
-	k.layouts.once.Do(func() {
-		l := &k.layouts.task
+func (k *TaskList) taskLayout() *taskLayout {
+	k.layoutOnce.Do(func() {
+		l := &k.layout
 		must := func(s, m string) int64 {
 			o, err := k.Offset(s, m)
 			if err != nil && l.err == nil {
@@ -83,15 +76,15 @@ func (k *Kernel) taskLayout() *taskLayout {
 		}
 		l.totalVM = must("mm_struct", "total_vm")
 		l.rssStat = must("mm_struct", "rss_stat")
-		if c, err := k.Offset("percpu_counter", "count"); err == nil && may("mm_rss_stat", "count") < 0 {
+		if c := may("percpu_counter", "count"); c >= 0 && may("mm_rss_stat", "count") < 0 {
 			l.rssPercpu, l.counterCount = true, c
 		}
 	})
-	return &k.layouts.task
+	return &k.layout
 }
 
 // ReadTask decodes the task_struct at addr.
-func (k *Kernel) ReadTask(addr uint64) (Task, error) {
+func (k *TaskList) ReadTask(addr uint64) (Task, error) {
 	l := k.taskLayout()
 	if l.err != nil {
 		return Task{}, l.err
@@ -157,14 +150,14 @@ func (k *Kernel) ReadTask(addr uint64) (Task, error) {
 	return t, nil
 }
 
-func (k *Kernel) percpuCounterSize() uint64 {
+func (k *TaskList) percpuCounterSize() uint64 {
 	s, _ := k.Size("percpu_counter")
 	return uint64(s)
 }
 
 // Tasks reads every task (see TaskAddrs), marks the ones running on a CPU,
 // and sorts them by PID, then CPU for the idle tasks.
-func (k *Kernel) Tasks() ([]Task, error) {
+func (k *TaskList) Tasks() ([]Task, error) {
 	addrs, err := k.TaskAddrs()
 	if err != nil {
 		return nil, err
@@ -179,7 +172,7 @@ func (k *Kernel) Tasks() ([]Task, error) {
 	for _, a := range addrs {
 		t, err := k.ReadTask(a)
 		if err != nil {
-			if k.Dump.Live {
+			if k.live {
 				continue // on a running system: a task that exited meanwhile
 			}
 			return tasks, err
@@ -198,7 +191,7 @@ func (k *Kernel) Tasks() ([]Task, error) {
 
 // ActiveTasks returns, per present CPU, the task it was running
 // (runqueues.curr).
-func (k *Kernel) ActiveTasks() ([]uint64, error) { return k.runqueueTasks("curr") }
+func (k *TaskList) ActiveTasks() ([]uint64, error) { return k.runqueueTasks("curr") }
 
 // TaskState is a task's state by crash's two-letter name.
 type TaskState string

@@ -15,7 +15,7 @@ type TaskTimes struct {
 }
 
 // ReadTaskTimes reads task_struct.start_time, utime and stime.
-func (k *Kernel) ReadTaskTimes(task uint64) (TaskTimes, error) {
+func (k *TaskList) ReadTaskTimes(task uint64) (TaskTimes, error) {
 	var tt TaskTimes
 	for _, f := range []struct {
 		member string
@@ -38,7 +38,7 @@ func (k *Kernel) ReadTaskTimes(task uint64) (TaskTimes, error) {
 // (CONFIG_SCHED_INFO), and se.exec_start (when the scheduler's statistics
 // are compiled out; crash has no answer then). All count nanoseconds of the
 // runqueue clock, except last_run (jiffies).
-func (k *Kernel) LastRunMember() (string, error) {
+func (k *TaskList) LastRunMember() (string, error) {
 	for _, m := range []string{"last_run", "timestamp", "sched_info.last_arrival", "se.exec_start"} {
 		if _, err := k.Offset("task_struct", m); err == nil {
 			return m, nil
@@ -50,7 +50,7 @@ func (k *Kernel) LastRunMember() (string, error) {
 }
 
 // LastRun reads the task's last-run timestamp (see LastRunMember).
-func (k *Kernel) LastRun(task uint64) (uint64, error) {
+func (k *TaskList) LastRun(task uint64) (uint64, error) {
 	m, err := k.LastRunMember()
 	if err != nil {
 		return 0, err
@@ -68,7 +68,7 @@ func (k *Kernel) LastRun(task uint64) (uint64, error) {
 
 // RQClock reads a CPU's runqueue clock (rq.clock, nanoseconds), the clock
 // the last-run timestamps are taken from.
-func (k *Kernel) RQClock(cpu int) (uint64, error) {
+func (k *TaskList) RQClock(cpu int) (uint64, error) {
 	rq, err := k.SymbolAddr("runqueues")
 	if err != nil {
 		return 0, err
@@ -77,26 +77,9 @@ func (k *Kernel) RQClock(cpu int) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	base, err := k.PerCPUOffset(cpu)
+	base, err := k.sys.PerCPUOffset(cpu)
 	if err != nil {
 		return 0, err
 	}
 	return k.ReadU64(rq + base + uint64(off))
-}
-
-// UptimeJiffies is jiffies_64 less INITIAL_JIFFIES: the ticks since boot.
-func (k *Kernel) UptimeJiffies() (uint64, error) {
-	hz, err := k.HZ()
-	if err != nil {
-		return 0, err
-	}
-	a, err := k.SymbolAddr("jiffies_64")
-	if err != nil {
-		return 0, err
-	}
-	j, err := k.ReadU64(a)
-	if err != nil {
-		return 0, err
-	}
-	return j - uint64(uint32(-300*int64(hz))), nil
 }

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/gocrash/gocrash/symbols"
 )
@@ -11,8 +12,8 @@ import (
 const maxListLen = 1 << 22
 
 // walkList calls fn with the address of each entry of the circular list
-// whose head is at head (not itself an entry).
-func (k *Kernel) walkList(head uint64, fn func(node uint64) error) error {
+// whose head is at head (not itself an entry), read through k.
+func walkList(k Reader, head uint64, fn func(node uint64) error) error {
 	seen := map[uint64]bool{}
 	node, err := k.ReadU64(head)
 	if err != nil {
@@ -33,10 +34,30 @@ func (k *Kernel) walkList(head uint64, fn func(node uint64) error) error {
 	return nil
 }
 
+// TaskList reads the kernel's tasks: the task list, the runqueues' current
+// and idle tasks, task_struct's members and times, over a Reader, a Layout
+// and Symbols, and the System's CPUs and per-CPU offsets.
+type TaskList struct {
+	Reader
+	Layout
+	Symbols
+	sys  *System
+	live bool // a running system: tasks exit while they are read
+
+	layoutOnce sync.Once
+	layout     taskLayout
+}
+
+// NewTaskList reads tasks through r, l and s, and sys's CPUs; live says
+// the dump is a running system.
+func NewTaskList(r Reader, l Layout, s Symbols, sys *System, live bool) *TaskList {
+	return &TaskList{Reader: r, Layout: l, Symbols: s, sys: sys, live: live}
+}
+
 // TaskAddrs returns the address of every task_struct: init_task, each
 // process on init_task.tasks with each of its threads (signal->thread_head
 // on newer kernels, thread_group on older), and the per-CPU idle tasks.
-func (k *Kernel) TaskAddrs() ([]uint64, error) {
+func (k *TaskList) TaskAddrs() ([]uint64, error) {
 	initTask, err := k.SymbolAddr("init_task")
 	if err != nil {
 		return nil, err
@@ -57,7 +78,7 @@ func (k *Kernel) TaskAddrs() ([]uint64, error) {
 			out = append(out, t)
 		}
 	}
-	err = k.walkList(initTask+uint64(tasksOff), func(node uint64) error {
+	err = walkList(k, initTask+uint64(tasksOff), func(node uint64) error {
 		leader := node - uint64(tasksOff)
 		add(leader)
 		return threadsOf(leader, add)
@@ -76,7 +97,7 @@ func (k *Kernel) TaskAddrs() ([]uint64, error) {
 
 // threadWalker returns a function listing a thread group's threads, by
 // whichever list this kernel has.
-func (k *Kernel) threadWalker() (func(leader uint64, add func(uint64)) error, error) {
+func (k *TaskList) threadWalker() (func(leader uint64, add func(uint64)) error, error) {
 	headOff, err := k.Offset("signal_struct", "thread_head")
 	if err != nil && !symbols.IsMissing(err) {
 		return nil, err
@@ -95,7 +116,7 @@ func (k *Kernel) threadWalker() (func(leader uint64, add func(uint64)) error, er
 			if err != nil || sig == 0 {
 				return err
 			}
-			return k.walkList(sig+uint64(headOff), func(n uint64) error { add(n - uint64(nodeOff)); return nil })
+			return walkList(k, sig+uint64(headOff), func(n uint64) error { add(n - uint64(nodeOff)); return nil })
 		}, nil
 	}
 	groupOff, err := k.Offset("task_struct", "thread_group")
@@ -106,36 +127,17 @@ func (k *Kernel) threadWalker() (func(leader uint64, add func(uint64)) error, er
 		return nil, fmt.Errorf("neither signal_struct.thread_head nor task_struct.thread_group exists")
 	}
 	return func(leader uint64, add func(uint64)) error {
-		return k.walkList(leader+uint64(groupOff), func(n uint64) error { add(n - uint64(groupOff)); return nil })
+		return walkList(k, leader+uint64(groupOff), func(n uint64) error { add(n - uint64(groupOff)); return nil })
 	}, nil
-}
-
-// PerCPUOffset returns __per_cpu_offset[cpu].
-func (k *Kernel) PerCPUOffset(cpu int) (uint64, error) {
-	a, err := k.SymbolAddr("__per_cpu_offset")
-	if err != nil {
-		return 0, err
-	}
-	return k.ReadU64(a + 8*uint64(cpu))
-}
-
-// IsPerCPU reports whether a (relocated) symbol address lies in the
-// per-CPU section, [__per_cpu_start, __per_cpu_end): a template whose
-// instances are at address + PerCPUOffset(cpu). On x86_64 the section is
-// linked at 0; on arm64 it is in the kernel image.
-func (k *Kernel) IsPerCPU(addr uint64) bool {
-	start, err1 := k.SymbolAddr("__per_cpu_start")
-	end, err2 := k.SymbolAddr("__per_cpu_end")
-	return err1 == nil && err2 == nil && addr >= start && addr < end
 }
 
 // IdleTasks returns each present CPU's idle task (runqueues.idle), in CPU
 // order.
-func (k *Kernel) IdleTasks() ([]uint64, error) { return k.runqueueTasks("idle") }
+func (k *TaskList) IdleTasks() ([]uint64, error) { return k.runqueueTasks("idle") }
 
 // runqueueTasks reads a task pointer member of each present CPU's
 // runqueue (struct rq).
-func (k *Kernel) runqueueTasks(member string) ([]uint64, error) {
+func (k *TaskList) runqueueTasks(member string) ([]uint64, error) {
 	rq, err := k.SymbolAddr("runqueues")
 	if err != nil {
 		return nil, err
@@ -144,13 +146,13 @@ func (k *Kernel) runqueueTasks(member string) ([]uint64, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, _, err := k.CPUs()
+	n, _, err := k.sys.CPUs()
 	if err != nil {
 		return nil, err
 	}
 	var out []uint64
 	for cpu := 0; cpu < n; cpu++ {
-		base, err := k.PerCPUOffset(cpu)
+		base, err := k.sys.PerCPUOffset(cpu)
 		if err != nil {
 			return out, err
 		}
@@ -161,4 +163,45 @@ func (k *Kernel) runqueueTasks(member string) ([]uint64, error) {
 		out = append(out, t)
 	}
 	return out, nil
+}
+
+// PanicTask returns the task that was running on the CPU that panicked
+// (panic_cpu), else the first task running on any CPU that is not an idle
+// task.
+func (k *TaskList) PanicTask() (uint64, error) {
+	active, err := k.ActiveTasks()
+	if err != nil {
+		return 0, err
+	}
+	if a, err := k.SymbolAddr("panic_cpu"); err == nil {
+		if cpu, err := k.ReadU32(a); err == nil && int(cpu) < len(active) {
+			return active[cpu], nil
+		}
+	}
+	for _, t := range active {
+		if tk, err := k.ReadTask(t); err == nil && tk.PID != 0 {
+			return t, nil
+		}
+	}
+	return 0, fmt.Errorf("no task was running when the kernel stopped")
+}
+
+// FindTask finds a task by PID (the thread group leader's, or a thread's
+// own) or by task_struct address.
+func (k *TaskList) FindTask(pidOrAddr uint64) (Task, error) {
+	tasks, err := k.Tasks()
+	if err != nil {
+		return Task{}, err
+	}
+	for _, t := range tasks {
+		if t.Addr == pidOrAddr {
+			return t, nil
+		}
+	}
+	for _, t := range tasks {
+		if uint64(t.PID) == pidOrAddr && (t.PID == t.TGID || t.PID == 0) {
+			return t, nil
+		}
+	}
+	return Task{}, fmt.Errorf("no task with PID or address %x", pidOrAddr)
 }

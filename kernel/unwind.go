@@ -79,8 +79,41 @@ func (e *NoStackError) Error() string {
 // maxFrames bounds a walk, so a corrupt stack ends instead of looping.
 const maxFrames = 512
 
-// unwindCache holds what the unwinders need, found once per kernel.
-type unwindCache struct {
+// unwindTables are the vmlinux's unwinding tables (a *symbols.Vmlinux).
+type unwindTables interface {
+	LoadCFI() ([]*symbols.CFI, error)
+	ORCEntryLayout() (symbols.ORCLayout, error)
+	LoadORC(lay symbols.ORCLayout) (*symbols.ORC, error)
+}
+
+// moduleText is what unwinding asks of the loaded modules: their text,
+// symbols and ORC tables (a *ModuleList).
+type moduleText interface {
+	IsText(addr uint64) bool
+	Symbolize(addr uint64) (name string, off uint64, ok bool)
+	moduleORCFind(addr uint64) (symbols.ORCEntry, bool)
+}
+
+// Unwinder unwinds tasks' kernel stacks (ORC, frame records, CFI, frame
+// pointers), finds the CPUs' saved registers and the stacks a task may
+// run on, and searches stacks for exception frames, over a Reader, a
+// Layout, Symbols and a Translator, the System (CPUs, per-CPU offsets),
+// the modules' text (a moduleText), the vmlinux's tables and relocated
+// symbols, the architecture and the dump's notes. What it finds is found
+// once per kernel, on first use.
+type Unwinder struct {
+	Reader
+	Layout
+	Symbols
+	Translator
+	sys      *System
+	mods     moduleText
+	tables   unwindTables       // nil without a vmlinux
+	syms     *symbols.Relocated // nil without a vmlinux
+	machine  arch.Arch
+	prstatus PRStatusNotes
+	live     bool // a running system: active tasks' stacks change
+
 	once sync.Once
 	err  error
 	arch arch.Unwinding
@@ -102,58 +135,94 @@ type unwindCache struct {
 	notes       []memory.PRStatus
 	stacksMu    sync.Mutex
 	cpuStacks   map[int][]stackRange
-	modules     moduleCache
 }
 
-// unwinder sets up the unwinding tables for this kernel, once.
-func (k *Kernel) unwinder() (*unwindCache, error) {
-	u := &k.unwindData
-	u.once.Do(func() { u.err = k.setupUnwind(u) })
-	return u, u.err
+// UnwinderDeps are what an Unwinder reads through; Tables and Syms are nil
+// without a vmlinux.
+type UnwinderDeps struct {
+	Reader     Reader
+	Layout     Layout
+	Symbols    Symbols
+	Translator Translator
+	System     *System
+	Modules    moduleText
+	Tables     unwindTables
+	Syms       *symbols.Relocated
+	Arch       arch.Arch
+	PRStatus   PRStatusNotes
+	Live       bool
 }
 
-func (k *Kernel) setupUnwind(u *unwindCache) error {
-	if k.Vmlinux == nil {
+// NewUnwinder unwinds through d's dependencies. Modules may be set later
+// (SetModules): the modules' reader asks the unwinder for the kernel's text.
+func NewUnwinder(d UnwinderDeps) *Unwinder {
+	return &Unwinder{Reader: d.Reader, Layout: d.Layout, Symbols: d.Symbols, Translator: d.Translator,
+		sys: d.System, mods: d.Modules, tables: d.Tables, syms: d.Syms, machine: d.Arch, prstatus: d.PRStatus, live: d.Live}
+}
+
+// SetModules gives the unwinder the modules' text, symbols and ORC tables.
+func (u *Unwinder) SetModules(m moduleText) { u.mods = m }
+
+// ready sets up the unwinding tables for this kernel, once.
+func (u *Unwinder) ready() error {
+	u.once.Do(func() { u.err = u.setupUnwind() })
+	return u.err
+}
+
+// kernelORC is the vmlinux's ORC table (nil when it has none), set up
+// first: the modules' ORC tables share its entry layout.
+func (u *Unwinder) kernelORC() *symbols.ORC {
+	u.ready()
+	return u.orc
+}
+
+func (u *Unwinder) setupUnwind() error {
+	if u.tables == nil {
 		return fmt.Errorf("backtraces need the vmlinux")
 	}
-	a, ok := k.Arch.(arch.Unwinding)
+	a, ok := u.machine.(arch.Unwinding)
 	if !ok {
-		return fmt.Errorf("backtraces are not supported on %s", k.Arch.Name())
+		return fmt.Errorf("backtraces are not supported on %s", u.machine.Name())
 	}
 	u.arch = a
 	u.threadSize = 16384
-	if n, err := k.Size("thread_union"); err == nil && n > 0 {
+	if n, err := u.Size("thread_union"); err == nil && n > 0 {
 		u.threadSize = uint64(n)
 	} else if err != nil && !symbols.IsMissing(err) {
 		return err
 	}
 	var err error
-	if u.stackOff, err = k.Offset("task_struct", "stack"); err != nil {
+	if u.stackOff, err = u.Offset("task_struct", "stack"); err != nil {
 		return err
 	}
 	for _, r := range [][2]string{{"_stext", "_etext"}, {"_sinittext", "_einittext"}} {
-		lo, e1 := k.SymbolAddr(r[0])
-		hi, e2 := k.SymbolAddr(r[1])
+		lo, e1 := u.SymbolAddr(r[0])
+		hi, e2 := u.SymbolAddr(r[1])
+		for _, e := range []error{e1, e2} {
+			if e != nil && !symbols.IsMissing(e) {
+				return e
+			}
+		}
 		if e1 == nil && e2 == nil && lo < hi {
 			u.textRanges = append(u.textRanges, [2]uint64{lo, hi})
 		}
 	}
 	u.cpuStacks = map[int][]stackRange{}
-	k.setupCFI(u)
+	u.setupCFI()
 	switch a.Unwinder() {
 	case arch.UnwindORC:
-		return k.setupORC(u)
+		return u.setupORC()
 	case arch.UnwindFrameRecords:
-		u.cpuCtxOff, err = k.Offset("task_struct", "thread.cpu_context")
+		u.cpuCtxOff, err = u.Offset("task_struct", "thread.cpu_context")
 		return err
 	}
-	return fmt.Errorf("no unwinder for %s", k.Arch.Name())
+	return fmt.Errorf("no unwinder for %s", u.machine.Name())
 }
 
 // KernelText reports whether addr is in the kernel's core text (not a
 // module's).
-func (k *Kernel) KernelText(addr uint64) bool {
-	u, err := k.unwinder()
+func (u *Unwinder) KernelText(addr uint64) bool {
+	err := u.ready()
 	if err != nil {
 		return false
 	}
@@ -169,24 +238,24 @@ func (k *Kernel) KernelText(addr uint64) bool {
 // would: a task that was running when the dump was taken from its CPU's
 // registers (the dump's NT_PRSTATUS note, or the kernel's crash_notes), any
 // other task from the context it saved when it was switched out.
-func (k *Kernel) Backtrace(t Task) (*Trace, error) {
-	u, err := k.unwinder()
+func (u *Unwinder) Backtrace(t Task) (*Trace, error) {
+	err := u.ready()
 	if err != nil {
 		return nil, err
 	}
 	tr := &Trace{Task: t}
 	// An exited task has given its stack back (task_struct.stack is NULL),
 	// and the kernel prints no trace for it.
-	if base, err := k.ReadU64(t.Addr + uint64(u.stackOff)); err != nil || base == 0 {
+	if base, err := u.ReadU64(t.Addr + uint64(u.stackOff)); err != nil || base == 0 {
 		tr.Err = &NoStackError{PID: t.PID}
 		return tr, nil
 	}
 	var regs []uint64
 	if t.Active {
-		if k.Dump.Live {
+		if u.live {
 			return nil, &RunningError{PID: t.PID, CPU: t.CPU}
 		}
-		regs, tr.Start, err = k.CPURegisters(t.CPU, t.PID)
+		regs, tr.Start, err = u.CPURegisters(t.CPU, t.PID)
 		if err != nil {
 			return nil, err
 		}
@@ -194,9 +263,9 @@ func (k *Kernel) Backtrace(t Task) (*Trace, error) {
 	}
 	switch u.arch.Unwinder() {
 	case arch.UnwindORC:
-		err = k.walkORC(u, tr, regs)
+		err = u.walkORC(tr, regs)
 	case arch.UnwindFrameRecords:
-		err = k.walkFrameRecords(u, tr, regs)
+		err = u.walkFrameRecords(tr, regs)
 	}
 	if err != nil {
 		return nil, err
@@ -208,15 +277,15 @@ func (k *Kernel) Backtrace(t Task) (*Trace, error) {
 // the dump's NT_PRSTATUS notes (one per CPU, in CPU order; matched by PID
 // when some are missing), else the kernel's per-CPU crash_notes, which the
 // crash path fills for every CPU it stops. source says which.
-func (k *Kernel) CPURegisters(cpu int, pid int32) (regs []uint64, source string, err error) {
-	u, err := k.unwinder()
+func (u *Unwinder) CPURegisters(cpu int, pid int32) (regs []uint64, source string, err error) {
+	err = u.ready()
 	if err != nil {
 		return nil, "", err
 	}
 	u.notesOnce.Do(func() {
-		u.notes, _ = k.Dump.PRStatus(k.Arch.PRStatusRegs())
+		u.notes, _ = u.prstatus.PRStatus(u.machine.PRStatusRegs())
 	})
-	n, _, _ := k.CPUs()
+	n, _, _ := u.sys.CPUs()
 	if len(u.notes) > 0 && len(u.notes) == n && cpu < n {
 		return u.notes[cpu].Regs, "NT_PRSTATUS", nil
 	}
@@ -227,7 +296,7 @@ func (k *Kernel) CPURegisters(cpu int, pid int32) (regs []uint64, source string,
 			}
 		}
 	}
-	if regs, err := k.crashNotes(cpu); err == nil {
+	if regs, err := u.crashNotes(cpu); err == nil {
 		return regs, "crash_notes", nil
 	}
 	return nil, "", fmt.Errorf("no registers saved for CPU %d (no NT_PRSTATUS note, empty crash_notes)", cpu)
@@ -236,27 +305,27 @@ func (k *Kernel) CPURegisters(cpu int, pid int32) (regs []uint64, source string,
 // crashNotes reads the NT_PRSTATUS note the kernel's crash path saved in
 // CPU cpu's crash_notes buffer (per-CPU; empty when the kernel did not
 // crash through kexec).
-func (k *Kernel) crashNotes(cpu int) ([]uint64, error) {
-	a, err := k.SymbolAddr("crash_notes")
+func (u *Unwinder) crashNotes(cpu int) ([]uint64, error) {
+	a, err := u.SymbolAddr("crash_notes")
 	if err != nil {
 		return nil, err
 	}
-	base, err := k.ReadU64(a)
+	base, err := u.ReadU64(a)
 	if err != nil {
 		return nil, err
 	}
-	off, err := k.PerCPUOffset(cpu)
+	off, err := u.sys.PerCPUOffset(cpu)
 	if err != nil {
 		return nil, err
 	}
 	buf := make([]byte, 512)
-	if err := k.ReadVirt(buf, base+off); err != nil {
+	if err := u.ReadVirt(buf, base+off); err != nil {
 		return nil, err
 	}
-	notes, _ := memory.ParseNotes(buf, k.order)
+	notes, _ := memory.ParseNotes(buf, u.ByteOrder())
 	for _, n := range notes {
 		if n.Type == memory.NTPRStatus && n.Name == "CORE" {
-			st, err := memory.ParsePRStatus(n.Desc, k.order, k.Arch.PRStatusRegs(), 64)
+			st, err := memory.ParsePRStatus(n.Desc, u.ByteOrder(), u.machine.PRStatusRegs(), 64)
 			if err != nil {
 				return nil, err
 			}
@@ -267,14 +336,14 @@ func (k *Kernel) crashNotes(cpu int) ([]uint64, error) {
 }
 
 // readWords reads n words at addr.
-func (k *Kernel) readWords(addr uint64, n int) ([]uint64, error) {
+func (u *Unwinder) readWords(addr uint64, n int) ([]uint64, error) {
 	b := make([]byte, 8*n)
-	if err := k.ReadVirt(b, addr); err != nil {
+	if err := u.ReadVirt(b, addr); err != nil {
 		return nil, err
 	}
 	out := make([]uint64, n)
 	for i := range out {
-		out[i] = k.order.Uint64(b[8*i:])
+		out[i] = u.ByteOrder().Uint64(b[8*i:])
 	}
 	return out, nil
 }
@@ -282,14 +351,14 @@ func (k *Kernel) readWords(addr uint64, n int) ([]uint64, error) {
 // SourceLine gives the source file and line of a kernel text address,
 // from the vmlinux's line tables (the symbols package's DWARF reader, where
 // it has one).
-func (k *Kernel) SourceLine(addr uint64) (string, int, error) {
+func (u *Unwinder) SourceLine(addr uint64) (string, int, error) {
 	type lineFinder interface {
 		LineForPC(pc uint64) (string, int, error)
 	}
-	if k.Vmlinux == nil {
+	if u.syms == nil {
 		return "", 0, fmt.Errorf("source lines need the vmlinux")
 	}
-	lf, ok := any(k.Syms).(lineFinder)
+	lf, ok := any(u.syms).(lineFinder)
 	if !ok {
 		return "", 0, fmt.Errorf("source lines are not available")
 	}

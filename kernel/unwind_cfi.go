@@ -333,21 +333,21 @@ func (w *orcWalker) orcFallback(st *orcState, tr *Trace) (done bool, err error) 
 }
 
 // setupCFI finds the vmlinux's CFI tables (decoded on first use).
-func (k *Kernel) setupCFI(u *unwindCache) {
-	d, ok := k.Arch.(arch.DWARFUnwinding)
+func (u *Unwinder) setupCFI() {
+	d, ok := u.machine.(arch.DWARFUnwinding)
 	if !ok {
 		return
 	}
 	u.cfiArch = d.DWARF()
-	u.cfi, _ = k.Vmlinux.LoadCFI()
+	u.cfi, _ = u.tables.LoadCFI()
 }
 
 // cfiRow finds the CFI row for a run-time address in the kernel's text.
-func (k *Kernel) cfiRow(u *unwindCache, pc uint64) (*symbols.CFIRow, error) {
-	if !k.KernelText(pc) {
+func (u *Unwinder) cfiRow(pc uint64) (*symbols.CFIRow, error) {
+	if !u.KernelText(pc) {
 		return nil, &symbols.NoCFIError{PC: pc}
 	}
-	link := k.Syms.LinkAddr(pc)
+	link := u.syms.LinkAddr(pc)
 	var err error = &symbols.NoCFIError{PC: pc}
 	for _, t := range u.cfi {
 		row, e := t.RowForPC(link)
@@ -363,17 +363,17 @@ func (k *Kernel) cfiRow(u *unwindCache, pc uint64) (*symbols.CFIRow, error) {
 }
 
 // cfiWalkerFor is the CFI walk over the kernel's memory (nil without CFI).
-func (k *Kernel) cfiWalkerFor(u *unwindCache, stacks []stackRange) *cfiWalker {
+func (u *Unwinder) cfiWalkerFor(stacks []stackRange) *cfiWalker {
 	if len(u.cfi) == 0 {
 		return nil
 	}
 	return &cfiWalker{
 		arch:   u.cfiArch,
-		row:    func(pc uint64) (*symbols.CFIRow, error) { return k.cfiRow(u, pc) },
-		read:   k.ReadU64,
-		isText: k.IsText,
+		row:    func(pc uint64) (*symbols.CFIRow, error) { return u.cfiRow(pc) },
+		read:   u.ReadU64,
+		isText: u.mods.IsText,
 		strip:  u.arch.StripPointerAuth,
-		order:  k.order,
+		order:  u.ByteOrder(),
 		stacks: stacks,
 	}
 }
@@ -389,11 +389,11 @@ const (
 
 // backtraceMode unwinds a task that is not running with one unwinder
 // alone, from the context it saved when it was switched out.
-func (k *Kernel) backtraceMode(t Task, mode unwindMode) (*Trace, error) {
+func (u *Unwinder) backtraceMode(t Task, mode unwindMode) (*Trace, error) {
 	if mode == unwindPrimary {
-		return k.Backtrace(t)
+		return u.Backtrace(t)
 	}
-	u, err := k.unwinder()
+	err := u.ready()
 	if err != nil {
 		return nil, err
 	}
@@ -401,14 +401,17 @@ func (k *Kernel) backtraceMode(t Task, mode unwindMode) (*Trace, error) {
 		return nil, fmt.Errorf("PID %d is active: only switched-out tasks are compared", t.PID)
 	}
 	tr := &Trace{Task: t}
-	stacks := k.stacksOf(u, t)
+	stacks, err := u.stacksOf(t)
+	if err != nil {
+		return nil, err
+	}
 	switch u.arch.Unwinder() {
 	case arch.UnwindORC:
-		tsp, err := k.ReadU64(t.Addr + uint64(u.threadSPOff))
+		tsp, err := u.ReadU64(t.Addr + uint64(u.threadSPOff))
 		if err != nil {
 			return nil, err
 		}
-		words, err := k.readWords(tsp, int(u.frameSize/8))
+		words, err := u.readWords(tsp, int(u.frameSize/8))
 		if err != nil {
 			return nil, err
 		}
@@ -416,10 +419,10 @@ func (k *Kernel) backtraceMode(t Task, mode unwindMode) (*Trace, error) {
 		tr.Start = "thread.sp"
 		tr.Frames = append(tr.Frames, Frame{PC: ip, SP: tsp, Exact: ip == u.retFromFork, Stack: classify(stacks, tsp)})
 		if mode == unwindFPOnly {
-			fpWalk(k.ReadU64, k.IsText, stacks, tr, sp, bp)
+			fpWalk(u.ReadU64, u.mods.IsText, stacks, tr, sp, bp)
 			return tr, nil
 		}
-		cw := k.cfiWalkerFor(u, stacks)
+		cw := u.cfiWalkerFor(stacks)
 		if cw == nil {
 			return nil, fmt.Errorf("the vmlinux has no call frame information")
 		}
@@ -428,8 +431,12 @@ func (k *Kernel) backtraceMode(t Task, mode unwindMode) (*Trace, error) {
 		st.set(u.cfiArch.FP, bp)
 		// inactive_task_frame's members, by the registers they save.
 		for member, name := range map[string]string{"bx": "rbx", "r12": "r12", "r13": "r13", "r14": "r14", "r15": "r15"} {
-			reg, ok := dwarfReg(k.Arch, u.cfiArch, name)
-			if off, err := k.Offset("inactive_task_frame", member); err == nil && ok {
+			reg, ok := dwarfReg(u.machine, u.cfiArch, name)
+			off, err := u.Offset("inactive_task_frame", member)
+			if err != nil && !symbols.IsMissing(err) {
+				return nil, err
+			}
+			if err == nil && ok {
 				st.set(reg, words[off/8])
 			}
 		}
@@ -439,25 +446,25 @@ func (k *Kernel) backtraceMode(t Task, mode unwindMode) (*Trace, error) {
 		if mode != unwindCFIOnly {
 			return nil, fmt.Errorf("frame-pointer walk is for x86_64")
 		}
-		cw := k.cfiWalkerFor(u, stacks)
+		cw := u.cfiWalkerFor(stacks)
 		if cw == nil {
 			return nil, fmt.Errorf("the vmlinux has no call frame information")
 		}
 		ctx := t.Addr + uint64(u.cpuCtxOff)
-		l, err := k.frameRecordLayout(u)
+		l, err := u.frameRecordLayout()
 		if err != nil {
 			return nil, err
 		}
-		fp, err := k.ReadU64(t.Addr + uint64(l.ctxFP))
+		fp, err := u.ReadU64(t.Addr + uint64(l.ctxFP))
 		if err != nil {
 			return nil, err
 		}
-		pc, err := k.ReadU64(t.Addr + uint64(l.ctxPC))
+		pc, err := u.ReadU64(t.Addr + uint64(l.ctxPC))
 		if err != nil {
 			return nil, err
 		}
 		// struct cpu_context: x19-x28, fp, sp, pc.
-		words, err := k.readWords(ctx, 13)
+		words, err := u.readWords(ctx, 13)
 		if err != nil {
 			return nil, err
 		}
@@ -466,7 +473,7 @@ func (k *Kernel) backtraceMode(t Task, mode unwindMode) (*Trace, error) {
 		tr.Frames = append(tr.Frames, Frame{PC: pc, SP: fp, Exact: true, Stack: classify(stacks, fp)})
 		st := cfiState{pc: pc, ret: true}
 		for i, name := range []string{"x19", "x20", "x21", "x22", "x23", "x24", "x25", "x26", "x27", "x28", "", "sp"} {
-			if reg, ok := dwarfReg(k.Arch, u.cfiArch, name); ok {
+			if reg, ok := dwarfReg(u.machine, u.cfiArch, name); ok {
 				st.set(reg, words[i])
 			}
 		}
@@ -474,7 +481,7 @@ func (k *Kernel) backtraceMode(t Task, mode unwindMode) (*Trace, error) {
 		cw.walk(&st, tr)
 		return tr, nil
 	}
-	return nil, fmt.Errorf("no unwinder for %s", k.Arch.Name())
+	return nil, fmt.Errorf("no unwinder for %s", u.machine.Name())
 }
 
 // leafCaller finds, for a walk by frame records from registers, the
@@ -482,8 +489,8 @@ func (k *Kernel) backtraceMode(t Task, mode unwindMode) (*Trace, error) {
 // prologue or epilogue): CFI says the return address is still in x30, or
 // saved, while x29 still points at the caller's record, which would skip
 // the caller. nil when the record is set up or CFI does not say.
-func (k *Kernel) leafCaller(u *unwindCache, stacks []stackRange, regs []uint64) *Frame {
-	cw := k.cfiWalkerFor(u, stacks)
+func (u *Unwinder) leafCaller(stacks []stackRange, regs []uint64) *Frame {
+	cw := u.cfiWalkerFor(stacks)
 	ri := u.arch.RegIndex()
 	if cw == nil || len(regs) <= ri.PC || ri.FP < 0 || ri.FP >= len(regs) {
 		return nil

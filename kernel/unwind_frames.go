@@ -2,6 +2,8 @@ package kernel
 
 import (
 	"fmt"
+
+	"github.com/gocrash/gocrash/symbols"
 )
 
 // The arm64 kernel unwinds by frame records (arch/arm64/kernel/stacktrace.c):
@@ -19,20 +21,22 @@ type frameRecordLayout struct {
 	ptRegsFrameOK  bool
 }
 
-func (k *Kernel) frameRecordLayout(u *unwindCache) (frameRecordLayout, error) {
+func (u *Unwinder) frameRecordLayout() (frameRecordLayout, error) {
 	var l frameRecordLayout
 	var err error
-	if l.ctxFP, err = k.Offset("task_struct", "thread.cpu_context.fp"); err != nil {
+	if l.ctxFP, err = u.Offset("task_struct", "thread.cpu_context.fp"); err != nil {
 		return l, err
 	}
-	if l.ctxPC, err = k.Offset("task_struct", "thread.cpu_context.pc"); err != nil {
+	if l.ctxPC, err = u.Offset("task_struct", "thread.cpu_context.pc"); err != nil {
 		return l, err
 	}
-	if l.ptRegsSize, err = k.Size("pt_regs"); err != nil {
+	if l.ptRegsSize, err = u.Size("pt_regs"); err != nil {
 		return l, err
 	}
-	if off, err := k.Offset("pt_regs", "stackframe"); err == nil {
+	if off, err := u.Offset("pt_regs", "stackframe"); err == nil {
 		l.ptRegsFrameOff, l.ptRegsFrameOK = off, true
+	} else if !symbols.IsMissing(err) {
+		return l, err
 	}
 	return l, nil
 }
@@ -54,18 +58,22 @@ type frameWalker struct {
 	leaf *Frame
 }
 
-func (k *Kernel) walkFrameRecords(u *unwindCache, tr *Trace, regs []uint64) error {
-	l, err := k.frameRecordLayout(u)
+func (u *Unwinder) walkFrameRecords(tr *Trace, regs []uint64) error {
+	l, err := u.frameRecordLayout()
 	if err != nil {
 		return err
 	}
 	ri := u.arch.RegIndex()
-	w := &frameWalker{readWords: k.readWords, strip: u.arch.StripPointerAuth, stacks: k.stacksOf(u, tr.Task)}
-	if base, err := k.ReadU64(tr.Task.Addr + uint64(u.stackOff)); err == nil && l.ptRegsFrameOK {
+	stacks, err := u.stacksOf(tr.Task)
+	if err != nil {
+		return err
+	}
+	w := &frameWalker{readWords: u.readWords, strip: u.arch.StripPointerAuth, stacks: stacks}
+	if base, err := u.ReadU64(tr.Task.Addr + uint64(u.stackOff)); err == nil && l.ptRegsFrameOK {
 		regsAddr := base + u.threadSize - uint64(l.ptRegsSize)
 		w.final = regsAddr + uint64(l.ptRegsFrameOff)
 		w.finalRegs = func() *SavedRegs {
-			r, err := k.readWords(regsAddr, u.arch.PtRegsWords())
+			r, err := u.readWords(regsAddr, u.arch.PtRegsWords())
 			// A kernel thread's are zero: it never entered from user mode.
 			if err != nil || !u.arch.UserMode(r) || r[ri.PC] == 0 && r[ri.SP] == 0 {
 				return nil
@@ -82,12 +90,12 @@ func (k *Kernel) walkFrameRecords(u *unwindCache, tr *Trace, regs []uint64) erro
 			return nil
 		}
 		fp, pc, sp = regs[ri.FP], regs[ri.PC], regs[ri.SP]
-		w.leaf = k.leafCaller(u, w.stacks, regs)
+		w.leaf = u.leafCaller(w.stacks, regs)
 	} else {
-		if fp, err = k.ReadU64(tr.Task.Addr + uint64(l.ctxFP)); err != nil {
+		if fp, err = u.ReadU64(tr.Task.Addr + uint64(l.ctxFP)); err != nil {
 			return fmt.Errorf("task %x: cpu_context: %w", tr.Task.Addr, err)
 		}
-		if pc, err = k.ReadU64(tr.Task.Addr + uint64(l.ctxPC)); err != nil {
+		if pc, err = u.ReadU64(tr.Task.Addr + uint64(l.ctxPC)); err != nil {
 			return fmt.Errorf("task %x: cpu_context: %w", tr.Task.Addr, err)
 		}
 		sp = fp

@@ -12,36 +12,38 @@ import (
 // walk makes the same decisions over the dump's memory, so that it names
 // the frames the kernel's own traces name.
 
-func (k *Kernel) setupORC(u *unwindCache) error {
+func (u *Unwinder) setupORC() error {
 	var err error
-	if u.orcRegs, err = orcRegsOf(k.Arch, u.arch); err != nil {
+	if u.orcRegs, err = orcRegsOf(u.machine, u.arch); err != nil {
 		return err
 	}
-	lay, err := k.Vmlinux.ORCEntryLayout()
+	lay, err := u.tables.ORCEntryLayout()
 	if err != nil {
 		return fmt.Errorf("ORC entry layout: %w", err)
 	}
-	if u.orc, err = k.Vmlinux.LoadORC(lay); err != nil {
+	if u.orc, err = u.tables.LoadORC(lay); err != nil {
 		return err
 	}
-	if u.threadSPOff, err = k.Offset("task_struct", "thread.sp"); err != nil {
+	if u.threadSPOff, err = u.Offset("task_struct", "thread.sp"); err != nil {
 		return err
 	}
-	if u.frameBPOff, err = k.Offset("inactive_task_frame", "bp"); err != nil {
+	if u.frameBPOff, err = u.Offset("inactive_task_frame", "bp"); err != nil {
 		return err
 	}
-	if u.frameRetOff, err = k.Offset("inactive_task_frame", "ret_addr"); err != nil {
+	if u.frameRetOff, err = u.Offset("inactive_task_frame", "ret_addr"); err != nil {
 		return err
 	}
-	if u.frameSize, err = k.Size("inactive_task_frame"); err != nil {
+	if u.frameSize, err = u.Size("inactive_task_frame"); err != nil {
 		return err
 	}
 	// A task that has never run "returns" to the start of the fork return
 	// path (ret_from_fork_asm since 6.7, ret_from_fork before).
 	for _, name := range []string{"ret_from_fork_asm", "ret_from_fork"} {
-		if a, err := k.SymbolAddr(name); err == nil {
+		if a, err := u.SymbolAddr(name); err == nil {
 			u.retFromFork = a
 			break
+		} else if !symbols.IsMissing(err) {
+			return err
 		}
 	}
 	return nil
@@ -89,11 +91,11 @@ func (p orcRegs) base(r uint8) int {
 }
 
 // orcFind finds the ORC entry for a run-time address.
-func (k *Kernel) orcFind(u *unwindCache, ip uint64) (symbols.ORCEntry, bool) {
-	if k.KernelText(ip) {
-		return u.orc.Find(k.Syms.LinkAddr(ip))
+func (u *Unwinder) orcFind(ip uint64) (symbols.ORCEntry, bool) {
+	if u.KernelText(ip) {
+		return u.orc.Find(u.syms.LinkAddr(ip))
 	}
-	return k.moduleORCFind(u, ip)
+	return u.mods.moduleORCFind(ip)
 }
 
 // orcState is the unwinder's state between frames.
@@ -137,24 +139,28 @@ type orcWalker struct {
 	regs   orcRegs
 }
 
-func (k *Kernel) orcWalkerFor(u *unwindCache, stacks []stackRange) *orcWalker {
+func (u *Unwinder) orcWalkerFor(stacks []stackRange) *orcWalker {
 	w := &orcWalker{
-		read:      k.ReadU64,
-		readWords: k.readWords,
-		find:      func(ip uint64) (symbols.ORCEntry, bool) { return k.orcFind(u, ip) },
-		isText:    k.IsText,
+		read:      u.ReadU64,
+		readWords: u.readWords,
+		find:      func(ip uint64) (symbols.ORCEntry, bool) { return u.orcFind(ip) },
+		isText:    u.mods.IsText,
 		userMode:  u.arch.UserMode,
-		name:      k.symbolize,
+		name:      u.symbolize,
 		stacks:    stacks,
 		regs:      u.orcRegs,
 	}
-	w.noUnwindData = func(st *orcState, tr *Trace) error { return k.findCaller(u, st, tr, stacks) }
-	w.cfi = k.cfiWalkerFor(u, stacks)
+	w.noUnwindData = func(st *orcState, tr *Trace) error { return u.findCaller(st, tr, stacks) }
+	w.cfi = u.cfiWalkerFor(stacks)
 	return w
 }
 
-func (k *Kernel) walkORC(u *unwindCache, tr *Trace, regs []uint64) error {
-	w := k.orcWalkerFor(u, k.stacksOf(u, tr.Task))
+func (u *Unwinder) walkORC(tr *Trace, regs []uint64) error {
+	stacks, err := u.stacksOf(tr.Task)
+	if err != nil {
+		return err
+	}
+	w := u.orcWalkerFor(stacks)
 	if regs != nil {
 		if len(regs) < w.regs.words {
 			return fmt.Errorf("register set of %d words, want %d", len(regs), w.regs.words)
@@ -164,11 +170,11 @@ func (k *Kernel) walkORC(u *unwindCache, tr *Trace, regs []uint64) error {
 	}
 	// A task switched out: thread.sp points at the inactive_task_frame
 	// __switch_to_asm pushed, whose last word returns into __schedule.
-	tsp, err := k.ReadU64(tr.Task.Addr + uint64(u.threadSPOff))
+	tsp, err := u.ReadU64(tr.Task.Addr + uint64(u.threadSPOff))
 	if err != nil {
 		return fmt.Errorf("task %x: thread.sp: %w", tr.Task.Addr, err)
 	}
-	words, err := k.readWords(tsp, int(u.frameSize/8))
+	words, err := u.readWords(tsp, int(u.frameSize/8))
 	if err != nil {
 		return fmt.Errorf("task %x: inactive_task_frame at %x: %w", tr.Task.Addr, tsp, err)
 	}
@@ -347,8 +353,8 @@ func (w *orcWalker) attachRegs(tr *Trace, r *SavedRegs) {
 }
 
 // symbolize names an address as the kernel prints it (func+0xoff).
-func (k *Kernel) symbolize(addr uint64) string {
-	if name, off, ok := k.Symbolize(addr); ok {
+func (u *Unwinder) symbolize(addr uint64) string {
+	if name, off, ok := u.mods.Symbolize(addr); ok {
 		return fmt.Sprintf("%s+%#x", name, off)
 	}
 	return fmt.Sprintf("%#x", addr)
@@ -358,8 +364,8 @@ func (k *Kernel) symbolize(addr uint64) string {
 // st.ip is in, for a function without unwind data: the first word above
 // the stack pointer that returns just after a direct call of that
 // function (checked in the vmlinux's code).
-func (k *Kernel) findCaller(u *unwindCache, st *orcState, tr *Trace, stacks []stackRange) error {
-	fn, off, ok := k.Syms.Nearest(st.ip)
+func (u *Unwinder) findCaller(st *orcState, tr *Trace, stacks []stackRange) error {
+	fn, off, ok := u.syms.Nearest(st.ip)
 	if !ok {
 		return fmt.Errorf("no unwind information at %#x", st.ip)
 	}
@@ -370,12 +376,12 @@ func (k *Kernel) findCaller(u *unwindCache, st *orcState, tr *Trace, stacks []st
 			n = int((r.hi - st.sp) / 8)
 		}
 	}
-	words, err := k.readWords(st.sp, n)
+	words, err := u.readWords(st.sp, n)
 	if err != nil {
 		return err
 	}
 	for i, w := range words {
-		if !k.KernelText(w) || !k.callsTo(w, start) {
+		if !u.KernelText(w) || !u.callsTo(w, start) {
 			continue
 		}
 		slot := st.sp + uint64(8*i)
@@ -383,13 +389,13 @@ func (k *Kernel) findCaller(u *unwindCache, st *orcState, tr *Trace, stacks []st
 		tr.Frames = append(tr.Frames, Frame{PC: w, SP: slot, Stack: classify(stacks, slot)})
 		return nil
 	}
-	return fmt.Errorf("no unwind information at %s", k.symbolize(fn.Addr+off))
+	return fmt.Errorf("no unwind information at %s", u.symbolize(fn.Addr+off))
 }
 
 // callsTo reports whether the instruction before the return address ret
 // is a direct call (E8 rel32) of target, reading the vmlinux's code.
-func (k *Kernel) callsTo(ret, target uint64) bool {
-	b, ok := k.Syms.ReadRunAddr(ret-5, 5)
+func (u *Unwinder) callsTo(ret, target uint64) bool {
+	b, ok := u.syms.ReadRunAddr(ret-5, 5)
 	if !ok || b[0] != 0xe8 {
 		return false
 	}

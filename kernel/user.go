@@ -6,9 +6,33 @@ import (
 	"github.com/gocrash/gocrash/arch"
 )
 
+// UserWalker translates user virtual pages through a page-table root (an
+// arch.Arch).
+type UserWalker interface {
+	PageSize() uint64
+	UserWalk(root, vaddr uint64) (arch.Translation, error)
+}
+
+// UserSpace reads tasks' user address spaces: their page tables, memory,
+// argument and environment strings, VMAs and the paths of mapped files,
+// over a Reader, a Layout and a Translator (kernel memory), a UserWalker
+// and a PhysReader (user pages).
+type UserSpace struct {
+	Reader
+	Layout
+	Translator
+	walker UserWalker
+	phys   PhysReader
+}
+
+// NewUserSpace reads user space through r, l and t, w's walks and phys.
+func NewUserSpace(r Reader, l Layout, t Translator, w UserWalker, phys PhysReader) *UserSpace {
+	return &UserSpace{Reader: r, Layout: l, Translator: t, walker: w, phys: phys}
+}
+
 // UserWalk translates a user virtual address of task through its mm's
 // page tables (mm_struct.pgd).
-func (k *Kernel) UserWalk(task, vaddr uint64) (arch.Translation, error) {
+func (k *UserSpace) UserWalk(task, vaddr uint64) (arch.Translation, error) {
 	mmOff, err := k.Offset("task_struct", "mm")
 	if err != nil {
 		return arch.Translation{}, err
@@ -32,66 +56,25 @@ func (k *Kernel) UserWalk(task, vaddr uint64) (arch.Translation, error) {
 	if err != nil {
 		return arch.Translation{}, fmt.Errorf("pgd %x: %w", pgd, err)
 	}
-	return k.Arch.UserWalk(root, vaddr)
+	return k.walker.UserWalk(root, vaddr)
 }
 
 // ReadUser fills p from user virtual address addr of task.
-func (k *Kernel) ReadUser(task uint64, p []byte, addr uint64) error {
-	ps := k.Arch.PageSize()
+func (k *UserSpace) ReadUser(task uint64, p []byte, addr uint64) error {
+	ps := k.walker.PageSize()
 	for len(p) > 0 {
 		n := min(ps-addr%ps, uint64(len(p)))
 		t, err := k.UserWalk(task, addr)
 		if err != nil {
 			return err
 		}
-		if err := k.Dump.ReadPhys(p[:n], t.Phys); err != nil {
+		if err := k.phys.ReadPhys(p[:n], t.Phys); err != nil {
 			return fmt.Errorf("user virtual address %x: %w", addr, err)
 		}
 		p = p[n:]
 		addr += n
 	}
 	return nil
-}
-
-// PanicTask returns the task that was running on the CPU that panicked
-// (panic_cpu), else the first task running on any CPU that is not an idle
-// task.
-func (k *Kernel) PanicTask() (uint64, error) {
-	active, err := k.ActiveTasks()
-	if err != nil {
-		return 0, err
-	}
-	if a, err := k.SymbolAddr("panic_cpu"); err == nil {
-		if cpu, err := k.ReadU32(a); err == nil && int(cpu) < len(active) {
-			return active[cpu], nil
-		}
-	}
-	for _, t := range active {
-		if tk, err := k.ReadTask(t); err == nil && tk.PID != 0 {
-			return t, nil
-		}
-	}
-	return 0, fmt.Errorf("no task was running when the kernel stopped")
-}
-
-// FindTask finds a task by PID (the thread group leader's, or a thread's
-// own) or by task_struct address.
-func (k *Kernel) FindTask(pidOrAddr uint64) (Task, error) {
-	tasks, err := k.Tasks()
-	if err != nil {
-		return Task{}, err
-	}
-	for _, t := range tasks {
-		if t.Addr == pidOrAddr {
-			return t, nil
-		}
-	}
-	for _, t := range tasks {
-		if uint64(t.PID) == pidOrAddr && (t.PID == t.TGID || t.PID == 0) {
-			return t, nil
-		}
-	}
-	return Task{}, fmt.Errorf("no task with PID or address %x", pidOrAddr)
 }
 
 // UserReadError reports the user page a read could not reach: not mapped
@@ -109,12 +92,12 @@ func (e *UserReadError) Unwrap() error { return e.Err }
 
 // readUserRange reads [start, end) of task's address space page by page;
 // a failure is a *UserReadError naming the page-sized piece that failed.
-func (k *Kernel) readUserRange(task, start, end uint64) ([]byte, error) {
+func (k *UserSpace) readUserRange(task, start, end uint64) ([]byte, error) {
 	if end < start || end-start > 1<<24 {
 		return nil, fmt.Errorf("user range %x-%x is not plausible", start, end)
 	}
 	buf := make([]byte, end-start)
-	ps := k.Arch.PageSize()
+	ps := k.walker.PageSize()
 	for addr := start; addr < end; {
 		n := min(ps-addr%ps, end-addr)
 		if err := k.ReadUser(task, buf[addr-start:addr-start+n], addr); err != nil {
@@ -140,7 +123,7 @@ type UserArgs struct {
 
 // TaskArgs reads the argument and environment strings of task. It stops
 // at the first range that cannot be read (ArgErr, then EnvErr).
-func (k *Kernel) TaskArgs(task uint64) (UserArgs, error) {
+func (k *UserSpace) TaskArgs(task uint64) (UserArgs, error) {
 	var u UserArgs
 	mmOff, err := k.Offset("task_struct", "mm")
 	if err != nil {

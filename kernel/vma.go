@@ -3,6 +3,8 @@ package kernel
 import (
 	"fmt"
 	"strings"
+
+	"github.com/gocrash/gocrash/symbols"
 )
 
 // VMA is one vm_area_struct of a user address space: [Start, End) mapped
@@ -22,7 +24,7 @@ type vmaLayout struct {
 	start, end, flags, file, pgoff int64
 }
 
-func (k *Kernel) vmaLayout() (vmaLayout, error) {
+func (k *UserSpace) vmaLayout() (vmaLayout, error) {
 	var l vmaLayout
 	for _, f := range []struct {
 		member string
@@ -38,7 +40,7 @@ func (k *Kernel) vmaLayout() (vmaLayout, error) {
 }
 
 // readVMA reads the vm_area_struct at addr (without its file's path).
-func (k *Kernel) readVMA(l vmaLayout, addr uint64) (VMA, error) {
+func (k *UserSpace) readVMA(l vmaLayout, addr uint64) (VMA, error) {
 	v := VMA{Addr: addr}
 	for _, f := range []struct {
 		off int64
@@ -57,7 +59,7 @@ func (k *Kernel) readVMA(l vmaLayout, addr uint64) (VMA, error) {
 }
 
 // TaskMM returns task's mm_struct, 0 for a kernel thread or an exited task.
-func (k *Kernel) TaskMM(task uint64) (uint64, error) {
+func (k *UserSpace) TaskMM(task uint64) (uint64, error) {
 	off, err := k.Offset("task_struct", "mm")
 	if err != nil {
 		return 0, err
@@ -66,7 +68,7 @@ func (k *Kernel) TaskMM(task uint64) (uint64, error) {
 }
 
 // mapleLayout reads the maple node layouts from the kernel's types.
-func (k *Kernel) mapleLayout() (MapleLayout, error) {
+func (k *UserSpace) mapleLayout() (MapleLayout, error) {
 	var l MapleLayout
 	for _, f := range []struct {
 		typ, member string
@@ -91,7 +93,7 @@ func (k *Kernel) mapleLayout() (MapleLayout, error) {
 // vmaSource is how an mm_struct keeps its VMAs: a maple tree (mm_mt, 6.1+)
 // or the list from mm->mmap linked by vm_next.
 type vmaSource struct {
-	k      *Kernel
+	k      *UserSpace
 	lay    vmaLayout
 	maple  *mapleReader
 	mtRoot int64 // offset of mm_mt.ma_root in mm_struct
@@ -99,13 +101,17 @@ type vmaSource struct {
 	next   int64 // offset of vm_next in vm_area_struct
 }
 
-func (k *Kernel) vmaSource() (*vmaSource, error) {
+func (k *UserSpace) vmaSource() (*vmaSource, error) {
 	lay, err := k.vmaLayout()
 	if err != nil {
 		return nil, err
 	}
 	s := &vmaSource{k: k, lay: lay}
-	if mt, err := k.Offset("mm_struct", "mm_mt"); err == nil {
+	mt, err := k.Offset("mm_struct", "mm_mt")
+	if err != nil && !symbols.IsMissing(err) {
+		return nil, err
+	}
+	if err == nil {
 		root, err := k.Offset("maple_tree", "ma_root")
 		if err != nil {
 			return nil, err
@@ -115,7 +121,7 @@ func (k *Kernel) vmaSource() (*vmaSource, error) {
 			return nil, err
 		}
 		s.mtRoot = mt + root
-		s.maple = &mapleReader{read: func(p []byte, a uint64) error { return k.ReadVirt(p, a) }, order: k.order, lay: ml}
+		s.maple = &mapleReader{read: func(p []byte, a uint64) error { return k.ReadVirt(p, a) }, order: k.ByteOrder(), lay: ml}
 		return s, nil
 	}
 	if s.mmap, err = k.Offset("mm_struct", "mmap"); err != nil {
@@ -178,7 +184,7 @@ func (s *vmaSource) each(mm uint64, fn func(VMA) bool) error {
 
 // VMAs returns every VMA of the address space mm, in address order, with
 // their files' paths.
-func (k *Kernel) VMAs(mm uint64) ([]VMA, error) {
+func (k *UserSpace) VMAs(mm uint64) ([]VMA, error) {
 	s, err := k.vmaSource()
 	if err != nil {
 		return nil, err
@@ -201,7 +207,7 @@ func (k *Kernel) VMAs(mm uint64) ([]VMA, error) {
 // FindVMA returns the VMA of task's address space that holds addr; ok is
 // false when no VMA does (or the task has no address space). On a maple
 // tree it descends to the one leaf; on the older list it walks the list.
-func (k *Kernel) FindVMA(task, addr uint64) (v VMA, ok bool, err error) {
+func (k *UserSpace) FindVMA(task, addr uint64) (v VMA, ok bool, err error) {
 	mm, err := k.TaskMM(task)
 	if err != nil || mm == 0 {
 		return v, false, err
@@ -245,7 +251,7 @@ func (k *Kernel) FindVMA(task, addr uint64) (v VMA, ok bool, err error) {
 // builds it: the names of the dentries from file->f_path.dentry up to the
 // root of its mount, then on from the dentry the mount is mounted on in
 // its parent mount, up to the root mount. 0 gives "".
-func (k *Kernel) FilePath(file uint64) (string, error) {
+func (k *UserSpace) FilePath(file uint64) (string, error) {
 	if file == 0 {
 		return "", nil
 	}

@@ -1,7 +1,10 @@
 // Package kerneltest builds a *kernel.Kernel over a synthetic dump, for
 // unit tests of the layers above kernel that need no real dump: a small
 // x86_64 machine whose RAM, page tables and VMCOREINFO text (symbols,
-// offsets, sizes) a test fills in. It owns nothing at run time.
+// offsets, sizes) a test fills in: a printk log, a task list with its
+// task_structs and mm_structs, per-CPU runqueues, and what sys reads
+// (utsname, the clock, load averages, memory size). It owns nothing at
+// run time.
 package kerneltest
 
 import (
@@ -28,6 +31,9 @@ const (
 type Machine struct {
 	RAM []byte
 	vi  strings.Builder
+
+	nextVar, nextObj uint64 // Var's and Object's next free address
+	tasksDeclared    bool   // the task_struct layout is in VMCOREINFO
 }
 
 // New returns a machine with its page tables and no kernel variables.
