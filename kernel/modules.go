@@ -313,9 +313,9 @@ func (k *ModuleList) moduleORCFind(addr uint64) (symbols.ORCEntry, bool) {
 
 // TextSymbolAddr finds a text symbol by name: in the kernel image, else in
 // a loaded module's symbol table.
-func (k *Kernel) TextSymbolAddr(name string) (uint64, bool) {
-	if k.Syms != nil {
-		if s, ok := k.Syms.Lookup(name); ok {
+func (k *ModuleList) TextSymbolAddr(name string) (uint64, bool) {
+	if k.syms != nil {
+		if s, ok := k.syms.Lookup(name); ok {
 			switch s.Type {
 			case 't', 'T', 'w', 'W':
 				return s.Addr, true
@@ -337,11 +337,11 @@ func (k *Kernel) TextSymbolAddr(name string) (uint64, bool) {
 // the text address addr: in the kernel image, the ELF symbol's size (or
 // up to the next symbol when it has none); in a module, up to the next
 // symbol or the end of the module's text.
-func (k *Kernel) FunctionBounds(addr uint64) (start, end uint64, ok bool) {
-	if k.Vmlinux == nil {
+func (k *ModuleList) FunctionBounds(addr uint64) (start, end uint64, ok bool) {
+	if k.syms == nil {
 		return 0, 0, false
 	}
-	if !k.KernelText(addr) {
+	if !k.text.KernelText(addr) {
 		m := k.moduleAt(addr)
 		if m == nil {
 			return 0, 0, false
@@ -359,7 +359,7 @@ func (k *Kernel) FunctionBounds(addr uint64) (start, end uint64, ok bool) {
 		}
 		return start, end, true
 	}
-	syms := k.Syms.Symbols()
+	syms := k.syms.Symbols()
 	i := sort.Search(len(syms), func(i int) bool { return syms[i].Addr > addr })
 	if i == 0 {
 		return 0, 0, false
