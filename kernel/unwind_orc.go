@@ -105,6 +105,10 @@ type orcState struct {
 	full       bool     // regs is a full struct pt_regs, not an IRET frame
 	prev       []uint64 // the full pt_regs before a partial one
 	signal     bool     // ip is exact, not a return address
+	// crashPath: the frames are the kdump path's, walked from a return
+	// address found on the stack; one without unwind data is passed by
+	// finding its caller, as for a first frame from registers.
+	crashPath bool
 }
 
 // reg reads a register from the last saved register set, as the kernel's
@@ -165,6 +169,12 @@ func (u *Unwinder) walkORC(tr *Trace, regs []uint64) error {
 		if len(regs) < w.regs.words {
 			return fmt.Errorf("register set of %d words, want %d", len(regs), w.regs.words)
 		}
+		// Registers at a fault that oops_end passed to crash_kexec: the
+		// crash path's frames lie below them (unwind_crashpath.go).
+		if st, ok := w.crashPath(tr, regs, u.crashPathRank); ok {
+			w.walk(st, tr)
+			return nil
+		}
 		w.startRegs(tr, regs)
 		return nil
 	}
@@ -224,7 +234,7 @@ func (w *orcWalker) step(st *orcState, tr *Trace) (done bool, err error) {
 		lookup--
 	}
 	e, ok := w.find(lookup)
-	if (!ok || e.Type == symbols.ORCUndefined) && len(tr.Frames) == 1 && tr.Regs != nil && w.noUnwindData != nil {
+	if (!ok || e.Type == symbols.ORCUndefined) && (len(tr.Frames) == 1 && tr.Regs != nil || st.crashPath) && w.noUnwindData != nil {
 		// The registers were saved in a function objtool gave no unwind
 		// data (the kdump path's __crash_kexec): find its caller's return
 		// address on the stack instead.
