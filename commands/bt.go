@@ -602,6 +602,11 @@ func btText(k *kernel.Kernel, tr *kernel.Trace, o btOptions, bt *BTTrace) error 
 		bt.Text.Start = start
 		if !o.textAll && f.SP >= lo && f.SP < hi {
 			from = f.SP + 8
+			// A first frame read from the stack (the crash path's
+			// machine_kexec) is listed at its own slot, as crash does.
+			if v, err := k.ReadU64(f.SP); err == nil && v == f.PC && !f.Exact {
+				from = f.SP
+			}
 		}
 	}
 	for a := from; a < hi; a += 8 {
