@@ -21,8 +21,13 @@ func btCommand() *Command {
 it: ORC on x86_64, frame records on arm64, with the kernel's ELF symbol names.
 A task that was running when the dump was taken is unwound from its CPU's
 registers (the dump's NT_PRSTATUS note or the kernel's crash_notes); any other
-task from the context it saved when it was switched out. With no argument, the
-current context (see set) is shown, at start the task that panicked.
+task from the context it saved when it was switched out. When a CPU's saved
+registers are those of a fault the kernel passed to its crash path (an Oops or
+BUG() under panic_on_oops), the crash path's frames are found on the stack below
+the saved registers and the trace starts there: machine_kexec, __crash_kexec,
+crash_kexec, oops_end, the exception handler, then the faulting function as the
+entry frame's [exception RIP: ...]. With no argument, the current context (see
+set) is shown, at start the task that panicked.
 
 Each frame is printed as " #N [stack address] function at address": the stack
 address is where the frame's return address lies. Module functions end with
