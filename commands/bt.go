@@ -15,7 +15,7 @@ import (
 func btCommand() *Command {
 	return &Command{
 		Name:     "bt",
-		Synopsis: "bt [-a|-c cpu(s)|-p] [-f|-F] [-l] [-s [-x|-d]] [-t|-T] [-r] [-e] [pid | task] ...",
+		Synopsis: "bt [-a|-c cpu(s)|-p] [-f|-F] [-l] [-s [-x|-d]] [-t|-T] [-r] [-e|-E] [pid | task] ...",
 		Summary:  "backtrace",
 		Help: `Displays a task's kernel stack trace, as the kernel's own unwinder would print
 it: ORC on x86_64, frame records on arm64, with the kernel's ELF symbol names.
@@ -48,7 +48,14 @@ printed as "KERNEL-MODE EXCEPTION FRAME AT: address" or "USER-MODE
 EXCEPTION FRAME AT: address" with its registers. Frames left on the stack by
 earlier entries are found too: a search shows what may be there, not what
 the task is doing. Only the task stack is searched, not the CPU's IRQ and
-exception stacks.`,
+exception stacks.
+
+With -E, bt searches instead each CPU's IRQ stack (all CPUs' first), then
+each CPU's exception stacks (x86_64's DOUBLEFAULT, NMI, DEBUG, MCE, VC and
+VC2 stacks in the cpu_entry_area), the same way, under a "CPU N IRQ STACK:"
+or "CPU N NMI EXCEPTION STACK:" line, "(none found)" where a search finds
+nothing; -c limits it to those CPUs, and other options and tasks are
+ignored, as in crash.`,
 		Options: []Option{
 			{"-a", "the task running on each CPU"},
 			{"-c cpu", "the task running on these CPUs (\"1\", \"0,2\", \"0-3\")"},
@@ -63,10 +70,11 @@ exception stacks.`,
 			{"-T", "every kernel text address on the whole stack"},
 			{"-r", "the raw stack, word by word"},
 			{"-e", "search the stack for possible kernel and user mode exception frames"},
+			{"-E", "search each CPU's IRQ and exception stacks (those of the CPUs -c names) for possible exception frames; other options are ignored"},
 			{"pid | task", "the task with this PID, or whose task_struct is at this address"},
 		},
 		Examples: []string{"gocrash> bt", "gocrash> bt -a", "gocrash> bt 95", "gocrash> bt -sx 1", "gocrash> bt -f ffff8bad4258c800", "gocrash> bt -e 95", "gocrash> bt -e -a", "gocrash> foreach bt"},
-		Results:  []Result{&BTResult{}},
+		Results:  []Result{&BTResult{}, &BTCPUStacks{}},
 		Run:      runBT,
 	}
 }
@@ -126,6 +134,10 @@ func runBT(ctx context.Context, s *Session, a *Args) (Result, error) {
 		return nil, err
 	}
 	k := s.Kernel
+	if a.Has("E") {
+		// Not about a task: the CPUs' own stacks.
+		return btCPUStacks(k, o)
+	}
 	tasks, err := k.Tasks()
 	if err != nil {
 		return nil, err
@@ -224,7 +236,6 @@ type btView struct {
 	mode       byte // 0: frames, 'e', 'r', 't'
 	ownEFrames bool // -e in the layout of an architecture with its own block (arm64)
 	regs       func([]uint64) []string
-	eframeR    func(f BTEFrame) []string // -e: an exception frame's register block
 }
 
 // BTFrame is one frame of a trace.
@@ -275,11 +286,11 @@ type Registers struct {
 	regs []uint64 // in NT_PRSTATUS order, for the text
 }
 
-// BTEFrame is an exception frame a search of the stack found (-e).
+// BTEFrame is an exception frame a search of the stack found (-e, -E).
 type BTEFrame struct {
 	Registers
-	Source   *SourceLine `json:"source,omitempty"`
-	pcMapped bool
+	Source *SourceLine `json:"source,omitempty"`
+	block  []string    // the register block, as the architecture lays it out
 }
 
 // BTText is bt -t/-T: every kernel text address on the stack.
@@ -329,27 +340,7 @@ func (t *BTTrace) text(tw *textWriter) {
 	}
 	switch t.view.mode {
 	case 'e':
-		for i, f := range t.EFrames {
-			mode := "KERNEL"
-			if f.User {
-				mode = "USER"
-			}
-			switch {
-			case !t.view.ownEFrames:
-				tw.printf("\n  %s-MODE EXCEPTION FRAME AT: %x\n", mode, uint64(f.Addr))
-				if !f.User {
-					tw.printf("    [exception RIP: %s]\n", f.Function)
-				}
-			case f.User && i > 0 || !f.User:
-				// arm64: a blank line before each kernel frame, and
-				// before the user frame only when kernel frames precede it.
-				tw.printf("\n%s-MODE EXCEPTION FRAME AT: %x\n", mode, uint64(f.Addr))
-			default:
-				tw.printf("%s-MODE EXCEPTION FRAME AT: %x\n", mode, uint64(f.Addr))
-			}
-			block(t.view.eframeR(f))
-			source(f.Source)
-		}
+		writeEFrames(tw, t.EFrames, t.view.ownEFrames)
 		return
 	case 'r':
 		for i := 0; i+1 < len(t.Raw); i += 2 {
@@ -641,17 +632,22 @@ func btEFrames(k *kernel.Kernel, t kernel.Task, bt *BTTrace, o btOptions) error 
 	if err != nil {
 		return err
 	}
+	bt.EFrames, bt.view.ownEFrames, err = gatherEFrames(k, frames, o)
+	return err
+}
+
+// gatherEFrames names the exception frames a stack search found and lays
+// out their register blocks; own reports that the architecture has a
+// block of its own (arm64's layout) rather than bt's register block.
+func gatherEFrames(k *kernel.Kernel, frames []kernel.EFrame, o btOptions) (out []BTEFrame, own bool, err error) {
 	ua, ok := k.Arch.(arch.Unwinding)
 	if !ok {
-		return fmt.Errorf("bt -e is not supported on %s", k.Arch.Name())
+		return nil, false, fmt.Errorf("bt -e is not supported on %s", k.Arch.Name())
 	}
 	pcIdx := ua.RegIndex().PC
-	eb, ownBlock := k.Arch.(arch.EFrameRows)
-	bt.view.ownEFrames = ownBlock // the architecture's own block, in crash's arm64 layout
-	blocks := map[Hex][]string{}
-	bt.view.eframeR = func(f BTEFrame) []string { return blocks[f.Addr] }
+	eb, own := k.Arch.(arch.EFrameRows)
 	for _, f := range frames {
-		ef := BTEFrame{Registers: *registersOf(k, f.Regs, f.Addr, f.User), pcMapped: f.PCMapped}
+		ef := BTEFrame{Registers: *registersOf(k, f.Regs, f.Addr, f.User)}
 		pc := f.Regs[pcIdx]
 		if !f.User {
 			ef.Function = symOffset(k, pc, o.hex)
@@ -659,17 +655,104 @@ func btEFrames(k *kernel.Kernel, t kernel.Task, bt *BTTrace, o btOptions) error 
 				ef.Function = "no symbolic reference"
 			}
 		}
-		if o.lines && k.IsText(pc) && (!f.User || ownBlock) {
+		if o.lines && k.IsText(pc) && (!f.User || own) {
 			if file, line, err := k.SourceLine(pc); err == nil {
 				ef.Source = &SourceLine{file, line}
 			}
 		}
-		if ownBlock {
-			blocks[ef.Addr] = eframeBlock(k, eb, f, o.hex)
+		if own {
+			ef.block = eframeBlock(k, eb, f, o.hex)
 		} else {
-			blocks[ef.Addr] = registerBlock(ua, f.Regs)
+			ef.block = registerBlock(ua, f.Regs)
 		}
-		bt.EFrames = append(bt.EFrames, ef)
+		out = append(out, ef)
 	}
-	return nil
+	return out, own, nil
+}
+
+// writeEFrames prints exception frames as crash's bt -e and -E do, each
+// after a blank line, or in the architecture's own layout (own: arm64's,
+// where the blank line comes before each kernel frame, and before the user
+// frame only when kernel frames precede it).
+func writeEFrames(tw *textWriter, frames []BTEFrame, own bool) {
+	const sep = "\n"
+	for i, f := range frames {
+		mode := "KERNEL"
+		if f.User {
+			mode = "USER"
+		}
+		switch {
+		case !own:
+			tw.printf("%s  %s-MODE EXCEPTION FRAME AT: %x\n", sep, mode, uint64(f.Addr))
+			if !f.User {
+				tw.printf("    [exception RIP: %s]\n", f.Function)
+			}
+		case f.User && i > 0 || !f.User:
+			tw.printf("%s%s-MODE EXCEPTION FRAME AT: %x\n", sep, mode, uint64(f.Addr))
+		default:
+			tw.printf("%s-MODE EXCEPTION FRAME AT: %x\n", mode, uint64(f.Addr))
+		}
+		for _, ln := range f.block {
+			tw.printf("    %s\n", ln)
+		}
+		if f.Source != nil {
+			tw.printf("    %s: %d\n", f.Source.File, f.Source.Line)
+		}
+	}
+}
+
+// BTCPUStacks is bt -E: the exception frames a search of each CPU's IRQ
+// and exception stacks found.
+type BTCPUStacks struct {
+	Stacks []BTCPUStack `json:"stacks"`
+	own    bool
+}
+
+// BTCPUStack is one CPU's IRQ or exception stack and what its search
+// found.
+type BTCPUStack struct {
+	CPU    int        `json:"cpu"`
+	Stack  string     `json:"stack"` // "IRQ stack", "NMI exception stack", ...
+	Base   Hex        `json:"base"`
+	Top    Hex        `json:"top"`
+	Frames []BTEFrame `json:"exception_frames"`
+	Error  string     `json:"error,omitempty"`
+}
+
+func (r *BTCPUStacks) Text(w io.Writer) error {
+	tw := &textWriter{w: w}
+	for _, st := range r.Stacks {
+		tw.printf("CPU %d %s:\n", st.CPU, strings.ToUpper(st.Stack))
+		switch {
+		case st.Error != "":
+			tw.printf("bt: %s\n", st.Error)
+		case len(st.Frames) == 0:
+			tw.println("(none found)")
+		default:
+			writeEFrames(tw, st.Frames, r.own)
+		}
+		tw.println("")
+	}
+	return tw.err
+}
+
+// btCPUStacks gathers bt -E for the CPUs given (all when none).
+func btCPUStacks(k *kernel.Kernel, o btOptions) (*BTCPUStacks, error) {
+	found, err := k.SearchCPUEFrames(o.cpus)
+	if err != nil {
+		return nil, err
+	}
+	r := &BTCPUStacks{Stacks: []BTCPUStack{}}
+	for _, c := range found {
+		st := BTCPUStack{CPU: c.CPU, Stack: c.Kind.String(), Base: Hex(c.Lo), Top: Hex(c.Hi), Frames: []BTEFrame{}}
+		if c.Err != nil {
+			st.Error = c.Err.Error()
+		} else if frames, own, err := gatherEFrames(k, c.Frames, o); err != nil {
+			return nil, err
+		} else if len(frames) > 0 {
+			st.Frames, r.own = frames, own
+		}
+		r.Stacks = append(r.Stacks, st)
+	}
+	return r, nil
 }

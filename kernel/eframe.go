@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/gocrash/gocrash/arch"
@@ -35,13 +36,75 @@ func (u *Unwinder) SearchEFrames(t Task) ([]EFrame, error) {
 	if base == 0 {
 		return nil, &NoStackError{PID: t.PID}
 	}
-	size, err := u.Size("pt_regs")
-	if err != nil {
-		return nil, err
-	}
 	buf := make([]byte, u.threadSize)
 	if err := u.ReadVirt(buf, base); err != nil {
 		return nil, fmt.Errorf("task %x: stack at %x: %w", t.Addr, base, err)
+	}
+	return u.searchStack(base, buf, !t.Kthread())
+}
+
+// CPUStackEFrames is what a search of one of a CPU's own stacks (its IRQ
+// stack, an x86_64 exception stack) found.
+type CPUStackEFrames struct {
+	CPU    int
+	Kind   StackKind
+	Lo, Hi uint64
+	Frames []EFrame
+	Err    error // the stack could not be read or searched
+}
+
+// SearchCPUEFrames searches the IRQ and exception stacks of each of cpus
+// (every present CPU when nil) for exception frames, as crash's bt -E
+// does: the IRQ stacks of all CPUs first, then each CPU's exception
+// stacks, each in stack order.
+func (u *Unwinder) SearchCPUEFrames(cpus []int) ([]CPUStackEFrames, error) {
+	if err := u.ready(); err != nil {
+		return nil, err
+	}
+	if cpus == nil {
+		n, _, err := u.sys.CPUs()
+		if err != nil {
+			return nil, err
+		}
+		for c := range n {
+			cpus = append(cpus, c)
+		}
+	}
+	var irq, exc []CPUStackEFrames
+	for _, cpu := range cpus {
+		ranges, err := u.cpuStackRanges(cpu)
+		if err != nil {
+			return nil, fmt.Errorf("cpu %d: %w", cpu, err)
+		}
+		for _, r := range ranges {
+			c := CPUStackEFrames{CPU: cpu, Kind: r.kind, Lo: r.lo, Hi: r.hi}
+			buf := make([]byte, r.hi-r.lo)
+			if c.Err = u.ReadVirt(buf, r.lo); c.Err == nil {
+				c.Frames, c.Err = u.searchStack(r.lo, buf, false)
+			}
+			var unmapped *arch.TranslationError
+			if errors.As(c.Err, &unmapped) {
+				// Not mapped at all (x86_64's VC stacks without SEV-ES):
+				// a stack this machine does not have.
+				continue
+			}
+			if r.kind == StackIRQ {
+				irq = append(irq, c)
+			} else {
+				exc = append(exc, c)
+			}
+		}
+	}
+	return append(irq, exc...), nil
+}
+
+// searchStack gives the architecture's search the stack held in buf (at
+// base) and the kernel's answers; userTask: the stack is a user task's
+// kernel stack, whose top may hold its user-mode frame.
+func (u *Unwinder) searchStack(base uint64, buf []byte, userTask bool) ([]EFrame, error) {
+	size, err := u.Size("pt_regs")
+	if err != nil {
+		return nil, err
 	}
 	es, ok := u.machine.(arch.EFrameSearcher)
 	if !ok {
@@ -54,7 +117,7 @@ func (u *Unwinder) SearchEFrames(t Task) ([]EFrame, error) {
 	return es.SearchEFrames(arch.EFrameStack{
 		Base: base, Data: buf, Order: u.ByteOrder(),
 		PtRegsSize: uint64(size), PtRegsStackframe: noFrame == nil,
-		UserTask: !t.Kthread(),
+		UserTask: userTask,
 		IsText:   u.mods.IsText,
 		SymbolAddr: func(name string) (uint64, bool) {
 			a, err := u.SymbolAddr(name)

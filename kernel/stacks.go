@@ -97,9 +97,15 @@ func (u *Unwinder) cpuStackRanges(cpu int) ([]stackRange, error) {
 		v, err := u.ReadU64(a + off)
 		return v, err == nil && v != 0
 	}
-	if top, ok := percpu("hardirq_stack_ptr"); ok {
-		// x86_64 points one word below the top.
-		out = append(out, stackRange{StackIRQ, top + 8 - u.threadSize, top + 8})
+	if p, ok := percpu("hardirq_stack_ptr"); ok {
+		// x86_64 points one word below the top (5.11 and later), or at
+		// the page-aligned top itself (before): told apart by the
+		// value, not by version.
+		if p%pageAlign == 0 {
+			out = append(out, stackRange{StackIRQ, p - u.threadSize, p})
+		} else {
+			out = append(out, stackRange{StackIRQ, p + 8 - u.threadSize, p + 8})
+		}
 	} else if hot, err := u.SymbolAddr("pcpu_hot"); probe(err) {
 		if m, err := u.Offset("pcpu_hot", "hardirq_stack_ptr"); probe(err) {
 			if top, err := u.ReadU64(hot + off + uint64(m)); err == nil && top != 0 {
@@ -133,6 +139,10 @@ func (u *Unwinder) cpuStackRanges(cpu int) ([]stackRange, error) {
 	}
 	return out, probeErr
 }
+
+// pageAlign is the alignment of a stack's base (a page, on every
+// architecture whose kernel stacks gocrash walks).
+const pageAlign = 4096
 
 // classify names the stack addr lies on.
 func classify(stacks []stackRange, addr uint64) StackKind {
