@@ -3,6 +3,7 @@ package kernel
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/gocrash/gocrash/symbols"
@@ -319,7 +320,9 @@ func (k *ModuleList) moduleSymbols(m *Module) ([]modSym, []ModuleSymbol, error) 
 		if typ < 'A' || typ > 'z' {
 			typ = '?'
 		}
-		all = append(all, ModuleSymbol{Name: name, Addr: val, Type: typ, Text: isText, Module: m.Name})
+		if !isMappingSymbol(name) {
+			all = append(all, ModuleSymbol{Name: name, Addr: val, Type: typ, Text: isText, Module: m.Name})
+		}
 		if info&0xf == 2 { // STT_FUNC
 			text = append(text, modSym{name: name, addr: val})
 		}
@@ -327,6 +330,13 @@ func (k *ModuleList) moduleSymbols(m *Module) ([]modSym, []ModuleSymbol, error) 
 	sort.Slice(text, func(i, j int) bool { return text[i].addr < text[j].addr })
 	sort.SliceStable(all, func(i, j int) bool { return all[i].Addr < all[j].Addr })
 	return text, all, nil
+}
+
+// isMappingSymbol reports whether name is an ARM mapping symbol ($x, $d,
+// $a, $t, possibly with a "." suffix), which the kernel's kallsyms never
+// lists as a symbol.
+func isMappingSymbol(name string) bool {
+	return len(name) >= 2 && name[0] == '$' && strings.IndexByte("adtx", name[1]) >= 0 && (len(name) == 2 || name[2] == '.')
 }
 
 // moduleORC reads an x86_64 module's ORC tables (mod->arch).
