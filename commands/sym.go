@@ -31,8 +31,11 @@ a module's text symbols are typed t or T and its data symbols (?). A name
 is looked up in the kernel image, then in every module; an address in a
 module's memory is named by the module's symbol at or before it. -l lists
 each module's symbols after the kernel's, between MODULE START and MODULE
-END lines, as -m does for one module. Module names are accepted as
-addresses by the other commands too (rd, struct, p's &).`,
+END lines, as -m does for one module (since 6.4, a pair of lines for each
+of the module's memory regions: MODULE TEXT START, ...). The names of
+module symbols are addresses to rd and struct too ("rd max_part",
+"struct list_head gocrash_list"); p and whatis, which need the symbol's
+type, do not know them (module debuginfo is not loaded).`,
 		Options: []Option{
 			{"-l", "list every symbol, in address order, the modules' after the kernel's"},
 			{"-m module", "list the symbols of a loaded module"},
