@@ -45,6 +45,11 @@ func parseAddress(s *Session, arg string) (uint64, error) {
 		return v + off, nil
 	}
 	a, err := s.Kernel.SymbolAddr(base)
+	if symbols.IsMissing(err) {
+		if ma, ok := s.Kernel.ModuleSymbolAddr(base); ok {
+			a, err = ma, nil
+		}
+	}
 	if err != nil {
 		if symbols.IsMissing(err) {
 			return 0, fmt.Errorf("invalid address or symbol: %s", base)

@@ -224,14 +224,19 @@ func runRD(ctx context.Context, s *Session, a *Args) (Result, error) {
 }
 
 // symbolName gives "name" or "name+off" for a value inside a kernel
-// symbol, or "".
+// symbol or in a module's memory (named by the module's symbol at or
+// before it), or "".
 func symbolName(s *Session, v uint64) string {
 	if v < 1<<63 {
 		return ""
 	}
 	sym, off, ok := s.Kernel.Syms.Nearest(v)
 	if !ok || (sym.Size > 0 && off >= sym.Size) || off > 1<<20 {
-		return ""
+		ms, moff, ok := s.Kernel.ModuleSymbolAt(v)
+		if !ok {
+			return ""
+		}
+		sym.Name, off = ms.Name, moff
 	}
 	if off == 0 {
 		return sym.Name

@@ -3,6 +3,7 @@ package kernel
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/gocrash/gocrash/symbols"
@@ -18,14 +19,58 @@ type Module struct {
 	// or since 6.4 the sum of its text, data, rodata and ro_after_init
 	// memory (init memory left out).
 	Size     uint64
-	Kallsyms bool // the module has its own symbol table
-	syms     []modSym
+	Kallsyms bool           // the module has its own symbol table
+	syms     []modSym       // its text symbols (STT_FUNC), sorted by address
+	symtab   []ModuleSymbol // every symbol of its kallsyms, sorted by address
+	regions  []ModuleRegion // its core memory
 	orc      *symbols.ORC
 }
 
 type modSym struct {
 	name string
 	addr uint64
+}
+
+// ModuleSymbol is a symbol of a loaded module, from the module's own
+// symbol table (mod->kallsyms).
+type ModuleSymbol struct {
+	Name   string
+	Addr   uint64
+	Type   byte   // kallsyms' letter (typetab, upper case when global; st_info where older kernels kept it): t T d D b B r R ...
+	Text   bool   // in the module's text
+	Module string // the module's name
+}
+
+// ModuleRegion is one extent of a module's core memory: the whole core
+// layout before 6.4 (Kind ""), each of module.mem[]'s text, data, rodata
+// and ro_after_init regions since (Kind "TEXT", "DATA", "RODATA",
+// "RO_AFTER_INIT"). Init memory, freed after loading, is left out.
+type ModuleRegion struct {
+	Kind string
+	Base uint64
+	Size uint64
+}
+
+// Symbols is the module's symbol table in address order (symbols at one
+// address in the table's order).
+func (m *Module) Symbols() []ModuleSymbol { return m.symtab }
+
+// Regions is the module's core memory, in the kernel's order.
+func (m *Module) Regions() []ModuleRegion { return m.regions }
+
+// Holds reports whether addr lies in the module's core memory.
+func (m *Module) Holds(addr uint64) bool {
+	_, ok := m.region(addr)
+	return ok
+}
+
+func (m *Module) region(addr uint64) (ModuleRegion, bool) {
+	for _, r := range m.regions {
+		if addr >= r.Base && addr-r.Base < r.Size {
+			return r, true
+		}
+	}
+	return ModuleRegion{}, false
 }
 
 // coreText is what the modules' reader asks of the kernel's own text (an
@@ -84,6 +129,11 @@ func (k *ModuleList) readModules() ([]*Module, error) {
 	// The text's place: module.mem[MOD_TEXT] since 6.4, core_layout before.
 	var baseOff, sizeOff int64
 	var coreSizeOffs []int64 // the sizes summed as the module's core size
+	type regionOffs struct {
+		kind       string
+		base, size int64
+	}
+	var regionOffsets []regionOffs
 	m, err := k.Offset("module", "mem")
 	if err != nil && !symbols.IsMissing(err) {
 		return nil, err
@@ -104,8 +154,14 @@ func (k *ModuleList) readModules() ([]*Module, error) {
 				last = v
 			}
 		}
+		kinds := []string{"TEXT", "DATA", "RODATA", "RO_AFTER_INIT"}
 		for t := int64(0); t < last; t++ {
 			coreSizeOffs = append(coreSizeOffs, m+t*n+s)
+			kind := fmt.Sprint(t)
+			if t < int64(len(kinds)) {
+				kind = kinds[t]
+			}
+			regionOffsets = append(regionOffsets, regionOffs{kind, m + t*n + b, m + t*n + s})
 		}
 	} else {
 		if o, err := k.Offset("module", "core_layout.size"); err == nil {
@@ -115,6 +171,9 @@ func (k *ModuleList) readModules() ([]*Module, error) {
 		}
 		if baseOff, err = k.Offset("module", "core_layout.base"); err != nil {
 			return nil, err
+		}
+		if len(coreSizeOffs) == 1 {
+			regionOffsets = []regionOffs{{"", baseOff, coreSizeOffs[0]}}
 		}
 		if sizeOff, err = k.Offset("module", "core_layout.text_size"); symbols.IsMissing(err) {
 			if sizeOff, err = k.Offset("module", "core_layout.size"); err != nil {
@@ -149,7 +208,23 @@ func (k *ModuleList) readModules() ([]*Module, error) {
 			}
 			m.Size += uint64(n)
 		}
-		m.syms, _ = k.moduleSymbols(m.Addr) // a module without kallsyms still has a name
+		for _, o := range regionOffsets {
+			b, err := k.ReadU64(m.Addr + uint64(o.base))
+			if err != nil {
+				return err
+			}
+			n, err := k.ReadU32(m.Addr + uint64(o.size))
+			if err != nil {
+				return err
+			}
+			if b != 0 && n != 0 {
+				m.regions = append(m.regions, ModuleRegion{Kind: o.kind, Base: b, Size: uint64(n)})
+			}
+		}
+		if len(m.regions) == 0 && m.TextSize > 0 {
+			m.regions = []ModuleRegion{{Base: m.Base, Size: m.TextSize}}
+		}
+		m.syms, m.symtab, _ = k.moduleSymbols(m) // a module without kallsyms still has a name
 		m.Kallsyms = len(m.syms) > 0
 		m.orc, _ = k.moduleORC(m.Addr)
 		mods = append(mods, m)
@@ -165,7 +240,7 @@ func (k *ModuleList) readModules() ([]*Module, error) {
 // an error.
 func (k *ModuleList) probeOptional() error {
 	for _, m := range [][2]string{
-		{"module", "kallsyms"}, {"mod_kallsyms", "symtab"}, {"mod_kallsyms", "num_symtab"}, {"mod_kallsyms", "strtab"},
+		{"module", "kallsyms"}, {"mod_kallsyms", "symtab"}, {"mod_kallsyms", "num_symtab"}, {"mod_kallsyms", "strtab"}, {"mod_kallsyms", "typetab"},
 		{"module", "arch.num_orcs"}, {"module", "arch.orc_unwind_ip"}, {"module", "arch.orc_unwind"},
 	} {
 		if _, err := k.Offset(m[0], m[1]); err != nil && !symbols.IsMissing(err) {
@@ -176,51 +251,92 @@ func (k *ModuleList) probeOptional() error {
 }
 
 // moduleSymbols reads a module's symbol table (struct mod_kallsyms: an
-// Elf64_Sym array and its string table), keeping the text symbols.
-func (k *ModuleList) moduleSymbols(mod uint64) ([]modSym, error) {
+// Elf64_Sym array, its string table and, since 5.x, its type letters):
+// the text symbols (STT_FUNC) for naming code, and every defined symbol
+// with its type letter.
+func (k *ModuleList) moduleSymbols(m *Module) ([]modSym, []ModuleSymbol, error) {
 	ksOff, err := k.Offset("module", "kallsyms")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	ks, err := k.ReadU64(mod + uint64(ksOff))
+	ks, err := k.ReadU64(m.Addr + uint64(ksOff))
 	if err != nil || ks == 0 {
-		return nil, err
+		return nil, nil, err
 	}
 	symtabOff, err1 := k.Offset("mod_kallsyms", "symtab")
 	numOff, err2 := k.Offset("mod_kallsyms", "num_symtab")
 	strtabOff, err3 := k.Offset("mod_kallsyms", "strtab")
 	if err1 != nil || err2 != nil || err3 != nil {
-		return nil, fmt.Errorf("struct mod_kallsyms lacks symtab, num_symtab or strtab")
+		return nil, nil, fmt.Errorf("struct mod_kallsyms lacks symtab, num_symtab or strtab")
 	}
 	symtab, _ := k.ReadU64(ks + uint64(symtabOff))
 	num, _ := k.ReadU32(ks + uint64(numOff))
 	strtab, _ := k.ReadU64(ks + uint64(strtabOff))
 	if num == 0 || num > 1<<20 || symtab == 0 || strtab == 0 {
-		return nil, fmt.Errorf("module %x: empty symbol table", mod)
+		return nil, nil, fmt.Errorf("module %x: empty symbol table", m.Addr)
 	}
 	const entSize = 24 // Elf64_Sym
 	tab := make([]byte, int(num)*entSize)
 	if err := k.ReadVirt(tab, symtab); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var out []modSym
+	// The type letters: mod_kallsyms.typetab since 5.x; before, the
+	// kernel kept the letter in st_info.
+	var types []byte
+	if o, err := k.Offset("mod_kallsyms", "typetab"); err == nil {
+		if tt, err := k.ReadU64(ks + uint64(o)); err == nil && tt != 0 {
+			types = make([]byte, num)
+			if err := k.ReadVirt(types, tt); err != nil {
+				types = nil
+			}
+		}
+	}
+	var text []modSym
+	var all []ModuleSymbol
 	for i := 0; i < int(num); i++ {
 		e := tab[i*entSize:]
 		nameOff := k.ByteOrder().Uint32(e)
 		info := e[4]
 		shndx := k.ByteOrder().Uint16(e[6:])
 		val := k.ByteOrder().Uint64(e[8:])
-		if info&0xf != 2 || shndx == 0 || val == 0 { // STT_FUNC, defined
+		if shndx == 0 || val == 0 { // undefined
 			continue
 		}
 		name, err := k.ReadCString(strtab+uint64(nameOff), 128)
 		if err != nil || name == "" {
 			continue
 		}
-		out = append(out, modSym{name: name, addr: val})
+		typ := info
+		if types != nil {
+			// typetab's letter is lower case but for weak symbols; a
+			// global symbol's is upper case, as nm shows it.
+			typ = types[i]
+			if info>>4 == 1 && typ >= 'a' && typ <= 'z' { // STB_GLOBAL
+				typ -= 'a' - 'A'
+			}
+		}
+		r, _ := m.region(val)
+		isText := val >= m.Base && val-m.Base < m.TextSize && (r.Kind == "" || r.Kind == "TEXT")
+		if typ < 'A' || typ > 'z' {
+			typ = '?'
+		}
+		if !isMappingSymbol(name) {
+			all = append(all, ModuleSymbol{Name: name, Addr: val, Type: typ, Text: isText, Module: m.Name})
+		}
+		if info&0xf == 2 { // STT_FUNC
+			text = append(text, modSym{name: name, addr: val})
+		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].addr < out[j].addr })
-	return out, nil
+	sort.Slice(text, func(i, j int) bool { return text[i].addr < text[j].addr })
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Addr < all[j].Addr })
+	return text, all, nil
+}
+
+// isMappingSymbol reports whether name is an ARM mapping symbol ($x, $d,
+// $a, $t, possibly with a "." suffix), which the kernel's kallsyms never
+// lists as a symbol.
+func isMappingSymbol(name string) bool {
+	return len(name) >= 2 && name[0] == '$' && strings.IndexByte("adtx", name[1]) >= 0 && (len(name) == 2 || name[2] == '.')
 }
 
 // moduleORC reads an x86_64 module's ORC tables (mod->arch).
@@ -378,4 +494,65 @@ func (k *ModuleList) FunctionBounds(addr uint64) (start, end uint64, ok bool) {
 		return start, syms[i].Addr, true
 	}
 	return 0, 0, false
+}
+
+// ModuleSymbolsNamed returns every loaded module's symbols called name,
+// modules in address order.
+func (k *ModuleList) ModuleSymbolsNamed(name string) []ModuleSymbol {
+	mods, _ := k.Modules()
+	var out []ModuleSymbol
+	for _, m := range mods {
+		for _, s := range m.symtab {
+			if s.Name == name {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// ModuleSymbolAddr is the address of the first module symbol called name
+// (modules in address order).
+func (k *ModuleList) ModuleSymbolAddr(name string) (uint64, bool) {
+	if s := k.ModuleSymbolsNamed(name); len(s) > 0 {
+		return s[0].Addr, true
+	}
+	return 0, false
+}
+
+// ModuleHolding returns the module whose core memory (text, data, rodata)
+// holds addr.
+func (k *ModuleList) ModuleHolding(addr uint64) *Module {
+	if k.text.KernelText(addr) {
+		return nil
+	}
+	mods, _ := k.Modules()
+	for _, m := range mods {
+		if m.Holds(addr) {
+			return m
+		}
+	}
+	return nil
+}
+
+// ModuleSymbolAt returns the module symbol holding addr: the last of the
+// module's symbols at or before addr in the same memory region, and
+// addr's offset into it. Of several symbols at one address, the first in
+// the module's table is given.
+func (k *ModuleList) ModuleSymbolAt(addr uint64) (ModuleSymbol, uint64, bool) {
+	m := k.ModuleHolding(addr)
+	if m == nil {
+		return ModuleSymbol{}, 0, false
+	}
+	r, _ := m.region(addr)
+	syms := m.symtab
+	i := sort.Search(len(syms), func(i int) bool { return syms[i].Addr > addr }) - 1
+	if i < 0 || syms[i].Addr < r.Base {
+		return ModuleSymbol{}, 0, false
+	}
+	at := syms[i].Addr
+	for i > 0 && syms[i-1].Addr == at {
+		i--
+	}
+	return syms[i], addr - at, true
 }

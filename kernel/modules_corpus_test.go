@@ -1,6 +1,7 @@
 package kernel_test
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -60,6 +61,135 @@ func TestCorpusModules(t *testing.T) {
 		}
 		if k.ModuleOf(k.Syms.Symbols()[0].Addr) != "" {
 			t.Error("kernel text taken for a module")
+		}
+	})
+}
+
+// TestCorpusModuleSymbols checks the modules' own symbol tables on every
+// run, the crash-kind runs' test module among them: each module has
+// symbols in its memory, every symbol looked up by name is found at its
+// address, and that address is named back by a symbol of the same name
+// there (aliases share an address); addresses just past a symbol are
+// named by it with the offset.
+func TestCorpusModuleSymbols(t *testing.T) {
+	check := func(t *testing.T, r *corpus.Run) {
+		k := openKernel(t, r, r.Files[0])
+		mods, err := k.Modules()
+		if err != nil {
+			t.Fatal(err)
+		}
+		kallsymsAll := strings.HasPrefix(r.Name, "x86_64")
+		for _, m := range mods {
+			syms := m.Symbols()
+			if len(syms) == 0 {
+				t.Errorf("module %s: no symbols", m.Name)
+				continue
+			}
+			if len(m.Regions()) == 0 || !m.Holds(m.Base) {
+				t.Errorf("module %s: regions %+v do not hold its base %x", m.Name, m.Regions(), m.Base)
+			}
+			text, data := 0, 0
+			for _, sy := range syms {
+				if sy.Module != m.Name {
+					t.Errorf("%s: module %q, listed in %s", sy.Name, sy.Module, m.Name)
+				}
+				if sy.Text {
+					text++
+				} else {
+					data++
+				}
+				found := false
+				for _, n := range k.ModuleSymbolsNamed(sy.Name) {
+					found = found || n.Addr == sy.Addr
+				}
+				if !found {
+					t.Errorf("%s [%s]: not found by name at %x", sy.Name, m.Name, sy.Addr)
+				}
+				if !m.Holds(sy.Addr) {
+					continue // e.g. a symbol of freed init memory
+				}
+				back, off, ok := k.ModuleSymbolAt(sy.Addr)
+				if !ok || off != 0 || back.Addr != sy.Addr || back.Module != m.Name {
+					t.Errorf("%s [%s] at %x: named back as %+v+%d (%v)", sy.Name, m.Name, sy.Addr, back, off, ok)
+					continue
+				}
+				same := false
+				for _, o := range syms {
+					same = same || o.Addr == sy.Addr && o.Name == back.Name
+				}
+				if !same {
+					t.Errorf("%s [%s]: named back as %s", sy.Name, m.Name, back.Name)
+				}
+				if m.Holds(sy.Addr + 1) {
+					if b1, off1, ok := k.ModuleSymbolAt(sy.Addr + 1); !ok || b1.Addr > sy.Addr+1 || off1 != sy.Addr+1-b1.Addr {
+						t.Errorf("%s [%s]+1: named as %+v+%d", sy.Name, m.Name, b1, off1)
+					}
+				}
+			}
+			// Without CONFIG_KALLSYMS_ALL (Debian's arm64 kernel) a
+			// module's kallsyms keeps its text symbols only.
+			if text == 0 || data == 0 && kallsymsAll {
+				t.Errorf("module %s: %d text and %d data symbols", m.Name, text, data)
+			}
+			if _, _, ok := k.ModuleSymbolAt(m.Base - 1); ok && k.ModuleHolding(m.Base-1) != nil && k.ModuleHolding(m.Base-1).Name == m.Name {
+				t.Errorf("module %s: the byte before its base is in it", m.Name)
+			}
+		}
+		names := []string{"loop_queue_rq"}
+		if kallsymsAll {
+			names = append(names, "max_part")
+		}
+		for _, name := range names {
+			got := k.ModuleSymbolsNamed(name)
+			if len(got) != 1 || got[0].Module != "loop" {
+				t.Errorf("%s: %+v, want one symbol of loop", name, got)
+			}
+		}
+		if s := k.ModuleSymbolsNamed("loop_queue_rq"); len(s) == 1 && (!s[0].Text || s[0].Type != 't') {
+			t.Errorf("loop_queue_rq: %+v, want local text", s[0])
+		}
+		if s := k.ModuleSymbolsNamed("max_part"); len(s) == 1 && (s[0].Text || s[0].Type != 'b' && s[0].Type != 'd') {
+			t.Errorf("max_part: %+v, want local data or bss", s[0])
+		}
+	}
+	corpus.ForEachRun(t, check)
+	corpus.ForEachCrashRun(t, func(t *testing.T, r *corpus.Run) {
+		check(t, r)
+		// gocrash_list: a global list_head of the test module, with four
+		// kmalloc'ed nodes on it.
+		k := openKernel(t, r, r.Files[0])
+		s := k.ModuleSymbolsNamed("gocrash_list")
+		if len(s) != 1 || s[0].Module != "gocrash_test" || s[0].Text || s[0].Type != 'D' {
+			t.Fatalf("gocrash_list: %+v, want global data of gocrash_test", s)
+		}
+		head := s[0].Addr
+		p := head
+		for i := 0; i < 4; i++ {
+			next, err := k.ReadU64(p)
+			if err != nil {
+				t.Fatalf("node %d: %v", i, err)
+			}
+			if next == head {
+				t.Fatalf("gocrash_list has %d nodes, want 4", i)
+			}
+			if k.ModuleHolding(next) != nil {
+				t.Errorf("node %d at %x is in module memory", i, next)
+			}
+			phys, err := k.VirtToPhys(next)
+			if err != nil {
+				t.Fatalf("node %d at %x: %v", i, next, err)
+			}
+			pg, err := k.PageOf(phys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Contains(pg.FlagNames, "slab") {
+				t.Errorf("node %d at %x: page flags %v, not slab", i, next, pg.FlagNames)
+			}
+			p = next
+		}
+		if next, err := k.ReadU64(p); err != nil || next != head {
+			t.Errorf("the fourth node's next is %x (%v), not the head %x", next, err, head)
 		}
 	})
 }
