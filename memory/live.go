@@ -31,15 +31,27 @@ func isProcFile(f *os.File) bool {
 	return unix.Fstatfs(int(f.Fd()), &st) == nil && st.Type == procSuperMagic
 }
 
+// CrashDevPath is where crash's memory driver puts its device.
+const CrashDevPath = "/dev/crash"
+
 // devMem reads physical memory from a character device by offset.
 type devMem struct {
 	f   *os.File
 	rng []Range
+	// page, when not 0, is the size of the pages no read may cross:
+	// /dev/crash reads one page at a time (EINVAL otherwise).
+	page uint64
 }
 
 func (m *devMem) readPhys(p []byte, addr uint64) error {
 	for len(p) > 0 {
-		n, _ := m.f.ReadAt(p, int64(addr))
+		q := p
+		if m.page != 0 {
+			if room := m.page - addr%m.page; uint64(len(q)) > room {
+				q = q[:room]
+			}
+		}
+		n, _ := m.f.ReadAt(q, int64(addr))
 		if n <= 0 {
 			// EPERM (STRICT_DEVMEM), EFAULT or EINVAL (no memory there)
 			return &NotInDumpError{Addr: addr}
@@ -61,11 +73,14 @@ func openDevice(path string, f *os.File, fi os.FileInfo) (*Dump, error) {
 	}
 	maj, min := unix.Major(uint64(st.Rdev)), unix.Minor(uint64(st.Rdev))
 	kind := ""
+	crash := miscDevice("crash")
 	switch {
 	case maj == 1 && min == 1:
 		kind = "/dev/mem"
-	case maj == 10 && miscDevice("crash") == fmt.Sprintf("%d:%d", maj, min):
-		kind = "/dev/crash"
+	case maj == 10 && crash == fmt.Sprintf("%d:%d", maj, min):
+		kind = CrashDevPath
+	case maj == 10 && crash == "":
+		return nil, &FormatError{Path: path, Offset: -1, Msg: fmt.Sprintf("misc device %d:%d is not /dev/crash: no misc device \"crash\" is registered (crash's memory driver is not loaded)", maj, min)}
 	default:
 		return nil, &FormatError{Path: path, Offset: -1, Msg: fmt.Sprintf("character device %d:%d is neither /dev/mem nor /dev/crash", maj, min)}
 	}
@@ -74,19 +89,27 @@ func openDevice(path string, f *os.File, fi os.FileInfo) (*Dump, error) {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
 	m := &devMem{f: f, rng: rng}
+	if kind == CrashDevPath {
+		m.page = uint64(os.Getpagesize())
+	}
 	d := &Dump{Path: path, Format: FormatLive, Machine: goarchMachine(), Bits: 64, ByteOrder: binary.LittleEndian, DumpLevel: -1, Live: true, b: m}
 	d.Header = append(d.Header, [2]string{"source", kind + " (live system)"})
 	// STRICT_DEVMEM lets /dev/mem read the first megabyte and I/O memory
-	// only: probe a page of RAM above it.
-	if kind == "/dev/mem" {
-		probe := uint64(0)
-		for _, r := range rng {
-			if r.End > 1<<20 {
-				probe = max(r.Start, 1<<20)
-				break
-			}
+	// only: probe a page of RAM above it. /dev/crash must read it too.
+	probe := uint64(0)
+	for _, r := range rng {
+		if r.End > 1<<20 {
+			probe = max(r.Start, 1<<20)
+			break
 		}
-		var b [8]byte
+	}
+	var b [8]byte
+	if kind == CrashDevPath {
+		if _, err := f.ReadAt(b[:], int64(probe)); err != nil {
+			return nil, fmt.Errorf("%s refuses to read RAM at %#x (%v)", path, probe, err)
+		}
+	}
+	if kind == "/dev/mem" {
 		if _, err := f.ReadAt(b[:], int64(probe)); err != nil {
 			kc, kerr := Open(KcorePath)
 			if kerr != nil {

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -82,7 +84,10 @@ func TestPickVmlinux(t *testing.T) {
 // virtio disk (/dev/vdb, also linked where Debian installs it), and runs
 // gocrash inside: with no arguments (the running kernel through
 // /proc/kcore, the vmlinux found by build-id), and as "gocrash /dev/vdb
-// /dev/mem". The answers are checked against what the guest knows.
+// /dev/mem", then, with the corpus's own /dev/crash driver
+// (testdata/corpus/crashdev, built by build.sh for this kernel) loaded, as
+// "gocrash /dev/vdb /dev/crash" (and once before it is loaded). The answers
+// are checked against what the guest knows.
 func TestCorpusLiveGuest(t *testing.T) {
 	var run *corpus.Run
 	for _, r := range corpus.Runs(t) {
@@ -113,6 +118,12 @@ func TestCorpusLiveGuest(t *testing.T) {
 		os.WriteFile(filepath.Join(root, "lib/modules", m+".ko"), b, 0o644)
 		insmod.WriteString("insmod /lib/modules/" + m + ".ko\n")
 	}
+	// The /dev/crash driver, built for this very kernel (its vermagic).
+	crashdev, err := os.ReadFile(filepath.Join(kdir, "testmod", "gocrash_crashdev.ko"))
+	if err != nil {
+		t.Fatalf("the /dev/crash test driver: %v (testdata/corpus/build.sh builds it)", err)
+	}
+	os.WriteFile(filepath.Join(root, "lib/modules", "gocrash_crashdev.ko"), crashdev, 0o644)
 	os.WriteFile(filepath.Join(root, "init"), []byte(`#!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
@@ -135,6 +146,20 @@ echo "@@END noargs rc=$?"
 echo "@@BEGIN devmem"
 printf 'sys\nrd -a linux_banner\n' | gocrash -s /dev/vdb /dev/mem 2>&1
 echo "@@END devmem rc=$?"
+echo "@@BEGIN nocrash"
+printf 'sys\n' | gocrash -s /dev/vdb /dev/crash 2>&1
+echo "@@END nocrash rc=$?"
+insmod /lib/modules/gocrash_crashdev.ko
+echo "@@CRASHDEV misc=$(cat /sys/class/misc/crash/dev) proc=$(grep -w crash /proc/misc | tr -s ' ' | sed 's/^ //') node=$(stat -c '%t:%T %A' /dev/crash)"
+echo "@@BEGIN driver"
+dd if=/dev/crash bs=4096 skip=256 count=1 2>/dev/null | wc -c | sed 's/^ */ram-page /'
+dd if=/dev/crash bs=8192 skip=128 count=1 2>&1 >/dev/null | grep -q 'Invalid argument' && echo "cross-page EINVAL"
+dd if=/dev/crash bs=4096 skip=524288 count=1 2>&1 >/dev/null | grep -q 'Bad address' && echo "not-ram EFAULT"
+( echo x > /dev/crash ) 2>&1 | grep -q 'Operation not permitted' && echo "write-open EPERM"
+echo "@@END driver rc=0"
+echo "@@BEGIN devcrash"
+printf 'sys\nps\nbt %s\nrd -a linux_banner\nlog\n' $SLEEPPID | gocrash -s /dev/vdb /dev/crash 2>&1
+echo "@@END devcrash rc=$?"
 poweroff -f
 `), 0o755)
 	// An empty first disk, so that the vmlinux is /dev/vdb.
@@ -193,6 +218,50 @@ poweroff -f
 	} {
 		if !regexp.MustCompile(re).MatchString(out) {
 			t.Errorf("gocrash /dev/vdb /dev/mem: %s missing in:\n%s", what, out)
+		}
+	}
+
+	// /dev/crash before the driver is loaded: one line, and failure.
+	out, rc = section("nocrash")
+	if want := "gocrash: /dev/crash does not exist: crash's memory driver is not loaded (no misc device \"crash\")\n"; rc != "1" || out != want {
+		t.Errorf("gocrash /dev/vdb /dev/crash without the driver: exit status %s, output %q; want 1, %q", rc, out, want)
+	}
+	// The driver: a misc device "crash", /dev/crash read-only, one page of
+	// RAM per read, nothing else.
+	m = regexp.MustCompile(`@@CRASHDEV misc=10:(\d+) proc=(\d+) crash node=a:([0-9a-f]+) cr--------\n`).FindStringSubmatch(text)
+	if m == nil {
+		t.Errorf("no /dev/crash misc device (a line @@CRASHDEV misc=10:N proc=N crash node=a:N cr--------):\n%s", text)
+	} else if minor, _ := strconv.ParseUint(m[3], 16, 32); m[1] != m[2] || fmt.Sprint(minor) != m[1] {
+		t.Errorf("/dev/crash: /sys/class/misc says minor %s, /proc/misc %s, the node %d", m[1], m[2], minor)
+	}
+	out, _ = section("driver")
+	if want := "ram-page 4096\ncross-page EINVAL\nnot-ram EFAULT\nwrite-open EPERM\n"; out != want {
+		t.Errorf("the /dev/crash driver in the guest: %q, want %q", out, want)
+	}
+	out, rc = section("devcrash")
+	if testing.Verbose() {
+		t.Logf("gocrash /dev/vdb /dev/crash, in the guest:\n%s", out)
+	}
+	if rc != "0" {
+		t.Errorf("gocrash /dev/vdb /dev/crash: exit status %s", rc)
+	}
+	for what, re := range map[string]string{
+		"sys DUMPFILE":          `(?m)^ +DUMPFILE: /dev/crash( |$)`,
+		"sys RELEASE":           `(?m)^     RELEASE: ` + regexp.QuoteMeta(run.Release) + `$`,
+		"the sleeping task":     `(?m)^ +` + pid + ` +1 +\d+ +[0-9a-f]{16} +IN .* sleep$`,
+		"its bt header":         `(?m)^PID: ` + pid + ` +TASK: [0-9a-f]{16}  CPU: \d+ +COMMAND: "sleep"$`,
+		"its bt frames":         `(?s)#\d+ \[[0-9a-f]{16}\] __schedule at .*#\d+ \[[0-9a-f]{16}\] do_nanosleep at .*entry_SYSCALL_64_after_hwframe`,
+		"the guest's log line":  `(?m)^\[ *\d+\.\d+\] @@LIVE-MARK written in the guest$`,
+		"the driver's log line": `(?m)^\[ *\d+\.\d+\] gocrash_crashdev: /dev/crash is misc 10:\d+$`,
+		"rd -a linux_banner":    `(?m)^[0-9a-f]{16}:  Linux version ` + regexp.QuoteMeta(run.Release),
+	} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("gocrash /dev/vdb /dev/crash: %s missing (want %s) in:\n%s", what, re, out)
+		}
+	}
+	for _, bad := range []string{"PANIC:", "STRICT_DEVMEM", "instead", "refuses"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("gocrash /dev/vdb /dev/crash: %q in its output:\n%s", bad, out)
 		}
 	}
 }

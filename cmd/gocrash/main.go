@@ -8,8 +8,10 @@ package main
 import (
 	"context"
 	"debug/elf"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -272,9 +274,18 @@ func isKernelImageQuiet(p string) bool {
 }
 
 // isKernelImage reports whether p is an ELF executable (a vmlinux).
+// A character device (/dev/mem, /dev/crash) is not read to find out: it
+// is a dump.
 func isKernelImage(p string) (bool, error) {
-	if _, err := os.Stat(p); err != nil {
+	fi, err := os.Stat(p)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) && filepath.Clean(p) == memory.CrashDevPath {
+			return false, fmt.Errorf("%s does not exist: crash's memory driver is not loaded (no misc device \"crash\")", p)
+		}
 		return false, err
+	}
+	if fi.Mode()&os.ModeCharDevice != 0 {
+		return false, nil
 	}
 	f, err := elf.Open(p)
 	if err != nil {

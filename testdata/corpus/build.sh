@@ -4,6 +4,8 @@
 # ways by the corpus's own test module, module/gocrash_test.c), and captured
 #   - by a real kdump capture kernel (x86_64), then converted by makedumpfile;
 #   - by QEMU's dump-guest-memory (x86_64 and arm64).
+# The live-guest test (cmd/gocrash) also loads the corpus's own /dev/crash
+# driver, crashdev/gocrash_crashdev.c, built here beside the test module.
 # Each guest prints its own ground truth (uname, nproc, ps, /proc/modules,
 # sysrq-t backtraces) on the serial console before it crashes (init.sh);
 # console.log keeps it, and internal/corpus parses it.
@@ -26,7 +28,9 @@
 #   ROOT/kernels/<arch>-<release>-<pkgversion>/         vmlinuz, vmlinux (DWARF), modules/, System.map
 #   ROOT/kernels/<arch>-<release>-<pkgversion>/testmod/ gocrash_test.ko (with its DWARF) built
 #                                                       against Debian's linux-headers-<release>,
-#                                                       its source, recipe (x86_64 6.1 only)
+#                                                       its source, recipe (x86_64 6.1 only); and
+#                                                       gocrash_crashdev.ko (/dev/crash, for the
+#                                                       live-guest test), its source, crashdev.recipe
 #   ROOT/kernels/busybox-arm64                          the arm64 guests' busybox (x86_64 uses /bin/busybox)
 #   ROOT/dumps/<arch>-<release>-<pkgversion>-<method>[-variant]/
 #                                                       manifest.json, console.log, dump files;
@@ -65,6 +69,9 @@ declare -A CRASH_REPORT=(
 	[hungtask]='^Kernel panic - not syncing: hung_task: blocked tasks'
 )
 TESTMOD=gocrash_test
+# The corpus's own /dev/crash driver (crashdev/gocrash_crashdev.c), built
+# beside the test module for the live-guest test; no run loads it.
+CRASHDEV=gocrash_crashdev
 HERE=$(cd "$(dirname "$0")" && pwd)
 START=$(date +%s)
 # Modules every guest loads, so that /proc/modules (and the dump's module
@@ -495,30 +502,77 @@ install_headers() {
 		>"$SCRATCH/apt.log" 2>&1 || die "apt-get install linux-headers-$rel failed: $(tail -3 "$SCRATCH/apt.log")"
 }
 
+# headers_for REL VER: Debian's linux-headers-REL at VER, installed unless
+# it already is.
+headers_for() {
+	if [ ! -f "/usr/src/linux-headers-$1/Makefile" ] || [ "$(dpkg-query -W -f='${Version}' "linux-headers-$1" 2>/dev/null)" != "$2" ]; then
+		install_headers "$1" "$2"
+	fi
+}
+
+# make_module SRC NAME REL TMP: builds NAME.ko from SRC/ (Kbuild, Makefile,
+# NAME.c) in TMP/src against linux-headers-REL, and checks that it has DWARF
+# and was built for REL.
+make_module() {
+	local src=$1 name=$2 rel=$3 tmp=$4
+	log "building $name.ko for $rel"
+	mkdir "$tmp/src"
+	cp "$src/Kbuild" "$src/Makefile" "$src/$name.c" "$tmp/src/"
+	make -C "/usr/src/linux-headers-$rel" M="$tmp/src" modules >"$tmp/build.log" 2>&1 || die "building $name.ko: $(tail -5 "$tmp/build.log")"
+	readelf -S "$tmp/src/$name.ko" | grep -q '\.debug_info' || die "$name.ko has no DWARF"
+	[ "$(tr '\0' '\n' <"$tmp/src/$name.ko" | sed -n 's/^vermagic=\([^ ]*\).*/\1/p' | head -1)" = "$rel" ] ||
+		die "$name.ko was not built for $rel"
+}
+
 # build_test_module KDIR: KDIR/testmod/ with gocrash_test.ko (full DWARF;
 # no BTF: the headers have no vmlinux), built from module/ against the
 # kernel's linux-headers; rebuilt when the module's source changes.
 build_test_module() {
-	local kdir=$1 rel ver out tmp hdr recipe
+	local kdir=$1 rel ver out tmp recipe
 	rel=$(cat "$kdir/release"); ver=$(cat "$kdir/version")
 	out="$kdir/testmod" recipe=$(module_recipe)
 	[ "$(cat "$out/recipe" 2>/dev/null)" = "$recipe" ] && [ -f "$out/$TESTMOD.ko" ] && return 0
-	hdr=/usr/src/linux-headers-$rel
-	if [ ! -f "$hdr/Makefile" ] || [ "$(dpkg-query -W -f='${Version}' "linux-headers-$rel" 2>/dev/null)" != "$ver" ]; then
-		install_headers "$rel" "$ver"
-	fi
-	log "building $TESTMOD.ko for $rel"
+	headers_for "$rel" "$ver"
 	tmp=$(mktemp -d "$SCRATCH/testmod.XXXXXX")
-	mkdir "$tmp/src" "$tmp/out"
-	cp "$HERE/module/Kbuild" "$HERE/module/Makefile" "$HERE/module/$TESTMOD.c" "$tmp/src/"
-	make -C "$hdr" M="$tmp/src" modules >"$tmp/build.log" 2>&1 || die "building $TESTMOD.ko: $(tail -5 "$tmp/build.log")"
-	readelf -S "$tmp/src/$TESTMOD.ko" | grep -q '\.debug_info' || die "$TESTMOD.ko has no DWARF"
-	[ "$(tr '\0' '\n' <"$tmp/src/$TESTMOD.ko" | sed -n 's/^vermagic=\([^ ]*\).*/\1/p' | head -1)" = "$rel" ] ||
-		die "$TESTMOD.ko was not built for $rel"
+	make_module "$HERE/module" "$TESTMOD" "$rel" "$tmp"
+	mkdir "$tmp/out"
 	cp "$tmp/src/$TESTMOD.ko" "$tmp/src/$TESTMOD.c" "$tmp/out/"
 	echo "$recipe" >"$tmp/out/recipe"
 	chmod 644 "$tmp/out"/*
 	replace "$out" "$tmp/out"
+	rm -rf "$tmp"
+}
+
+# crashdev_recipe: a digest of the /dev/crash test driver's source
+# (crashdev/); KDIR/testmod/crashdev.recipe records the one its .ko was built
+# from. It is a digest of its own, not part of module_recipe: no run loads
+# the driver, so editing it rebuilds the driver alone.
+crashdev_recipe() {
+	(cd "$HERE/crashdev" && cat Kbuild Makefile "$CRASHDEV.c") | sha256sum | cut -c1-16
+}
+
+# build_crashdev KDIR: gocrash_crashdev.ko (the corpus's own /dev/crash, for
+# the live-guest test) and its source in KDIR/testmod/, beside the test
+# module (build_test_module first: a rebuilt testmod/ drops it, and this
+# puts it back). Each file is renamed into place, crashdev.recipe last.
+build_crashdev() {
+	local kdir=$1 rel ver out tmp recipe f
+	rel=$(cat "$kdir/release"); ver=$(cat "$kdir/version")
+	out="$kdir/testmod" recipe=$(crashdev_recipe)
+	[ "$(cat "$out/crashdev.recipe" 2>/dev/null)" = "$recipe" ] && [ -f "$out/$CRASHDEV.ko" ] && return 0
+	[ -d "$out" ] || die "$out is missing: build_test_module makes it"
+	headers_for "$rel" "$ver"
+	tmp=$(mktemp -d "$SCRATCH/crashdev.XXXXXX")
+	make_module "$HERE/crashdev" "$CRASHDEV" "$rel" "$tmp"
+	rm -f "$out/crashdev.recipe"
+	for f in "$CRASHDEV.ko" "$CRASHDEV.c"; do
+		cp "$tmp/src/$f" "$tmp/$f"
+		chmod 644 "$tmp/$f"
+		mv "$tmp/$f" "$out/$f"
+	done
+	echo "$recipe" >"$tmp/crashdev.recipe"
+	chmod 644 "$tmp/crashdev.recipe"
+	mv "$tmp/crashdev.recipe" "$out/crashdev.recipe"
 	rm -rf "$tmp"
 }
 
@@ -955,6 +1009,7 @@ main() {
 	# (built against Debian's linux-headers for that kernel): one kdump run
 	# each, -kdump-<kind>.
 	timed "test module $(basename "$x86")" build_test_module "$x86"
+	timed "crash driver $(basename "$x86")" build_crashdev "$x86"
 	local kind
 	for kind in "${CRASH_KINDS[@]}"; do
 		timed "run x86_64 kdump $kind" run_kdump "$x86" "$kind" qemu64 "$kind"
