@@ -1,0 +1,53 @@
+package commands_test
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gocrash/gocrash/internal/corpus"
+)
+
+// TestCorpusCrashKindsSys checks sys's PANIC line on every crash-kind run
+// against the guest's own report and crash 8.0.2's sys: an Oops shows its
+// die() line "(check log for details)", a BUG its "kernel BUG at" title,
+// the others the panic() line; and log holds the report's title line.
+func TestCorpusCrashKindsSys(t *testing.T) {
+	corpus.ForEachCrashRun(t, func(t *testing.T, r *corpus.Run) {
+		truth, err := r.Truth()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, ok := truth.Report()
+		if !ok {
+			t.Fatal("no crash report in the console")
+		}
+		var want string
+		switch {
+		case strings.HasPrefix(rep.Title, "kernel BUG at "):
+			want = strconv.Quote(rep.Title)
+		case rep.Oops != "" && strings.HasPrefix(rep.Oops, "Oops: "):
+			want = strconv.Quote(rep.Oops) + " (check log for details)"
+		default:
+			want = strconv.Quote(truth.Panic)
+		}
+		s := openSession(t, r, r.Files[0])
+		out := run(t, s, "sys")
+		got := ""
+		for _, ln := range strings.Split(out, "\n") {
+			if p, ok := strings.CutPrefix(ln, "       PANIC: "); ok {
+				got = p
+			}
+		}
+		if got != want {
+			t.Errorf("PANIC: %s, the report says %s", got, want)
+		}
+		if log := run(t, s, "log"); !strings.Contains(log, "] "+rep.Title+"\n") {
+			t.Errorf("log lacks the report's title %q", rep.Title)
+		}
+		crash := crashAnswers(t, r, r.Files[0], []string{"sys"})[0]
+		if !strings.Contains(crash, "       PANIC: "+got+"\n") {
+			t.Errorf("crash 8.0.2's sys has another PANIC line than %s:\n%s", got, crash)
+		}
+	})
+}
