@@ -6,23 +6,8 @@ import (
 	"testing"
 
 	"github.com/gocrash/gocrash/arch"
-	"github.com/gocrash/gocrash/arch/archs"
-	"github.com/gocrash/gocrash/memory"
+	"github.com/gocrash/gocrash/internal/archtest"
 )
-
-// testArch sets an architecture up for a dump of no memory, with the
-// VMCOREINFO it needs.
-func testArch(t *testing.T, machine string) arch.Arch {
-	vi := map[string]string{
-		"x86_64":  "NUMBER(phys_base)=0\nSYMBOL(init_top_pgt)=ffffffff8260a000\n",
-		"aarch64": "PAGESIZE=4096\nNUMBER(VA_BITS)=48\nNUMBER(kimage_voffset)=0xffff800000000000\nSYMBOL(swapper_pg_dir)=ffff800082000000\n",
-	}[machine]
-	a, err := archs.New(arch.Config{Dump: memory.NewRAMDump(machine, vi, 0, nil)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
-}
 
 // TestRegisterBlocks: the register blocks as crash prints them, as they
 // were formatted before they were described as data.
@@ -56,7 +41,7 @@ func TestRegisterBlocks(t *testing.T) {
 	a64Full := append(append([]string{pcLine}, xrows...), "ORIG_X0: 2000000000025553  SYSCALLNO: 3000000000026664  PSTATE: 1000000000024442")
 	a64Note := append(append([]string{pcLine}, xrows...), "PSTATE: 1000000000024442")
 
-	xa, aa := testArch(t, "x86_64").(arch.Unwinding), testArch(t, "aarch64").(arch.Unwinding)
+	xa, aa := archtest.New("x86_64").(arch.Unwinding), archtest.New("aarch64").(arch.Unwinding)
 	for _, c := range []struct {
 		name string
 		got  []string

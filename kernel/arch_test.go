@@ -4,24 +4,12 @@ import (
 	"slices"
 
 	"github.com/gocrash/gocrash/arch"
-	"github.com/gocrash/gocrash/arch/archs"
-	"github.com/gocrash/gocrash/memory"
+	"github.com/gocrash/gocrash/internal/archtest"
 )
 
-// testArch sets an architecture up for a dump of no memory, with the
-// VMCOREINFO it needs: the unit tests take register positions and DWARF
-// numbering from the architecture as the kernel's code does.
-func testArch(machine string) arch.Arch {
-	vi := map[string]string{
-		"x86_64":  "NUMBER(phys_base)=0\nSYMBOL(init_top_pgt)=ffffffff8260a000\n",
-		"aarch64": "PAGESIZE=4096\nNUMBER(VA_BITS)=48\nNUMBER(kimage_voffset)=0xffff800000000000\nSYMBOL(swapper_pg_dir)=ffff800082000000\n",
-	}[machine]
-	a, err := archs.New(arch.Config{Dump: memory.NewRAMDump(machine, vi, 0, nil)})
-	if err != nil {
-		panic(err)
-	}
-	return a
-}
+// testArch sets an architecture up for the unit tests, which take
+// register positions and DWARF numbering from it as the kernel's code does.
+func testArch(machine string) arch.Arch { return archtest.New(machine) }
 
 func cfiX86() arch.DWARFRegs   { return testArch("x86_64").(arch.DWARFUnwinding).DWARF() }
 func cfiARM64() arch.DWARFRegs { return testArch("aarch64").(arch.DWARFUnwinding).DWARF() }
