@@ -63,6 +63,11 @@ func TestCorpusJSONBatch(t *testing.T) {
 				t.Errorf("%s: data %.80s error %q", want, env.Data, env.Error)
 			}
 		}
+		// A pipe gets the text, even under --json.
+		if code, out, errs := runGocrash(t, "ps | head -1\n", append([]string{"--json"}, append(f.Paths(), r.Vmlinux)...)...); code != 0 || errs != "" ||
+			out != "      PID    PPID  CPU       TASK        ST  %MEM      VSZ      RSS  COMM\n" {
+			t.Errorf("ps | head -1 under --json: exit %d, %q, stderr %q", code, out, errs)
+		}
 		// Then the set command's own line, sys as text, and mod as JSON.
 		_, rest, _ = strings.Cut(rest, "\n")
 		if !strings.Contains(rest, "\n     RELEASE: ") || !strings.Contains(rest, `{"schema_version":1,"command":"mod","data":{"modules":[`) {
