@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
+
+	"github.com/gocrash/gocrash/kernel"
 )
 
 func modCommand() *Command {
@@ -28,7 +31,7 @@ module only.`,
 			{"name | address", "the module with this name, or whose struct module or text is at this address"},
 		},
 		Examples: []string{"gocrash> mod", "gocrash> mod loop", "gocrash> mod ffffffffc02c12c0"},
-		Results:  []Result{&ModList{}},
+		Results:  []Result{&ModList{}, &ModUnload{}},
 		Run:      runMod,
 	}
 }
@@ -37,8 +40,11 @@ func runMod(ctx context.Context, s *Session, a *Args) (Result, error) {
 	if s.Kernel == nil {
 		return nil, fmt.Errorf("no kernel")
 	}
-	if o := a.Given("s", "S"); len(o) > 0 {
-		return nil, &UsageError{fmt.Sprintf("option -%s is not supported (loading module debuginfo is not implemented)", o[0])}
+	if err := a.Exclusive("s", "S", "d", "D"); err != nil {
+		return nil, err
+	}
+	if o := a.Given("s", "S", "d", "D"); len(o) > 0 {
+		return runModLoad(s, o[0], a.Words)
 	}
 	args := a.Words
 	if len(args) > 1 {
@@ -48,19 +54,12 @@ func runMod(ctx context.Context, s *Session, a *Args) (Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &ModList{Modules: []ModRow{}, base: "BASE"}
 	if len(mods) == 0 {
-		return r, nil
-	}
-	if _, err := s.Kernel.Offset("module", "mem"); err == nil {
-		r.base = "TEXT_BASE"
+		return &ModList{Modules: []ModRow{}, base: "BASE"}, nil
 	}
 	// Like crash, the name and size columns are as wide as the widest of
 	// all modules, listed or not.
-	for _, m := range mods {
-		r.nameW = max(r.nameW, len(m.Name))
-		r.sizeW = max(r.sizeW, len(strconv.FormatUint(m.Size, 10)))
-	}
+	r := s.newModList(mods)
 	var addr uint64
 	if len(args) == 1 {
 		addr, _ = strconv.ParseUint(strings.TrimPrefix(args[0], "0x"), 16, 64)
@@ -69,13 +68,129 @@ func runMod(ctx context.Context, s *Session, a *Args) (Result, error) {
 		if len(args) == 1 && m.Name != args[0] && m.Addr != addr && m.Base != addr {
 			continue
 		}
-		r.Modules = append(r.Modules, ModRow{Module: Hex(m.Addr), Name: m.Name, Base: Hex(m.Base), Size: m.Size, Kallsyms: m.Kallsyms})
+		r.Modules = append(r.Modules, s.modRow(m))
 	}
 	if len(r.Modules) == 0 {
 		return nil, fmt.Errorf("%s: not a loaded module's name or address", args[0])
 	}
 	return r, nil
 }
+
+func (s *Session) modRow(m *kernel.Module) ModRow {
+	row := ModRow{Module: Hex(m.Addr), Name: m.Name, Base: Hex(m.Base), Size: m.Size, Kallsyms: m.Kallsyms}
+	if lm := s.modObject(m.Name); lm != nil {
+		row.Object = lm.path
+	}
+	return row
+}
+
+// newModList is an empty table with its columns sized for mods.
+func (s *Session) newModList(mods []*kernel.Module) *ModList {
+	r := &ModList{Modules: []ModRow{}, base: "BASE"}
+	if _, err := s.Kernel.Offset("module", "mem"); err == nil {
+		r.base = "TEXT_BASE"
+	}
+	for _, m := range mods {
+		r.nameW = max(r.nameW, len(m.Name))
+		r.sizeW = max(r.sizeW, len(strconv.FormatUint(m.Size, 10)))
+	}
+	return r
+}
+
+// runModLoad is mod -s module [objfile], -S [dir], -d module and -D.
+func runModLoad(s *Session, opt string, words []string) (Result, error) {
+	mods, err := s.Kernel.Modules()
+	if err != nil {
+		return nil, err
+	}
+	find := func(name string) *kernel.Module {
+		for _, m := range mods {
+			if m.Name == name {
+				return m
+			}
+		}
+		return nil
+	}
+	r := s.newModList(mods)
+	switch opt {
+	case "s":
+		if len(words) < 1 || len(words) > 2 {
+			return nil, &UsageError{"mod -s module [objfile]"}
+		}
+		m := find(words[0])
+		if m == nil {
+			return nil, fmt.Errorf("%s: not a loaded module", words[0])
+		}
+		path := ""
+		if len(words) == 2 {
+			path = words[1]
+			if err := statModuleObject(path); err != nil {
+				return nil, err
+			}
+		} else {
+			p, ok := findModuleObject(m.Name, s.moduleSearchDirs())
+			if !ok {
+				return nil, fmt.Errorf("cannot find or load object file for %s module", m.Name)
+			}
+			path = p
+		}
+		if err := s.loadModuleObject(m, path); err != nil {
+			return nil, err
+		}
+		r.Modules = append(r.Modules, s.modRow(m))
+		return r, nil
+	case "S":
+		if len(words) > 1 {
+			return nil, &UsageError{"mod -S [directory]"}
+		}
+		dirs := s.moduleSearchDirs()
+		if len(words) == 1 {
+			if fi, err := os.Stat(words[0]); err != nil || !fi.IsDir() {
+				return nil, fmt.Errorf("%s: not a directory", words[0])
+			}
+			dirs = []string{words[0]}
+		}
+		for _, m := range mods {
+			p, ok := findModuleObject(m.Name, dirs)
+			if ok {
+				if err := s.loadModuleObject(m, p); err == nil {
+					r.Modules = append(r.Modules, s.modRow(m))
+					continue
+				}
+			}
+			r.Missing = append(r.Missing, m.Name)
+		}
+		return r, nil
+	case "d":
+		if len(words) != 1 {
+			return nil, &UsageError{"mod -d module"}
+		}
+		if find(words[0]) == nil {
+			return nil, fmt.Errorf("%s: not a loaded module", words[0])
+		}
+		if !s.unloadModuleObject(words[0]) {
+			return nil, fmt.Errorf("%s: no object file is loaded for it", words[0])
+		}
+		return &ModUnload{Modules: []string{words[0]}}, nil
+	default: // D
+		if len(words) > 0 {
+			return nil, &UsageError{"mod -D takes no argument"}
+		}
+		u := &ModUnload{Modules: []string{}}
+		for _, lm := range s.modObjects {
+			u.Modules = append(u.Modules, lm.name)
+		}
+		s.modObjects = nil
+		return u, nil
+	}
+}
+
+// ModUnload is what mod -d and -D unloaded; it prints nothing, as crash.
+type ModUnload struct {
+	Modules []string `json:"modules"` // whose object files were unloaded
+}
+
+func (r *ModUnload) Text(w io.Writer) error { return nil }
 
 // ModRow is one loaded module.
 type ModRow struct {
@@ -84,16 +199,27 @@ type ModRow struct {
 	Base     Hex    `json:"base"`     // its text
 	Size     uint64 `json:"size"`     // core memory, bytes
 	Kallsyms bool   `json:"kallsyms"` // its symbols come from its own symbol table
+	Object   string `json:"object,omitempty"` // its loaded debuginfo object file (mod -s, -S)
 }
 
 // ModList is mod's table.
 type ModList struct {
-	Modules      []ModRow `json:"modules"`
+	Modules []ModRow `json:"modules"`
+	// Missing are the modules mod -S found no object file for.
+	Missing      []string `json:"missing,omitempty"`
 	base         string   // the base column's header: BASE, or TEXT_BASE (6.4+)
 	nameW, sizeW int
 }
 
 func (r *ModList) Text(w io.Writer) error {
+	for _, m := range r.Missing {
+		if _, err := fmt.Fprintf(w, "mod: cannot find or load object file for %s module\n", m); err != nil {
+			return err
+		}
+	}
+	if len(r.Modules) == 0 && r.Missing != nil {
+		return nil
+	}
 	if len(r.Modules) == 0 {
 		_, err := fmt.Fprintln(w, "no modules loaded")
 		return err
@@ -109,6 +235,9 @@ func (r *ModList) Text(w io.Writer) error {
 		obj := "(not loaded)"
 		if m.Kallsyms {
 			obj += "  [CONFIG_KALLSYMS]"
+		}
+		if m.Object != "" {
+			obj = m.Object + " " // crash ends the path with a space
 		}
 		t.Add(fmt.Sprintf("%016x", uint64(m.Module)), m.Name, fmt.Sprintf("%016x", uint64(m.Base)), strconv.FormatUint(m.Size, 10), obj)
 	}
