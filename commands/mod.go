@@ -14,25 +14,42 @@ import (
 func modCommand() *Command {
 	return &Command{
 		Name:     "mod",
-		Synopsis: "mod [name | address]",
-		Summary:  "list the loaded kernel modules",
+		Synopsis: "mod [name | address] | -s module [objfile] | -S [directory] | -d module | -D",
+		Summary:  "list the loaded kernel modules, load their debuginfo",
 		Help: `Lists the kernel's loaded modules as crash does: the address of each struct
 module, its name, the base address of its text (TEXT_BASE on kernels with
 module memory regions, 6.4 and later; BASE before), its core size (text, data,
 read-only and ro_after_init memory; init memory left out), and where its
-debuginfo comes from. gocrash names module text through each module's own
-symbol table (CONFIG_KALLSYMS), shown as "(not loaded)  [CONFIG_KALLSYMS]";
-loading a module's debuginfo object (crash's -s and -S) is not supported. With
-a module name or the address of its struct module or its text, lists that
-module only.`,
+debuginfo comes from: the object file mod -s or -S loaded, else the module's
+own symbol table (CONFIG_KALLSYMS), shown as "(not loaded)  [CONFIG_KALLSYMS]".
+With a module name or the address of its struct module or its text, lists
+that module only.
+
+mod -s reads a module's debuginfo object (its .ko, plain, .ko.gz or .ko.zst;
+a .ko.xz must be decompressed first), the named file or, without one, the
+first <module>.ko found under /lib/modules/RELEASE, /usr/lib/debug/lib/modules/RELEASE
+and the directories of the dump and the vmlinux (each searched recursively).
+Each of the object's allocated sections is placed where the dump has it, by
+the object's symbols that are in the module's symbol table in the dump (all
+of a section's must agree; struct module is .gnu.linkonce.this_module), and
+the object's DWARF relocations (.rela.debug_*) are applied with those bases.
+Then whatis, struct, union and p find the module's types, variables and
+functions (the vmlinux's first, as crash), and bt -l shows module frames'
+source lines. An object whose symbols do not match the dump's module is
+refused. mod -S loads every module's object found under the directory (or
+the default ones), naming those it finds none for; mod -d unloads a module's
+object, mod -D all of them.`,
 		Options: []Option{
-			{"-s", "load a module's debuginfo (not supported yet)"},
-			{"-S", "load every module's debuginfo (not supported yet)"},
+			{"-s", "load the debuginfo object of module (mod -s module [objfile])"},
+			{"-S", "load every module's debuginfo object found under directory (or the default directories)"},
+			{"-d", "unload module's debuginfo object"},
+			{"-D", "unload every module's debuginfo object"},
 			{"name | address", "the module with this name, or whose struct module or text is at this address"},
 		},
-		Examples: []string{"gocrash> mod", "gocrash> mod loop", "gocrash> mod ffffffffc02c12c0"},
-		Results:  []Result{&ModList{}, &ModUnload{}},
-		Run:      runMod,
+		Examples: []string{"gocrash> mod", "gocrash> mod loop", "gocrash> mod ffffffffc02c12c0",
+			"gocrash> mod -s gocrash_test /tmp/gocrash_test.ko", "gocrash> mod -S /usr/lib/debug/lib/modules", "gocrash> mod -d gocrash_test"},
+		Results: []Result{&ModList{}, &ModUnload{}},
+		Run:     runMod,
 	}
 }
 
@@ -196,9 +213,9 @@ func (r *ModUnload) Text(w io.Writer) error { return nil }
 type ModRow struct {
 	Module   Hex    `json:"module"` // its struct module
 	Name     string `json:"name"`
-	Base     Hex    `json:"base"`     // its text
-	Size     uint64 `json:"size"`     // core memory, bytes
-	Kallsyms bool   `json:"kallsyms"` // its symbols come from its own symbol table
+	Base     Hex    `json:"base"`             // its text
+	Size     uint64 `json:"size"`             // core memory, bytes
+	Kallsyms bool   `json:"kallsyms"`         // its symbols come from its own symbol table
 	Object   string `json:"object,omitempty"` // its loaded debuginfo object file (mod -s, -S)
 }
 
