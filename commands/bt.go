@@ -468,8 +468,8 @@ func btTask(s *Session, t kernel.Task, o btOptions) (*BTTrace, error) {
 		if name, off, ok := k.Symbolize(f.LookupPC()); ok {
 			bf.Function, bf.Offset = name, off+f.PC-f.LookupPC()
 		}
-		if o.lines && k.KernelText(f.PC) {
-			if file, line, err := k.SourceLine(f.LookupPC()); err == nil {
+		if o.lines && (k.KernelText(f.PC) || s.modObject(bf.Module) != nil) {
+			if file, line, err := s.sourceLine(f.LookupPC()); err == nil {
 				bf.Source = &SourceLine{file, line}
 			}
 		}

@@ -15,12 +15,16 @@ import (
 // layout of a declaration.
 
 // types returns the vmlinux's C types (building or loading the DWARF index
-// on first use).
+// on first use), then those of the modules whose debuginfo is loaded.
 func (s *Session) types() (*symbols.Types, error) {
 	if s.Kernel == nil || s.Kernel.Vmlinux == nil {
 		return nil, fmt.Errorf("no vmlinux: type information is not available")
 	}
-	return s.Kernel.Vmlinux.Types()
+	base, err := s.Kernel.Vmlinux.Types()
+	if err != nil {
+		return nil, err
+	}
+	return symbols.Layered(base, s.moduleTypes()...), nil
 }
 
 func (s *Session) byteOrder() binary.ByteOrder {
@@ -203,7 +207,7 @@ func (s *Session) isDataType(word string) bool {
 	if err != nil {
 		return false
 	}
-	return len(ts.Index().Lookup(name, symbols.KindStruct, symbols.KindUnion)) > 0
+	return ts.Defines(name, symbols.KindStruct, symbols.KindUnion)
 }
 
 func (s *Session) isUnion(word string) bool {
@@ -212,7 +216,7 @@ func (s *Session) isUnion(word string) bool {
 	if err != nil {
 		return false
 	}
-	return len(ts.Index().Lookup(name, symbols.KindStruct)) == 0
+	return !ts.Defines(name, symbols.KindStruct)
 }
 
 // objectType is the type of a kernel variable or function. A variable

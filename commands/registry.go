@@ -29,6 +29,9 @@ type Session struct {
 	values int // p's value history count ($N)
 	// disUD2Skip is dis -b's number of bytes skipped after a ud2.
 	disUD2Skip int
+	// modObjects are the module debuginfo objects mod -s and -S loaded,
+	// in load order.
+	modObjects []*loadedModObject
 }
 
 // Command is one gocrash command.

@@ -100,6 +100,10 @@ type Types struct {
 	ixErr  error
 	full   func() (*Index, error) // loads or builds the index
 	cached func() *Index          // the index if loaded or cached, else nil
+
+	// layers, in a Layered view, are the type models it looks names up
+	// in, in order; such a view has nothing else.
+	layers []*Types
 }
 
 // Types returns the C type model over the DWARF index. The index itself
@@ -128,6 +132,9 @@ func NewTypes(d *Dwarf, ix *Index) *Types {
 
 // index returns the full name index, loading or building it on first use.
 func (ts *Types) index() (*Index, error) {
+	if ts.layers != nil {
+		return ts.layers[0].index()
+	}
 	ts.ixOnce.Do(func() {
 		if ts.ix == nil && ts.full != nil {
 			ts.ix, ts.ixErr = ts.full()
@@ -166,6 +173,9 @@ func (ts *Types) Void() *Type { return ts.void }
 
 // At returns the type whose DIE is at off.
 func (ts *Types) At(off uint64) (*Type, error) {
+	if ts.layers != nil {
+		return ts.layers[0].At(off)
+	}
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	return ts.at(off, 0)
@@ -476,6 +486,9 @@ func (ts *Types) readBody(t *Type) error {
 // (any kind), "struct task_struct", "union thread_union", "enum pid_type",
 // a typedef or base type name ("pid_t", "unsigned int").
 func (ts *Types) Lookup(name string) (*Type, error) {
+	if ts.layers != nil {
+		return ts.layeredLookup(name)
+	}
 	name = strings.Join(strings.Fields(name), " ")
 	var kinds []Kind
 	switch {
@@ -613,6 +626,9 @@ func findMemberIn(t *Type, name string) (Member, bool, error) {
 // ObjectType returns the type of the variable or function called name, and
 // which of the two it is.
 func (ts *Types) ObjectType(name string) (*Type, Kind, error) {
+	if ts.layers != nil {
+		return ts.layeredObjectType(name)
+	}
 	ix, err := ts.index()
 	if err != nil {
 		return nil, 0, err
@@ -659,6 +675,9 @@ func (ts *Types) ObjectType(name string) (*Type, Kind, error) {
 
 // Enumerator finds the enum constant called name: its value and its type.
 func (ts *Types) Enumerator(name string) (int64, *Type, error) {
+	if ts.layers != nil {
+		return ts.layeredEnumerator(name)
+	}
 	ix, err := ts.index()
 	if err != nil {
 		return 0, nil, err

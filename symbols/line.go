@@ -52,6 +52,13 @@ func (v *Vmlinux) lineForPC(pc, reloc uint64) (string, int, error) {
 	if err != nil {
 		return "", 0, err
 	}
+	return d.lineForPC(pc, reloc)
+}
+
+// lineForPC looks up pc in d's line tables, whose addresses are reloc
+// below pc's.
+func (d *Dwarf) lineForPC(pc, reloc uint64) (string, int, error) {
+	var err error
 	li := &d.lines
 	li.once.Do(func() { li.err = d.readAranges() })
 	if li.err != nil {
