@@ -50,6 +50,22 @@ type Translation struct {
 // ELF machines and the machine names dumps record to it.
 type Machine string
 
+// ISA names an instruction set, for the disassembler (dis): the
+// architecture says which one its kernel runs, so that commands pick a
+// decoder without comparing machine names.
+type ISA string
+
+const (
+	ISAX86_64 ISA = "x86-64" // decoded in gdb's AT&T syntax
+	ISAA64    ISA = "a64"    // AArch64, in gdb's A64 syntax
+)
+
+// Disassembly is implemented by architectures whose kernel text dis
+// decodes.
+type Disassembly interface {
+	ISA() ISA
+}
+
 // Port describes one architecture to arch/archs: its name, how dumps and
 // vmlinux files name it, and how to set it up for a dump.
 type Port struct {

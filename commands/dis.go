@@ -189,15 +189,25 @@ type disDecoder interface {
 	maxLen() int
 }
 
-// decoderFor picks the decoder by the dump's architecture.
-func decoderFor(m arch.Machine) (disDecoder, error) {
-	switch m {
-	case "x86_64":
+// decoderFor picks the decoder for the instruction set the architecture
+// says its kernel runs.
+func decoderFor(a arch.Arch) (disDecoder, error) {
+	switch isaOf(a) {
+	case arch.ISAX86_64:
 		return x86Decoder{}, nil
-	case "arm64":
+	case arch.ISAA64:
 		return arm64Decoder{}, nil
 	}
-	return nil, fmt.Errorf("dis is not supported on %s", m)
+	return nil, fmt.Errorf("dis is not supported on %s", a.Name())
+}
+
+// isaOf is the architecture's instruction set ("" when it has no
+// disassembly).
+func isaOf(a arch.Arch) arch.ISA {
+	if d, ok := a.(arch.Disassembly); ok {
+		return d.ISA()
+	}
+	return ""
 }
 
 // disRequest is what the command line asks for.
@@ -323,7 +333,7 @@ func isHexWord(w string) bool {
 // disKernel decodes kernel (or module) text as req asks.
 func disKernel(ctx context.Context, s *Session, req disRequest) (*DisResult, error) {
 	k := s.Kernel
-	dec, err := decoderFor(k.Arch.Name())
+	dec, err := decoderFor(k.Arch)
 	if err != nil {
 		return nil, err
 	}
@@ -368,7 +378,7 @@ func disKernel(ctx context.Context, s *Session, req disRequest) (*DisResult, err
 			in.Function, in.Offset = name, off
 		}
 		if in.Offset == 0 && in.Function != "" || in.Offset == 4 && i > 0 && ins[i-1].Text == "endbr64" {
-			if k.Arch.Name() == "x86_64" && in.Text == "nopl   0x0(%rax,%rax,1)" && len(in.Bytes) == 10 {
+			if isaOf(k.Arch) == arch.ISAX86_64 && in.Text == "nopl   0x0(%rax,%rax,1)" && len(in.Bytes) == 10 {
 				in.Text += " [FTRACE NOP]"
 			}
 		}
@@ -411,7 +421,7 @@ func disKernel(ctx context.Context, s *Session, req disRequest) (*DisResult, err
 // disUser decodes user text of the context task.
 func disUser(ctx context.Context, s *Session, req disRequest) (*DisResult, error) {
 	k := s.Kernel
-	dec, err := decoderFor(k.Arch.Name())
+	dec, err := decoderFor(k.Arch)
 	if err != nil {
 		return nil, err
 	}

@@ -206,3 +206,6 @@ func (a *ARM64) Registers() []string {
 	}
 	return append(r, "sp", "pc", "pstate")
 }
+
+// ISA is the instruction set dis decodes (arch.Disassembly).
+func (a *ARM64) ISA() arch.ISA { return arch.ISAA64 }

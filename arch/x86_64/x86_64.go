@@ -240,3 +240,6 @@ func (x *X86_64) Registers() []string {
 	return []string{"r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx", "rdx", "rsi", "rdi",
 		"orig_rax", "rip", "cs", "eflags", "rsp", "ss", "fs_base", "gs_base", "ds", "es", "fs", "gs"}
 }
+
+// ISA is the instruction set dis decodes (arch.Disassembly).
+func (x *X86_64) ISA() arch.ISA { return arch.ISAX86_64 }
