@@ -1,7 +1,10 @@
-// Package symbols owns what gocrash knows from the vmlinux file: its ELF
-// symbol table (sorted by address, with the names the kernel itself prints,
-// at link-time addresses; a Relocated view gives one running kernel's
-// KASLR-displaced addresses without changing the Vmlinux), its build-id and, in later work, the DWARF
-// name index, C types and unwind tables. The vmlinux is mapped read-only
-// rather than read into the heap.
+// Package symbols owns what gocrash knows from the vmlinux file and from
+// module debuginfo objects: the ELF symbol table (sorted by address, with
+// the names the kernel itself prints, at link-time addresses; a Relocated
+// view gives one running kernel's KASLR-displaced addresses without
+// changing the Vmlinux), the build-id, BTF, the DWARF name index, C types
+// and line tables, the unwind tables (ORC, DWARF CFI), and a module's
+// ET_REL .ko with its debug sections relocated to where a dump has the
+// module (modobj.go), its types consulted after the vmlinux's
+// (layered.go). Files are mapped read-only rather than read into the heap.
 package symbols
