@@ -25,8 +25,8 @@ own symbol table (CONFIG_KALLSYMS), shown as "(not loaded)  [CONFIG_KALLSYMS]".
 With a module name or the address of its struct module or its text, lists
 that module only.
 
-mod -s reads a module's debuginfo object (its .ko, plain, .ko.gz or .ko.zst;
-a .ko.xz must be decompressed first), the named file or, without one, the
+mod -s reads a module's debuginfo object (its .ko, plain or compressed as
+.ko.xz, .ko.gz or .ko.zst), the named file or, without one, the
 first <module>.ko found under /lib/modules/RELEASE, /usr/lib/debug/lib/modules/RELEASE
 and the directories of the dump and the vmlinux (each searched recursively).
 Each of the object's allocated sections is placed where the dump has it, by

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ulikunitz/xz"
+
 	"github.com/gocrash/gocrash/commands"
 	"github.com/gocrash/gocrash/internal/corpus"
 )
@@ -164,5 +166,37 @@ func testModLoadErrors(t *testing.T, r *corpus.Run, s *commands.Session, ko stri
 		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") || b.Len() != 0 {
 			t.Errorf("%s: %v (output %q), want an error with %q", c, err, b.String(), want)
 		}
+	}
+}
+
+// TestCorpusModLoadXZ: mod -s reads an xz-compressed object (.ko.xz, as
+// Debian ships modules): the run's gocrash_test.ko compressed gives the
+// same module types as the plain one.
+func TestCorpusModLoadXZ(t *testing.T) {
+	runs := corpus.CrashRuns(t)
+	r := runs[0]
+	ko, err := os.ReadFile(filepath.Join(r.Dir, "gocrash_test.ko"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	w, err := xz.NewWriter(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(ko)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "gocrash_test.ko.xz")
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := openSession(t, r, crashKindFiles(t, r)[0])
+	if out := run(t, s, "mod -s gocrash_test "+path); !strings.Contains(out, "  "+path+" \n") {
+		t.Errorf("mod -s of the .ko.xz:\n%s", out)
+	}
+	if out := run(t, s, "whatis struct gocrash_node"); !strings.HasSuffix(out, "SIZE: 48\n") || !strings.Contains(out, "    char name[16];\n") {
+		t.Errorf("whatis struct gocrash_node from the .ko.xz:\n%s", out)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
+	"github.com/ulikunitz/xz"
 )
 
 // A module's debuginfo object: the relocatable (ET_REL) .ko a module was
@@ -54,8 +55,8 @@ type ModuleObject struct {
 }
 
 // OpenModuleObject reads the module object at path: a .ko, or one
-// compressed with gzip (.ko.gz) or zstd (.ko.zst). An xz-compressed object
-// cannot be read (there is no xz decoder in gocrash).
+// compressed with xz (.ko.xz, as Debian ships modules since 6.x), gzip
+// (.ko.gz) or zstd (.ko.zst), told apart by content.
 func OpenModuleObject(path string) (*ModuleObject, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -69,33 +70,43 @@ func OpenModuleObject(path string) (*ModuleObject, error) {
 }
 
 func decompressObject(path string, raw []byte) ([]byte, error) {
+	var r io.Reader
 	switch {
 	case bytes.HasPrefix(raw, []byte("\xfd7zXZ\x00")):
-		return nil, fmt.Errorf("%s: xz-compressed: decompress it (unxz) and load the .ko", path)
+		xr, err := xz.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", path, err)
+		}
+		r = xr
 	case bytes.HasPrefix(raw, []byte{0x1f, 0x8b}):
 		zr, err := gzip.NewReader(bytes.NewReader(raw))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", path, err)
 		}
-		b, err := io.ReadAll(zr)
-		if err != nil {
-			return nil, fmt.Errorf("%s: decompressing: %v", path, err)
-		}
-		return b, nil
+		r = zr
 	case bytes.HasPrefix(raw, []byte{0x28, 0xb5, 0x2f, 0xfd}):
 		zr, err := zstd.NewReader(bytes.NewReader(raw), zstd.WithDecoderConcurrency(1))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", path, err)
 		}
 		defer zr.Close()
-		b, err := io.ReadAll(zr)
-		if err != nil {
-			return nil, fmt.Errorf("%s: decompressing: %v", path, err)
-		}
-		return b, nil
+		r = zr
+	default:
+		return raw, nil
 	}
-	return raw, nil
+	// A module is megabytes; a stream that claims more is not one.
+	b, err := io.ReadAll(io.LimitReader(r, maxModuleObject+1))
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%s: decompressing: %v", path, err)
+	case len(b) > maxModuleObject:
+		return nil, fmt.Errorf("%s: decompresses to more than %d MiB: not a module object", path, maxModuleObject>>20)
+	}
+	return b, nil
 }
+
+// maxModuleObject bounds a decompressed module object.
+const maxModuleObject = 1 << 30
 
 // ReadModuleObject reads a module object from its (uncompressed) bytes.
 func ReadModuleObject(path string, data []byte) (*ModuleObject, error) {

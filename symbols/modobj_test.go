@@ -1,9 +1,14 @@
 package symbols
 
 import (
+	"bytes"
+	"compress/gzip"
 	"debug/elf"
 	"encoding/binary"
 	"testing"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/ulikunitz/xz"
 )
 
 // rela is one Elf64_Rela.
@@ -84,5 +89,34 @@ func TestReadModuleObjectRejects(t *testing.T) {
 	}
 	if _, err := decompressObject("x.ko.xz", []byte("\xfd7zXZ\x00rest")); err == nil {
 		t.Error("xz: no error")
+	}
+}
+
+// TestDecompressObject: xz, gzip and zstd streams give the object back,
+// told apart by content; a corrupt stream is an error.
+func TestDecompressObject(t *testing.T) {
+	want := bytes.Repeat([]byte("\x7fELF module bytes "), 500)
+	var xb, gb, zb bytes.Buffer
+	xw, err := xz.NewWriter(&xb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xw.Write(want)
+	xw.Close()
+	gw := gzip.NewWriter(&gb)
+	gw.Write(want)
+	gw.Close()
+	zw, _ := zstd.NewWriter(&zb)
+	zw.Write(want)
+	zw.Close()
+	for name, in := range map[string][]byte{"m.ko.xz": xb.Bytes(), "m.ko.gz": gb.Bytes(), "m.ko.zst": zb.Bytes(), "m.ko": want} {
+		got, err := decompressObject(name, in)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s: %d bytes, %v", name, len(got), err)
+		}
+	}
+	cut := xb.Bytes()[:xb.Len()/2]
+	if _, err := decompressObject("cut.ko.xz", cut); err == nil {
+		t.Error("a cut xz stream: no error")
 	}
 }
