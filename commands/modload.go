@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"debug/elf"
 	"fmt"
 	"io/fs"
 	"os"
@@ -18,9 +19,10 @@ import (
 
 // loadedModObject is one module's loaded debuginfo object.
 type loadedModObject struct {
-	name  string // the module's
-	path  string
-	debug *symbols.ModuleDebug
+	name    string // the module's
+	path    string
+	debug   *symbols.ModuleDebug
+	defines map[string]bool // the names the object's symbol table defines
 }
 
 // moduleTypes are the loaded modules' C types, in load order (one whose
@@ -148,7 +150,13 @@ func (s *Session) loadModuleObject(m *kernel.Module, path string) error {
 		return err
 	}
 	s.unloadModuleObject(m.Name)
-	s.modObjects = append(s.modObjects, &loadedModObject{name: m.Name, path: path, debug: md})
+	defines := map[string]bool{}
+	for _, sy := range o.Symbols {
+		// Functions and objects; not the assembler's local labels
+		// (.LC0), which crash does not know either.
+		defines[sy.Name] = sy.Type == elf.STT_FUNC || sy.Type == elf.STT_OBJECT
+	}
+	s.modObjects = append(s.modObjects, &loadedModObject{name: m.Name, path: path, debug: md, defines: defines})
 	return nil
 }
 

@@ -109,7 +109,9 @@ func TestCorpusModLoad(t *testing.T) {
 			if len(frames) == 0 || frames[0][1] != "gocrash_oops_middle" || !strings.Contains(srcLines[mustAtoi(frames[0][3])-1], "gocrash_oops_inner(") {
 				t.Errorf("oops: first module frame %v, want gocrash_oops_middle at its call of gocrash_oops_inner", frames)
 			}
-			cmds := []string{"mod -s gocrash_test " + ko, "mod", "p gocrash_list"}
+			// sym after mod -s: the source line of module text, the data
+			// symbol's letter from the object.
+			cmds := []string{"mod -s gocrash_test " + ko, "mod", "p gocrash_list", "sym gocrash_oops_inner", "sym gocrash_list", "sym gocrash_command"}
 			crash := crashAnswers(t, r, f, cmds)
 			s2 := openSession(t, r, f)
 			for i, c := range cmds {

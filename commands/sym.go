@@ -129,8 +129,16 @@ func runSym(ctx context.Context, s *Session, a *Args) (Result, error) {
 	}
 	mods, _ := s.Kernel.Modules() // a kernel whose modules cannot be read still has its own symbols
 	addMod := func(sy kernel.ModuleSymbol, off uint64, source, listed bool) {
-		r.Symbols = append(r.Symbols, SymRow{Address: Hex(sy.Addr + off), Type: string(rune(crashModType(sy))), Name: crashModName(sy.Name),
-			Offset: off, Module: sy.Module, listed: listed, source: source && sy.Text})
+		lm := s.modObject(sy.Module)
+		row := SymRow{Address: Hex(sy.Addr + off), Type: string(rune(crashModType(sy, lm != nil && lm.defines[sy.Name]))), Name: crashModName(sy.Name),
+			Offset: off, Module: sy.Module, listed: listed, source: source && sy.Text}
+		if row.source && lm != nil {
+			// The module's debuginfo is loaded (mod -s): its line table.
+			if file, n, err := s.sourceLine(sy.Addr + off); err == nil {
+				row.File, row.Line = file, n
+			}
+		}
+		r.Symbols = append(r.Symbols, row)
 	}
 	listModule := func(m *kernel.Module) {
 		for _, rg := range moduleListing(m) {
@@ -241,10 +249,12 @@ func moduleSymbolsNamed(mods []*kernel.Module, name string) []kernel.ModuleSymbo
 	return out
 }
 
-// crashModType is the letter crash shows for a module symbol: kallsyms'
-// own for text, "?" for the others.
-func crashModType(sy kernel.ModuleSymbol) byte {
-	if sy.Text {
+// crashModType is the type letter crash shows for a module symbol: the
+// kallsyms letter for text; for data, "?" unless the module's loaded
+// debuginfo object (mod -s) defines the symbol, when crash knows its
+// section and shows its letter (D, d, B, R, ...).
+func crashModType(sy kernel.ModuleSymbol, defined bool) byte {
+	if sy.Text || defined {
 		return sy.Type
 	}
 	return '?'
