@@ -117,4 +117,9 @@ func TestEveryCommandDeclares(t *testing.T) {
 			t.Errorf("%s: no Run, summary or synopsis", c.Name)
 		}
 	}
+	var b strings.Builder
+	NewRegistry().WriteJSONSchema(&b)
+	if strings.Contains(b.String(), undocumentedJSON) {
+		t.Errorf("docs/json.md has a type writing its own JSON without a jsonShape:\n%s", b.String())
+	}
 }

@@ -131,6 +131,8 @@ func pad(s string, n int, a Align, last bool) string {
 	return s + spaces(fill)
 }
 
+func (KeyValues) jsonShape() string { return "object (each label in snake_case: its text)" }
+
 // MarshalJSON writes the pairs as one object, each label in snake_case
 // ("LOAD AVERAGE": "load_average").
 func (kv KeyValues) MarshalJSON() ([]byte, error) {
@@ -148,21 +150,6 @@ func (kv KeyValues) MarshalJSON() ([]byte, error) {
 	}
 	b.WriteByte('}')
 	return b.Bytes(), nil
-}
-
-// MarshalJSON writes the rows as objects keyed by the snake_case headers.
-func (t *Table) MarshalJSON() ([]byte, error) {
-	rows := make([]KeyValues, len(t.Rows))
-	for i, r := range t.Rows {
-		for j, c := range t.Cols {
-			if j < len(r) {
-				rows[i] = append(rows[i], [2]string{c.Header, r[j]})
-			}
-		}
-	}
-	return json.Marshal(struct {
-		Rows []KeyValues `json:"rows"`
-	}{rows})
 }
 
 // snakeCase turns a label into a JSON field name: "LOAD AVERAGE" and

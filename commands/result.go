@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 )
 
 // Result is what a command gathers: a value that knows how to print itself
@@ -53,6 +52,8 @@ func (h *Hex) UnmarshalJSON(b []byte) error {
 	return err
 }
 
+func (Hex) jsonShape() string { return "hex" }
+
 // Envelope is one line of JSON output: the command line as typed, then
 // its result or its error. A command that gathered part of its answer
 // before failing carries both.
@@ -84,26 +85,6 @@ type Message struct {
 
 func (m Message) Text(w io.Writer) error {
 	_, err := fmt.Fprintln(w, m.Message)
-	return err
-}
-
-// Lines is a result that is text only: lines crash prints that carry no
-// facts beyond their words (help, an alias list). Its JSON form is the
-// lines.
-type Lines struct {
-	Lines []string `json:"lines"`
-}
-
-// Add appends a formatted line.
-func (l *Lines) Add(format string, args ...any) {
-	l.Lines = append(l.Lines, fmt.Sprintf(format, args...))
-}
-
-func (l Lines) Text(w io.Writer) error {
-	if len(l.Lines) == 0 {
-		return nil
-	}
-	_, err := io.WriteString(w, strings.Join(l.Lines, "\n")+"\n")
 	return err
 }
 

@@ -59,19 +59,22 @@ func typeName(t reflect.Type) string {
 }
 
 // writeTypes writes the fields of t and then of the struct types they
-// hold, each struct once in the whole document.
+// hold, each struct once in the whole document; a type that writes its own
+// JSON is described where it is used (jsonKind), not here.
 func writeTypes(w io.Writer, t reflect.Type, seen map[reflect.Type]bool) {
-	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map {
+	for {
+		if _, ok := shapeOf(t); ok {
+			return
+		}
+		if k := t.Kind(); k != reflect.Pointer && k != reflect.Slice && k != reflect.Array && k != reflect.Map {
+			break
+		}
 		t = t.Elem()
 	}
-	if t.Kind() != reflect.Struct || seen[t] || t == reflect.TypeOf(time.Time{}) {
+	if t.Kind() != reflect.Struct || seen[t] {
 		return
 	}
 	seen[t] = true
-	if isCustomJSON(t) {
-		fmt.Fprintf(w, "\n### %s\n\n%s\n", t.Name(), customJSONText(t))
-		return
-	}
 	fmt.Fprintf(w, "\n### %s\n\n| field | type |\n|---|---|\n", t.Name())
 	var nested []reflect.Type
 	for _, f := range jsonFields(t) {
@@ -118,35 +121,42 @@ func jsonFields(t reflect.Type) []jsonField {
 	return out
 }
 
-var (
-	hexType       = reflect.TypeOf(Hex(0))
-	marshalerType = reflect.TypeOf((*json.Marshaler)(nil)).Elem()
-)
+// jsonShaped is implemented by the types that write their own JSON
+// (MarshalJSON): it says what they write, for docs/json.md.
+type jsonShaped interface{ jsonShape() string }
 
-// isCustomJSON: a struct type that writes its own JSON.
-func isCustomJSON(t reflect.Type) bool {
-	return t.Implements(marshalerType) || reflect.PointerTo(t).Implements(marshalerType)
-}
+// undocumentedJSON marks, in docs/json.md, a type that writes its own JSON
+// without saying how (a test keeps it out).
+const undocumentedJSON = "(custom JSON, undocumented)"
 
-// customJSONText describes the shared types that write their own JSON.
-func customJSONText(t reflect.Type) string {
-	switch t {
-	case reflect.TypeOf(Table{}):
-		return "`{\"rows\": [{<column header in snake_case>: <cell text>, ...}, ...]}`"
+// shapeOf describes a type that writes its own JSON; ok is false for one
+// encoding/json lays out from its fields.
+func shapeOf(t reflect.Type) (shape string, ok bool) {
+	if t.Kind() == reflect.Interface {
+		return "", false
 	}
-	return "written by its own encoder"
+	base := t
+	if base.Kind() == reflect.Pointer {
+		base = base.Elem() // a *Hex field is described as a Hex
+	}
+	if base == reflect.TypeOf(time.Time{}) {
+		return "string (RFC 3339 time)", true
+	}
+	// A pointer to a fresh value has the value methods too.
+	if s, ok := reflect.New(base).Interface().(jsonShaped); ok {
+		return s.jsonShape(), true
+	}
+	marshaler := reflect.TypeOf((*json.Marshaler)(nil)).Elem()
+	if t.Implements(marshaler) || reflect.PointerTo(t).Implements(marshaler) {
+		return undocumentedJSON, true
+	}
+	return "", false
 }
 
 // jsonKind names the JSON type of a Go type.
 func jsonKind(t reflect.Type) string {
-	if t == hexType {
-		return "hex"
-	}
-	switch t {
-	case reflect.TypeOf(time.Time{}):
-		return "string (RFC 3339 time)"
-	case reflect.TypeOf(KeyValues{}):
-		return "object (each label in snake_case: its text)"
+	if shape, ok := shapeOf(t); ok {
+		return shape
 	}
 	switch t.Kind() {
 	case reflect.Pointer:

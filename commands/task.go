@@ -308,6 +308,10 @@ type taskMember struct {
 // taskMembers is a struct's members, in order: a JSON object.
 type taskMembers []taskMember
 
+func (taskMembers) jsonShape() string {
+	return "object (each member by name: a struct or union an object of its members, an array a list, any other value the text gdb prints for it)"
+}
+
 func (ms taskMembers) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteByte('{')
