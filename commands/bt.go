@@ -346,9 +346,6 @@ func (t *BTTrace) text(tw *textWriter) {
 		for i := 0; i+1 < len(t.Raw); i += 2 {
 			tw.printf("%016x:  %016x %016x\n", uint64(t.Raw[i].Addr), uint64(t.Raw[i].Value), uint64(t.Raw[i+1].Value))
 		}
-		if t.Error != "" {
-			tw.printf("bt: %s\n", t.Error)
-		}
 		return
 	case 't':
 		if f := t.Text.Start; f != nil {
@@ -356,9 +353,6 @@ func (t *BTTrace) text(tw *textWriter) {
 		}
 		for _, x := range t.Text.Refs {
 			tw.printf("  [%016x] %s at %016x%s\n", uint64(x.SP), x.Function, uint64(x.PC), moduleText(x.Module))
-		}
-		if t.Error != "" {
-			tw.printf("bt: %s\n", t.Error)
 		}
 		return
 	}

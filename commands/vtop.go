@@ -156,12 +156,6 @@ type FileOffset struct {
 	Offset Hex    `json:"offset"`
 }
 
-// entryFlags names the flag bits of a page-table entry. Every EntryFlags
-// call of the commands goes through here.
-func entryFlags(k *kernel.Kernel, entry uint64, lastLevel bool) []string {
-	return k.Arch.EntryFlags(entry, lastLevel)
-}
-
 // newVtop gathers a walk of addr: the levels it read and, when it reached
 // a page, the page and the last entry's flags.
 func newVtop(s *Session, addr uint64, t arch.Translation, err error, user bool) *Vtop {
@@ -185,7 +179,7 @@ func newVtop(s *Session, addr uint64, t arch.Translation, err error, user bool) 
 	phys, page := Hex(t.Phys), Hex(t.Phys&^(t.PageSize-1))
 	v.Mapped, v.Physical, v.Page, v.PageSize = true, &phys, &page, t.PageSize
 	last := t.Levels[len(t.Levels)-1]
-	v.Flags = entryFlags(k, last.Entry, last.Name == "PTE")
+	v.Flags = k.Arch.EntryFlags(last.Entry, last.Name == "PTE")
 	return v
 }
 
