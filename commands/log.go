@@ -79,8 +79,8 @@ func runLog(ctx context.Context, s *Session, a *Args) (Result, error) {
 	}
 	if f.Caller {
 		f.CallerWidth = 8
-		if a, err := k.SymbolAddr("pid_max"); err == nil {
-			if n, err := k.ReadU32(a); err == nil && n <= 99999 {
+		if addr, err := k.SymbolAddr("pid_max"); err == nil {
+			if n, err := k.ReadU32(addr); err == nil && n <= 99999 {
 				f.CallerWidth = 6
 			} else if err == nil && n <= 999999 {
 				f.CallerWidth = 7
