@@ -41,6 +41,10 @@ type AddrIdentity struct {
 type AddrTask struct {
 	TaskContext
 	Stack bool `json:"stack"` // in its kernel stack (else in its task_struct)
+	// OfPID and SamePID: the task is the OfPID-th of SamePID tasks with
+	// its PID (the idle tasks share PID 0).
+	OfPID   int `json:"of_pid"`
+	SamePID int `json:"same_pid"`
 }
 
 // VmapAreaRow is one vmalloc area as kmem -v shows it.
@@ -102,6 +106,17 @@ func identify(ctx context.Context, s *Session, addr uint64) (*AddrIdentity, erro
 		if t, inStruct, ok, _ := k.TaskOfAddr(v); ok {
 			panicTask, _ := k.PanicTask()
 			id.Task = &AddrTask{TaskContext: TaskContext{TaskRef: taskRef(t), State: t.StateName(), Panic: t.Addr == panicTask, Active: t.Active}, Stack: !inStruct}
+			// Tasks sharing a PID (the idle tasks): crash says which.
+			if all, err := k.Tasks(); err == nil {
+				for _, o := range all {
+					if o.PID == t.PID {
+						id.Task.SamePID++
+						if o.Addr == t.Addr {
+							id.Task.OfPID = id.Task.SamePID
+						}
+					}
+				}
+			}
 		}
 	}
 	if !id.Physical {
@@ -124,7 +139,7 @@ func identify(ctx context.Context, s *Session, addr uint64) (*AddrIdentity, erro
 			id.Slab = info
 		}
 	}
-	if pfn, ok := k.PagePFN(addr); ok && !id.Physical {
+	if pfn, ok := sl.PageFrame(addr); ok && !id.Physical {
 		// A struct page: its slab, if it is one, and the page itself.
 		if _, _, ok, err := sl.SlabOfPage(addr); err == nil && ok {
 			if info, err := slabOfAddress(s, sl, addr, true); err == nil {
@@ -183,8 +198,12 @@ func (id *AddrIdentity) text(tw *textWriter) {
 		case c.Active:
 			state += "(ACTIVE)"
 		}
-		tw.printf("    PID: %d\nCOMMAND: %q\n   TASK: %x  [THREAD_INFO: %x]\n    CPU: %d\n  STATE: %s\n\n",
-			c.PID, c.Command, uint64(c.Task), uint64(c.Task), c.CPU, state)
+		of := ""
+		if c.SamePID > 1 {
+			of = fmt.Sprintf("  (%d of %d)", c.OfPID, c.SamePID)
+		}
+		tw.printf("    PID: %d\nCOMMAND: %q\n   TASK: %x%s  [THREAD_INFO: %x]\n    CPU: %d\n  STATE: %s\n\n",
+			c.PID, c.Command, uint64(c.Task), of, uint64(c.Task), c.CPU, state)
 	}
 	if id.taskFirst {
 		task()

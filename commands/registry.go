@@ -90,6 +90,7 @@ func builtins() []func() *Command {
 		taskCommand,
 		modCommand,
 		disCommand,
+		searchCommand,
 	}
 }
 

@@ -176,11 +176,11 @@ func (k *Kernel) KernelSegments(r KernelRegion, start, end uint64) []SearchSegme
 			if a.End <= start || a.Start >= end {
 				continue
 			}
-			segs = append(segs, k.walkSegments(max(a.Start, start), min(a.End, end))...)
+			segs = append(segs, k.WalkSegments(max(a.Start, start), min(a.End, end))...)
 		}
 		return mergeSegments(segs)
 	}
-	return k.walkSegments(start, end)
+	return k.WalkSegments(start, end)
 }
 
 // linearSegments maps [start, end) through a linear translation and
@@ -202,8 +202,9 @@ func linearSegments(present []memory.Range, start, end uint64, phys func(uint64)
 	return segs
 }
 
-// walkSegments translates [start, end) through the kernel page tables.
-func (k *Kernel) walkSegments(start, end uint64) []SearchSegment {
+// WalkSegments cuts [start, end) of kernel virtual memory into readable
+// segments through the kernel page tables.
+func (k *Kernel) WalkSegments(start, end uint64) []SearchSegment {
 	return walkPages(start, end, k.Arch.PageSize(), k.Arch.KernelWalk, k.presentCheck())
 }
 

@@ -336,7 +336,7 @@ func (s *Slabs) nodeOf(addr uint64) int {
 	if len(s.nodeMap) < 2 {
 		return 0
 	}
-	pfn, ok := s.k.PagePFN(addr)
+	pfn, ok := s.PageFrame(addr)
 	if !ok {
 		return 0
 	}
@@ -356,7 +356,7 @@ func (s *Slabs) ReadSlab(c *SlabCache, addr uint64) (Slab, error) {
 		return Slab{}, err
 	}
 	k := s.k
-	pfn, ok := k.PagePFN(addr)
+	pfn, ok := s.PageFrame(addr)
 	if !ok {
 		return Slab{}, fmt.Errorf("%s: invalid slab address: %x", c.Name, addr)
 	}
@@ -658,7 +658,7 @@ func (s *Slabs) SlabOfPage(page uint64) (c *SlabCache, sl Slab, ok bool, err err
 	if _, err := s.layout(); err != nil {
 		return nil, Slab{}, false, err
 	}
-	if _, ok := s.k.PagePFN(page); !ok {
+	if _, ok := s.PageFrame(page); !ok {
 		return nil, Slab{}, false, nil
 	}
 	return s.slabOfPage(page)
@@ -732,4 +732,29 @@ func (s *Slabs) CPUFreelistOf(c *SlabCache, sl Slab) (cpu int, freelist uint64, 
 		}
 	}
 	return -1, 0, nil
+}
+
+// PageFrame is the page frame whose struct page is at addr: Pages.PagePFN,
+// else counted from the struct page of the dump's first RAM page (the
+// memory map is one virtual array), checked by mapping back.
+func (s *Slabs) PageFrame(addr uint64) (uint64, bool) {
+	k := s.k
+	if pfn, ok := k.PagePFN(addr); ok {
+		return pfn, true
+	}
+	rs := k.Dump.Ranges()
+	size, err := k.Size("page")
+	if len(rs) == 0 || err != nil || size <= 0 {
+		return 0, false
+	}
+	first := rs[0].Start / k.Arch.PageSize()
+	fp, err := k.PageAddr(first)
+	if err != nil || addr < fp || (addr-fp)%uint64(size) != 0 {
+		return 0, false
+	}
+	pfn := first + (addr-fp)/uint64(size)
+	if back, err := k.PageAddr(pfn); err != nil || back != addr {
+		return 0, false
+	}
+	return pfn, true
 }

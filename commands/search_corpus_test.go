@@ -1,0 +1,167 @@
+package commands_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/gocrash/gocrash/internal/corpus"
+	"github.com/gocrash/gocrash/kernel"
+)
+
+// TestCorpusSearchMarkers searches every dump file for the guest's marker
+// "@@GOCRASH-BEGIN" (its log records carry it, and the init script's text)
+// and wants each match to be read back by rd at the address printed, in
+// kernel virtual and in physical memory, and the log's own records to be
+// among the matches.
+func TestCorpusSearchMarkers(t *testing.T) {
+	corpus.ForEachFile(t, func(t *testing.T, r *corpus.Run, f corpus.File) {
+		s := openSession(t, r, f)
+		var res struct {
+			Matches []struct {
+				Addr string `json:"addr"`
+				Text string `json:"text"`
+			} `json:"matches"`
+		}
+		for _, line := range []string{"search -c @@GOCRASH-BEGIN", "search -p -c @@GOCRASH-BEGIN"} {
+			jsonData(t, s, line, &res)
+			if len(res.Matches) == 0 {
+				t.Fatalf("%s: no match", line)
+			}
+			for _, m := range res.Matches {
+				if !strings.HasPrefix(m.Text, "@@GOCRASH-BEGIN") {
+					t.Errorf("%s: match %s shows %q", line, m.Addr, m.Text)
+				}
+				rd := "rd -a " + m.Addr
+				if strings.Contains(line, "-p") {
+					rd = "rd -p -a " + m.Addr
+				}
+				out := run(t, s, rd)
+				if _, text, ok := strings.Cut(out, ":  "); !ok || !strings.HasPrefix(text, "@@GOCRASH-BEGIN") {
+					t.Errorf("%s: %s reads %q", line, rd, out)
+				}
+			}
+		}
+		// The log buffer's own records are found.
+		recs := run(t, s, "log")
+		if !strings.Contains(recs, "@@GOCRASH-BEGIN uname@@") {
+			t.Fatal("the log has no @@GOCRASH-BEGIN uname@@ record")
+		}
+		jsonData(t, s, "search -c @@GOCRASH-BEGIN uname@@", &res)
+		if len(res.Matches) == 0 {
+			t.Error("search -c does not find the log's record @@GOCRASH-BEGIN uname@@")
+		}
+	})
+}
+
+// TestCorpusSearchAgainstCrash runs searches in crash 8.0.2 and gocrash on
+// the 5.10 kdump (the whole dump and a filtered file) and wants crash's
+// text: strings, values, masked values, -w and -h, context (-x), physical
+// memory, -K, -V, every task's stack (-t) and the active tasks' (-T), and
+// the current context's user memory (-u). Not compared: a -s start inside
+// the kernel image, which crash searches twice (its vmalloc range, which
+// ends at the modules, also covers the image, and its vmalloc walk reads
+// any page that translates): gocrash searches it once.
+func TestCorpusSearchAgainstCrash(t *testing.T) {
+	compared := 0
+	for _, r := range corpus.Runs(t) {
+		if r.Method != "kdump" || !strings.HasPrefix(r.Release, "5.10") {
+			continue
+		}
+		for _, f := range r.Files {
+			if f.Name != "vmcore" && f.Name != "vmcore.zlib" {
+				continue
+			}
+			t.Run(r.Name+"/"+f.Name, func(t *testing.T) {
+				s := openSession(t, r, f)
+				k := s.Kernel
+				pt, err := k.PanicTask()
+				if err != nil {
+					t.Fatal(err)
+				}
+				task, err := k.FindTask(pt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				lo, hi, err := k.TaskStack(task)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sched, err := k.SymbolAddr("schedule")
+				if err != nil {
+					t.Fatal(err)
+				}
+				h := func(v uint64) string { return fmt.Sprintf("%x", v) }
+				cmds := []string{
+					"search -c @@GOCRASH-BEGIN",
+					"search " + h(pt),
+					"search -m ffff " + h(pt&^0xffff),
+					"search -x 2 -s " + h(lo) + " -e " + h(hi) + " " + h(pt),
+					"search -w -s " + h(pt) + " -l 0x1000 1",
+					"search -h -s " + h(pt) + " -l 256 1",
+					"search -p -c @@GOCRASH-END",
+					"search -K -c @@GOCRASH-END",
+					"search -V -c @@GOCRASH-END",
+					"search -t " + h(sched+0x46),
+					"search -T " + h(pt),
+					"search -u -c GOCRASH",
+					"search -c @@GOCRASH-BEGIN @@GOCRASH-END",
+				}
+				want := crashAnswers(t, r, f, cmds)
+				for i, c := range cmds {
+					got := run(t, s, c)
+					if got != want[i] {
+						t.Errorf("%s: differs from crash 8.0.2\n%s", c, lineDiff(want[i], got))
+						continue
+					}
+					compared++
+				}
+			})
+		}
+	}
+	if compared == 0 {
+		t.Fatal("no search was compared with crash")
+	}
+}
+
+// BenchmarkSearch scans the whole kernel virtual memory of the 6.1 and
+// 5.10 kdump runs' files (ELF, kdump zlib and lzo, flattened, ELF -d 31)
+// and the QEMU runs' ELF and kdump files for a string that is not there,
+// and reports the scan rate (bytes scanned per second, as MB/s).
+func BenchmarkSearch(b *testing.B) {
+	for _, r := range corpus.Runs(b) {
+		if r.Arch != "x86_64" || strings.Contains(r.Name, "la57") {
+			continue
+		}
+		for _, f := range r.Files {
+			if len(f.Parts) > 0 {
+				continue
+			}
+			b.Run(r.Name+"/"+f.Name, func(b *testing.B) {
+				s := openSession(b, r, f)
+				k := s.Kernel
+				regions, err := k.KernelSearchRegions()
+				if err != nil {
+					b.Fatal(err)
+				}
+				var segs []kernel.SearchSegment
+				var bytes int64
+				for _, rg := range regions {
+					for _, sg := range k.KernelSegments(rg, 0, ^uint64(0)) {
+						segs = append(segs, sg)
+						bytes += int64(sg.End - sg.Start)
+					}
+				}
+				q := kernel.SearchQuery{Mode: kernel.SearchLong, Values: []uint64{0x0123456789abcdef}, PageSize: 4096}
+				b.SetBytes(bytes)
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if err := kernel.Search(context.Background(), segs, q, k.ByteOrder(), k.Dump.ReadPhys, func(kernel.SearchHit) bool { return true }); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
