@@ -3,6 +3,7 @@ package commands_test
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -59,10 +60,20 @@ func TestCorpusSearchMarkers(t *testing.T) {
 // the 5.10 kdump (the whole dump and a filtered file) and wants crash's
 // text: strings, values, masked values, -w and -h, context (-x), physical
 // memory, -K, -V, every task's stack (-t) and the active tasks' (-T), and
-// the current context's user memory (-u). Not compared: a -s start inside
-// the kernel image, which crash searches twice (its vmalloc range, which
-// ends at the modules, also covers the image, and its vmalloc walk reads
-// any page that translates): gocrash searches it once.
+// the current context's user memory (-u).
+//
+// Where crash is wrong, its lines are left out: crash reads x86_64's
+// whole kernel image mapping (__START_KERNEL_map to _end) by a linear
+// formula, but the kernel's page tables map only the image (the rest is
+// cleared by cleanup_highmap, and freed __init pages are unmapped), so
+// crash reports bytes at addresses the kernel cannot read (rd in gocrash
+// says "invalid kernel virtual address" there; they are the direct map's
+// hits once more). gocrash searches only what the page tables map, and
+// crash's lines at unmapped kernel image addresses are dropped before
+// comparing. Not compared at all: a -s start inside the kernel image,
+// which crash searches twice (its vmalloc range, which ends at the
+// modules, also covers the image, and its vmalloc walk reads any page
+// that translates).
 func TestCorpusSearchAgainstCrash(t *testing.T) {
 	compared := 0
 	for _, r := range corpus.Runs(t) {
@@ -109,8 +120,36 @@ func TestCorpusSearchAgainstCrash(t *testing.T) {
 					"search -c @@GOCRASH-BEGIN @@GOCRASH-END",
 				}
 				want := crashAnswers(t, r, f, cmds)
+				regions, err := k.KernelSearchRegions()
+				if err != nil {
+					t.Fatal(err)
+				}
+				unmappedImage := func(addr uint64) bool {
+					for _, rg := range regions {
+						if rg.Kind == kernel.RegionKernelImage && addr >= rg.Start && addr < rg.End {
+							_, err := k.Arch.KernelWalk(addr)
+							return err != nil
+						}
+					}
+					return false
+				}
 				for i, c := range cmds {
 					got := run(t, s, c)
+					var kept []string
+					dropped := 0
+					for _, ln := range strings.SplitAfter(want[i], "\n") {
+						if a, _, ok := strings.Cut(ln, ": "); ok && len(a) == 16 {
+							if v, err := strconv.ParseUint(a, 16, 64); err == nil && unmappedImage(v) {
+								dropped++
+								continue
+							}
+						}
+						kept = append(kept, ln)
+					}
+					want[i] = strings.Join(kept, "")
+					if dropped > 0 {
+						t.Logf("%s: %d of crash's lines are at unmapped kernel image addresses", c, dropped)
+					}
 					if got != want[i] {
 						t.Errorf("%s: differs from crash 8.0.2\n%s", c, lineDiff(want[i], got))
 						continue

@@ -7,7 +7,6 @@ import (
 	"sort"
 
 	"github.com/gocrash/gocrash/arch"
-	"github.com/gocrash/gocrash/memory"
 )
 
 // Searching memory reads only what the dump holds: the regions to search
@@ -88,7 +87,8 @@ const charsContext = 56
 func (k *Kernel) KernelSearchRegions() ([]KernelRegion, error) {
 	var out []KernelRegion
 	ps := k.Arch.PageSize()
-	if base, err := k.Arch.PhysToVirt(0); err == nil {
+	if delta, ok := k.directMapDelta(); ok {
+		base := delta + k.Dump.Ranges()[0].Start
 		end := uint64(0)
 		if a, err := k.SymbolAddr("high_memory"); err == nil {
 			end, _ = k.ReadU64(a)
@@ -126,16 +126,35 @@ func (k *Kernel) KernelSearchRegions() ([]KernelRegion, error) {
 	if err1 == nil && err2 == nil {
 		start := text
 		if im, ok := k.Arch.(kernelImageMap); ok {
-			// crash reads from the base of x86_64's image mapping
-			// (__START_KERNEL_map), computing physical addresses
-			// linearly as the architecture does: image base =
-			// vaddr - phys(vaddr) + phys_base.
+			// The image mapping starts below _text (x86_64's
+			// __START_KERNEL_map): image base = vaddr - phys(vaddr) +
+			// phys_base. crash reads all of it by that linear
+			// formula; the kernel's page tables map only the image
+			// itself (cleanup_highmap clears the rest, and freed
+			// __init pages are unmapped), and only what they map is
+			// searched here, so addresses the kernel cannot read are
+			// not reported (crash reports its direct-map hits there
+			// a second time).
 			start = text - im.KernelImagePhys(text) + im.PhysBase()
 		}
 		out = append(out, KernelRegion{RegionKernelImage, start, (end + ps - 1) &^ (ps - 1)})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Start < out[j].Start })
 	return out, nil
+}
+
+// directMapDelta is what the direct map adds to a physical address (the
+// map may start at the first RAM page, as arm64's at PHYS_OFFSET).
+func (k *Kernel) directMapDelta() (uint64, bool) {
+	rs := k.Dump.Ranges()
+	if len(rs) == 0 {
+		return 0, false
+	}
+	v, err := k.Arch.PhysToVirt(rs[0].Start)
+	if err != nil {
+		return 0, false
+	}
+	return v - rs[0].Start, true
 }
 
 // kernelImageMap is an architecture whose kernel image mapping is linear
@@ -154,7 +173,7 @@ func (k *Kernel) KernelSegments(r KernelRegion, start, end uint64) []SearchSegme
 	}
 	switch r.Kind {
 	case RegionDirectMap:
-		base, _ := k.Arch.PhysToVirt(0)
+		base, _ := k.directMapDelta() // virt = phys + base
 		var segs []SearchSegment
 		for _, p := range k.Dump.Present() {
 			vs, ve := base+p.Start, base+p.End
@@ -165,10 +184,6 @@ func (k *Kernel) KernelSegments(r KernelRegion, start, end uint64) []SearchSegme
 			segs = appendPiece(segs, SearchPiece{vs, vs - base, ve - vs})
 		}
 		return segs
-	case RegionKernelImage:
-		if im, ok := k.Arch.(kernelImageMap); ok {
-			return linearSegments(k.Dump.Present(), start, end, im.KernelImagePhys)
-		}
 	case RegionVmalloc:
 		areas, _ := k.VmapAreas()
 		var segs []SearchSegment
@@ -181,25 +196,6 @@ func (k *Kernel) KernelSegments(r KernelRegion, start, end uint64) []SearchSegme
 		return mergeSegments(segs)
 	}
 	return k.WalkSegments(start, end)
-}
-
-// linearSegments maps [start, end) through a linear translation and
-// keeps what the dump holds.
-func linearSegments(present []memory.Range, start, end uint64, phys func(uint64) uint64) []SearchSegment {
-	delta := start - phys(start) // virt = phys + delta
-	var segs []SearchSegment
-	for _, p := range present {
-		vs, ve := p.Start+delta, p.End+delta
-		if ve < vs { // the range runs past the top of the address space
-			ve = ^uint64(0)
-		}
-		if ve <= start || vs >= end {
-			continue
-		}
-		vs, ve = max(vs, start), min(ve, end)
-		segs = appendPiece(segs, SearchPiece{vs, vs - delta, ve - vs})
-	}
-	return segs
 }
 
 // WalkSegments cuts [start, end) of kernel virtual memory into readable
