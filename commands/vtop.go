@@ -427,7 +427,9 @@ func kmemCommand() *Command {
 the struct page, the physical address of its page, page.mapping, page.index,
 the reference count, and page.flags with the names of its flag bits. An
 address is a struct page, a kernel virtual address (its page is shown), or
-else a physical address. Only -p with addresses is implemented.`,
+else a physical address. With -s or -S, the slab caches (see the options);
+with addresses alone, what each address is: the kernel symbol, vmalloc area,
+slab object, task and struct page holding it.`,
 		Options:  append([]Option{{"-p", "the struct page of each address"}, {"address", "a struct page, kernel virtual or physical address, hexadecimal"}}, kmemSlabOptions...),
 		Examples: []string{"gocrash> kmem -p 1000000", "gocrash> kmem -p ffffd22000190000"},
 		Results:  []Result{&PageTable{}, &KmemSlabResult{}, &KmemAddrResult{}},

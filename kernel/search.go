@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"runtime"
 	"sort"
 
 	"github.com/gocrash/gocrash/arch"
@@ -316,43 +317,82 @@ func Search(ctx context.Context, segs []SearchSegment, q SearchQuery, order bina
 	if ps == 0 {
 		ps = 4096
 	}
-	maxLen := 0
-	for _, s := range q.Strings {
-		maxLen = max(maxLen, len(s))
-	}
 	look := uint64(0)
 	if q.Mode == SearchChars {
 		look = ps // a match crossing the chunk's end, and its context
 	}
-	buf := make([]byte, chunk+look)
-	var hits []SearchHit
-	for _, seg := range segs {
-		start := seg.Start &^ 7
-		if start < seg.Start {
-			start += 8
-		}
-		if q.Mode == SearchChars {
-			start = seg.Start
-		}
-		for a := start; a < seg.End; a += chunk {
-			if err := ctx.Err(); err != nil {
-				return err
+	// Chunks are read and scanned by a few workers (decompressing a
+	// kdump file's pages is most of the work) and reported in order.
+	type job struct {
+		seg  *SearchSegment
+		a, n uint64
+		out  chan []SearchHit
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	workers := min(max(runtime.GOMAXPROCS(0), 1), 4)
+	jobs := make(chan job)
+	pending := make(chan chan []SearchHit, 2*workers)
+	go func() {
+		defer close(jobs)
+		defer close(pending)
+		for i := range segs {
+			seg := &segs[i]
+			start := seg.Start
+			if q.Mode != SearchChars {
+				start = (start + 7) &^ 7
 			}
-			n := min(uint64(chunk), seg.End-a)
-			m := min(n+look, seg.End-a)
-			b := buf[:m]
-			runs := readRuns(b, a, seg.Pieces, read, ps)
-			for _, r := range runs {
-				hits = scan(hits[:0], r.data, r.addr, min(r.addr+uint64(len(r.data)), a+n), seg.End, q, order, ps)
-				for _, h := range hits {
-					if !hit(h) {
-						return nil
-					}
+			for a := start; a < seg.End; a += chunk {
+				j := job{seg: seg, a: a, n: min(uint64(chunk), seg.End-a), out: make(chan []SearchHit, 1)}
+				select {
+				case pending <- j.out:
+				case <-ctx.Done():
+					return
+				}
+				select {
+				case jobs <- j:
+				case <-ctx.Done():
+					return
 				}
 			}
 		}
+	}()
+	for w := 0; w < workers; w++ {
+		go func() {
+			buf := make([]byte, chunk+look)
+			for j := range jobs {
+				if ctx.Err() != nil {
+					j.out <- nil
+					continue
+				}
+				m := min(j.n+look, j.seg.End-j.a)
+				var hits []SearchHit
+				for _, r := range readRuns(buf[:m], j.a, j.seg.Pieces, read, ps) {
+					hits = scan(hits, r.data, r.addr, min(r.addr+uint64(len(r.data)), j.a+j.n), j.seg.End, q, order, ps)
+				}
+				for i := range hits {
+					hits[i].Context = append([]byte(nil), hits[i].Context...)
+				}
+				j.out <- hits
+			}
+		}()
 	}
-	return nil
+	for ch := range pending {
+		hits := <-ch
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		for _, h := range hits {
+			if !hit(h) {
+				cancel()
+				for ch := range pending {
+					<-ch
+				}
+				return nil
+			}
+		}
+	}
+	return ctx.Err()
 }
 
 type run struct {
