@@ -246,6 +246,8 @@ ensure_tools() {
 	command -v gcc >/dev/null || missing+=(gcc) # symbols' unit tests compile small C programs
 	command -v make >/dev/null || missing+=(make) # the test module (linux-headers brings the rest)
 	/usr/bin/python3 -c 'import drgn' 2>/dev/null || missing+=(python3-drgn)
+	command -v gdb-multiarch >/dev/null || missing+=(gdb-multiarch) # arm64 dis is checked against gdb's
+	command -v debuginfod-find >/dev/null || missing+=(debuginfod) # the build-id lookup shares elfutils' cache
 	if [ ${#missing[@]} -gt 0 ]; then
 		apt_update
 		log "apt-get install ${missing[*]}"
