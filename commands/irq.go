@@ -238,15 +238,15 @@ func runIRQ(ctx context.Context, s *Session, a *Args) (Result, error) {
 func (t *IRQTable) Text(w io.Writer) error {
 	tw := &textWriter{w: w}
 	const col = 16 // MAX(VADDR_PRLEN, strlen("IRQ_DESC/_DATA"))
-	tw.printf(" IRQ  %s  %s  NAME\n", mkCenter("IRQ_DESC/_DATA", col, false), mkCenter("IRQACTION", col, false))
+	tw.printf(" IRQ  %s  %s  NAME\n", center(col, "IRQ_DESC/_DATA", false), center(col, "IRQACTION", false))
 	for _, r := range t.Rows {
-		desc := mkCenter("(unused)", col, false)
+		desc := center(col, "(unused)", false)
 		if r.Desc != 0 {
 			desc = fmt.Sprintf("%016x", uint64(r.Desc))
 		}
-		tw.printf("%s  %s  ", mkCenter(strconv.Itoa(r.IRQ), 4, true), desc)
+		tw.printf("%s  %s  ", center(4, strconv.Itoa(r.IRQ), true), desc)
 		if len(r.Actions) == 0 {
-			tw.printf("%s  \n", mkCenter("(unused)", col, false))
+			tw.printf("%s  \n", center(col, "(unused)", false))
 			continue
 		}
 		for i, ac := range r.Actions {
@@ -294,7 +294,7 @@ func (t *IRQAffinity) Text(w io.Writer) error {
 
 func (t *SoftirqTable) Text(w io.Writer) error {
 	tw := &textWriter{w: w}
-	tw.printf("SOFTIRQ_VEC %s\n", mkCenter("ACTION", 16, true))
+	tw.printf("SOFTIRQ_VEC %s\n", center(16, "ACTION", true))
 	for _, r := range t.Rows {
 		sp := "    "
 		if r.Vec >= 10 {

@@ -92,6 +92,8 @@ func builtins() []func() *Command {
 		disCommand,
 		irqCommand,
 		timerCommand,
+		netCommand,
+		devCommand,
 	}
 }
 

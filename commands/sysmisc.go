@@ -8,20 +8,6 @@ import (
 // Helpers shared by the system-state commands (irq, timer, runq, net, dev,
 // ipcs, sig, mach, waitq): crash's column justification and CPU lists.
 
-// mkCenter centres s in width w as crash's mkstring(CENTER) does: an odd
-// remainder goes to the right, or with rjust to the left.
-func mkCenter(s string, w int, rjust bool) string {
-	if len(s) >= w {
-		return s
-	}
-	extra := w - len(s)
-	left := extra / 2
-	if extra%2 == 1 && rjust {
-		left++
-	}
-	return strings.Repeat(" ", left) + s + strings.Repeat(" ", extra-left)
-}
-
 // sessionCPUs chooses CPUs: every present CPU for "", else a list such as
 // "1,3", "0-2", "all" or "a"; a CPU beyond the present ones is an error.
 func sessionCPUs(s *Session, spec string) ([]int, error) {
@@ -49,9 +35,21 @@ func sessionCPUs(s *Session, spec string) ([]int, error) {
 }
 
 // symOf names a kernel or module address as crash's value_symbol: the
-// symbol (with "+off" in decimal when inside it), "" when none.
+// symbol (with "+off" in decimal when inside it), "" when none. Module
+// text and data are named by the module's own symbols; a kernel address
+// only inside the kernel image (_text.._end).
 func symOf(s *Session, addr uint64) string {
-	name, off, ok := s.Kernel.Symbolize(addr)
+	k := s.Kernel
+	name, off, ok := "", uint64(0), false
+	if ms, o, found := k.ModuleSymbolAt(addr); found {
+		name, off, ok = ms.Name, o, true
+	} else if k.ModuleHolding(addr) == nil && k.Syms != nil {
+		lo, ok1 := k.Syms.Addr("_text")
+		hi, ok2 := k.Syms.Addr("_end")
+		if ok1 && ok2 && addr >= lo && addr < hi {
+			name, off, ok = k.Symbolize(addr)
+		}
+	}
 	if !ok {
 		return ""
 	}

@@ -104,7 +104,7 @@ func (w *TimerWheel) Text(out io.Writer) error {
 		tw.printf("  %-*s     %-*s     TIMER_LIST     FUNCTION\n", flen, "EXPIRES", tlen, "TTE")
 		for _, t := range b.Timers {
 			tw.printf("  %*d  %*d  %s  %016x  <%s>\n", flen, t.Expires, tlen, t.TTE,
-				mkCenter(fmt.Sprintf("%16x", uint64(t.Timer)), 16, false), uint64(t.Function), t.Symbol)
+				center(16, fmt.Sprintf("%16x", uint64(t.Timer)), false), uint64(t.Function), t.Symbol)
 		}
 		if len(b.Timers) == 0 {
 			tw.printf("  (none)\n")
@@ -112,4 +112,3 @@ func (w *TimerWheel) Text(out io.Writer) error {
 	}
 	return tw.err
 }
-
