@@ -104,4 +104,3 @@ func (n *NetDevices) Text(w io.Writer) error {
 	}
 	return tw.err
 }
-
