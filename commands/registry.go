@@ -94,6 +94,7 @@ func builtins() []func() *Command {
 		timerCommand,
 		netCommand,
 		devCommand,
+		ipcsCommand,
 	}
 }
 
