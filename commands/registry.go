@@ -95,6 +95,7 @@ func builtins() []func() *Command {
 		netCommand,
 		devCommand,
 		ipcsCommand,
+		runqCommand,
 	}
 }
 
