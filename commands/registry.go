@@ -96,6 +96,7 @@ func builtins() []func() *Command {
 		devCommand,
 		ipcsCommand,
 		runqCommand,
+		sigCommand,
 	}
 }
 
