@@ -10,7 +10,7 @@ import (
 func timerCommand() *Command {
 	return &Command{
 		Name:     "timer",
-		Synopsis: "timer [-C cpu(s)]",
+		Synopsis: "timer [-r] [-C cpu(s)]",
 		Summary:  "timer queue data",
 		Help: `Displays the pending timers of the timer wheel (timer_bases, 4.8+), in
 order of expiry: jiffies first, then for each CPU and each of its timer bases
@@ -19,12 +19,20 @@ address of the struct timer_base, and each pending struct timer_list: when it
 expires (in jiffies), how many jiffies that is from now (TTE, negative when
 overdue), its address and its function.
 
+-r shows the high-resolution timers instead: for each CPU's struct
+hrtimer_cpu_base, each clock base (its struct hrtimer_clock_base and clock
+function) with the current time of that clock (jiffies since boot in
+nanoseconds plus the base's offset) and its pending struct hrtimers in
+expiry order: soft and hard expiry and time to expiry in nanoseconds, the
+hrtimer's address and its function.
+
 -C chooses the CPUs ("1,3", "0-2", "all" or "a").`,
 		Options: []Option{
+			{"-r", "the high-resolution timers (hrtimer_bases)"},
 			{"-C cpus", "these CPUs only"},
 		},
-		Examples: []string{"gocrash> timer", "gocrash> timer -C 1"},
-		Results:  []Result{&TimerWheel{}},
+		Examples: []string{"gocrash> timer", "gocrash> timer -C 1", "gocrash> timer -r", "gocrash> timer -r -C 0"},
+		Results:  []Result{&TimerWheel{}, &HRTimerList{}},
 		Run:      runTimer,
 	}
 }
@@ -62,6 +70,9 @@ func runTimer(ctx context.Context, s *Session, a *Args) (Result, error) {
 		return nil, err
 	}
 	t := s.Kernel.Timers()
+	if a.Has("r") {
+		return hrTimers(ctx, s, cpus)
+	}
 	j, err := t.Jiffies()
 	if err != nil {
 		return nil, err
@@ -108,6 +119,106 @@ func (w *TimerWheel) Text(out io.Writer) error {
 		}
 		if len(b.Timers) == 0 {
 			tw.printf("  (none)\n")
+		}
+	}
+	return tw.err
+}
+
+// HRTimerList is timer -r.
+type HRTimerList struct {
+	CPUs []HRTimerCPUBase `json:"cpus"`
+}
+
+// HRTimerCPUBase is one CPU's hrtimer_cpu_base.
+type HRTimerCPUBase struct {
+	CPU   int           `json:"cpu"`
+	Addr  Hex           `json:"hrtimer_cpu_base"`
+	Bases []HRClockList `json:"clock_bases"`
+}
+
+// HRClockList is one clock base and its pending hrtimers.
+type HRClockList struct {
+	Clock   int          `json:"clock"`
+	Addr    Hex          `json:"hrtimer_clock_base"`
+	GetTime string       `json:"get_time"`
+	Now     uint64       `json:"current"` // ns
+	Timers  []HRTimerRow `json:"timers"`
+}
+
+// HRTimerRow is one pending hrtimer.
+type HRTimerRow struct {
+	SoftExpires uint64 `json:"softexpires"`
+	Expires     uint64 `json:"expires"`
+	TTE         int64  `json:"tte"`
+	Timer       Hex    `json:"hrtimer"`
+	Function    Hex    `json:"function"`
+	Symbol      string `json:"symbol"`
+}
+
+func hrTimers(ctx context.Context, s *Session, cpus []int) (Result, error) {
+	k := s.Kernel
+	t := k.Timers()
+	up, err := k.UptimeJiffies()
+	if err != nil {
+		return nil, err
+	}
+	hz, err := k.HZ()
+	if err != nil {
+		return nil, err
+	}
+	mono := up * (1000000000 / hz)
+	res := &HRTimerList{}
+	for _, c := range cpus {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		hc, err := t.HRTimers(c)
+		cb := HRTimerCPUBase{CPU: c, Addr: Hex(hc.Addr)}
+		for _, b := range hc.Bases {
+			now := mono + b.Offset
+			cl := HRClockList{Clock: b.Index, Addr: Hex(b.Addr), GetTime: symOf(s, b.GetTime), Now: now, Timers: []HRTimerRow{}}
+			for _, h := range b.Timers {
+				cl.Timers = append(cl.Timers, HRTimerRow{SoftExpires: h.SoftExpires, Expires: h.Expires, TTE: int64(h.Expires - now), Timer: Hex(h.Addr), Function: Hex(h.Function), Symbol: symOf(s, h.Function)})
+			}
+			cb.Bases = append(cb.Bases, cl)
+		}
+		res.CPUs = append(res.CPUs, cb)
+		if err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+func (l *HRTimerList) Text(w io.Writer) error {
+	tw := &textWriter{w: w}
+	for i, c := range l.CPUs {
+		if i > 0 {
+			tw.printf("\n")
+		}
+		tw.printf("CPU: %d  HRTIMER_CPU_BASE: %x\n", c.CPU, uint64(c.Addr))
+		for j, b := range c.Bases {
+			if j > 0 {
+				tw.printf("\n")
+			}
+			tw.printf("  CLOCK: %d  HRTIMER_CLOCK_BASE: %x  [%s]\n", b.Clock, uint64(b.Addr), b.GetTime)
+			if len(b.Timers) == 0 {
+				tw.printf("  (empty)\n")
+				continue
+			}
+			// crash sizes the columns by the last timer's values.
+			last := b.Timers[len(b.Timers)-1]
+			elen := max(len(strconv.FormatUint(last.Expires, 10)), 7)
+			slen := max(len(strconv.FormatUint(last.SoftExpires, 10)), 11)
+			tlen := len(strconv.FormatInt(last.TTE, 10))
+			tw.printf("  %s\n", center(slen, "CURRENT", true))
+			tw.printf("  %s\n", center(slen, strconv.FormatUint(b.Now, 10), true))
+			tw.printf("  %s  %s  %s  %s  %s\n", center(slen, "SOFTEXPIRES", true), center(elen, "EXPIRES", true),
+				center(tlen, "TTE", true), center(16, "HRTIMER", false), center(16, "FUNCTION", false))
+			for _, h := range b.Timers {
+				tw.printf("  %s  %s  %*d  %x  %x  <%s>\n", center(slen, strconv.FormatUint(h.SoftExpires, 10), true),
+					center(elen, strconv.FormatUint(h.Expires, 10), true), tlen, h.TTE, uint64(h.Timer), uint64(h.Function), h.Symbol)
+			}
 		}
 	}
 	return tw.err

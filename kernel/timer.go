@@ -88,3 +88,86 @@ func (t *Timers) Bases(cpu int) ([]TimerBase, error) {
 	}
 	return out, nil
 }
+
+// HRTimer is one pending struct hrtimer.
+type HRTimer struct {
+	Addr        uint64
+	SoftExpires uint64 // ns
+	Expires     uint64 // ns
+	Function    uint64
+}
+
+// HRClockBase is one struct hrtimer_clock_base of a CPU with its pending
+// timers in expiry order.
+type HRClockBase struct {
+	Index   int
+	Addr    uint64
+	GetTime uint64 // the clock's get_time function
+	Offset  uint64 // ns added to the monotonic clock
+	Timers  []HRTimer
+}
+
+// HRTimerCPU is one CPU's struct hrtimer_cpu_base.
+type HRTimerCPU struct {
+	CPU   int
+	Addr  uint64
+	Bases []HRClockBase
+}
+
+// HRTimers reads cpu's hrtimer_bases: each clock base's timerqueue.
+func (t *Timers) HRTimers(cpu int) (HRTimerCPU, error) {
+	o := t.d.obj()
+	cb := o.percpu(o.sym("hrtimer_bases"), cpu)
+	r := HRTimerCPU{CPU: cpu, Addr: cb}
+	n, err := t.d.memberArrayLen("hrtimer_cpu_base", "clock_base")
+	if err != nil {
+		return r, err
+	}
+	first := cb + o.off("hrtimer_cpu_base", "clock_base")
+	size := o.size("hrtimer_clock_base")
+	getTime := o.off("hrtimer_clock_base", "get_time")
+	active := o.off("hrtimer_clock_base", "active") + o.off("timerqueue_head", "rb_root")
+	hasOffset := o.has("hrtimer_clock_base", "offset")
+	var offOff uint64
+	if hasOffset {
+		offOff = o.off("hrtimer_clock_base", "offset")
+	}
+	nodeOff := o.off("hrtimer", "node")
+	nodeNode := o.off("timerqueue_node", "node")
+	expOff := o.off("timerqueue_node", "expires")
+	softOff := o.off("hrtimer", "_softexpires")
+	fnOff := o.off("hrtimer", "function")
+	left, right := o.off("rb_node", "rb_left"), o.off("rb_node", "rb_right")
+	if o.err != nil {
+		return r, o.err
+	}
+	for i := 0; i < n; i++ {
+		b := HRClockBase{Index: i, Addr: first + uint64(i)*size}
+		b.GetTime = o.u64(b.Addr + getTime)
+		if hasOffset {
+			b.Offset = o.u64(b.Addr + offOff)
+		}
+		seen := map[uint64]bool{}
+		var walk func(node uint64, depth int)
+		walk = func(node uint64, depth int) {
+			if node == 0 || o.err != nil {
+				return
+			}
+			if depth > 64 || seen[node] {
+				o.fail(fmt.Errorf("hrtimer_clock_base %x: corrupt red-black tree at %x", b.Addr, node))
+				return
+			}
+			seen[node] = true
+			walk(o.u64(node+left), depth+1)
+			h := node - nodeNode - nodeOff
+			b.Timers = append(b.Timers, HRTimer{Addr: h, Expires: o.u64(h + nodeOff + expOff), SoftExpires: o.u64(h + softOff), Function: o.u64(h + fnOff)})
+			walk(o.u64(node+right), depth+1)
+		}
+		walk(o.u64(b.Addr+active), 0)
+		if o.err != nil {
+			return r, o.err
+		}
+		r.Bases = append(r.Bases, b)
+	}
+	return r, nil
+}
