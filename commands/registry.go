@@ -97,6 +97,7 @@ func builtins() []func() *Command {
 		ipcsCommand,
 		runqCommand,
 		sigCommand,
+		waitqCommand,
 	}
 }
 

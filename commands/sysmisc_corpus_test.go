@@ -53,7 +53,8 @@ func TestCorpusSysStateAgainstCrash(t *testing.T) {
 		t.Run(r.Name, func(t *testing.T) {
 			f := r.Files[0]
 			s := openSession(t, r, f)
-			cmds := append(append([]string{"ps"}, sysStateCommands...), sysTaskCommands...)
+			waitq, _ := waitqLines(t, s)
+			cmds := append(append(append([]string{"ps"}, sysStateCommands...), sysTaskCommands...), waitq...)
 			want := crashAnswers(t, r, f, cmds)
 			tasks, err := s.Kernel.Tasks()
 			if err != nil {

@@ -161,3 +161,29 @@ func (s *Scheduler) cfsTasks(cfs uint64, seen map[uint64]bool, depth int) ([]Que
 	err := walk(o.u64(root), 0)
 	return out, err
 }
+
+// WaitQueue lists the private pointers (the waiting tasks) of the entries
+// on the struct wait_queue_head at head (wait_queue_entry 4.13+, else
+// __wait_queue).
+func (s *Scheduler) WaitQueue(head uint64) ([]uint64, error) {
+	o := s.d.obj()
+	var listOff, link, priv uint64
+	if o.has("wait_queue_head", "head") {
+		listOff = o.off("wait_queue_head", "head")
+		link = o.off("wait_queue_entry", "entry")
+		priv = o.off("wait_queue_entry", "private")
+	} else {
+		listOff = o.off("__wait_queue_head", "task_list")
+		link = o.off("__wait_queue", "task_list")
+		priv = o.off("__wait_queue", "private")
+	}
+	if o.err != nil {
+		return nil, fmt.Errorf("cannot determine wait queue structures: %w", o.err)
+	}
+	var out []uint64
+	err := walkList(s.d, head+listOff, func(node uint64) error {
+		out = append(out, o.u64(node-link+priv))
+		return o.err
+	})
+	return out, err
+}
