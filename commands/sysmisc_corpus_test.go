@@ -33,6 +33,7 @@ var (
 		"ipcs", "ipcs -s", "ipcs -m", "ipcs -M", "ipcs -q", "ipcs 0", "ipcs 12345",
 		"sys -c", "sys -c read", "sys -c 15", "sys -t", "sys -i", "sys config",
 		"sig -l", "sig -s 80000003", "sig -s 0",
+		"log -a", "log -s",
 	}
 	sysTaskCommands = []string{
 		"runq", "runq -c 1", "runq -t", "runq -T", "runq -m",

@@ -157,3 +157,98 @@ func (s *SysInfo) SyscallTable() ([]uint64, error) {
 	}
 	return out, o.err
 }
+
+// SafeBuf is one CPU's struct printk_safe_seq_buf (4.11-5.14: the buffers
+// printk used in NMI and printk-unsafe contexts).
+type SafeBuf struct {
+	Name        string // nmi_print_seq, safe_print_seq
+	CPU         int
+	Addr        uint64
+	Len         int
+	MessageLost int
+	Text        []byte // the first Len bytes of the buffer
+}
+
+// PrintkSafeBufs reads the per-CPU printk safe buffers; ok is false when
+// the kernel has none (no struct printk_safe_seq_buf).
+func (s *SysInfo) PrintkSafeBufs() (bufs []SafeBuf, ok bool, err error) {
+	if _, err := s.d.Size("printk_safe_seq_buf"); err != nil {
+		return nil, false, nil
+	}
+	o := s.d.obj()
+	lenOff := o.off("printk_safe_seq_buf", "len")
+	lostOff := o.off("printk_safe_seq_buf", "message_lost")
+	bufOff := o.off("printk_safe_seq_buf", "buffer")
+	size := o.size("printk_safe_seq_buf") - bufOff
+	if o.err != nil {
+		return nil, true, o.err
+	}
+	n, err := s.d.cpus()
+	if err != nil {
+		return nil, true, err
+	}
+	for _, name := range []string{"nmi_print_seq", "safe_print_seq"} {
+		base, err := s.d.SymbolAddr(name)
+		if err != nil {
+			continue
+		}
+		for cpu := 0; cpu < n && o.err == nil; cpu++ {
+			a := o.percpu(base, cpu)
+			b := SafeBuf{Name: name, CPU: cpu, Addr: a, Len: int(int32(o.u32(a + lenOff))), MessageLost: int(int32(o.u32(a + lostOff)))}
+			if b.Len > 0 {
+				b.Text = o.bytes(a+bufOff, int(min(uint64(b.Len), size)))
+			}
+			bufs = append(bufs, b)
+		}
+	}
+	return bufs, true, o.err
+}
+
+// AuditRecord is one audit message waiting in the kernel's audit queues.
+type AuditRecord struct {
+	Type uint16 // nlmsghdr.nlmsg_type
+	Text string
+}
+
+// AuditQueues reads the audit records still queued in the kernel
+// (audit_hold_queue, audit_retry_queue, audit_queue; audit_skb_hold_queue
+// and audit_skb_queue before 4.11): each sk_buff's netlink payload. ok is
+// false when the kernel has no audit queues.
+func (s *SysInfo) AuditQueues() (recs []AuditRecord, ok bool, err error) {
+	names := []string{"audit_hold_queue", "audit_retry_queue", "audit_queue"}
+	if _, err := s.d.SymbolAddr("audit_skb_queue"); err == nil {
+		names = []string{"audit_skb_hold_queue", "audit_skb_queue"}
+	} else if _, err := s.d.SymbolAddr("audit_queue"); err != nil {
+		return nil, false, nil
+	}
+	o := s.d.obj()
+	qlen := o.off("sk_buff_head", "qlen")
+	next := o.off("sk_buff", "next")
+	data := o.off("sk_buff", "data")
+	skLen := o.off("sk_buff", "len")
+	typ := o.off("nlmsghdr", "nlmsg_type")
+	hdr := (o.size("nlmsghdr") + 3) &^ 3
+	if o.err != nil {
+		return nil, true, o.err
+	}
+	for _, name := range names {
+		q, err := s.d.SymbolAddr(name)
+		if err != nil {
+			continue
+		}
+		if o.u32(q+qlen) == 0 {
+			continue
+		}
+		seen := map[uint64]bool{}
+		for p := o.u64(q); p != q && p != 0 && !seen[p] && o.err == nil; p = o.u64(p + next) {
+			seen[p] = true
+			l := uint64(o.u32(p + skLen))
+			d := o.u64(p + data)
+			if d == 0 || l < hdr || l-hdr > 1<<16 {
+				return recs, true, fmt.Errorf("%s: bad sk_buff at %x", name, p)
+			}
+			recs = append(recs, AuditRecord{Type: o.u16(d + typ), Text: cstr(o.bytes(d+hdr, int(l-hdr)))})
+		}
+	}
+	return recs, true, o.err
+}
