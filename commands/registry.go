@@ -98,6 +98,7 @@ func builtins() []func() *Command {
 		runqCommand,
 		sigCommand,
 		waitqCommand,
+		machCommand,
 	}
 }
 
