@@ -13,7 +13,7 @@ import (
 func irqCommand() *Command {
 	return &Command{
 		Name:     "irq",
-		Synopsis: "irq [[[index ...] | -u ] | -b | -a | -s [-c cpu]]",
+		Synopsis: "irq [[[index ...] | -u ] | -d | -b | -a | -s [-c cpu]]",
 		Summary:  "IRQ data",
 		Help: `Displays the kernel's interrupt descriptors: for each interrupt number below
 nr_irqs, the address of its struct irq_desc (or "(unused)" when none was
@@ -27,17 +27,19 @@ has. Interrupt numbers given as arguments show only those lines.
 (irq_desc.kstat_irqs), the chip and flow names and the handlers' names; -c
 chooses the CPUs of -s ("1,3", "0-2", "all" or "a"). -a shows the CPU
 affinity of each interrupt with a handler. -b shows the softirq vector: each
-softirq's number and action function.`,
+softirq's number and action function. -d shows, on x86_64, the handler of
+each of the 256 vectors of the interrupt descriptor table (idt_table).`,
 		Options: []Option{
 			{"-u", "only the interrupts that have a descriptor"},
 			{"-s", "each interrupt's count on each CPU, as /proc/interrupts"},
 			{"-c cpus", "with -s: these CPUs only"},
 			{"-a", "each interrupt's CPU affinity"},
 			{"-b", "the softirq vector's actions"},
+			{"-d", "the interrupt descriptor table's handlers (x86_64)"},
 			{"index", "an interrupt number"},
 		},
-		Examples: []string{"gocrash> irq 0 1", "gocrash> irq -u", "gocrash> irq -s", "gocrash> irq -s -c 1", "gocrash> irq -a", "gocrash> irq -b"},
-		Results:  []Result{&IRQTable{}, &IRQStats{}, &IRQAffinity{}, &SoftirqTable{}},
+		Examples: []string{"gocrash> irq 0 1", "gocrash> irq -u", "gocrash> irq -s", "gocrash> irq -s -c 1", "gocrash> irq -a", "gocrash> irq -b", "gocrash> irq -d"},
+		Results:  []Result{&IRQTable{}, &IRQStats{}, &IRQAffinity{}, &SoftirqTable{}, &IDTTable{}},
 		Run:      runIRQ,
 	}
 }
@@ -105,6 +107,17 @@ type SoftirqRow struct {
 func runIRQ(ctx context.Context, s *Session, a *Args) (Result, error) {
 	k := s.Kernel
 	q := k.Interrupts()
+	if a.Has("d") {
+		if k.Arch.Name() != "x86_64" {
+			return nil, fmt.Errorf("-d option not supported or applicable on this architecture or kernel")
+		}
+		idt, err := k.Machine().IDT()
+		t := &IDTTable{Vectors: []IDTRow{}}
+		for i, g := range idt {
+			t.Vectors = append(t.Vectors, IDTRow{Vector: i, Handler: Hex(g.Handler), IST: g.IST, Symbol: symOf(s, g.Handler)})
+		}
+		return t, err
+	}
 	if a.Has("b") {
 		acts, err := q.Softirqs()
 		t := &SoftirqTable{}
@@ -305,6 +318,37 @@ func (t *SoftirqTable) Text(w io.Writer) error {
 			tw.printf("  [%s]", r.Module)
 		}
 		tw.printf("\n")
+	}
+	return tw.err
+}
+
+// IDTTable is irq -d: the interrupt descriptor table.
+type IDTTable struct {
+	Vectors []IDTRow `json:"vectors"`
+}
+
+// IDTRow is one vector's gate.
+type IDTRow struct {
+	Vector  int    `json:"vector"`
+	Handler Hex    `json:"handler"`
+	IST     int    `json:"ist"`
+	Symbol  string `json:"symbol"`
+}
+
+func (t *IDTTable) Text(w io.Writer) error {
+	tw := &textWriter{w: w}
+	for _, v := range t.Vectors {
+		switch {
+		case v.Vector < 10:
+			tw.printf("  ")
+		case v.Vector < 100:
+			tw.printf(" ")
+		}
+		name := v.Symbol
+		if name == "" {
+			name = fmt.Sprintf("%016x", uint64(v.Handler))
+		}
+		tw.printf("[%d] %s\n", v.Vector, name)
 	}
 	return tw.err
 }

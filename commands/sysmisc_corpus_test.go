@@ -26,7 +26,7 @@ func runText(t testing.TB, s *commands.Session, line string) string {
 // task: on 6.1 it loses most of them).
 var (
 	sysStateCommands = []string{
-		"irq", "irq -u", "irq 0 1 4", "irq -s", "irq -s -c 1", "irq -a", "irq -b",
+		"irq", "irq -u", "irq 0 1 4", "irq -s", "irq -s -c 1", "irq -a", "irq -b", "irq -d",
 		"timer", "timer -C 1", "timer -r", "timer -r -C 0",
 		"net", "net -N 16777343",
 		"dev",

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/gocrash/gocrash/symbols"
 )
@@ -102,29 +103,26 @@ func (m *Machine) ExceptionStacks(ncpu int, name func(addr uint64) string) ([]Ex
 	o := m.d.obj()
 	tss := o.sym("cpu_tss_rw")
 	ist := o.off("tss_struct", "x86_tss") + o.off("x86_hw_tss", "ist")
-	idt := o.sym("idt_table")
-	gate := o.size("gate_struct")
-	lo, mid, hi := o.off("gate_struct", "offset_low"), o.off("gate_struct", "offset_middle"), o.off("gate_struct", "offset_high")
-	bits := o.off("gate_struct", "bits")
 	if o.err != nil {
 		return nil, o.err
+	}
+	idt, err := m.IDT()
+	if err != nil {
+		return nil, err
 	}
 	const slots = 7
 	names := make([]string, slots)
 	for i := range names {
 		names[i] = "(unknown)"
 	}
-	for v := uint64(0); v < 256 && o.err == nil; v++ {
-		g := idt + v*gate
-		n := uint64(o.u16(g+bits)) & 7
-		if n == 0 {
+	for _, g := range idt {
+		if g.IST == 0 {
 			continue
 		}
-		fn := uint64(o.u16(g+lo)) | uint64(o.u16(g+mid))<<16 | uint64(o.u32(g+hi))<<32
-		s := name(fn)
+		s := name(g.Handler)
 		for _, c := range []struct{ sub, name string }{{"nmi", "NMI"}, {"debug", "DEBUG"}, {"stack", "STACKFAULT"}, {"double", "DOUBLEFAULT"}, {"machine", "MCE"}, {"vmm", "VC"}} {
-			if contains(s, c.sub) {
-				names[n-1] = c.name
+			if strings.Contains(s, c.sub) {
+				names[g.IST-1] = c.name
 			}
 		}
 	}
@@ -168,14 +166,6 @@ func (m *Machine) ExceptionStacks(ncpu int, name func(addr uint64) string) ([]Ex
 	return out, nil
 }
 
-func contains(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return true
-		}
-	}
-	return false
-}
 
 // ThreadSize is THREAD_SIZE: the size of union thread_union, else the
 // extent of init_task's stack that the linker script lays out
@@ -201,4 +191,28 @@ func (m *Machine) ThreadSize() (uint64, error) {
 		}
 	}
 	return 0, fmt.Errorf("THREAD_SIZE is not known: no end of init_stack")
+}
+
+// IDTEntry is one x86_64 interrupt descriptor (struct gate_struct).
+type IDTEntry struct {
+	Handler uint64
+	IST     int // the interrupt stack table slot, 1-7; 0 for none
+}
+
+// IDT reads the 256 descriptors of idt_table.
+func (m *Machine) IDT() ([]IDTEntry, error) {
+	o := m.d.obj()
+	idt := o.sym("idt_table")
+	gate := o.size("gate_struct")
+	lo, mid, hi := o.off("gate_struct", "offset_low"), o.off("gate_struct", "offset_middle"), o.off("gate_struct", "offset_high")
+	bits := o.off("gate_struct", "bits")
+	var out []IDTEntry
+	for v := uint64(0); v < 256 && o.err == nil; v++ {
+		g := idt + v*gate
+		out = append(out, IDTEntry{
+			Handler: uint64(o.u16(g+lo)) | uint64(o.u16(g+mid))<<16 | uint64(o.u32(g+hi))<<32,
+			IST:     int(o.u16(g+bits) & 7),
+		})
+	}
+	return out, o.err
 }
