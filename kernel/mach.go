@@ -166,7 +166,6 @@ func (m *Machine) ExceptionStacks(ncpu int, name func(addr uint64) string) ([]Ex
 	return out, nil
 }
 
-
 // ThreadSize is THREAD_SIZE: the size of union thread_union, else the
 // extent of init_task's stack that the linker script lays out
 // (init_stack to __end_init_task, or to __end_init_stack on 6.8+).
