@@ -7,12 +7,14 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/gocrash/gocrash/kernel"
 )
 
 func runqCommand() *Command {
 	return &Command{
 		Name:     "runq",
-		Synopsis: "runq [-t] [-T] [-m] [-c cpu(s)]",
+		Synopsis: "runq [-t] [-T] [-m] [-g] [-c cpu(s)]",
 		Summary:  "run queue",
 		Help: `Displays each CPU's runqueue (struct rq in the per-CPU runqueues): its
 address, the task running on it, the RT priority array (rq.rt.active) with
@@ -25,15 +27,19 @@ their group's scheduling entity.
 the task running on it. -T shows how far each CPU's runqueue clock lags the
 most recent one, in seconds, the most recent first. -m shows how long the
 task on each CPU had been running when the kernel stopped, as
-[days hh:mm:ss.ms]. -c chooses the CPUs ("1,3", "0-2", "all" or "a").`,
+[days hh:mm:ss.ms]. -g shows each CPU's CFS runqueue of root_task_group
+with the task running there ([CURRENT]) and the queued tasks, and the
+runqueues of child task groups (TASK_GROUP, CFS_RQ) nested at their group's
+place (without crash's cgroup names). -c chooses the CPUs ("1,3", "0-2", "all" or "a").`,
 		Options: []Option{
 			{"-t", "each CPU's runqueue clock and its current task's last-run timestamp"},
 			{"-T", "how far each CPU's runqueue clock lags the most recent"},
 			{"-m", "how long each CPU's current task has been running"},
+			{"-g", "the CFS runqueues of the task groups, root_task_group first"},
 			{"-c cpus", "these CPUs only"},
 		},
-		Examples: []string{"gocrash> runq", "gocrash> runq -c 1", "gocrash> runq -t", "gocrash> runq -T", "gocrash> runq -m"},
-		Results:  []Result{&RunQueues{}, &RunQueueTimes{}},
+		Examples: []string{"gocrash> runq", "gocrash> runq -c 1", "gocrash> runq -t", "gocrash> runq -T", "gocrash> runq -m", "gocrash> runq -g"},
+		Results:  []Result{&RunQueues{}, &RunQueueTimes{}, &RunQueueGroups{}},
 		Run:      runRunq,
 	}
 }
@@ -127,6 +133,44 @@ func runRunq(ctx context.Context, s *Session, a *Args) (Result, error) {
 		return res, nil
 	}
 	sch := k.Scheduler()
+	if a.Has("g") {
+		if _, err := k.Offset("task_group", "rt_rq"); err == nil {
+			return nil, fmt.Errorf("-g with RT group scheduling (task_group.rt_rq) is not supported yet")
+		}
+		tg, err := sch.RootTaskGroup()
+		if err != nil {
+			return nil, err
+		}
+		res := &RunQueueGroups{}
+		var conv func(g *kernel.GroupRunQueue) *GroupRow
+		conv = func(g *kernel.GroupRunQueue) *GroupRow {
+			r := &GroupRow{TaskGroup: Hex(g.TaskGroup), CFSRq: Hex(g.CFSRq), Entries: []GroupEntryRow{}}
+			for _, e := range g.Entries {
+				if e.Group != nil {
+					r.Entries = append(r.Entries, GroupEntryRow{Group: conv(e.Group)})
+					continue
+				}
+				r.Entries = append(r.Entries, GroupEntryRow{Task: taskRow(e.Prio, e.Task), Current: e.Current})
+			}
+			return r
+		}
+		for _, c := range cpus {
+			var cur uint64
+			if c < len(active) {
+				cur = active[c]
+			}
+			g, err := sch.GroupCFS(c, cur)
+			row := RunQueueGroupRow{CPU: c, Current: taskRow(0, cur), RootTaskGroup: Hex(tg)}
+			if g != nil {
+				row.CFS = conv(g)
+			}
+			res.CPUs = append(res.CPUs, row)
+			if err != nil {
+				return res, fmt.Errorf("cpu %d: %w", c, err)
+			}
+		}
+		return res, nil
+	}
 	res := &RunQueues{}
 	for _, c := range cpus {
 		if err := ctx.Err(); err != nil {
@@ -146,6 +190,68 @@ func runRunq(ctx context.Context, s *Session, a *Args) (Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// RunQueueGroups is runq -g.
+type RunQueueGroups struct {
+	CPUs []RunQueueGroupRow `json:"cpus"`
+}
+
+// RunQueueGroupRow is one CPU's task group runqueues.
+type RunQueueGroupRow struct {
+	CPU           int       `json:"cpu"`
+	Current       QueuedRow `json:"current"`
+	RootTaskGroup Hex       `json:"root_task_group"`
+	CFS           *GroupRow `json:"cfs_rq"`
+}
+
+// GroupRow is a task group's CFS runqueue on one CPU.
+type GroupRow struct {
+	TaskGroup Hex             `json:"task_group"`
+	CFSRq     Hex             `json:"cfs_rq"`
+	Entries   []GroupEntryRow `json:"entries"`
+}
+
+// GroupEntryRow is a task (Group nil) or a child group's runqueue.
+type GroupEntryRow struct {
+	Task    QueuedRow `json:"task"`
+	Current bool      `json:"current,omitempty"`
+	Group   *GroupRow `json:"group,omitempty"`
+}
+
+func (r *RunQueueGroups) Text(w io.Writer) error {
+	tw := &textWriter{w: w}
+	var entries func(g *GroupRow, depth int)
+	entries = func(g *GroupRow, depth int) {
+		ind := strings.Repeat(" ", 5+3*depth)
+		for _, e := range g.Entries {
+			if e.Group != nil {
+				tw.printf("%sTASK_GROUP: %x  CFS_RQ: %x \n", strings.Repeat(" ", 2+3*(depth+1)), uint64(e.Group.TaskGroup), uint64(e.Group.CFSRq))
+				entries(e.Group, depth+1)
+				continue
+			}
+			cur := ""
+			if e.Current {
+				cur = " [CURRENT]"
+			}
+			tw.printf("%s[%3d] %s%s\n", ind, e.Task.Prio, e.Task.text(), cur)
+		}
+		if len(g.Entries) == 0 {
+			tw.printf("%s[no tasks queued]\n", ind)
+		}
+	}
+	for i, c := range r.CPUs {
+		if i > 0 {
+			tw.printf("\n")
+		}
+		tw.printf("CPU %d\n  CURRENT: %s\n", c.CPU, c.Current.text())
+		if c.CFS == nil {
+			continue
+		}
+		tw.printf("  ROOT_TASK_GROUP: %x  CFS_RQ: %x\n", uint64(c.RootTaskGroup), uint64(c.CFS.CFSRq))
+		entries(c.CFS, 0)
+	}
+	return tw.err
 }
 
 func (q QueuedRow) text() string {

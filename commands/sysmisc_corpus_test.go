@@ -37,7 +37,7 @@ var (
 		"mach", "mach -m", "mach -c",
 	}
 	sysTaskCommands = []string{
-		"runq", "runq -c 1", "runq -t", "runq -T", "runq -m",
+		"runq", "runq -c 1", "runq -t", "runq -T", "runq -m", "runq -g",
 		"sig", "sig 1", "sig -g 1", "net -n 1", "ipcs -n 1",
 	}
 )

@@ -187,3 +187,103 @@ func (s *Scheduler) WaitQueue(head uint64) ([]uint64, error) {
 	})
 	return out, err
 }
+
+// GroupEntry is one line of a task group's CFS runqueue: a task (with
+// Current set for the CPU's running task, which is not in the tree), or a
+// child group's runqueue with its own entries.
+type GroupEntry struct {
+	Prio    int
+	Task    uint64
+	Current bool
+	Group   *GroupRunQueue
+}
+
+// GroupRunQueue is a task group's struct cfs_rq on one CPU.
+type GroupRunQueue struct {
+	TaskGroup uint64
+	CFSRq     uint64
+	Entries   []GroupEntry
+}
+
+// RootTaskGroup is root_task_group's address.
+func (s *Scheduler) RootTaskGroup() (uint64, error) { return s.d.SymbolAddr("root_task_group") }
+
+// GroupCFS reads cpu's CFS runqueue of root_task_group and, through the
+// group entities on it, its child groups' (CONFIG_FAIR_GROUP_SCHED).
+func (s *Scheduler) GroupCFS(cpu int, current uint64) (*GroupRunQueue, error) {
+	o := s.d.obj()
+	tg := o.sym("root_task_group")
+	cfsArr := o.u64(tg + o.off("task_group", "cfs_rq"))
+	if o.err != nil {
+		return nil, o.err
+	}
+	cfs := o.u64(cfsArr + uint64(8*cpu))
+	if o.err != nil {
+		return nil, o.err
+	}
+	return s.groupCFS(tg, cfs, current, 0)
+}
+
+func (s *Scheduler) groupCFS(tg, cfs, current uint64, depth int) (*GroupRunQueue, error) {
+	if depth > 8 {
+		return nil, fmt.Errorf("cfs_rq at %x: groups nested too deeply", cfs)
+	}
+	o := s.d.obj()
+	g := &GroupRunQueue{TaskGroup: tg, CFSRq: cfs}
+	myQ := o.off("sched_entity", "my_q")
+	seOff := o.off("task_struct", "se")
+	prioOff := o.off("task_struct", "prio")
+	runNode := o.off("sched_entity", "run_node")
+	tgOff := o.off("cfs_rq", "tg")
+	left, right := o.off("rb_node", "rb_left"), o.off("rb_node", "rb_right")
+	root := cfs + o.off("cfs_rq", "tasks_timeline")
+	curr := o.u64(cfs + o.off("cfs_rq", "curr"))
+	if o.err != nil {
+		return nil, o.err
+	}
+	child := func(q uint64) error {
+		sub, err := s.groupCFS(o.u64(q+tgOff), q, current, depth+1)
+		if sub != nil {
+			g.Entries = append(g.Entries, GroupEntry{Group: sub})
+		}
+		return err
+	}
+	if curr != 0 {
+		if q := o.u64(curr + myQ); q != 0 {
+			if err := child(q); err != nil {
+				return g, err
+			}
+		} else if curr-seOff == current {
+			g.Entries = append(g.Entries, GroupEntry{Prio: int(int32(o.u32(current + prioOff))), Task: current, Current: true})
+		}
+	}
+	seen := map[uint64]bool{}
+	var walk func(node uint64, n int) error
+	walk = func(node uint64, n int) error {
+		if node == 0 {
+			return nil
+		}
+		if n > 64 || seen[node] {
+			return fmt.Errorf("cfs_rq at %x: corrupt red-black tree at %x", cfs, node)
+		}
+		seen[node] = true
+		if err := walk(o.u64(node+left), n+1); err != nil {
+			return err
+		}
+		se := node - runNode
+		if q := o.u64(se + myQ); q != 0 {
+			if err := child(q); err != nil {
+				return err
+			}
+		} else {
+			task := se - seOff
+			g.Entries = append(g.Entries, GroupEntry{Prio: int(int32(o.u32(task + prioOff))), Task: task})
+		}
+		if o.err != nil {
+			return o.err
+		}
+		return walk(o.u64(node+right), n+1)
+	}
+	err := walk(o.u64(root), 0)
+	return g, err
+}
