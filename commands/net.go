@@ -28,7 +28,7 @@ or of the task named by PID or task_struct address. -N prints a 32-bit value
 			{"task", "with -n: the task whose task_struct is at this address"},
 		},
 		Examples: []string{"gocrash> net", "gocrash> net -n 1", "gocrash> net -N 0x0100007f"},
-		Results:  []Result{&NetDevices{}, &Message{}},
+		Results:  []Result{&NetDevices{}, Message{}},
 		Run:      runNet,
 	}
 }

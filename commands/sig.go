@@ -33,7 +33,7 @@ and names. -s translates a hexadecimal signal set into signal names.`,
 			{"taskp", "the task whose task_struct is at this address"},
 		},
 		Examples: []string{"gocrash> sig", "gocrash> sig 1", "gocrash> sig -g 1", "gocrash> sig -l", "gocrash> sig -s 4000"},
-		Results:  []Result{&SigResult{}, &Message{}},
+		Results:  []Result{&SigResult{}, Message{}},
 		Run:      runSig,
 	}
 }

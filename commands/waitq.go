@@ -23,7 +23,7 @@ struct.member of a structure at an address, or by its own address.`,
 			{"address", "the wait queue head at this hexadecimal address"},
 		},
 		Examples: []string{"gocrash> waitq log_wait", "gocrash> waitq pipe_inode_info.rd_wait ffff8880045c9e40", "gocrash> waitq ffffffff82a5c2e8"},
-		Results:  []Result{&WaitQueue{}},
+		Results:  []Result{&WaitQueue{}, Message{}},
 		Run:      runWaitq,
 	}
 }
