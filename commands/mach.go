@@ -23,13 +23,19 @@ as crash names them; a VC stack whose page is not mapped is
 "[unavailable]").
 
 -m shows the firmware's memory map (e820_table). -c shows each CPU's
-struct cpuinfo_x86 (the per-CPU cpu_info).`,
+struct cpuinfo_x86 (the per-CPU cpu_info).
+
+On arm64 mach shows the machine type, memory size, CPUs, HZ, page size, the
+direct map's base (PAGE_OFFSET, from VMCOREINFO's VA_BITS), the kernel
+stack size and each CPU's IRQ stack (irq_stack_ptr) and overflow stack; the
+module, vmalloc and vmemmap bases crash prints there are not shown yet, nor
+-m and -c.`,
 		Options: []Option{
 			{"-m", "the firmware (e820) memory map"},
 			{"-c", "each CPU's struct cpuinfo_x86"},
 		},
 		Examples: []string{"gocrash> mach", "gocrash> mach -m", "gocrash> mach -c"},
-		Results:  []Result{&MachInfo{}, &MachMemMap{}, &MachCPUs{}},
+		Results:  []Result{&MachInfo{}, &MachMemMap{}, &MachCPUs{}, &MachArm64{}},
 		Run:      runMach,
 	}
 }
@@ -52,6 +58,114 @@ type MachInfo struct {
 	IRQStackSize    uint64         `json:"irq_stack_size"`
 	IRQStacks       []Hex          `json:"irq_stacks"`
 	ExceptionStacks []MachExcStack `json:"exception_stacks"`
+}
+
+// MachArm64 is mach on arm64: the facts gocrash reads for certain (the
+// module, vmalloc and vmemmap bases crash derives are not shown yet).
+type MachArm64 struct {
+	MachineType    string `json:"machine_type"`
+	MemorySize     uint64 `json:"memory_bytes"`
+	CPUs           int    `json:"cpus"`
+	HZ             uint64 `json:"hz"`
+	PageSize       uint64 `json:"page_size"`
+	KernelVirtBase Hex    `json:"kernel_virtual_base"` // PAGE_OFFSET, -(1 << VA_BITS); 0 when VMCOREINFO has no VA_BITS
+	StackSize      uint64 `json:"kernel_stack_size"`
+	IRQStackSize   uint64 `json:"irq_stack_size"`
+	IRQStacks      []Hex  `json:"irq_stacks"`
+	OverflowSize   uint64 `json:"overflow_stack_size"`
+	OverflowStacks []Hex  `json:"overflow_stacks"`
+}
+
+func machArm64(s *Session, m interface {
+	ThreadSize() (uint64, error)
+	PerCPU(string, int) (uint64, error)
+}, ncpu int) (Result, error) {
+	k := s.Kernel
+	sum := SysSummary(s)
+	r := &MachArm64{MachineType: sum.Machine, MemorySize: sum.Memory, CPUs: ncpu, PageSize: k.Arch.PageSize(), IRQStacks: []Hex{}, OverflowStacks: []Hex{}}
+	var err error
+	if r.HZ, err = k.HZ(); err != nil {
+		return r, err
+	}
+	if vi := k.Dump.VMCoreInfo; vi != nil {
+		if bits, ok := vi.Number("VA_BITS"); ok && bits > 0 && bits < 64 {
+			r.KernelVirtBase = Hex(-(uint64(1) << bits))
+		}
+	}
+	if r.StackSize, err = m.ThreadSize(); err != nil {
+		return r, err
+	}
+	for cpu := 0; cpu < ncpu; cpu++ {
+		p, err := m.PerCPU("irq_stack_ptr", cpu)
+		if err != nil {
+			break
+		}
+		base, err := k.ReadU64(p)
+		if err != nil {
+			return r, err
+		}
+		r.IRQStackSize = r.StackSize
+		r.IRQStacks = append(r.IRQStacks, Hex(base))
+	}
+	if t, _, err := s.typesObject("overflow_stack"); err == nil && t > 0 {
+		r.OverflowSize = uint64(t)
+		for cpu := 0; cpu < ncpu; cpu++ {
+			p, err := m.PerCPU("overflow_stack", cpu)
+			if err != nil {
+				return r, err
+			}
+			r.OverflowStacks = append(r.OverflowStacks, Hex(p))
+		}
+	}
+	return r, nil
+}
+
+// typesObject is the size of the variable name, from the vmlinux's types.
+func (s *Session) typesObject(name string) (int64, bool, error) {
+	ts, err := s.types()
+	if err != nil {
+		return 0, false, err
+	}
+	t, _, err := ts.ObjectType(name)
+	if err != nil {
+		return 0, false, err
+	}
+	return t.Sizeof(), true, nil
+}
+
+func (r *MachArm64) Text(w io.Writer) error {
+	tw := &textWriter{w: w}
+	tw.printf("       MACHINE TYPE: %s\n", r.MachineType)
+	tw.printf("        MEMORY SIZE: %s\n", FormatMemory(r.MemorySize))
+	tw.printf("               CPUS: %d\n", r.CPUs)
+	tw.printf("                 HZ: %d\n", r.HZ)
+	tw.printf("          PAGE SIZE: %d\n", r.PageSize)
+	if r.KernelVirtBase != 0 {
+		tw.printf("KERNEL VIRTUAL BASE: %x\n", uint64(r.KernelVirtBase))
+	}
+	tw.printf("  KERNEL STACK SIZE: %d\n", r.StackSize)
+	stacks := func(label string, size uint64, bases []Hex) {
+		if size == 0 {
+			return
+		}
+		tw.printf("%s STACK SIZE: %d\n", label, size)
+		tw.printf("%20s\n", strings.TrimSpace(label)+" STACKS:")
+		for i, b := range bases {
+			pad := 3
+			switch {
+			case i >= 1000:
+				pad = 0
+			case i >= 100:
+				pad = 1
+			case i >= 10:
+				pad = 2
+			}
+			tw.printf("%s           CPU %d: %x\n", strings.Repeat(" ", pad), i, uint64(b))
+		}
+	}
+	stacks("     IRQ", r.IRQStackSize, r.IRQStacks)
+	stacks("OVERFLOW", r.OverflowSize, r.OverflowStacks)
+	return tw.err
 }
 
 // MachExcStack is one exception stack slot.
@@ -103,13 +217,20 @@ func runMach(ctx context.Context, s *Session, a *Args) (Result, error) {
 		return nil, err
 	}
 	k := s.Kernel
-	if k.Arch.Name() != "x86_64" {
-		return nil, fmt.Errorf("not supported on %s yet", k.Arch.Name())
-	}
 	m := k.Machine()
 	ncpu, off, err := k.CPUs()
 	if err != nil {
 		return nil, err
+	}
+	switch k.Arch.Name() {
+	case "x86_64":
+	case "arm64":
+		if a.Has("m") || a.Has("c") {
+			return nil, fmt.Errorf("-%s option not supported on arm64", a.Last("m", "c"))
+		}
+		return machArm64(s, m, ncpu)
+	default:
+		return nil, fmt.Errorf("not supported on %s yet", k.Arch.Name())
 	}
 	switch {
 	case a.Has("m"):
