@@ -91,6 +91,15 @@ func builtins() []func() *Command {
 		modCommand,
 		disCommand,
 		searchCommand,
+		irqCommand,
+		timerCommand,
+		netCommand,
+		devCommand,
+		ipcsCommand,
+		runqCommand,
+		sigCommand,
+		waitqCommand,
+		machCommand,
 	}
 }
 
