@@ -19,6 +19,9 @@ type KmemVmapArea struct {
 // KmemVmalloc is kmem -v.
 type KmemVmalloc struct {
 	Areas []KmemVmapArea `json:"areas"`
+	// Empty says the kernel has no vmalloc areas at all (no header is
+	// printed); with addresses none may hold, the header comes alone.
+	Empty bool `json:"empty"`
 }
 
 func kmemVmalloc(s *Session, words []string) (Result, error) {
@@ -32,7 +35,7 @@ func kmemVmalloc(s *Session, words []string) (Result, error) {
 		addrs = append(addrs, a)
 	}
 	areas, err := k.VmapAreas()
-	r := &KmemVmalloc{Areas: []KmemVmapArea{}}
+	r := &KmemVmalloc{Areas: []KmemVmapArea{}, Empty: len(areas) == 0}
 	for _, a := range areas {
 		keep := len(addrs) == 0
 		for _, x := range addrs {
@@ -47,7 +50,7 @@ func kmemVmalloc(s *Session, words []string) (Result, error) {
 
 func (r *KmemVmalloc) Text(w io.Writer) error {
 	tw := &textWriter{w: w}
-	if len(r.Areas) == 0 {
+	if r.Empty {
 		return nil
 	}
 	tw.printf("%s  %s  %s     SIZE\n", center(16, "VMAP_AREA", false), center(16, "VM_STRUCT", false), center(35, "ADDRESS RANGE", false))
