@@ -211,14 +211,6 @@ func (k *MemUsage) totalRAM() (uint64, error) {
 // walkMemMap reads every struct page of every present section and counts
 // the shared (not reserved, _refcount > 1) and PG_slab pages.
 func (k *MemUsage) walkMemMap() (shared, slab uint64, err error) {
-	secs, err := k.pages.MemSections()
-	if err != nil {
-		return 0, 0, err
-	}
-	per, err := k.pages.PagesPerSection()
-	if err != nil {
-		return 0, 0, err
-	}
 	c, err := k.pages.pageInfo()
 	if err != nil {
 		return 0, 0, err
@@ -233,14 +225,42 @@ func (k *MemUsage) walkMemMap() (shared, slab uint64, err error) {
 		}
 	}
 	const chunk = 512
+	// The map's chunks: every present section's whole map (as crash
+	// walks it), else, without VMCOREINFO's section table, the nodes'
+	// spans through vmemmap.
+	type span struct{ page, pfn, n uint64 }
+	var spans []span
+	if secs, err := k.pages.MemSections(); err == nil {
+		per, err := k.pages.PagesPerSection()
+		if err != nil {
+			return 0, 0, err
+		}
+		for _, s := range secs {
+			spans = append(spans, span{s.MemMap, s.PFN, per})
+		}
+	} else {
+		nodes, err := k.zones.Nodes()
+		if err != nil {
+			return 0, 0, err
+		}
+		for _, n := range nodes {
+			for pfn := n.StartPFN; pfn < n.StartPFN+n.Spanned; pfn += chunk {
+				cnt := min(chunk, n.StartPFN+n.Spanned-pfn)
+				if a, err := k.pages.PageAddr(pfn); err == nil {
+					spans = append(spans, span{a, pfn, cnt})
+				}
+			}
+		}
+	}
 	buf := make([]byte, chunk*c.size)
 	bo := k.ByteOrder()
-	for _, s := range secs {
-		for i := uint64(0); i < per; i += chunk {
-			if err := k.ReadVirt(buf, s.MemMap+i*c.size); err != nil {
+	for _, s := range spans {
+		for i := uint64(0); i < s.n; i += chunk {
+			n := min(chunk, s.n-i)
+			if err := k.ReadVirt(buf[:n*c.size], s.page+i*c.size); err != nil {
 				continue // an unreadable part of the map counts nothing, as in crash
 			}
-			for j := uint64(0); j < chunk; j++ {
+			for j := uint64(0); j < n; j++ {
 				p := buf[j*c.size:]
 				flags := bo.Uint64(p[c.flags:])
 				if slabBit != 0 && flags&slabBit != 0 {
