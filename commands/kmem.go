@@ -46,7 +46,11 @@ and values; with values, the flags set in each.
 address of its page, page.mapping, page.index, the reference count, and
 page.flags with the names of its flag bits. An address is a struct page,
 a kernel virtual address (its page is shown), or else a physical address.
--m shows the named struct page members of each address's page instead.`,
+-m shows the named struct page members of each address's page instead
+(flags in hex, counts and other integers in decimal, pointers and structs
+in hex, as crash prints them); without addresses, of every struct page of
+the memory map (each present memory section's). -p without addresses
+(the whole map in -p's form) is not implemented.`,
 		Options: []Option{
 			{"-i", "the memory use summary"},
 			{"-f", "the free areas of each zone, with block counts"},
@@ -59,12 +63,12 @@ a kernel virtual address (its page is shown), or else a physical address.
 			{"-h", "the huge page sizes"},
 			{"-g", "the page flags; with values, the flags set in each"},
 			{"-p", "the struct page of each address"},
-			{"-m member[,member]", "the named struct page members of each address's page"},
+			{"-m member[,member]", "the named struct page members of each address's page, or of every page"},
 			{"address", "a struct page, kernel virtual or physical address, or a flags value for -g, hexadecimal"},
 		},
 		Examples: []string{"gocrash> kmem -i", "gocrash> kmem -f", "gocrash> kmem -z", "gocrash> kmem -n", "gocrash> kmem -V",
 			"gocrash> kmem -v", "gocrash> kmem -o", "gocrash> kmem -h", "gocrash> kmem -g 17ffffc0010000",
-			"gocrash> kmem -p 1000000", "gocrash> kmem -m flags,_refcount 1000000"},
+			"gocrash> kmem -p 1000000", "gocrash> kmem -m flags,_refcount 1000000", "gocrash> kmem -m flags,mapping"},
 		Results: []Result{&KmemInfo{}, &KmemFreeAreas{}, &KmemZones{}, &KmemNodes{}, &KmemVmalloc{}, &KmemVMStat{},
 			&KmemPerCPU{}, &KmemHstates{}, &KmemPageFlags{}, &PageTable{}, &KmemPageMembers{}},
 		Run: runKmem,

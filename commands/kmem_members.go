@@ -41,9 +41,6 @@ func kmemPageMembers(ctx context.Context, s *Session, list string, words []strin
 	if len(names) == 0 {
 		return nil, fmt.Errorf("invalid page struct member list format: %s", list)
 	}
-	if len(words) == 0 {
-		return nil, &UsageError{"kmem -m needs addresses: the whole memory map is not listed"}
-	}
 	if k.Vmlinux == nil {
 		return nil, fmt.Errorf("kmem -m needs the vmlinux's types")
 	}
@@ -71,30 +68,60 @@ func kmemPageMembers(ctx context.Context, s *Session, list string, words []strin
 		}
 		ms = append(ms, pm)
 	}
-	pages, err := kmemAddrPages(s, words)
 	r := &KmemPageMembers{Members: names, Pages: []KmemPageMemberRow{}}
-	psize, serr := k.Size("page")
-	if serr != nil {
-		return r, serr
+	psize, err := k.Size("page")
+	if err != nil {
+		return r, err
 	}
 	bo := k.ByteOrder()
-	for _, p := range pages {
-		if err := ctx.Err(); err != nil {
-			return r, err
-		}
-		buf := make([]byte, psize)
-		if err := k.ReadVirt(buf, p.Addr); err != nil {
-			return r, readError(p.Addr, "KVADDR", err)
-		}
-		row := KmemPageMemberRow{Page: Hex(p.Addr)}
+	add := func(addr uint64, buf []byte) error {
+		row := KmemPageMemberRow{Page: Hex(addr)}
 		for _, m := range ms {
 			v, err := m.format(buf, bo)
 			if err != nil {
-				return r, err
+				return err
 			}
 			row.Values = append(row.Values, v)
 		}
 		r.Pages = append(r.Pages, row)
+		return nil
+	}
+	if len(words) == 0 {
+		// Every struct page of the memory map, as crash walks it.
+		spans, err := k.MemMapSpans()
+		if err != nil {
+			return r, err
+		}
+		const chunk = 512
+		buf := make([]byte, chunk*psize)
+		for _, sp := range spans {
+			if err := ctx.Err(); err != nil {
+				return r, err
+			}
+			for i := uint64(0); i < sp.Pages; i += chunk {
+				n := min(chunk, sp.Pages-i)
+				base := sp.Page + i*uint64(psize)
+				if err := k.ReadVirt(buf[:n*uint64(psize)], base); err != nil {
+					continue // an unreadable part of the map shows nothing
+				}
+				for j := uint64(0); j < n; j++ {
+					if err := add(base+j*uint64(psize), buf[j*uint64(psize):(j+1)*uint64(psize)]); err != nil {
+						return r, err
+					}
+				}
+			}
+		}
+		return r, nil
+	}
+	pages, err := kmemAddrPages(s, words)
+	for _, p := range pages {
+		buf := make([]byte, psize)
+		if err := k.ReadVirt(buf, p.Addr); err != nil {
+			return r, readError(p.Addr, "KVADDR", err)
+		}
+		if err := add(p.Addr, buf); err != nil {
+			return r, err
+		}
 	}
 	return r, err
 }

@@ -225,39 +225,16 @@ func (k *MemUsage) walkMemMap() (shared, slab uint64, err error) {
 		}
 	}
 	const chunk = 512
-	// The map's chunks: every present section's whole map (as crash
-	// walks it), else, without VMCOREINFO's section table, the nodes'
-	// spans through vmemmap.
-	type span struct{ page, pfn, n uint64 }
-	var spans []span
-	if secs, err := k.pages.MemSections(); err == nil {
-		per, err := k.pages.PagesPerSection()
-		if err != nil {
-			return 0, 0, err
-		}
-		for _, s := range secs {
-			spans = append(spans, span{s.MemMap, s.PFN, per})
-		}
-	} else {
-		nodes, err := k.zones.Nodes()
-		if err != nil {
-			return 0, 0, err
-		}
-		for _, n := range nodes {
-			for pfn := n.StartPFN; pfn < n.StartPFN+n.Spanned; pfn += chunk {
-				cnt := min(chunk, n.StartPFN+n.Spanned-pfn)
-				if a, err := k.pages.PageAddr(pfn); err == nil {
-					spans = append(spans, span{a, pfn, cnt})
-				}
-			}
-		}
+	spans, err := k.MemMapSpans()
+	if err != nil {
+		return 0, 0, err
 	}
 	buf := make([]byte, chunk*c.size)
 	bo := k.ByteOrder()
 	for _, s := range spans {
-		for i := uint64(0); i < s.n; i += chunk {
-			n := min(chunk, s.n-i)
-			if err := k.ReadVirt(buf[:n*c.size], s.page+i*c.size); err != nil {
+		for i := uint64(0); i < s.Pages; i += chunk {
+			n := min(chunk, s.Pages-i)
+			if err := k.ReadVirt(buf[:n*c.size], s.Page+i*c.size); err != nil {
 				continue // an unreadable part of the map counts nothing, as in crash
 			}
 			for j := uint64(0); j < n; j++ {
@@ -481,4 +458,41 @@ func (k *MemUsage) commit(m *MemInfo) error {
 	}
 	m.Committed, m.HasCommit = uint64(sum), true
 	return nil
+}
+
+// MemMapSpan is a run of the memory map: Pages struct pages from Page,
+// for the frames from PFN.
+type MemMapSpan struct {
+	Page, PFN, Pages uint64
+}
+
+// MemMapSpans lists the memory map as crash walks it: every present
+// section's whole map, in section order; without VMCOREINFO's section
+// table, the nodes' spans (in chunks of 512 frames) through the memory map.
+func (k *MemUsage) MemMapSpans() ([]MemMapSpan, error) {
+	const chunk = 512
+	var spans []MemMapSpan
+	if secs, err := k.pages.MemSections(); err == nil {
+		per, err := k.pages.PagesPerSection()
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range secs {
+			spans = append(spans, MemMapSpan{s.MemMap, s.PFN, per})
+		}
+		return spans, nil
+	}
+	nodes, err := k.zones.Nodes()
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range nodes {
+		for pfn := n.StartPFN; pfn < n.StartPFN+n.Spanned; pfn += chunk {
+			cnt := min(chunk, n.StartPFN+n.Spanned-pfn)
+			if a, err := k.pages.PageAddr(pfn); err == nil {
+				spans = append(spans, MemMapSpan{a, pfn, cnt})
+			}
+		}
+	}
+	return spans, nil
 }
