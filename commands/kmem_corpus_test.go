@@ -299,7 +299,13 @@ func TestCorpusKmemJSON(t *testing.T) {
 		jsonData(t, s, "kmem -o", &pc)
 		otext := run(t, s, "kmem -o")
 		for _, c := range pc.CPUs {
-			if !strings.Contains(otext, fmt.Sprintf("CPU %d: %x\n", c.CPU, uint64(c.Offset))) {
+			// a panic (not a kdump) takes the other CPUs offline: crash
+			// marks them so
+			off := ""
+			if c.Offline {
+				off = " [OFFLINE]"
+			}
+			if !strings.Contains(otext, fmt.Sprintf("CPU %d: %x%s\n", c.CPU, uint64(c.Offset), off)) {
 				t.Errorf("kmem -o: no CPU %d: %x", c.CPU, uint64(c.Offset))
 			}
 		}
@@ -314,6 +320,32 @@ func TestCorpusKmemJSON(t *testing.T) {
 			if !strings.Contains(htext, fmt.Sprintf("%x  ", uint64(h.Hstate))) || !strings.HasSuffix(strings.TrimRight(htext, "\n"), h.Name) && len(hs.Hstates) == 1 {
 				t.Errorf("kmem -h: %+v not in %q", h, htext)
 			}
+		}
+
+		// kmem -m of the page of linux_banner: the flags and the reference
+		// count the text shows are the JSON's and the kernel's.
+		banner, err := s.Kernel.SymbolAddr("linux_banner")
+		if err != nil {
+			t.Fatal(err)
+		}
+		bphys, err := s.Kernel.VirtToPhys(banner)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bpage, err := s.Kernel.PageOf(bphys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mline := fmt.Sprintf("kmem -m flags,_refcount %x", bphys)
+		var pm commands.KmemPageMembers
+		jsonData(t, s, mline, &pm)
+		mtext := run(t, s, mline)
+		if len(pm.Pages) != 1 || len(pm.Members) != 2 || len(pm.Pages[0].Values) != 2 ||
+			uint64(pm.Pages[0].Page) != bpage.Addr || uint64(pm.Pages[0].Values[0][0]) != bpage.Flags ||
+			int32(pm.Pages[0].Values[1][0]) != bpage.Count || pm.Members[1].Kind != "struct" {
+			t.Errorf("%s: JSON %+v, the page %+v", mline, pm, bpage)
+		} else if want := fmt.Sprintf("%x  %016x  %08x\n", bpage.Addr, bpage.Flags, uint32(bpage.Count)); !strings.HasSuffix(mtext, want) {
+			t.Errorf("%s: %q, want %q", mline, mtext, want)
 		}
 
 		var pf commands.KmemPageFlags

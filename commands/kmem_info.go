@@ -177,7 +177,8 @@ func kmemPerCPU(s *Session) (Result, error) {
 		if err != nil {
 			return r, err
 		}
-		r.CPUs = append(r.CPUs, KmemCPUOffset{CPU: c, Offset: Hex(off)})
+		on, err := k.CPUOnline(c)
+		r.CPUs = append(r.CPUs, KmemCPUOffset{CPU: c, Offset: Hex(off), Offline: err == nil && !on})
 	}
 	return r, nil
 }

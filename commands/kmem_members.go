@@ -11,15 +11,25 @@ import (
 )
 
 // KmemPageMemberRow is one struct page of kmem -m: its address and each
-// member's value as crash prints it.
+// member's value: one word for a scalar (a bit-field's bits, a signed
+// value sign-extended), a struct's words (8 bytes each, or 4 or 2 for a
+// smaller struct).
 type KmemPageMemberRow struct {
-	Page   Hex      `json:"page"`
-	Values []string `json:"values"`
+	Page   Hex     `json:"page"`
+	Values [][]Hex `json:"values"`
 }
 
-// KmemPageMembers is kmem -m member[,member] address ...
+// KmemPageMember is a struct page member kmem -m shows: its name, kind
+// ("pointer", "signed", "unsigned", "bool", "struct") and size in bytes.
+type KmemPageMember struct {
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+	Size int64  `json:"size"`
+}
+
+// KmemPageMembers is kmem -m member[,member] [address ...].
 type KmemPageMembers struct {
-	Members []string            `json:"members"`
+	Members []KmemPageMember    `json:"members"`
 	Pages   []KmemPageMemberRow `json:"pages"`
 }
 
@@ -68,7 +78,10 @@ func kmemPageMembers(ctx context.Context, s *Session, list string, words []strin
 		}
 		ms = append(ms, pm)
 	}
-	r := &KmemPageMembers{Members: names, Pages: []KmemPageMemberRow{}}
+	r := &KmemPageMembers{Pages: []KmemPageMemberRow{}}
+	for _, m := range ms {
+		r.Members = append(r.Members, KmemPageMember{m.name, m.kindName(), m.size})
+	}
 	psize, err := k.Size("page")
 	if err != nil {
 		return r, err
@@ -77,7 +90,7 @@ func kmemPageMembers(ctx context.Context, s *Session, list string, words []strin
 	add := func(addr uint64, buf []byte) error {
 		row := KmemPageMemberRow{Page: Hex(addr)}
 		for _, m := range ms {
-			v, err := m.format(buf, bo)
+			v, err := m.read(buf, bo)
 			if err != nil {
 				return err
 			}
@@ -126,15 +139,39 @@ func kmemPageMembers(ctx context.Context, s *Session, list string, words []strin
 	return r, err
 }
 
-// format prints the member's value as crash's show_page_member_data: each
-// value followed by two spaces (but an int-sized struct's).
-func (m pageMember) format(page []byte, bo binary.ByteOrder) (string, error) {
-	if m.off < 0 || m.off+m.size > int64(len(page)) || m.size <= 0 {
-		return "", fmt.Errorf("unsupported page member reference: page.%s", m.name)
+// kindName classifies the member as its value is printed; "" for a type
+// kmem -m cannot print (crash's "unsupported page member reference").
+func (m pageMember) kindName() string {
+	switch m.kind {
+	case symbols.TypePointer:
+		return "pointer"
+	case symbols.TypeStruct:
+		if m.size%4 == 0 || m.size == 2 {
+			return "struct"
+		}
+	case symbols.TypeBase:
+		switch {
+		case m.enc == symbols.EncBoolean:
+			return "bool"
+		case m.size != 1 && m.size != 2 && m.size != 4 && m.size != 8:
+		case m.enc == symbols.EncUnsigned || m.enc == symbols.EncUnsignedChar:
+			return "unsigned"
+		default:
+			return "signed"
+		}
+	}
+	return ""
+}
+
+// read takes the member's value out of a struct page.
+func (m pageMember) read(page []byte, bo binary.ByteOrder) ([]Hex, error) {
+	kind := m.kindName()
+	if kind == "" || m.off < 0 || m.off+m.size > int64(len(page)) || m.size <= 0 {
+		return nil, fmt.Errorf("unsupported page member reference: page.%s", m.name)
 	}
 	b := page[m.off : m.off+m.size]
-	raw := func() uint64 {
-		switch m.size {
+	word := func(b []byte, n int64) uint64 {
+		switch n {
 		case 1:
 			return uint64(b[0])
 		case 2:
@@ -144,70 +181,103 @@ func (m pageMember) format(page []byte, bo binary.ByteOrder) (string, error) {
 		}
 		return bo.Uint64(b)
 	}
-	counter := strings.HasPrefix(m.name, "_count") || strings.HasPrefix(m.name, "_mapcount")
-	switch m.kind {
-	case symbols.TypePointer:
-		return fmt.Sprintf("%016x  ", bo.Uint64(b)), nil
-	case symbols.TypeBase:
-		if m.enc == symbols.EncBoolean {
-			if b[0] <= 1 {
-				return map[bool]string{true: "true  ", false: "false  "}[b[0] == 1], nil
+	switch kind {
+	case "pointer":
+		return []Hex{Hex(bo.Uint64(b))}, nil
+	case "struct":
+		step := int64(8)
+		if m.size%8 != 0 {
+			step = 4
+			if m.size%4 != 0 {
+				step = 2
 			}
-			return fmt.Sprintf("%x  ", b[0]), nil
 		}
-		if m.size != 1 && m.size != 2 && m.size != 4 && m.size != 8 {
-			break
+		var out []Hex
+		for i := int64(0); i < m.size; i += step {
+			out = append(out, Hex(word(b[i:], step)))
 		}
-		v := raw()
-		if m.bitSize != 0 {
-			v = (v >> uint64(m.bitOff)) & (1<<uint64(m.bitSize) - 1)
-		}
-		// crash prints flags in hex, the rest in its output radix (10).
-		dec := m.name != "flags"
-		unsigned := m.enc == symbols.EncUnsigned || m.enc == symbols.EncUnsignedChar || m.enc == symbols.EncBoolean
-		w := 2 * int(m.size)
-		switch {
-		case dec && unsigned:
-			return fmt.Sprintf("%d  ", v), nil
-		case dec:
-			shift := 64 - 8*uint64(m.size)
-			return fmt.Sprintf("%d  ", int64(v<<shift)>>shift), nil
-		case !unsigned && m.size == 8:
-			return fmt.Sprintf("%016x", v), nil // crash prints no spaces after a signed long in hex
-		}
-		return fmt.Sprintf("%0*x  ", w, v), nil
-	case symbols.TypeStruct:
-		switch {
-		case counter:
-			return fmt.Sprintf("%d  ", int32(bo.Uint32(b))), nil
-		case m.size%8 == 0:
-			var parts []string
-			for i := int64(0); i < m.size; i += 8 {
-				parts = append(parts, fmt.Sprintf("%016x", bo.Uint64(b[i:])))
-			}
-			return strings.Join(parts, ",") + "  ", nil
-		case m.size%4 == 0:
-			var parts []string
-			for i := int64(0); i < m.size; i += 4 {
-				parts = append(parts, fmt.Sprintf("%08x", bo.Uint32(b[i:])))
-			}
-			return strings.Join(parts, ","), nil
-		case m.size == 2:
-			return fmt.Sprintf("%04x  ", bo.Uint16(b)), nil
-		}
+		return out, nil
 	}
-	return "", fmt.Errorf("unsupported page member reference: page.%s", m.name)
+	v := word(b, m.size)
+	if m.bitSize != 0 {
+		v = (v >> uint64(m.bitOff)) & (1<<uint64(m.bitSize) - 1)
+	} else if kind == "signed" {
+		shift := 64 - 8*uint64(m.size)
+		v = uint64(int64(v<<shift) >> shift)
+	}
+	return []Hex{Hex(v)}, nil
+}
+
+// format prints a member's value as crash's show_page_member_data: each
+// value followed by two spaces (but an int-sized struct's and a signed
+// long's in hex); flags in hex, _count and _mapcount and the other
+// integers in decimal (crash's output radix), pointers and structs in hex.
+func (m KmemPageMember) format(v []Hex) string {
+	if len(v) == 0 {
+		return ""
+	}
+	x := uint64(v[0])
+	counter := strings.HasPrefix(m.Name, "_count") || strings.HasPrefix(m.Name, "_mapcount")
+	switch m.Kind {
+	case "pointer":
+		return fmt.Sprintf("%016x  ", x)
+	case "bool":
+		switch x {
+		case 0:
+			return "false  "
+		case 1:
+			return "true  "
+		}
+		return fmt.Sprintf("%x  ", x)
+	case "unsigned", "signed":
+		switch {
+		case m.Name != "flags" && m.Kind == "unsigned":
+			return fmt.Sprintf("%d  ", x)
+		case m.Name != "flags":
+			return fmt.Sprintf("%d  ", int64(x))
+		case m.Kind == "signed" && m.Size == 8:
+			return fmt.Sprintf("%016x", x)
+		}
+		if m.Size < 8 {
+			x &= 1<<(8*uint64(m.Size)) - 1
+		}
+		return fmt.Sprintf("%0*x  ", 2*int(m.Size), x)
+	case "struct":
+		if counter {
+			return fmt.Sprintf("%d  ", int32(uint32(x)))
+		}
+		var parts []string
+		w := 2 * int(m.Size) / len(v)
+		for _, p := range v {
+			parts = append(parts, fmt.Sprintf("%0*x", w, uint64(p)))
+		}
+		switch w {
+		case 16:
+			return strings.Join(parts, ",") + "  "
+		case 4:
+			return parts[0] + "  "
+		}
+		return strings.Join(parts, ",")
+	}
+	return ""
 }
 
 func (r *KmemPageMembers) Text(w io.Writer) error {
 	tw := &textWriter{w: w}
 	hdr := center(16, "PAGE", false)
 	for _, m := range r.Members {
-		hdr += "  " + m
+		hdr += "  " + m.Name
 	}
 	tw.println(hdr)
+	var b strings.Builder
 	for _, p := range r.Pages {
-		tw.printf("%x  %s\n", uint64(p.Page), strings.Join(p.Values, ""))
+		b.Reset()
+		for i, v := range p.Values {
+			if i < len(r.Members) {
+				b.WriteString(r.Members[i].format(v))
+			}
+		}
+		tw.printf("%x  %s\n", uint64(p.Page), b.String())
 	}
 	return tw.err
 }
