@@ -17,11 +17,12 @@ import (
 var kmemTableCmds = []string{"kmem -i", "kmem -v", "kmem -V", "kmem -f", "kmem -F", "kmem -z", "kmem -n", "kmem -o", "kmem -h", "kmem -g"}
 
 // kmemRuns are the x86_64 kdump runs crash 8.0.2 opens: the sysrq runs
-// and the test module's crash runs.
+// and the test module's crash runs, but for 6.12's, which crash 8.0.2
+// refuses ("... do not match!"; TestCorpusKmemTruth checks those).
 func kmemRuns(t *testing.T) []*corpus.Run {
 	var runs []*corpus.Run
 	for _, r := range append(corpus.Runs(t), corpus.CrashRuns(t)...) {
-		if r.Method == "kdump" && r.Arch == "x86_64" {
+		if r.Method == "kdump" && r.Arch == "x86_64" && !strings.HasPrefix(r.Release, "6.12.") {
 			runs = append(runs, r)
 		}
 	}
@@ -64,8 +65,9 @@ func kmemInfoRow(text, label string) (pages uint64, line string, ok bool) {
 //
 // The text of every option on the filtered files (one of each format:
 // kdump-compressed, flattened, split, ELF -d 31) must be the text on the unfiltered vmcore:
-// makedumpfile keeps the memory map and the kernel's data. The test module's
-// crash runs (oops, bug, ...) are compared with crash as the sysrq runs are.
+// makedumpfile keeps the memory map and the kernel's data. On the test
+// module's crash runs (oops, bug, ...: the sysrq run's 6.1 kernel) -i, -v,
+// -f, -z, -o and -g FLAGS are compared.
 func TestCorpusKmemAgainstCrash(t *testing.T) {
 	compared := 0
 	for _, r := range kmemRuns(t) {
@@ -89,13 +91,19 @@ func TestCorpusKmemAgainstCrash(t *testing.T) {
 			if err != nil || len(areas) == 0 {
 				t.Fatalf("%d vmalloc areas: %v", len(areas), err)
 			}
-			cmds := append([]string{}, kmemTableCmds...)
-			cmds = append(cmds, fmt.Sprintf("kmem -g %x", page.Flags), "kmem -g 0",
-				fmt.Sprintf("kmem -p %x", phys), fmt.Sprintf("kmem -m flags,_refcount,_mapcount,mapping,index,private -p %x", phys),
-				fmt.Sprintf("kmem -m lru,flags %x", page.Addr), fmt.Sprintf("kmem -v %x", areas[len(areas)/2].Start+1))
+			var cmds []string
 			if r.Crash == "sysrq" {
-				// the whole memory map, one line a struct page
-				cmds = append(cmds, "kmem -m flags,_refcount,mapping,index")
+				cmds = append(cmds, kmemTableCmds...)
+				cmds = append(cmds, fmt.Sprintf("kmem -g %x", page.Flags), "kmem -g 0",
+					fmt.Sprintf("kmem -p %x", phys), fmt.Sprintf("kmem -m flags,_refcount,_mapcount,mapping,index,private -p %x", phys),
+					fmt.Sprintf("kmem -m lru,flags %x", page.Addr), fmt.Sprintf("kmem -v %x", areas[len(areas)/2].Start+1),
+					// the whole memory map, one line a struct page
+					"kmem -m flags,_refcount,mapping,index")
+			} else {
+				// The crash runs are the 6.1 kernel of the sysrq run: the
+				// options whose answers differ from run to run (crash's page
+				// walks and -F's listing cost it a minute on a loaded machine).
+				cmds = []string{"kmem -i", "kmem -v", "kmem -f", "kmem -z", "kmem -o", fmt.Sprintf("kmem -g %x", page.Flags)}
 			}
 			want := crashAnswers(t, r, f, cmds)
 			mi, err := k.MemInfo()

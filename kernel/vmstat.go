@@ -38,11 +38,11 @@ func NewVMStats(r Reader, s Symbols, types typeSource, sys *System) *VMStats {
 	return &VMStats{Reader: r, Symbols: s, types: types, sys: sys}
 }
 
-// EnumNames lists the names of the enum that has enumerator member, by
-// value below the enumerator end (the last name given to a value wins,
-// as the kernel's aliases come after the names they alias): n names,
-// n being end's value.
-func EnumNames(types typeSource, member, end string) ([]string, error) {
+// enumNames lists the names of the enum whose enumerator end counts its
+// items (NR_VM_ZONE_STAT_ITEMS, ...), by value below end's (the last name
+// given to a value wins, as the kernel's aliases come after the names
+// they alias, which is how crash names them).
+func enumNames(types typeSource, end string) ([]string, error) {
 	if types == nil {
 		return nil, fmt.Errorf("the names of %s need the vmlinux's types", end)
 	}
@@ -53,11 +53,6 @@ func EnumNames(types typeSource, member, end string) ([]string, error) {
 	n, t, err := ts.Enumerator(end)
 	if err != nil {
 		return nil, err
-	}
-	if member != "" {
-		if _, t2, err := ts.Enumerator(member); err == nil {
-			t = t2
-		}
 	}
 	es, err := t.Enumerators()
 	if err != nil {
@@ -91,7 +86,7 @@ func (k *VMStats) readCounters(addr uint64, names []string) ([]Counter, error) {
 // ZoneStatNames are the names of a zone's vm_stat[] (enum
 // zone_stat_item).
 func (k *VMStats) ZoneStatNames() ([]string, error) {
-	return EnumNames(k.types, "", "NR_VM_ZONE_STAT_ITEMS")
+	return enumNames(k.types, "NR_VM_ZONE_STAT_ITEMS")
 }
 
 // VMCounters reads the global counters.
@@ -117,7 +112,7 @@ func (k *VMStats) VMCounters() (VMCounters, error) {
 		return c, nil
 	}
 	if a, err := k.SymbolAddr("vm_node_stat"); err == nil {
-		nn, err := EnumNames(k.types, "", "NR_VM_NODE_STAT_ITEMS")
+		nn, err := enumNames(k.types, "NR_VM_NODE_STAT_ITEMS")
 		if err != nil {
 			return c, err
 		}
@@ -128,7 +123,7 @@ func (k *VMStats) VMCounters() (VMCounters, error) {
 		return c, err
 	}
 	if a, err := k.SymbolAddr("vm_numa_stat"); err == nil {
-		nn, err := EnumNames(k.types, "", "NR_VM_NUMA_STAT_ITEMS")
+		nn, err := enumNames(k.types, "NR_VM_NUMA_STAT_ITEMS")
 		if err != nil {
 			return c, err
 		}
@@ -146,7 +141,7 @@ func (k *VMStats) VMCounters() (VMCounters, error) {
 // VMEvents sums the per-CPU vm_event_states counters (enum
 // vm_event_item) over the present CPUs.
 func (k *VMStats) VMEvents() ([]Counter, error) {
-	names, err := EnumNames(k.types, "", "NR_VM_EVENT_ITEMS")
+	names, err := enumNames(k.types, "NR_VM_EVENT_ITEMS")
 	if err != nil {
 		return nil, err
 	}
