@@ -1,7 +1,6 @@
 package kernel
 
-import (
-)
+import ()
 
 // VmapAreaOf finds the busy vmalloc area holding addr.
 func (k *Kernel) VmapAreaOf(addr uint64) (VmapArea, bool, error) {
