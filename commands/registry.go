@@ -90,6 +90,8 @@ func builtins() []func() *Command {
 		taskCommand,
 		modCommand,
 		disCommand,
+		listCommand,
+		treeCommand,
 	}
 }
 
