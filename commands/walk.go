@@ -202,8 +202,8 @@ func fastField(s *Session, t *symbols.Type, m string, addr uint64, hex bool) (Fa
 			str := cstring(buf[:size])
 			f.String = &str
 		}
-	} else if sym, off, ok := s.Kernel.Syms.Nearest(uint64(f.Value)); ok && (sym.Type == 't' || sym.Type == 'T') && (off < sym.Size || sym.Size == 0 && off == 0) {
-		f.Symbol = sym.Name
+	} else {
+		f.Symbol = textSymbol(s, uint64(f.Value))
 	}
 	return f, true, nil
 }
@@ -262,4 +262,19 @@ func (f *FastField) text(w io.Writer) error {
 	b.WriteByte('\n')
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// textSymbol names the kernel or module text symbol holding v, as crash
+// names a -S member's value that points into text; "" for none.
+func textSymbol(s *Session, v uint64) string {
+	if !isKernelAddr(v) || s.Kernel.Syms == nil {
+		return ""
+	}
+	if sym, off, ok := s.Kernel.Syms.Nearest(v); ok && (sym.Type == 't' || sym.Type == 'T') && (off < sym.Size || sym.Size == 0 && off == 0) {
+		return sym.Name
+	}
+	if ms, _, ok := s.Kernel.ModuleSymbolAt(v); ok && ms.Text {
+		return ms.Name
+	}
+	return ""
 }
