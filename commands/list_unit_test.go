@@ -76,10 +76,10 @@ func TestListUnit(t *testing.T) {
 		t.Errorf("JSON %s for\n%s", js, text)
 	}
 	for line, msg := range map[string]string{
-		"list":                             "list: starting address required",
+		"list":                              "list: starting address required",
 		fmt.Sprintf("list -s x -S y %x", a): "list: -S and -s options are mutually exclusive",
 		fmt.Sprintf("list -l 8 %x", a):      "list: -l option can only be used with -s or -S option",
-		"list nosuchsymbol":                "list: invalid argument: nosuchsymbol",
+		"list nosuchsymbol":                 "list: invalid argument: nosuchsymbol",
 	} {
 		if got := listText(s, line); got != msg+"\n" {
 			t.Errorf("%s: %q, want %q", line, got, msg)
