@@ -11,7 +11,7 @@ import (
 // offset 0 of the dump file; a list_head in the panic task's user space;
 // counted and negatively counted arrays; the pointer members of a
 // task_struct and of an mm_struct with their targets (a struct, a
-// function, a NULL, a pointer-typed page directory) and of a union. The
+// function, a NULL, a pointer-typed page directory) and of a union; the "*" short-cut. The
 // JSON of -p carries each pointer's target.
 func TestCorpusStructOptionsAgainstCrash(t *testing.T) {
 	r := kdumpRun(t, "5.10")
@@ -34,7 +34,7 @@ func TestCorpusStructOptionsAgainstCrash(t *testing.T) {
 		fmt.Sprintf("struct task_struct.pid -r %x", task),
 		fmt.Sprintf("struct task_struct.comm -r %x", task),
 		fmt.Sprintf("struct task_struct -r %x", task),
-		fmt.Sprintf("union thread_union -r %x", task),
+		fmt.Sprintf("union sigval -r %x", task),
 		"struct elf64_hdr -f 0",
 		"struct elf64_hdr -f 0 -x",
 		"struct list_head -u 400000",
@@ -45,7 +45,11 @@ func TestCorpusStructOptionsAgainstCrash(t *testing.T) {
 		fmt.Sprintf("struct task_struct.parent,comm,stack,mm %x -p", task),
 		fmt.Sprintf("struct mm_struct %x -p", mm),
 		fmt.Sprintf("struct mm_struct %x -px", mm),
-		fmt.Sprintf("union thread_union.task %x -p", task),
+		fmt.Sprintf("union sigval %x -p", init+offsetOf(t, s, "task_struct", "parent")),
+		fmt.Sprintf("union sigval.sival_ptr %x -p", task),
+		fmt.Sprintf("*list_head %x", init),
+		fmt.Sprintf("*sigval %x -x", task),
+		fmt.Sprintf("* task_struct.pid,comm %x", task),
 		fmt.Sprintf("task_struct.real_parent %x -p", task),
 	}
 	n := compareWithCrash(t, r, f, s, nil, cmds)

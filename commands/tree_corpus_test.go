@@ -65,10 +65,12 @@ func TestCorpusTreeAgainstCrash(t *testing.T) {
 				"tree -o vmap_area.rb_node -p vmap_area_root",
 				"tree -l -o vmap_area.rb_node vmap_area_root -S vmap_area.va_start,va_end",
 				fmt.Sprintf("tree -t xarray -r address_space.i_pages %x -p", mapping),
-				fmt.Sprintf("tree -t x -r address_space.i_pages %x -s page.flags,_refcount -x", mapping),
+				fmt.Sprintf("tree -t x -r address_space.i_pages %x -S page.flags,_refcount -x", mapping),
 				fmt.Sprintf("tree -t xarray -N %x -S page.flags,index", readU64(t, s, mapping+offsetOf(t, s, "address_space", "i_pages")+offsetOf(t, s, "xarray", "xa_head"))),
 			}
 			if rel == "5.10" {
+				// (crash takes minutes for -s of every page of 6.1's.)
+				cmds = append(cmds, fmt.Sprintf("tree -t x -r address_space.i_pages %x -s page.flags,_refcount -x", mapping))
 				root := readU64(t, s, mm+offsetOf(t, s, "mm_struct", "mm_rb"))
 				cmds = append(cmds,
 					fmt.Sprintf("tree -t rbtree -r mm_struct.mm_rb %x -o vm_area_struct.vm_rb -p", mm),
