@@ -191,7 +191,7 @@ func TestCorpusListModuleNodes(t *testing.T) {
 				t.Errorf("-S: no %q:\n%s", w, fast)
 			}
 		}
-		if r.Crash == "oops" {
+		if r.Crash == "oops" && strings.HasPrefix(r.Release, "6.1.") {
 			cmds := []string{line, "list -r -H gocrash_list -o gocrash_node.link -S gocrash_node.magic,index,name -x"}
 			n := compareWithCrash(t, r, f, s, []string{load}, cmds)
 			t.Logf("%s: %d gocrash_list commands equal crash 8.0.2's", r.Name, n)

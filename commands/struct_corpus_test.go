@@ -44,7 +44,7 @@ func TestCorpusStructOptionsAgainstCrash(t *testing.T) {
 		fmt.Sprintf("struct task_struct.pid,tgid %x -c 2", task),
 		fmt.Sprintf("struct task_struct.parent,comm,stack,mm %x -p", task),
 		fmt.Sprintf("struct mm_struct %x -p", mm),
-		fmt.Sprintf("struct mm_struct %x -px", mm),
+		fmt.Sprintf("struct mm_struct %x -p -d", mm),
 		fmt.Sprintf("union sigval %x -p", init+offsetOf(t, s, "task_struct", "parent")),
 		fmt.Sprintf("union sigval.sival_ptr %x -p", task),
 		fmt.Sprintf("*list_head %x", init),

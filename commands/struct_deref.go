@@ -132,11 +132,8 @@ func dereferencePointers(s *Session, t *symbols.Type, addr uint64, hex bool, rea
 			}
 		case ts == nil || ts.Kind == symbols.TypeVoid:
 			p.Kind = "void"
-			if p.Symbol != "" && dataSymbol(s, target) {
-				p.Kind = "data"
-			}
 		}
-		if p.Kind == "" || p.Kind == "data" {
+		if p.Kind == "" {
 			switch {
 			case !accessible:
 				p.Kind = "inaccessible"

@@ -2,6 +2,7 @@ package commands_test
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -103,46 +104,140 @@ func TestCorpusTreeAgainstCrash(t *testing.T) {
 	}
 }
 
-// TestCorpusTreeMaple: on every run whose kernel keeps VMAs in a maple
-// tree (6.1 and later, both architectures), tree -t maple of PID 1's
-// mm_struct.mm_mt lists its vm_area_structs in address order, each VMA of
-// the kernel's walk once, with -s vm_start,vm_end their ranges, and -p
-// numbers them from 1. crash 8.0.2 has no maple tree support.
-func TestCorpusTreeMaple(t *testing.T) {
-	checked := 0
+// TestCorpusTreeVMAs: on every run, the VMA tree of each of the guest's
+// test tasks walked by tree (the maple tree mm_struct.mm_mt on 6.1 and
+// later, on both architectures; the red-black tree mm_rb in linear order
+// on 5.10) gives the ranges of the guest's own /proc/PID/maps, in order
+// (less [vsyscall], which no mm holds); for PID 1, the vm_area_structs of
+// the kernel model's VMA walk, and with -p (maple) their ordinals from 1.
+// crash 8.0.2 has no maple tree support.
+func TestCorpusTreeVMAs(t *testing.T) {
 	corpus.ForEachRun(t, func(t *testing.T, r *corpus.Run) {
 		s := openSession(t, r, r.Files[0])
-		if _, err := s.Kernel.Offset("mm_struct", "mm_mt"); err != nil {
-			if _, err := s.Kernel.Offset("mm_struct", "mm_rb"); err != nil {
-				t.Fatalf("neither mm_mt nor mm_rb: %v", err)
-			}
-			return // a red-black VMA tree: compared with crash above
+		truth, err := r.Truth()
+		if err != nil {
+			t.Fatal(err)
 		}
+		_, mtErr := s.Kernel.Offset("mm_struct", "mm_mt")
+		walk := func(mm uint64, pos bool) string {
+			if mtErr == nil {
+				p := ""
+				if pos {
+					p = " -p"
+				}
+				return run(t, s, fmt.Sprintf("tree -t maple -r mm_struct.mm_mt %x%s -S vm_area_struct.vm_start,vm_end -x", mm, p))
+			}
+			return run(t, s, fmt.Sprintf("tree -l -r mm_struct.mm_rb %x -o vm_area_struct.vm_rb -S vm_area_struct.vm_start,vm_end -x", mm))
+		}
+		tasks, err := s.Kernel.Tasks()
+		if err != nil {
+			t.Fatal(err)
+		}
+		checked := 0
+		for name, lines := range truth.Sections {
+			pidStr, ok := strings.CutPrefix(name, "maps-")
+			if !ok {
+				continue
+			}
+			var mm uint64
+			for _, tk := range tasks {
+				if fmt.Sprint(tk.PID) == pidStr {
+					mm, _ = s.Kernel.TaskMM(tk.Addr)
+				}
+			}
+			if mm == 0 {
+				t.Errorf("maps-%s: no such task with an mm", pidStr)
+				continue
+			}
+			var want []string
+			for _, ln := range lines {
+				if f := strings.Fields(ln); len(f) > 0 && !strings.HasSuffix(ln, "[vsyscall]") {
+					lo, hi, _ := strings.Cut(f[0], "-")
+					want = append(want, fmt.Sprintf("  vm_start = 0x%s", strings.TrimLeft(lo, "0")), fmt.Sprintf("  vm_end = 0x%s", strings.TrimLeft(hi, "0")))
+				}
+			}
+			var got []string
+			for _, ln := range strings.Split(walk(mm, false), "\n") {
+				if strings.HasPrefix(ln, "  vm_") {
+					got = append(got, ln)
+				}
+			}
+			if strings.Join(got, "\n") != strings.Join(want, "\n") || len(want) == 0 {
+				t.Errorf("pid %s: tree gives\n%s\nthe guest's maps\n%s", pidStr, strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+			checked++
+		}
+		if checked < 4 {
+			t.Errorf("%d test tasks' maps checked", checked)
+		}
+
+		// PID 1 against the kernel model's VMA walk.
 		mm, vmas := initTask(t, s)
-		out := run(t, s, fmt.Sprintf("tree -t maple -r mm_struct.mm_mt %x -p -S vm_area_struct.vm_start,vm_end -x", mm))
+		out := walk(mm, true)
 		var want []string
-		for _, v := range vmas {
-			want = append(want, fmt.Sprintf("%x", v.Addr), "", fmt.Sprintf("  vm_start = 0x%x", v.Start), fmt.Sprintf("  vm_end = 0x%x", v.End))
+		for i, v := range vmas {
+			want = append(want, fmt.Sprintf("%x", v.Addr))
+			if mtErr == nil {
+				want = append(want, fmt.Sprintf("  index: %d  position: root/", i+1))
+			}
+			want = append(want, fmt.Sprintf("  vm_start = 0x%x", v.Start), fmt.Sprintf("  vm_end = 0x%x", v.End))
 		}
 		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 		if len(lines) != len(want) {
 			t.Fatalf("%d lines for %d VMAs:\n%s", len(lines), len(vmas), out)
 		}
-		for i := range vmas {
-			pos := lines[4*i+1]
-			if !strings.HasPrefix(pos, fmt.Sprintf("  index: %d  position: root/", i+1)) {
-				t.Errorf("VMA %d position %q", i, pos)
-			}
-			for j := 0; j < 4; j++ {
-				if j != 1 && lines[4*i+j] != want[4*i+j] {
-					t.Errorf("VMA %d line %d: %q, want %q", i, j, lines[4*i+j], want[4*i+j])
-				}
+		for i := range lines {
+			if !strings.HasPrefix(lines[i], want[i]) || !strings.HasPrefix(want[i], "  index") && lines[i] != want[i] {
+				t.Errorf("line %d: %q, want %q", i, lines[i], want[i])
 			}
 		}
-		checked++
-		t.Logf("%s: %d VMAs of pid 1 in mm_mt", r.Name, len(vmas))
+		t.Logf("%s: %d test tasks' VMA trees equal their maps; pid 1's %d VMAs equal the kernel's walk", r.Name, checked, len(vmas))
 	})
-	if checked == 0 {
-		t.Fatal("no run with a maple tree")
-	}
+}
+
+// TestCorpusTreeModuleNodes: on every crash-kind run, the test module's
+// gocrash_tree (5 gocrash_tnodes keyed 10..50, magic
+// 0x6763726173680100+key) walked with -l is in key order with each node's
+// magic; crash's order (root, left, right) has every node once, each
+// after its parent by position; on the oops run the text equals crash
+// 8.0.2's.
+func TestCorpusTreeModuleNodes(t *testing.T) {
+	corpus.ForEachCrashRun(t, func(t *testing.T, r *corpus.Run) {
+		f := crashKindFiles(t, r)[0]
+		s := openSession(t, r, f)
+		load := "mod -s gocrash_test " + filepath.Join(r.Dir, "gocrash_test.ko")
+		run(t, s, load)
+		lin := "tree -l -o gocrash_tnode.node gocrash_tree -s gocrash_tnode.key,magic"
+		out := run(t, s, lin)
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		if len(lines) != 15 {
+			t.Fatalf("%s:\n%s", lin, out)
+		}
+		for i := range 5 {
+			key := uint64(10 * (i + 1))
+			if len(lines[3*i]) != 16 || lines[3*i+1] != fmt.Sprintf("  key = %d,", key) || lines[3*i+2] != fmt.Sprintf("  magic = %d", uint64(0x6763726173680100)+key) {
+				t.Errorf("node %d:\n%s", i, strings.Join(lines[3*i:3*i+3], "\n"))
+			}
+		}
+		pre := "tree -o gocrash_tnode.node -p gocrash_tree -S gocrash_tnode.key"
+		out = run(t, s, pre)
+		lines = strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		seen := map[string]bool{}
+		keys := map[string]bool{}
+		for i := 0; i+2 < len(lines)+1 && i < len(lines); i += 3 {
+			pos := strings.TrimPrefix(lines[i+1], "  position: ")
+			if parent := pos[:max(strings.LastIndex(pos, "/"), 0)]; pos != "root" && !seen[parent] {
+				t.Errorf("%s: %s before its parent", pre, pos)
+			}
+			seen[pos] = true
+			keys[lines[i+2]] = true
+		}
+		if len(lines) != 15 || len(keys) != 5 || !seen["root"] {
+			t.Errorf("%s:\n%s", pre, out)
+		}
+		if r.Crash == "oops" && strings.HasPrefix(r.Release, "6.1.") {
+			n := compareWithCrash(t, r, f, s, []string{load}, []string{lin, pre, "tree -t rbtree -o gocrash_tnode.node -l -p -S gocrash_tnode.key,magic -x gocrash_tree"})
+			t.Logf("%s: %d gocrash_tree commands equal crash 8.0.2's", r.Name, n)
+		}
+	})
 }
