@@ -182,14 +182,15 @@ func runForeach(ctx context.Context, s *Session, fa *Args) (Result, error) {
 			chosen = append(chosen, t)
 		}
 	}
-	if len(chosen) == 0 {
-		return nil, fmt.Errorf("no task matches %s", strings.Join(args[:ci], " "))
-	}
 	var subArgs *Args
 	if sub.RawArgs {
 		subArgs = &Args{Words: subWords}
 	} else if subArgs, err = ParseArgs(sub.Options, subWords); err != nil {
 		return nil, fmt.Errorf("%s: %w", sub.Name, err)
+	}
+	if len(chosen) == 0 && sub.Name != "bt" {
+		// No task chosen: nothing printed, as crash prints nothing.
+		return &ForeachResult{Command: sub.Name, Tasks: []ForeachTask{}}, nil
 	}
 	switch sub.Name {
 	case "bt":

@@ -133,6 +133,21 @@ func dereferencePointers(s *Session, t *symbols.Type, addr uint64, hex bool, rea
 		case ts == nil || ts.Kind == symbols.TypeVoid:
 			p.Kind = "void"
 		}
+		// A pointer to a kernel variable shows the variable, as its own
+		// type has it ("p init_task").
+		if sym := p.Symbol; sym != "" && p.Kind != "function" && p.Kind != "string" && dataSymbol(s, target) {
+			if v, ok := symbolValue(s, sym, target, hex); ok {
+				p.Kind, p.Value = "data", v
+				out = append(out, p)
+				continue
+			}
+		}
+		if p.Kind == "void" {
+			p.Symbol = ""
+			if sym := exactSymbol(s, target); sym != "" {
+				p.Symbol = sym
+			}
+		}
 		if p.Kind == "" {
 			switch {
 			case !accessible:
@@ -160,8 +175,8 @@ func dereferencePointers(s *Session, t *symbols.Type, addr uint64, hex bool, rea
 				p.Value = &v
 			}
 		}
-		if !dataSymbol(s, target) && p.Kind == "data" {
-			p.Symbol = ""
+		if p.Kind == "data" {
+			p.Symbol = "" // not a variable's address: no <symbol>
 		}
 		out = append(out, p)
 	}
@@ -304,4 +319,33 @@ func writeDereferenced(w io.Writer, sv *StructValue, ptrs []PointerTarget) error
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// symbolValue reads the kernel variable sym at addr as its own type has
+// it, when that is a struct, union, array, integer or pointer (what crash
+// prints a pointer's target as).
+func symbolValue(s *Session, sym string, addr uint64, hex bool) (*CValue, bool) {
+	ts, err := s.types()
+	if err != nil {
+		return nil, false
+	}
+	t, kind, err := s.objectType(ts, sym)
+	if err != nil || kind != symbols.KindVariable || t == nil {
+		return nil, false
+	}
+	st := t.Strip()
+	if st == nil || st.Sizeof() <= 0 {
+		return nil, false
+	}
+	switch st.Kind {
+	case symbols.TypeStruct, symbols.TypeUnion, symbols.TypeArray, symbols.TypePointer, symbols.TypeBase:
+	default:
+		return nil, false
+	}
+	data := make([]byte, st.Sizeof())
+	if err := s.Kernel.ReadVirt(data, addr); err != nil {
+		return nil, false
+	}
+	v := s.newValuePrinter(false, hex).value(t, data, addr)
+	return &v, true
 }
