@@ -36,7 +36,6 @@ func TestCorpusForeachAgainstCrash(t *testing.T) {
 		"foreach active set",
 		fmt.Sprintf("foreach 1 vtop %x", init),
 		"foreach ST bt",
-		"foreach ST bt -l",
 		"foreach UN ps",
 	)
 	// Not compared: "foreach user set" (set's STATE line of a task not
@@ -46,6 +45,16 @@ func TestCorpusForeachAgainstCrash(t *testing.T) {
 	// tasks' bt (bt's own).
 	n := compareWithCrash(t, r, f, s, nil, cmds)
 	t.Logf("%s: %d foreach commands equal crash 8.0.2's", r.Name, n)
+
+	// Flags after the command go to it: foreach ST bt -l is bt -l of
+	// each stopped task (bt -l's line numbers are bt's to match crash's).
+	var each strings.Builder
+	for _, pid := range psPIDs(t, run(t, s, "foreach ST ps")) {
+		each.WriteString(run(t, s, fmt.Sprintf("bt -l %d", pid)))
+	}
+	if got := run(t, s, "foreach ST bt -l"); got != each.String() || !strings.Contains(got, ".c: ") {
+		t.Errorf("foreach ST bt -l:\n%s\nbt -l of each:\n%s", got, each.String())
+	}
 
 	line := "foreach user task -R pid"
 	var res struct {
@@ -84,7 +93,7 @@ func psPIDs(t *testing.T, out string) []int {
 
 // TestCorpusForeachTruth: on every run, foreach's selectors choose what
 // the guest's own ps says: the stopped and zombie test tasks are ST and
-// ZO, the kernel threads (ps's [bracketed] commands) are kernel and never
+// ZO, the kernel threads (no memory in ps) are kernel and never
 // user, the sleep task is chosen by its name and the kworkers by a regex;
 // every selector chooses the tasks of gocrash's own ps that it should
 // (each restriction of "foreach ps" by the task's state, kind or name).
@@ -148,7 +157,9 @@ func TestCorpusForeachTruth(t *testing.T) {
 				continue // exited before the crash (the guest's ps itself)
 			}
 			found++
-			kthread := strings.HasPrefix(p.Comm, "[")
+			// busybox ps: a kernel thread has no memory (VSZ 0), nor
+			// has a zombie.
+			kthread := p.VSZ == "0" && !strings.HasPrefix(p.Stat, "Z")
 			if kthread != slices.Contains(sel["kernel"], p.PID) || kthread == slices.Contains(sel["user"], p.PID) {
 				t.Errorf("guest ps %d %s: kernel %v, user %v", p.PID, p.Comm, slices.Contains(sel["kernel"], p.PID), slices.Contains(sel["user"], p.PID))
 			}
@@ -161,7 +172,7 @@ func TestCorpusForeachTruth(t *testing.T) {
 			if p.Comm == "sleep" && !slices.Contains(sel["sleep"], p.PID) {
 				t.Errorf("guest ps %d sleep: not in foreach sleep", p.PID)
 			}
-			if strings.HasPrefix(p.Comm, "[kworker") && !slices.Contains(sel["'kworker.*'"], p.PID) {
+			if strings.HasPrefix(p.Comm, "kworker") && !slices.Contains(sel["'kworker.*'"], p.PID) {
 				t.Errorf("guest ps %d %s: not in foreach 'kworker.*'", p.PID, p.Comm)
 			}
 		}
