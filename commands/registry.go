@@ -100,6 +100,9 @@ func builtins() []func() *Command {
 		sigCommand,
 		waitqCommand,
 		machCommand,
+		listCommand,
+		treeCommand,
+		pointerCommand,
 	}
 }
 
@@ -132,6 +135,10 @@ func (r *Registry) Commands() []*Command { return r.list }
 func (r *Registry) Exec(ctx context.Context, s *Session, words []string) (Result, error) {
 	if len(words) == 0 {
 		return nil, nil
+	}
+	if len(words[0]) > 1 && words[0][0] == '*' {
+		// "*task_struct ADDR": crash's pointer-to short-cut.
+		words = append([]string{"*", words[0][1:]}, words[1:]...)
 	}
 	c, ok := r.Lookup(words[0])
 	if !ok {

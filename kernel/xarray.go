@@ -1,109 +1,149 @@
 package kernel
 
-import "fmt"
+import (
+	"fmt"
+	"math/bits"
+	"strconv"
+)
 
-// The xarray (4.20+; the radix tree of older kernels has the same node
-// shape, struct radix_tree_node, and 5.x's radix_tree_root is an xarray):
-// xa_head is an entry or an internal node pointer (low bits 0b10, above
-// 4096); a node has its level's shift and XA_CHUNK_SIZE slots.
-
-// xaEntry is one present entry of an xarray.
-type xaEntry struct {
-	Index, Value uint64
+// XAEntry is one entry of an XArray or radix tree: its index, the value
+// in its slot, and its position: "root/N/..." the slot indexes from the
+// root down to the node holding it (Slot its slot there), or "direct"
+// for an entry kept in the root itself.
+type XAEntry struct {
+	Index    uint64
+	Value    uint64
+	Path     string
+	Slot     uint64
+	NodeAddr uint64 // the node holding the slot (0 for a direct entry)
 }
 
-// walkXArray returns the entries of the xarray (or radix_tree_root) at
-// root, in index order.
-func (d objDeps) walkXArray(root uint64) ([]xaEntry, error) {
-	o := d.obj()
-	node := "xa_node"
-	headOff := uint64(0)
-	if o.has("xarray", "xa_head") {
-		headOff = o.off("xarray", "xa_head")
-	} else {
-		node = "radix_tree_node"
-		headOff = o.off("radix_tree_root", "rnode")
-	}
-	shiftOff := o.off(node, "shift")
-	slotsOff := o.off(node, "slots")
-	// The slots are followed by the tags (or marks) array.
-	var nslots uint64 = 64
-	for _, m := range []string{"marks", "tags"} {
-		if o.has(node, m) {
-			if after, err := d.Offset(node, m); err == nil && uint64(after) > slotsOff {
-				nslots = (uint64(after) - slotsOff) / 8
-			}
-			break
+// XArray walks XArrays (struct xarray / xa_node, 4.20+) and the radix
+// trees before them (struct radix_tree_root / radix_tree_node, which
+// kept the node's level in shift too).
+type XArray struct {
+	r                 Reader
+	head              int64 // xarray.xa_head / radix_tree_root.rnode
+	slots, shift      int64 // in the node
+	chunkShift        uint
+	internal, tagMask uint64
+	radix             bool
+}
+
+// NewXArray reads the XArray layout; radix asks for the older radix tree
+// (on a kernel without one, whose radix_tree_root is an xarray, the
+// XArray's).
+func NewXArray(r Reader, lay Layout, types interface {
+	MemberSize(structName, member string) (int64, error)
+}, radix bool) (*XArray, error) {
+	x := &XArray{r: r, tagMask: 3}
+	root, head, node := "xarray", "xa_head", "xa_node"
+	x.internal = 2
+	if radix {
+		if _, err := lay.Offset("radix_tree_root", "rnode"); err == nil {
+			root, head, node = "radix_tree_root", "rnode", "radix_tree_node"
+			x.internal, x.radix = 1, true
 		}
 	}
-	head := o.u64(root + headOff)
-	if o.err != nil {
-		return nil, o.err
+	what := "xarray facility does not exist or has changed its format"
+	if x.radix {
+		what = "radix trees do not exist or have changed their format"
 	}
-	isNode := func(v uint64) bool { return v&3 == 2 && v > 4096 }
-	var out []xaEntry
-	var walk func(enc, base uint64, depth int) error
-	walk = func(enc, base uint64, depth int) error {
-		if depth > 16 {
-			return fmt.Errorf("xarray at %x: too deep", root)
+	var err error
+	if x.head, err = lay.Offset(root, head); err != nil {
+		return nil, fmt.Errorf("%s", what)
+	}
+	if x.slots, err = lay.Offset(node, "slots"); err != nil {
+		return nil, fmt.Errorf("%s", what)
+	}
+	if x.shift, err = lay.Offset(node, "shift"); err != nil {
+		return nil, fmt.Errorf("%s", what)
+	}
+	n, err := types.MemberSize(node, "slots")
+	if err != nil || n < 16 {
+		return nil, fmt.Errorf("cannot determine length of %s.slots[] array", node)
+	}
+	x.chunkShift = uint(bits.TrailingZeros64(uint64(n / 8)))
+	return x, nil
+}
+
+// ChunkSize is the number of slots in a node.
+func (x *XArray) ChunkSize() uint64 { return 1 << x.chunkShift }
+
+// Head reads the root's head pointer (xa_head / rnode) of the root at addr.
+func (x *XArray) Head(root uint64) (uint64, error) {
+	return x.r.ReadU64(root + uint64(x.head))
+}
+
+// Walk visits the entries under head (a root's head pointer, or with node
+// set a node pointer) in index order. A slot whose value is an internal
+// node pointer is descended into; the values of the other slots are
+// given as stored, with an internal entry's tag bit cleared.
+func (x *XArray) Walk(head uint64, node bool, fn func(XAEntry) error) error {
+	isInternal := head&x.tagMask == x.internal
+	p := head
+	if node {
+		if head&x.tagMask == x.internal {
+			p &^= x.tagMask
 		}
-		n := enc &^ 3
-		shift := uint64(o.u8(n + shiftOff))
-		slots := o.bytes(n+slotsOff, int(8*nslots))
-		if o.err != nil {
-			return o.err
+	} else if head&x.tagMask != 0 {
+		p &^= x.tagMask
+	}
+	height := uint64(0)
+	if node || isInternal {
+		sh, err := x.nodeShift(p)
+		if err != nil {
+			return err
 		}
-		for i := uint64(0); i < nslots; i++ {
-			v := d.ByteOrder().Uint64(slots[8*i:])
-			if v == 0 {
+		height = uint64(sh)/uint64(x.chunkShift) + 1
+	}
+	if height == 0 {
+		return fn(XAEntry{Value: p, Path: "direct"})
+	}
+	if height > 64/uint64(x.chunkShift)+1 {
+		return fmt.Errorf("xa_node %x: height %d is too great", p, height)
+	}
+	seen := map[uint64]bool{}
+	var visit func(n uint64, height uint64, path string, index uint64) error
+	visit = func(n uint64, height uint64, path string, index uint64) error {
+		if seen[n] {
+			return fmt.Errorf("duplicate tree node: %x", n)
+		}
+		seen[n] = true
+		size := x.ChunkSize()
+		buf := make([]byte, size*8)
+		if err := x.r.ReadVirt(buf, n+uint64(x.slots)); err != nil {
+			return fmt.Errorf("xa_node %x slots: %w", n, err)
+		}
+		order := x.r.ByteOrder()
+		shift := (height - 1) * uint64(x.chunkShift)
+		for off := uint64(0); off < size; off++ {
+			slot := order.Uint64(buf[off*8:])
+			if slot == 0 {
 				continue
 			}
-			idx := base + i<<shift
-			if isNode(v) {
-				if shift == 0 {
-					continue // a sibling or retry entry
-				}
-				if err := walk(v, idx, depth+1); err != nil {
+			if slot&x.tagMask == x.internal {
+				slot &^= x.internal
+			}
+			if height == 1 {
+				if err := fn(XAEntry{Index: index | off, Value: slot, Path: path, Slot: off, NodeAddr: n}); err != nil {
 					return err
 				}
 				continue
 			}
-			if v&3 == 2 {
-				continue // internal: sibling, retry, zero
+			if err := visit(slot, height-1, path+"/"+strconv.FormatUint(off, 10), index|off<<shift); err != nil {
+				return err
 			}
-			out = append(out, xaEntry{idx, v})
 		}
 		return nil
 	}
-	switch {
-	case head == 0:
-	case isNode(head):
-		if err := walk(head, 0, 0); err != nil {
-			return out, err
-		}
-	default:
-		out = append(out, xaEntry{0, head})
-	}
-	return out, nil
+	return visit(p, height, "root", 0)
 }
 
-// walkMaple returns the entries of the maple tree at tree (struct
-// maple_tree) in index order.
-func (k *Kernel) walkMaple(tree uint64) ([]MapleEntry, error) {
-	rootOff, err := k.Offset("maple_tree", "ma_root")
-	if err != nil {
-		return nil, err
+func (x *XArray) nodeShift(n uint64) (uint8, error) {
+	var b [1]byte
+	if err := x.r.ReadVirt(b[:], n+uint64(x.shift)); err != nil {
+		return 0, fmt.Errorf("xa_node %x shift: %w", n, err)
 	}
-	ml, err := k.UserSpace.mapleLayout()
-	if err != nil {
-		return nil, err
-	}
-	m := &mapleReader{read: func(p []byte, a uint64) error { return k.ReadVirt(p, a) }, order: k.ByteOrder(), lay: ml}
-	root, err := k.ReadU64(tree + uint64(rootOff))
-	if err != nil {
-		return nil, err
-	}
-	var out []MapleEntry
-	err = m.walk(root, func(e MapleEntry) error { out = append(out, e); return nil })
-	return out, err
+	return b[0], nil
 }
