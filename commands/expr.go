@@ -243,6 +243,9 @@ type exprEnv struct {
 	s     *Session
 	ts    *symbols.Types
 	bases map[string]*symbols.Type
+	// readMem reads kernel virtual memory (the session's kernel; a test's
+	// own memory).
+	readMem func(p []byte, addr uint64) error
 }
 
 func newExprEnv(s *Session) (*exprEnv, error) {
@@ -250,7 +253,7 @@ func newExprEnv(s *Session) (*exprEnv, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &exprEnv{s: s, ts: ts, bases: map[string]*symbols.Type{}}, nil
+	return &exprEnv{s: s, ts: ts, bases: map[string]*symbols.Type{}, readMem: s.Kernel.ReadVirt}, nil
 }
 
 // cBases are the base types by the name an expression writes (after
@@ -617,6 +620,9 @@ func (e *exprEnv) isTypedef(name string) bool {
 // typeName parses a type name: specifiers and qualifiers, then an
 // abstract declarator of '*'s, "(*)" and "[N]".
 func (p *xparser) typeName() (*symbols.Type, error) {
+	if p.e.ts == nil {
+		return p.e.baseTypeName(p)
+	}
 	var words []string
 	var t *symbols.Type
 	for {
@@ -667,6 +673,26 @@ func (p *xparser) typeName() (*symbols.Type, error) {
 		if t, err = p.e.baseFromWords(words); err != nil {
 			return nil, err
 		}
+	}
+	return p.abstractDecl(t)
+}
+
+// baseTypeName parses a type name of base types only (no type
+// information loaded).
+func (e *exprEnv) baseTypeName(p *xparser) (*symbols.Type, error) {
+	var words []string
+	for p.peek().kind == 'i' && typeWords[p.peek().text] {
+		w := p.next().text
+		if w == "struct" || w == "union" || w == "enum" {
+			return nil, xerrf("no type information: %s types are not known", w)
+		}
+		if w != "const" && w != "volatile" {
+			words = append(words, w)
+		}
+	}
+	t, err := e.baseFromWords(words)
+	if err != nil {
+		return nil, err
 	}
 	return p.abstractDecl(t)
 }
@@ -838,7 +864,7 @@ func (e *exprEnv) read(addr uint64, n int64) ([]byte, error) {
 		return nil, xerrf("the value is too large to read (%d bytes)", n)
 	}
 	b := make([]byte, n)
-	if err := e.s.Kernel.ReadVirt(b, addr); err != nil {
+	if err := e.readMem(b, addr); err != nil {
 		return nil, readError(addr, "gdb_readmem_callback", err)
 	}
 	return b, nil
@@ -1126,6 +1152,9 @@ func (e *exprEnv) history(tok string) (xval, error) {
 
 func (e *exprEnv) ident(n *xnode) (xval, error) {
 	name := n.tok.text
+	if e.ts == nil || e.s.Kernel == nil {
+		return xval{}, xerrf("No symbol \"%s\" in current context.", name)
+	}
 	t, kind, err := e.s.objectType(e.ts, name)
 	if err == nil {
 		addr, aerr := e.symbolAddr(name)
@@ -1252,7 +1281,7 @@ func (e *exprEnv) addrOf(k *xnode) (xval, error) {
 // finds it by name.
 func (e *exprEnv) complete(t *symbols.Type) *symbols.Type {
 	s := t.Strip()
-	if s == nil || !s.Decl || s.Name == "" {
+	if e.ts == nil || s == nil || !s.Decl || s.Name == "" {
 		return t
 	}
 	kw := map[symbols.TypeKind]string{symbols.TypeStruct: "struct ", symbols.TypeUnion: "union ", symbols.TypeEnum: "enum "}[s.Kind]
