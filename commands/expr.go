@@ -1595,17 +1595,6 @@ func (s *Session) evalExpr(src string) (xval, *exprEnv, error) {
 	return v, e, err
 }
 
-// evalAddress reads an address argument (struct, rd, set): what
-// parseAddress reads (hexadecimal, symbol, symbol+offset, symbol:cpu), else a
-// C expression's value: a pointer's or integer's value, or where a struct,
-// array or function lives.
-func evalAddress(s *Session, expr string) (uint64, error) {
-	if a, err := parseAddress(s, expr); err == nil {
-		return a, nil
-	}
-	return exprAddress(s, expr)
-}
-
 // exprAddress is the address a C expression gives.
 func exprAddress(s *Session, expr string) (uint64, error) {
 	v, e, err := s.evalExpr(expr)

@@ -95,6 +95,8 @@ func builtins() []func() *Command {
 		taskCommand,
 		modCommand,
 		disCommand,
+		evalCommand,
+		asciiCommand,
 	}
 }
 
