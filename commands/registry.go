@@ -97,6 +97,7 @@ func builtins() []func() *Command {
 		disCommand,
 		evalCommand,
 		asciiCommand,
+		repeatCommand,
 	}
 }
 
