@@ -162,13 +162,14 @@ func lineSet(s string) map[string]bool {
 func TestCorpusOptionsJSON(t *testing.T) {
 	corpus.ForEachRun(t, func(t *testing.T, r *corpus.Run) {
 		s := openSession(t, r, r.Files[0])
-		var ev struct {
+		type jsonEval struct {
 			Value     string `json:"value"`
 			Signed    *int64 `json:"signed"`
 			Shorthand string `json:"shorthand"`
 			Bits      []int  `json:"bits"`
 		}
 		for _, line := range []string{"eval -b 128m", "eval init_task + 8", "eval (5 - 7)"} {
+			var ev jsonEval
 			text := run(t, s, line)
 			jsonData(t, s, line, &ev)
 			v := hexField(t, line, ev.Value)
