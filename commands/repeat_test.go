@@ -60,8 +60,20 @@ func TestRepeat(t *testing.T) {
 			t.Errorf("%s: %v, want %q", c.line, err, c.want)
 		}
 	}
+	b.Reset()
+	if err := s.Registry.Run(context.Background(), s, strings.Fields("repeat -n 2 ascii 41"), &b); err != nil || b.String() != strings.Repeat("0000000000000041: A<NUL><NUL><NUL><NUL><NUL><NUL><NUL>\n", 2) {
+		t.Errorf("repeat -n 2: %q, %v", b.String(), err)
+	}
 	s.Output = OutputJSON
 	if err := s.Registry.Run(context.Background(), s, strings.Fields("repeat ascii 41"), &b); err == nil {
-		t.Error("repeat under JSON output: no error")
+		t.Error("repeat under JSON output without -n: no error")
+	}
+	res, err := s.Registry.Exec(context.Background(), s, strings.Fields("repeat -n 3 ascii 41"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var j strings.Builder
+	if err := WriteJSON(&j, "repeat -n 3 ascii 41", res, nil); err != nil || strings.Count(j.String(), `"text":"A\u003cNUL\u003e`) != 3 && strings.Count(j.String(), `"text":"A<NUL>`) != 3 {
+		t.Errorf("repeat -n 3 JSON: %s %v", j.String(), err)
 	}
 }

@@ -18,7 +18,7 @@ func TestCorpusJSONBatch(t *testing.T) {
 	lines := []string{
 		"sys", "ps", "ps -S", "bt", "bt -a", "foreach bt", "log", "mod", "set", "task -R pid",
 		"struct list_head", "whatis jiffies", "p jiffies", "sym schedule", "dis schedule 5", "rd linux_banner 2",
-		"vtop linux_banner", "help", "help ps", "help -D", "alias",
+		"vtop linux_banner", "help", "help ps", "help -D", "alias", "eval 128m", "ascii 41", "repeat -n 2 ascii 41",
 	}
 	for _, c := range commands.NewRegistry().Commands() {
 		found := false
