@@ -9,7 +9,8 @@ import (
 )
 
 // TestCorpusCrashKindsSys checks sys's PANIC line on every crash-kind run
-// against the guest's own report and crash 8.0.2's sys: an Oops shows its
+// against the guest's own report and crash 8.0.2's sys (where crash reads
+// the dump: crashReads): an Oops shows its
 // die() line "(check log for details)", a BUG its "kernel BUG at" title,
 // the others the panic() line; and log holds the report's title line.
 func TestCorpusCrashKindsSys(t *testing.T) {
@@ -44,6 +45,9 @@ func TestCorpusCrashKindsSys(t *testing.T) {
 		}
 		if log := run(t, s, "log"); !strings.Contains(log, "] "+rep.Title+"\n") {
 			t.Errorf("log lacks the report's title %q", rep.Title)
+		}
+		if !crashReads(r) {
+			return // (6.12, arm64: the report above is the check)
 		}
 		crash := crashAnswers(t, r, r.Files[0], []string{"sys"})[0]
 		if !strings.Contains(crash, "       PANIC: "+got+"\n") {

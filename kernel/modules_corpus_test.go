@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gocrash/gocrash/internal/corpus"
+	"github.com/gocrash/gocrash/kernel"
 )
 
 // TestCorpusModules checks the modules list against the guest's
@@ -183,7 +184,7 @@ func TestCorpusModuleSymbols(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Contains(pg.FlagNames, "slab") {
+			if !isSlabPage(t, k, pg) {
 				t.Errorf("node %d at %x: page flags %v, not slab", i, next, pg.FlagNames)
 			}
 			p = next
@@ -192,4 +193,27 @@ func TestCorpusModuleSymbols(t *testing.T) {
 			t.Errorf("the fourth node's next is %x (%v), not the head %x", next, err, head)
 		}
 	})
+}
+
+// isSlabPage: the page is a slab's: PG_slab among its flags, or where slab
+// is a page type instead of a flag (6.12: no PG_slab), page_type's top
+// byte is PGTY_slab.
+func isSlabPage(t *testing.T, k *kernel.Kernel, pg kernel.Page) bool {
+	t.Helper()
+	if slices.Contains(pg.FlagNames, "slab") {
+		return true
+	}
+	ty, err := k.Vmlinux.Layouts().Enumerator("PGTY_slab")
+	if err != nil {
+		return false // a kernel with PG_slab: the flag is the answer
+	}
+	off, err := k.Offset("page", "page_type")
+	if err != nil {
+		t.Fatalf("PGTY_slab but no page.page_type: %v", err)
+	}
+	v, err := k.ReadU32(pg.Addr + uint64(off))
+	if err != nil {
+		t.Fatalf("page %x: page_type: %v", pg.Addr, err)
+	}
+	return int64(v>>24) == ty
 }
