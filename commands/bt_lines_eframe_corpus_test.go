@@ -83,7 +83,8 @@ func TestCorpusBTLinesException(t *testing.T) {
 				continue
 			}
 			first, last := funcBody(fn)
-			if !strings.HasSuffix(sl.File, "testdata/corpus/module/gocrash_test.c") || sl.Line < first || sl.Line > last {
+			inlined := strings.HasSuffix(sl.File, ".h") // a header's inline function, inlined there (arm64's cpu_relax)
+			if !inlined && (!strings.HasSuffix(sl.File, "testdata/corpus/module/gocrash_test.c") || sl.Line < first || sl.Line > last) {
 				t.Errorf("exception RIP %s: %s: %d, want gocrash_test.c lines %d-%d", e.Function, sl.File, sl.Line, first, last)
 			}
 			want := "    " + sl.File + ": " + strconv.Itoa(sl.Line) + "\n"

@@ -291,8 +291,35 @@ func (v *Vmlinux) Nearest(addr uint64) (Symbol, uint64, bool) {
 	if i < 0 {
 		return Symbol{}, 0, false
 	}
+	i = preferredAlias(v.syms, i)
 	s := v.syms[i]
 	return s, addr - s.Addr, true
+}
+
+// preferredAlias is the symbol of syms (sorted by address) the kernel's
+// kallsyms names address syms[i].Addr by: the last at that address, unless
+// it has the shape of a linker script's section marker (__start_X, __stop_X,
+// __end_X, __X_start, __X_end) and another does not (__do_softirq, not
+// __softirqentry_text_start).
+func preferredAlias(syms []Symbol, i int) int {
+	for j := i; j >= 0 && syms[j].Addr == syms[i].Addr; j-- {
+		if !linkerProvided(syms[j].Name) {
+			return j
+		}
+	}
+	return i
+}
+
+// linkerProvided reports whether name has the shape of a symbol a linker
+// script defines at a section's start or end (scripts/kallsyms.c sorts
+// those after the other names at their address).
+func linkerProvided(name string) bool {
+	if len(name) < 8 || !strings.HasPrefix(name, "__") {
+		return false
+	}
+	rest := name[2:]
+	return strings.HasPrefix(rest, "start_") || strings.HasPrefix(rest, "stop_") || strings.HasPrefix(rest, "end_") ||
+		strings.HasSuffix(name, "_start") || strings.HasSuffix(name, "_end")
 }
 
 // Symbols returns every symbol at its link-time address, sorted by address. The slice is shared.
