@@ -12,7 +12,7 @@ import (
 func foreachCommand() *Command {
 	return &Command{
 		Name:     "foreach",
-		Synopsis: "foreach [pid | task | name | 'regex' | state | user | kernel | gleader | active] ... bt [bt options]",
+		Synopsis: "foreach [pid | task | name | 'regex' | state | user | kernel | gleader | active] ... bt|files|vm [options]",
 		Summary:  "display command data for multiple tasks",
 		Help: `Runs a command for every task, or for the tasks the selectors choose: a PID, a
 task_struct address, a command name, a 'regex' matched against command names,
@@ -20,7 +20,7 @@ a state (RU, IN, UN, ST, TR, ZO, DE, PA, WA, ID, NE), user (user tasks), kernel
 (kernel threads), gleader (thread group leaders) or active (the task running on
 each CPU). Several selectors choose the tasks any of them chooses, within the
 user/kernel/gleader/active restrictions. The tasks are taken in PID order. The
-command is bt, with any of bt's options.`,
+command is bt, files or vm, with their options.`,
 		Options: []Option{
 			{"pid | task", "the task with this PID or task_struct address"},
 			{"name | 'regex'", "tasks whose command is name, or matches the regular expression"},
@@ -30,8 +30,8 @@ command is bt, with any of bt's options.`,
 			{"gleader", "thread group leaders only"},
 			{"active", "the task running on each CPU only"},
 		},
-		Examples: []string{"gocrash> foreach bt", "gocrash> foreach UN bt", "gocrash> foreach user bt -s", "gocrash> foreach 'kworker.*' bt"},
-		Results:  []Result{&BTResult{}},
+		Examples: []string{"gocrash> foreach files -R /dev/null", "gocrash> foreach vm -R /bin/busybox", "gocrash> foreach bt", "gocrash> foreach UN bt", "gocrash> foreach user bt -s", "gocrash> foreach 'kworker.*' bt"},
+		Results:  []Result{&BTResult{}, &FilesResults{}, &VMResults{}},
 		RawArgs:  true,
 		Run:      runForeach,
 	}
@@ -51,6 +51,8 @@ func foreachCommands() map[string]func(ctx context.Context, s *Session, tasks []
 			}
 			return btTasks(ctx, s, tasks, o)
 		},
+		"files": foreachFiles,
+		"vm":    foreachVM,
 	}
 }
 
@@ -65,7 +67,7 @@ func runForeach(ctx context.Context, s *Session, fa *Args) (Result, error) {
 		}
 	}
 	if ci < 0 {
-		return nil, &UsageError{"no command given (foreach runs: bt)"}
+		return nil, &UsageError{"no command given (foreach runs: bt, files, vm)"}
 	}
 	var user, kthread, leaders, active bool
 	var states []kernel.TaskState

@@ -90,6 +90,9 @@ func builtins() []func() *Command {
 		taskCommand,
 		modCommand,
 		disCommand,
+		vmCommand,
+		filesCommand,
+		mountCommand,
 	}
 }
 

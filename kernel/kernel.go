@@ -29,6 +29,7 @@ type Kernel struct {
 	*UserSpace   // UserWalk, ReadUser, TaskArgs, VMAs, FindVMA, FilePath
 	*Unwinder    // Backtrace, CPURegisters, TaskStack, SearchEFrames, SourceLine
 	*ModuleList  // Modules, ModuleOf, IsText, Symbolize
+	*FileSystem  // TaskFiles, ReadInode, DPath, Mounts, SwapDevices
 }
 
 // MismatchError reports a vmlinux that is not the kernel the dump came from.
@@ -120,6 +121,7 @@ func (k *Kernel) compose() {
 	k.TaskList = NewTaskList(mem, lay, syms, k.System, d.Live)
 	k.Pages = NewPages(mem, lay, syms, mem, d.VMCoreInfo, enums, types, a.PageSize())
 	k.UserSpace = NewUserSpace(mem, lay, mem, a, d)
+	k.FileSystem = NewFileSystem(mem, lay, syms)
 	k.Unwinder = NewUnwinder(UnwinderDeps{Reader: mem, Layout: lay, Symbols: syms, Translator: mem,
 		System: k.System, Tables: tables, Syms: k.Syms, Arch: a, PRStatus: d, Live: d.Live})
 	k.ModuleList = NewModuleList(mem, lay, syms, k.Unwinder, k.Syms, enums)
