@@ -166,12 +166,12 @@ type VMPage struct {
 type vmMode int
 
 const (
-	vmPlain vmMode = iota
-	vmModePages    // -p
-	vmSingle       // -P
-	vmMM           // -m
-	vmVMAs         // -v
-	vmModeRef      // -R
+	vmPlain     vmMode = iota
+	vmModePages        // -p
+	vmSingle           // -P
+	vmMM               // -m
+	vmVMAs             // -v
+	vmModeRef          // -R
 )
 
 func runVM(ctx context.Context, s *Session, a *Args) (Result, error) {
