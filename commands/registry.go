@@ -93,6 +93,11 @@ func builtins() []func() *Command {
 		vmCommand,
 		filesCommand,
 		mountCommand,
+		fuserCommand,
+		swapCommand,
+		pteCommand,
+		btopCommand,
+		ptobCommand,
 	}
 }
 
