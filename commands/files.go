@@ -94,7 +94,11 @@ func runFiles(ctx context.Context, s *Session, a *Args) (Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("invalid dentry address: %s", d)
 		}
-		return dentryInfo(s, v)
+		r, err := dentryInfo(s, v)
+		if r == nil {
+			return nil, err
+		}
+		return r, err
 	}
 	ref, hasRef := a.Value("R")
 	picks, perr := pickTasks(s, a.Words)
@@ -263,6 +267,9 @@ func (r *FilesResult) Text(w io.Writer) error {
 	tw := &textWriter{w: w}
 	if r.Reference != "" {
 		r.refText(tw)
+		if r.trailing {
+			tw.println("")
+		}
 		return tw.err
 	}
 	nl := ""
