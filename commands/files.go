@@ -39,7 +39,7 @@ mount found among pid 1's mounts by super block).`,
 			"gocrash> files 1\nPID: 1        TASK: ffff9de2c11d1680  CPU: 1    COMMAND: \"init\"\nROOT: /    CWD: /\n FD       FILE            DENTRY           INODE       TYPE PATH\n  0 ffff9de2fce7da00 ffff9de2c1ad8d80 ffff9de2c1379c90 CHR  /dev/console\n...",
 			"gocrash> files -c 1", "gocrash> files -R /dev/null", "gocrash> foreach files -R /init", "gocrash> files -d ffff9de2c1ad9180",
 		},
-		Results: []Result{&FilesResults{}, &DentryResult{}},
+		Results: []Result{FilesResults{}, &DentryResult{}},
 		Run:     runFiles,
 	}
 }

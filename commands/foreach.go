@@ -31,7 +31,7 @@ command is bt, files or vm, with their options.`,
 			{"active", "the task running on each CPU only"},
 		},
 		Examples: []string{"gocrash> foreach files -R /dev/null", "gocrash> foreach vm -R /bin/busybox", "gocrash> foreach bt", "gocrash> foreach UN bt", "gocrash> foreach user bt -s", "gocrash> foreach 'kworker.*' bt"},
-		Results:  []Result{&BTResult{}, &FilesResults{}, &VMResults{}},
+		Results:  []Result{&BTResult{}, FilesResults{}, VMResults{}},
 		RawArgs:  true,
 		Run:      runForeach,
 	}

@@ -28,7 +28,7 @@ line holds the argument followed by a space or the line's end.`,
 			"gocrash> fuser /dev/null\n PID         TASK        COMM             USAGE\n   89  ffff9de2f0ef4380  \"sleep\"          fd \n...",
 			"gocrash> fuser /bin/busybox",
 		},
-		Results: []Result{&FuserResults{}},
+		Results: []Result{FuserResults{}},
 		Run:     runFuser,
 	}
 }

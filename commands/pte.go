@@ -21,7 +21,7 @@ UXN). An entry that is not present is a swap entry; with no swap device in use
 its location cannot be determined, which is reported as crash reports it.`,
 		Options:  []Option{{"contents", "the hexadecimal value of a page-table entry"}},
 		Examples: []string{"gocrash> pte d8e067\n PTE    PHYSICAL  FLAGS\nd8e067   d8e000   (PRESENT|RW|USER|ACCESSED|DIRTY)"},
-		Results:  []Result{&PTEResults{}},
+		Results:  []Result{PTEResults{}},
 		Run:      runPTE,
 	}
 }

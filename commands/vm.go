@@ -49,7 +49,7 @@ cleared. -p, -P, -m, -v, -R and -f are mutually exclusive.`,
 			"gocrash> vm -p 89", "gocrash> vm -R /bin/busybox 1", "gocrash> vm -m", "gocrash> vm -v -x 1",
 			"gocrash> vm -f 8100073\n8100073: (READ|WRITE|MAYREAD|MAYWRITE|MAYEXEC|ACCOUNT|CAN_NONLINEAR)",
 		},
-		Results: []Result{&VMResults{}, &VMFlagsResult{}},
+		Results: []Result{VMResults{}, &VMFlagsResult{}},
 		Run:     runVM,
 	}
 }
@@ -144,7 +144,8 @@ type VMRow struct {
 	Start Hex      `json:"start"`
 	End   Hex      `json:"end"`
 	Flags Hex      `json:"flags"`
-	File  Hex      `json:"file"` // struct file, 0 for anonymous memory
+	File  Hex      `json:"file"`  // struct file, 0 for anonymous memory
+	PgOff uint64   `json:"pgoff"` // the file offset of Start, in pages
 	Path  string   `json:"path"`
 	Pages []VMPage `json:"pages,omitempty"`
 
@@ -353,7 +354,7 @@ func gatherVM(ctx context.Context, s *Session, t kernel.Task, o vmOptions) (*VMR
 		if err := ctx.Err(); err != nil {
 			return r, err
 		}
-		row := VMRow{Addr: Hex(v.Addr), Start: Hex(v.Start), End: Hex(v.End), Flags: Hex(v.Flags), File: Hex(v.File), Path: v.Path}
+		row := VMRow{Addr: Hex(v.Addr), Start: Hex(v.Start), End: Hex(v.End), Flags: Hex(v.Flags), File: Hex(v.File), PgOff: v.PgOff, Path: v.Path}
 		switch o.mode {
 		case vmVMAs:
 			sv, err := gatherStructValue(s, vmaType, v.Addr, nil, o.hex)

@@ -266,7 +266,7 @@ func TestCorpusVMJSON(t *testing.T) {
 				switch {
 				case strings.HasPrefix(ln, "ROOT:"):
 					tb.WriteString(ln + "\n")
-				case len(strings.Fields(ln)) >= 5 && !strings.HasPrefix(ln, " FD"):
+				case len(strings.Fields(ln)) >= 5 && !strings.HasPrefix(ln, " FD") && !strings.HasPrefix(ln, "PID:"):
 					tb.WriteString(strings.Join(strings.Fields(ln), " ") + "\n")
 				}
 			}
