@@ -19,6 +19,7 @@ func TestCorpusJSONBatch(t *testing.T) {
 		"sys", "ps", "ps -S", "bt", "bt -a", "foreach bt", "log", "mod", "set", "task -R pid",
 		"struct list_head", "whatis jiffies", "p jiffies", "sym schedule", "dis schedule 5", "rd linux_banner 2",
 		"vtop linux_banner", "help", "help ps", "help -D", "alias",
+		"vm", "files", "mount", "fuser /init", "swap", "pte d8e067", "btop 1000", "ptob 1",
 	}
 	for _, c := range commands.NewRegistry().Commands() {
 		found := false
