@@ -11,6 +11,13 @@ import (
 	"github.com/gocrash/gocrash/internal/corpus"
 )
 
+// forEachTruthRun runs fn on every corpus run: the sysrq runs and the
+// runs the test module crashed (the guests print the same sections).
+func forEachTruthRun(t *testing.T, fn func(t *testing.T, r *corpus.Run)) {
+	corpus.ForEachRun(t, fn)
+	corpus.ForEachCrashRun(t, fn)
+}
+
 // truthOf is the run's guest truth, failing the test when the run has none
 // of the sections these tests read (a run built before them).
 func truthOf(t *testing.T, r *corpus.Run) *corpus.Truth {
@@ -65,7 +72,7 @@ var mapsRE = regexp.MustCompile(`^([0-9a-f]+)-([0-9a-f]+) ([r-][w-][x-][sp]) ([0
 // is the guest ps's.
 func TestCorpusVMMapsTruth(t *testing.T) {
 	checked := 0
-	corpus.ForEachRun(t, func(t *testing.T, r *corpus.Run) {
+	forEachTruthRun(t, func(t *testing.T, r *corpus.Run) {
 		tr := truthOf(t, r)
 		s := openSession(t, r, r.Files[0])
 		pids := taskSections(tr, "maps-")
@@ -143,7 +150,7 @@ var fdRE = regexp.MustCompile(` (\d+) -> (.*)$`)
 // on /tmp ("/tmp/", as crash writes a mount's root); fuser finds it.
 func TestCorpusFilesTruth(t *testing.T) {
 	checked := 0
-	corpus.ForEachRun(t, func(t *testing.T, r *corpus.Run) {
+	forEachTruthRun(t, func(t *testing.T, r *corpus.Run) {
 		tr := truthOf(t, r)
 		s := openSession(t, r, r.Files[0])
 		pids := taskSections(tr, "fd-")
@@ -223,7 +230,7 @@ func TestCorpusFilesTruth(t *testing.T) {
 // type, device name and mount point; mount with an argument chooses the
 // mount of that directory, device name or super block.
 func TestCorpusMountTruth(t *testing.T) {
-	corpus.ForEachRun(t, func(t *testing.T, r *corpus.Run) {
+	forEachTruthRun(t, func(t *testing.T, r *corpus.Run) {
 		tr := truthOf(t, r)
 		s := openSession(t, r, r.Files[0])
 		mi, _ := tr.Section("mountinfo")
@@ -268,7 +275,7 @@ func TestCorpusMountTruth(t *testing.T) {
 // TestCorpusSwapTruth checks swap against the guest's /proc/swaps: the
 // corpus guests have no swap, so the header alone, as crash prints it.
 func TestCorpusSwapTruth(t *testing.T) {
-	corpus.ForEachRun(t, func(t *testing.T, r *corpus.Run) {
+	forEachTruthRun(t, func(t *testing.T, r *corpus.Run) {
 		tr := truthOf(t, r)
 		s := openSession(t, r, r.Files[0])
 		sw, ok := tr.Section("swaps")
