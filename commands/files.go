@@ -13,7 +13,7 @@ import (
 func filesCommand() *Command {
 	return &Command{
 		Name:     "files",
-		Synopsis: "files [-d dentry] | [-c] [-R reference] [pid | task] ...",
+		Synopsis: "files [-d dentry] | [-p inode] | [-c] [-R reference] [pid | task] ...",
 		Summary:  "open files",
 		Help: `Shows a task's root and current working directories (fs_struct root and pwd)
 and each open file descriptor of its fdtable: the struct file, its dentry and
@@ -27,9 +27,12 @@ and the number of its pages in the page cache (nrpages). -R shows only the
 files referring to the reference: a descriptor number, a file, dentry or inode
 address, a type, or a path containing the name (also the root and working
 directory). -d shows a dentry's inode, super block, type and full path (its
-mount found among pid 1's mounts by super block).`,
+mount found among pid 1's mounts by super block). -p shows an inode's number of
+cached pages and each page of its page cache (the address_space's i_pages
+XArray, in index order) as kmem -p shows a page.`,
 		Options: []Option{
 			{"-d dentry", "show the inode, super block, type and path of this dentry"},
+			{"-p inode", "list the pages of this inode's page cache"},
 			{"-c", "each open file's inode, address_space and number of cached pages"},
 			{"-R reference", "only the files referring to this descriptor, address, type or path"},
 			{"pid", "a process PID"},
@@ -39,7 +42,7 @@ mount found among pid 1's mounts by super block).`,
 			"gocrash> files 1\nPID: 1        TASK: ffff9de2c11d1680  CPU: 1    COMMAND: \"init\"\nROOT: /    CWD: /\n FD       FILE            DENTRY           INODE       TYPE PATH\n  0 ffff9de2fce7da00 ffff9de2c1ad8d80 ffff9de2c1379c90 CHR  /dev/console\n...",
 			"gocrash> files -c 1", "gocrash> files -R /dev/null", "gocrash> foreach files -R /init", "gocrash> files -d ffff9de2c1ad9180",
 		},
-		Results: []Result{FilesResults{}, &DentryResult{}},
+		Results: []Result{FilesResults{}, &DentryResult{}, &InodePagesResult{}},
 		Run:     runFiles,
 	}
 }
@@ -95,6 +98,17 @@ func runFiles(ctx context.Context, s *Session, a *Args) (Result, error) {
 			return nil, fmt.Errorf("invalid dentry address: %s", d)
 		}
 		r, err := dentryInfo(s, v)
+		if r == nil {
+			return nil, err
+		}
+		return r, err
+	}
+	if p, ok := a.Value("p"); ok {
+		v, err := strconv.ParseUint(strings.TrimPrefix(p, "0x"), 16, 64)
+		if err != nil {
+			return nil, fmt.Errorf("invalid inode address: %s", p)
+		}
+		r, err := inodePages(s, v)
 		if r == nil {
 			return nil, err
 		}
@@ -421,4 +435,53 @@ func foreachFiles(ctx context.Context, s *Session, tasks []kernel.Task, a *Args)
 		}
 	}
 	return out, nil
+}
+
+// InodePagesResult is files -p: an inode's number of cached pages and the
+// pages of its page cache.
+type InodePagesResult struct {
+	Inode   Hex        `json:"inode"`
+	NrPages uint64     `json:"nrpages"`
+	Pages   *PageTable `json:"pages,omitempty"`
+}
+
+func (r *InodePagesResult) Text(w io.Writer) error {
+	tw := &textWriter{w: w}
+	tw.printf("%s  NRPAGES\n%s  %7d\n\n", center(16, "INODE", false), hex16(r.Inode), r.NrPages)
+	if r.Pages != nil && len(r.Pages.Pages) > 0 {
+		r.Pages.text(tw)
+	}
+	return tw.err
+}
+
+// inodePages gathers files -p.
+func inodePages(s *Session, inode uint64) (*InodePagesResult, error) {
+	k := s.Kernel
+	in, err := k.ReadInode(inode)
+	if err != nil {
+		return nil, err
+	}
+	r := &InodePagesResult{Inode: Hex(inode), NrPages: in.NrPages}
+	if in.NrPages == 0 || in.Mapping == 0 {
+		return r, nil
+	}
+	addrs, err := k.PageCache(in.Mapping)
+	var pages []kernel.Page
+	ps := k.Arch.PageSize()
+	for _, a := range addrs {
+		pfn, ok := k.PagePFN(a)
+		if !ok {
+			continue // not a struct page: crash leaves it out too
+		}
+		p, perr := k.PageOf(pfn * ps)
+		if perr != nil {
+			return r, perr
+		}
+		pages = append(pages, p)
+	}
+	r.Pages = newPageTable(s, pages)
+	if err == nil && uint64(len(pages)) != in.NrPages {
+		err = fmt.Errorf("xarray page count: %d  nrpages: %d", len(pages), in.NrPages)
+	}
+	return r, err
 }

@@ -294,3 +294,60 @@ func optionalOffset(l Layout, typ, member string) (int64, error) {
 	}
 	return off, err
 }
+
+// xaChunk is XA_CHUNK_SIZE, the slots of an xa_node (64 unless the kernel
+// is built with CONFIG_BASE_SMALL).
+const xaChunk = 64
+
+// PageCache returns the struct pages in the page cache of the
+// address_space mapping (mapping->i_pages, an XArray), in index order.
+// Value entries (workingset shadows of evicted pages) are not pages and
+// are left out.
+func (k *FileSystem) PageCache(mapping uint64) ([]uint64, error) {
+	ip, err := k.Offset("address_space", "i_pages")
+	if err != nil {
+		return nil, err
+	}
+	head, err := k.Offset("xarray", "xa_head")
+	if err != nil {
+		return nil, err
+	}
+	slots, err := k.Offset("xa_node", "slots")
+	if err != nil {
+		return nil, err
+	}
+	entry, err := k.ReadU64(mapping + uint64(ip+head))
+	if err != nil {
+		return nil, fmt.Errorf("address_space %x: %w", mapping, err)
+	}
+	var out []uint64
+	seen := map[uint64]bool{}
+	var walk func(e uint64, depth int) error
+	walk = func(e uint64, depth int) error {
+		switch {
+		case e == 0 || e&1 == 1: // empty, or a value entry
+			return nil
+		case e&3 == 2 && e > 4096: // an internal entry: a node
+			node := e - 2
+			if seen[node] || depth > 16 || len(seen) > maxListLen {
+				return fmt.Errorf("address_space %x: corrupt xarray at node %x", mapping, node)
+			}
+			seen[node] = true
+			buf := make([]byte, xaChunk*8)
+			if err := k.ReadVirt(buf, node+uint64(slots)); err != nil {
+				return fmt.Errorf("xa_node %x: %w", node, err)
+			}
+			for i := range xaChunk {
+				if err := walk(k.ByteOrder().Uint64(buf[i*8:]), depth+1); err != nil {
+					return err
+				}
+			}
+			return nil
+		case e&3 == 2: // a retry or sibling entry
+			return nil
+		}
+		out = append(out, e)
+		return nil
+	}
+	return out, walk(entry, 0)
+}
