@@ -98,6 +98,16 @@ func builtins() []func() *Command {
 		pteCommand,
 		btopCommand,
 		ptobCommand,
+		searchCommand,
+		irqCommand,
+		timerCommand,
+		netCommand,
+		devCommand,
+		ipcsCommand,
+		runqCommand,
+		sigCommand,
+		waitqCommand,
+		machCommand,
 	}
 }
 

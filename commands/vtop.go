@@ -427,11 +427,16 @@ func kmemCommand() *Command {
 the struct page, the physical address of its page, page.mapping, page.index,
 the reference count, and page.flags with the names of its flag bits. An
 address is a struct page, a kernel virtual address (its page is shown), or
-else a physical address. Only -p with addresses is implemented.`,
-		Options:  []Option{{"-p", "the struct page of each address"}, {"address", "a struct page, kernel virtual or physical address, hexadecimal"}},
+else a physical address. With -s or -S, the slab caches (see the options);
+with addresses alone, what each address is: the kernel symbol, vmalloc area,
+slab object, task and struct page holding it.`,
+		Options:  append([]Option{{"-p", "the struct page of each address"}, {"address", "a struct page, kernel virtual or physical address, hexadecimal"}}, kmemSlabOptions...),
 		Examples: []string{"gocrash> kmem -p 1000000", "gocrash> kmem -p ffffd22000190000"},
-		Results:  []Result{&PageTable{}},
+		Results:  []Result{&PageTable{}, &KmemSlabResult{}, &KmemAddrResult{}},
 		Run: func(ctx context.Context, s *Session, a *Args) (Result, error) {
+			if kmemSlabWanted(a) {
+				return runKmemSlab(ctx, s, a)
+			}
 			if !a.Has("p") || len(a.Words) == 0 {
 				return nil, &UsageError{"only kmem -p address ... is implemented"}
 			}

@@ -20,6 +20,7 @@ func TestCorpusJSONBatch(t *testing.T) {
 		"struct list_head", "whatis jiffies", "p jiffies", "sym schedule", "dis schedule 5", "rd linux_banner 2",
 		"vtop linux_banner", "help", "help ps", "help -D", "alias",
 		"vm", "files", "mount", "fuser /init", "swap", "pte d8e067", "btop 1000", "ptob 1",
+		"irq -s", "timer", "net", "dev", "ipcs", "runq", "sig 1", "waitq log_wait", "mach",
 	}
 	for _, c := range commands.NewRegistry().Commands() {
 		found := false

@@ -246,6 +246,8 @@ ensure_tools() {
 	command -v gcc >/dev/null || missing+=(gcc) # symbols' unit tests compile small C programs
 	command -v make >/dev/null || missing+=(make) # the test module (linux-headers brings the rest)
 	/usr/bin/python3 -c 'import drgn' 2>/dev/null || missing+=(python3-drgn)
+	command -v gdb-multiarch >/dev/null || missing+=(gdb-multiarch) # arm64 dis is checked against gdb's
+	command -v debuginfod-find >/dev/null || missing+=(debuginfod) # the build-id lookup shares elfutils' cache
 	if [ ${#missing[@]} -gt 0 ]; then
 		apt_update
 		log "apt-get install ${missing[*]}"
@@ -825,9 +827,11 @@ run_kdump() {
 	# loglevel=8 puts everything (sysrq-t) on the console, log_buf_len=4M
 	# keeps the whole boot and sysrq-t in the crashed kernel's own buffer,
 	# printk.devkmsg=on lets /init's ground truth through /dev/kmsg.
+	# no_timer_check: on a loaded host, TCG's emulated timer can miss the
+	# kernel's IO-APIC timer check, which then panics at boot.
 	timeout 400 qemu-system-x86_64 -cpu "$cpu" -m 1024M -smp 2 -display none -no-reboot -nic none \
 		-kernel "$kdir/vmlinuz" -initrd "$tmp/initrd.gz" \
-		-append "console=ttyS0 crashkernel=256M loglevel=8 log_buf_len=4M printk.time=1 printk.devkmsg=on gocrash=kdump gocrash_crash=$crash" \
+		-append "console=ttyS0 crashkernel=256M loglevel=8 log_buf_len=4M printk.time=1 printk.devkmsg=on no_timer_check gocrash=kdump gocrash_crash=$crash" \
 		-drive "file=$tmp/disk.raw,format=raw,if=virtio" -serial "file:$tmp/console.log" -monitor none \
 		>"$tmp/qemu.log" 2>&1 &
 	# In the background so that a signal to the build is handled at once.
@@ -895,7 +899,7 @@ run_qemu() {
 	log "$name: booting (crash, then QEMU dumps)"
 	initramfs "$tmp/initrd.gz" "$busybox" "$kdir" "${WORKLOAD_MODULES[@]}"
 	case $arch in
-	x86_64) qemu=(qemu-system-x86_64 -cpu "${cpu:-qemu64}"); console=ttyS0 ;;
+	x86_64) qemu=(qemu-system-x86_64 -cpu "${cpu:-qemu64}"); console="ttyS0 no_timer_check" ;; # (see run_kdump)
 	arm64) qemu=(qemu-system-aarch64 -M virt -cpu "${cpu:-max}"); console=ttyAMA0 ;;
 	esac
 	# -device vmcoreinfo: the guest's qemu_fw_cfg tells QEMU where its
