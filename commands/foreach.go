@@ -45,7 +45,7 @@ a blank line between tasks, as crash prints them.`,
 		Examples: []string{"gocrash> foreach bt", "gocrash> foreach UN bt -l", "gocrash> foreach user bt -s",
 			"gocrash> foreach 'kworker.*' task -R state", "gocrash> foreach bash task", "gocrash> foreach RU ps",
 			"gocrash> foreach active set", "gocrash> foreach 1 2 vtop -k ffffffff81000000"},
-		Results: append([]Result{&BTResult{}, &ForeachResult{}}, psCommand().Results...),
+		Results: append([]Result{&BTResult{}, &ForeachResult{}, FilesResults{}, VMResults{}}, psCommand().Results...),
 		RawArgs: true,
 		Run:     runForeach,
 	}
@@ -67,6 +67,7 @@ type ForeachTask struct {
 
 func (r *ForeachResult) Text(w io.Writer) error {
 	tw := &textWriter{w: w}
+	prev := ""
 	for i, t := range r.Tasks {
 		var b strings.Builder
 		if t.Result != nil {
@@ -76,16 +77,18 @@ func (r *ForeachResult) Text(w io.Writer) error {
 		}
 		out := b.String()
 		// A command that prints the task's header itself (task, vm,
-		// files, sig...) is not given a second one.
-		// Its own header comes with its own blank line after; the one
-		// foreach prints is preceded by one, past the first task.
-		if hdr := t.Header(); !strings.HasPrefix(out, hdr+"\n") {
-			if i > 0 {
-				tw.println("")
-			}
-			tw.println(hdr)
+		// files, sig...) is not given a second one. Past the first task,
+		// a blank line comes before each task's block, unless the last
+		// block ended with one (task's does).
+		own := strings.HasPrefix(out, t.Header()+"\n")
+		if i > 0 && (!own || !strings.HasSuffix(prev, "\n\n")) {
+			tw.println("")
+		}
+		if !own {
+			tw.println(t.Header())
 		}
 		tw.printf("%s", out)
+		prev = out
 		if t.Error != "" {
 			tw.println(t.Error)
 		}
@@ -213,6 +216,12 @@ func runForeach(ctx context.Context, s *Session, fa *Args) (Result, error) {
 			return nil, fmt.Errorf("ps: %w", err)
 		}
 		return sub.Run(ctx, s, psArgs)
+	case "files":
+		// One result over the tasks: -R leaves out the tasks without
+		// the reference, as crash's foreach files -R does.
+		return foreachFiles(ctx, s, chosen, subArgs)
+	case "vm":
+		return foreachVM(ctx, s, chosen, subArgs)
 	}
 	saved := s.context
 	defer func() { s.context = saved }()

@@ -17,7 +17,7 @@ import (
 func psCommand() *Command {
 	return &Command{
 		Name:     "ps",
-		Synopsis: "ps [-k|-u|-G] [-p|-c|-t|-[l|m][-C cpus]|-a|-S|-A] [pid | task | command | 'regex'] ...",
+		Synopsis: "ps [-k|-u|-G|-y policy] [-s] [-p|-c|-t|-[l|m][-C cpus]|-a|-g|-r|-S|-A] [pid | task | command | 'regex'] ...",
 		Summary:  "display process status information",
 		Help: `Lists every task of the crashed kernel, the per-CPU idle tasks included,
 sorted by PID: its PID, parent's PID, the CPU it last ran on, the address of its
@@ -49,7 +49,21 @@ env_start..env_end) through the task's page tables. Kernel threads and exited
 tasks have no user stack; makedumpfile's user-data filter (dump level bit 8, as
 in -d 31) leaves user pages out, and the address that cannot be read is named.
 
--a, -t, -c, -p, -l, -m, -S and -A are mutually exclusive.`,
+-s shows each task's saved kernel stack pointer (KSTACKP: thread.sp on x86_64,
+thread.cpu_context.sp on arm64) instead of its task_struct address; "--" for a
+task that was running on a CPU, whose saved value is stale.
+
+-y keeps only the tasks whose scheduling policy (task_struct.policy) is one of
+those given, by number or case-insensitive name, separated by commas: 0 NORMAL,
+1 FIFO, 2 RR, 3 BATCH, 4 ISO, 5 IDLE, 6 DEADLINE.
+
+-g shows each thread group: the leader's header line, then each other thread
+of the group indented (or "(no threads)"). A thread named by PID or address
+shows its group. -r shows each task's resource limits (signal->rlim): the
+current (soft) and maximum (hard) value of each RLIMIT_, "(unlimited)" for
+RLIM_INFINITY.
+
+-a, -t, -c, -p, -l, -m, -g, -r, -S and -A are mutually exclusive.`,
 		Options: []Option{
 			{"-k", "kernel threads only"},
 			{"-u", "user tasks only"},
@@ -63,6 +77,10 @@ in -d 31) leaves user pages out, and the address that cannot be read is named.
 			{"-m", "as -l, with the time since each task last ran as days hh:mm:ss.ms"},
 			{"-C cpus", "with -l or -m: the tasks of each of these CPUs (\"1,3\", \"0-2\", \"all\" or \"a\") in a block of their own"},
 			{"-a", "each user task's command-line arguments and environment"},
+			{"-s", "show each task's saved kernel stack pointer (KSTACKP) instead of its task_struct"},
+			{"-y policy", "only tasks with these scheduling policies (0-6 or NORMAL, FIFO, RR, BATCH, ISO, IDLE, DEADLINE; comma-separated)"},
+			{"-g", "each thread group: the leader, then its other threads"},
+			{"-r", "each task's resource limits"},
 			{"pid", "the task with this PID"},
 			{"task", "the task whose task_struct is at this hexadecimal address"},
 			{"command", "tasks with this command name"},
@@ -73,15 +91,24 @@ in -d 31) leaves user pages out, and the address that cannot be read is named.
 			"gocrash> ps -l\n[9155877317] [RU]  PID: 1        TASK: ffff8dde011f8000  CPU: 1    COMMAND: \"init\"\n[9136244078] [RU]  PID: 100      TASK: ffff8dde02603000  CPU: 0    COMMAND: \"sh\"\n...",
 			"gocrash> ps -m sleep",
 			"gocrash> ps -m -C 0",
+			"gocrash> ps -s -u", "gocrash> ps -y FIFO,RR", "gocrash> ps -g 1\nPID: 1        TASK: ffff9de2c11d1680  CPU: 1    COMMAND: \"init\"\n  (no threads)\n",
+			"gocrash> ps -r 1\nPID: 1        TASK: ffff9de2c11d1680  CPU: 1    COMMAND: \"init\"\n      RLIMIT     CURRENT       MAXIMUM  \n         CPU   (unlimited)   (unlimited)\n...",
 			"gocrash> ps -a 1\nPID: 1        TASK: ffff8dde011f8000  CPU: 1    COMMAND: \"init\"\nARG: /bin/busybox sh /init \nENV: HOME=/\n     TERM=linux\n     gocrash=kdump\n"},
-		Results: []Result{&PSResult{}, &PSTimes{}, &PSLastRun{}, &PSArgs{}, &PSStates{}, &PSTree{}},
+		Results: []Result{&PSResult{}, &PSTimes{}, &PSLastRun{}, &PSArgs{}, &PSStates{}, &PSTree{}, &PSGroups{}, &PSRlimits{}},
 		Run:     runPS,
 	}
 }
 
 func runPS(ctx context.Context, s *Session, a *Args) (Result, error) {
-	if err := a.Exclusive("a", "t", "c", "p", "l", "m", "S", "A"); err != nil {
-		return nil, &UsageError{"-a, -t, -c, -p, -l, -m, -S and -A are all mutually exclusive"}
+	if err := a.Exclusive("a", "t", "c", "p", "l", "m", "S", "A", "g", "r"); err != nil {
+		return nil, &UsageError{"-a, -t, -c, -p, -l, -m, -g, -r, -S and -A are all mutually exclusive"}
+	}
+	var policies uint64
+	if spec, ok := a.Value("y"); ok {
+		var err error
+		if policies, err = parseSchedPolicies(spec); err != nil {
+			return nil, err
+		}
 	}
 	lastRun, msecs := a.Has("l"), a.Has("m")
 	var cpus []int
@@ -123,6 +150,15 @@ func runPS(ctx context.Context, s *Session, a *Args) (Result, error) {
 		if a.Has("k") && !kt || a.Has("u") && kt || leaders && t.PID != t.TGID || a.Has("A") && !t.Active {
 			continue
 		}
+		if policies != 0 {
+			p, err := k.TaskPolicy(t.Addr)
+			if err != nil {
+				return nil, err
+			}
+			if p >= 64 || policies&(1<<p) == 0 {
+				continue
+			}
+		}
 		chosen = append(chosen, t)
 	}
 	switch {
@@ -134,6 +170,10 @@ func runPS(ctx context.Context, s *Session, a *Args) (Result, error) {
 		return psArgs(ctx, k, chosen)
 	case a.Has("S"):
 		return psSummary(chosen), nil
+	case a.Has("g"):
+		return psGroups(tasks, chosen, len(a.Words) > 0), nil
+	case a.Has("r"):
+		return psRlimits(ctx, k, chosen)
 	case a.Has("p"):
 		return psParents(tasks, chosen), nil
 	case a.Has("c"):
@@ -141,7 +181,7 @@ func runPS(ctx context.Context, s *Session, a *Args) (Result, error) {
 	}
 	mem, _ := k.MemorySize()
 	ps := k.Arch.PageSize()
-	res := &PSResult{Tasks: make([]PSRow, 0, len(chosen))}
+	res := &PSResult{Tasks: make([]PSRow, 0, len(chosen)), KStack: a.Has("s")}
 	for _, t := range chosen {
 		pct := 0.0
 		if mem > 0 {
@@ -150,6 +190,13 @@ func runPS(ctx context.Context, s *Session, a *Args) (Result, error) {
 		res.Tasks = append(res.Tasks, PSRow{TaskRef: taskRef(t), PPID: t.PPID, State: t.StateName(),
 			MemPercent: math.Round(pct*10) / 10, VSZ: t.TotalVM * ps / 1024, RSS: t.RSS * ps / 1024,
 			Active: t.Active, KernelThread: t.Kthread(), memPct: pct})
+		if res.KStack && !t.Active {
+			sp, err := k.TaskKernelSP(t.Addr)
+			if err != nil {
+				return res, err
+			}
+			res.Tasks[len(res.Tasks)-1].KStackP = new(Hex(sp))
+		}
 	}
 	return res, nil
 }
@@ -181,18 +228,26 @@ type PSRow struct {
 	RSS          uint64           `json:"rss"`         // KiB
 	Active       bool             `json:"active"`      // running on its CPU at the crash
 	KernelThread bool             `json:"kernel_thread"`
+	// KStackP is the saved kernel stack pointer (-s; absent for a task
+	// running on a CPU).
+	KStackP *Hex `json:"kstackp,omitempty"`
 
 	memPct float64 // unrounded, printed as crash rounds it
 }
 
 // PSResult is ps's table.
 type PSResult struct {
-	Tasks []PSRow `json:"tasks"`
+	Tasks  []PSRow `json:"tasks"`
+	KStack bool    `json:"-"` // -s: the KSTACKP column instead of TASK
 }
 
 func (r *PSResult) Text(w io.Writer) error {
 	var b strings.Builder
-	b.WriteString("      PID    PPID  CPU       TASK        ST  %MEM      VSZ      RSS  COMM\n")
+	if r.KStack {
+		b.WriteString("      PID    PPID  CPU      KSTACKP      ST  %MEM      VSZ      RSS  COMM\n")
+	} else {
+		b.WriteString("      PID    PPID  CPU       TASK        ST  %MEM      VSZ      RSS  COMM\n")
+	}
 	for _, t := range r.Tasks {
 		mark := "  "
 		if t.Active {
@@ -202,7 +257,14 @@ func (r *PSResult) Text(w io.Writer) error {
 		if t.KernelThread {
 			comm = "[" + comm + "]"
 		}
-		fmt.Fprintf(&b, "%s%7d %7d %3d  %016x  %2s  %4.1f %8d %8d  %s\n", mark, t.PID, t.PPID, t.CPU, uint64(t.Task),
+		col := fmt.Sprintf("%016x", uint64(t.Task))
+		if r.KStack {
+			col = center(16, "--", true)
+			if t.KStackP != nil {
+				col = center(16, fmt.Sprintf("%x", uint64(*t.KStackP)), true)
+			}
+		}
+		fmt.Fprintf(&b, "%s%7d %7d %3d  %s  %2s  %4.1f %8d %8d  %s\n", mark, t.PID, t.PPID, t.CPU, col,
 			t.State, t.memPct, t.VSZ, t.RSS, comm)
 	}
 	_, err := io.WriteString(w, b.String())

@@ -33,6 +33,7 @@ type Kernel struct {
 	*VMStats     // VMCounters, VMEvents, ZoneStatNames
 	*Vmalloc     // VmapAreas
 	*MemUsage    // MemInfo, Hstates
+	*FileSystem  // TaskFiles, ReadInode, DPath, Mounts, SwapDevices
 }
 
 // MismatchError reports a vmlinux that is not the kernel the dump came from.
@@ -124,6 +125,7 @@ func (k *Kernel) compose() {
 	k.TaskList = NewTaskList(mem, lay, syms, k.System, d.Live)
 	k.Pages = NewPages(mem, lay, syms, mem, d.VMCoreInfo, enums, types, a.PageSize())
 	k.UserSpace = NewUserSpace(mem, lay, mem, a, d)
+	k.FileSystem = NewFileSystem(mem, lay, syms)
 	k.Unwinder = NewUnwinder(UnwinderDeps{Reader: mem, Layout: lay, Symbols: syms, Translator: mem,
 		System: k.System, Tables: tables, Syms: k.Syms, Arch: a, PRStatus: d, Live: d.Live})
 	k.ModuleList = NewModuleList(mem, lay, syms, k.Unwinder, k.Syms, enums)

@@ -340,8 +340,7 @@ func (k *MemUsage) swapCachePages() (uint64, error) {
 	return total, nil
 }
 
-// swpUsed is SWP_USED of swap_info_struct.flags.
-const swpUsed = 1
+// (swpUsed, SWP_USED of swap_info_struct.flags, is in swap.go.)
 
 // swapTotals sums the swap areas in use: swap_info[0..nr_swapfiles).
 func (k *MemUsage) swapTotals(m *MemInfo) error {

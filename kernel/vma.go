@@ -2,7 +2,6 @@ package kernel
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/gocrash/gocrash/symbols"
 )
@@ -228,88 +227,38 @@ func (k *UserSpace) FindVMA(task, addr uint64) (v VMA, ok bool, err error) {
 }
 
 // FilePath is the path of the open file file (a struct file), as crash
-// builds it: the names of the dentries from file->f_path.dentry up to the
-// root of its mount, then on from the dentry the mount is mounted on in
-// its parent mount, up to the root mount. 0 gives "".
+// builds it: d_path of file->f_path.dentry through file->f_path.mnt (see
+// dPath). 0 gives "".
 func (k *UserSpace) FilePath(file uint64) (string, error) {
 	if file == 0 {
 		return "", nil
 	}
-	offs := map[string]int64{}
-	for _, m := range []struct{ typ, member string }{
-		{"file", "f_path"}, {"path", "dentry"}, {"path", "mnt"}, {"dentry", "d_name"}, {"dentry", "d_parent"},
-		{"qstr", "len"}, {"qstr", "name"}, {"mount", "mnt"}, {"mount", "mnt_parent"}, {"mount", "mnt_mountpoint"},
-	} {
-		off, err := k.Offset(m.typ, m.member)
-		if err != nil {
-			return "", err
-		}
-		offs[m.typ+"."+m.member] = off
-	}
-	fpath := file + uint64(offs["file.f_path"])
-	dentry, err := k.ReadU64(fpath + uint64(offs["path.dentry"]))
+	dentry, vfsmnt, err := fileDentry(k, k, file)
 	if err != nil {
-		return "", fmt.Errorf("file %x: %w", file, err)
+		return "", err
 	}
-	vfsmnt, err := k.ReadU64(fpath + uint64(offs["path.mnt"]))
+	return dPath(k, k, dentry, vfsmnt)
+}
+
+// fileDentry reads file->f_path: its dentry and vfsmount.
+func fileDentry(r Reader, l Layout, file uint64) (dentry, vfsmnt uint64, err error) {
+	fp, err := l.Offset("file", "f_path")
 	if err != nil {
-		return "", fmt.Errorf("file %x: %w", file, err)
+		return 0, 0, err
 	}
-	var mnt uint64 // struct mount around the vfsmount
-	if vfsmnt != 0 {
-		mnt = vfsmnt - uint64(offs["mount.mnt"])
+	pd, err := l.Offset("path", "dentry")
+	if err != nil {
+		return 0, 0, err
 	}
-	var names []string
-	for steps := 0; dentry != 0; steps++ {
-		if steps > 4096 {
-			return "", fmt.Errorf("file %x: path deeper than 4096 names", file)
-		}
-		name := dentry + uint64(offs["dentry.d_name"])
-		n, err := k.ReadU32(name + uint64(offs["qstr.len"]))
-		if err != nil {
-			return "", err
-		}
-		p, err := k.ReadU64(name + uint64(offs["qstr.name"]))
-		if err != nil {
-			return "", err
-		}
-		if n == 0 || p == 0 || n > 255 {
-			break
-		}
-		b := make([]byte, n)
-		if err := k.ReadVirt(b, p); err != nil {
-			return "", fmt.Errorf("dentry %x name: %w", dentry, err)
-		}
-		if s := string(b); s != "/" {
-			names = append(names, s)
-		}
-		parent, err := k.ReadU64(dentry + uint64(offs["dentry.d_parent"]))
-		if err != nil {
-			return "", err
-		}
-		if parent != dentry {
-			dentry = parent
-			continue
-		}
-		// The root of a mount: go on from its mount point in the
-		// parent mount, unless this is the root mount.
-		if mnt == 0 {
-			break
-		}
-		mparent, err := k.ReadU64(mnt + uint64(offs["mount.mnt_parent"]))
-		if err != nil {
-			return "", err
-		}
-		if mparent == mnt || mparent == 0 {
-			break
-		}
-		if dentry, err = k.ReadU64(mnt + uint64(offs["mount.mnt_mountpoint"])); err != nil {
-			return "", err
-		}
-		mnt = mparent
+	pm, err := l.Offset("path", "mnt")
+	if err != nil {
+		return 0, 0, err
 	}
-	for i, j := 0, len(names)-1; i < j; i, j = i+1, j-1 {
-		names[i], names[j] = names[j], names[i]
+	if dentry, err = r.ReadU64(file + uint64(fp+pd)); err != nil {
+		return 0, 0, fmt.Errorf("file %x: %w", file, err)
 	}
-	return "/" + strings.Join(names, "/"), nil
+	if vfsmnt, err = r.ReadU64(file + uint64(fp+pm)); err != nil {
+		return 0, 0, fmt.Errorf("file %x: %w", file, err)
+	}
+	return dentry, vfsmnt, nil
 }
