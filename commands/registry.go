@@ -91,6 +91,7 @@ func builtins() []func() *Command {
 		modCommand,
 		disCommand,
 		searchCommand,
+		triageCommand,
 	}
 }
 
