@@ -498,17 +498,23 @@ func triageFault(ctx context.Context, s *Session, tr *BTTrace) (*TriageFault, []
 		break
 	}
 	if fault == nil {
+		// panic()'s caller: the frame's PC is the return address of its
+		// call, named by the call's last byte (a call to a noreturn
+		// function may end its caller).
 		f := tr.Frames[start]
-		fault = &TriageFault{Function: f.Function, Offset: f.Offset, Module: f.Module, PC: f.PC}
-		if f.Function == "" {
-			fault.Function = fmt.Sprintf("%x", uint64(f.PC))
+		fault = &TriageFault{Module: f.Module, PC: f.PC, Function: fmt.Sprintf("%x", uint64(f.PC))}
+		if name, off, ok := k.Symbolize(uint64(f.PC) - 1); ok {
+			fault.Function, fault.Offset = name, off+1
 		}
 		next = start + 1
 	}
 	var callers []string
-	for _, f := range tr.Frames[next:] {
-		if f.Function != "" && len(callers) < 5 {
-			callers = append(callers, f.Function)
+	for i, f := range tr.Frames[next:] {
+		if i == 0 && fault.Exception && f.PC == fault.PC {
+			continue // the faulting function's own frame (arm64 lists it)
+		}
+		if name, _, ok := k.Symbolize(uint64(f.PC) - 1); ok && len(callers) < 5 {
+			callers = append(callers, name)
 		}
 	}
 	// The instructions around the address: before it (dis -r), then after.
