@@ -635,7 +635,8 @@ func waitClock(k *kernel.Kernel) (func(kernel.Task) (uint64, error), string, err
 // inMutexWait: the trace passes through a mutex's slow path.
 func inMutexWait(tr *BTTrace) bool {
 	for _, f := range tr.Frames {
-		switch f.Function {
+		name, _, _ := strings.Cut(f.Function, ".") // __mutex_lock.constprop.0
+		switch name {
 		case "__mutex_lock", "__mutex_lock_slowpath", "mutex_lock", "__mutex_lock_interruptible_slowpath",
 			"__mutex_lock_killable_slowpath", "mutex_lock_interruptible", "mutex_lock_killable":
 			return true
@@ -685,6 +686,9 @@ func mutexWaiterOf(k *kernel.Kernel, t kernel.Task, byAddr map[uint64]kernel.Tas
 			}
 			if nx == node {
 				break
+			}
+			if back, err := k.ReadU64(nx + 8); err != nil || back != p {
+				break // not a list: next's prev does not come back
 			}
 			m := nx - uint64(wlOff)
 			if o, err := k.ReadU64(m + uint64(ownOff)); err == nil {

@@ -17,7 +17,7 @@ var triageKinds = map[string]string{
 }
 
 var (
-	arm64PCRE     = regexp.MustCompile(`^pc : ([A-Za-z0-9_.$]+)\+0x[0-9a-f]+/0x[0-9a-f]+`)
+	arm64PCRE = regexp.MustCompile(`^pc : ([A-Za-z0-9_.$]+)\+0x[0-9a-f]+/0x[0-9a-f]+`)
 	// A trace line: x86_64's and arm64's "  func+0x1/0x2", ppc64's
 	// "[sp] [pc] func+0x1/0x2", s390x's "  [<pc>] func+0x1/0x2".
 	consoleFuncRE = regexp.MustCompile(`^\s*(?:\[[0-9a-f]+\] \[[0-9a-f]+\] |\[<[0-9a-f]+>\] )?([A-Za-z0-9_.$]+)\+0x([0-9a-f]+)/0x[0-9a-f]+`)
