@@ -645,61 +645,64 @@ func inMutexWait(tr *BTTrace) bool {
 	return false
 }
 
-// mutexWaiterOf finds the mutex a task waits on: its struct mutex_waiter
-// lies on its stack, {list, task == the task}, linked into the mutex's
-// wait_list; the mutex is the list node whose owner (flags masked) is a
-// task.
+// mutexOffsets are the offsets of struct mutex_waiter's and struct mutex's
+// members a waiter's mutex is found by.
+type mutexOffsets struct{ waiterTask, waiterList, waitList, owner uint64 }
+
+// mutexWaiterOf finds the mutex a task waits on and the mutex's owner.
 func mutexWaiterOf(k *kernel.Kernel, t kernel.Task, byAddr map[uint64]kernel.Task) (mutex uint64, owner uint64, err error) {
 	lo, hi, err := k.TaskStack(t)
 	if err != nil {
 		return 0, 0, err
 	}
-	taskOff, err := k.Offset("mutex_waiter", "task")
-	if err != nil {
-		return 0, 0, err
+	var o mutexOffsets
+	for _, f := range []struct {
+		s, m string
+		dst  *uint64
+	}{{"mutex_waiter", "task", &o.waiterTask}, {"mutex_waiter", "list", &o.waiterList},
+		{"mutex", "wait_list", &o.waitList}, {"mutex", "owner", &o.owner}} {
+		off, err := k.Offset(f.s, f.m)
+		if err != nil {
+			return 0, 0, err
+		}
+		*f.dst = uint64(off)
 	}
-	listOff, err := k.Offset("mutex_waiter", "list")
-	if err != nil {
-		return 0, 0, err
+	isTask := func(a uint64) bool { _, ok := byAddr[a]; return ok }
+	m, own, ok := findMutexWaited(k.ReadU64, lo, hi, t.Addr, o, isTask)
+	if !ok {
+		return 0, 0, fmt.Errorf("no mutex waiter found on its stack")
 	}
-	wlOff, err := k.Offset("mutex", "wait_list")
-	if err != nil {
-		return 0, 0, err
-	}
-	ownOff, err := k.Offset("mutex", "owner")
-	if err != nil {
-		return 0, 0, err
-	}
+	return m, own, nil
+}
+
+// findMutexWaited finds, on the stack [lo, hi) of task, its struct
+// mutex_waiter ({list, task == the task}) linked into a mutex's wait_list:
+// walking the waiter's list (each node's next's prev coming back), the
+// mutex is the node whose owner, its flag bits (MUTEX_FLAGS, the low 3)
+// masked, is another task.
+func findMutexWaited(read func(uint64) (uint64, error), lo, hi, task uint64, o mutexOffsets, isTask func(uint64) bool) (mutex, owner uint64, ok bool) {
 	for a := lo; a+8 <= hi; a += 8 {
-		v, err := k.ReadU64(a)
-		if err != nil || v != t.Addr {
+		if v, err := read(a); err != nil || v != task || a-lo < o.waiterTask {
 			continue
 		}
-		w := a - uint64(taskOff)
-		node := w + uint64(listOff)
-		// Walk the waiter's list to its head: the node that is a mutex.
+		node := a - o.waiterTask + o.waiterList
 		p := node
 		for n := 0; n < 64; n++ {
-			nx, err := k.ReadU64(p)
-			if err != nil || nx == 0 {
+			nx, err := read(p)
+			if err != nil || nx == 0 || nx == node {
 				break
 			}
-			if nx == node {
-				break
-			}
-			if back, err := k.ReadU64(nx + 8); err != nil || back != p {
+			if back, err := read(nx + 8); err != nil || back != p {
 				break // not a list: next's prev does not come back
 			}
-			m := nx - uint64(wlOff)
-			if o, err := k.ReadU64(m + uint64(ownOff)); err == nil {
-				if _, ok := byAddr[o&^7]; ok && o&^7 != t.Addr {
-					return m, o &^ 7, nil
-				}
+			m := nx - o.waitList
+			if own, err := read(m + o.owner); err == nil && isTask(own&^7) && own&^7 != task {
+				return m, own &^ 7, true
 			}
 			p = nx
 		}
 	}
-	return 0, 0, fmt.Errorf("no mutex waiter found on its stack")
+	return 0, 0, false
 }
 
 // mutexWait finds the mutex t waits on, its owner and the owner chain.

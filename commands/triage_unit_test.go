@@ -3,6 +3,7 @@ package commands
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -115,5 +116,46 @@ func TestTriageLogFolding(t *testing.T) {
 	}
 	if s := strings.Join(got, ","); s != "ax1,BUG: soft lockupx2,bx1,BUG: soft lockupx1,bx2" {
 		t.Errorf("runs %s", s)
+	}
+}
+
+// TestFindMutexWaited: a mutex with two waiters; the second waiter's
+// struct mutex_waiter on its stack leads, through the wait list, to the
+// mutex and its owner (flag bits masked); a stack with the task's address
+// but no list finds nothing.
+func TestFindMutexWaited(t *testing.T) {
+	mem := map[uint64]uint64{}
+	read := func(a uint64) (uint64, error) {
+		v, ok := mem[a]
+		if !ok {
+			return 0, fmt.Errorf("no memory at %x", a)
+		}
+		return v, nil
+	}
+	const (
+		owner, w1task, w2task = 0x1000, 0x2000, 0x3000
+		mutex                 = 0x9000 // struct mutex {owner @0; ...; wait_list @0x10}
+		stack1, stack2        = 0x10000, 0x20000
+	)
+	o := mutexOffsets{waiterTask: 0x10, waiterList: 0, waitList: 0x10, owner: 0}
+	isTask := func(a uint64) bool { return a == owner || a == w1task || a == w2task }
+	head, n1, n2 := uint64(mutex+0x10), uint64(stack1+0x40), uint64(stack2+0x80)
+	mem[mutex] = owner | 3 // MUTEX_FLAG_WAITERS | MUTEX_FLAG_HANDOFF
+	mem[head], mem[head+8] = n1, n2
+	mem[n1], mem[n1+8], mem[n1+0x10] = n2, head, w1task
+	mem[n2], mem[n2+8], mem[n2+0x10] = head, n1, w2task
+	for a := uint64(stack2); a < stack2+0x100; a += 8 {
+		if _, ok := mem[a]; !ok {
+			mem[a] = 0
+		}
+	}
+	mem[stack2+0x20] = w2task // a stray copy of the task pointer, not a waiter
+	m, own, ok := findMutexWaited(read, stack2, stack2+0x100, w2task, o, isTask)
+	if !ok || m != mutex || own != owner {
+		t.Errorf("found %v: mutex %x owner %x, want %x %x", ok, m, own, mutex, owner)
+	}
+	mem[head+8] = n1 // the list is broken: the head's prev is not the waiter
+	if _, _, ok := findMutexWaited(read, stack2, stack2+0x100, w2task, o, isTask); ok {
+		t.Errorf("found a mutex through a broken list")
 	}
 }
