@@ -2,6 +2,7 @@ package commands_test
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,7 @@ var (
 	// A trace line: x86_64's and arm64's "  func+0x1/0x2", ppc64's
 	// "[sp] [pc] func+0x1/0x2", s390x's "  [<pc>] func+0x1/0x2".
 	consoleFuncRE = regexp.MustCompile(`^\s*(?:\[[0-9a-f]+\] \[[0-9a-f]+\] |\[<[0-9a-f]+>\] )?([A-Za-z0-9_.$]+)\+0x([0-9a-f]+)/0x[0-9a-f]+`)
+	hungSecsRE    = regexp.MustCompile(`blocked for more than (\d+) seconds`)
 	taintLetterRE = regexp.MustCompile(`\[([A-Z])\]=`)
 )
 
@@ -106,6 +108,7 @@ var (
 	triageKindRE  = regexp.MustCompile(`(?m)^  KIND: (\S+)$`)
 	triageFaultRE = regexp.MustCompile(`(?m)^  FAULT: (?:exception at|called panic\(\) from) (\S+)\+(\d+)(?: \[(\S+)\])? \(([0-9a-f]{16})\)$`)
 	triageSigRE   = regexp.MustCompile(`(?m)^SIGNATURE: ([0-9a-f]{16})  (\S+) in (\S+)((?: <- \S+)*)$`)
+	triagePIDRE   = regexp.MustCompile(`(?m)^PID: (\d+) `)
 	triageModRE   = regexp.MustCompile(`(?m)^  (\w+)(?:\(([A-Z]+)\))?( in the panic trace)?`)
 )
 
@@ -206,8 +209,13 @@ func checkTriage(t *testing.T, r *corpus.Run, f corpus.File, truth *corpus.Truth
 				if b.Trace == nil || len(b.Trace.Frames) == 0 {
 					t.Errorf("blocked task %d has no trace", b.PID)
 				}
-				if b.WaitedNsec == nil || *b.WaitedNsec == 0 {
-					t.Errorf("blocked task %d: no wait time (%s)", b.PID, b.WaitError)
+				// The detector said "blocked for more than N seconds".
+				var secs uint64
+				if m := hungSecsRE.FindStringSubmatch(rep.Title); m != nil {
+					secs, _ = strconv.ParseUint(m[1], 10, 64)
+				}
+				if b.WaitedNsec == nil || secs == 0 || *b.WaitedNsec < secs*1e9 {
+					t.Errorf("blocked task %d: waited %v ns (%s), the kernel said more than %d s (%q)", b.PID, b.WaitedNsec, b.WaitError, secs, rep.Title)
 				}
 			}
 		}
@@ -246,6 +254,21 @@ func checkTriage(t *testing.T, r *corpus.Run, f corpus.File, truth *corpus.Truth
 	}
 	if strings.Join(textMods, ",") != strings.Join(jsonMods, ",") {
 		t.Errorf("text suspects %v, JSON %v", textMods, jsonMods)
+	}
+	_, blocked, _ := strings.Cut(text, "\nBLOCKED\n")
+	blocked, _, _ = strings.Cut(blocked, "\nSUSPECT CODE\n")
+	var textPIDs, jsonPIDs []string
+	for _, m := range triagePIDRE.FindAllStringSubmatch(blocked, -1) {
+		textPIDs = append(textPIDs, m[1])
+	}
+	for _, b := range res.Blocked.Tasks {
+		jsonPIDs = append(jsonPIDs, strconv.Itoa(int(b.PID)))
+		if b.Lock != nil && b.Lock.Owner != nil {
+			jsonPIDs = append(jsonPIDs, strconv.Itoa(int(b.Lock.Owner.PID)))
+		}
+	}
+	if strings.Join(textPIDs, ",") != strings.Join(jsonPIDs, ",") {
+		t.Errorf("text blocked tasks %v, JSON %v", textPIDs, jsonPIDs)
 	}
 	if !strings.Contains(text, "(not in this report yet: load and memory") {
 		t.Errorf("the text does not say load and memory are not in the report")
