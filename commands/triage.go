@@ -33,7 +33,7 @@ the interrupted address of the first kernel-mode exception frame of the
 panicking task's trace past panic() (the exception RIP, or PC on arm64), or,
 where the crash was a call to panic() with no exception, the function that
 called it; the instructions around that address (as dis prints them, the
-address marked "=>"); the panicking task's trace (as bt prints it); and the
+faulting instruction or the call to panic() marked "=>"); the panicking task's trace (as bt prints it); and the
 kernel log's reports (warnings, Oopses, BUGs, lockup, hung-task, RCU-stall
 and OOM lines) and its last lines, repeated lines folded ("(xN)").
 
@@ -116,8 +116,10 @@ type TriageFault struct {
 	// address; false: the crash was a call to panic() and PC is its return
 	// address in the caller.
 	Exception bool `json:"exception"`
-	// Disassembly are the instructions around PC.
+	// Disassembly are the instructions around PC; Marked is the address of
+	// the faulting instruction, or of the call to panic().
 	Disassembly []DisInstruction `json:"disassembly"`
+	Marked      Hex              `json:"marked"`
 	// DisError says why the disassembly is short or missing.
 	DisError string `json:"dis_error,omitempty"`
 }
@@ -517,18 +519,30 @@ func triageFault(ctx context.Context, s *Session, tr *BTTrace) (*TriageFault, []
 			callers = append(callers, name)
 		}
 	}
-	// The instructions around the address: before it (dis -r), then after.
+	// The instructions around the address: up to the marked one (dis -r),
+	// then after it within its function. The marked instruction is the
+	// faulting one, or for a call to panic the call (the one holding the
+	// return address's last byte).
 	pc := uint64(fault.PC)
+	upTo := pc
+	if !fault.Exception {
+		upTo = pc - 1
+	}
 	fault.Disassembly = []DisInstruction{}
-	before, err := disKernel(ctx, s, disRequest{addr: pc, count: 6, reverse: true})
+	before, err := disKernel(ctx, s, disRequest{addr: upTo, count: 6, reverse: true})
 	if before != nil {
-		fault.Disassembly = append(fault.Disassembly, before.Instructions...)
+		for _, in := range before.Instructions {
+			if uint64(in.Address) <= upTo {
+				fault.Disassembly = append(fault.Disassembly, in)
+				fault.Marked = in.Address
+			}
+		}
 	}
 	if err == nil {
-		after, aerr := disKernel(ctx, s, disRequest{addr: pc, count: 5, forward: true})
+		after, aerr := disKernel(ctx, s, disRequest{addr: upTo, count: 5, forward: true})
 		if after != nil {
 			for _, in := range after.Instructions {
-				if uint64(in.Address) > pc {
+				if in.Address > fault.Marked && in.Function == fault.Function {
 					fault.Disassembly = append(fault.Disassembly, in)
 				}
 			}
@@ -823,7 +837,7 @@ func (r *TriageResult) Text(w io.Writer) error {
 		tw.printf("  FAULT: %s %s+%d%s (%016x)\n", how, f.Function, f.Offset, moduleText(f.Module), uint64(f.PC))
 		for _, in := range f.Disassembly {
 			mark := "  "
-			if uint64(in.Address) == uint64(f.PC) {
+			if in.Address == f.Marked {
 				mark = "=>"
 			}
 			tw.printf("  %s %s\n", mark, disLine(in, false, false))

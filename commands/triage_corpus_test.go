@@ -140,14 +140,27 @@ func checkTriage(t *testing.T, r *corpus.Run, f corpus.File, truth *corpus.Truth
 	if c.Fault.Function != wantFault {
 		t.Errorf("faulting function %s, the kernel's report says %s", c.Fault.Function, wantFault)
 	}
+	// The marked instruction: the faulting one (at the exception's PC), or
+	// the call to panic (ending at the return address).
 	var marked int
 	for _, in := range c.Fault.Disassembly {
-		if in.Address == c.Fault.PC {
-			marked++
+		if in.Address != c.Fault.Marked {
+			continue
+		}
+		marked++
+		end := uint64(in.Address) + uint64(len(in.Bytes)/2)
+		if c.Fault.Exception && in.Address != c.Fault.PC || !c.Fault.Exception && end != uint64(c.Fault.PC) {
+			t.Errorf("marked instruction %+v, the fault's PC %x (exception %v)", in, uint64(c.Fault.PC), c.Fault.Exception)
+		}
+		if !c.Fault.Exception && !strings.HasPrefix(in.Text, "call") && !strings.HasPrefix(in.Text, "bl") {
+			t.Errorf("marked instruction %q is not a call", in.Text)
+		}
+		if in.Function != c.Fault.Function {
+			t.Errorf("marked instruction in %s, the fault in %s", in.Function, c.Fault.Function)
 		}
 	}
 	if marked != 1 || c.Fault.DisError != "" {
-		t.Errorf("the disassembly has %d instructions at the fault's %x (%s): %+v", marked, uint64(c.Fault.PC), c.Fault.DisError, c.Fault.Disassembly)
+		t.Errorf("the disassembly has %d instructions at the marked %x (%s): %+v", marked, uint64(c.Fault.Marked), c.Fault.DisError, c.Fault.Disassembly)
 	}
 	if c.Task == nil || c.Trace == nil || len(c.Trace.Frames) == 0 {
 		t.Errorf("no panic task trace: %v", c.Unavailable)
