@@ -119,6 +119,7 @@ func builtins() []func() *Command {
 		evalCommand,
 		asciiCommand,
 		repeatCommand,
+		triageCommand,
 	}
 }
 

@@ -32,6 +32,7 @@ var version = "0.1.0-dev"
 const usage = `usage: gocrash [options] [VMLINUX] DUMPFILE [DUMPFILE...]
        gocrash [options] [VMLINUX]
        gocrash --log DUMPFILE [DUMPFILE...]
+       gocrash [--json] triage DUMPFILE [DUMPFILE...] [VMLINUX]
 
 Opens a Linux kernel crash dump with the kernel's debug vmlinux (the two
 may be given in either order; each is recognized by its content) and runs
@@ -46,6 +47,10 @@ vmlinux of the build-id in its VMCOREINFO: found in those places, else in
 debuginfod's client cache ($DEBUGINFOD_CACHE_PATH, else
 $XDG_CACHE_HOME/debuginfod_client), else downloaded from the servers of
 $DEBUGINFOD_URLS (space-separated) into that cache.
+
+"gocrash triage DUMPFILE [VMLINUX]" prints the triage command's report of
+the dump (text, or JSON with --json) and exits: 0, or 1 when the dump
+cannot be opened or the report has no crash signature.
 
 Options:
 `
@@ -84,6 +89,9 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	}
 	if *logOnly {
 		return printLog(fs.Args(), *zeroExcluded, *jsonOut, stdout, stderr)
+	}
+	if fs.NArg() > 0 && fs.Arg(0) == "triage" && !fileExists(fs.Arg(0)) {
+		return triage(fs.Args()[1:], *zeroExcluded, *jsonOut, stdout, stderr)
 	}
 	var vmlinuxPath string
 	var dumpPaths []string
@@ -354,6 +362,52 @@ func printLog(args []string, zeroExcluded, jsonOut bool, stdout, stderr io.Write
 		format = commands.OutputJSON
 	}
 	if err := repl.RunOne(context.Background(), s, "log", []string{"log"}, stdout, format); err != nil {
+		if !jsonOut {
+			fmt.Fprintf(stderr, "gocrash: %v\n", err)
+		}
+		return 1
+	}
+	return 0
+}
+
+// fileExists reports whether p names a file (a dump named "triage" is a dump).
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// triage is gocrash triage: the dump (its vmlinux named, or found by the
+// dump's build-id), the triage report, and the exit status.
+func triage(args []string, zeroExcluded, jsonOut bool, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "gocrash: triage needs a dump file")
+		return 2
+	}
+	vmlinuxPath, dumpPaths, err := sortFiles(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "gocrash: %v\n", err)
+		return 1
+	}
+	if vmlinuxPath == "" {
+		if vmlinuxPath, err = dumpVmlinux(context.Background(), dumpPaths, stderr); err != nil {
+			fmt.Fprintf(stderr, "gocrash: %v\n", err)
+			return 1
+		}
+	}
+	sess, closeFn, err := open(vmlinuxPath, dumpPaths, zeroExcluded)
+	if err != nil {
+		fmt.Fprintf(stderr, "gocrash: %v\n", err)
+		return 1
+	}
+	defer closeFn()
+	if n := sess.Kernel.Dump.Notice; n != "" {
+		fmt.Fprintf(stderr, "gocrash: %s\n", n)
+	}
+	format := commands.OutputText
+	if jsonOut {
+		format = commands.OutputJSON
+	}
+	if err := repl.RunOne(context.Background(), sess, "triage", []string{"triage"}, stdout, format); err != nil {
 		if !jsonOut {
 			fmt.Fprintf(stderr, "gocrash: %v\n", err)
 		}
