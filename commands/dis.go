@@ -544,8 +544,8 @@ func disSymbolize(s *Session, addr uint64) (string, uint64, bool) {
 		return k.Symbolize(addr)
 	}
 	sy, off, ok := k.Syms.Nearest(addr)
-	if !ok {
-		return "", 0, false
+	if _, _, named := k.Symbolize(addr); !ok || !named {
+		return "", 0, false // past the kernel image: no label
 	}
 	syms := k.Syms.Symbols()
 	i := sort.Search(len(syms), func(i int) bool { return syms[i].Addr >= sy.Addr })

@@ -412,10 +412,19 @@ func (k *ModuleList) Symbolize(addr uint64) (name string, off uint64, ok bool) {
 		}
 	}
 	s, off, ok := k.syms.Nearest(addr)
-	if !ok {
+	if !ok || !k.inImage(addr) {
 		return "", 0, false
 	}
 	return s.Name, off, true
+}
+
+// inImage reports whether addr lies in the kernel image (_text to _end),
+// where the vmlinux's symbols name addresses: a direct-map, vmalloc or
+// module data address past _end is no symbol's, however near the last.
+func (k *ModuleList) inImage(addr uint64) bool {
+	lo, ok1 := k.syms.Addr("_text")
+	hi, ok2 := k.syms.Addr("_end")
+	return !ok1 || !ok2 || addr >= lo && addr < hi
 }
 
 // moduleORCFind finds a module's ORC entry for addr.

@@ -167,6 +167,11 @@ func (v *Vmlinux) readSymbols() error {
 		if end < 0 {
 			continue
 		}
+		if end >= 2 && strs[nameOff] == '$' {
+			// An ARM mapping symbol ($x, $d, $x.123): a marker of code or
+			// data, which the kernel's kallsyms leaves out too.
+			continue
+		}
 		name := string(strs[nameOff : int(nameOff)+end])
 		v.syms = append(v.syms, Symbol{Name: name, Addr: val, Size: size, Type: v.symType(info, shndx)})
 	}
