@@ -14,6 +14,7 @@ package arch
 
 import (
 	"debug/elf"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/gocrash/gocrash/memory"
@@ -124,6 +125,15 @@ type KernelRootNamer interface {
 	// KernelRootSymbols names the top table's symbol, the first that the
 	// vmlinux has being used.
 	KernelRootSymbols() []string
+}
+
+// KernelByteOrder is implemented by architectures whose kernel memory's
+// byte order is fixed and may differ from the order a dump's headers and
+// notes are written in: QEMU writes a ppc64 dump in the order of the
+// vCPU's mode at the moment, big-endian while a little-endian kernel is in
+// firmware (RTAS).
+type KernelByteOrder interface {
+	KernelByteOrder() binary.ByteOrder
 }
 
 // KernelPlacer is implemented by architectures that can find the kernel's

@@ -172,7 +172,7 @@ func runRD(ctx context.Context, s *Session, a *Args) (Result, error) {
 	res.symbolic = symbolic && size == 8 && s.Kernel.Vmlinux != nil
 	res.noASCII = res.noASCII || symbolic
 	perLine := 16 / size
-	order := s.Kernel.Dump.ByteOrder
+	order := s.byteOrder()
 	buf := make([]byte, 16)
 	for done := uint64(0); done < count; {
 		if err := ctx.Err(); err != nil {

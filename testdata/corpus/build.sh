@@ -1014,6 +1014,7 @@ main() {
 	for kind in "${CRASH_KINDS[@]}"; do
 		timed "run x86_64 kdump $kind" run_kdump "$x86" "$kind" qemu64 "$kind"
 	done
+	source "$HERE/build-ppc-s390.sh" && ppc_s390_main # ppc64le and s390x QEMU runs
 	if [ $(($(date +%s) - START)) -ge 10 ]; then # something was built
 		log "step times:"
 		printf '        %s\n' "${TIMES[@]}" >&2
@@ -1022,4 +1023,4 @@ main() {
 	echo "$ROOT"
 }
 
-main "$@"
+[ -n "${GOCRASH_CORPUS_LIB:-}" ] || main "$@" # (build-ppc-s390.sh sources the helpers alone)
