@@ -24,6 +24,18 @@ type Truth struct {
 	// Tainted: the kernel said "Tainted: ..." rather than "Not tainted" in
 	// the last "CPU: N PID: N Comm: ..." line it printed (the panic's).
 	Tainted bool
+	// Sections are the guest's own output, by section name, one string a
+	// line: "uname", "ps", "modules", and the kernel's files the guest
+	// printed before the crash: "meminfo", "slabinfo", "vmallocinfo",
+	// "buddyinfo", "zoneinfo", "interrupts", "devices", "partitions",
+	// "swaps", "timer_list" (those of /proc the kernel has), "mountinfo"
+	// (/proc/self/mountinfo), "netdev" (/proc/net/dev), "ipaddr" (ip addr),
+	// "ipcs" (/proc/sysvipc/shm, sem and msg, each after a "== NAME" line),
+	// "sched_debug" (where debugfs or /proc has it), and for init
+	// and each test task "maps-PID", "fd-PID" (ls -l /proc/PID/fd) and
+	// "status-PID". Runs built before these sections existed have only the
+	// first three.
+	Sections map[string][]string
 	// Reports are the crash reports the kernel printed after the guest's
 	// crash marker (after every console line when there is none), in order:
 	// one for sysrq-c (its panic), the Oops for an oops, the WARN's and then
@@ -38,6 +50,13 @@ func (t *Truth) Report() (*Report, bool) {
 		return nil, false
 	}
 	return &t.Reports[0], true
+}
+
+// Section returns the lines of the guest's section name, and whether the
+// guest printed it.
+func (t *Truth) Section(name string) ([]string, bool) {
+	lines, ok := t.Sections[name]
+	return lines, ok
 }
 
 // Uname is the guest's uname -r, -n, -v, -m.
@@ -123,6 +142,7 @@ func ParseConsole(log string) (*Truth, error) {
 	if kernelStarts == 0 {
 		return nil, fmt.Errorf("console log has no kernel boot")
 	}
+	t.Sections = user
 	u := user["uname"]
 	if len(u) < 5 {
 		return nil, fmt.Errorf("uname section has %d lines, want 5", len(u))

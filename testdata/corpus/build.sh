@@ -49,13 +49,13 @@ ROOT=${GOCRASH_CORPUS:-${XDG_CACHE_HOME:-$HOME/.cache}/gocrash/corpus}
 # produces, KERNEL_RECIPE when it changes what kernels/ holds: directories
 # made by another recipe are rebuilt (and replaced only once the new one is
 # complete).
-RUN_RECIPE=4
+RUN_RECIPE=5
 KERNEL_RECIPE=4 # (3 was the recipe both kinds of directory shared before)
 # The crash-kind runs (run_kdump with a CRASH other than sysrq) are also
 # checked against CRASH_RECIPE (bump it when the way they crash changes) and
 # the test module's source (module_recipe): editing the module rebuilds them,
 # and only them.
-CRASH_RECIPE=1
+CRASH_RECIPE=2
 # The crash kinds, each a kdump run of its own (see init.sh and
 # module/gocrash_test.c), with the line its console must show.
 CRASH_KINDS=(oops oops-timer bug warn softlockup hungtask)
@@ -578,6 +578,26 @@ build_crashdev() {
 
 # ---- initramfs -----------------------------------------------------------
 
+# ipcmk KDIR: the path of the guest helper that makes SysV IPC objects
+# (testdata/corpus/ipcmk), built once per build for KDIR's architecture: a
+# static Go program, so one host toolchain builds it for every guest.
+ipcmk() {
+	local goarch
+	case $(basename "$1") in
+	x86_64-*) goarch=amd64 ;;
+	arm64-*) goarch=arm64 ;;
+	ppc64le-*) goarch=ppc64le ;;
+	s390x-*) goarch=s390x ;;
+	*) die "ipcmk: no Go architecture for $1" ;;
+	esac
+	local out="$SCRATCH/ipcmk-$goarch"
+	if [ ! -x "$out" ]; then
+		(cd "$HERE/../.." && CGO_ENABLED=0 GOARCH=$goarch GOFLAGS=-mod=mod "${GO:-go}" build -trimpath -ldflags=-s \
+			-o "$out" ./testdata/corpus/ipcmk) >&2 || die "ipcmk: go build for $goarch failed"
+	fi
+	echo "$out"
+}
+
 # initramfs OUT BUSYBOX KDIR MODULES... [--kdump CAPTURE] [--testmod KO]: a
 # gzipped cpio of busybox, /init (init.sh) and MODULES (with /modules/order,
 # dependencies first); with --kdump also kexec and its libraries, the kernel
@@ -599,6 +619,9 @@ initramfs() {
 	cp "$busybox" "$d/bin/busybox"
 	cp "$HERE/init.sh" "$d/init"
 	chmod 755 "$d/init"
+	if [ "${mods[*]}" != "${CAPTURE_MODULES[*]}" ]; then # a workload's initramfs
+		cp "$(ipcmk "$kdir")" "$d/bin/ipcmk"
+	fi
 	mod_order "$kdir" "${mods[@]}" >"$d/modules/order"
 	while read -r m; do cp "$kdir/modules/$m.ko" "$d/modules/"; done <"$d/modules/order"
 	if [ -n "$testmod" ]; then
@@ -656,7 +679,11 @@ check_console() {
 			if (f[5] ~ /^R/ && f[8] == "sh") busy = 1
 			if (f[5] ~ /^S/ && f[8] == "cat") fifo = 1
 			if (f[8] == "gocrash_sleep" || f[8] == "[gocrash_sleep]") sleeper = 1
+			if (f[8] == "fdholder") fdholder = 1
 		}
+		if (text ~ /^@@GOCRASH meminfo: MemTotal:/) meminfo = 1
+		if (text ~ /^@@GOCRASH ipcs: +26467 +[0-9]+ +600 +65536 /) ipcs = 1
+		if (text ~ /^@@GOCRASH fd-[0-9]+: .* 3 -> \/init$/) fds = 1
 	}
 	END {
 		if (boots == 0) { print "no kernel boot"; exit }
@@ -671,6 +698,10 @@ check_console() {
 		if (!zombie) { print "ps shows no zombie (Z)"; exit }
 		if (!busy) { print "ps shows no running (R) busy loop"; exit }
 		if (!fifo) { print "ps shows no sleeping cat on the fifo"; exit }
+		if (!fdholder) { print "ps shows no fdholder"; exit }
+		if (!fds) { print "no fd section shows fd 3 -> /init"; exit }
+		if (!meminfo) { print "no meminfo section"; exit }
+		if (!ipcs) { print "/proc/sysvipc/shm shows no segment 0x6763"; exit }
 		m = split(mods, mm, " ")
 		for (k = 1; k <= m; k++) if (!(mm[k] in have)) { print "/proc/modules lacks " mm[k]; exit }
 		if (tasks < 20) { print "sysrq-t printed " tasks+0 " tasks"; exit }

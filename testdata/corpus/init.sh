@@ -17,6 +17,7 @@
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
+mount -t tmpfs tmp /tmp
 mode=$(sed -n 's/.*gocrash=\([a-z]*\).*/\1/p' /proc/cmdline)
 crash=$(sed -n 's/.* gocrash_crash=\([a-z-]*\).*/\1/p' /proc/cmdline)
 crash=${crash:-sysrq}
@@ -88,25 +89,70 @@ if [ "$mode" = kdump ]; then
 	fi
 fi
 
+# Things for the memory, file and system commands to find: debugfs (the
+# scheduler's debug file), the loopback and dummy0 interfaces up (dummy0 with
+# 192.168.76.1/24),
+# and SysV IPC objects (keys 0x6763 shm, 0x6764 sem, 0x6765 msg; build.sh's
+# own helper, busybox has no ipcmk).
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+ip link set lo up
+if [ -e /sys/class/net/dummy0 ]; then # the dummy module's interface
+	ip link set dummy0 up
+	ip addr add 192.168.76.1/24 dev dummy0
+fi
+[ -x /bin/ipcmk ] && /bin/ipcmk
+
 # Tasks in known states.
 sleep 1000 &                                # S (hrtimer_nanosleep)
+tasks=$!
 sh -c 'while :; do :; done' &               # R (busy loop)
+tasks="$tasks $!"
 mkfifo /tmp/fifo
 cat /tmp/fifo &                             # S in fifo_open
+tasks="$tasks $!"
 sleep 1001 &
 stopped=$!
+tasks="$tasks $!"
 sleep 0.2 # let it exec sleep first, so that the stopped task is named sleep
 kill -STOP $stopped                         # T
 sh -c 'sleep 0 & exec sleep 9999' &         # Z: its child sleep 0, never reaped
+tasks="$tasks $!"
 # The renamed shell stays alive (it loops), so its comm stays renamed-task;
 # its child sleep is named sleep.
 sh -c 'echo -n renamed-task > /proc/self/comm; while :; do sleep 1000; done' &
+tasks="$tasks $!"
+# fdholder: a shell in /tmp (a tmpfs) holding known files open as fds 3, 4
+# and 5 (its child sleep inherits them).
+echo fdholder > /tmp/fdholder.out
+sh -c 'cd /tmp; exec 3</init 4>/tmp/fdholder.out 5<>/dev/null; echo -n fdholder > /proc/self/comm; while :; do sleep 1000; done' &
+tasks="$tasks $!"
 sleep 1 # let the states settle
 
 section uname '{ uname -a; uname -r; uname -n; uname -v; uname -m; }'
 section nproc 'nproc'
 section ps 'ps -o pid,ppid,stat,vsz,rss,comm'
 section modules 'cat /proc/modules'
+# The kernel's own view of memory, files, devices and scheduling, for the
+# commands that report them (counters move a little before the crash).
+for f in meminfo slabinfo vmallocinfo buddyinfo zoneinfo interrupts devices partitions swaps timer_list; do
+	[ -r /proc/$f ] && section $f "cat /proc/$f"
+done
+section mountinfo 'cat /proc/self/mountinfo'
+section netdev 'cat /proc/net/dev'
+section ipaddr 'ip addr'
+# (busybox has no ipcs: the kernel's own tables, keys in decimal)
+section ipcs 'for f in shm sem msg; do echo "== $f"; cat /proc/sysvipc/$f; done'
+if [ -r /sys/kernel/debug/sched/debug ]; then
+	section sched_debug 'cat /sys/kernel/debug/sched/debug'
+elif [ -r /proc/sched_debug ]; then
+	section sched_debug 'cat /proc/sched_debug'
+fi
+# The test tasks and init itself: their mappings, open files and status.
+for p in 1 $tasks; do
+	section maps-$p "cat /proc/$p/maps"
+	section fd-$p "ls -l /proc/$p/fd"
+	section status-$p "cat /proc/$p/status"
+done
 # sysrq-t prints every task's backtrace through printk, between the markers.
 mark BEGIN sysrq-t
 echo t > /proc/sysrq-trigger

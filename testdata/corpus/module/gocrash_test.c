@@ -12,7 +12,8 @@
  *
  * At load it also starts a kernel thread that sleeps in module code
  * (gocrash_sleep) and builds a small list of kmalloc'ed nodes rooted in a
- * module global (gocrash_list), so that traces of non-panic tasks and module
+ * module global (gocrash_list) and a small rbtree of its own nodes (gocrash_tree, keys
+ * 10 to 50), so that traces of non-panic tasks and module
  * data have something to show.
  *
  * Every frame the tests look for is a function of its own: GNU C's noipa
@@ -32,6 +33,7 @@
 #include <linux/completion.h>
 #include <linux/uaccess.h>
 #include <linux/string.h>
+#include <linux/rbtree.h>
 
 #define GOCRASH_FRAME __attribute__((__noipa__)) noinline
 
@@ -47,6 +49,19 @@ struct gocrash_node {
 #define GOCRASH_NODES 4
 
 LIST_HEAD(gocrash_list);
+
+/* A node of the module's own rbtree, in slab memory, keyed by key. */
+struct gocrash_tnode {
+	struct rb_node node;
+	u64 key;   /* 10, 20, ... */
+	u64 magic; /* GOCRASH_TNODE_MAGIC + key */
+};
+
+#define GOCRASH_TNODE_MAGIC 0x6763726173680100ULL
+#define GOCRASH_TNODES 5
+
+struct rb_root gocrash_tree = RB_ROOT;
+int gocrash_tnodes_count;
 int gocrash_nodes_count;
 unsigned long gocrash_sink;
 /* Read through READ_ONCE: GCC cannot see that the faulting writes go to NULL. */
@@ -296,6 +311,54 @@ static void gocrash_free_nodes(void)
 	gocrash_nodes_count = 0;
 }
 
+static void gocrash_free_tree(void)
+{
+	struct gocrash_tnode *t, *tmp;
+
+	rbtree_postorder_for_each_entry_safe(t, tmp, &gocrash_tree, node)
+		kfree(t);
+	gocrash_tree = RB_ROOT;
+	gocrash_tnodes_count = 0;
+}
+
+/* gocrash_tree_insert adds t to gocrash_tree in key order. */
+static void gocrash_tree_insert(struct gocrash_tnode *t)
+{
+	struct rb_node **link = &gocrash_tree.rb_node, *parent = NULL;
+
+	while (*link) {
+		parent = *link;
+		if (t->key < rb_entry(parent, struct gocrash_tnode, node)->key)
+			link = &parent->rb_left;
+		else
+			link = &parent->rb_right;
+	}
+	rb_link_node(&t->node, parent, link);
+	rb_insert_color(&t->node, &gocrash_tree);
+}
+
+/*
+ * gocrash_build_tree inserts the keys 30, 10, 50, 20, 40 (not in order, so
+ * that the tree is rebalanced): an in-order walk gives 10 ... 50.
+ */
+static int gocrash_build_tree(void)
+{
+	static const u64 keys[GOCRASH_TNODES] = { 30, 10, 50, 20, 40 };
+	struct gocrash_tnode *t;
+	int i;
+
+	for (i = 0; i < GOCRASH_TNODES; i++) {
+		t = kmalloc(sizeof(*t), GFP_KERNEL);
+		if (!t)
+			return -ENOMEM;
+		t->key = keys[i];
+		t->magic = GOCRASH_TNODE_MAGIC + keys[i];
+		gocrash_tree_insert(t);
+		gocrash_tnodes_count++;
+	}
+	return 0;
+}
+
 static int __init gocrash_init(void)
 {
 	struct gocrash_node *n;
@@ -313,19 +376,27 @@ static int __init gocrash_init(void)
 		list_add_tail(&n->link, &gocrash_list);
 		gocrash_nodes_count++;
 	}
+	if (gocrash_build_tree()) {
+		gocrash_free_tree();
+		gocrash_free_nodes();
+		return -ENOMEM;
+	}
 	timer_setup(&gocrash_timer, gocrash_timer_fn, 0);
 	gocrash_sleeper = kthread_run(gocrash_sleep_fn, NULL, "gocrash_sleep");
 	if (IS_ERR(gocrash_sleeper)) {
+		gocrash_free_tree();
 		gocrash_free_nodes();
 		return PTR_ERR(gocrash_sleeper);
 	}
 	gocrash_proc = proc_create("gocrash_test", 0600, NULL, &gocrash_proc_ops);
 	if (!gocrash_proc) {
 		kthread_stop(gocrash_sleeper);
+		gocrash_free_tree();
 		gocrash_free_nodes();
 		return -ENOMEM;
 	}
-	pr_info("gocrash_test: loaded, %d nodes on gocrash_list\n", gocrash_nodes_count);
+	pr_info("gocrash_test: loaded, %d nodes on gocrash_list, %d on gocrash_tree\n",
+		gocrash_nodes_count, gocrash_tnodes_count);
 	return 0;
 }
 
@@ -337,6 +408,7 @@ static void __exit gocrash_exit(void)
 	complete_all(&gocrash_never);
 	/* (a spinner or hung thread, once started, has crashed the kernel) */
 	kthread_stop(gocrash_sleeper);
+	gocrash_free_tree();
 	gocrash_free_nodes();
 }
 
