@@ -43,6 +43,10 @@ type BackChainUnwinding interface {
 
 // BackChain describes an architecture's stack frames.
 type BackChain struct {
+	// ChainSlot is the offset in a frame of the back chain: 0 on ppc64
+	// and in s390x's standard frames; 152 (the frame's top word) in
+	// s390x's packed-stack frames, which Linux builds with.
+	ChainSlot uint64
 	// ReturnSlot is the offset in a frame of the word where the functions
 	// the frame's own function calls save their return address into it
 	// (ppc64's LR save doubleword, s390x's saved r14).

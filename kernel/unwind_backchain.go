@@ -21,14 +21,10 @@ type backChainWalker struct {
 	bc        arch.BackChain
 	readWords func(addr uint64, n int) ([]uint64, error)
 	isText    func(addr uint64) bool
-	// funcOf gives the start of the function holding an address (0 when
-	// none): a frame's return slot naming the function already shown is
-	// not shown again.
-	funcOf   func(addr uint64) uint64
-	userMode func(regs []uint64) bool
-	regIndex arch.RegIndex
-	regWords int
-	stacks   []stackRange
+	userMode  func(regs []uint64) bool
+	regIndex  arch.RegIndex
+	regWords  int
+	stacks    []stackRange
 }
 
 func (u *Unwinder) walkBackChain(tr *Trace, regs []uint64) error {
@@ -41,13 +37,7 @@ func (u *Unwinder) walkBackChain(tr *Trace, regs []uint64) error {
 		return err
 	}
 	w := &backChainWalker{bc: bca.BackChain(), readWords: u.readWords, isText: u.mods.IsText,
-		userMode: u.arch.UserMode, regIndex: u.arch.RegIndex(), regWords: u.arch.PtRegsWords(), stacks: stacks,
-		funcOf: func(a uint64) uint64 {
-			if _, off, ok := u.mods.Symbolize(a); ok {
-				return a - off
-			}
-			return 0
-		}}
+		userMode: u.arch.UserMode, regIndex: u.arch.RegIndex(), regWords: u.arch.PtRegsWords(), stacks: stacks}
 	if regs != nil {
 		ri := w.regIndex
 		if len(regs) <= ri.PC || len(regs) <= ri.SP {
@@ -98,18 +88,21 @@ func (w *backChainWalker) walk(tr *Trace, sp, pc uint64, fromRegs bool) {
 			tr.Err = stackError("stack frame", sp)
 			return
 		}
-		n := int(max(w.bc.ReturnSlot, w.bc.MarkerSlot)/8) + 1
+		n := int(max(w.bc.ReturnSlot, w.bc.MarkerSlot, w.bc.ChainSlot)/8) + 1
 		words, err := w.readWords(sp, n)
 		if err != nil {
 			tr.Err = err
 			return
 		}
-		next, ret := words[0], words[w.bc.ReturnSlot/8]
+		next, ret := words[w.bc.ChainSlot/8], words[w.bc.ReturnSlot/8]
 		show := w.isText(ret)
 		switch {
-		case first && fromRegs && show:
-			show = w.funcOf(ret) != w.funcOf(pc)
-		case first && !fromRegs && w.bc.SkipFirstSaved:
+		case first && fromRegs:
+			// The frame of the function interrupted (or running): its
+			// slot was left by a call it made earlier, or by its caller's
+			// earlier callees; the kernel marks it unreliable.
+			show = false
+		case first && w.bc.SkipFirstSaved:
 			// The context switch's own frame: whatever its slot holds
 			// is stale (the kernel prints it "(unreliable)").
 			show = false
@@ -167,9 +160,10 @@ func (w *backChainWalker) exceptionRegs(sp uint64, words []uint64, next uint64) 
 	if err != nil {
 		return nil, false
 	}
-	// A kernel thread's frame at the top of its stack is zero: it never
-	// entered from user mode.
-	if r[w.regIndex.PC] == 0 && r[w.regIndex.SP] == 0 {
+	// A kernel thread's frame at the top of its stack has no stack
+	// pointer: it never entered from user mode (its PC may be set:
+	// s390x's kernel threads start from it).
+	if r[w.regIndex.SP] == 0 {
 		return nil, false
 	}
 	return &SavedRegs{Addr: at, Regs: r, User: w.userMode(r)}, true

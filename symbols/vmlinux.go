@@ -291,8 +291,30 @@ func (v *Vmlinux) Nearest(addr uint64) (Symbol, uint64, bool) {
 	if i < 0 {
 		return Symbol{}, 0, false
 	}
-	s := v.syms[i]
+	s := v.syms[kallsymsAlias(v.syms, i)]
 	return s, addr - s.Addr, true
+}
+
+// kallsymsAlias picks, among the symbols sorted by address that share
+// syms[i]'s address (syms[i] being the last of them), the one the kernel's
+// kallsyms names that address by: the fewest leading underscores, then
+// the first in nm -n's order (by name). (s390x's __s390x_sys_* are
+// aliases of __se_sys_*, and the kernel prints the first.)
+func kallsymsAlias(syms []Symbol, i int) int {
+	best := i
+	under := func(n string) int { return len(n) - len(strings.TrimLeft(n, "_")) }
+	for j := i - 1; j >= 0 && syms[j].Addr == syms[i].Addr; j-- {
+		// Only sized aliases of a sized symbol (functions and objects):
+		// linker-script labels (_text, __sched_text_start) and arm64's
+		// mapping symbols ($x) keep the order they had.
+		if syms[j].Size == 0 || syms[best].Size == 0 || syms[j].Type != syms[best].Type {
+			continue
+		}
+		if uj, ub := under(syms[j].Name), under(syms[best].Name); uj < ub || uj == ub && syms[j].Name < syms[best].Name {
+			best = j
+		}
+	}
+	return best
 }
 
 // Symbols returns every symbol at its link-time address, sorted by address. The slice is shared.
