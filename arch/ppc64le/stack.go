@@ -62,7 +62,9 @@ func (p *PPC64LE) BackChain() arch.BackChain {
 
 // RegisterRows is crash's ppc64 register block (ppc64_print_regs): R0 to
 // R31 three to a line, then NIP MSR OR3, CTR LR XER, CCR MQ DAR (MQ is
-// softe's slot), DSISR and the system call's result.
+// softe's slot), DSISR and the system call's result. (Labels are padded
+// before the colon, "LABEL: value" being the block's one field shape;
+// crash pads after it.)
 func (p *PPC64LE) RegisterRows(nregs int) []arch.RegRow {
 	if nregs < prstatusRegs {
 		return nil
@@ -71,7 +73,7 @@ func (p *PPC64LE) RegisterRows(nregs int) []arch.RegRow {
 	var out []arch.RegRow
 	row := arch.RegRow{Sep: "   "}
 	for i := 0; i < 32; i++ {
-		row.Fields = append(row.Fields, f(fmt.Sprintf(" R%-2d", i), i))
+		row.Fields = append(row.Fields, f(fmt.Sprintf("%3s", fmt.Sprintf("R%d", i)), i))
 		if len(row.Fields) == 3 || i == 31 {
 			out = append(out, row)
 			row = arch.RegRow{Sep: "   "}
@@ -79,8 +81,8 @@ func (p *PPC64LE) RegisterRows(nregs int) []arch.RegRow {
 	}
 	return append(out,
 		arch.RegRow{Sep: "   ", Fields: []arch.RegField{f(" NIP", RegNIP), f(" MSR", RegMSR), f("OR3", RegOrigR3)}},
-		arch.RegRow{Sep: "   ", Fields: []arch.RegField{f(" CTR", RegCTR), f(" LR ", RegLR), f("XER", RegXER)}},
-		arch.RegRow{Sep: "   ", Fields: []arch.RegField{f(" CCR", RegCCR), f(" MQ ", RegSoftE), f("DAR", RegDAR)}},
+		arch.RegRow{Sep: "   ", Fields: []arch.RegField{f(" CTR", RegCTR), f("  LR", RegLR), f("XER", RegXER)}},
+		arch.RegRow{Sep: "   ", Fields: []arch.RegField{f(" CCR", RegCCR), f("  MQ", RegSoftE), f("DAR", RegDAR)}},
 		arch.RegRow{Sep: "     ", Fields: []arch.RegField{f(" DSISR", RegDSISR), f("Syscall Result", RegResult)}},
 	)
 }

@@ -49,7 +49,7 @@ type S390X struct {
 
 // Port describes s390x to arch/archs.
 func Port() arch.Port {
-	return arch.Port{Machine: Machine, ELF: elf.EM_S390, DumpNames: []string{"s390x"},
+	return arch.Port{Machine: Machine, ELF: elf.EM_S390, DumpNames: []string{"s390x", "S390X"},
 		New: func(cfg arch.Config) (arch.Arch, error) { return New(cfg) }}
 }
 

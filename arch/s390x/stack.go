@@ -62,7 +62,7 @@ func (s *S390X) RegisterRows(nregs int) []arch.RegRow {
 	out := []arch.RegRow{{Sep: " ", Fields: []arch.RegField{f("PSW MASK", RegPSWMask), f("ADDR", RegPSWAddr)}}}
 	row := arch.RegRow{Sep: " "}
 	for i := 0; i < 16; i++ {
-		row.Fields = append(row.Fields, f(fmt.Sprintf(" R%-2d", i), RegR0+i))
+		row.Fields = append(row.Fields, f(fmt.Sprintf("%3s", fmt.Sprintf("R%d", i)), RegR0+i))
 		if len(row.Fields) == 4 {
 			out = append(out, row)
 			row = arch.RegRow{Sep: " "}
