@@ -59,6 +59,8 @@ type ISA string
 const (
 	ISAX86_64 ISA = "x86-64" // decoded in gdb's AT&T syntax
 	ISAA64    ISA = "a64"    // AArch64, in gdb's A64 syntax
+	ISAPPC64  ISA = "ppc64"  // 64-bit Power (little-endian), in GNU syntax
+	ISAS390X  ISA = "s390x"  // z/Architecture, in GNU syntax
 )
 
 // Disassembly is implemented by architectures whose kernel text dis

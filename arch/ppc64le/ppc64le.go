@@ -221,3 +221,6 @@ func (p *PPC64LE) Registers() []string {
 	}
 	return append(r, "nip", "msr", "orig_gpr3", "ctr", "link", "xer", "ccr", "softe", "trap", "dar", "dsisr", "result")
 }
+
+// ISA is the instruction set dis decodes (arch.Disassembly).
+func (p *PPC64LE) ISA() arch.ISA { return arch.ISAPPC64 }

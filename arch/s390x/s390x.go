@@ -202,3 +202,6 @@ func (s *S390X) Registers() []string {
 	}
 	return append(r, "orig_gpr2")
 }
+
+// ISA is the instruction set dis decodes (arch.Disassembly).
+func (s *S390X) ISA() arch.ISA { return arch.ISAS390X }
