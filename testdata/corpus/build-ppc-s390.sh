@@ -3,7 +3,8 @@
 # and s390x (foreign-architecture packages, unpacked with dpkg-deb -x, never
 # installed) booted under QEMU TCG with the same /init (init.sh) and ground
 # truth as the other guests, crashed with sysrq-c and dumped with QEMU's
-# dump-guest-memory (ELF and -z).
+# dump-guest-memory (ELF and -z); and a real kdump on ppc64le (kexec -p
+# with the guest's own kexec-tools works under pseries TCG).
 #   ppc64le: -machine pseries -cpu power9 (the radix MMU), console hvc0. The
 #            pseries machine has no fw_cfg, so its dumps have no VMCOREINFO.
 #   s390x:   -machine s390-ccw-virtio, console ttysclp0 (an sclpconsole).
@@ -78,7 +79,7 @@ foreign_kernel() {
 	tmp=$(mktemp -d "$SCRATCH/kernel.XXXXXX")
 	mkdir -p "$tmp/x" "$tmp/modules"
 	local pats=("./boot/vmlinu[xz]-$rel" "./*lib/modules/$rel/modules.builtin")
-	for m in "${FOREIGN_MODULES[@]}"; do pats+=("./*lib/modules/$rel/kernel/*/$m.ko*"); done
+	for m in "${FOREIGN_MODULES[@]}" "${CAPTURE_MODULES[@]}" "${CAPTURE_DEPS[@]}"; do pats+=("./*lib/modules/$rel/kernel/*/$m.ko*"); done
 	dpkg-deb --fsys-tarfile "$img" | tar -x -C "$tmp/x" --wildcards "${pats[@]}" 2>"$tmp/tar.err" || true
 	boot=$(ls "$tmp/x/boot/"vmlinu[xz]-"$rel" 2>/dev/null | head -1 || true)
 	[ -n "$boot" ] || die "no boot image in $img: $(head -3 "$tmp/tar.err")"
@@ -91,7 +92,7 @@ foreign_kernel() {
 	mv "$tmp/x/usr/lib/debug/boot/System.map-$rel" "$tmp/System.map"
 	[ "$(head -c 4 "$tmp/vmlinux" | od -An -c | tr -d ' ')" = '177ELF' ] || die "$dbg: vmlinux is not an ELF file"
 	rm -rf "$tmp/x" "$tmp/tar.err"
-	mod_order "$tmp" "${FOREIGN_MODULES[@]}" >/dev/null
+	mod_order "$tmp" "${FOREIGN_MODULES[@]}" "${CAPTURE_MODULES[@]}" >/dev/null
 	echo "$rel" >"$tmp/release"
 	echo "$ver" >"$tmp/version"
 	echo "$KERNEL_RECIPE" >"$tmp/recipe"
@@ -201,6 +202,88 @@ run_foreign() {
 	log "$name: done ($(du -sh "$out" | cut -f1))"
 }
 
+# foreign_kexec DEBARCH: SCRATCH/kexec-DEBARCH/, the root of kexec-tools
+# and the libraries it loads (libc, zlib, liblzma), unpacked from DEBARCH's
+# packages; sets KEXEC_ROOT.
+foreign_kexec() {
+	local debarch=$1 p ver
+	KEXEC_ROOT="$SCRATCH/kexec-$debarch"
+	[ -x "$KEXEC_ROOT/sbin/kexec" ] && return 0
+	mkdir -p "$KEXEC_ROOT"
+	for p in kexec-tools libc6 zlib1g liblzma5; do
+		DEB=$(ls "$ROOT/debs/${p}_"*"_$debarch.deb" 2>/dev/null | head -1 || true)
+		if [ -z "$DEB" ]; then
+			ver=$(apt-cache policy "$p:$debarch" | sed -n 's/^ *Candidate: //p' | head -1)
+			[ -n "$ver" ] && [ "$ver" != "(none)" ] || die "apt knows no $p:$debarch"
+			fetch "$p" "$debarch" "$ver"
+		fi
+		dpkg-deb -x "$DEB" "$KEXEC_ROOT"
+	done
+	[ -x "$KEXEC_ROOT/sbin/kexec" ] || die "kexec-tools:$debarch has no sbin/kexec"
+}
+
+# run_foreign_kdump ARCH DEBARCH KDIR BUSYBOX: a real kdump on ppc64le:
+# init.sh's kdump mode loads the capture kernel (kexec -p, the guest's own
+# kexec-tools), the sysrq-c panic boots it, and it copies /proc/vmcore to
+# the virtio disk. (Its console is ttyS0, which pseries has not: the
+# host cuts the ELF at its own end, max(p_offset + p_filesz).) makedumpfile
+# here reads only the host's architecture: the ELF is the only file.
+run_foreign_kdump() {
+	local arch=$1 debarch=$2 kdir=$3 busybox=$4 rel ver name out tmp
+	local WORKLOAD_MODULES=("${FOREIGN_MODULES[@]}")
+	rel=$(cat "$kdir/release"); ver=$(cat "$kdir/version")
+	name="$arch-$rel-$ver-kdump"; out="$ROOT/dumps/$name"
+	run_ok "$out" && { log "$name: present"; return 0; }
+	foreign_kexec "$debarch"
+	tmp=$(mktemp -d "$SCRATCH/run.XXXXXX")
+	log "$name: booting (crash, then the capture kernel copies /proc/vmcore)"
+	initramfs "$tmp/capture.gz" "$busybox" "$kdir" "${CAPTURE_MODULES[@]}"
+	initramfs "$tmp/base.gz" "$busybox" "$kdir" "${WORKLOAD_MODULES[@]}"
+	# A second cpio archive, appended (the kernel unpacks both): the
+	# kernels and the foreign kexec with its loader and libraries.
+	local x="$tmp/extra" lib
+	mkdir -p "$x/boot" "$x/usr/sbin" "$x/bin" "$x/lib64"
+	cp "$kdir/vmlinuz" "$x/boot/vmlinuz"
+	cp "$tmp/capture.gz" "$x/boot/capture.gz"
+	cp "$KEXEC_ROOT/sbin/kexec" "$x/usr/sbin/kexec"
+	ln -s ../usr/sbin/kexec "$x/bin/kexec"
+	cp -a "$KEXEC_ROOT/lib" "$x/"
+	for lib in "$KEXEC_ROOT"/lib/*/ld64.so.*; do cp "$lib" "$x/lib64/"; done
+	(cd "$x" && find . | cpio -o -H newc --quiet | gzip -1) >"$tmp/extra.gz"
+	cat "$tmp/base.gz" "$tmp/extra.gz" >"$tmp/initrd.gz"
+	rm -rf "$x" "$tmp/base.gz" "$tmp/extra.gz"
+	truncate -s 1200M "$tmp/disk.raw"
+	local t0=$(date +%s) pid
+	timeout 400 qemu-system-ppc64 -machine pseries,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off \
+		-cpu power9 -m 1024M -smp 2 -display none -no-reboot -nic none \
+		-kernel "$kdir/vmlinuz" -initrd "$tmp/initrd.gz" \
+		-append "console=hvc0 crashkernel=256M loglevel=8 log_buf_len=4M printk.time=1 printk.devkmsg=on gocrash=kdump" \
+		-drive "file=$tmp/disk.raw,format=raw,if=virtio" -serial "file:$tmp/console.log" -monitor none \
+		>"$tmp/qemu.log" 2>&1 &
+	pid=$!
+	PIDS=("$pid")
+	wait "$pid" || fail "$name" "$tmp" "QEMU failed or timed out: $(tail -3 "$tmp/qemu.log")"
+	PIDS=()
+	TIMES+=("$(printf '%4ds  %s' $(($(date +%s) - t0)) "$name: QEMU boot, crash, capture")")
+	! grep -aq "@@GOCRASH-KEXEC-FAILED@@" "$tmp/console.log" || fail "$name" "$tmp" "kexec -p failed in the guest"
+	grep -aq "Kdump: loaded" "$tmp/console.log" || fail "$name" "$tmp" "the panic does not say Kdump: loaded"
+	local problem; problem=$(check_console "$tmp/console.log" 2)
+	[ -z "$problem" ] || fail "$name" "$tmp" "console.log: $problem"
+	[ "$(magic "$tmp/disk.raw")" = elf ] || fail "$name" "$tmp" "the capture disk does not start with an ELF header"
+	local end; end=$(elf_end "$tmp/disk.raw")
+	[ "$end" -gt 1048576 ] || die "$name: the capture's ELF ends at $end"
+	truncate -s "$end" "$tmp/disk.raw"
+	mv "$tmp/disk.raw" "$tmp/vmcore"
+	readelf -lW "$tmp/vmcore" | grep -q '^ *LOAD' || die "$name: vmcore has no PT_LOAD"
+	check_dumps "$tmp" vmcore elf
+	rm -f "$tmp/initrd.gz" "$tmp/capture.gz" "$tmp/qemu.log"
+	manifest "$tmp" "$name" "$arch" "$rel" "$ver" kdump 2 1024 "$kdir" true \
+		'{"file":"vmcore","format":"elf","filtered":false,"how":"kdump capture kernel copy of /proc/vmcore"}'
+	chmod 644 "$tmp"/*
+	replace "$out" "$tmp"
+	log "$name: done ($(du -sh "$out" | cut -f1))"
+}
+
 # ppc_s390_main: the kernels, busyboxes and runs of both architectures.
 ppc_s390_main() {
 	timed "tools ppc64le s390x" foreign_tools
@@ -211,6 +294,9 @@ ppc_s390_main() {
 		timed "kernel $(foreign_arch "$debarch")-$REL" foreign_kernel "$debarch" "$REL" "$VER"
 		timed "busybox $debarch" foreign_busybox "$debarch"
 		timed "run $(foreign_arch "$debarch") qemu" run_foreign "$(foreign_arch "$debarch")" "$KDIR" "$BUSYBOX"
+		if [ "$debarch" = ppc64el ]; then
+			timed "run ppc64le kdump" run_foreign_kdump ppc64le "$debarch" "$KDIR" "$BUSYBOX"
+		fi
 	done
 }
 
