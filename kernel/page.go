@@ -137,7 +137,7 @@ func (k *Pages) initPages(c *pageCache) error {
 		}
 	} else if !symbols.IsMissing(err) {
 		return err
-	} else if a, err := k.SymbolAddr("vmemmap"); err == nil && c.sect == nil {
+	} else if a, err := k.SymbolAddr("vmemmap"); err == nil {
 		// ppc64 and s390x keep the map's base in a variable of that
 		// name (struct page *vmemmap).
 		if c.vmem, err = k.ReadU64(a); err != nil {

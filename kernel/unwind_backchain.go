@@ -47,7 +47,7 @@ func (u *Unwinder) walkBackChain(tr *Trace, regs []uint64) error {
 			return nil
 		}
 		sp := regs[ri.SP]
-		if !onStack(stacks, sp, w.bc.MinFrame) && u.threadSize != 0 {
+		if _, err := u.machine.KernelWalk(sp); err == nil && !onStack(stacks, sp, w.bc.MinFrame) && u.threadSize != 0 {
 			// A stack of the CPU's own that the task's list lacks (ppc64's
 			// emergency and NMI stacks in the paca): the THREAD_SIZE
 			// block holding the stack pointer.
@@ -82,6 +82,12 @@ func (w *backChainWalker) walk(tr *Trace, sp, pc uint64, fromRegs bool) {
 	}
 	for len(tr.Frames) < maxFrames {
 		if sp == 0 {
+			return
+		}
+		if first && fromRegs && !onStack(w.stacks, sp, w.bc.MinFrame) {
+			// Interrupted at an exception vector, before the entry
+			// code switched to the kernel's stack (the stack pointer is
+			// still the user's): the PC is the whole trace.
 			return
 		}
 		if sp&7 != 0 || !onStack(w.stacks, sp, w.bc.MinFrame) {
