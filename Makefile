@@ -27,7 +27,7 @@ demo: build corpus
 # Every test, unit and integration; the integration tests run on the real
 # corpus, which is built first if missing, and may not skip.
 test: vet corpus
-	GOCRASH_CORPUS_REQUIRED=1 $(GO) test -count=1 ./...
+	GOCRASH_CORPUS_REQUIRED=1 $(GO) test -count=1 -timeout 60m ./...
 
 # Unit tests only: no corpus needed.
 unit:

@@ -14,7 +14,22 @@ import (
 // parseAddress reads an address argument as crash does: a hexadecimal
 // number (with or without 0x), a symbol, symbol+offset, or a per-CPU
 // symbol:cpu (the symbol's address in that CPU's per-CPU area).
+//
+// What is none of these is read as a C expression (see p): its value when
+// it is a pointer or an integer ("init_task.tasks.next",
+// "(char *)&init_task + 8"), its address when it is a struct, array or
+// function.
 func parseAddress(s *Session, arg string) (uint64, error) {
+	a, err := parsePlainAddress(s, arg)
+	if err != nil && s != nil && s.Kernel != nil && s.Kernel.Vmlinux != nil {
+		if v, xerr := exprAddress(s, arg); xerr == nil {
+			return v, nil
+		}
+	}
+	return a, err
+}
+
+func parsePlainAddress(s *Session, arg string) (uint64, error) {
 	if name, cpuStr, ok := strings.Cut(arg, ":"); ok {
 		cpu, err := strconv.Atoi(cpuStr)
 		if err != nil {

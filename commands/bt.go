@@ -256,6 +256,9 @@ type BTFrame struct {
 	// Exception: the registers the kernel saved when this frame's function
 	// was entered from an exception, interrupt or system call.
 	Exception *Registers `json:"exception,omitempty"`
+	// ExceptionSource is the file and line of the interrupted kernel
+	// address (-l), which crash prints after the exception's registers.
+	ExceptionSource *SourceLine `json:"exception_source,omitempty"`
 
 	name     string // as the text shows it: with -s, with the offset
 	stackRaw kernel.StackKind
@@ -283,7 +286,8 @@ type Registers struct {
 	Function  string         `json:"function,omitempty"`
 	Registers map[string]Hex `json:"registers"`
 
-	regs []uint64 // in NT_PRSTATUS order, for the text
+	regs  []uint64 // in NT_PRSTATUS order, for the text
+	block []string // the architecture's own layout of a kernel-mode frame, if it has one
 }
 
 // BTEFrame is an exception frame a search of the stack found (-e, -E).
@@ -376,11 +380,16 @@ func (t *BTTrace) text(tw *textWriter) {
 			}
 			tw.println(line)
 		}
-		if e := f.Exception; e != nil && t.view.regs != nil {
+		if e := f.Exception; e != nil && e.block != nil {
+			// The architecture's own layout (arm64's: PC and LR named).
+			block(e.block)
+			source(f.ExceptionSource)
+		} else if e != nil && t.view.regs != nil {
 			if !e.User {
 				tw.printf("    [exception RIP: %s]\n", e.Function)
 			}
 			block(t.view.regs(e.regs))
+			source(f.ExceptionSource)
 		}
 	}
 	if t.UserRegisters != nil && t.view.regs != nil {
@@ -473,7 +482,16 @@ func btTask(s *Session, t kernel.Task, o btOptions) (*BTTrace, error) {
 		if f.Regs != nil && ua != nil {
 			bf.Exception = registersOf(k, f.Regs.Regs, f.Regs.Addr, f.Regs.User)
 			if !f.Regs.User {
-				bf.Exception.Function = symOffset(k, f.Regs.Regs[ua.RegIndex().PC], o.hex)
+				pc := f.Regs.Regs[ua.RegIndex().PC]
+				bf.Exception.Function = symOffset(k, pc, o.hex)
+				if eb, own := k.Arch.(arch.EFrameRows); own {
+					bf.Exception.block = eframeBlock(k, eb, kernel.EFrame{Addr: f.Regs.Addr, Regs: f.Regs.Regs}, o.hex)
+				}
+				if _, _, named := k.Symbolize(pc); o.lines && named {
+					if file, line, err := s.sourceLine(pc); err == nil {
+						bf.ExceptionSource = &SourceLine{file, line}
+					}
+				}
 			}
 		}
 		bt.Frames = append(bt.Frames, bf)

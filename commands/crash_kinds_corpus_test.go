@@ -10,19 +10,36 @@ import (
 	"github.com/gocrash/gocrash/internal/corpus"
 )
 
-// crashKindFiles: the dumps of a crash-kind run these tests read: the ELF
-// as the capture kernel copied it and makedumpfile's -c -d 31.
+// crashKindFiles: the dumps of a crash-kind run these tests read: the
+// whole memory as an ELF and a filtered, compressed kdump file. On a kdump
+// run (x86_64) the ELF as the capture kernel copied it and makedumpfile's
+// -c -d 31; on a QEMU run (arm64) dump-guest-memory's ELF and its -z.
 func crashKindFiles(t *testing.T, r *corpus.Run) []corpus.File {
+	names := map[string][2]string{"kdump": {"vmcore", "vmcore.zlib"}, "qemu": {"vmcore.elf", "vmcore.kdump-zlib"}}[r.Method]
 	var out []corpus.File
 	for _, f := range r.Files {
-		if f.Name == "vmcore" || f.Name == "vmcore.zlib" {
+		if f.Name == names[0] || f.Name == names[1] {
 			out = append(out, f)
 		}
 	}
 	if len(out) != 2 {
-		t.Fatalf("%s: no vmcore and vmcore.zlib", r.Name)
+		t.Fatalf("%s: no %s and %s", r.Name, names[0], names[1])
 	}
 	return out
+}
+
+// moduleDataSymbols: the dump's module kallsyms name the modules' data
+// (gocrash_list) as well as their text. Debian's arm64 kernel is built
+// without CONFIG_KALLSYMS_ALL: there they name text only, and a module's
+// data can be found neither by name nor, after mod -s, where its .data is
+// (sections are placed by the symbols the dump has).
+func moduleDataSymbols(r *corpus.Run) bool { return r.Arch == "x86_64" }
+
+// crashReads: crash 8.0.2 opens the run's dumps, so a test may compare
+// with it: the x86_64 kdump runs of 5.10 and 6.1. It does not start on
+// 6.12's, and Debian's x86_64 crash does not read arm64 dumps.
+func crashReads(r *corpus.Run) bool {
+	return r.Arch == "x86_64" && r.Method == "kdump" && (strings.HasPrefix(r.Release, "6.1.") || strings.HasPrefix(r.Release, "5.10."))
 }
 
 var btModFrameRE = regexp.MustCompile(`^ ?#\d+ \[[0-9a-f]{16}\] (\S+) at [0-9a-f]{16}(?: \[(\S+)\])?$`)

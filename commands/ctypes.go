@@ -49,6 +49,13 @@ func (s *Session) gdbSymbol(addr uint64) string {
 	lo, ok1 := v.Addr("_text")
 	hi, ok2 := v.Addr("_end")
 	if !ok1 || !ok2 || addr < lo || addr >= hi {
+		// A module's address: crash names it by the module's symbol table.
+		if ms, off, ok := s.Kernel.ModuleSymbolAt(addr); ok {
+			if off == 0 {
+				return ms.Name
+			}
+			return fmt.Sprintf("%s+%d", ms.Name, off)
+		}
 		return ""
 	}
 	syms := v.Symbols()

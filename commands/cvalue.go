@@ -149,7 +149,11 @@ type valuePrinter struct {
 	// gdb's output-radix 16 (struct -x): integers in hexadecimal, all else
 	// as usual.
 	hex, radix16 bool
-	names        map[*symbols.Type]string
+	// format is another of gdb's print formats (p/d, p/u, p/o, p/t, p/c,
+	// p/a): every scalar printed that way, char arrays as arrays, pointers
+	// as numbers.
+	format byte
+	names  map[*symbols.Type]string
 }
 
 // typeName is symbols.TypeName, once per type.
@@ -285,11 +289,28 @@ func writeEscaped(b *strings.Builder, c byte, q byte) {
 	}
 }
 
+// writeEscapedString writes s as gdb does inside double quotes: as
+// writeEscaped, and a digit that follows an octal escape as an octal
+// escape too (so that "\270" then "4" is not read as one escape).
+func writeEscapedString(b *strings.Builder, s []byte) {
+	octal := false
+	for _, c := range s {
+		if octal && c >= '0' && c <= '9' {
+			fmt.Fprintf(b, `\%03o`, c)
+			continue
+		}
+		writeEscaped(b, c, '"')
+		octal = c == 033 || c != '\n' && c != '\t' && c != '\r' && c != '\a' && c != '\b' && c != '\f' && c != '\v' && (c < 0x20 || c >= 0x7f)
+	}
+}
+
 func (vp *valuePrinter) base(v *CValue, t *symbols.Type, data []byte) {
 	u := vp.uint(data)
 	switch t.Encoding {
 	case symbols.EncBoolean:
 		switch {
+		case vp.format != 0:
+			v.Value, v.text = u, vp.formatText(u, len(data)*8)
 		case vp.hex:
 			v.Value, v.text = u, fmt.Sprintf("%#x", u)
 		case u == 0:
@@ -321,6 +342,10 @@ func (vp *valuePrinter) base(v *CValue, t *symbols.Type, data []byte) {
 	case symbols.EncSignedChar, symbols.EncUnsignedChar:
 		signed := t.Encoding == symbols.EncSignedChar && !vp.hex
 		v.Value = jsonInt(u, 8, signed)
+		if vp.format != 0 {
+			v.text = vp.formatText(u, 8)
+			return
+		}
 		if vp.hex {
 			v.text = fmt.Sprintf("%#x", u)
 			return
@@ -350,6 +375,8 @@ func (vp *valuePrinter) integer(v *CValue, u uint64, bits int, signed bool) {
 
 func (vp *valuePrinter) integerText(u uint64, bits int, signed bool) string {
 	switch {
+	case vp.format != 0:
+		return vp.formatText(u, bits)
 	case vp.hex || vp.radix16:
 		if bits < 64 {
 			u &= 1<<bits - 1
@@ -359,6 +386,41 @@ func (vp *valuePrinter) integerText(u uint64, bits int, signed bool) string {
 		return fmt.Sprintf("%d", signExtendBits(u, bits))
 	}
 	return fmt.Sprintf("%d", u)
+}
+
+// formatText writes an integer of bits bits in gdb's print format
+// vp.format: d signed, u unsigned, o octal, t binary, c a character, a an
+// address with <symbol+offset>.
+func (vp *valuePrinter) formatText(u uint64, bits int) string {
+	if bits > 0 && bits < 64 {
+		u &= 1<<bits - 1
+	}
+	switch vp.format {
+	case 'd':
+		return strconv.FormatInt(signExtendBits(u, bits), 10)
+	case 'o':
+		if u == 0 {
+			return "0"
+		}
+		return "0" + strconv.FormatUint(u, 8)
+	case 't':
+		return strconv.FormatUint(u, 2)
+	case 'c':
+		var b strings.Builder
+		fmt.Fprintf(&b, "%d '", int8(u))
+		writeEscaped(&b, byte(u), '\'')
+		b.WriteByte('\'')
+		return b.String()
+	case 'a':
+		text := fmt.Sprintf("%#x", u)
+		if vp.symbol != nil {
+			if sym := vp.symbol(u); sym != "" {
+				text += " <" + sym + ">"
+			}
+		}
+		return text
+	}
+	return strconv.FormatUint(u, 10)
 }
 
 func (vp *valuePrinter) enum(v *CValue, t *symbols.Type, data []byte) {
@@ -376,7 +438,7 @@ func (vp *valuePrinter) enum(v *CValue, t *symbols.Type, data []byte) {
 		}
 	}
 	switch {
-	case vp.hex:
+	case vp.hex || vp.format != 0:
 		v.text = vp.integerText(u, len(data)*8, false)
 	case v.Enumerator != "":
 		v.text = v.Enumerator
@@ -391,6 +453,10 @@ func (vp *valuePrinter) pointer(v *CValue, t *symbols.Type, data []byte, top boo
 	u := vp.uint(data)
 	v.Value = Hex(u)
 	var b strings.Builder
+	if vp.format != 0 {
+		v.text = vp.formatText(u, 64)
+		return
+	}
 	if top {
 		fmt.Fprintf(&b, "(%s) ", symbols.TypeName(t))
 	}
@@ -435,9 +501,7 @@ func (vp *valuePrinter) cString(v *CValue, b *strings.Builder, addr uint64) {
 	str := string(s)
 	v.String = &str
 	b.WriteByte('"')
-	for _, c := range s {
-		writeEscaped(b, c, '"')
-	}
+	writeEscapedString(b, s)
 	b.WriteByte('"')
 }
 
@@ -451,7 +515,7 @@ func (vp *valuePrinter) array(v *CValue, t *symbols.Type, data []byte, addr uint
 			v.Symbol = sym
 			fmt.Fprintf(&b, " <%s>", sym)
 		}
-		if isCharLike(t.Target) && !vp.hex {
+		if isCharLike(t.Target) && !vp.hex && vp.format == 0 {
 			b.WriteByte(' ')
 			vp.cString(v, &b, addr)
 		}
@@ -461,7 +525,7 @@ func (vp *valuePrinter) array(v *CValue, t *symbols.Type, data []byte, addr uint
 	n := t.Dims[0]
 	elem := t.Element()
 	elemSize := elem.Sizeof()
-	if len(t.Dims) == 1 && isCharLike(t.Target) && !vp.hex {
+	if len(t.Dims) == 1 && isCharLike(t.Target) && !vp.hex && vp.format == 0 {
 		s := data[:min(int64(len(data)), n)]
 		if i := strings.IndexByte(string(s), 0); i >= 0 {
 			v.Value = string(s[:i])
@@ -485,9 +549,7 @@ func (vp *valuePrinter) array(v *CValue, t *symbols.Type, data []byte, addr uint
 		}
 		var b strings.Builder
 		b.WriteByte('"')
-		for _, c := range s[:end] {
-			writeEscaped(&b, c, '"')
-		}
+		writeEscapedString(&b, s[:end])
 		b.WriteByte('"')
 		if end < len(s) {
 			b.WriteString("...")

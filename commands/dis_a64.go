@@ -16,9 +16,12 @@ func (arm64Decoder) decode(b []byte, pc uint64, sym disSymbolizer) disDecoded {
 	if len(b) < 4 {
 		return disDecoded{len: len(b), text: "(bad)", bad: true}
 	}
+	w := uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+	if text, ok := a64Special(w); ok {
+		return disDecoded{len: 4, text: text}
+	}
 	inst, err := arm64asm.Decode(b)
 	if err != nil {
-		w := uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
 		return disDecoded{len: 4, text: fmt.Sprintf(".inst\t0x%08x ; undefined", w), bad: true}
 	}
 	d := disDecoded{len: 4}
@@ -49,6 +52,7 @@ func (arm64Decoder) decode(b []byte, pc uint64, sym disSymbolizer) disDecoded {
 	if inst.Op == arm64asm.RET && len(args) == 1 && args[0] == "x30" {
 		args = nil
 	}
+	mn, args, comment := a64GDBSpelling(mn, args)
 	d.text = mn
 	if len(args) > 0 {
 		d.text += "\t" + strings.Join(args, ", ")
@@ -59,6 +63,10 @@ func (arm64Decoder) decode(b []byte, pc uint64, sym disSymbolizer) disDecoded {
 			d.labels = append(d.labels, disLabel{name, off})
 		}
 	}
+	if cond, ok := strings.CutPrefix(mn, "b."); ok {
+		comment = a64BranchComment(cond)
+	}
+	d.text += comment
 	return d
 }
 

@@ -11,7 +11,7 @@ import (
 func logCommand() *Command {
 	return &Command{
 		Name:     "log",
-		Synopsis: "log [-T|-t] [-m] [-c] [-d]",
+		Synopsis: "log [-T|-t] [-m] [-c] [-d] [-a] [-s]",
 		Summary:  "dump system message buffer",
 		Help: `Prints the kernel's printk log from the dump, oldest record first, each
 line stamped "[seconds.microseconds]" since boot. The later lines of a
@@ -23,16 +23,24 @@ crash prints them) and the plain character buffer before 3.5, whose lines
 carry their own "<N>" level and "[seconds]" stamp (a line written without
 a stamp is printed without one; when the buffer has wrapped, its first line
 is the tail of an overwritten one). Their layouts come from VMCOREINFO, so
-'gocrash --log DUMP' prints the log with no vmlinux.`,
+'gocrash --log DUMP' prints the log with no vmlinux.
+
+-a prints the audit records the kernel still held in its audit queues
+(audit_hold_queue, audit_retry_queue, audit_queue) as "type=N text". -s
+prints the per-CPU printk safe buffers (nmi_print_seq and safe_print_seq,
+kernels 4.11 to 5.14) with their length and lost-message count; a kernel
+without them prints nothing.`,
 		Options: []Option{
 			{"-T", "wall-clock timestamps: the kernel's boot time (from its timekeeper) plus the record's seconds"},
 			{"-t", "leave out the timestamps"},
 			{"-m", "the log level of each record, as <N> after the timestamp"},
 			{"-c", "the caller of each record: [T<pid>] or, in interrupt context, [C<cpu>] (kernels that record it: 5.1 and later)"},
 			{"-d", "the SUBSYSTEM= and DEVICE= lines of records from device drivers (3.5 and later)"},
+			{"-a", "the audit records still queued in the kernel"},
+			{"-s", "the per-CPU printk safe buffers (4.11 to 5.14); with -m, their records' levels"},
 		},
 		Examples: []string{"gocrash> log", "gocrash> log -t", "gocrash> log -T | tail -3", "gocrash> log -m -c"},
-		Results:  []Result{&LogResult{}},
+		Results:  []Result{&LogResult{}, &AuditLog{}, &SafeBuffers{}},
 		Run:      runLog,
 	}
 }
@@ -67,6 +75,12 @@ func (l *LogResult) Text(w io.Writer) error {
 func runLog(ctx context.Context, s *Session, a *Args) (Result, error) {
 	if err := a.NoWords(); err != nil {
 		return nil, err
+	}
+	switch {
+	case a.Has("a"):
+		return logAudit(s)
+	case a.Has("s"):
+		return logSafe(s, a.Has("m"))
 	}
 	f := LogFormat{NoStamps: a.Has("t"), Level: a.Has("m"), Caller: a.Has("c"), Dict: a.Has("d")}
 	k := s.Kernel

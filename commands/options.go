@@ -50,8 +50,11 @@ func (c *Command) OptionFlags() []string {
 type Args struct {
 	// Words are the positional arguments, in order.
 	Words []string
-	seen  []string            // the options given, in order (names)
-	vals  map[string][]string // the values of options that take one
+	// Format is gdb's format letters written after the command's name
+	// ("x" of "p/x"), for a command that declares a "/x" spelling.
+	Format string
+	seen   []string            // the options given, in order (names)
+	vals   map[string][]string // the values of options that take one
 }
 
 // Has reports whether option name ("k", "16") was given.

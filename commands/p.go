@@ -2,11 +2,9 @@ package commands
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/gocrash/gocrash/symbols"
@@ -16,27 +14,45 @@ func pCommand() *Command {
 	return &Command{
 		Name:     "p",
 		Aliases:  []string{"print"},
-		Synopsis: "p[/x|/d] [-x|-d] expression",
+		Synopsis: "p[/FMT] [-x|-d] expression | symbol[:cpuspec]",
 		Summary:  "print the value of an expression",
-		Help: `Prints the value of a kernel variable, of a member of one (init_task.comm,
-init_mm.pgd, a pointer's member with ->, an array element with [n]), the
-address of one (&init_task), or sizeof(type), as gdb prints them: "$N = value",
-numbered in order. A plain variable is shown as "name = $N = value". A per-CPU
-variable takes :cpu (runqueues:1); named alone, its type and its address on
-each CPU are shown. Full C expressions are not supported yet.`,
+		Help: `Prints the value of a C expression as gdb prints it for crash: "$N = value",
+numbered in gdb's value history. A plain variable is shown as
+"name = $N = value". Expressions are C's: literals (integers with C's types,
+'c' characters, "strings"), kernel and module symbols, enum constants, casts
+(to base types, typedefs, struct/union/enum types and pointers to them,
+"(char (*)[16])"), sizeof(type) and sizeof expr, unary - + ~ ! * &, members
+with . and ->, subscripts [i], * / % + - << >> < > <= >= == != & ^ | && ||
+with C's precedence and conversions, ?: and the comma operator. Pointer
+arithmetic is scaled by the pointee's size, and the difference of two
+pointers counts elements, so container_of is written as
+((struct task_struct *)((char *)PTR - (unsigned long)&((struct task_struct *)0)->tasks)).
+$, $$, $N and $$N are earlier values. A per-CPU variable takes :cpu
+(runqueues:1, also inside an expression), :a for every CPU, or a list of
+CPUs (:0,2-3); named alone, its type and its address on each CPU are shown.
+Assignment, ++/--, function calls and floating-point arithmetic are refused.
+
+/FMT is one of gdb's print formats: x hexadecimal, d signed decimal,
+u unsigned decimal, o octal, t binary, c character, a address with its
+symbol, s as the default.`,
 		Options: []Option{
 			{"/x, -x", "print integers in hexadecimal"},
 			{"/d, -d", "print integers in decimal (the default)"},
+			{"/u", "print integers as unsigned decimal"},
+			{"/o", "print integers in octal"},
+			{"/t", "print integers in binary"},
+			{"/c", "print integers as characters"},
+			{"/a", "print integers as addresses with <symbol+offset>"},
 		},
-		Examples: []string{"gocrash> p jiffies", "gocrash> p init_task.comm", "gocrash> p/x init_task.flags", "gocrash> p &init_task", "gocrash> p sizeof(struct task_struct)", "gocrash> p runqueues", "gocrash> p cpu_number:1"},
-		Results:  []Result{&PResult{}, &PerCPUResult{}},
-		Run:      runP,
+		Examples: []string{"gocrash> p jiffies", "gocrash> p init_task.comm", "gocrash> p/x init_task.flags", "gocrash> p &init_task",
+			"gocrash> p sizeof(struct task_struct)", "gocrash> p runqueues", "gocrash> p cpu_number:1", "gocrash> p cpu_number:a",
+			"gocrash> p init_task.se.load.weight >> 10", "gocrash> p ((struct task_struct *)init_task.tasks.next)->comm",
+			"gocrash> p *init_task.sched_class", "gocrash> p $1"},
+		Expression: true,
+		Results:    []Result{&PResult{}, &PResults{}, &PerCPUResult{}},
+		Run:        runP,
 	}
 }
-
-var sizeofRE = regexp.MustCompile(`^sizeof\s*\(\s*(.+?)\s*\)$|^sizeof\s+(.+)$`)
-var pathRE = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)(?::(\d+))?((?:\.[A-Za-z_][A-Za-z0-9_]*|->[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*)$`)
-var stepRE = regexp.MustCompile(`\.[A-Za-z_][A-Za-z0-9_]*|->[A-Za-z_][A-Za-z0-9_]*|\[\d+\]`)
 
 // PResult is one value p printed: "$N = value", with "name = " before it
 // for a plain variable.
@@ -44,25 +60,46 @@ type PResult struct {
 	Expression string `json:"expression"`
 	// History is N of "$N", the value's number in gdb's value history.
 	History int `json:"history"`
-	// Name is the variable the expression starts from ("" for sizeof).
+	// Name is the variable the expression starts from ("" when it starts
+	// from none).
 	Name string `json:"name,omitempty"`
 	// CPU is the per-CPU instance named (runqueues:1).
 	CPU  *int   `json:"cpu,omitempty"`
 	Type string `json:"type"`
-	// Address is where the value lives (absent for sizeof and &).
+	// Address is where the value lives (absent for a value computed, not
+	// read: sizeof, &, arithmetic).
 	Address *Hex   `json:"address,omitempty"`
 	Value   CValue `json:"value"`
 
 	prefix string // "name = " or "per_cpu(name, cpu) = " before "$N = "
+	fn     bool   // a plain function: crash breaks the line after "$N = "
 }
 
 func (r *PResult) Text(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s$%d = ", r.prefix, r.History)
+	if r.fn && r.prefix != "" {
+		b.WriteString("\n ")
+	}
 	r.Value.writeText(&b, 0)
 	b.WriteByte('\n')
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// PResults are the values of a per-CPU variable on several CPUs (p var:a),
+// one "per_cpu(var, cpu) = $N = value" each.
+type PResults struct {
+	Values []*PResult `json:"values"`
+}
+
+func (r *PResults) Text(w io.Writer) error {
+	for _, v := range r.Values {
+		if err := v.Text(w); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // PerCPUResult is a per-CPU variable named without a CPU: its type and its
@@ -91,152 +128,222 @@ func (r *PerCPUResult) Text(w io.Writer) error {
 	return err
 }
 
+var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var cpuSpecRE = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*):(a|all|[0-9]+(?:-[0-9]+)?(?:,[0-9]+(?:-[0-9]+)?)*)$`)
+
+// pFormat is the print format p was given: gdb's /FMT letter, or -x/-d.
+func pFormat(a *Args) (byte, error) {
+	var f byte
+	if a.Format != "" {
+		if len(a.Format) != 1 || !strings.Contains("xduotcas", a.Format) {
+			return 0, &UsageError{fmt.Sprintf("invalid format: /%s (x, d, u, o, t, c, a or s)", a.Format)}
+		}
+		f = a.Format[0]
+	}
+	if l := a.Last("x", "d"); l != "" {
+		f = l[0]
+	}
+	if f == 's' {
+		f = 0
+	}
+	return f, nil
+}
+
 func runP(ctx context.Context, s *Session, a *Args) (Result, error) {
-	// "p/x expr" comes as the word "/x" (see Registry.Exec); -x and -d
-	// are options.
-	words := a.Words
-	hex, format := false, false
-	for len(words) > 0 && (words[0] == "/x" || words[0] == "/d") {
-		hex, format = words[0] == "/x", true
-		words = words[1:]
+	format, err := pFormat(a)
+	if err != nil {
+		return nil, err
 	}
-	if f := a.Last("x", "d"); f != "" {
-		hex, format = f == "x", true
-	}
-	expr := strings.TrimSpace(strings.Join(words, " "))
+	expr := strings.TrimSpace(strings.Join(a.Words, " "))
 	if expr == "" {
 		return nil, &UsageError{"an expression is required"}
 	}
-	ts, err := s.types()
+	e, err := newExprEnv(s)
 	if err != nil {
 		return nil, err
 	}
-	vp := s.newValuePrinter(hex, false)
-	s.values++
-	r := &PResult{Expression: expr, History: s.values}
-	if m := sizeofRE.FindStringSubmatch(expr); m != nil {
-		name := m[1] + m[2]
-		t, err := ts.Lookup(name)
+	if m := cpuSpecRE.FindStringSubmatch(expr); m != nil && strings.ContainsAny(m[2], "a,-") {
+		cpus, err := pCPUs(s, m[2])
 		if err != nil {
-			if t2, _, err2 := s.objectType(ts, name); err2 == nil {
-				t, err = t2, nil
+			return nil, err
+		}
+		out := &PResults{}
+		for _, cpu := range cpus {
+			r, err := pOne(s, e, fmt.Sprintf("%s:%d", m[1], cpu), format)
+			if err != nil {
+				return out, err
+			}
+			out.Values = append(out.Values, r)
+		}
+		return out, nil
+	}
+	if identRE.MatchString(expr) {
+		if t, kind, err := s.objectType(e.ts, expr); err == nil && kind == symbols.KindVariable {
+			if addr, err := e.symbolAddr(expr); err == nil && s.Kernel.IsPerCPU(addr) {
+				return perCPUAddresses(s, &perCPUVar{name: expr, t: t, offset: addr})
 			}
 		}
-		if err != nil {
-			s.values--
-			return nil, fmt.Errorf("no symbol %q in current context", name)
-		}
-		r.Type = "unsigned long"
-		r.Value.Type = r.Type
-		vp.integer(&r.Value, uint64(t.Sizeof()), 64, false)
-		return r, nil
 	}
-	addrOf := strings.HasPrefix(expr, "&")
-	path := strings.TrimSpace(strings.TrimPrefix(expr, "&"))
-	m := pathRE.FindStringSubmatch(path)
-	if m == nil {
-		s.values--
-		return nil, fmt.Errorf("unsupported expression: %s (a variable with .member, ->member and [n] steps, &, or sizeof)", path)
-	}
-	name, cpu, steps := m[1], m[2], stepRE.FindAllString(m[3], -1)
-	val, err := evalPath(s, ts, name, cpu, steps)
-	var pc *perCPUError
-	if errors.As(err, &pc) && len(steps) == 0 && !addrOf {
-		// A per-CPU variable with no CPU named: its type and each CPU's
-		// instance, as crash shows them.
-		s.values--
-		return perCPUAddresses(s, pc)
-	}
+	r, err := pOne(s, e, expr, format)
 	if err != nil {
-		s.values--
 		return nil, err
-	}
-	r.Name = name
-	if cpu != "" {
-		n, _ := strconv.Atoi(cpu)
-		r.CPU = &n
-	}
-	if len(steps) == 0 && !addrOf && !format && val.kind != symbols.KindFunction {
-		if cpu != "" {
-			r.prefix = fmt.Sprintf("per_cpu(%s, %s) = ", name, cpu)
-		} else {
-			r.prefix = name + " = "
-		}
-	}
-	switch {
-	case addrOf:
-		if val.member.BitSize != 0 {
-			s.values--
-			return nil, fmt.Errorf("cannot take the address of a bit-field")
-		}
-		r.Type = symbols.Declaration(val.t, "*", 0)
-		r.Value = CValue{Type: r.Type, Value: Hex(val.addr), text: fmt.Sprintf("(%s) %#x", r.Type, val.addr)}
-		if sym := s.gdbSymbol(val.addr); sym != "" {
-			r.Value.Symbol = sym
-			r.Value.text += " <" + sym + ">"
-		}
-	case val.kind == symbols.KindFunction:
-		r.Type = symbols.TypeName(val.t)
-		r.Value.Type = r.Type
-		vp.function(&r.Value, val.t, val.addr)
-		addr := Hex(val.addr)
-		r.Address = &addr
-	default:
-		size := val.t.Sizeof()
-		if val.member.BitSize != 0 {
-			size = (val.member.BitOffset%8 + val.member.BitSize + 7) / 8
-		}
-		if size < 0 {
-			s.values--
-			return nil, fmt.Errorf("%s has an incomplete type", path)
-		}
-		data := make([]byte, size)
-		if err := s.Kernel.ReadVirt(data, val.addr); err != nil {
-			s.values--
-			return nil, readError(val.addr, "gdb_readmem_callback", err)
-		}
-		addr := Hex(val.addr)
-		r.Address = &addr
-		r.Type = symbols.TypeName(val.t)
-		st := val.t.Strip()
-		switch {
-		case val.member.BitSize != 0:
-			bm := val.member
-			bm.BitOffset %= 8
-			r.Value = vp.bitfield(bm, data)
-			r.Value.BitOffset, r.Value.BitSize = bm.BitOffset, bm.BitSize
-		case st != nil && st.Kind == symbols.TypePointer && !isCharLike(st.Target):
-			r.Value.Type = r.Type
-			vp.pointer(&r.Value, st, data, true)
-		default:
-			r.Value = vp.value(val.t, data, val.addr)
-		}
 	}
 	return r, nil
 }
 
-// pValue is where an expression's value lives and its type.
-type pValue struct {
-	addr   uint64
-	t      *symbols.Type
-	kind   symbols.Kind
-	member symbols.Member // the last member step (for bit-fields)
+// pCPUs reads a cpuspec: a, all, or a list of CPUs and ranges.
+func pCPUs(s *Session, spec string) ([]int, error) {
+	n, _, err := s.Kernel.CPUs()
+	if err != nil {
+		return nil, err
+	}
+	if spec == "a" || spec == "all" {
+		out := make([]int, n)
+		for i := range out {
+			out[i] = i
+		}
+		return out, nil
+	}
+	var out []int
+	for _, part := range strings.Split(spec, ",") {
+		var lo, hi int
+		if _, err := fmt.Sscanf(part, "%d-%d", &lo, &hi); err != nil {
+			if _, err := fmt.Sscanf(part, "%d", &lo); err != nil {
+				return nil, &UsageError{"invalid cpuspec: " + spec}
+			}
+			hi = lo
+		}
+		if lo > hi || hi >= n {
+			return nil, fmt.Errorf("invalid cpu in cpuspec: %s", spec)
+		}
+		for c := lo; c <= hi; c++ {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
-// perCPUError is a per-CPU variable named without a CPU.
-type perCPUError struct {
+// pOne evaluates one expression and enters its value in the history.
+func pOne(s *Session, e *exprEnv, expr string, format byte) (*PResult, error) {
+	n, err := e.parse(expr)
+	if err != nil {
+		return nil, err
+	}
+	v, err := e.eval(n)
+	if err != nil {
+		return nil, err
+	}
+	vp := s.newValuePrinter(format == 'x', false)
+	if format != 'x' {
+		vp.format = format
+	}
+	r := &PResult{Expression: expr, Type: symbols.TypeName(v.t)}
+	root := n
+	for root != nil && (root.op == "." || root.op == "[]" || root.op == "u&" || root.op == "->") {
+		root = root.kids[0]
+	}
+	if root != nil && root.op == "ident" {
+		if _, _, err := s.objectType(e.ts, root.tok.text); err == nil {
+			r.Name = root.tok.text
+			if root.cpu >= 0 {
+				cpu := root.cpu
+				r.CPU = &cpu
+			}
+		}
+	}
+	if n.op == "ident" && r.Name != "" && format == 0 {
+		if n.cpu >= 0 {
+			r.prefix = fmt.Sprintf("per_cpu(%s, %d) = ", n.tok.text, n.cpu)
+		} else {
+			r.prefix = n.tok.text + " = "
+		}
+	}
+	if r.Value, err = e.cvalue(v, vp); err != nil {
+		return nil, err
+	}
+	r.fn = kindOf(v.t) == symbols.TypeFunc
+	if v.lval && v.bits == nil {
+		addr := Hex(v.addr)
+		r.Address = &addr
+	}
+	s.history = append(s.history, v)
+	s.values = len(s.history)
+	r.History = s.values
+	return r, nil
+}
+
+// cvalue reads v into the value p prints.
+func (e *exprEnv) cvalue(v xval, vp *valuePrinter) (CValue, error) {
+	if k := kindOf(v.t); k == symbols.TypeStruct || k == symbols.TypeUnion || k == symbols.TypeEnum {
+		v.t = e.complete(v.t)
+	}
+	cv := CValue{Type: symbols.TypeName(v.t)}
+	st := v.t.Strip()
+	switch {
+	case v.notype == 't':
+		cv.Value = Hex(v.addr)
+		cv.text = fmt.Sprintf("{%s} %#x", cv.Type, v.addr)
+		if sym := e.s.gdbSymbol(v.addr); sym != "" {
+			cv.Symbol = sym
+			cv.text += " <" + sym + ">"
+		}
+		return cv, nil
+	case v.notype != 0:
+		return cv, xerrf("the symbol has unknown type; cast it to its declared type")
+	case st == nil || st.Kind == symbols.TypeVoid:
+		cv.text = "void"
+		return cv, nil
+	case st.Kind == symbols.TypeFunc:
+		if vp.format != 0 || vp.hex {
+			return cv, xerrf("a print format does not apply to a function: print its address (&f)")
+		}
+		vp.function(&cv, v.t, v.addr)
+		return cv, nil
+	case v.bits != nil:
+		var buf [8]byte
+		e.s.byteOrder().PutUint64(buf[:], v.u)
+		switch {
+		case st.Kind == symbols.TypeEnum:
+			vp.enum(&cv, st, buf[:])
+		case st.Kind == symbols.TypeBase && st.Encoding == symbols.EncBoolean:
+			vp.base(&cv, st, []byte{byte(v.u)})
+		default:
+			vp.integer(&cv, v.u, int(v.bits.BitSize), isSigned(v.t))
+		}
+		cv.BitOffset, cv.BitSize = v.bits.BitOffset, v.bits.BitSize
+		return cv, nil
+	}
+	data, err := e.bytes(v)
+	if err != nil {
+		return cv, err
+	}
+	if st.Kind == symbols.TypePointer && vp.hex {
+		u := vp.uint(data)
+		cv.Value, cv.text = Hex(u), fmt.Sprintf("%#x", u)
+		return cv, nil
+	}
+	if st.Kind == symbols.TypePointer && !isCharLike(st.Target) {
+		vp.pointer(&cv, st, data, true)
+		return cv, nil
+	}
+	addr := v.addr
+	if !v.lval {
+		addr = 0
+	}
+	c := vp.value(v.t, data, addr)
+	return c, nil
+}
+
+// perCPUVar is a per-CPU variable named without a CPU.
+type perCPUVar struct {
 	name   string
 	t      *symbols.Type
 	offset uint64 // the symbol's value: its offset in each CPU's area
 }
 
-func (e *perCPUError) Error() string {
-	return fmt.Sprintf("%s is a per-CPU variable: name a CPU (%s:0)", e.name, e.name)
-}
-
 // perCPUAddresses gathers a per-CPU variable's type and its address on
 // each CPU.
-func perCPUAddresses(s *Session, pc *perCPUError) (Result, error) {
+func perCPUAddresses(s *Session, pc *perCPUVar) (Result, error) {
 	n, _, err := s.Kernel.CPUs()
 	if err != nil {
 		return nil, err
@@ -250,74 +357,4 @@ func perCPUAddresses(s *Session, pc *perCPUError) (Result, error) {
 		r.Addresses = append(r.Addresses, PerCPUAddress{cpu, Hex(pc.offset + off)})
 	}
 	return r, nil
-}
-
-// evalPath follows a variable through member, pointer and index steps.
-func evalPath(s *Session, ts *symbols.Types, name, cpu string, steps []string) (pValue, error) {
-	t, kind, err := s.objectType(ts, name)
-	if err != nil {
-		if symbols.IsMissing(err) {
-			return pValue{}, fmt.Errorf("no symbol %q in current context", name)
-		}
-		return pValue{}, err
-	}
-	arg := name
-	if cpu != "" {
-		arg += ":" + cpu
-	}
-	addr, err := parseAddress(s, arg)
-	if err != nil {
-		return pValue{}, err
-	}
-	if cpu == "" && kind == symbols.KindVariable && s.Kernel.IsPerCPU(addr) {
-		return pValue{}, &perCPUError{name: name, t: t, offset: addr}
-	}
-	v := pValue{addr: addr, t: t, kind: kind}
-	for _, st := range steps {
-		v.member = symbols.Member{}
-		switch {
-		case strings.HasPrefix(st, "->") || strings.HasPrefix(st, "."):
-			mname := strings.TrimPrefix(strings.TrimPrefix(st, "->"), ".")
-			cur := v.t.Strip()
-			if strings.HasPrefix(st, "->") {
-				if cur == nil || cur.Kind != symbols.TypePointer {
-					return pValue{}, fmt.Errorf("the value before %s is not a pointer", st)
-				}
-				p, err := s.Kernel.ReadU64(v.addr)
-				if err != nil {
-					return pValue{}, readError(v.addr, "gdb_readmem_callback", err)
-				}
-				v.addr, cur = p, cur.Target.Strip()
-			}
-			if cur == nil || cur.Kind != symbols.TypeStruct && cur.Kind != symbols.TypeUnion {
-				return pValue{}, fmt.Errorf("attempt to extract a component of a value that is not a structure: %s", st)
-			}
-			m, err := cur.MemberPath(mname)
-			if err != nil {
-				return pValue{}, fmt.Errorf("there is no member named %s", mname)
-			}
-			v.addr += uint64(m.Offset)
-			v.t, v.member = m.Type, m
-		default: // [n]
-			n, _ := strconv.ParseUint(st[1:len(st)-1], 10, 64)
-			cur := v.t.Strip()
-			switch {
-			case cur != nil && cur.Kind == symbols.TypeArray:
-				elem := cur.Element()
-				esz := elem.Sizeof()
-				v.addr += n * uint64(esz)
-				v.t = elem
-			case cur != nil && cur.Kind == symbols.TypePointer:
-				p, err := s.Kernel.ReadU64(v.addr)
-				if err != nil {
-					return pValue{}, readError(v.addr, "gdb_readmem_callback", err)
-				}
-				v.addr = p + n*uint64(max(cur.Target.Sizeof(), 1))
-				v.t = cur.Target
-			default:
-				return pValue{}, fmt.Errorf("cannot subscript something that is not an array or pointer: %s", st)
-			}
-		}
-	}
-	return v, nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/bits"
+	"os"
 	"strconv"
 	"strings"
 )
@@ -11,13 +13,17 @@ import (
 func rdCommand() *Command {
 	return &Command{
 		Name:     "rd",
-		Synopsis: "rd [-8|-16|-32|-64] [-p|-u] [-a] [-s] [-x|-d] address|symbol[+offset]|symbol:cpu [count]",
+		Synopsis: "rd [-adDsSupxfNR] [-8|-16|-32|-64] [-o offs] [-e addr] [-r file] address|symbol[+offset]|symbol:cpu|expression [count]",
 		Summary:  "read memory",
 		Help: `Displays memory: count units (default 1) from the address, a line of up to
 16 bytes at a time with the address first and the bytes as ASCII at the end.
 The address is a kernel virtual address unless -p says physical or -u says
-user (of the current context, see set); a kernel address may be a symbol,
-symbol+offset, or a per-CPU symbol:cpu.`,
+user (of the current context, see set) or -f an offset in the dump file; a
+kernel address may be a symbol, symbol+offset, a per-CPU symbol:cpu, or a C
+expression (see p) whose value is the address ("init_task.tasks.next").
+-R shows the count units that end at the address, -o moves the start by
+offs bytes, -e reads up to (not including) an end address, and -r copies
+count bytes (or up to -e's address) to a file instead of showing them.`,
 		Options: []Option{
 			{"-8", "display 8-bit values"},
 			{"-16", "display 16-bit values"},
@@ -29,9 +35,18 @@ symbol+offset, or a per-CPU symbol:cpu.`,
 			{"-s", "display 64-bit values that are kernel symbol addresses as symbol+offset"},
 			{"-x", "hexadecimal without the ASCII column"},
 			{"-d", "signed decimal"},
+			{"-D", "unsigned decimal"},
+			{"-N", "16- and 32-bit values in network byte order"},
+			{"-R", "show the memory that ends at the address (count units up to and including it)"},
+			{"-o offs", "start offs bytes after the address"},
+			{"-e addr", "read up to this (hexadecimal) end address"},
+			{"-r file", "copy the memory to file (count is in bytes)"},
+			{"-f", "the address is an offset in the dump file"},
+			{"-S", "as -s (slab cache names are not shown: gocrash has no slab walker yet)"},
+			{"-m", "the address is a Xen machine address (refused: not a Xen dump)"},
 		},
-		Examples: []string{"gocrash> rd linux_banner 4", "gocrash> rd -a linux_banner", "gocrash> rd -p 1000000 8", "gocrash> rd runqueues:1 2"},
-		Results:  []Result{&RDResult{}},
+		Examples: []string{"gocrash> rd linux_banner 4", "gocrash> rd -D -32 jiffies 4", "gocrash> rd -R linux_banner 4", "gocrash> rd -e ffffffff82000220 linux_banner", "gocrash> rd -r /tmp/banner linux_banner 64", "gocrash> rd init_task.tasks.next 2", "gocrash> rd -a linux_banner", "gocrash> rd -p 1000000 8", "gocrash> rd runqueues:1 2"},
+		Results:  []Result{&RDResult{}, &RDCopyResult{}},
 		Run:      runRD,
 	}
 }
@@ -63,6 +78,20 @@ type RDResult struct {
 	Rows   []RDRow `json:"rows"`
 
 	decimal, symbolic, noASCII bool
+	unsigned                   bool // -D
+	fileOffsets                bool // -f: addresses are file offsets, right-aligned
+}
+
+// RDCopyResult is what rd -r copied to a file.
+type RDCopyResult struct {
+	Address Hex    `json:"address"`
+	Bytes   uint64 `json:"bytes"`
+	File    string `json:"file"`
+}
+
+func (r *RDCopyResult) Text(w io.Writer) error {
+	_, err := fmt.Fprintf(w, "%d bytes copied from %#x to %s\n", r.Bytes, uint64(r.Address), r.File)
+	return err
 }
 
 func (r *RDResult) Text(w io.Writer) error {
@@ -77,11 +106,17 @@ func (r *RDResult) Text(w io.Writer) error {
 	perLine := 16 / size
 	for _, row := range r.Rows {
 		var b strings.Builder
-		fmt.Fprintf(&b, "%x:  ", uint64(row.Address))
+		if r.fileOffsets {
+			fmt.Fprintf(&b, "%16x:  ", uint64(row.Address))
+		} else {
+			fmt.Fprintf(&b, "%x:  ", uint64(row.Address))
+		}
 		for i, v := range row.raw {
 			switch {
+			case r.unsigned:
+				fmt.Fprintf(&b, "%*d ", []int{0, 3, 5, 0, 12, 0, 0, 0, 20}[size], v)
 			case r.decimal:
-				fmt.Fprintf(&b, "%*d ", []int{0, 4, 6, 0, 11, 0, 0, 0, 20}[size], signExtend(v, size))
+				fmt.Fprintf(&b, "%*d ", []int{0, 3, 5, 0, 12, 0, 0, 0, 15}[size], signExtend(v, size))
 			case r.symbolic && i < len(row.Symbols) && row.Symbols[i] != "":
 				fmt.Fprintf(&b, "%-16s ", row.Symbols[i])
 			default:
@@ -89,7 +124,7 @@ func (r *RDResult) Text(w io.Writer) error {
 			}
 		}
 		text := strings.TrimRight(b.String(), " ")
-		if !r.noASCII && !r.decimal && !r.symbolic {
+		if !r.noASCII && !r.decimal && !r.unsigned && !r.symbolic {
 			pad := perLine - len(row.raw)
 			text += strings.Repeat(" ", pad*(size*2+1)) + "   " + row.ASCII
 		}
@@ -105,9 +140,19 @@ func runRD(ctx context.Context, s *Session, a *Args) (Result, error) {
 		size = n / 8
 	}
 	pos := a.Words
-	phys, user := a.Has("p"), a.Has("u")
-	res := &RDResult{Size: size, String: a.Has("a"), decimal: a.Has("d"), noASCII: a.Has("x"), Rows: []RDRow{}}
-	symbolic := a.Has("s")
+	phys, user, file := a.Has("p"), a.Has("u"), a.Has("f")
+	if a.Has("m") {
+		return nil, fmt.Errorf("-m: Xen machine addresses are not supported: this is not a Xen dump")
+	}
+	if err := a.Exclusive("p", "u", "f"); err != nil {
+		return nil, err
+	}
+	if err := a.Exclusive("d", "D"); err != nil {
+		return nil, err
+	}
+	dec := a.Last("d", "D")
+	res := &RDResult{Size: size, String: a.Has("a"), decimal: dec == "d", unsigned: dec == "D", noASCII: a.Has("x"), fileOffsets: file, Rows: []RDRow{}}
+	symbolic := a.Has("s") || a.Has("S")
 	if len(pos) == 0 || len(pos) > 2 {
 		return nil, &UsageError{"an address and an optional count are required"}
 	}
@@ -119,7 +164,7 @@ func runRD(ctx context.Context, s *Session, a *Args) (Result, error) {
 			return nil, err
 		}
 	}
-	if phys || user {
+	if phys || user || file {
 		addr, err = strconv.ParseUint(strings.TrimPrefix(pos[0], "0x"), 16, 64)
 		if err != nil {
 			return nil, fmt.Errorf("invalid address: %s", pos[0])
@@ -127,17 +172,57 @@ func runRD(ctx context.Context, s *Session, a *Args) (Result, error) {
 	} else if addr, err = parseAddress(s, pos[0]); err != nil {
 		return nil, err
 	}
+	if o, ok := a.Value("o"); ok {
+		off, err := evalNumber(o)
+		if err != nil {
+			return nil, &UsageError{"invalid offset: " + o}
+		}
+		addr += off
+	}
 	count := uint64(1)
 	if res.String {
 		count = 256
 	}
-	if len(pos) == 2 {
+	counted := len(pos) == 2
+	if counted {
 		if count, err = strconv.ParseUint(pos[1], 0, 32); err != nil || count == 0 {
 			return nil, &UsageError{"invalid count: " + pos[1]}
 		}
 	}
+	unit := uint64(size)
+	if a.Has("r") {
+		unit = 1 // -r counts bytes
+	}
+	if e, ok := a.Value("e"); ok {
+		end, err := strconv.ParseUint(strings.TrimPrefix(e, "0x"), 16, 64)
+		if err != nil {
+			if end, err = parseAddress(s, e); err != nil {
+				return nil, err
+			}
+		}
+		if end <= addr {
+			return nil, fmt.Errorf("invalid ending address: %s", e)
+		}
+		count, counted = (end-addr+unit-1)/unit, true
+	}
+	if a.Has("R") {
+		if res.String {
+			return nil, &UsageError{"-R and -a cannot be combined"}
+		}
+		addr -= (count - 1) * unit
+	}
 	res.Kind = fmt.Sprintf("%d-bit KVADDR", size*8)
+	var dumpFile *os.File
 	switch {
+	case file:
+		res.Kind = fmt.Sprintf("%d-bit FILEADDR", size*8)
+		if len(s.DumpPaths) == 0 {
+			return nil, fmt.Errorf("-f: no dump file")
+		}
+		if dumpFile, err = os.Open(s.DumpPaths[0]); err != nil {
+			return nil, err
+		}
+		defer dumpFile.Close()
 	case phys:
 		res.Kind = fmt.Sprintf("%d-bit PHYSADDR", size*8)
 	case user:
@@ -145,6 +230,12 @@ func runRD(ctx context.Context, s *Session, a *Args) (Result, error) {
 	}
 	read := func(p []byte, a uint64) error {
 		var err error
+		if file {
+			if _, err = dumpFile.ReadAt(p, int64(a)); err != nil {
+				return fmt.Errorf("read error: dumpfile offset: %x: %v", a, err)
+			}
+			return nil
+		}
 		if phys {
 			err = s.Kernel.Dump.ReadPhys(p, a)
 		} else if user {
@@ -160,6 +251,12 @@ func runRD(ctx context.Context, s *Session, a *Args) (Result, error) {
 		}
 		return nil
 	}
+	if name, ok := a.Value("r"); ok {
+		if !counted {
+			return nil, &UsageError{"-r option requires either a count argument or the -e option"}
+		}
+		return rdCopy(ctx, addr, count, name, read)
+	}
 	if res.String {
 		rows, err := rdString(addr, count, read)
 		if err != nil {
@@ -172,6 +269,7 @@ func runRD(ctx context.Context, s *Session, a *Args) (Result, error) {
 	res.symbolic = symbolic && size == 8 && s.Kernel.Vmlinux != nil
 	res.noASCII = res.noASCII || symbolic
 	perLine := 16 / size
+	netOrder := a.Has("N")
 	order := s.byteOrder()
 	buf := make([]byte, 16)
 	for done := uint64(0); done < count; {
@@ -198,10 +296,22 @@ func runRD(ctx context.Context, s *Session, a *Args) (Result, error) {
 			default:
 				v = order.Uint64(w)
 			}
+			if netOrder && (size == 2 || size == 4) {
+				// Network byte order: the value's bytes read the other way.
+				if size == 2 {
+					v = uint64(bits.ReverseBytes16(uint16(v)))
+					order.PutUint16(w, uint16(v))
+				} else {
+					v = uint64(bits.ReverseBytes32(uint32(v)))
+					order.PutUint32(w, uint32(v))
+				}
+			}
 			row.raw = append(row.raw, v)
 			switch {
 			case size == 8:
 				row.Values = append(row.Values, Hex(v))
+			case res.unsigned:
+				row.Values = append(row.Values, v)
 			case res.decimal:
 				row.Values = append(row.Values, signExtend(v, size))
 			default:
@@ -211,7 +321,7 @@ func runRD(ctx context.Context, s *Session, a *Args) (Result, error) {
 				row.Symbols = append(row.Symbols, symbolName(s, v))
 			}
 		}
-		if !res.noASCII && !res.decimal {
+		if !res.noASCII && !res.decimal && !res.unsigned {
 			row.ASCII = printable(line)
 		}
 		if strings.Join(row.Symbols, "") == "" {
@@ -242,6 +352,37 @@ func symbolName(s *Session, v uint64) string {
 		return sym.Name
 	}
 	return fmt.Sprintf("%s+%d", sym.Name, off)
+}
+
+// rdCopy copies n bytes from addr to a new file called name.
+func rdCopy(ctx context.Context, addr, n uint64, name string, read func([]byte, uint64) error) (Result, error) {
+	f, err := os.Create(name)
+	if err != nil {
+		return nil, err
+	}
+	buf := make([]byte, 4096)
+	var done uint64
+	for done < n {
+		if err := ctx.Err(); err != nil {
+			f.Close()
+			return nil, err
+		}
+		// A page at a time, so that a read ends at a page that is missing.
+		c := min(n-done, 4096-(addr+done)%4096)
+		if err := read(buf[:c], addr+done); err != nil {
+			f.Close()
+			return &RDCopyResult{Address: Hex(addr), Bytes: done, File: name}, err
+		}
+		if _, err := f.Write(buf[:c]); err != nil {
+			f.Close()
+			return nil, err
+		}
+		done += c
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	return &RDCopyResult{Address: Hex(addr), Bytes: done, File: name}, nil
 }
 
 func signExtend(v uint64, size int) int64 {

@@ -27,6 +27,8 @@ type Session struct {
 	// ('gocrash --json', 'set output json|text').
 	Output Output
 	values int // p's value history count ($N)
+	// history is p's value history: $1 is history[0].
+	history []xval
 	// disUD2Skip is dis -b's number of bytes skipped after a ud2.
 	disUD2Skip int
 	// modObjects are the module debuginfo objects mod -s and -S loaded,
@@ -47,6 +49,9 @@ type Command struct {
 	// for a command whose arguments are another command line (foreach,
 	// alias).
 	RawArgs bool
+	// Expression marks a command whose arguments are a C expression: the
+	// shell keeps the quotes of its 'c' and "string" literals.
+	Expression bool
 	// Results are zero values of the result types Run returns: docs/json.md
 	// is generated from them.
 	Results []Result
@@ -90,6 +95,22 @@ func builtins() []func() *Command {
 		taskCommand,
 		modCommand,
 		disCommand,
+		searchCommand,
+		irqCommand,
+		timerCommand,
+		netCommand,
+		devCommand,
+		ipcsCommand,
+		runqCommand,
+		sigCommand,
+		waitqCommand,
+		machCommand,
+		listCommand,
+		treeCommand,
+		pointerCommand,
+		evalCommand,
+		asciiCommand,
+		repeatCommand,
 	}
 }
 
@@ -114,6 +135,17 @@ func (r *Registry) Lookup(name string) (*Command, bool) {
 	return c, ok
 }
 
+// TakesExpression says whether the command named by word ("p", "p/x")
+// takes a C expression (Command.Expression).
+func (r *Registry) TakesExpression(word string) bool {
+	c, ok := r.Lookup(word)
+	if !ok {
+		name, _, _ := strings.Cut(word, "/")
+		c, ok = r.Lookup(name)
+	}
+	return ok && c.Expression
+}
+
 // Commands returns every command, sorted by name.
 func (r *Registry) Commands() []*Command { return r.list }
 
@@ -123,12 +155,21 @@ func (r *Registry) Exec(ctx context.Context, s *Session, words []string) (Result
 	if len(words) == 0 {
 		return nil, nil
 	}
+	if len(words[0]) > 1 && words[0][0] == '*' {
+		// "*task_struct ADDR": crash's pointer-to short-cut.
+		words = append([]string{"*", words[0][1:]}, words[1:]...)
+	}
 	c, ok := r.Lookup(words[0])
+	format := ""
 	if !ok {
-		// "p/x expr": a command with a gdb format letter.
-		if name, format, cut := strings.Cut(words[0], "/"); cut {
+		// "p/x expr": a command with a gdb format letter, for a command
+		// that declares a "/x" spelling.
+		if name, f, cut := strings.Cut(words[0], "/"); cut {
 			if c, ok = r.Lookup(name); ok {
-				words = append([]string{name, "/" + format}, words[1:]...)
+				if !c.takesFormat() {
+					return nil, fmt.Errorf("%s: invalid format: /%s", c.Name, f)
+				}
+				format = f
 			}
 		}
 	}
@@ -153,6 +194,7 @@ func (r *Registry) Exec(ctx context.Context, s *Session, words []string) (Result
 			return nil, fmt.Errorf("%s: %w", c.Name, err)
 		}
 	}
+	a.Format = format
 	if s != nil && s.Kernel != nil && s.Kernel.Dump != nil && s.Kernel.Dump.Live {
 		s.Kernel.Refresh() // a running kernel: nothing cached survives a command
 	}
@@ -164,6 +206,17 @@ func (r *Registry) Exec(ctx context.Context, s *Session, words []string) (Result
 		return res, fmt.Errorf("%s: %w", c.Name, err)
 	}
 	return res, nil
+}
+
+// takesFormat says whether c declares gdb's "/FMT" after its name (an
+// option spelled "/x, -x").
+func (c *Command) takesFormat() bool {
+	for _, o := range c.Options {
+		if strings.HasPrefix(o.Flag, "/") {
+			return true
+		}
+	}
+	return false
 }
 
 // Run runs one command line and writes its result as text.

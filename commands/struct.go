@@ -16,7 +16,7 @@ func unionCommand() *Command  { return dataTypeCommand("union") }
 func dataTypeCommand(kw string) *Command {
 	return &Command{
 		Name:     kw,
-		Synopsis: kw + " " + kw + "_name[.member[,member]] [-o] [-l offset] [-x|-d] [address|symbol[:cpu|:a]] [count]",
+		Synopsis: kw + " " + kw + "_name[.member[,member]] [-o] [-l offset] [-rfuxdp] [address|symbol[:cpu|:a]] [count | -c count]",
 		Summary:  kw + " contents",
 		Help: `Without an address, prints the definition of the ` + kw + ` as C (gdb's ptype),
 followed by its size; -o puts each member's offset before it. With an address
@@ -24,12 +24,24 @@ followed by its size; -o puts each member's offset before it. With an address
 the ` + kw + `'s contents there as gdb prints them, or only the named members
 (nested members as member.sub). A count prints that many consecutive ` + kw + `s
 (negative: backwards). The keyword may be left out when the name is not also
-a command: "task_struct ffff8881003e8000".`,
+a command: "task_struct ffff8881003e8000".
+
+-r dumps the memory raw, as rd does (64-bit words, or the member's own
+size of 1, 2 or 4 bytes); -u reads the address in the current context's
+user space, -f at that offset of the dump file. -p shows each pointer
+member with its type, and on the lines under it ("-> ") the data it points
+to: a string for a char pointer, the symbol of a function pointer, the
+value of a pointer to a pointer, the structure a pointer to one points to.`,
 		Options: []Option{
 			{"-o", "show member offsets (with an address: member addresses)"},
 			{"-l offset", "the address is that of the member at offset (a number or " + kw + ".member), e.g. a list_head"},
 			{"-x", "print integers in hexadecimal"},
 			{"-d", "print integers in decimal (the default)"},
+			{"-r", "raw dump of the " + kw + "'s memory (or of the one member named), as rd shows it"},
+			{"-f", "the address is an offset in the dump file"},
+			{"-u", "the address is a user virtual address of the current context (see set)"},
+			{"-p", "show each pointer member's type and, under it, what it points to"},
+			{"-c count", "the count of " + kw + "s (negative: the ones leading up to and including the address)"},
 		},
 		Examples: []string{
 			"gocrash> " + kw + " list_head",
@@ -37,6 +49,9 @@ a command: "task_struct ffff8881003e8000".`,
 			"gocrash> " + kw + " task_struct.pid,comm ffff8881003e8000",
 			"gocrash> " + kw + " list_head -l task_struct.tasks ffff8881003e8890",
 			"gocrash> " + kw + " rq.cpu,nr_running runqueues:a",
+			"gocrash> " + kw + " list_head -r init_task.tasks",
+			"gocrash> " + kw + " task_struct.parent,comm ffff8881003e8000 -p",
+			"gocrash> " + kw + " list_head ffff8881003e8890 -c 2",
 		},
 		Results: []Result{&DataTypeResult{}},
 		Run: func(ctx context.Context, s *Session, a *Args) (Result, error) {
@@ -68,8 +83,13 @@ type StructInstance struct {
 	Value *StructValue `json:"value,omitempty"`
 	// Layout is -o's: the members with their addresses.
 	Layout *TypeLayout `json:"layout,omitempty"`
+	// Raw is -r's: the memory as rd shows it.
+	Raw *RDResult `json:"raw,omitempty"`
+	// Pointers are -p's: what each pointer member points to.
+	Pointers []PointerTarget `json:"pointers,omitempty"`
 
 	label string // "[N]: ADDR", printed before the first of a CPU's instances
+	sep   bool   // not the first of a count: a blank line before it
 }
 
 func (r *DataTypeResult) Text(w io.Writer) error {
@@ -83,13 +103,21 @@ func (r *DataTypeResult) Text(w io.Writer) error {
 		if in.label != "" {
 			tw.println(in.label)
 		}
+		if in.sep {
+			tw.println("")
+		}
 		if tw.err != nil {
 			return tw.err
 		}
 		var err error
-		if in.Layout != nil {
+		switch {
+		case in.Layout != nil:
 			err = in.Layout.Text(w)
-		} else if in.Value != nil {
+		case in.Raw != nil:
+			err = in.Raw.Text(w)
+		case in.Value != nil && in.Pointers != nil:
+			err = writeDereferenced(w, in.Value, in.Pointers)
+		case in.Value != nil:
 			err = in.Value.Text(w)
 		}
 		if err != nil {
@@ -130,17 +158,37 @@ func runDataType(ctx context.Context, s *Session, kw string, a *Args) (Result, e
 	res := &DataTypeResult{Kind: kw, Name: name, Size: t.Sizeof()}
 	offsets, hex := a.Has("o"), a.Last("x", "d") == "x"
 	if len(a.Words) == 1 {
+		if a.Has("p") {
+			return nil, fmt.Errorf("-p option requires address argument")
+		}
+		if a.Has("c") {
+			return nil, fmt.Errorf("no kernel virtual address argument entered")
+		}
 		res.Definition = typeLayout(t, members, offsets, 0)
 		return res, nil
 	}
-	if len(a.Words) > 3 {
-		return nil, &UsageError{"too many arguments"}
+	if len(a.Words) > 3 || len(a.Words) == 3 && a.Has("c") {
+		return nil, &UsageError{"too many arguments!"}
 	}
 	count := int64(1)
+	countArg, hasCount := a.Value("c")
 	if len(a.Words) == 3 {
-		if count, err = strconv.ParseInt(a.Words[2], 0, 64); err != nil || count == 0 {
-			return nil, &UsageError{"invalid count: " + a.Words[2]}
+		countArg, hasCount = a.Words[2], true
+	}
+	if hasCount {
+		if count, err = strconv.ParseInt(countArg, 0, 64); err != nil || count == 0 {
+			return nil, &UsageError{"invalid count: " + countArg}
 		}
+	}
+	if a.Has("f") && a.Has("u") {
+		return nil, &UsageError{"-f and -u are mutually exclusive"}
+	}
+	raw, deref := a.Has("r"), a.Has("p")
+	if raw && len(members) > 1 {
+		return nil, fmt.Errorf("only one structure member allowed with -r")
+	}
+	if offsets && len(members) > 1 {
+		return nil, fmt.Errorf("-o option not valid with multiple member format")
 	}
 	listOff := int64(0)
 	if l, ok := a.Value("l"); ok {
@@ -148,21 +196,51 @@ func runDataType(ctx context.Context, s *Session, kw string, a *Args) (Result, e
 			return nil, err
 		}
 	}
-	addrs, cpus, err := structAddresses(s, a.Words[1])
-	if err != nil {
-		return nil, err
+	read := s.Kernel.ReadVirt
+	var addrs []uint64
+	var cpus []int
+	switch {
+	case a.Has("f"):
+		off, err := strconv.ParseUint(a.Words[1], 0, 64)
+		if err != nil {
+			return nil, fmt.Errorf("invalid dumpfile offset: %s", a.Words[1])
+		}
+		if read, err = dumpFileReader(s); err != nil {
+			return nil, err
+		}
+		addrs = []uint64{off}
+	case a.Has("u"):
+		addr, err := strconv.ParseUint(strings.TrimPrefix(a.Words[1], "0x"), 16, 64)
+		if err != nil {
+			return nil, fmt.Errorf("invalid user virtual address: %s", a.Words[1])
+		}
+		task, err := s.ContextTask()
+		if err != nil {
+			return nil, err
+		}
+		read = func(p []byte, at uint64) error { return s.Kernel.ReadUser(task, p, at) }
+		addrs = []uint64{addr}
+	default:
+		if addrs, cpus, err = structAddresses(s, a.Words[1]); err != nil {
+			return nil, err
+		}
+	}
+	first := int64(0)
+	if count < 0 {
+		// The -count structs leading up to and including the address.
+		first, count = count+1, -count
 	}
 	size := t.Sizeof()
 	if size <= 0 {
 		return nil, fmt.Errorf("%s %s has no size (incomplete type)", kw, name)
 	}
 	for j, base := range addrs {
-		for i := int64(0); i != count; {
+		for i := int64(0); i < count; i++ {
 			if err := ctx.Err(); err != nil {
 				return res, err
 			}
-			addr := base - uint64(listOff) + uint64(i*size)
-			in := StructInstance{Address: Hex(addr)}
+			addr := base - uint64(listOff) + uint64((first+i)*size)
+			in := StructInstance{Address: Hex(addr), sep: i != 0}
 			if cpus != nil {
 				cpu := cpus[j]
 				in.CPU = &cpu
@@ -170,10 +248,20 @@ func runDataType(ctx context.Context, s *Session, kw string, a *Args) (Result, e
 					in.label = fmt.Sprintf("[%d]: %x", cpu, base)
 				}
 			}
-			if offsets {
+			switch {
+			case offsets:
 				in.Layout = typeLayout(t, members, true, addr)
-			} else {
-				v, err := gatherStructValue(s, t, addr, members, hex)
+			case raw:
+				r, err := rawDump(ctx, s, t, members, addr, a)
+				if err != nil {
+					if in.label != "" {
+						res.Instances = append(res.Instances, in)
+					}
+					return res, err
+				}
+				in.Raw = r
+			default:
+				v, err := gatherStructValueFrom(s, t, addr, members, hex, read)
 				if err != nil {
 					if in.label != "" {
 						// crash has printed the CPU's label already.
@@ -182,13 +270,11 @@ func runDataType(ctx context.Context, s *Session, kw string, a *Args) (Result, e
 					return res, err
 				}
 				in.Value = v
+				if deref {
+					in.Pointers = dereferencePointers(s, t, addr, hex, read, members)
+				}
 			}
 			res.Instances = append(res.Instances, in)
-			if count > 0 {
-				i++
-			} else {
-				i--
-			}
 		}
 	}
 	return res, nil
@@ -396,11 +482,18 @@ type StructValue struct {
 // gatherStructValue reads the struct t at addr: the whole of it, or the
 // named members.
 func gatherStructValue(s *Session, t *symbols.Type, addr uint64, members []string, hex bool) (*StructValue, error) {
+	return gatherStructValueFrom(s, t, addr, members, hex, s.Kernel.ReadVirt)
+}
+
+// gatherStructValueFrom is gatherStructValue reading through read (user
+// memory, the dump file).
+func gatherStructValueFrom(s *Session, t *symbols.Type, addr uint64, members []string, hex bool, read func([]byte, uint64) error) (*StructValue, error) {
 	data := make([]byte, t.Sizeof())
-	if err := s.Kernel.ReadVirt(data, addr); err != nil {
+	if err := read(data, addr); err != nil {
 		return nil, readError(addr, "gdb_readmem_callback", err)
 	}
 	vp := s.newValuePrinter(false, hex)
+	vp.read = read
 	kw := "struct"
 	if t.Kind == symbols.TypeUnion {
 		kw = "union"

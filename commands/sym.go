@@ -16,7 +16,7 @@ import (
 func symCommand() *Command {
 	return &Command{
 		Name:     "sym",
-		Synopsis: "sym [-l] | [-m module] | [-q string] | [symbol | address]...",
+		Synopsis: "sym [-l] | [-M] | [-m module] | [-p|-n] | [-q string] | [symbol | address]...",
 		Summary:  "translate a symbol to its address, or an address to its symbol",
 		Help: `Translates a kernel symbol to its address, or an address to the symbol (and
 offset) it falls in, with the symbol's type letter as nm prints it (T text,
@@ -38,10 +38,13 @@ module symbols are addresses to rd and struct too ("rd max_part",
 type, do not know them (module debuginfo is not loaded).`,
 		Options: []Option{
 			{"-l", "list every symbol, in address order, the modules' after the kernel's"},
+			{"-M", "list the symbols of every loaded module"},
 			{"-m module", "list the symbols of a loaded module"},
+			{"-p", "show the symbol before each one named, then that one"},
+			{"-n", "show the symbol named, then the one after it (with -p: before, it, after)"},
 			{"-q string", "list the symbols whose names contain string, the kernel's and the modules'"},
 		},
-		Examples: []string{"gocrash> sym schedule", "gocrash> sym ffffffff81e0e5f4", "gocrash> sym -q sysrq", "gocrash> sym loop_queue_rq", "gocrash> sym -m loop"},
+		Examples: []string{"gocrash> sym schedule", "gocrash> sym -p -n schedule", "gocrash> sym -M", "gocrash> sym ffffffff81e0e5f4", "gocrash> sym -q sysrq", "gocrash> sym loop_queue_rq", "gocrash> sym -m loop"},
 		Results:  []Result{&SymResult{}},
 		Run:      runSym,
 	}
@@ -149,8 +152,53 @@ func runSym(ctx context.Context, s *Session, a *Args) (Result, error) {
 			r.Symbols = append(r.Symbols, SymRow{Address: Hex(rg.end), Module: m.Name, Marker: rg.endMarker})
 		}
 	}
-	if len(a.Words) == 0 && !a.Has("l") && !a.Has("q") && !a.Has("m") {
-		return nil, &UsageError{"a symbol, an address, -l, -m or -q is required"}
+	if len(a.Words) == 0 && !a.Has("l") && !a.Has("q") && !a.Has("m") && !a.Has("M") {
+		return nil, &UsageError{"a symbol, an address, -l, -M, -m or -q is required"}
+	}
+	if (a.Has("p") || a.Has("n")) && len(a.Words) == 0 {
+		return nil, &UsageError{"-p and -n need a symbol or an address"}
+	}
+	all := v.Symbols()
+	// neighbours adds the kernel symbols around all[i] that -p and -n ask
+	// for, with sy (all[i] itself, or an offset into it) between them.
+	neighbours := func(i int, sy symbols.Symbol, off uint64) {
+		if a.Has("p") && i > 0 {
+			add(all[i-1], 0, true)
+		}
+		add(sy, off, true)
+		if a.Has("n") && i+1 < len(all) {
+			add(all[i+1], 0, true)
+		}
+	}
+	indexOf := func(sy symbols.Symbol) int {
+		i, _ := slices.BinarySearchFunc(all, sy.Addr, func(x symbols.Symbol, t uint64) int { return cmp.Compare(x.Addr, t) })
+		for j := i; j < len(all) && all[j].Addr == sy.Addr; j++ {
+			if all[j].Name == sy.Name {
+				return j
+			}
+		}
+		return i
+	}
+	modNeighbours := func(sy kernel.ModuleSymbol, off uint64) {
+		var list []kernel.ModuleSymbol
+		for _, m := range mods {
+			if m.Name == sy.Module {
+				list = m.Symbols()
+			}
+		}
+		i := slices.IndexFunc(list, func(x kernel.ModuleSymbol) bool { return x.Addr == sy.Addr && x.Name == sy.Name })
+		if a.Has("p") && i > 0 {
+			addMod(list[i-1], 0, true, false)
+		}
+		addMod(sy, off, true, false)
+		if a.Has("n") && i >= 0 && i+1 < len(list) {
+			addMod(list[i+1], 0, true, false)
+		}
+	}
+	if a.Has("M") {
+		for _, m := range mods {
+			listModule(m)
+		}
 	}
 	if a.Has("l") {
 		for _, sy := range v.Symbols() {
@@ -194,14 +242,14 @@ func runSym(ctx context.Context, s *Session, a *Args) (Result, error) {
 		}
 		found := false
 		if sy, ok := v.Lookup(w); ok {
-			add(sy, 0, true)
+			neighbours(indexOf(sy), sy, 0)
 			found = true
 		} else if sy, ok := v.LookupDemangled(w); ok {
-			add(sy, 0, true)
+			neighbours(indexOf(sy), sy, 0)
 			found = true
 		}
 		for _, sy := range moduleSymbolsNamed(mods, w) {
-			addMod(sy, 0, true, false)
+			modNeighbours(sy, 0)
 			found = true
 		}
 		if found {
@@ -212,11 +260,11 @@ func runSym(ctx context.Context, s *Session, a *Args) (Result, error) {
 			return nil, fmt.Errorf("symbol not found: %s", w)
 		}
 		if sy, off, ok := v.Nearest(addr); ok && inKernelImage(s, addr) {
-			add(sy, off, true)
+			neighbours(indexOf(sy), sy, off)
 			continue
 		}
 		if sy, off, ok := s.Kernel.ModuleSymbolAt(addr); ok {
-			addMod(sy, off, true, false)
+			modNeighbours(sy, off)
 			continue
 		}
 		return nil, fmt.Errorf("invalid address: %s", w)

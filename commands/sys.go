@@ -14,16 +14,55 @@ import (
 func sysCommand() *Command {
 	return &Command{
 		Name:     "sys",
-		Synopsis: "sys",
+		Synopsis: "sys [-c [name|number]] [-t] [-i] [config]",
 		Summary:  "system data",
 		Help: `Displays essential system information: the vmlinux and dump file, the
 number of CPUs (with how many were offline), when the kernel crashed, its
 uptime and load average, the number of tasks, the utsname fields, the memory
 size and the panic message found in the kernel log. A value that cannot be
-read from this dump is shown as "(unavailable: reason)".`,
-		Results:  []Result{&SysInfo{}},
-		Examples: []string{"gocrash> sys"},
+read from this dump is shown as "(unavailable: reason)".
+
+-c shows the system call table (sys_call_table): each entry's number, the
+function it calls and that function's source file and line (the first
+address of the function whose line is not in an include/ header), from the
+vmlinux's line table; with a name, only the entries whose function's name
+contains it, with a number, only that entry. -t shows the taint mask
+(tainted_mask) and the letters of the taint flags set (taint_flags[]). -i
+shows the DMI identification strings (dmi_ident[], named by enum
+dmi_field). "config" shows the kernel's configuration when it was built
+with CONFIG_IKCONFIG (kernel_config_data).`,
+		Options: []Option{
+			{"-c", "the system call table, with each function's source file and line"},
+			{"name|number", "with -c: the entries whose function's name contains name, or entry number"},
+			{"-t", "the taint mask and the letters of the taint flags set"},
+			{"-i", "the DMI identification strings"},
+			{"config", "the kernel's embedded configuration (CONFIG_IKCONFIG)"},
+		},
+		Results:  []Result{&SysInfo{}, &SyscallTable{}, &TaintInfo{}, &DMIInfo{}, &KernelConfig{}},
+		Examples: []string{"gocrash> sys", "gocrash> sys -c", "gocrash> sys -c read", "gocrash> sys -c 15", "gocrash> sys -t\nTAINTED_MASK: 2000  E", "gocrash> sys -i", "gocrash> sys config"},
 		Run: func(ctx context.Context, s *Session, a *Args) (Result, error) {
+			switch {
+			case a.Has("c"):
+				spec := ""
+				if len(a.Words) > 1 {
+					return nil, &UsageError{"invalid argument: " + a.Words[1]}
+				} else if len(a.Words) == 1 {
+					spec = a.Words[0]
+				}
+				return sysCalls(ctx, s, spec)
+			case a.Has("t"):
+				if err := a.NoWords(); err != nil {
+					return nil, err
+				}
+				return sysTaint(s)
+			case a.Has("i"):
+				if err := a.NoWords(); err != nil {
+					return nil, err
+				}
+				return sysDMI(s)
+			case len(a.Words) == 1 && a.Words[0] == "config":
+				return sysConfig(s)
+			}
 			if err := a.NoWords(); err != nil {
 				return nil, err
 			}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/gocrash/gocrash/symbols"
@@ -13,15 +15,28 @@ func whatisCommand() *Command {
 	return &Command{
 		Name:     "whatis",
 		Aliases:  []string{"ptype"},
-		Synopsis: "whatis [-o] [struct|union|enum] name | typedef | symbol | enumerator",
+		Synopsis: "whatis [-o] [struct|union|enum] name | typedef | symbol | enumerator | [-r size|low-high] [-m member]",
 		Summary:  "search symbol table for data or type information",
 		Help: `Prints the definition of a struct, union or enum, a typedef, or the
 declaration of a kernel variable or function (as a prototype). Structs and
 unions are followed by their size; -o shows member offsets. An enum constant
-prints its enum and value.`,
-		Options:  []Option{{"-o", "show member offsets of a struct or union"}},
-		Examples: []string{"gocrash> whatis task_struct", "gocrash> whatis jiffies", "gocrash> whatis schedule", "gocrash> whatis enum pid_type", "gocrash> whatis PIDTYPE_PID"},
-		Results:  []Result{&WhatisResult{}},
+prints its enum and value.
+
+-r and -m search the types instead, alone or together: -r for the structs
+and unions of a size or a range of sizes (low-high), -m for those with a
+member whose type names member ("list_head" finds struct list_head
+members and pointers to one; any part of the type's name matches),
+looking into embedded structs and unions too. The types found are listed
+by size, then name, as "SIZE  TYPE" lines (a typedef of an anonymous
+struct by the typedef's name). gdb's list, which crash prints, also holds
+base types such as __int128; gocrash's holds structs and unions only.`,
+		Options: []Option{
+			{"-o", "show member offsets of a struct or union"},
+			{"-r size", "search for structs and unions of this size, or of a range of sizes low-high"},
+			{"-m member", "search for structs and unions with a member of a type whose name contains member"},
+		},
+		Examples: []string{"gocrash> whatis task_struct", "gocrash> whatis -r 4090-4100", "gocrash> whatis -m list_lru_node", "gocrash> whatis -r 24 -m list_head", "gocrash> whatis jiffies", "gocrash> whatis schedule", "gocrash> whatis enum pid_type", "gocrash> whatis PIDTYPE_PID"},
+		Results:  []Result{&WhatisResult{}, &WhatisSearchResult{}},
 		Run:      runWhatis,
 	}
 }
@@ -84,7 +99,163 @@ func (r *WhatisResult) Text(w io.Writer) error {
 	return err
 }
 
+// WhatisSearchResult is what whatis -r and -m found: types by size, then
+// name.
+type WhatisSearchResult struct {
+	Types []WhatisSearchType `json:"types"`
+}
+
+// WhatisSearchType is one type found.
+type WhatisSearchType struct {
+	Size int64  `json:"size"`
+	Name string `json:"name"` // without "struct " or "union "; a typedef's name for an anonymous one
+}
+
+func (r *WhatisSearchResult) Text(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("SIZE  TYPE\n")
+	for _, t := range r.Types {
+		fmt.Fprintf(&b, "%4d  %s\n", t.Size, t.Name)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// whatisSearch gathers whatis -r and -m: every named struct and union (and
+// typedef of an anonymous one) whose size is in range and which has a
+// member whose type's name contains member.
+func whatisSearch(ctx context.Context, ts *symbols.Types, a *Args) (Result, error) {
+	lo, hi := int64(0), int64(1)<<62
+	if r, ok := a.Value("r"); ok {
+		l, h, isRange := strings.Cut(r, "-")
+		var err1, err2 error
+		lo, err1 = strconv.ParseInt(l, 10, 64)
+		hi, err2 = lo, nil
+		if isRange {
+			hi, err2 = strconv.ParseInt(h, 10, 64)
+		}
+		if err1 != nil || err2 != nil || lo > hi || lo < 0 {
+			return nil, &UsageError{"invalid size or range: " + r}
+		}
+	}
+	member, byMember := a.Value("m")
+	ix := ts.Index()
+	if ix == nil {
+		return nil, fmt.Errorf("the type index is not available")
+	}
+	r := &WhatisSearchResult{Types: []WhatisSearchType{}}
+	seen := map[string]bool{}
+	consider := func(name string, t *symbols.Type) {
+		st := t.Strip()
+		if st == nil || st.Decl || (st.Kind != symbols.TypeStruct && st.Kind != symbols.TypeUnion) || seen[name] {
+			return
+		}
+		size := st.Sizeof()
+		if size < lo || size > hi {
+			return
+		}
+		if byMember && !hasMemberType(st, member, 0) {
+			return
+		}
+		seen[name] = true
+		r.Types = append(r.Types, WhatisSearchType{Size: size, Name: name})
+	}
+	for _, kw := range []string{"struct", "union"} {
+		kind := symbols.KindStruct
+		if kw == "union" {
+			kind = symbols.KindUnion
+		}
+		for _, name := range ix.Names("", kind) {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			if t, err := ts.Lookup(kw + " " + name); err == nil {
+				consider(name, t)
+			}
+		}
+	}
+	for _, name := range ix.Names("", symbols.KindTypedef) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		t, err := ts.Lookup(name)
+		if err != nil || t.Kind != symbols.TypeTypedef {
+			continue
+		}
+		if st := t.Strip(); st != nil && st.Name == "" {
+			consider(name, t)
+		}
+	}
+	sort.Slice(r.Types, func(i, j int) bool {
+		if r.Types[i].Size != r.Types[j].Size {
+			return r.Types[i].Size < r.Types[j].Size
+		}
+		return r.Types[i].Name < r.Types[j].Name
+	})
+	return r, nil
+}
+
+// hasMemberType says whether a member of t, or of a struct or union
+// embedded in it, has a type whose name contains name.
+func hasMemberType(t *symbols.Type, name string, depth int) bool {
+	if depth > 16 {
+		return false
+	}
+	ms, err := t.Members()
+	if err != nil {
+		return false
+	}
+	for _, m := range ms {
+		if isFuncPointer(m.Type) {
+			continue // crash does not look into a function pointer's parameters
+		}
+		if strings.Contains(symbols.TypeName(m.Type), name) {
+			return true
+		}
+		inner := m.Type.Strip()
+		for inner != nil && inner.Kind == symbols.TypeArray {
+			inner = inner.Target.Strip() // an array of structs is searched as one
+		}
+		if inner != nil && (inner.Kind == symbols.TypeStruct || inner.Kind == symbols.TypeUnion) {
+			if hasMemberType(inner, name, depth+1) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// isFuncPointer says whether t is a pointer (or array of pointers) to a
+// function.
+func isFuncPointer(t *symbols.Type) bool {
+	for i := 0; i < 16; i++ {
+		st := t.Strip()
+		if st == nil {
+			return false
+		}
+		switch st.Kind {
+		case symbols.TypeFunc:
+			return true
+		case symbols.TypePointer, symbols.TypeArray:
+			t = st.Target
+		default:
+			return false
+		}
+	}
+	return false
+}
+
 func runWhatis(ctx context.Context, s *Session, a *Args) (Result, error) {
+	if a.Has("r") || a.Has("m") {
+		if err := a.NoWords(); err != nil {
+			return nil, err
+		}
+		ts, err := s.types()
+		if err != nil {
+			return nil, err
+		}
+		return whatisSearch(ctx, ts, a)
+	}
 	offsets, words := a.Has("o"), a.Words
 	if len(words) == 0 {
 		return nil, &UsageError{"a type or symbol name is required"}

@@ -29,6 +29,10 @@ type Kernel struct {
 	*UserSpace   // UserWalk, ReadUser, TaskArgs, VMAs, FindVMA, FilePath
 	*Unwinder    // Backtrace, CPURegisters, TaskStack, SearchEFrames, SourceLine
 	*ModuleList  // Modules, ModuleOf, IsText, Symbolize
+	*Zones       // Nodes, FreeLists, FreeOrders
+	*VMStats     // VMCounters, VMEvents, ZoneStatNames
+	*Vmalloc     // VmapAreas
+	*MemUsage    // MemInfo, Hstates
 }
 
 // MismatchError reports a vmlinux that is not the kernel the dump came from.
@@ -127,6 +131,10 @@ func (k *Kernel) compose() {
 		System: k.System, Tables: tables, Syms: k.Syms, Arch: a, PRStatus: d, Live: d.Live})
 	k.ModuleList = NewModuleList(mem, lay, syms, k.Unwinder, k.Syms, enums)
 	k.Unwinder.SetModules(k.ModuleList)
+	k.Zones = NewZones(mem, lay, syms, enums, types, k.Pages, a.PageSize())
+	k.VMStats = NewVMStats(mem, syms, types, k.System)
+	k.Vmalloc = NewVmalloc(mem, lay, syms)
+	k.MemUsage = NewMemUsage(mem, lay, syms, enums, types, k.Zones, k.Pages, k.VMStats, k.System, a.PageSize())
 }
 
 // checkBanner compares linux_banner in the vmlinux file with the dump's.

@@ -57,6 +57,11 @@ type mapleReader struct {
 // range reserved for internal values (xa_is_node).
 func mapleIsNode(v uint64) bool { return v&3 == 2 && v > 4096 }
 
+// mapleIsChild: a node pointer in an internal node's slot, which the
+// kernel encodes as node | type<<3 | MAPLE_ENODE_NULL (0b100), without the
+// root's 0b10 (mt_mk_node).
+func mapleIsChild(v uint64) bool { return v > 4096 && (v&3 == 2 || v&7 == 4) }
+
 // mapleNode is one decoded node.
 type mapleNode struct {
 	addr   uint64
@@ -157,7 +162,7 @@ func (m *mapleReader) walk(root uint64, fn func(MapleEntry) error) error {
 				if err := fn(MapleEntry{lo, hi, s}); err != nil {
 					return err
 				}
-			case !mapleIsNode(s):
+			case !mapleIsChild(s):
 				return fmt.Errorf("maple node %x: slot %d holds %x, not a node", n.addr, i, s)
 			default:
 				if err := visit(s, lo, hi, depth+1); err != nil {
@@ -210,7 +215,7 @@ func (m *mapleReader) load(root, index uint64) (MapleEntry, bool, error) {
 			return MapleEntry{}, false, nil
 		case n.leaf():
 			return MapleEntry{lo, max, s}, true, nil
-		case !mapleIsNode(s):
+		case !mapleIsChild(s):
 			return MapleEntry{}, false, fmt.Errorf("maple node %x: slot %d holds %x, not a node", n.addr, i, s)
 		}
 		enc, min = s, lo

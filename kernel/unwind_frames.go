@@ -56,6 +56,60 @@ type frameWalker struct {
 	// leaf is the caller of the first frame's function when that function
 	// has not set up its frame record (found by CFI), shown second.
 	leaf *Frame
+	// entryRegs gives the kernel-mode pt_regs an exception entry saved,
+	// when pc (a frame's) is the entry's and fp (the record to read next)
+	// is the pt_regs' own frame record; nil otherwise.
+	entryRegs func(pc, fp uint64) *SavedRegs
+}
+
+// arm64EntryFuncs are the exception entries whose frame lies in a pt_regs
+// (crash's arm64_exception_functions, besides the entry text).
+var arm64EntryFuncs = map[string]bool{
+	"el1h_64_sync": true, "el1h_64_irq": true, "el1h_64_fiq": true, "el1h_64_error": true,
+	"el1t_64_sync": true, "el1t_64_irq": true, "el1t_64_fiq": true, "el1t_64_error": true,
+	"do_undefinstr": true, "do_sysinstr": true, "do_debug_exception": true, "do_mem_abort": true,
+	"do_el0_irq_bp_hardening": true, "do_sp_pc_abort": true, "handle_bad_stack": true,
+}
+
+// exceptionEntry reports whether pc is in the kernel's exception entry
+// code: its entry text (__entry_text_start to __entry_text_end, or the
+// older __exception_text), or a function crash knows as an entry.
+func (u *Unwinder) exceptionEntry(pc uint64) bool {
+	for _, r := range [][2]string{{"__entry_text_start", "__entry_text_end"}, {"__exception_text_start", "__exception_text_end"}} {
+		lo, err1 := u.SymbolAddr(r[0])
+		hi, err2 := u.SymbolAddr(r[1])
+		if err1 == nil && err2 == nil && pc >= lo && pc < hi {
+			return true
+		}
+	}
+	if u.syms != nil {
+		if sym, _, ok := u.syms.Nearest(pc); ok && arm64EntryFuncs[sym.Name] {
+			return true
+		}
+	}
+	return false
+}
+
+// entryFrame returns the kernel-mode registers an exception saved, when
+// the frame record at fp is the stackframe of a struct pt_regs (the
+// record holds the interrupted x29 and pc, as kernel_entry stores them)
+// and the frame whose record it is, at pc, is an exception entry.
+func (u *Unwinder) entryFrame(l frameRecordLayout, pc, fp uint64) *SavedRegs {
+	if !l.ptRegsFrameOK || fp < uint64(l.ptRegsFrameOff) || !u.exceptionEntry(pc) {
+		return nil
+	}
+	ri := u.arch.RegIndex()
+	at := fp - uint64(l.ptRegsFrameOff)
+	r, err := u.readWords(at, u.arch.PtRegsWords())
+	if err != nil || u.arch.UserMode(r) {
+		return nil
+	}
+	rec, err := u.readWords(fp, 2)
+	strip := u.arch.StripPointerAuth
+	if err != nil || rec[0] != r[ri.FP] || strip(rec[1]) != strip(r[ri.PC]) {
+		return nil
+	}
+	return &SavedRegs{Addr: at, Regs: r}
 }
 
 func (u *Unwinder) walkFrameRecords(tr *Trace, regs []uint64) error {
@@ -68,7 +122,8 @@ func (u *Unwinder) walkFrameRecords(tr *Trace, regs []uint64) error {
 	if err != nil {
 		return err
 	}
-	w := &frameWalker{readWords: u.readWords, strip: u.arch.StripPointerAuth, stacks: stacks}
+	w := &frameWalker{readWords: u.readWords, strip: u.arch.StripPointerAuth, stacks: stacks,
+		entryRegs: func(pc, fp uint64) *SavedRegs { return u.entryFrame(l, pc, fp) }}
 	if base, err := u.ReadU64(tr.Task.Addr + uint64(u.stackOff)); err == nil && l.ptRegsFrameOK {
 		regsAddr := base + u.threadSize - uint64(l.ptRegsSize)
 		w.final = regsAddr + uint64(l.ptRegsFrameOff)
@@ -124,6 +179,9 @@ func (w *frameWalker) walk(tr *Trace, pc, fp, sp uint64) {
 		}
 		if fp == 0 {
 			return
+		}
+		if last := &tr.Frames[len(tr.Frames)-1]; w.entryRegs != nil && last.Regs == nil {
+			last.Regs = w.entryRegs(last.PC, fp)
 		}
 		if fp&7 != 0 || !onStack(w.stacks, fp, 16) {
 			tr.Err = stackError("frame record", fp)

@@ -68,27 +68,7 @@ func (k *UserSpace) TaskMM(task uint64) (uint64, error) {
 }
 
 // mapleLayout reads the maple node layouts from the kernel's types.
-func (k *UserSpace) mapleLayout() (MapleLayout, error) {
-	var l MapleLayout
-	for _, f := range []struct {
-		typ, member string
-		dst         *int64
-	}{
-		{"maple_range_64", "pivot", &l.RangePivots}, {"maple_range_64", "slot", &l.RangeSlots}, {"maple_range_64", "meta", &l.RangeMeta},
-		{"maple_arange_64", "pivot", &l.ArangePivots}, {"maple_arange_64", "slot", &l.ArangeSlots}, {"maple_arange_64", "meta", &l.ArangeMeta},
-		{"maple_metadata", "end", &l.MetaEnd},
-	} {
-		off, err := k.Offset(f.typ, f.member)
-		if err != nil {
-			return l, err
-		}
-		*f.dst = off
-	}
-	// The slots follow the pivots, and there is one slot more.
-	l.NRangeSlots = int(l.RangeSlots-l.RangePivots)/8 + 1
-	l.NArangeSlots = int(l.ArangeSlots-l.ArangePivots)/8 + 1
-	return l, nil
-}
+func (k *UserSpace) mapleLayout() (MapleLayout, error) { return mapleLayoutOf(k.Layout) }
 
 // vmaSource is how an mm_struct keeps its VMAs: a maple tree (mm_mt, 6.1+)
 // or the list from mm->mmap linked by vm_next.

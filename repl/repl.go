@@ -111,7 +111,13 @@ func (sh *Shell) RunLine(ctx context.Context, raw string) error {
 		case <-ctx.Done():
 		}
 	}()
-	l, err := ParseLine(raw)
+	var l Line
+	var err error
+	if w := strings.Fields(raw); len(w) > 0 && sh.Session != nil && sh.Session.Registry != nil && sh.Session.Registry.TakesExpression(w[0]) {
+		l, err = ParseExpressionLine(raw)
+	} else {
+		l, err = ParseLine(raw)
+	}
 	if err != nil {
 		return sh.fail(err)
 	}

@@ -73,12 +73,13 @@ func findRunningVmlinux() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("cannot read the running kernel's build-id: %v", err)
 	}
-	return pickVmlinux(vmlinuxCandidates(release, id), release, id)
+	return pickVmlinux(vmlinuxCandidates(release, id), "the running kernel", release, id)
 }
 
-// pickVmlinux returns the first candidate with build-id id; when none has
-// it, the error names what was found and what was needed.
-func pickVmlinux(candidates []string, release, id string) (string, error) {
+// pickVmlinux returns the first candidate with build-id id, the kernel's
+// (whose: "the running kernel", "the dump's kernel"); when none has it,
+// the error names what was found and what was needed.
+func pickVmlinux(candidates []string, whose, release, id string) (string, error) {
 	var wrong []string
 	for _, p := range candidates {
 		if _, err := os.Stat(p); err != nil {
@@ -97,8 +98,8 @@ func pickVmlinux(candidates []string, release, id string) (string, error) {
 		}
 	}
 	if len(wrong) > 0 {
-		return "", fmt.Errorf("no vmlinux with the running kernel's build-id %s: %s", id, strings.Join(wrong, "; "))
+		return "", fmt.Errorf("no vmlinux with %s's build-id %s: %s", whose, id, strings.Join(wrong, "; "))
 	}
-	return "", fmt.Errorf("no debug vmlinux for the running kernel %s (build-id %s) in %s; install its -dbg package or name the vmlinux",
-		release, id, strings.Join(candidates, ", "))
+	return "", fmt.Errorf("no debug vmlinux for %s %s (build-id %s) in %s; install its -dbg package or name the vmlinux",
+		whose, release, id, strings.Join(candidates, ", "))
 }

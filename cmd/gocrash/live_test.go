@@ -65,15 +65,15 @@ func TestPickVmlinux(t *testing.T) {
 	}
 	idB, _ := fileBuildID(b)
 	missing := filepath.Join(dir, "missing")
-	got, err := pickVmlinux([]string{missing, b, a}, "6.1.0-test", idA)
+	got, err := pickVmlinux([]string{missing, b, a}, "the running kernel", "6.1.0-test", idA)
 	if err != nil || got != a {
 		t.Errorf("pick: %q, %v; want %s", got, err, a)
 	}
-	_, err = pickVmlinux([]string{missing, b}, "6.1.0-test", idA)
+	_, err = pickVmlinux([]string{missing, b}, "the running kernel", "6.1.0-test", idA)
 	if err == nil || !strings.Contains(err.Error(), idA) || !strings.Contains(err.Error(), b+" has build-id "+idB) {
 		t.Errorf("mismatch error: %v", err)
 	}
-	_, err = pickVmlinux([]string{missing}, "6.1.0-test", idA)
+	_, err = pickVmlinux([]string{missing}, "the running kernel", "6.1.0-test", idA)
 	if err == nil || !strings.Contains(err.Error(), "6.1.0-test") || !strings.Contains(err.Error(), missing) {
 		t.Errorf("none found: %v", err)
 	}

@@ -14,7 +14,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 
 	"github.com/spf13/pflag"
@@ -30,7 +29,7 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "0.1.0-dev"
 
-const usage = `usage: gocrash [options] VMLINUX DUMPFILE [DUMPFILE...]
+const usage = `usage: gocrash [options] [VMLINUX] DUMPFILE [DUMPFILE...]
        gocrash [options] [VMLINUX]
        gocrash --log DUMPFILE [DUMPFILE...]
 
@@ -42,7 +41,11 @@ crash-style commands: from FILE (-i), then from standard input, with a
 inspects the running kernel through /proc/kcore (DUMPFILE may also be
 /dev/mem or /dev/crash), read-only; with no vmlinux either, it finds the
 running kernel's debug vmlinux by its build-id under /usr/lib/debug, /boot
-or /lib/modules.
+or /lib/modules. A dump named without its vmlinux is opened with the
+vmlinux of the build-id in its VMCOREINFO: found in those places, else in
+debuginfod's client cache ($DEBUGINFOD_CACHE_PATH, else
+$XDG_CACHE_HOME/debuginfod_client), else downloaded from the servers of
+$DEBUGINFOD_URLS (space-separated) into that cache.
 
 Options:
 `
@@ -99,14 +102,18 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 			}
 			vmlinuxPath = p
 		}
-	case fs.NArg() == 1:
-		fmt.Fprintf(stderr, "gocrash: %s is not a kernel image: name the vmlinux too (gocrash VMLINUX DUMPFILE); see gocrash --help\n", fs.Arg(0))
-		return 2
 	default:
 		var err error
 		if vmlinuxPath, dumpPaths, err = sortFiles(fs.Args()); err != nil {
 			fmt.Fprintf(stderr, "gocrash: %v\n", err)
 			return 1
+		}
+		if vmlinuxPath == "" {
+			// Dump files alone: the vmlinux by the dump's build-id.
+			if vmlinuxPath, err = dumpVmlinux(context.Background(), dumpPaths, stderr); err != nil {
+				fmt.Fprintf(stderr, "gocrash: %v\n", err)
+				return 1
+			}
 		}
 	}
 	sess, closeFn, err := open(vmlinuxPath, dumpPaths, *zeroExcluded)
@@ -241,8 +248,8 @@ func status(failed int) int {
 }
 
 // sortFiles tells the vmlinux from the dump files by content: the vmlinux
-// is the one ELF executable; the others are the dump (several for a split
-// dump), in the order given.
+// is the one ELF executable ("" when none is given); the others are the
+// dump (several for a split dump), in the order given.
 func sortFiles(args []string) (vmlinux string, dumps []string, err error) {
 	for _, p := range args {
 		isKernel, err := isKernelImage(p)
@@ -257,9 +264,6 @@ func sortFiles(args []string) (vmlinux string, dumps []string, err error) {
 		default:
 			vmlinux = p
 		}
-	}
-	if vmlinux == "" {
-		return "", nil, fmt.Errorf("none of %s is a kernel image (vmlinux)", strings.Join(args, ", "))
 	}
 	if len(dumps) == 0 {
 		return "", nil, fmt.Errorf("no dump file given, only the kernel image %s", vmlinux)

@@ -8,21 +8,27 @@ import (
 
 // Report is one crash report the crashed kernel printed on its console
 // after the guest's crash marker: an Oops ("BUG: kernel NULL pointer
-// dereference, ..."), "kernel BUG at ...", "WARNING: ...", a watchdog's
+// dereference, ..."; arm64's "Unable to handle kernel NULL pointer
+// dereference at ..."), "kernel BUG at ...", "WARNING: ...", a watchdog's
 // "watchdog: BUG: soft lockup - ..." or "INFO: task ... blocked ...", or
 // a "Kernel panic - not syncing: ..." (which starts a report of its own:
-// a WARN with panic_on_warn prints the WARN report, then the panic's).
+// a WARN with panic_on_warn prints the WARN report, then the panic's; an
+// Oops with no kdump kernel loaded, its report, then die()'s panic).
 type Report struct {
 	// Title is the report's first line, the kernel's message for it.
 	Title string
 	// Lines are the report's console lines, Title first, timestamps removed.
 	Lines []string
 	// Oops is the die() line of an Oops or BUG ("Oops: 0002 [#1] PREEMPT
-	// SMP NOPTI", "invalid opcode: 0000 [#1] ..."): crash 8.0.2's sys
-	// shows it as PANIC for an Oops, where Title is the kernel's first line.
+	// SMP NOPTI", "invalid opcode: 0000 [#1] ..."; 6.12 prefixes both with
+	// "Oops: "; arm64's "Internal error: Oops: 0000000096000045 [#1] SMP",
+	// "Internal error: Oops - BUG: 00000000f2000800 [#1] SMP"): crash
+	// 8.0.2's sys shows it as PANIC for an Oops, where Title is the
+	// kernel's first line.
 	Oops string
 	// CPU, PID and Comm come from the report's "CPU: N PID: N Comm: X"
-	// line, or (CPU -1) from a "task:X ... pid:N" line.
+	// line (6.12: "CPU: N UID: N PID: N Comm: X"), or (CPU -1) from a
+	// "task:X ... pid:N" line.
 	CPU  int
 	PID  int
 	Comm string
@@ -30,23 +36,31 @@ type Report struct {
 	// registers at the fault (nil when the report has none, as a panic's
 	// dump_stack).
 	Regs *Regs
-	// Trace is the "Call Trace:" as printed: frames, stack markers and the
-	// register blocks of the exception frames the unwinder crossed.
+	// Trace is the "Call Trace:" (arm64: "Call trace:") as printed: frames,
+	// stack markers and the register blocks of the exception frames the
+	// unwinder crossed (arm64 6.1 prints neither markers nor blocks).
 	Trace []ReportFrame
 	// ModulesLinkedIn is the "Modules linked in:" line's list, as printed
 	// ("gocrash_test(OE) loop dummy qemu_fw_cfg"); "" if not printed.
 	ModulesLinkedIn string
 }
 
-// Regs is an x86_64 register block of a report.
+// Regs is a register block of a report: x86_64's ("RIP: ...", "RSP: ...
+// EFLAGS: ...", "RAX: ..." ...) or arm64's ("pc : ...", "lr : ...", "sp :
+// ...", "x29: ..." ... "x0 : ...", "pstate: ...").
 type Regs struct {
 	// RIP is where the registers were: the "RIP: 0010:func+0xc/0x20 [mod]"
-	// line's location (for a user-mode RIP, "RIP: 0033:0x47b7a0", only Addr).
+	// line's location (for a user-mode RIP, "RIP: 0033:0x47b7a0", only
+	// Addr); on arm64 the "pc : func+0x1c/0x30 [mod]" line's.
 	RIP Location
+	// LR is arm64's "lr : func+0x24/0x40 [mod]" (the link register, as a
+	// location); empty on x86_64.
+	LR Location
 	// Values holds every other register printed, by the kernel's name:
 	// RSP, EFLAGS, RAX ... R15, ORIG_RAX, FS, GS, knlGS (the bases, without
 	// the selectors), CS, DS, ES, CR0, CR2, CR3, CR4; CS and SS also come
-	// from the selector before RIP's and RSP's values.
+	// from the selector before RIP's and RSP's values. arm64: sp, x0 ...
+	// x29, pstate.
 	Values map[string]uint64
 }
 
@@ -90,13 +104,20 @@ func (r *Report) Reliable() []ReportFrame {
 }
 
 var (
-	reportStartRE = regexp.MustCompile(`^(BUG: |kernel BUG at |WARNING: |watchdog: BUG: |INFO: task |Kernel panic - not syncing: )`)
-	reportOopsRE  = regexp.MustCompile(`^[A-Za-z][a-z ]*: [0-9a-f]{4} \[#\d+\]`)
-	reportCPURE   = regexp.MustCompile(`^CPU: (\d+) PID: (\d+) Comm: (\S+)`)
+	reportStartRE = regexp.MustCompile(`^(BUG: |kernel BUG at |WARNING: |watchdog: BUG: |INFO: task |Kernel panic - not syncing: |Unable to handle kernel )`)
+	reportOopsRE  = regexp.MustCompile(`^(?:[A-Za-z][A-Za-z -]*: )+[0-9a-f]{4,16} \[#\d+\]`)
+	reportCPURE   = regexp.MustCompile(`^CPU: (\d+) (?:UID: \d+ )?PID: (\d+) Comm: (\S+)`)
 	reportFrameRE = regexp.MustCompile(`^\s+(\? )?(?:([A-Za-z0-9_.$]+)\+0x([0-9a-f]+)/0x([0-9a-f]+)|0x([0-9a-f]+))(?: \[([^\]]+)\])?$`)
 	reportMarkRE  = regexp.MustCompile(`^\s+<(/?)([A-Z#0-9]+)>$`)
 	reportRIPRE   = regexp.MustCompile(`^RIP: ([0-9a-f]{4}):(?:([A-Za-z0-9_.$]+)\+0x([0-9a-f]+)/0x([0-9a-f]+)(?: \[([^\]]+)\])?|0x([0-9a-f]+))$`)
 	reportRegRE   = regexp.MustCompile(`([A-Za-z][A-Za-z0-9_]*): ?\s*(?:([0-9a-f]{4}):)?([0-9a-f]+)(?:\([0-9a-f]+\))?(?:\s+|$)`)
+	// arm64: "pc : func+0x1c/0x30 [mod]" and "lr : ..." (or a bare
+	// address), "sp : <hex>", "x29: <hex> x28: <hex> ...", "x2 : <hex> ...",
+	// "pstate: 60400005 (nZCv daif ...)".
+	reportA64LocRE    = regexp.MustCompile(`^(pc|lr) : (?:([A-Za-z0-9_.$]+)\+0x([0-9a-f]+)/0x([0-9a-f]+)(?: \[([^\]]+)\])?|0x([0-9a-f]+)|([0-9a-f]{16}))$`)
+	reportA64RegRE    = regexp.MustCompile(`^(?:(?:x\d+|sp) ?: [0-9a-f]{16} ?)+$`)
+	reportA64RegOneRE = regexp.MustCompile(`(x\d+|sp) ?: ([0-9a-f]{16})`)
+	reportA64PstateRE = regexp.MustCompile(`^pstate: ([0-9a-f]+) \(`)
 )
 
 // registerNames are the names a register line may start with.
@@ -182,8 +203,38 @@ func ParseReports(lines []string) []Report {
 			cur.ModulesLinkedIn = strings.TrimSpace(ml)
 			continue
 		}
-		if text == "Call Trace:" {
+		if text == "Call Trace:" || text == "Call trace:" {
 			inTrace, regs = true, nil
+			continue
+		}
+		// arm64's block: "pstate: ..." first, then "pc : ...", "lr : ...",
+		// "sp : ..." and the x29 ... x0 lines.
+		if m := reportA64PstateRE.FindStringSubmatch(text); m != nil && !inTrace {
+			regs = &Regs{Values: map[string]uint64{"pstate": hex(m[1])}}
+			if cur.Regs == nil {
+				cur.Regs = regs
+			}
+			continue
+		}
+		if m := reportA64LocRE.FindStringSubmatch(text); m != nil && !inTrace {
+			loc := Location{Func: m[2], Off: hex(m[3]), Len: hex(m[4]), Module: m[5], Addr: hex(m[6] + m[7])}
+			if regs == nil { // (no pstate line)
+				regs = &Regs{Values: map[string]uint64{}}
+				if cur.Regs == nil {
+					cur.Regs = regs
+				}
+			}
+			if m[1] == "pc" {
+				regs.RIP = loc
+			} else {
+				regs.LR = loc
+			}
+			continue
+		}
+		if regs != nil && reportA64RegRE.MatchString(text) {
+			for _, m := range reportA64RegOneRE.FindAllStringSubmatch(text, -1) {
+				regs.Values[m[1]] = hex(m[2])
+			}
 			continue
 		}
 		if m := reportRIPRE.FindStringSubmatch(text); m != nil {

@@ -52,6 +52,21 @@ func (t *Truth) Report() (*Report, bool) {
 	return &t.Reports[0], true
 }
 
+// PanicReport returns the last report that names its task (a "CPU: N PID:
+// N Comm: X" or "task:X ... pid:N" line): the report of the task the dump's
+// panic is in. That is the last report, but for a panic that prints no
+// stack of its own: arm64's die() panics with "Kernel panic - not syncing:
+// Oops: Fatal exception" and no dump_stack (an Oops is in progress), its
+// task being the Oops report's.
+func (t *Truth) PanicReport() (*Report, bool) {
+	for i := len(t.Reports) - 1; i >= 0; i-- {
+		if t.Reports[i].Comm != "" {
+			return &t.Reports[i], true
+		}
+	}
+	return nil, false
+}
+
 // Section returns the lines of the guest's section name, and whether the
 // guest printed it.
 func (t *Truth) Section(name string) ([]string, bool) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds gocrash's corpus of real kernel dumps: Debian's own kernels booted
-# under QEMU (TCG), crashed with sysrq-c (and, on x86_64 6.1, in other real
-# ways by the corpus's own test module, module/gocrash_test.c), and captured
+# under QEMU (TCG), crashed with sysrq-c (and, on x86_64 6.1 and 6.12 and
+# arm64 6.1, in other real ways by the corpus's own test module,
+# module/gocrash_test.c), and captured
 #   - by a real kdump capture kernel (x86_64), then converted by makedumpfile;
 #   - by QEMU's dump-guest-memory (x86_64 and arm64).
 # The live-guest test (cmd/gocrash) also loads the corpus's own /dev/crash
@@ -10,7 +11,9 @@
 # sysrq-t backtraces) on the serial console before it crashes (init.sh);
 # console.log keeps it, and internal/corpus parses it.
 #
-# Usage: bash testdata/corpus/build.sh      (as root: apt-get and QEMU)
+# Usage: bash testdata/corpus/build.sh      (as root: apt-get and QEMU; it
+#        installs only build tools: kernels, headers and trixie's makedumpfile
+#        are extracted from their packages into ROOT)
 # Environment:
 #   GOCRASH_CORPUS       the corpus root (default $XDG_CACHE_HOME/gocrash/corpus,
 #                        else ~/.cache/gocrash/corpus)
@@ -23,19 +26,25 @@
 # Layout (the contract internal/corpus reads; keep it):
 #   ROOT/debs/                                          downloaded packages
 #   ROOT/apt/<suite>/                                   a private apt state for another Debian
-#                                                       release (bullseye): the machine's own
-#                                                       apt sources and packages are left alone
+#                                                       release (bullseye; trixie for a tool): the
+#                                                       machine's own apt sources and packages
+#                                                       are left alone
+#   ROOT/tools/makedumpfile-<version>/                  trixie's makedumpfile, extracted (6.12 dumps)
 #   ROOT/kernels/<arch>-<release>-<pkgversion>/         vmlinuz, vmlinux (DWARF), modules/, System.map
+#   ROOT/kernels/<arch>-<release>-<pkgversion>/headers/ Debian's linux-headers-<release> (and its
+#                                                       -common and linux-kbuild), extracted
 #   ROOT/kernels/<arch>-<release>-<pkgversion>/testmod/ gocrash_test.ko (with its DWARF) built
-#                                                       against Debian's linux-headers-<release>,
-#                                                       its source, recipe (x86_64 6.1 only); and
-#                                                       gocrash_crashdev.ko (/dev/crash, for the
-#                                                       live-guest test), its source, crashdev.recipe
+#                                                       against them, its source, recipe (x86_64
+#                                                       6.1 and 6.12, arm64 6.1); and on x86_64
+#                                                       6.1 gocrash_crashdev.ko (/dev/crash, for
+#                                                       the live-guest test), its source,
+#                                                       crashdev.recipe
 #   ROOT/kernels/busybox-arm64                          the arm64 guests' busybox (x86_64 uses /bin/busybox)
 #   ROOT/dumps/<arch>-<release>-<pkgversion>-<method>[-variant]/
 #                                                       manifest.json, console.log, dump files;
-#                                                       a crash-kind run (-kdump-<kind>) also
-#                                                       keeps the gocrash_test.ko it loaded
+#                                                       a crash-kind run (-kdump-<kind>, arm64
+#                                                       -qemu-<kind>) also keeps the
+#                                                       gocrash_test.ko it loaded
 # Every kernel and run directory is built in ROOT/tmp/ and renamed into place
 # only when complete and checked (manifest.json written last), so a killed
 # build never leaves something that looks finished. A second run with
@@ -56,10 +65,15 @@ KERNEL_RECIPE=4 # (3 was the recipe both kinds of directory shared before)
 # the test module's source (module_recipe): editing the module rebuilds them,
 # and only them.
 CRASH_RECIPE=2
-# The crash kinds, each a kdump run of its own (see init.sh and
-# module/gocrash_test.c), with the line its console must show.
+# The crash kinds, each a run of its own (see init.sh and
+# module/gocrash_test.c: a kdump run on x86_64, a QEMU one on arm64), with
+# the line its console must show (CRASH_REPORT[ARCH/KIND] where an
+# architecture words it otherwise).
 CRASH_KINDS=(oops oops-timer bug warn softlockup hungtask)
 declare -A CRASH_REPORT=(
+	[arm64/oops]='^Unable to handle kernel NULL pointer dereference at virtual address '
+	[arm64/oops-timer]='^Unable to handle kernel NULL pointer dereference at virtual address ')
+CRASH_REPORT+=(
 	[sysrq]='^Kernel panic - not syncing: sysrq triggered crash'
 	[oops]='^BUG: kernel NULL pointer dereference'
 	[oops-timer]='^BUG: kernel NULL pointer dereference'
@@ -192,6 +206,8 @@ aptx() {
 		arch=${arch:-$debarch}
 		archs+=(-o "APT::Architectures::=$debarch")
 	done
+	# A suite no kernel comes from (a tool's, trixie): the machine's architecture.
+	[ -n "$arch" ] || { arch=$(dpkg --print-architecture); archs=(-o "APT::Architectures::=$arch"); }
 	"$cmd" -o "Dir::Etc::SourceList=$d/sources.list" -o "Dir::Etc::SourceParts=$d/sources.list.d" \
 		-o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache" -o "Dir::Cache::pkgcache=" \
 		-o "Dir::Cache::srcpkgcache=" -o "Acquire::IndexTargets::deb::DEP-11::DefaultEnabled=false" \
@@ -244,8 +260,14 @@ ensure_tools() {
 	command -v tmux >/dev/null || missing+=(tmux) # the terminal test drives the prompt through tmux
 	command -v pahole >/dev/null || missing+=(dwarves) # type layouts are checked against pahole
 	command -v gcc >/dev/null || missing+=(gcc) # symbols' unit tests compile small C programs
-	command -v make >/dev/null || missing+=(make) # the test module (linux-headers brings the rest)
+	command -v make >/dev/null || missing+=(make) # the test module (the extracted linux-headers bring the rest)
+	# ...and the compilers the kernels were built with (CONFIG_CC_VERSION_TEXT:
+	# gcc-12, x86_64-linux-gnu-gcc-12), arm64's cross-built.
+	command -v x86_64-linux-gnu-gcc-12 >/dev/null || missing+=(gcc-12)
+	command -v aarch64-linux-gnu-gcc-12 >/dev/null || missing+=(gcc-12-aarch64-linux-gnu)
 	/usr/bin/python3 -c 'import drgn' 2>/dev/null || missing+=(python3-drgn)
+	command -v gdb-multiarch >/dev/null || missing+=(gdb-multiarch) # arm64 dis is checked against gdb's
+	command -v debuginfod-find >/dev/null || missing+=(debuginfod) # the build-id lookup shares elfutils' cache
 	if [ ${#missing[@]} -gt 0 ]; then
 		apt_update
 		log "apt-get install ${missing[*]}"
@@ -376,6 +398,25 @@ fetch() {
 	[ -n "$DEB" ] || die "downloaded $pkg but cannot find it in $ROOT/debs"
 }
 
+# newer_makedumpfile: the path of Debian 13 (trixie)'s makedumpfile, kept
+# under ROOT/tools/ (extracted from its package, not installed; it runs on
+# Debian 12): Debian 12's 1.7.2 predates 6.12's page types and filters a
+# 6.12 dump wrong (-d 31 drops live slab pages, task_structs among them).
+# Sets MDF_NEWER.
+NEWER_MAKEDUMPFILE=1:1.7.6-1
+newer_makedumpfile() {
+	local out="$ROOT/tools/makedumpfile-${NEWER_MAKEDUMPFILE#*:}" tmp
+	MDF_NEWER="$out/usr/bin/makedumpfile"
+	[ -x "$MDF_NEWER" ] && return 0
+	suite_has_lists trixie || suite_update trixie
+	fetch makedumpfile "$(dpkg --print-architecture)" "$NEWER_MAKEDUMPFILE" trixie
+	tmp=$(mktemp -d "$SCRATCH/mdf.XXXXXX")
+	dpkg-deb -x "$DEB" "$tmp"
+	"$tmp/usr/bin/makedumpfile" -v >/dev/null 2>&1 || die "trixie's makedumpfile does not run here"
+	mkdir -p "$ROOT/tools"
+	replace "$out" "$tmp"
+}
+
 # ---- kernels -------------------------------------------------------------
 
 arch_of() { case $1 in amd64) echo x86_64 ;; arm64) echo arm64 ;; *) die "unknown arch $1" ;; esac; }
@@ -478,63 +519,109 @@ busybox_arm64() {
 
 # ---- the test module -----------------------------------------------------
 
-# module_recipe: a digest of the test module's source; KDIR/testmod/recipe
-# and each crash-kind run's manifest record the one they were built from.
+# module_recipe: a digest of the test module's source and of how it is
+# built (MODULE_BUILD: bump it when make_module or headers change what a
+# .ko holds; building against extracted headers instead of installed ones,
+# their paths mapped back to /usr/src, did not: same compiler, same headers,
+# same DWARF); KDIR/testmod/recipe and each crash-kind run's manifest
+# record the one they were built from.
+MODULE_BUILD=1
 module_recipe() {
-	(cd "$HERE/module" && cat Kbuild Makefile "$TESTMOD.c") | sha256sum | cut -c1-16
+	{ [ "$MODULE_BUILD" = 1 ] || echo "build $MODULE_BUILD"; cd "$HERE/module" && cat Kbuild Makefile "$TESTMOD.c"; } |
+		sha256sum | cut -c1-16
 }
 
-# install_headers REL VER: Debian's linux-headers-REL at the kernel's own
-# version VER. Its linux-* dependencies (the -common headers,
-# linux-kbuild-N, linux-compiler-gcc-N-ARCH) are named with VER too: where
-# apt pins bookworm over bookworm-security, it would otherwise pick kbuild
-# and compiler packages of another version and refuse.
-install_headers() {
-	local rel=$1 ver=$2 deps=() d
-	apt_update
-	for d in $(apt-cache show "linux-headers-$rel=$ver" 2>/dev/null | sed -n 's/^Depends: //p' | head -1 |
-		tr ',' '\n' | sed 's/^ *//; s/[ |].*//' | grep -E '^linux-(headers|kbuild|compiler)-' || true); do
-		deps+=("$d=$ver")
+# headers KDIR: sets HDIR to Debian's linux-headers-<release> for KDIR's
+# kernel at the kernel's own package version, extracted (dpkg-deb -x, never
+# installed) with the -common headers and the linux-kbuild scripts it
+# depends on into KDIR/headers/ (kept: extracting takes a few seconds).
+# Nothing is installed because nothing can be for every kernel here: 6.12's
+# headers depend on the 6.12 image package itself, arm64's are another
+# architecture's. The kbuild scripts are programs for the build machine:
+# the host architecture's linux-kbuild at the same version. The extracted
+# tree's absolute paths are made to point into it: absolute symlinks become
+# relative ones, and a Makefile's "include /usr/src/..." names the copy.
+HEADERS_RECIPE=1
+headers() {
+	local kdir=$1 rel ver debarch host out tmp dep l d debs=()
+	rel=$(cat "$kdir/release"); ver=$(cat "$kdir/version")
+	debarch=${rel##*-} # 6.1.0-57-cloud-arm64: arm64
+	out="$kdir/headers"
+	HDIR="$out/usr/src/linux-headers-$rel"
+	[ "$(cat "$out/recipe" 2>/dev/null)" = "$HEADERS_RECIPE $ver" ] && [ -f "$HDIR/Makefile" ] && return 0
+	host=$(dpkg --print-architecture)
+	fetch "linux-headers-$rel" "$debarch" "$ver"
+	debs=("$DEB")
+	for dep in $(dpkg-deb -f "$DEB" Depends | tr ',' '\n' | sed 's/^ *//; s/[ |:(].*//' |
+		grep -E '^linux-(headers-.*-common|kbuild-.*)$' || true); do
+		case $dep in
+		*-common) fetch "$dep" all "$ver" ;; # (an architecture-independent package)
+		*) fetch "$dep" "$host" "$ver" ;;
+		esac
+		debs+=("$DEB")
 	done
-	[ ${#deps[@]} -gt 0 ] || die "apt knows no linux-headers-$rel=$ver (needed to build the test module)"
-	log "apt-get install linux-headers-$rel=$ver ${deps[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "linux-headers-$rel=$ver" "${deps[@]}" \
-		>"$SCRATCH/apt.log" 2>&1 || die "apt-get install linux-headers-$rel failed: $(tail -3 "$SCRATCH/apt.log")"
+	[ ${#debs[@]} = 3 ] || die "linux-headers-$rel=$ver: want it, its -common and a linux-kbuild package, found ${debs[*]}"
+	log "extracting linux-headers-$rel ($ver)"
+	tmp=$(mktemp -d "$SCRATCH/headers.XXXXXX")
+	for d in "${debs[@]}"; do dpkg-deb -x "$d" "$tmp/x"; done
+	# usr/src and usr/lib only: not usr/share's docs, not lib/modules' links.
+	mkdir -p "$tmp/out/usr"
+	mv "$tmp/x/usr/src" "$tmp/x/usr/lib" "$tmp/out/usr/"
+	while IFS= read -r l; do
+		ln -sfn "$(realpath -m --relative-to="$(dirname "$l")" "$tmp/out$(readlink "$l")")" "$l"
+	done < <(find "$tmp/out" -type l -lname '/*')
+	while IFS= read -r l; do
+		sed -i "s|^include /usr/src/|include $out/usr/src/|" "$l"
+	done < <(grep -rlE --include=Makefile '^include /usr/src/' "$tmp/out/usr/src" || true)
+	[ -f "$tmp/out/usr/src/linux-headers-$rel/.config" ] || die "linux-headers-$rel=$ver has no .config"
+	echo "$HEADERS_RECIPE $ver" >"$tmp/out/recipe"
+	replace "$out" "$tmp/out"
+	rm -rf "$tmp"
 }
 
-# headers_for REL VER: Debian's linux-headers-REL at VER, installed unless
-# it already is.
-headers_for() {
-	if [ ! -f "/usr/src/linux-headers-$1/Makefile" ] || [ "$(dpkg-query -W -f='${Version}' "linux-headers-$1" 2>/dev/null)" != "$2" ]; then
-		install_headers "$1" "$2"
-	fi
-}
-
-# make_module SRC NAME REL TMP: builds NAME.ko from SRC/ (Kbuild, Makefile,
-# NAME.c) in TMP/src against linux-headers-REL, and checks that it has DWARF
-# and was built for REL.
+# make_module SRC NAME KDIR TMP: builds NAME.ko from SRC/ (Kbuild, Makefile,
+# NAME.c) in TMP/src against KDIR's headers (headers), cross-compiled for
+# an arm64 kernel, and checks that it has DWARF, was built for the kernel's
+# release, and by the GCC release that built the kernel
+# (CONFIG_CC_VERSION_TEXT; Debian's cross compiler may be another Debian
+# revision of it, which the log line says). The headers' paths in its DWARF
+# are mapped back to /usr/src, where an installed linux-headers has them.
 make_module() {
-	local src=$1 name=$2 rel=$3 tmp=$4
-	log "building $name.ko for $rel"
+	local src=$1 name=$2 kdir=$3 tmp=$4 rel cross= cc want got args=()
+	rel=$(cat "$kdir/release")
+	headers "$kdir"
+	case ${rel##*-} in
+	"$(dpkg --print-architecture)") ;;
+	arm64) cross=aarch64-linux-gnu- args=(ARCH=arm64 CROSS_COMPILE=$cross) ;;
+	*) die "make_module: no cross compiler for $rel" ;;
+	esac
+	# The kernel's compiler ("gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0",
+	# maybe named x86_64-linux-gnu-gcc-12), and ours of the same name.
+	want=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\(.*\)"$/\1/p' "$HDIR/.config")
+	cc=${want%% *}
+	[ -z "$cross" ] || cc=$cross${cc##*-linux-gnu-}
+	got=$("$cc" --version 2>/dev/null | head -1) || die "no $cc to build $name.ko for $rel"
+	[ "${got##* }" = "${want##* }" ] || die "$cc is GCC ${got##* }; $rel was built by $want"
+	log "building $name.ko for $rel with $got (the kernel's: $want)"
 	mkdir "$tmp/src"
 	cp "$src/Kbuild" "$src/Makefile" "$src/$name.c" "$tmp/src/"
-	make -C "/usr/src/linux-headers-$rel" M="$tmp/src" modules >"$tmp/build.log" 2>&1 || die "building $name.ko: $(tail -5 "$tmp/build.log")"
+	make -C "$HDIR" M="$tmp/src" "${args[@]}" KCFLAGS="-fdebug-prefix-map=$kdir/headers/usr/src/=/usr/src/" modules \
+		>"$tmp/build.log" 2>&1 || die "building $name.ko: $(tail -5 "$tmp/build.log")"
 	readelf -S "$tmp/src/$name.ko" | grep -q '\.debug_info' || die "$name.ko has no DWARF"
 	[ "$(tr '\0' '\n' <"$tmp/src/$name.ko" | sed -n 's/^vermagic=\([^ ]*\).*/\1/p' | head -1)" = "$rel" ] ||
 		die "$name.ko was not built for $rel"
 }
 
 # build_test_module KDIR: KDIR/testmod/ with gocrash_test.ko (full DWARF;
-# no BTF: the headers have no vmlinux), built from module/ against the
-# kernel's linux-headers; rebuilt when the module's source changes.
+# BTF only where the headers carry the kernel's BTF, 6.12), built from
+# module/ against the kernel's linux-headers; rebuilt when module_recipe
+# changes.
 build_test_module() {
-	local kdir=$1 rel ver out tmp recipe
-	rel=$(cat "$kdir/release"); ver=$(cat "$kdir/version")
+	local kdir=$1 out tmp recipe
 	out="$kdir/testmod" recipe=$(module_recipe)
 	[ "$(cat "$out/recipe" 2>/dev/null)" = "$recipe" ] && [ -f "$out/$TESTMOD.ko" ] && return 0
-	headers_for "$rel" "$ver"
 	tmp=$(mktemp -d "$SCRATCH/testmod.XXXXXX")
-	make_module "$HERE/module" "$TESTMOD" "$rel" "$tmp"
+	make_module "$HERE/module" "$TESTMOD" "$kdir" "$tmp"
 	mkdir "$tmp/out"
 	cp "$tmp/src/$TESTMOD.ko" "$tmp/src/$TESTMOD.c" "$tmp/out/"
 	echo "$recipe" >"$tmp/out/recipe"
@@ -556,14 +643,12 @@ crashdev_recipe() {
 # module (build_test_module first: a rebuilt testmod/ drops it, and this
 # puts it back). Each file is renamed into place, crashdev.recipe last.
 build_crashdev() {
-	local kdir=$1 rel ver out tmp recipe f
-	rel=$(cat "$kdir/release"); ver=$(cat "$kdir/version")
+	local kdir=$1 out tmp recipe f
 	out="$kdir/testmod" recipe=$(crashdev_recipe)
 	[ "$(cat "$out/crashdev.recipe" 2>/dev/null)" = "$recipe" ] && [ -f "$out/$CRASHDEV.ko" ] && return 0
 	[ -d "$out" ] || die "$out is missing: build_test_module makes it"
-	headers_for "$rel" "$ver"
 	tmp=$(mktemp -d "$SCRATCH/crashdev.XXXXXX")
-	make_module "$HERE/crashdev" "$CRASHDEV" "$rel" "$tmp"
+	make_module "$HERE/crashdev" "$CRASHDEV" "$kdir" "$tmp"
 	rm -f "$out/crashdev.recipe"
 	for f in "$CRASHDEV.ko" "$CRASHDEV.c"; do
 		cp "$tmp/src/$f" "$tmp/$f"
@@ -648,15 +733,17 @@ initramfs() {
 
 # ---- checks --------------------------------------------------------------
 
-# check_console FILE CPUS [CRASH]: the crashed kernel's console (up to a
-# second kernel's "Linux version") holds every marker in order, the crash's
-# report (CRASH_REPORT[CRASH], default sysrq's panic), and the workload's
-# tasks in their states (with a crash kind, also the test module and its
-# sleeping kthread); prints what is wrong, if anything.
+# check_console FILE CPUS [CRASH [ARCH]]: the crashed kernel's console (up
+# to a second kernel's "Linux version") holds every marker in order, the
+# crash's report (CRASH_REPORT[ARCH/CRASH] or CRASH_REPORT[CRASH], default
+# sysrq's panic), and the workload's tasks in their states (with a crash
+# kind, also the test module and its sleeping kthread); prints what is
+# wrong, if anything.
 check_console() {
-	local crash=${3:-sysrq} mods=("${WORKLOAD_MODULES[@]}")
+	local crash=${3:-sysrq} arch=${4:-x86_64} mods=("${WORKLOAD_MODULES[@]}")
 	[ "$crash" = sysrq ] || mods+=("$TESTMOD")
-	awk -v cpus="$2" -v mods="${mods[*]}" -v report="${CRASH_REPORT[$crash]}" -v crash="$crash" '
+	local report=${CRASH_REPORT[$arch/$crash]:-${CRASH_REPORT[$crash]}}
+	awk -v cpus="$2" -v mods="${mods[*]}" -v report="$report" -v crash="$crash" '
 	BEGIN {
 		n = split("BEGIN uname|END uname|BEGIN nproc|END nproc|BEGIN ps|END ps|BEGIN modules|END modules|BEGIN sysrq-t|END sysrq-t|BEGIN crash", want, "|")
 		i = 1
@@ -802,6 +889,8 @@ crash_ok() {
 # makedumpfile's conversions. VARIANT (e.g. "la57") names a run on QEMU CPU
 # model CPU. CRASH (default sysrq) is how the guest crashes: a kind of
 # CRASH_KINDS loads the test module (KDIR/testmod) and crashes through it.
+# MAKEDUMPFILE (default: the machine's) is the makedumpfile to convert with.
+MAKEDUMPFILE=
 run_kdump() {
 	local kdir=$1 variant=${2:+-$2} cpu=${3:-qemu64} crash=${4:-sysrq} rel ver name out tmp
 	rel=$(cat "$kdir/release"); ver=$(cat "$kdir/version")
@@ -825,9 +914,11 @@ run_kdump() {
 	# loglevel=8 puts everything (sysrq-t) on the console, log_buf_len=4M
 	# keeps the whole boot and sysrq-t in the crashed kernel's own buffer,
 	# printk.devkmsg=on lets /init's ground truth through /dev/kmsg.
+	# no_timer_check: on a loaded host, TCG's emulated timer can miss the
+	# kernel's IO-APIC timer check, which then panics at boot.
 	timeout 400 qemu-system-x86_64 -cpu "$cpu" -m 1024M -smp 2 -display none -no-reboot -nic none \
 		-kernel "$kdir/vmlinuz" -initrd "$tmp/initrd.gz" \
-		-append "console=ttyS0 crashkernel=256M loglevel=8 log_buf_len=4M printk.time=1 printk.devkmsg=on gocrash=kdump gocrash_crash=$crash" \
+		-append "console=ttyS0 crashkernel=256M loglevel=8 log_buf_len=4M printk.time=1 printk.devkmsg=on no_timer_check gocrash=kdump gocrash_crash=$crash" \
 		-drive "file=$tmp/disk.raw,format=raw,if=virtio" -serial "file:$tmp/console.log" -monitor none \
 		>"$tmp/qemu.log" 2>&1 &
 	# In the background so that a signal to the build is handled at once.
@@ -855,13 +946,16 @@ run_kdump() {
 	timed "$name: makedumpfile conversions" mkdumps "$tmp"
 	check_dumps "$tmp" vmcore elf vmcore.zlib kdump vmcore.lzo kdump vmcore.elf31 elf vmcore.flat flattened \
 		vmcore.split1 kdump vmcore.split2 kdump
+	# (which makedumpfile, where it is not the machine's)
+	local m=makedumpfile
+	[ -z "$MAKEDUMPFILE" ] || m="makedumpfile $("$MAKEDUMPFILE" -v 2>&1 | sed -n 's/^makedumpfile: version \([^ ]*\).*/\1/p')"
 	manifest "$tmp" "$name" x86_64 "$rel" "$ver" kdump 2 1024 "$kdir" true \
-'{"file":"vmcore","format":"elf","filtered":false,"how":"kdump capture kernel copy of /proc/vmcore"},
-  {"file":"vmcore.zlib","format":"kdump","filtered":true,"how":"makedumpfile -c -d 31"},
-  {"file":"vmcore.lzo","format":"kdump","filtered":true,"how":"makedumpfile -l -d 31"},
-  {"file":"vmcore.elf31","format":"elf","filtered":true,"how":"makedumpfile -E -d 31"},
-  {"file":"vmcore.flat","format":"flattened","filtered":true,"how":"makedumpfile -F -c -d 31"},
-  {"file":"vmcore.split1","parts":["vmcore.split1","vmcore.split2"],"format":"kdump","filtered":true,"how":"makedumpfile --split -c -d 31"}' \
+"{\"file\":\"vmcore\",\"format\":\"elf\",\"filtered\":false,\"how\":\"kdump capture kernel copy of /proc/vmcore\"},
+  {\"file\":\"vmcore.zlib\",\"format\":\"kdump\",\"filtered\":true,\"how\":\"$m -c -d 31\"},
+  {\"file\":\"vmcore.lzo\",\"format\":\"kdump\",\"filtered\":true,\"how\":\"$m -l -d 31\"},
+  {\"file\":\"vmcore.elf31\",\"format\":\"elf\",\"filtered\":true,\"how\":\"$m -E -d 31\"},
+  {\"file\":\"vmcore.flat\",\"format\":\"flattened\",\"filtered\":true,\"how\":\"$m -F -c -d 31\"},
+  {\"file\":\"vmcore.split1\",\"parts\":[\"vmcore.split1\",\"vmcore.split2\"],\"format\":\"kdump\",\"filtered\":true,\"how\":\"$m --split -c -d 31\"}" \
 		"$crash"
 	chmod 644 "$tmp"/*
 	replace "$out" "$tmp"
@@ -870,32 +964,42 @@ run_kdump() {
 
 # mkdumps DIR: makedumpfile's conversions of DIR/vmcore (each takes ~1 s).
 mkdumps() {
-	local d=$1
-	mdf() { makedumpfile "$@" >>"$d/makedumpfile.log" 2>&1 || die "makedumpfile $* failed: $(tail -3 "$d/makedumpfile.log")"; }
+	local d=$1 mdfbin=${MAKEDUMPFILE:-makedumpfile}
+	mdf() { "$mdfbin" "$@" >>"$d/makedumpfile.log" 2>&1 || die "makedumpfile $* failed: $(tail -3 "$d/makedumpfile.log")"; }
 	mdf -c -d 31 "$d/vmcore" "$d/vmcore.zlib"
 	mdf -l -d 31 "$d/vmcore" "$d/vmcore.lzo"
 	mdf -E -d 31 "$d/vmcore" "$d/vmcore.elf31"
-	makedumpfile -F -c -d 31 "$d/vmcore" >"$d/vmcore.flat" 2>>"$d/makedumpfile.log" ||
+	"$mdfbin" -F -c -d 31 "$d/vmcore" >"$d/vmcore.flat" 2>>"$d/makedumpfile.log" ||
 		die "makedumpfile -F failed: $(tail -3 "$d/makedumpfile.log")"
 	# A split dump too: memory/ reads dumps spread over several files.
 	mdf --split -c -d 31 "$d/vmcore" "$d/vmcore.split1" "$d/vmcore.split2"
 	rm -f "$d/makedumpfile.log"
 }
 
-# run_qemu ARCH KDIR BUSYBOX [VARIANT CPU VMCOREINFO]: a guest crashed and
-# dumped by QEMU's dump-guest-memory. VARIANT names a run on CPU model CPU,
-# with the vmcoreinfo device unless VMCOREINFO is "no".
+# run_qemu ARCH KDIR BUSYBOX [VARIANT CPU VMCOREINFO [CRASH]]: a guest
+# crashed and dumped by QEMU's dump-guest-memory. VARIANT names a run on CPU
+# model CPU (empty: the default), with the vmcoreinfo device unless
+# VMCOREINFO is "no". CRASH (default sysrq) is how the guest crashes, as
+# for run_kdump: a kind loads the test module and sets panic_on_oops and
+# the kind's sysctls; with no capture kernel loaded the kernel then goes on
+# to panic() and waits there (panic=0), on the CPU that crashed, for QEMU
+# to dump it.
 run_qemu() {
-	local arch=$1 kdir=$2 busybox=$3 variant=${4:+-$4} cpu=${5:-} vmci=${6:-yes}
+	local arch=$1 kdir=$2 busybox=$3 variant=${4:+-$4} cpu=${5:-} vmci=${6:-yes} crash=${7:-sysrq}
 	local rel ver name out tmp qemu console
 	rel=$(cat "$kdir/release"); ver=$(cat "$kdir/version")
 	name="$arch-$rel-$ver-qemu$variant"; out="$ROOT/dumps/$name"
-	run_ok "$out" && { log "$name: present"; return 0; }
+	run_ok "$out" && { [ "$crash" = sysrq ] || crash_ok "$out"; } && { log "$name: present"; return 0; }
 	tmp=$(mktemp -d "$SCRATCH/run.XXXXXX")
-	log "$name: booting (crash, then QEMU dumps)"
-	initramfs "$tmp/initrd.gz" "$busybox" "$kdir" "${WORKLOAD_MODULES[@]}"
+	log "$name: booting (crash: $crash, then QEMU dumps)"
+	local testmod=()
+	if [ "$crash" != sysrq ]; then
+		testmod=(--testmod "$kdir/testmod/$TESTMOD.ko")
+		cp "$kdir/testmod/$TESTMOD.ko" "$tmp/"
+	fi
+	initramfs "$tmp/initrd.gz" "$busybox" "$kdir" "${WORKLOAD_MODULES[@]}" "${testmod[@]}"
 	case $arch in
-	x86_64) qemu=(qemu-system-x86_64 -cpu "${cpu:-qemu64}"); console=ttyS0 ;;
+	x86_64) qemu=(qemu-system-x86_64 -cpu "${cpu:-qemu64}"); console="ttyS0 no_timer_check" ;; # (see run_kdump)
 	arm64) qemu=(qemu-system-aarch64 -M virt -cpu "${cpu:-max}"); console=ttyAMA0 ;;
 	esac
 	# -device vmcoreinfo: the guest's qemu_fw_cfg tells QEMU where its
@@ -909,7 +1013,7 @@ run_qemu() {
 	# panic=0: after the panic the guest waits for the host to dump it.
 	"${qemu[@]}" -m 512M -smp 2 -display none -no-reboot -nic none \
 		-kernel "$kdir/vmlinuz" -initrd "$tmp/initrd.gz" \
-		-append "console=$console loglevel=8 log_buf_len=4M printk.time=1 printk.devkmsg=on panic=0 gocrash=qemu" \
+		-append "console=$console loglevel=8 log_buf_len=4M printk.time=1 printk.devkmsg=on panic=0 gocrash=qemu gocrash_crash=$crash" \
 		-serial "file:$tmp/console.log" -monitor "unix:$sock,server,nowait" \
 		>"$tmp/qemu.log" 2>&1 &
 	local pid=$!
@@ -949,12 +1053,12 @@ run_qemu() {
 	PIDS=()
 	rm -rf "$MONDIR"
 	MONDIR=
-	local problem; problem=$(check_console "$tmp/console.log" 2)
+	local problem; problem=$(check_console "$tmp/console.log" 2 "$crash" "$arch")
 	[ -z "$problem" ] || fail "$name" "$tmp" "console.log: $problem"
 	check_dumps "$tmp" "${files[@]}"
 	rm -f "$tmp/initrd.gz" "$tmp/qemu.log" "$mon"
 	local hasvmci=true; [ "$vmci" = no ] && hasvmci=false
-	manifest "$tmp" "$name" "$arch" "$rel" "$ver" qemu 2 512 "$kdir" "$hasvmci" "$json"
+	manifest "$tmp" "$name" "$arch" "$rel" "$ver" qemu 2 512 "$kdir" "$hasvmci" "$json" "$crash"
 	chmod 644 "$tmp"/*
 	replace "$out" "$tmp"
 	log "$name: done ($(du -sh "$out" | cut -f1))"
@@ -1036,14 +1140,28 @@ main() {
 		timed "run x86_64 5.10 kdump" run_kdump "$x86old"
 		timed "run x86_64 5.10 qemu" run_qemu x86_64 "$x86old" /bin/busybox
 	fi
-	# Real crash kinds on x86_64 6.1, through the corpus's own test module
-	# (built against Debian's linux-headers for that kernel): one kdump run
-	# each, -kdump-<kind>.
+	# Real crash kinds through the corpus's own test module (built against
+	# Debian's linux-headers for each kernel): on x86_64 6.1 and 6.12 one
+	# kdump run each, -kdump-<kind>; on arm64 (no kdump under TCG here) one
+	# QEMU run each, -qemu-<kind>.
 	timed "test module $(basename "$x86")" build_test_module "$x86"
 	timed "crash driver $(basename "$x86")" build_crashdev "$x86"
 	local kind
 	for kind in "${CRASH_KINDS[@]}"; do
 		timed "run x86_64 kdump $kind" run_kdump "$x86" "$kind" qemu64 "$kind"
+	done
+	if [ -n "$x86new" ]; then
+		timed "test module $(basename "$x86new")" build_test_module "$x86new"
+		newer_makedumpfile
+		MAKEDUMPFILE=$MDF_NEWER # 6.12: see newer_makedumpfile
+		for kind in "${CRASH_KINDS[@]}"; do
+			timed "run x86_64 6.12 kdump $kind" run_kdump "$x86new" "$kind" qemu64 "$kind"
+		done
+		MAKEDUMPFILE=
+	fi
+	timed "test module $(basename "$arm")" build_test_module "$arm"
+	for kind in "${CRASH_KINDS[@]}"; do
+		timed "run arm64 qemu $kind" run_qemu arm64 "$arm" "$ROOT/kernels/busybox-arm64" "$kind" "" yes "$kind"
 	done
 	source "$HERE/build-ppc-s390.sh" && ppc_s390_main # ppc64le and s390x QEMU runs
 	if [ $(($(date +%s) - START)) -ge 10 ]; then # something was built

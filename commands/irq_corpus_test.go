@@ -1,0 +1,97 @@
+package commands_test
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gocrash/gocrash/internal/corpus"
+)
+
+var (
+	procIRQRE = regexp.MustCompile(`^\s*(\d+):((?:\s+\d+)+)\s+(.*)$`)
+	procIPIRE = regexp.MustCompile(`^\s*IPI\d+:`)
+)
+
+// TestCorpusIRQAgainstTruth compares irq -s with the guest's
+// /proc/interrupts on every run: each numbered interrupt the guest listed
+// is there with the same handler names (the end of the guest's line) and,
+// on each CPU, at least the guest's count (interrupts kept coming in the
+// seconds between the guest's read and the crash: the timer's count
+// doubles, so only the order is checked). The interrupts irq -s lists
+// beyond the guest's numbered ones are the inter-processor interrupts
+// arm64 gives descriptors of their own but /proc shows as IPIn, and
+// chained handlers (no name), which /proc leaves out.
+func TestCorpusIRQAgainstTruth(t *testing.T) {
+	corpus.ForEachRun(t, func(t *testing.T, r *corpus.Run) {
+		lines := truthSection(t, r, "interrupts")
+		s := openSession(t, r, r.Files[0])
+		var got IRQStatsJSON
+		jsonData(t, s, "irq -s", &got)
+		text := run(t, s, "irq -s")
+		byIRQ := map[int]IRQStatJSON{}
+		for _, row := range got.Rows {
+			byIRQ[row.IRQ] = row
+			if !strings.Contains(text, strings.Join(row.Names, ",")) {
+				t.Errorf("irq %d: JSON names %v not in the text", row.IRQ, row.Names)
+			}
+		}
+		numbered, ipis := 0, 0
+		for _, ln := range lines {
+			if procIPIRE.MatchString(ln) {
+				ipis++
+			}
+			m := procIRQRE.FindStringSubmatch(ln)
+			if m == nil {
+				continue
+			}
+			numbered++
+			irq, _ := strconv.Atoi(m[1])
+			row, ok := byIRQ[irq]
+			if !ok {
+				t.Errorf("irq %d (%q) is not in irq -s", irq, ln)
+				continue
+			}
+			if names := strings.Join(row.Names, ", "); !strings.HasSuffix(strings.TrimSpace(ln), names) {
+				t.Errorf("irq %d: handlers %q, the guest's line %q", irq, names, ln)
+			}
+			counts := strings.Fields(m[2])
+			if len(counts) != len(row.Counts) {
+				t.Errorf("irq %d: %d CPUs, the guest %d", irq, len(row.Counts), len(counts))
+				continue
+			}
+			for c, v := range counts {
+				n, _ := strconv.ParseUint(v, 10, 32)
+				if uint64(row.Counts[c]) < n {
+					t.Errorf("irq %d CPU%d: %d, fewer than the guest's %d before the crash", irq, c, row.Counts[c], n)
+				}
+			}
+		}
+		if numbered == 0 {
+			t.Fatalf("no numbered interrupts in the guest's /proc/interrupts:\n%s", strings.Join(lines, "\n"))
+		}
+		chained := 0
+		for _, row := range got.Rows {
+			if len(row.Names) == 0 {
+				chained++ // chained_action, which /proc leaves out
+			}
+		}
+		if extra := len(got.Rows) - chained - numbered; extra < 0 || extra > ipis {
+			t.Errorf("irq -s lists %d interrupts (%d chained), the guest %d numbered and %d IPIs", len(got.Rows), chained, numbered, ipis)
+		}
+		t.Logf("%d interrupts checked", numbered)
+	})
+}
+
+// IRQStatsJSON is the part of irq -s's JSON the tests read.
+type IRQStatsJSON struct {
+	CPUs []int         `json:"cpus"`
+	Rows []IRQStatJSON `json:"irqs"`
+}
+
+type IRQStatJSON struct {
+	IRQ    int      `json:"irq"`
+	Counts []uint32 `json:"counts"`
+	Names  []string `json:"names"`
+}
