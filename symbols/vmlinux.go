@@ -244,6 +244,10 @@ func (v *Vmlinux) symType(info byte, shndx uint16) byte {
 			c = 't'
 		case s.Type == elf.SHT_NOBITS:
 			c = 'b'
+		case s.Flags&elf.SHF_ALLOC == 0 && s.Flags&elf.SHF_WRITE != 0:
+			// A writable section outside the image (ppc64's
+			// .data_nosave marker): nm cannot class it.
+			c = '?'
 		case s.Flags&elf.SHF_WRITE != 0:
 			c = 'd'
 		case s.Flags&elf.SHF_ALLOC != 0:
