@@ -14,6 +14,7 @@ package arch
 
 import (
 	"debug/elf"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/gocrash/gocrash/memory"
@@ -58,6 +59,8 @@ type ISA string
 const (
 	ISAX86_64 ISA = "x86-64" // decoded in gdb's AT&T syntax
 	ISAA64    ISA = "a64"    // AArch64, in gdb's A64 syntax
+	ISAPPC64  ISA = "ppc64"  // 64-bit Power (little-endian), in GNU syntax
+	ISAS390X  ISA = "s390x"  // z/Architecture, in GNU syntax
 )
 
 // Disassembly is implemented by architectures whose kernel text dis
@@ -124,6 +127,15 @@ type KernelRootNamer interface {
 	// KernelRootSymbols names the top table's symbol, the first that the
 	// vmlinux has being used.
 	KernelRootSymbols() []string
+}
+
+// KernelByteOrder is implemented by architectures whose kernel memory's
+// byte order is fixed and may differ from the order a dump's headers and
+// notes are written in: QEMU writes a ppc64 dump in the order of the
+// vCPU's mode at the moment, big-endian while a little-endian kernel is in
+// firmware (RTAS).
+type KernelByteOrder interface {
+	KernelByteOrder() binary.ByteOrder
 }
 
 // KernelPlacer is implemented by architectures that can find the kernel's

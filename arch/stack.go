@@ -30,7 +30,44 @@ type Unwinding interface {
 const (
 	UnwindORC          = "orc"           // x86_64: objtool's ORC tables
 	UnwindFrameRecords = "frame-records" // arm64: the x29/x30 chain
+	UnwindBackChain    = "back-chain"    // ppc64, s390x: each frame's first word points at its caller's
 )
+
+// BackChainUnwinding is implemented by architectures whose kernels unwind
+// by the stack back chain (UnwindBackChain): every frame starts with the
+// address of its caller's frame, and a function saves its return address
+// in its caller's frame, at a fixed slot, when it calls another.
+type BackChainUnwinding interface {
+	BackChain() BackChain
+}
+
+// BackChain describes an architecture's stack frames.
+type BackChain struct {
+	// ChainSlot is the offset in a frame of the back chain: 0 on ppc64
+	// and in s390x's standard frames; 152 (the frame's top word) in
+	// s390x's packed-stack frames, which Linux builds with.
+	ChainSlot uint64
+	// ReturnSlot is the offset in a frame of the word where the functions
+	// the frame's own function calls save their return address into it
+	// (ppc64's LR save doubleword, s390x's saved r14).
+	ReturnSlot uint64
+	// MinFrame is the size of the smallest frame (the ABI's fixed part).
+	MinFrame uint64
+	// An exception frame is a frame holding one of Markers at MarkerSlot
+	// (ppc64's STACK_FRAME_REGS_MARKER), or, without Markers, a frame
+	// whose back chain is zero (s390x); its struct pt_regs starts
+	// RegsOffset bytes into the frame.
+	MarkerSlot uint64
+	Markers    []uint64
+	RegsOffset uint64
+	// SavedSP is the task_struct member holding a switched-out task's
+	// stack pointer ("thread.ksp").
+	SavedSP string
+	// SkipFirstSaved: the first frame of a switched-out task is the
+	// context switch's own, whose return slot is stale (the kernel's
+	// trace marks it unreliable).
+	SkipFirstSaved bool
+}
 
 // RegIndex holds register positions in a register set.
 type RegIndex struct{ PC, SP, FP, LR int }

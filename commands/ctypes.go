@@ -27,9 +27,11 @@ func (s *Session) types() (*symbols.Types, error) {
 	return symbols.Layered(base, s.moduleTypes()...), nil
 }
 
+// byteOrder is the kernel memory's (which may differ from the order of the
+// dump's own headers: arch.KernelByteOrder).
 func (s *Session) byteOrder() binary.ByteOrder {
-	if s.Kernel != nil && s.Kernel.Dump != nil && s.Kernel.Dump.ByteOrder != nil {
-		return s.Kernel.Dump.ByteOrder
+	if s.Kernel != nil && s.Kernel.Memory != nil {
+		return s.Kernel.ByteOrder()
 	}
 	return binary.LittleEndian
 }

@@ -197,6 +197,10 @@ func decoderFor(a arch.Arch) (disDecoder, error) {
 		return x86Decoder{}, nil
 	case arch.ISAA64:
 		return arm64Decoder{}, nil
+	case arch.ISAPPC64:
+		return ppc64Decoder{}, nil
+	case arch.ISAS390X:
+		return s390xDecoder{}, nil
 	}
 	return nil, fmt.Errorf("dis is not supported on %s", a.Name())
 }
@@ -338,9 +342,14 @@ func disKernel(ctx context.Context, s *Session, req disRequest) (*DisResult, err
 		return nil, err
 	}
 	// gdb names kernel and module addresses; per-CPU offsets, near zero,
-	// it leaves bare.
+	// it leaves bare: below the kernel's text (the kernel's half of the
+	// address space on x86_64, arm64 and ppc64; s390x's kernel lies low).
+	low := uint64(1 << 63)
+	if t, ok := k.Syms.Addr("_text"); ok && t < low {
+		low = t
+	}
 	sym := func(addr uint64) (string, uint64, bool) {
-		if addr < 1<<63 {
+		if addr < low {
 			return "", 0, false
 		}
 		return disSymbolize(s, addr)

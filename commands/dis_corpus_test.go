@@ -2,6 +2,7 @@ package commands_test
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -92,6 +93,10 @@ func TestCorpusDis(t *testing.T) {
 				if r.Arch == "arm64" && strings.HasPrefix(in.Text, ".inst") {
 					// arm64asm does not decode the LSE atomics (cas, ldadd,
 					// stadd, swp): a known gap.
+					t.Logf("dis %s: undecoded: %s", fn, lines[i])
+				} else if r.Arch == "s390x" && regexp.MustCompile(`^\.long 0xeb[0-9a-f]{8}6[01]$`).MatchString(in.Text) {
+					// s390xasm does not decode the runtime-instrumentation
+					// controls (LRIC 0xeb..60, STRIC 0xeb..61): a known gap.
 					t.Logf("dis %s: undecoded: %s", fn, lines[i])
 				} else if in.Bad || strings.Contains(in.Text, "(bad)") || strings.Contains(in.Text, "undefined") || strings.Contains(in.Text, "?") {
 					t.Errorf("dis %s: %s", fn, lines[i])

@@ -178,7 +178,7 @@ func runList(ctx context.Context, s *Session, a *Args) (Result, error) {
 		num := isNumber(w)
 		if !num {
 			v, err := parseAddress(s, w)
-			if err != nil || !isKernelAddr(v) {
+			if err != nil || !s.isKernelAddr(v) {
 				return nil, fmt.Errorf("invalid argument: %s", w)
 			}
 			if startGiven {
@@ -197,7 +197,7 @@ func runList(ctx context.Context, s *Session, a *Args) (Result, error) {
 			offset, offsetGiven = n, true
 		case offsetGiven || last || hexKernelAddr(w):
 			v, err := strconv.ParseUint(strings.TrimPrefix(w, "0x"), 16, 64)
-			if err != nil || !isKernelAddr(v) {
+			if err != nil || !s.isKernelAddr(v) {
 				return nil, fmt.Errorf("invalid kernel virtual address: %s", w)
 			}
 			start, startGiven = v, true

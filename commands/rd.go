@@ -270,7 +270,7 @@ func runRD(ctx context.Context, s *Session, a *Args) (Result, error) {
 	res.noASCII = res.noASCII || symbolic
 	perLine := 16 / size
 	netOrder := a.Has("N")
-	order := s.Kernel.Dump.ByteOrder
+	order := s.byteOrder()
 	buf := make([]byte, 16)
 	for done := uint64(0); done < count; {
 		if err := ctx.Err(); err != nil {

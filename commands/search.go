@@ -294,7 +294,13 @@ func runSearch(ctx context.Context, s *Session, a *Args) (Result, error) {
 		err = kernel.Search(ctx, segs, q, k.ByteOrder(), read, collect(&res.Matches, readUser))
 	default:
 		res.Space = "kernel"
-		if hasS && start>>63 == 0 {
+		// Kernel addresses: the upper half, or from the kernel's text up
+		// where the kernel lies low (s390x maps it at its own address).
+		low := uint64(1 << 63)
+		if t, ok := k.Syms.Addr("_text"); ok && t < low {
+			low = t
+		}
+		if hasS && start < low {
 			return nil, fmt.Errorf("invalid kernel virtual address: %x", start)
 		}
 		regions, rerr := k.KernelSearchRegions()

@@ -194,7 +194,7 @@ func containsString(list []string, s string) bool {
 
 // exactSymbol is the kernel or module symbol at exactly v, or "".
 func exactSymbol(s *Session, v uint64) string {
-	if !isKernelAddr(v) || s.Kernel.Syms == nil {
+	if !s.isKernelAddr(v) || s.Kernel.Syms == nil {
 		return ""
 	}
 	if sym, off, ok := s.Kernel.Syms.Nearest(v); ok && off == 0 {
@@ -209,7 +209,7 @@ func exactSymbol(s *Session, v uint64) string {
 // dataSymbol: v is the address of a kernel data symbol (crash prints the
 // target of a pointer there as that symbol).
 func dataSymbol(s *Session, v uint64) bool {
-	if !isKernelAddr(v) || s.Kernel.Syms == nil {
+	if !s.isKernelAddr(v) || s.Kernel.Syms == nil {
 		return false
 	}
 	sym, off, ok := s.Kernel.Syms.Nearest(v)

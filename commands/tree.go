@@ -173,7 +173,7 @@ func runTree(ctx context.Context, s *Session, a *Args) (Result, error) {
 		return nil, &UsageError{"too many arguments entered"}
 	}
 	start, err := parseAddress(s, a.Words[0])
-	if err != nil || !isKernelAddr(start) {
+	if err != nil || !s.isKernelAddr(start) {
 		return nil, fmt.Errorf("invalid start argument: %s", a.Words[0])
 	}
 	node := a.Has("N")

@@ -267,7 +267,7 @@ func (f *FastField) text(w io.Writer) error {
 // textSymbol names the kernel or module text symbol holding v, as crash
 // names a -S member's value that points into text; "" for none.
 func textSymbol(s *Session, v uint64) string {
-	if !isKernelAddr(v) || s.Kernel.Syms == nil {
+	if !s.isKernelAddr(v) || s.Kernel.Syms == nil {
 		return ""
 	}
 	if sym, off, ok := s.Kernel.Syms.Nearest(v); ok && (sym.Type == 't' || sym.Type == 'T') && (off < sym.Size || sym.Size == 0 && off == 0) {

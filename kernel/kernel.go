@@ -94,7 +94,10 @@ func New(d *memory.Dump, v *symbols.Vmlinux) (*Kernel, error) {
 		return nil, err
 	}
 	k.Arch = a
-	k.Memory = NewMemory(d, a, d.ByteOrder)
+	if bo, ok := a.(arch.KernelByteOrder); ok {
+		k.order = bo.KernelByteOrder()
+	}
+	k.Memory = NewMemory(d, a, k.order)
 	k.Printk = NewPrintk(k.Memory, k.TypeLayout, k.SymbolTable)
 	if p, ok := a.(arch.KernelPlacer); ok && v != nil {
 		if off, ok := p.KernelOffset(); ok {

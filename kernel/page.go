@@ -137,9 +137,17 @@ func (k *Pages) initPages(c *pageCache) error {
 		}
 	} else if !symbols.IsMissing(err) {
 		return err
+	} else if a, err := k.SymbolAddr("vmemmap"); err == nil {
+		// ppc64 and s390x keep the map's base in a variable of that
+		// name (struct page *vmemmap).
+		if c.vmem, err = k.ReadU64(a); err != nil {
+			return fmt.Errorf("vmemmap: %w", err)
+		}
+	} else if err != nil && !symbols.IsMissing(err) {
+		return err
 	}
 	if c.sect == nil && c.vmem == 0 {
-		return fmt.Errorf("cannot find the memory map: no mem_section in VMCOREINFO and no vmemmap_base")
+		return fmt.Errorf("cannot find the memory map: no mem_section in VMCOREINFO and no vmemmap_base or vmemmap")
 	}
 	return nil
 }

@@ -73,7 +73,8 @@ func (u *Unwinder) stacksOf(t Task) ([]stackRange, error) {
 }
 
 // cpuStackRanges finds a CPU's IRQ stack (x86_64 hardirq_stack_ptr, on
-// 6.2+ inside pcpu_hot; arm64 irq_stack_ptr) and x86_64's exception
+// 6.2+ inside pcpu_hot; arm64 irq_stack_ptr; ppc64 hardirq_ctx; s390x
+// the lowcore's async_stack) and x86_64's exception
 // stacks (cea_exception_stacks). A symbol or member the kernel lacks is
 // a stack it does not have; another failure to find out is an error.
 func (u *Unwinder) cpuStackRanges(cpu int) ([]stackRange, error) {
@@ -97,6 +98,16 @@ func (u *Unwinder) cpuStackRanges(cpu int) ([]stackRange, error) {
 		v, err := u.ReadU64(a + off)
 		return v, err == nil && v != 0
 	}
+	// cpuArray reads element cpu of a global array of pointers indexed
+	// by CPU number (not a per-CPU variable).
+	cpuArray := func(sym string) (uint64, bool) {
+		a, err := u.SymbolAddr(sym)
+		if !probe(err) {
+			return 0, false
+		}
+		v, err := u.ReadU64(a + 8*uint64(cpu))
+		return v, err == nil && v != 0
+	}
 	if p, ok := percpu("hardirq_stack_ptr"); ok {
 		// x86_64 points one word below the top (5.11 and later), or at
 		// the page-aligned top itself (before): told apart by the
@@ -114,6 +125,18 @@ func (u *Unwinder) cpuStackRanges(cpu int) ([]stackRange, error) {
 		}
 	} else if base, ok := percpu("irq_stack_ptr"); ok {
 		out = append(out, stackRange{StackIRQ, base, base + u.threadSize})
+	} else if base, ok := cpuArray("hardirq_ctx"); ok {
+		// ppc64: void *hardirq_ctx[NR_CPUS], each stack's base.
+		out = append(out, stackRange{StackIRQ, base, base + u.threadSize})
+	} else if lc, ok := cpuArray("lowcore_ptr"); ok {
+		// s390x: each CPU's lowcore names its async (interrupt) stack
+		// by its initial frame, below the stack's top.
+		if m, err := u.Offset("lowcore", "async_stack"); probe(err) {
+			if top, err := u.ReadU64(lc + uint64(m)); err == nil && top != 0 {
+				base := top &^ (u.threadSize - 1)
+				out = append(out, stackRange{StackIRQ, base, base + u.threadSize})
+			}
+		}
 	}
 	if cea, ok := percpu("cea_exception_stacks"); ok {
 		for _, s := range []struct {

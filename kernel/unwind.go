@@ -215,6 +215,8 @@ func (u *Unwinder) setupUnwind() error {
 	case arch.UnwindFrameRecords:
 		u.cpuCtxOff, err = u.Offset("task_struct", "thread.cpu_context")
 		return err
+	case arch.UnwindBackChain:
+		return nil
 	}
 	return fmt.Errorf("no unwinder for %s", u.machine.Name())
 }
@@ -266,6 +268,8 @@ func (u *Unwinder) Backtrace(t Task) (*Trace, error) {
 		err = u.walkORC(tr, regs)
 	case arch.UnwindFrameRecords:
 		err = u.walkFrameRecords(tr, regs)
+	case arch.UnwindBackChain:
+		err = u.walkBackChain(tr, regs)
 	}
 	if err != nil {
 		return nil, err

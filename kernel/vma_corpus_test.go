@@ -97,6 +97,12 @@ func TestCorpusVMAsAndPages(t *testing.T) {
 			t.Fatal(err)
 		}
 		users, busybox := 0, 0
+		// Where the static busybox's text is linked: 0x400000 on x86_64
+		// and arm64, 0x10000000 on ppc64le, 0x1000000 on s390x.
+		text := map[string]uint64{"ppc64le": 0x10000000, "s390x": 0x1000000}[r.Arch]
+		if text == 0 {
+			text = 0x400000
+		}
 		for _, tk := range tasks {
 			// A task_struct's page: often a tail page of a slab, with
 			// no count or flags of its own.
@@ -153,23 +159,23 @@ func TestCorpusVMAsAndPages(t *testing.T) {
 			if v, ok := find(args); !ok || v.Path != "" || v.Flags&0x100 == 0 { // VM_GROWSDOWN
 				t.Errorf("pid %d: arguments at %x in %+v (%v), want the stack", tk.PID, args, v, ok)
 			}
-			v, ok := find(0x400000)
+			v, ok := find(text)
 			if !ok || v.Path != "/bin/busybox" {
-				t.Errorf("pid %d (%s): 0x400000 in %+v (%v), want /bin/busybox", tk.PID, tk.Comm, v, ok)
+				t.Errorf("pid %d (%s): %#x in %+v (%v), want /bin/busybox", tk.PID, tk.Comm, text, v, ok)
 				continue
 			}
 			busybox++
-			tr, err := k.UserWalk(tk.Addr, 0x400000)
+			tr, err := k.UserWalk(tk.Addr, text)
 			if err != nil {
 				continue // not faulted in, or the page table left out of a filtered dump
 			}
 			p := checkPage("busybox page", tr.Phys, true)
-			if want := (0x400000-v.Start)/ps + v.PgOff; p.Mapping == 0 || p.Mapping&1 != 0 || p.Index != want || !slices.Contains(p.FlagNames, "uptodate") {
+			if want := (text-v.Start)/ps + v.PgOff; p.Mapping == 0 || p.Mapping&1 != 0 || p.Index != want || !slices.Contains(p.FlagNames, "uptodate") {
 				t.Errorf("pid %d: busybox page %x: mapping %x index %x (want %x) flags %v", tk.PID, p.Addr, p.Mapping, p.Index, want, p.FlagNames)
 			}
 		}
 		if users < 5 || busybox != users {
-			t.Errorf("%d user tasks, %d with busybox at 0x400000", users, busybox)
+			t.Errorf("%d user tasks, %d with busybox at %#x", users, busybox, text)
 		}
 	})
 }

@@ -225,7 +225,13 @@ func inferMachine(d *Dump) string {
 		if n.Name == "CORE" && n.Type == NTPRStatus {
 			switch len(n.Desc) {
 			case prstatus64RegOffset + 27*8 + 8:
+				// (s390x's s390_regs is as long: the byte order tells.)
+				if d.ByteOrder == binary.BigEndian {
+					return "s390x"
+				}
 				return "x86_64"
+			case prstatus64RegOffset + 48*8 + 8:
+				return "ppc64"
 			case prstatus64RegOffset + 34*8 + 8:
 				return "aarch64"
 			}

@@ -2,28 +2,23 @@ package symbols
 
 import "testing"
 
-// TestPreferredAlias: at an address several symbols share, the kernel's
-// name is not a linker script's section marker.
-func TestPreferredAlias(t *testing.T) {
-	syms := []Symbol{
-		{Name: "a", Addr: 0x10},
-		{Name: "__do_softirq", Addr: 0x20},
-		{Name: "__softirqentry_text_start", Addr: 0x20},
-		{Name: "__start_foo", Addr: 0x30},
-		{Name: "__end_bar", Addr: 0x30},
-		{Name: "x", Addr: 0x40},
-		{Name: "y", Addr: 0x40},
-	}
-	// i is the last symbol at its address, as Nearest's search finds it.
-	for i, want := range map[int]string{0: "a", 2: "__do_softirq", 4: "__end_bar", 6: "y"} {
-		if got := syms[preferredAlias(syms, i)].Name; got != want {
-			t.Errorf("at %d: %s, want %s", i, got, want)
-		}
-	}
-	for name, want := range map[string]bool{"__softirqentry_text_start": true, "__irqentry_text_end": true, "__start___ex_table": true,
-		"__stop___param": true, "__end_rodata": true, "__do_softirq": false, "_stext": false, "__x_end2": false, "__start": false} {
-		if linkerProvided(name) != want {
-			t.Errorf("linkerProvided(%s) = %v", name, !want)
+// TestKallsymsAlias: among sized aliases at one address the name the
+// kernel prints (fewest leading underscores, then by name); unsized
+// labels and other types keep the last one, as before.
+func TestKallsymsAlias(t *testing.T) {
+	for _, c := range []struct {
+		syms []Symbol
+		want string
+	}{
+		{[]Symbol{{Name: "__s390x_sys_clock_nanosleep", Addr: 8, Size: 4, Type: 'T'}, {Name: "__se_sys_clock_nanosleep", Addr: 8, Size: 4, Type: 'T'}}, "__s390x_sys_clock_nanosleep"},
+		{[]Symbol{{Name: "__memcpy", Addr: 8, Size: 4, Type: 'T'}, {Name: "memcpy", Addr: 8, Size: 4, Type: 'T'}}, "memcpy"},
+		{[]Symbol{{Name: "__sched_text_start", Addr: 8, Type: 'T'}, {Name: "__switch_to", Addr: 8, Size: 4, Type: 'T'}}, "__switch_to"},
+		{[]Symbol{{Name: "$x", Addr: 8, Type: 't'}, {Name: "invoke_syscall", Addr: 8, Size: 4, Type: 't'}}, "invoke_syscall"},
+		{[]Symbol{{Name: "a_local", Addr: 8, Size: 4, Type: 't'}, {Name: "b_global", Addr: 8, Size: 4, Type: 'T'}}, "b_global"},
+		{[]Symbol{{Name: "before", Addr: 4, Size: 4, Type: 'T'}, {Name: "only", Addr: 8, Size: 4, Type: 'T'}}, "only"},
+	} {
+		if got := c.syms[kallsymsAlias(c.syms, len(c.syms)-1)].Name; got != c.want {
+			t.Errorf("%v: %s, want %s", c.syms, got, c.want)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package symbols
 
 import (
 	"bytes"
+	"debug/elf"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -130,6 +131,12 @@ func TestCorpusBTFMatchesCilium(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer v.Close()
+			if (v.Machine == elf.EM_PPC64 || v.Machine == elf.EM_S390) && v.Layouts().data == nil {
+				// Debian builds its ppc64el and s390x kernels without
+				// CONFIG_DEBUG_INFO_BTF: their types come from DWARF.
+				t.Logf("%s: no .BTF (Debian's config)", v.Path)
+				return
+			}
 			spec := loadCilium(t, v)
 			l := v.Layouts()
 			bad := 0

@@ -80,9 +80,14 @@ func TestCorpusSymbolsMatchSystemMap(t *testing.T) {
 			// The names the kernel itself prints inside functions: a
 			// compiler-split ".cold" part, the entry code's labels.
 			names := []string{"sysrq_handle_crash"}
-			if v.Machine == elf.EM_X86_64 {
+			switch v.Machine {
+			case elf.EM_X86_64:
 				names = append(names, "entry_SYSCALL_64_after_hwframe")
-			} else {
+			case elf.EM_PPC64:
+				names = append(names, "system_call_vectored_common")
+			case elf.EM_S390:
+				names = append(names, "system_call")
+			default:
 				names = append(names, "el0_svc")
 			}
 			for name, es := range entries {

@@ -93,8 +93,7 @@ func (r *Relocated) Nearest(addr uint64) (Symbol, uint64, bool) {
 	if i < 0 {
 		return Symbol{}, 0, false
 	}
-	i = preferredAlias(syms, i)
-	s := syms[i]
+	s := syms[kallsymsAlias(syms, preferredAlias(syms, i))]
 	return s, addr - s.Addr, true
 }
 

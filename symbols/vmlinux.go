@@ -249,6 +249,10 @@ func (v *Vmlinux) symType(info byte, shndx uint16) byte {
 			c = 't'
 		case s.Type == elf.SHT_NOBITS:
 			c = 'b'
+		case s.Flags&elf.SHF_ALLOC == 0 && s.Flags&elf.SHF_WRITE != 0:
+			// A writable section outside the image (ppc64's
+			// .data_nosave marker): nm cannot class it.
+			c = '?'
 		case s.Flags&elf.SHF_WRITE != 0:
 			c = 'd'
 		case s.Flags&elf.SHF_ALLOC != 0:
@@ -296,8 +300,7 @@ func (v *Vmlinux) Nearest(addr uint64) (Symbol, uint64, bool) {
 	if i < 0 {
 		return Symbol{}, 0, false
 	}
-	i = preferredAlias(v.syms, i)
-	s := v.syms[i]
+	s := v.syms[kallsymsAlias(v.syms, preferredAlias(v.syms, i))]
 	return s, addr - s.Addr, true
 }
 
@@ -325,6 +328,28 @@ func linkerProvided(name string) bool {
 	rest := name[2:]
 	return strings.HasPrefix(rest, "start_") || strings.HasPrefix(rest, "stop_") || strings.HasPrefix(rest, "end_") ||
 		strings.HasSuffix(name, "_start") || strings.HasSuffix(name, "_end")
+}
+
+// kallsymsAlias picks, among the symbols sorted by address that share
+// syms[i]'s address (syms[i] being the last of them), the one the kernel's
+// kallsyms names that address by: the fewest leading underscores, then
+// the first in nm -n's order (by name). (s390x's __s390x_sys_* are
+// aliases of __se_sys_*, and the kernel prints the first.)
+func kallsymsAlias(syms []Symbol, i int) int {
+	best := i
+	under := func(n string) int { return len(n) - len(strings.TrimLeft(n, "_")) }
+	for j := i - 1; j >= 0 && syms[j].Addr == syms[i].Addr; j-- {
+		// Only sized aliases of a sized symbol (functions and objects):
+		// linker-script labels (_text, __sched_text_start) and arm64's
+		// mapping symbols ($x) keep the order they had.
+		if syms[j].Size == 0 || syms[best].Size == 0 || syms[j].Type != syms[best].Type {
+			continue
+		}
+		if uj, ub := under(syms[j].Name), under(syms[best].Name); uj < ub || uj == ub && syms[j].Name < syms[best].Name {
+			best = j
+		}
+	}
+	return best
 }
 
 // Symbols returns every symbol at its link-time address, sorted by address. The slice is shared.

@@ -11,6 +11,8 @@ import (
 
 	"github.com/gocrash/gocrash/arch"
 	"github.com/gocrash/gocrash/arch/arm64"
+	"github.com/gocrash/gocrash/arch/ppc64le"
+	"github.com/gocrash/gocrash/arch/s390x"
 	"github.com/gocrash/gocrash/arch/x86_64"
 )
 
@@ -19,6 +21,8 @@ func ports() []arch.Port {
 	return []arch.Port{
 		x86_64.Port(),
 		arm64.Port(),
+		ppc64le.Port(),
+		s390x.Port(),
 	}
 }
 

@@ -34,11 +34,23 @@ func (t KernelTrace) Names() []string {
 var (
 	taskLineRE  = regexp.MustCompile(`^task:(.*?)\s+state:(\S+).*\spid:\s*(\d+)`)
 	frameLineRE = regexp.MustCompile(`^ (\? )?([A-Za-z0-9_.$]+)\+0x[0-9a-f]+/0x[0-9a-f]+(?: \[([^\]]+)\])?$`)
+	// ppc64: "[sp] [pc] func+0x1/0x2 [mod]", " (unreliable)" after a
+	// frame the kernel found but does not trust.
+	ppcFrameLineRE = regexp.MustCompile(`^\[[0-9a-f]+\] \[[0-9a-f]+\] ([A-Za-z0-9_.$]+)\+0x[0-9a-f]+/0x[0-9a-f]+(?: \[([^\]]+)\])?( \(unreliable\))?$`)
+	// s390x: " [<pc>] func+0x1/0x2 [mod]", in parentheses when unreliable.
+	s390FrameLineRE = regexp.MustCompile(`^ (\()?\[<[0-9a-f]+>\] ([A-Za-z0-9_.$]+)\+0x[0-9a-f]+/0x[0-9a-f]+(?: \[([^\]]+)\])?\)? *$`)
 )
 
-// parseFrame decodes a call-trace line (" func+0x1/0x2 [mod]"); ok is false
-// for other lines and for "? " lines.
+// parseFrame decodes a call-trace line (" func+0x1/0x2 [mod]", and the
+// ppc64 and s390x shapes); ok is false for other lines and for the frames
+// the kernel marks unreliable ("? ", "(unreliable)", parentheses).
 func parseFrame(line string) (TraceFrame, bool) {
+	if m := ppcFrameLineRE.FindStringSubmatch(line); m != nil {
+		return TraceFrame{Func: m[1], Module: m[2]}, m[3] == ""
+	}
+	if m := s390FrameLineRE.FindStringSubmatch(line); m != nil {
+		return TraceFrame{Func: m[2], Module: m[3]}, m[1] == ""
+	}
 	m := frameLineRE.FindStringSubmatch(line)
 	if m == nil || m[1] != "" {
 		return TraceFrame{}, false

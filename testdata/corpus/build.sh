@@ -1163,6 +1163,7 @@ main() {
 	for kind in "${CRASH_KINDS[@]}"; do
 		timed "run arm64 qemu $kind" run_qemu arm64 "$arm" "$ROOT/kernels/busybox-arm64" "$kind" "" yes "$kind"
 	done
+	source "$HERE/build-ppc-s390.sh" && ppc_s390_main # ppc64le and s390x QEMU runs
 	if [ $(($(date +%s) - START)) -ge 10 ]; then # something was built
 		log "step times:"
 		printf '        %s\n' "${TIMES[@]}" >&2
@@ -1171,4 +1172,4 @@ main() {
 	echo "$ROOT"
 }
 
-main "$@"
+[ -n "${GOCRASH_CORPUS_LIB:-}" ] || main "$@" # (build-ppc-s390.sh sources the helpers alone)

@@ -1,0 +1,259 @@
+package commands_test
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gocrash/gocrash/internal/corpus"
+)
+
+// forEachPPCS390 runs f on the ppc64le and s390x runs of the corpus, and
+// fails when there are none.
+func forEachPPCS390(t *testing.T, f func(t *testing.T, r *corpus.Run)) {
+	seen := map[string]bool{}
+	corpus.ForEachRun(t, func(t *testing.T, r *corpus.Run) {
+		if r.Arch != "ppc64le" && r.Arch != "s390x" {
+			return
+		}
+		seen[r.Arch] = true
+		f(t, r)
+	})
+	for _, a := range []string{"ppc64le", "s390x"} {
+		if !seen[a] {
+			t.Errorf("no %s run in the corpus", a)
+		}
+	}
+}
+
+var psLineRE = regexp.MustCompile(`^[> ] +(\d+) +(\d+) +\d+ +[0-9a-f]{16} +([A-Z]{2}) +[0-9.]+ +(\d+) +(\d+) +(.*)$`)
+
+// TestCorpusPPCS390PS: ps lists every task the guest's own ps showed,
+// with its parent, its VSZ and its name (kernel threads in brackets).
+func TestCorpusPPCS390PS(t *testing.T) {
+	forEachPPCS390(t, func(t *testing.T, r *corpus.Run) {
+		truth, err := r.Truth()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := openSession(t, r, r.Files[0])
+		type row struct{ ppid, vsz, comm string }
+		rows := map[string]row{}
+		for _, ln := range strings.Split(run(t, s, "ps"), "\n")[1:] {
+			if m := psLineRE.FindStringSubmatch(ln); m != nil {
+				rows[m[1]] = row{m[2], m[4], m[6]}
+			}
+		}
+		compared := 0
+		for _, p := range truth.PS {
+			pid := strconv.Itoa(p.PID)
+			got, ok := rows[pid]
+			if !ok {
+				if !strings.HasPrefix(p.Stat, "Z") && p.Comm != "ps" {
+					t.Errorf("pid %d %s: not in ps", p.PID, p.Comm)
+				}
+				continue
+			}
+			compared++
+			comm := strings.Trim(got.comm, "[]")
+			if got.ppid != strconv.Itoa(p.PPID) || !strings.HasPrefix(p.Comm, strings.Trim(comm, "[]")) && !strings.HasPrefix(strings.Trim(p.Comm, "[]"), comm) {
+				t.Errorf("pid %d: ps %+v, guest %+v", p.PID, got, p)
+			}
+			// busybox prints VSZ in KiB ("3200", or "3.1m" and the like for
+			// larger ones); kernel threads have none.
+			if v, err := strconv.Atoi(p.VSZ); err == nil && v != 0 && got.vsz != p.VSZ {
+				t.Errorf("pid %d %s: VSZ %s, guest %s", p.PID, p.Comm, got.vsz, p.VSZ)
+			}
+		}
+		if compared < len(truth.PS)/2 {
+			t.Errorf("only %d of the guest's %d tasks compared", compared, len(truth.PS))
+		}
+		t.Logf("%s: %d tasks equal the guest's ps", r.Name, compared)
+	})
+}
+
+// TestCorpusPPCS390Log: log holds every line the guest's console printed
+// through printk, stamp and text.
+func TestCorpusPPCS390Log(t *testing.T) {
+	forEachPPCS390(t, func(t *testing.T, r *corpus.Run) {
+		truth, err := r.Truth()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := openSession(t, r, r.Files[0])
+		// A record of several lines (ppc64's register dump) prints its
+		// later lines indented under the stamp; the console stamps each.
+		have, cont := map[string]bool{}, map[string]bool{}
+		for _, ln := range strings.Split(run(t, s, "log"), "\n") {
+			ln = strings.TrimRight(ln, " ")
+			have[ln] = true
+			if strings.HasPrefix(ln, strings.Repeat(" ", 15)) {
+				cont[strings.TrimLeft(ln, " ")] = true
+			}
+		}
+		missing, prev := 0, ""
+		for _, c := range truth.Console {
+			if c.Stamp == "" {
+				continue
+			}
+			stamp := strings.TrimSpace(c.Stamp)
+			again := stamp == prev
+			prev = stamp
+			if again && cont[strings.TrimSpace(c.Text)] {
+				continue
+			}
+			if ln := strings.TrimRight(fmt.Sprintf("[%12s] %s", stamp, c.Text), " "); !have[ln] {
+				if missing++; missing <= 5 {
+					t.Errorf("console line not in log: %q", ln)
+				}
+			}
+		}
+		if missing > 0 {
+			t.Errorf("%d of %d console lines missing", missing, len(truth.Console))
+		}
+	})
+}
+
+var btNameRE = regexp.MustCompile(`^ ?#\d+ \[[0-9a-f]{16}\] (\S+) at [0-9a-f]{16}`)
+
+// btNames splits foreach bt's text into each PID's function names.
+func btNames(text string) map[int][]string {
+	out := map[int][]string{}
+	pid := -1
+	for _, ln := range strings.Split(text, "\n") {
+		if m := btHeaderPIDRE.FindStringSubmatch(ln); m != nil {
+			pid, _ = strconv.Atoi(m[1])
+			continue
+		}
+		if m := btNameRE.FindStringSubmatch(ln); m != nil && pid >= 0 {
+			out[pid] = append(out[pid], m[1])
+		}
+	}
+	return out
+}
+
+var btHeaderPIDRE = regexp.MustCompile(`^PID: (\d+) `)
+
+// TestCorpusPPCS390BT: the sleeping tasks' bt equal the kernel's sysrq-t
+// traces (95% of them), and the panic task's bt reaches sysrq's handler
+// and equals the kernel's panic trace from panic down.
+func TestCorpusPPCS390BT(t *testing.T) {
+	forEachPPCS390(t, func(t *testing.T, r *corpus.Run) {
+		truth, err := r.Truth()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := openSession(t, r, r.Files[0])
+		tasks, err := s.Kernel.Tasks()
+		if err != nil {
+			t.Fatal(err)
+		}
+		active := map[int]bool{}
+		for _, tk := range tasks {
+			if tk.Active {
+				active[int(tk.PID)] = true
+			}
+		}
+		names := btNames(run(t, s, "foreach bt"))
+		compared, equal := 0, 0
+		for _, kt := range truth.SysrqTraces() {
+			if kt.State == "R" || len(kt.Frames) == 0 || active[kt.PID] {
+				continue
+			}
+			got, ok := names[kt.PID]
+			if !ok {
+				continue // gone before the crash
+			}
+			compared++
+			if strings.Join(got, " ") == strings.Join(kt.Names(), " ") {
+				equal++
+			} else {
+				t.Logf("pid %d %s:\n  kernel: %v\n  bt:     %v", kt.PID, kt.Comm, kt.Names(), got)
+			}
+		}
+		if compared == 0 || equal*100 < compared*95 {
+			t.Errorf("%d of %d sleeping tasks' bt equal sysrq-t's", equal, compared)
+		}
+		t.Logf("%s: %d of %d sleeping tasks' bt equal sysrq-t's", r.Name, equal, compared)
+
+		pt, ok := truth.PanicTrace()
+		if !ok {
+			t.Fatal("no panic trace on the console")
+		}
+		got := btNames(run(t, s, "bt"))[pt.PID]
+		from := func(n []string) string {
+			for i, f := range n {
+				if f == "panic" {
+					return strings.Join(n[i:], " ")
+				}
+			}
+			return ""
+		}
+		joined := " " + strings.Join(got, " ") + " "
+		if !strings.Contains(joined, " sysrq_handle_crash ") && !strings.Contains(joined, " sysrq_reset_seq_param_set ") || !strings.Contains(joined, " __handle_sysrq ") {
+			t.Errorf("panic task's bt does not reach sysrq's handler: %v", got)
+		}
+		if from(got) == "" || from(got) != from(pt.Names()) {
+			t.Errorf("panic task %d from panic down:\n  kernel: %s\n  bt:     %s", pt.PID, from(pt.Names()), from(got))
+		}
+	})
+}
+
+var vtopRE = regexp.MustCompile(`(?m)^([0-9a-f]+)\s+([0-9a-f]+)\s*$`)
+
+// vtopPhys runs vtop and returns the physical address it gives.
+func vtopPhys(t *testing.T, run func(string) string, va uint64) uint64 {
+	t.Helper()
+	out := run(fmt.Sprintf("vtop %x", va))
+	m := vtopRE.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("vtop %x:\n%s", va, out)
+	}
+	if v, _ := strconv.ParseUint(m[1], 16, 64); v != va {
+		t.Fatalf("vtop %x: virtual %s", va, m[1])
+	}
+	p, _ := strconv.ParseUint(m[2], 16, 64)
+	return p
+}
+
+// TestCorpusPPCS390Vtop: vtop of kernel text and of the linear map gives
+// the addresses the kernel's fixed placement says; of a struct page in
+// vmemmap, a physical address whose bytes (rd -p) are the page's (rd).
+func TestCorpusPPCS390Vtop(t *testing.T) {
+	forEachPPCS390(t, func(t *testing.T, r *corpus.Run) {
+		s := openSession(t, r, r.Files[0])
+		k := s.Kernel
+		do := func(line string) string { return run(t, s, line) }
+		sched, ok := k.Syms.Addr("schedule")
+		if !ok {
+			t.Fatal("no schedule")
+		}
+		base := uint64(0)
+		if r.Arch == "ppc64le" {
+			base = 0xc000000000000000
+		}
+		if got := vtopPhys(t, do, sched); got != sched-base {
+			t.Errorf("vtop schedule %x: %x, want %x", sched, got, sched-base)
+		}
+		lin, err := k.Arch.PhysToVirt(0x1234560)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := vtopPhys(t, do, lin); got != 0x1234560 {
+			t.Errorf("vtop %x: %x, want 1234560", lin, got)
+		}
+		page, err := k.PageAddr(0x100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		phys := vtopPhys(t, do, page)
+		word := regexp.MustCompile(`:\s+([0-9a-f]{16})`)
+		v := word.FindStringSubmatch(do(fmt.Sprintf("rd %x", page)))
+		p := word.FindStringSubmatch(do(fmt.Sprintf("rd -p %x", phys)))
+		if v == nil || p == nil || v[1] != p[1] {
+			t.Errorf("struct page %x (vmemmap) at %x: rd %v, rd -p %v", page, phys, v, p)
+		}
+	})
+}
