@@ -208,7 +208,15 @@ func TestCorpusKmemSlabTruth(t *testing.T) {
 			if c.Allocated > c.Total {
 				t.Errorf("%s: allocated %d > total %d", c.Name, c.Allocated, c.Total)
 			}
+			// The guest printed slabinfo before its other sections, whose
+			// cats of /proc files went on allocating (dentries, proc's
+			// pde_openers), and a cache grows a slab at a time: a 64K slab
+			// of ppc64le holds 1638 pde_openers. One slab's objects more
+			// are within the tolerance.
 			tol := max(128, w.total/50)
+			if c.Slabs > 0 {
+				tol = max(tol, c.Total/c.Slabs)
+			}
 			dt, da := diff(c.Total, w.total), diff(c.Total-c.PartialFree, w.active)
 			if dt > tol || da > tol {
 				t.Errorf("%s: total %d active %d, slabinfo %d %d (tolerance %d)", c.Name, c.Total, c.Total-c.PartialFree, w.total, w.active, tol)

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/bits"
 	"sync"
@@ -372,8 +373,8 @@ func (s *Slabs) ReadSlab(c *SlabCache, addr uint64) (Slab, error) {
 	if err != nil {
 		return Slab{}, fmt.Errorf("%s: slab %x: %w", c.Name, addr, err)
 	}
-	sl := Slab{Addr: addr, Memory: mem, Node: s.nodeOf(addr), InUse: int(counters & 0xffff),
-		Objects: int(counters >> 16 & 0x7fff), Freelist: fl}
+	inuse, objects := slabCounters(counters, k.ByteOrder() == binary.BigEndian)
+	sl := Slab{Addr: addr, Memory: mem, Node: s.nodeOf(addr), InUse: inuse, Objects: objects, Freelist: fl}
 	if sl.Objects == 0x7fff {
 		return sl, fmt.Errorf("%s: slab: %x invalid objects count", c.Name, addr)
 	}
@@ -757,4 +758,14 @@ func (s *Slabs) PageFrame(addr uint64) (uint64, bool) {
 		return 0, false
 	}
 	return pfn, true
+}
+
+// slabCounters splits the slab's counters word (inuse:16, objects:15,
+// frozen:1): GCC lays bit-fields out from the low bits on a little-endian
+// machine and from the high bits on a big-endian one (s390x).
+func slabCounters(w uint32, bigEndian bool) (inuse, objects int) {
+	if bigEndian {
+		return int(w >> 16), int(w >> 1 & 0x7fff)
+	}
+	return int(w & 0xffff), int(w >> 16 & 0x7fff)
 }
