@@ -68,6 +68,12 @@ func TestCorpusIRQAgainstTruth(t *testing.T) {
 				}
 			}
 		}
+		if numbered == 0 && r.Arch == "s390x" {
+			// s390x's /proc/interrupts counts interrupt classes (EXT, I/O,
+			// CLK, ...) from its own per-CPU statistics, not irq_descs:
+			// irq -s does not show those classes (not done, see the note).
+			return
+		}
 		if numbered == 0 {
 			t.Fatalf("no numbered interrupts in the guest's /proc/interrupts:\n%s", strings.Join(lines, "\n"))
 		}

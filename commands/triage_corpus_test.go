@@ -152,7 +152,9 @@ func checkTriage(t *testing.T, r *corpus.Run, f corpus.File, truth *corpus.Truth
 		if c.Fault.Exception && in.Address != c.Fault.PC || !c.Fault.Exception && end != uint64(c.Fault.PC) {
 			t.Errorf("marked instruction %+v, the fault's PC %x (exception %v)", in, uint64(c.Fault.PC), c.Fault.Exception)
 		}
-		if !c.Fault.Exception && !strings.HasPrefix(in.Text, "call") && !strings.HasPrefix(in.Text, "bl") {
+		// x86_64 call, arm64 bl/blr, ppc64 bl/bctrl, s390x brasl/basr.
+		if !c.Fault.Exception && !strings.HasPrefix(in.Text, "call") && !strings.HasPrefix(in.Text, "bl") &&
+			!strings.HasPrefix(in.Text, "bctrl") && !strings.HasPrefix(in.Text, "bras") && !strings.HasPrefix(in.Text, "basr") {
 			t.Errorf("marked instruction %q is not a call", in.Text)
 		}
 		if in.Function != c.Fault.Function {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -21,7 +22,7 @@ func TestCorpusJSONBatch(t *testing.T) {
 		"vtop linux_banner", "help", "help ps", "help -D", "alias", "eval 128m", "ascii 41", "repeat -n 2 ascii 41",
 		"vm", "files", "mount", "fuser /init", "swap", "pte d8e067", "btop 1000", "ptob 1",
 		"irq -s", "timer", "net", "dev", "ipcs", "runq", "sig 1", "waitq log_wait", "mach",
-		"search -s linux_banner -l 256 -c Linux", "list -H modules", "tree -t rbtree -o vmap_area.rb_node vmap_area_root",
+		"search -s linux_banner -l 256 -c Linux", "list -H modules", "triage", "tree -t rbtree -o vmap_area.rb_node free_vmap_area_root",
 	}
 	for _, c := range commands.NewRegistry().Commands() {
 		found := false
@@ -35,11 +36,18 @@ func TestCorpusJSONBatch(t *testing.T) {
 	failing := []string{"bt -Z", "nosuchcommand", "rd 1"}
 	corpus.ForEachFile(t, func(t *testing.T, r *corpus.Run, f corpus.File) {
 		failing := failing
+		lines := lines
 		if r.Arch == "s390x" {
 			// Address 1 is mapped there (the kernel maps memory at its
 			// own address, the lowcore first); beyond the top table's
 			// 4T is not.
 			failing = []string{"bt -Z", "nosuchcommand", "rd 40000000000"}
+		}
+		if r.Arch == "ppc64le" || r.Arch == "s390x" {
+			// pte decodes x86_64's and arm64's entries; on these two it
+			// says it cannot (an x86 entry's bits mean another thing).
+			lines = slices.DeleteFunc(slices.Clone(lines), func(l string) bool { return strings.HasPrefix(l, "pte ") })
+			failing = append(failing, "pte d8e067")
 		}
 		input := strings.Join(append(append(append([]string{}, lines...), failing...), "set output text", "sys", "set output json", "mod"), "\n") + "\n"
 		code, out, errs := runGocrash(t, input, append([]string{"--json"}, append(f.Paths(), r.Vmlinux)...)...)
