@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"strconv"
 	"strings"
@@ -117,6 +118,11 @@ func runTask(ctx context.Context, s *Session, a *Args) (Result, error) {
 		}
 		res.Tasks = append(res.Tasks, e)
 	}
+	if len(res.Invalid) > 0 {
+		// The tasks that were named are shown; the arguments that name
+		// none are the command's error (stderr, and a failed status).
+		return res, errors.New(strings.Join(res.Invalid, "; "))
+	}
 	return res, nil
 }
 
@@ -124,16 +130,14 @@ func runTask(ctx context.Context, s *Session, a *Args) (Result, error) {
 // use, then each chosen task.
 type TaskResult struct {
 	// Invalid are crash's messages for the arguments that name no task
-	// and no member ("invalid task or pid value: 99999").
+	// and no member ("invalid task or pid value: 99999"): the command's
+	// error, not its text.
 	Invalid []string    `json:"invalid,omitempty"`
 	Tasks   []TaskEntry `json:"tasks"`
 }
 
 func (r *TaskResult) Text(w io.Writer) error {
 	tw := &textWriter{w: w}
-	for _, m := range r.Invalid {
-		tw.printf("task: %s\n\n", m)
-	}
 	for _, e := range r.Tasks {
 		tw.printf("%s", e.text)
 	}

@@ -136,6 +136,10 @@ func (d *Dump) PRStatus(nregs int) ([]PRStatus, error) {
 // Open detects the format of the file at path by its content and opens it
 // read-only.
 func Open(path string) (*Dump, error) {
+	if fi, err := os.Stat(path); err == nil && fi.Mode()&(os.ModeNamedPipe|os.ModeSocket) != 0 {
+		// Opening a FIFO would wait for a writer: refuse it at once.
+		return nil, fmt.Errorf("%s is a %s, not a dump file", path, pipeKind(fi.Mode()))
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -244,4 +248,12 @@ func inferMachine(d *Dump) string {
 		return "x86_64"
 	}
 	return ""
+}
+
+// pipeKind names a FIFO or a socket for an error message.
+func pipeKind(m os.FileMode) string {
+	if m&os.ModeSocket != 0 {
+		return "socket"
+	}
+	return "FIFO"
 }

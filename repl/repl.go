@@ -65,20 +65,60 @@ func IsQuit(err error) bool { return errors.Is(err, errQuit) }
 // RunReader runs every line of in; it returns errQuit when a line asked to
 // leave.
 func (sh *Shell) RunReader(ctx context.Context, in io.Reader) error {
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		if err := sh.RunLine(ctx, sc.Text()); IsQuit(err) {
+	r := bufio.NewReaderSize(in, 64<<10)
+	for n := 1; ; n++ {
+		line, long, err := readLine(r, maxLineLen)
+		if long {
+			// One failed command, and the session goes on.
+			sh.fail(fmt.Errorf("line %d: longer than %d bytes: not run", n, maxLineLen))
+		} else if line != "" || err == nil {
+			if rerr := sh.RunLine(ctx, line); IsQuit(rerr) {
+				return rerr
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
 			return err
 		}
 	}
-	return sc.Err()
+}
+
+// maxLineLen bounds a command line read from a file or standard input.
+const maxLineLen = 1 << 20
+
+// readLine reads one line (without its newline) of at most max bytes; a
+// longer one is read to its end and dropped (long). err is io.EOF at the
+// end of the input, after the last line.
+func readLine(r *bufio.Reader, max int) (line string, long bool, err error) {
+	var b []byte
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if len(b)+len(chunk) > max+1 {
+			long = true
+			b = b[:0]
+		} else if !long {
+			b = append(b, chunk...)
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if long {
+			return "", true, err
+		}
+		return strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r"), false, err
+	}
 }
 
 // RunFile runs the command lines of a file.
 func (sh *Shell) RunFile(ctx context.Context, path string) error {
 	if sh.depth > 8 {
 		return fmt.Errorf("%s: command files nested too deep", path)
+	}
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		// A FIFO would wait for a writer, a device never end.
+		return fmt.Errorf("%s is not a regular file", path)
 	}
 	f, err := os.Open(path)
 	if err != nil {

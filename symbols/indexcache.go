@@ -130,6 +130,10 @@ func (v *Vmlinux) loadIndex() (*Index, error) {
 
 // readIndexCache maps and checks a cache file.
 func (v *Vmlinux) readIndexCache(path string, d *Dwarf) (*Index, error) {
+	if fi, err := os.Stat(path); err == nil && fi.Mode()&(os.ModeNamedPipe|os.ModeSocket) != 0 {
+		// Opening a FIFO would wait for a writer: refuse it at once.
+		return nil, fmt.Errorf("%s is a %s, not a cache file", path, pipeKind(fi.Mode()))
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err

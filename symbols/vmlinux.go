@@ -69,6 +69,10 @@ type Vmlinux struct {
 
 // Open maps the vmlinux at path and reads its symbol table.
 func Open(path string) (*Vmlinux, error) {
+	if fi, err := os.Stat(path); err == nil && fi.Mode()&(os.ModeNamedPipe|os.ModeSocket) != 0 {
+		// Opening a FIFO would wait for a writer: refuse it at once.
+		return nil, fmt.Errorf("%s is a %s, not a vmlinux", path, pipeKind(fi.Mode()))
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -457,4 +461,12 @@ func (t nameTable) find(name string, syms []Symbol) (slot uint64, pos int) {
 			return slot, int(i - 1)
 		}
 	}
+}
+
+// pipeKind names a FIFO or a socket for an error message.
+func pipeKind(m os.FileMode) string {
+	if m&os.ModeSocket != 0 {
+		return "socket"
+	}
+	return "FIFO"
 }

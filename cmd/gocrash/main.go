@@ -71,6 +71,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	logOnly := fs.Bool("log", false, "print the kernel log of DUMPFILE and exit; needs no vmlinux (the layout comes from VMCOREINFO)")
 	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
 	if err := fs.Parse(args); err != nil {
+		fmt.Fprintf(stderr, "gocrash: %v; see gocrash --help\n", err)
 		return 2
 	}
 	switch {
@@ -298,6 +299,10 @@ func isKernelImage(p string) (bool, error) {
 	}
 	if fi.Mode()&os.ModeCharDevice != 0 {
 		return false, nil
+	}
+	if fi.Mode()&(os.ModeNamedPipe|os.ModeSocket) != 0 {
+		// Reading it would wait for a writer.
+		return false, fmt.Errorf("%s is a FIFO or socket, not a vmlinux or dump file", p)
 	}
 	f, err := elf.Open(p)
 	if err != nil {

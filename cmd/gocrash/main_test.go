@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/gocrash/gocrash/internal/corpus"
@@ -187,6 +188,19 @@ func TestCorpusBadInput(t *testing.T) {
 	t.Setenv("DEBUGINFOD_CACHE_PATH", t.TempDir())
 	oneLine("no-kernel", 1, "no debug vmlinux for the dump's kernel", "", "-s", dump)
 	oneLine("two-kernels", 1, "both", "", "-s", x86.Vmlinux, x86.Vmlinux)
+	// A FIFO anywhere a file is read is refused at once (opening it would
+	// wait for a writer); an unknown option, a task that is not there and
+	// a line too long each get their one line.
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	oneLine("fifo-dump", 1, "is a FIFO", "", "-s", x86.Vmlinux, fifo)
+	oneLine("fifo-vmlinux", 1, "is a FIFO", "", "-s", fifo, dump)
+	oneLine("fifo-input", 1, "not a regular file", "", "-s", "-i", fifo, x86.Vmlinux, dump)
+	oneLine("unknown-option", 2, "unknown flag: --nosuch", "", "--nosuch")
+	oneLine("task-not-there", 1, "task: invalid task or pid value: 99999", "task 99999\n", "-s", x86.Vmlinux, dump)
+	oneLine("line-too-long", 1, "longer than 1048576 bytes: not run", "p "+strings.Repeat("x", 2<<20)+"\n", "-s", x86.Vmlinux, dump)
 	oneLine("unknown-command", 1, "nosuch: command not found", "nosuch\n", "-s", x86.Vmlinux, dump)
 	if other != nil {
 		oneLine("mismatched-vmlinux", 1, "does not match", "", "-s", other.Vmlinux, dump)
