@@ -3,6 +3,7 @@ package kernel
 import (
 	"encoding/binary"
 	"fmt"
+	"strconv"
 )
 
 // The maple tree (6.1+, lib/maple_tree.c) keeps a range-to-pointer map in
@@ -136,9 +137,17 @@ func (m *mapleReader) walk(root uint64, fn func(MapleEntry) error) error {
 	if !mapleIsNode(root) {
 		return fn(MapleEntry{0, 0, root}) // a lone entry at index 0
 	}
+	return m.walkNodes(root, "root", func(e MapleEntry, _ string, _ int) error { return fn(e) })
+}
+
+// walkNodes calls fn with each non-empty slot of the leaves under the
+// encoded node enc, in order, with its position: path (start, then the
+// slot index of each internal node on the way down, "root/2/0") and its
+// slot in the leaf.
+func (m *mapleReader) walkNodes(enc uint64, start string, fn func(e MapleEntry, path string, slot int) error) error {
 	seen := map[uint64]bool{}
-	var visit func(enc, min, max uint64, depth int) error
-	visit = func(enc, min, max uint64, depth int) error {
+	var visit func(enc, min, max uint64, path string, depth int) error
+	visit = func(enc, min, max uint64, path string, depth int) error {
 		if depth > mapleMaxHeight {
 			return fmt.Errorf("maple tree deeper than %d levels", mapleMaxHeight)
 		}
@@ -159,13 +168,13 @@ func (m *mapleReader) walk(root uint64, fn func(MapleEntry) error) error {
 			switch {
 			case s == 0:
 			case n.leaf():
-				if err := fn(MapleEntry{lo, hi, s}); err != nil {
+				if err := fn(MapleEntry{lo, hi, s}, path, i); err != nil {
 					return err
 				}
 			case !mapleIsChild(s):
 				return fmt.Errorf("maple node %x: slot %d holds %x, not a node", n.addr, i, s)
 			default:
-				if err := visit(s, lo, hi, depth+1); err != nil {
+				if err := visit(s, lo, hi, path+"/"+strconv.Itoa(i), depth+1); err != nil {
 					return err
 				}
 			}
@@ -176,7 +185,7 @@ func (m *mapleReader) walk(root uint64, fn func(MapleEntry) error) error {
 		}
 		return nil
 	}
-	return visit(root, 0, ^uint64(0), 0)
+	return visit(enc, 0, ^uint64(0), start, 0)
 }
 
 // load finds the range holding index, as mtree_load does: one node per

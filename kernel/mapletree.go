@@ -2,7 +2,6 @@ package kernel
 
 import (
 	"fmt"
-	"strconv"
 )
 
 // MaplePosEntry is one non-empty slot of a maple tree with where it lies:
@@ -55,52 +54,14 @@ func (t *MapleTree) Walk(enc uint64, node bool, fn func(MaplePosEntry) error) er
 		ord++
 		return fn(MaplePosEntry{MapleEntry: MapleEntry{0, 0, enc}, Path: "", Ordinal: ord})
 	}
-	seen := map[uint64]bool{}
-	var visit func(enc, min, max uint64, path string, depth int) error
-	visit = func(enc, min, max uint64, path string, depth int) error {
-		if depth > mapleMaxHeight {
-			return fmt.Errorf("maple tree deeper than %d levels", mapleMaxHeight)
-		}
-		n, err := t.m.node(enc)
-		if err != nil {
-			return err
-		}
-		if seen[n.addr] {
-			return fmt.Errorf("maple node %x is reached twice", n.addr)
-		}
-		seen[n.addr] = true
-		lo := min
-		for i, s := range n.slots {
-			hi := n.upper(i, max)
-			if hi < lo {
-				return fmt.Errorf("maple node %x: slot %d ends at %x before it starts at %x", n.addr, i, hi, lo)
-			}
-			switch {
-			case s == 0:
-			case n.leaf():
-				ord++
-				if err := fn(MaplePosEntry{MapleEntry: MapleEntry{lo, hi, s}, Path: path, Slot: i, Ordinal: ord}); err != nil {
-					return err
-				}
-			case !mapleIsNode(s):
-				return fmt.Errorf("maple node %x: slot %d holds %x, not a node", n.addr, i, s)
-			default:
-				if err := visit(s, lo, hi, path+"/"+strconv.Itoa(i), depth+1); err != nil {
-					return err
-				}
-			}
-			if hi >= max {
-				break
-			}
-			lo = hi + 1
-		}
-		return nil
-	}
 	path := "root"
 	if node {
 		path = "direct"
 	}
-	return visit(enc, 0, ^uint64(0), path, 0)
+	return t.m.walkNodes(enc, path, func(e MapleEntry, path string, slot int) error {
+		ord++
+		return fn(MaplePosEntry{MapleEntry: e, Path: path, Slot: slot, Ordinal: ord})
+	})
 }
 
 // mapleLayoutOf reads the maple node layouts from the kernel's types.
