@@ -190,18 +190,8 @@ func runVM(ctx context.Context, s *Session, a *Args) (Result, error) {
 		}
 		return &VMFlagsResult{Flags: Hex(v), Names: vmFlagNames(k, v)}, nil
 	}
-	o := vmOptions{mode: vmPlain, hex: a.Has("x")}
-	switch {
-	case a.Has("p"):
-		o.mode = vmModePages
-	case a.Has("m"):
-		o.mode = vmMM
-	case a.Has("v"):
-		o.mode = vmVMAs
-	case a.Has("R"):
-		o.mode = vmModeRef
-		o.ref, _ = a.Value("R")
-	case a.Has("P"):
+	o := vmOptionsOf(a)
+	if o.mode == vmPlain && a.Has("P") {
 		o.mode = vmSingle
 		v, _ := a.Value("P")
 		x, err := strconv.ParseUint(strings.TrimPrefix(v, "0x"), 16, 64)
@@ -581,18 +571,7 @@ func foreachVM(ctx context.Context, s *Session, tasks []kernel.Task, a *Args) (R
 	if err := a.Exclusive("p", "m", "v", "R"); err != nil {
 		return nil, &UsageError{"-p, -m, -v and -R are mutually exclusive"}
 	}
-	o := vmOptions{mode: vmPlain, hex: a.Has("x")}
-	switch {
-	case a.Has("p"):
-		o.mode = vmModePages
-	case a.Has("m"):
-		o.mode = vmMM
-	case a.Has("v"):
-		o.mode = vmVMAs
-	case a.Has("R"):
-		o.mode = vmModeRef
-		o.ref, _ = a.Value("R")
-	}
+	o := vmOptionsOf(a)
 	var out VMResults
 	for i, t := range tasks {
 		if err := ctx.Err(); err != nil {
@@ -606,4 +585,22 @@ func foreachVM(ctx context.Context, s *Session, tasks []kernel.Task, a *Args) (R
 		}
 	}
 	return out, nil
+}
+
+// vmOptionsOf is what vm's display options ask for (-x, and the first of
+// -p, -m, -v, -R), for one task or for foreach.
+func vmOptionsOf(a *Args) vmOptions {
+	o := vmOptions{mode: vmPlain, hex: a.Has("x")}
+	switch {
+	case a.Has("p"):
+		o.mode = vmModePages
+	case a.Has("m"):
+		o.mode = vmMM
+	case a.Has("v"):
+		o.mode = vmVMAs
+	case a.Has("R"):
+		o.mode = vmModeRef
+		o.ref, _ = a.Value("R")
+	}
+	return o
 }
