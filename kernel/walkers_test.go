@@ -148,7 +148,8 @@ func TestXArrayWalk(t *testing.T) {
 	m.Offset("xarray", "xa_head", 8)
 	m.Offset("xa_node", "shift", 0)
 	m.Offset("xa_node", "slots", 40)
-	const nodeSize = 40 + 64*8
+	m.Offset("xa_node", "marks", 40+64*8)
+	const nodeSize = 40 + 64*8 + 3*8
 	top, l0, l1, l2 := m.Object(nodeSize), m.Object(nodeSize), m.Object(nodeSize), m.Object(nodeSize)
 	xa := m.Var(16)
 	m.PutU64(xa+8, top|2)
@@ -174,7 +175,7 @@ func TestXArrayWalk(t *testing.T) {
 	if err := x.Walk(head, false, func(e kernel.XAEntry) error { got = append(got, e); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	want := []kernel.XAEntry{{3, v[0], "root/0", 3, l0}, {69, v[1], "root/1", 5, l1}, {130, v[2], "root/2", 2, l2}}
+	want := []kernel.XAEntry{{3, v[0], "root/0", 3, l0, false}, {69, v[1], "root/1", 5, l1, false}, {130, v[2], "root/2", 2, l2, false}}
 	if !slices.Equal(got, want) {
 		t.Errorf("walk %+v, want %+v", got, want)
 	}
@@ -182,6 +183,23 @@ func TestXArrayWalk(t *testing.T) {
 	got = nil
 	if err := x.Walk(top|2, true, func(e kernel.XAEntry) error { got = append(got, e); return nil }); err != nil || !slices.Equal(got, want) {
 		t.Errorf("walk from the node: %+v, %v", got, err)
+	}
+	// With no member sizes the slot count comes from the offsets (the
+	// marks follow the slots); a value above the leaves is a multi-index
+	// entry, a small internal entry there a sibling, not a node.
+	xo, err := kernel.NewXArray(k, k.TypeLayout, nil, false)
+	if err != nil || xo.ChunkSize() != 64 {
+		t.Fatalf("slots from offsets: %v, %v", xo, err)
+	}
+	m.PutU64(top+40+3*8, v[0])
+	m.PutU64(top+40+4*8, 3<<2|2) // a sibling of slot 3
+	got = nil
+	if err := xo.Walk(head, false, func(e kernel.XAEntry) error { got = append(got, e); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, kernel.XAEntry{3 << 6, v[0], "root", 3, top, false}, kernel.XAEntry{4 << 6, 3 << 2, "root", 4, top, true})
+	if !slices.Equal(got, want) {
+		t.Errorf("walk with multi-index entries %+v, want %+v", got, want)
 	}
 	m.PutU64(xa+8, v[0])
 	head, _ = x.Head(xa)

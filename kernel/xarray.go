@@ -16,6 +16,9 @@ type XAEntry struct {
 	Path     string
 	Slot     uint64
 	NodeAddr uint64 // the node holding the slot (0 for a direct entry)
+	// Internal marks a leaf slot holding an internal entry (a sibling,
+	// retry or zero entry) rather than a value; Value has its tag cleared.
+	Internal bool
 }
 
 // XArray walks XArrays (struct xarray / xa_node, 4.20+) and the radix
@@ -30,12 +33,17 @@ type XArray struct {
 	radix             bool
 }
 
+// MemberSizer answers the size of a struct member from the types.
+type MemberSizer interface {
+	MemberSize(structName, member string) (int64, error)
+}
+
 // NewXArray reads the XArray layout; radix asks for the older radix tree
 // (on a kernel without one, whose radix_tree_root is an xarray, the
-// XArray's).
-func NewXArray(r Reader, lay Layout, types interface {
-	MemberSize(structName, member string) (int64, error)
-}, radix bool) (*XArray, error) {
+// XArray's). The node's slot count comes from types when given (nil: from
+// the offsets alone, the slots array ending where the node's marks or
+// tags begin, so that VMCOREINFO and BTF layouts serve).
+func NewXArray(r Reader, lay Layout, types MemberSizer, radix bool) (*XArray, error) {
 	x := &XArray{r: r, tagMask: 3}
 	root, head, node := "xarray", "xa_head", "xa_node"
 	x.internal = 2
@@ -59,7 +67,7 @@ func NewXArray(r Reader, lay Layout, types interface {
 	if x.shift, err = lay.Offset(node, "shift"); err != nil {
 		return nil, fmt.Errorf("%s", what)
 	}
-	n, err := types.MemberSize(node, "slots")
+	n, err := x.slotsSize(lay, types, node)
 	if err != nil || n < 16 {
 		return nil, fmt.Errorf("cannot determine length of %s.slots[] array", node)
 	}
@@ -122,11 +130,18 @@ func (x *XArray) Walk(head uint64, node bool, fn func(XAEntry) error) error {
 			if slot == 0 {
 				continue
 			}
-			if slot&x.tagMask == x.internal {
+			internal := slot&x.tagMask == x.internal
+			if internal {
 				slot &^= x.internal
 			}
-			if height == 1 {
-				if err := fn(XAEntry{Index: index | off, Value: slot, Path: path, Slot: off, NodeAddr: n}); err != nil {
+			// In an xarray a slot above the leaves holds a node only when
+			// it is an internal entry above 4096 (smaller ones are
+			// sibling and retry entries); a value there is a multi-index
+			// entry. The radix trees before it kept nodes only above the
+			// leaves.
+			leaf := height == 1 || (!x.radix && !(internal && slot > 4096))
+			if leaf {
+				if err := fn(XAEntry{Index: index | off<<shift, Value: slot, Path: path, Slot: off, NodeAddr: n, Internal: internal}); err != nil {
 					return err
 				}
 				continue
@@ -138,6 +153,21 @@ func (x *XArray) Walk(head uint64, node bool, fn func(XAEntry) error) error {
 		return nil
 	}
 	return visit(p, height, "root", 0)
+}
+
+// slotsSize is the byte size of node's slots array: from the types, else
+// the distance from the slots to the marks (xa_node) or tags
+// (radix_tree_node) that follow them.
+func (x *XArray) slotsSize(lay Layout, types MemberSizer, node string) (int64, error) {
+	if types != nil {
+		return types.MemberSize(node, "slots")
+	}
+	for _, m := range []string{"marks", "tags"} {
+		if after, err := lay.Offset(node, m); err == nil && after > x.slots {
+			return after - x.slots, nil
+		}
+	}
+	return 0, fmt.Errorf("%s has neither marks nor tags after its slots", node)
 }
 
 func (x *XArray) nodeShift(n uint64) (uint8, error) {
