@@ -316,17 +316,21 @@ func (b *btfRaw) member(t btfT, i uint32) (btfMember, error) {
 // is in bytes from the start of id. ok is false when there is no such
 // member.
 func (b *btfRaw) findMember(id uint32, name string) (m btfMember, off int64, ok bool, err error) {
-	return b.findMemberDepth(id, name, 0)
+	return b.findMemberDepth(id, name, 0, map[uint32]bool{})
 }
 
-func (b *btfRaw) findMemberDepth(id uint32, name string, depth int) (m btfMember, off int64, ok bool, err error) {
+// findMemberDepth searches each type once (searched): a corrupt section
+// whose anonymous members name the same types over and over would
+// otherwise cost vlen to the power of the depth.
+func (b *btfRaw) findMemberDepth(id uint32, name string, depth int, searched map[uint32]bool) (m btfMember, off int64, ok bool, err error) {
 	if depth > btfMaxDepth {
 		return btfMember{}, 0, false, btfCorrupt("type %d: anonymous members nested deeper than %d", id, btfMaxDepth)
 	}
 	t, err := b.underlying(id)
-	if err != nil || (t.kind != btfKindStruct && t.kind != btfKindUnion) {
+	if err != nil || (t.kind != btfKindStruct && t.kind != btfKindUnion) || searched[t.id] {
 		return btfMember{}, 0, false, err
 	}
+	searched[t.id] = true
 	for i := range t.vlen {
 		m, err := b.member(t, i)
 		if err != nil {
@@ -342,7 +346,7 @@ func (b *btfRaw) findMemberDepth(id uint32, name string, depth int) (m btfMember
 			return btfMember{}, 0, false, err
 		}
 		if m.nameOff == 0 || b.strs[m.nameOff] == 0 {
-			inner, ioff, ok, err := b.findMemberDepth(m.typ, name, depth+1)
+			inner, ioff, ok, err := b.findMemberDepth(m.typ, name, depth+1, searched)
 			if err != nil || ok {
 				return inner, int64(m.bitOff/8) + ioff, ok, err
 			}
