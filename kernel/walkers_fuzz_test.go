@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -405,6 +406,10 @@ func TestFuzzSeedsWalk(t *testing.T) {
 			t.Errorf("record log (caller %v): %d records, %v", caller, len(recs), err)
 		}
 	}
+	buf, first, next := fuzzRecords(1024, false, fuzzLogLines)
+	if recs, err := NewPrintk(fuzzMem{fuzzLogVars(buf, uint32(first), uint32(next), 0)}, fuzzLogLayout, fuzzLogSymbols).Log(); err != nil || len(recs) < 4 {
+		t.Errorf("record log through its variables: %d records, %v", len(recs), err)
+	}
 	res, err := WalkList(fuzzMem{fuzzListMemory(20, -1)}, ListWalk{Start: fuzzBase, NextOffset: 8, ListHead: true})
 	if err != nil || len(res.Entries) != 20 {
 		t.Errorf("circular list: %d entries, %v", len(res.Entries), err)
@@ -430,5 +435,67 @@ func TestFuzzSeedsWalk(t *testing.T) {
 		t.Errorf("modules: %d, %v", len(mods), err)
 	} else if mi, err := ml.ModuleInfo(mods[0]); err != nil || mi.Version != "1.0" || mi.Taints != 1<<12 {
 		t.Errorf("module info: %+v, %v", mi, err)
+	}
+}
+
+// fuzzLogVars lays out the variables of the two older buffers (log_buf,
+// log_buf_len, log_first_idx, log_next_idx, log_end) at fuzzBase, then
+// the buffer at 0x40.
+func fuzzLogVars(buf []byte, first, next, end uint32) []byte {
+	b := make([]byte, 0x40+len(buf))
+	le := binary.LittleEndian
+	le.PutUint64(b, fuzzBase+0x40)
+	le.PutUint32(b[8:], uint32(len(buf)))
+	le.PutUint32(b[16:], first)
+	le.PutUint32(b[24:], next)
+	le.PutUint32(b[32:], end)
+	copy(b[0x40:], buf)
+	return b
+}
+
+var fuzzLogSymbols = fuzzSymbols{"log_buf": fuzzBase, "log_buf_len": fuzzBase + 8,
+	"log_first_idx": fuzzBase + 16, "log_next_idx": fuzzBase + 24}
+
+var fuzzLogLayout = fuzzLayout{"printk_log": 16, "printk_log.ts_nsec": 0, "printk_log.len": 8,
+	"printk_log.text_len": 10, "printk_log.dict_len": 12}
+
+// FuzzPrintkLog reads the 3.5-to-5.9 record log (plain is false) or the
+// character ring of older kernels through Log, from their variables.
+func FuzzPrintkLog(f *testing.F) {
+	buf, first, next := fuzzRecords(1024, false, fuzzLogLines)
+	f.Add(fuzzLogVars(buf, uint32(first), uint32(next), 0), false)
+	var text strings.Builder
+	for i, l := range fuzzLogLines {
+		fmt.Fprintf(&text, "<6>[%5d.%06d] %s\n", i, i*37, l)
+	}
+	ring := []byte(text.String())
+	f.Add(fuzzLogVars(ring[:1024], 0, 0, uint32(len(ring))), true)
+	f.Fuzz(func(t *testing.T, mem []byte, plain bool) {
+		syms := fuzzLogSymbols
+		if plain {
+			syms = fuzzSymbols{"log_buf": fuzzBase, "log_buf_len": fuzzBase + 8, "log_end": fuzzBase + 32}
+		}
+		recs, _ := NewPrintk(fuzzMem{mem}, fuzzLogLayout, syms).Log()
+		if len(recs) > len(mem)+1 {
+			t.Fatalf("%d records from %d bytes", len(recs), len(mem))
+		}
+	})
+}
+
+// TestLogBufCorruptLength: a log_buf_len of 2 GiB over a buffer that is
+// not there fails without allocating it.
+func TestLogBufCorruptLength(t *testing.T) {
+	buf, first, next := fuzzRecords(1024, false, fuzzLogLines)
+	mem := fuzzLogVars(buf, uint32(first), uint32(next), 0)
+	binary.LittleEndian.PutUint32(mem[8:], 1<<31)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := NewPrintk(fuzzMem{mem}, fuzzLogLayout, fuzzLogSymbols).Log()
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "2147483648 bytes") {
+		t.Errorf("err %v", err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+		t.Errorf("%d bytes allocated for a buffer that is not there", n)
 	}
 }
