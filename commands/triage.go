@@ -72,6 +72,7 @@ could not be read); --json prints it as JSON.`,
 type TriageResult struct {
 	Crash     TriageCrash     `json:"crash"`
 	Blocked   TriageBlocked   `json:"blocked"`
+	Load      TriageLoad      `json:"load"`
 	Suspects  TriageSuspects  `json:"suspects"`
 	Signature TriageSignature `json:"signature"`
 	// NotYet names the sections this report does not have yet.
@@ -182,6 +183,109 @@ type TriageLock struct {
 	Error string `json:"error,omitempty"`
 
 	owner uint64 // the owner's task_struct, while the report is made
+}
+
+// TriageLoad is the load and memory at the crash: the load averages, the
+// run queues' lengths, kmem -i's totals, the largest slab caches and the
+// log's OOM reports. Unavailable says, by field, what could not be read.
+type TriageLoad struct {
+	LoadAverage [3]float64        `json:"load_average"`
+	RunQueues   []TriageRunQueue  `json:"run_queues"`
+	Memory      *KmemInfo         `json:"memory,omitempty"`
+	Slabs       []*SlabCacheInfo  `json:"largest_slab_caches"` // by memory (slabs x slab size), the largest first
+	OOM         []TriageLogLine   `json:"oom_events"`
+	Unavailable map[string]string `json:"unavailable,omitempty"`
+
+	loadRaw [3]uint64
+}
+
+// TriageRunQueue is one CPU's run queue: its current task and how many
+// tasks wait on it (RT and CFS, the current one not counted).
+type TriageRunQueue struct {
+	CPU     int      `json:"cpu"`
+	Current *TaskRef `json:"current,omitempty"`
+	RT      int      `json:"rt"`
+	CFS     int      `json:"cfs"`
+	Error   string   `json:"error,omitempty"`
+}
+
+// bad records why field could not be read.
+func (l *TriageLoad) bad(field string, err error) {
+	if l.Unavailable == nil {
+		l.Unavailable = map[string]string{}
+	}
+	l.Unavailable[field] = err.Error()
+}
+
+// triageSlabCaches is how many of the largest slab caches the report names.
+const triageSlabCaches = 5
+
+// triageLoad gathers the load and memory section; oom are the log's OOM
+// reports.
+func triageLoad(ctx context.Context, s *Session, oom []TriageLogLine) TriageLoad {
+	k := s.Kernel
+	l := TriageLoad{RunQueues: []TriageRunQueue{}, Slabs: []*SlabCacheInfo{}, OOM: oom}
+	bad := l.bad
+	if avg, err := k.LoadAverage(); err != nil {
+		bad("load_average", err)
+	} else {
+		l.loadRaw = avg
+		for i, v := range avg {
+			l.LoadAverage[i] = float64(v) / (1 << 11)
+		}
+	}
+	if cpus, err := sessionCPUs(s, ""); err != nil {
+		bad("run_queues", err)
+	} else {
+		active, aerr := k.ActiveTasks()
+		sch := k.Scheduler()
+		for _, c := range cpus {
+			rq := TriageRunQueue{CPU: c}
+			if aerr == nil && c < len(active) {
+				if t, err := k.ReadTask(active[c]); err == nil {
+					ref := taskRef(t)
+					rq.Current = &ref
+				}
+			}
+			if q, err := sch.RunQueue(c); err != nil {
+				rq.Error = err.Error()
+			} else {
+				rq.RT, rq.CFS = len(q.RT), len(q.CFS)
+			}
+			l.RunQueues = append(l.RunQueues, rq)
+		}
+	}
+	if m, err := kmemInfo(s); err != nil {
+		bad("memory", err)
+	} else {
+		l.Memory = m.(*KmemInfo)
+	}
+	sl := k.Slabs()
+	caches, err := sl.Caches()
+	if err != nil {
+		bad("largest_slab_caches", err)
+	}
+	var infos []*SlabCacheInfo
+	for _, c := range caches {
+		if ctx.Err() != nil {
+			break
+		}
+		if info := gatherCache(sl, c, false, false); info.GatherError == "" {
+			infos = append(infos, info)
+		}
+	}
+	sort.SliceStable(infos, func(i, j int) bool {
+		return infos[i].Slabs*infos[i].SlabSize > infos[j].Slabs*infos[j].SlabSize
+	})
+	l.Slabs = append(l.Slabs, infos[:min(len(infos), triageSlabCaches)]...)
+	return l
+}
+
+// isOOM: a line of an OOM report.
+func isOOM(s string) bool {
+	return strings.Contains(s, "invoked oom-killer") || strings.HasPrefix(s, "Out of memory") ||
+		strings.Contains(s, "Memory cgroup out of memory") || strings.HasPrefix(s, "oom-kill:") ||
+		strings.HasPrefix(s, "Kernel panic - not syncing: Out of memory") || strings.HasPrefix(s, "Kernel panic - not syncing: System is deadlocked on memory")
 }
 
 // TriageSuspects is the SUSPECT CODE section.
@@ -395,7 +499,9 @@ func runTriage(ctx context.Context, s *Session, a *Args) (Result, error) {
 		return nil, err
 	}
 	k := s.Kernel
-	r := &TriageResult{NotYet: []string{"load and memory (run queues, kmem -i, the largest slab caches)"}}
+	r := &TriageResult{NotYet: []string{}}
+	oom := []TriageLogLine{}
+	var logErr error
 	c := &r.Crash
 	c.Taints, c.Events, c.LastLines = []TaintFlag{}, []TriageLogLine{}, []TriageLogLine{}
 	bad := func(field string, err error) {
@@ -408,6 +514,7 @@ func runTriage(ctx context.Context, s *Session, a *Args) (Result, error) {
 	// The log: the kind, the panic message, the events.
 	if recs, err := k.Log(); err != nil {
 		bad("log", err)
+		logErr = err
 	} else {
 		var lines []logLine
 		for _, rec := range recs {
@@ -420,6 +527,13 @@ func runTriage(ctx context.Context, s *Session, a *Args) (Result, error) {
 		c.Panic = kernel.PanicMessage(recs)
 		c.Kind, c.Report = classifyCrash(lines)
 		c.Events = foldEvents(lines)
+		var oomLines []logLine
+		for _, l := range lines {
+			if isOOM(l.text) {
+				oomLines = append(oomLines, l)
+			}
+		}
+		oom = append(oom, foldRuns(oomLines)...)
 		last := foldRuns(lines)
 		c.LastLines = last[max(0, len(last)-triageLastLines):]
 		if c.Kind == "" {
@@ -464,6 +578,10 @@ func runTriage(ctx context.Context, s *Session, a *Args) (Result, error) {
 	}
 
 	r.Blocked = triageBlocked(s, tasks, terr)
+	r.Load = triageLoad(ctx, s, oom)
+	if logErr != nil {
+		r.Load.bad("oom_events", logErr)
+	}
 	r.Suspects = triageSuspects(k, c.Trace)
 
 	if c.Kind != "" && c.Fault != nil {
@@ -993,6 +1111,9 @@ func (r *TriageResult) Text(w io.Writer) error {
 	}
 
 	tw.println("")
+	r.Load.text(tw)
+
+	tw.println("")
 	tw.println("SUSPECT CODE")
 	sp := &r.Suspects
 	if sp.Unavailable != "" {
@@ -1032,6 +1153,61 @@ func (r *TriageResult) Text(w io.Writer) error {
 		tw.println("SIGNATURE: (unavailable: the crash's kind or faulting function is unknown)")
 	}
 	return tw.err
+}
+
+// text writes the load and memory section: kmem -i's table and kmem -s's
+// lines of the largest caches, indented.
+func (l *TriageLoad) text(tw *textWriter) {
+	un := func(field string) bool {
+		why, ok := l.Unavailable[field]
+		if ok {
+			tw.printf("  (%s unavailable: %s)\n", field, why)
+		}
+		return ok
+	}
+	indented := func(res Result) {
+		var b strings.Builder
+		res.Text(&b)
+		for _, line := range strings.Split(strings.TrimRight(b.String(), "\n"), "\n") {
+			tw.println(strings.TrimRight("  "+line, " "))
+		}
+	}
+	tw.println("LOAD AND MEMORY")
+	if !un("load_average") {
+		tw.printf("  LOAD AVERAGE: %s, %s, %s\n", loadavg(l.loadRaw[0]), loadavg(l.loadRaw[1]), loadavg(l.loadRaw[2]))
+	}
+	if !un("run_queues") {
+		tw.println("  RUN QUEUES:")
+		for _, q := range l.RunQueues {
+			cur := "(unavailable)"
+			if q.Current != nil {
+				cur = q.Current.Header()
+			}
+			if q.Error != "" {
+				tw.printf("    CPU %d: (queue unavailable: %s) CURRENT: %s\n", q.CPU, q.Error, cur)
+			} else {
+				tw.printf("    CPU %d: %d RT, %d CFS queued  CURRENT: %s\n", q.CPU, q.RT, q.CFS, cur)
+			}
+		}
+	}
+	if !un("memory") && l.Memory != nil {
+		tw.println("  MEMORY:")
+		indented(l.Memory)
+	}
+	un("largest_slab_caches")
+	if len(l.Slabs) > 0 {
+		tw.printf("  LARGEST SLAB CACHES:\n")
+		indented(&KmemSlabResult{Caches: l.Slabs, header: true})
+	}
+	if !un("oom_events") {
+		tw.println("  OOM EVENTS:")
+		if len(l.OOM) == 0 {
+			tw.println("    (none)")
+		}
+		for _, e := range l.OOM {
+			tw.printf("    %s\n", foldedText(e))
+		}
+	}
 }
 
 func foldedText(l TriageLogLine) string {
