@@ -99,7 +99,8 @@ func FuzzDWARF(f *testing.F) {
 // FuzzLineProgram runs one line program (at the start of line) on its own.
 func FuzzLineProgram(f *testing.F) {
 	f.Fuzz(func(t *testing.T, line, lineStr, str []byte) {
-		d := &Dwarf{sec: dwarfSections{line: line, lineStr: lineStr, str: str, order: binary.LittleEndian}}
+		d := &Dwarf{sec: dwarfSections{line: line, lineStr: lineStr, str: str, order: binary.LittleEndian},
+			abbrevs: map[uint64]*abbrevTable{}, strBase: map[uint64]uint64{}}
 		lt, err := d.runLineProgram(0, "/build", "fuzz.c")
 		if err == nil && len(lt.rows) > 1<<20 {
 			t.Fatalf("%d rows from a %d-byte program", len(lt.rows), len(line))
