@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -498,4 +501,27 @@ func TestLogBufCorruptLength(t *testing.T) {
 	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
 		t.Errorf("%d bytes allocated for a buffer that is not there", n)
 	}
+}
+
+// FuzzKallsyms reads a /proc/kallsyms listing for the KASLR offset, with
+// a small program defining _stext as the vmlinux.
+func FuzzKallsyms(f *testing.F) {
+	dir := f.TempDir()
+	src, bin := filepath.Join(dir, "k.c"), filepath.Join(dir, "k")
+	if err := os.WriteFile(src, []byte("void _stext(void) {}\nint main(void) { return 0; }\n"), 0o644); err != nil {
+		f.Fatal(err)
+	}
+	if out, err := exec.Command("gcc", "-no-pie", "-o", bin, src).CombinedOutput(); err != nil {
+		f.Fatalf("gcc (testdata/corpus/build.sh installs it): %v\n%s", err, out)
+	}
+	v, err := symbols.Open(bin)
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer v.Close()
+	f.Add("ffffffff81000000 T startup_64\nffffffff81000000 T _stext\nffffffffc0000000 t init\t[mod]\n")
+	f.Add("0000000000000000 T _text\n")
+	f.Fuzz(func(t *testing.T, listing string) {
+		kallsymsOffset(strings.NewReader(listing), v)
+	})
 }
