@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gocrash/gocrash/internal/corpus"
 	"github.com/gocrash/gocrash/symbols"
 )
 
@@ -122,10 +123,11 @@ const (
 	fuzzRingSize = fuzzData + 1024
 )
 
-// lockless writes a lockless ring (16 descriptors, 1 KiB of text) holding
-// lines, as the kernel leaves it after a boot: the first records
-// overwritten, the text wrapped round the data ring.
-func fuzzLocklessRing(lines []string) []byte {
+// fuzzLocklessRing writes a lockless ring (16 descriptors, 1 KiB of text)
+// holding recs, as the kernel leaves it after a boot: the first records
+// overwritten, the text wrapped round the data ring. The descriptors'
+// ids are the records' places in recs.
+func fuzzLocklessRing(recs []LogRecord) []byte {
 	b := make([]byte, fuzzRingSize)
 	le := binary.LittleEndian
 	le.PutUint64(b[fuzzPrbPtr:], fuzzBase+fuzzPrb)
@@ -135,9 +137,13 @@ func fuzzLocklessRing(lines []string) []byte {
 	le.PutUint32(b[fuzzPrb+48:], 10) // size_bits
 	le.PutUint64(b[fuzzPrb+48+8:], fuzzBase+fuzzData)
 	var lpos uint64
-	first := uint64(len(lines)) - min(uint64(len(lines)), 12)
-	for id := uint64(0); id < uint64(len(lines)); id++ {
-		text := lines[id]
+	first := uint64(len(recs)) - min(uint64(len(recs)), 12)
+	for id := uint64(0); id < uint64(len(recs)); id++ {
+		r := recs[id]
+		text := r.Text
+		if len(text) > 400 {
+			text = text[:400]
+		}
 		n := (8 + uint64(len(text)) + 7) &^ 7
 		begin := lpos
 		if begin&1023+n > 1024 { // wraps: the block goes to the start
@@ -154,19 +160,36 @@ func fuzzLocklessRing(lines []string) []byte {
 		le.PutUint64(d[8:], begin)
 		le.PutUint64(d[16:], lpos)
 		in := b[fuzzInfos+(id&15)*88:]
-		le.PutUint64(in, id)
-		le.PutUint64(in[8:], 1000000*id+12345)
+		le.PutUint64(in, r.Seq)
+		le.PutUint64(in[8:], r.TsNsec)
 		le.PutUint16(in[16:], uint16(len(text)))
-		in[19] = 6 << 5 // level
-		le.PutUint32(in[20:], uint32(id))
-		if strings.HasPrefix(text, "virtio") {
-			copy(in[24:], "virtio")
-			copy(in[24+16:], "+virtio:virtio0")
+		in[18] = byte(r.Facility)
+		in[19] = byte(r.Level) << 5
+		le.PutUint32(in[20:], r.CallerID)
+		for _, kv := range r.Dict {
+			if v, ok := strings.CutPrefix(kv, "SUBSYSTEM="); ok {
+				copy(in[24:24+15], v)
+			} else if v, ok := strings.CutPrefix(kv, "DEVICE="); ok {
+				copy(in[24+16:24+63], v)
+			}
 		}
 	}
-	le.PutUint64(b[fuzzPrb+24:], uint64(len(lines))-1) // head_id
-	le.PutUint64(b[fuzzPrb+32:], first)                // tail_id
+	le.PutUint64(b[fuzzPrb+24:], uint64(len(recs))-1) // head_id
+	le.PutUint64(b[fuzzPrb+32:], first)               // tail_id
 	return b
+}
+
+// fuzzLineRecords are lines as records: the virtio lines with a device.
+func fuzzLineRecords(lines []string) []LogRecord {
+	var out []LogRecord
+	for i, l := range lines {
+		r := LogRecord{Seq: uint64(i), TsNsec: 1000000*uint64(i) + 12345, Level: 6, CallerID: uint32(i), Text: l}
+		if strings.HasPrefix(l, "virtio") {
+			r.Dict = []string{"SUBSYSTEM=virtio", "DEVICE=+virtio:virtio0"}
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // fuzzLogLines are lines of a 6.1 guest's boot log (the corpus's console).
@@ -193,8 +216,8 @@ var fuzzLogLines = []string{
 }
 
 func FuzzPrintkLockless(f *testing.F) {
-	f.Add(fuzzLocklessRing(fuzzLogLines))
-	f.Add(fuzzLocklessRing(fuzzLogLines[:3]))
+	f.Add(fuzzLocklessRing(fuzzLineRecords(fuzzLogLines)))
+	f.Add(fuzzLocklessRing(fuzzLineRecords(fuzzLogLines[:3])))
 	f.Fuzz(func(t *testing.T, mem []byte) {
 		p := NewPrintk(fuzzMem{mem}, fuzzPrbLayout, fuzzSymbols{"prb": fuzzBase + fuzzPrbPtr})
 		recs, _ := p.Log()
@@ -205,26 +228,27 @@ func FuzzPrintkLockless(f *testing.F) {
 	})
 }
 
-// fuzzRecords writes the records of the 3.5-to-5.9 log (struct printk_log
-// with caller_id when caller is set) into a buffer of size bytes.
-func fuzzRecords(size int, caller bool, lines []string) ([]byte, uint64, uint64) {
+// fuzzRecords writes records into the 3.5-to-5.9 log (struct printk_log
+// with caller_id when caller is set) of size bytes.
+func fuzzRecords(size int, caller bool, recs []LogRecord) ([]byte, uint64, uint64) {
 	w := &recWriter{buf: make([]byte, size), hdr: 16, align: 8, tsOff: 0, lenOff: 8, textOff: 10, dictOff: 12, facOff: 14}
 	if caller {
 		w.hdr, w.callerOff, w.caller = 24, 16, true
 	}
-	for i, l := range lines {
-		r := testRec{ts: uint64(i) * 1000003, level: 6, flags: logNewline, caller: uint32(i), text: l}
-		if strings.HasPrefix(l, "virtio") {
-			r.dict = "SUBSYSTEM=virtio\x00DEVICE=+virtio:virtio0"
+	for _, r := range recs {
+		text := r.Text
+		if len(text) > size/4 {
+			text = text[:size/4]
 		}
-		w.store(r)
+		w.store(testRec{ts: r.TsNsec, fac: uint8(r.Facility), level: uint8(r.Level), flags: logNewline, caller: r.CallerID,
+			text: text, dict: strings.Join(r.Dict, "\x00")})
 	}
 	return w.buf, w.first, w.next
 }
 
 func FuzzPrintkRecords(f *testing.F) {
 	for _, caller := range []bool{false, true} {
-		buf, first, next := fuzzRecords(1024, caller, fuzzLogLines)
+		buf, first, next := fuzzRecords(1024, caller, fuzzLineRecords(fuzzLogLines))
 		f.Add(buf, first, next, caller)
 	}
 	f.Fuzz(func(t *testing.T, buf []byte, first, next uint64, caller bool) {
@@ -392,13 +416,13 @@ func FuzzModules(f *testing.F) {
 // TestFuzzSeedsWalk checks that the seeds hold what they claim, so that
 // fuzzing starts from the walkers' real paths.
 func TestFuzzSeedsWalk(t *testing.T) {
-	p := NewPrintk(fuzzMem{fuzzLocklessRing(fuzzLogLines)}, fuzzPrbLayout, fuzzSymbols{"prb": fuzzBase + fuzzPrbPtr})
+	p := NewPrintk(fuzzMem{fuzzLocklessRing(fuzzLineRecords(fuzzLogLines))}, fuzzPrbLayout, fuzzSymbols{"prb": fuzzBase + fuzzPrbPtr})
 	recs, err := p.Log()
 	if err != nil || len(recs) != 12 || recs[11].Text != fuzzLogLines[len(fuzzLogLines)-1] {
 		t.Errorf("lockless ring: %d records, %v", len(recs), err)
 	}
 	for _, caller := range []bool{false, true} {
-		buf, first, next := fuzzRecords(1024, caller, fuzzLogLines)
+		buf, first, next := fuzzRecords(1024, caller, fuzzLineRecords(fuzzLogLines))
 		lo := recordLayout{size: 16, lenOff: 8, textLenOff: 10, dictOff: 12, facOff: 14}
 		if caller {
 			lo.size, lo.callerOff, lo.hasCaller = 24, 16, true
@@ -409,9 +433,23 @@ func TestFuzzSeedsWalk(t *testing.T) {
 			t.Errorf("record log (caller %v): %d records, %v", caller, len(recs), err)
 		}
 	}
-	buf, first, next := fuzzRecords(1024, false, fuzzLogLines)
+	buf, first, next := fuzzRecords(1024, false, fuzzLineRecords(fuzzLogLines))
 	if recs, err := NewPrintk(fuzzMem{fuzzLogVars(buf, uint32(first), uint32(next), 0)}, fuzzLogLayout, fuzzLogSymbols).Log(); err != nil || len(recs) < 4 {
 		t.Errorf("record log through its variables: %d records, %v", len(recs), err)
+	}
+	// The corpus's: the last records of an Oops run's log.
+	for name, v := range corpus.ReadFuzzSeeds(t, "FuzzPrintkLockless") {
+		recs, err := NewPrintk(fuzzMem{v[0].([]byte)}, fuzzPrbLayout, fuzzSymbols{"prb": fuzzBase + fuzzPrbPtr}).Log()
+		if err != nil || len(recs) != 12 || recs[0].Text == "" || recs[11].Seq != recs[0].Seq+11 {
+			t.Errorf("FuzzPrintkLockless/%s: %d records, %v", name, len(recs), err)
+		}
+	}
+	for name, v := range corpus.ReadFuzzSeeds(t, "FuzzPrintkRecords") {
+		lo := recordLayout{size: 24, lenOff: 8, textLenOff: 10, dictOff: 12, facOff: 14, callerOff: 16, hasCaller: true}
+		le := binary.LittleEndian
+		if recs, err := parseRecords(v[0].([]byte), lo, v[1].(uint64), v[2].(uint64), 0, le.Uint16, le.Uint32, le.Uint64); err != nil || len(recs) < 4 {
+			t.Errorf("FuzzPrintkRecords/%s: %d records, %v", name, len(recs), err)
+		}
 	}
 	res, err := WalkList(fuzzMem{fuzzListMemory(20, -1)}, ListWalk{Start: fuzzBase, NextOffset: 8, ListHead: true})
 	if err != nil || len(res.Entries) != 20 {
@@ -465,7 +503,7 @@ var fuzzLogLayout = fuzzLayout{"printk_log": 16, "printk_log.ts_nsec": 0, "print
 // FuzzPrintkLog reads the 3.5-to-5.9 record log (plain is false) or the
 // character ring of older kernels through Log, from their variables.
 func FuzzPrintkLog(f *testing.F) {
-	buf, first, next := fuzzRecords(1024, false, fuzzLogLines)
+	buf, first, next := fuzzRecords(1024, false, fuzzLineRecords(fuzzLogLines))
 	f.Add(fuzzLogVars(buf, uint32(first), uint32(next), 0), false)
 	var text strings.Builder
 	for i, l := range fuzzLogLines {
@@ -488,7 +526,7 @@ func FuzzPrintkLog(f *testing.F) {
 // TestLogBufCorruptLength: a log_buf_len of 2 GiB over a buffer that is
 // not there fails without allocating it.
 func TestLogBufCorruptLength(t *testing.T) {
-	buf, first, next := fuzzRecords(1024, false, fuzzLogLines)
+	buf, first, next := fuzzRecords(1024, false, fuzzLineRecords(fuzzLogLines))
 	mem := fuzzLogVars(buf, uint32(first), uint32(next), 0)
 	binary.LittleEndian.PutUint32(mem[8:], 1<<31)
 	var before, after runtime.MemStats

@@ -3,52 +3,10 @@ package symbols
 import (
 	"bytes"
 	"encoding/binary"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
-)
 
-// readSeeds returns the values of each checked-in seed of target written
-// from the corpus (the files named after a kernel, not the findings).
-func readSeeds(t *testing.T, target string) map[string][]any {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", "fuzz", target, "*-*.*"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no seeds for %s", target)
-	}
-	out := map[string][]any{}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
-		if lines[0] != "go test fuzz v1" {
-			t.Fatalf("%s: not a fuzz corpus file", f)
-		}
-		var vals []any
-		for _, l := range lines[1:] {
-			typ, lit, _ := strings.Cut(strings.TrimSuffix(l, ")"), "(")
-			switch typ {
-			case "[]byte":
-				s, err := strconv.Unquote(lit)
-				if err != nil {
-					t.Fatalf("%s: %v", f, err)
-				}
-				vals = append(vals, []byte(s))
-			case "bool":
-				vals = append(vals, lit == "true")
-			case "uint64":
-				n, _ := strconv.ParseUint(lit, 10, 64)
-				vals = append(vals, n)
-			}
-		}
-		out[filepath.Base(f)] = vals
-	}
-	return out
-}
+	"github.com/gocrash/gocrash/internal/corpus"
+)
 
 // TestFuzzSeedsRead checks that the corpus seeds are what they claim, so
 // that fuzzing starts from the parsers' real paths: each DWARF unit reads
@@ -56,7 +14,7 @@ func readSeeds(t *testing.T, target string) map[string][]any {
 // .debug_frame slice has FDEs with rows, each ORC slice decodes, each BTF
 // slice has its types.
 func TestFuzzSeedsRead(t *testing.T) {
-	for name, v := range readSeeds(t, "FuzzDWARF") {
+	for name, v := range corpus.ReadFuzzSeeds(t, "FuzzDWARF") {
 		d := fuzzDwarf(v[0].([]byte), v[1].([]byte), v[2].([]byte), v[3].([]byte), v[4].([]byte), v[5].([]byte))
 		if d == nil || len(d.units) != 1 {
 			t.Errorf("FuzzDWARF/%s: no unit", name)
@@ -83,13 +41,13 @@ func TestFuzzSeedsRead(t *testing.T) {
 			t.Errorf("FuzzDWARF/%s: line table: %v", name, err)
 		}
 	}
-	for name, v := range readSeeds(t, "FuzzLineProgram") {
+	for name, v := range corpus.ReadFuzzSeeds(t, "FuzzLineProgram") {
 		d := &Dwarf{sec: dwarfSections{line: v[0].([]byte), lineStr: v[1].([]byte), str: v[2].([]byte), order: binary.LittleEndian}}
 		if lt, err := d.runLineProgram(0, "/build", "fuzz.c"); err != nil || len(lt.rows) == 0 || len(lt.files) == 0 {
 			t.Errorf("FuzzLineProgram/%s: %v", name, err)
 		}
 	}
-	for name, v := range readSeeds(t, "FuzzCFI") {
+	for name, v := range corpus.ReadFuzzSeeds(t, "FuzzCFI") {
 		var order binary.ByteOrder = binary.LittleEndian
 		if v[2].(bool) {
 			order = binary.BigEndian
@@ -103,7 +61,7 @@ func TestFuzzSeedsRead(t *testing.T) {
 			t.Errorf("FuzzCFI/%s: %v", name, err)
 		}
 	}
-	for name, v := range readSeeds(t, "FuzzORC") {
+	for name, v := range corpus.ReadFuzzSeeds(t, "FuzzORC") {
 		lay := orcLayoutNew()
 		if v[2].(bool) {
 			lay = orcLayoutOld()
@@ -113,7 +71,7 @@ func TestFuzzSeedsRead(t *testing.T) {
 			t.Errorf("FuzzORC/%s: %v", name, err)
 		}
 	}
-	for name, v := range readSeeds(t, "FuzzBTF") {
+	for name, v := range corpus.ReadFuzzSeeds(t, "FuzzBTF") {
 		b, err := parseBTF(v[0].([]byte))
 		if err != nil || len(b.offs) != 101 || len(b.comp) == 0 {
 			t.Errorf("FuzzBTF/%s: %v", name, err)

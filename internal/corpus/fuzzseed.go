@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -50,4 +51,46 @@ func WriteFuzzSeed(t testing.TB, target, name string, vals ...any) {
 		t.Fatal(err)
 	}
 	t.Logf("%s/%s: %d bytes", target, name, sb.Len())
+}
+
+// ReadFuzzSeeds returns the values of each checked-in seed of a fuzz
+// target of the package under test that was written from the corpus (the
+// files named after a kernel, "x86_64-6.1.0...", not the findings), by
+// file name.
+func ReadFuzzSeeds(t testing.TB, target string) map[string][]any {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("testdata", "fuzz", target, "*-*.*"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no seeds for %s", target)
+	}
+	out := map[string][]any{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+		if lines[0] != "go test fuzz v1" {
+			t.Fatalf("%s: not a fuzz corpus file", f)
+		}
+		var vals []any
+		for _, l := range lines[1:] {
+			typ, lit, _ := strings.Cut(strings.TrimSuffix(l, ")"), "(")
+			switch typ {
+			case "[]byte":
+				s, err := strconv.Unquote(lit)
+				if err != nil {
+					t.Fatalf("%s: %v", f, err)
+				}
+				vals = append(vals, []byte(s))
+			case "bool":
+				vals = append(vals, lit == "true")
+			case "uint64":
+				n, _ := strconv.ParseUint(lit, 10, 64)
+				vals = append(vals, n)
+			}
+		}
+		out[filepath.Base(f)] = vals
+	}
+	return out
 }
