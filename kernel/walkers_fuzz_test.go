@@ -541,22 +541,33 @@ func TestLogBufCorruptLength(t *testing.T) {
 	}
 }
 
-// FuzzKallsyms reads a /proc/kallsyms listing for the KASLR offset, with
-// a small program defining _stext as the vmlinux.
-func FuzzKallsyms(f *testing.F) {
-	dir := f.TempDir()
+// kallsymsProgram builds a small program defining _stext, a vmlinux for
+// kallsymsOffset (closed with the test).
+func kallsymsProgram(t testing.TB) *symbols.Vmlinux {
+	t.Helper()
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Fatal("gcc is not installed (testdata/corpus/build.sh installs it)")
+	}
+	dir := t.TempDir()
 	src, bin := filepath.Join(dir, "k.c"), filepath.Join(dir, "k")
 	if err := os.WriteFile(src, []byte("void _stext(void) {}\nint main(void) { return 0; }\n"), 0o644); err != nil {
-		f.Fatal(err)
+		t.Fatal(err)
 	}
 	if out, err := exec.Command("gcc", "-no-pie", "-o", bin, src).CombinedOutput(); err != nil {
-		f.Fatalf("gcc (testdata/corpus/build.sh installs it): %v\n%s", err, out)
+		t.Fatalf("gcc: %v\n%s", err, out)
 	}
 	v, err := symbols.Open(bin)
 	if err != nil {
-		f.Fatal(err)
+		t.Fatal(err)
 	}
-	defer v.Close()
+	t.Cleanup(func() { v.Close() })
+	return v
+}
+
+// FuzzKallsyms reads a /proc/kallsyms listing for the KASLR offset, with
+// a small program defining _stext as the vmlinux.
+func FuzzKallsyms(f *testing.F) {
+	v := kallsymsProgram(f)
 	f.Add("ffffffff81000000 T startup_64\nffffffff81000000 T _stext\nffffffffc0000000 t init\t[mod]\n")
 	f.Add("0000000000000000 T _text\n")
 	f.Fuzz(func(t *testing.T, listing string) {
