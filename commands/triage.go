@@ -11,6 +11,7 @@ import (
 
 	"github.com/gocrash/gocrash/arch"
 	"github.com/gocrash/gocrash/kernel"
+	"github.com/gocrash/gocrash/symbols"
 )
 
 func triageCommand() *Command {
@@ -71,6 +72,7 @@ could not be read); --json prints it as JSON.`,
 type TriageResult struct {
 	Crash     TriageCrash     `json:"crash"`
 	Blocked   TriageBlocked   `json:"blocked"`
+	Load      TriageLoad      `json:"load"`
 	Suspects  TriageSuspects  `json:"suspects"`
 	Signature TriageSignature `json:"signature"`
 	// NotYet names the sections this report does not have yet.
@@ -153,19 +155,137 @@ type TriageBlockedTask struct {
 	Lock *TriageLock `json:"lock,omitempty"`
 }
 
-// TriageLock is a mutex a blocked task waits for.
+// TriageLock is the sleeping lock a blocked task waits for: a mutex, an
+// rw_semaphore or an rt_mutex, and its owner as the lock records it.
 type TriageLock struct {
-	Kind  string   `json:"kind"` // "mutex"
+	Kind  string   `json:"kind"` // "mutex", "rw_semaphore", "rt_mutex"
 	Addr  Hex      `json:"addr"`
 	Owner *TaskRef `json:"owner,omitempty"`
+	// Flags are the owner word's flag bits (an rw_semaphore's
+	// RWSEM_READER_OWNED and NONSPINNABLE bits, an rt_mutex's
+	// RT_MUTEX_HAS_WAITERS).
+	Flags Hex `json:"flags"`
+	// An rw_semaphore's count: held for writing, or by Readers readers;
+	// ReaderOwned: the owner is only the last reader to take it, which
+	// may have released it since (Note says so).
+	Writer      bool   `json:"writer,omitempty"`
+	Readers     uint64 `json:"readers,omitempty"`
+	ReaderOwned bool   `json:"reader_owned,omitempty"`
+	Note        string `json:"note,omitempty"`
 	// OwnerTrace is the owner's backtrace.
 	OwnerTrace *BTTrace `json:"owner_trace,omitempty"`
 	// Chain is the owners in turn, from this lock's owner on, each waiting
-	// for a mutex the next holds; Deadlock: the chain comes back to a task
+	// for a lock the next holds; Deadlock: the chain comes back to a task
 	// already in it.
 	Chain    []TaskRef `json:"chain,omitempty"`
 	Deadlock bool      `json:"deadlock,omitempty"`
-	Error    string    `json:"error,omitempty"`
+	// Error says why the owner is not known.
+	Error string `json:"error,omitempty"`
+
+	owner uint64 // the owner's task_struct, while the report is made
+}
+
+// TriageLoad is the load and memory at the crash: the load averages, the
+// run queues' lengths, kmem -i's totals, the largest slab caches and the
+// log's OOM reports. Unavailable says, by field, what could not be read.
+type TriageLoad struct {
+	LoadAverage [3]float64        `json:"load_average"`
+	RunQueues   []TriageRunQueue  `json:"run_queues"`
+	Memory      *KmemInfo         `json:"memory,omitempty"`
+	Slabs       []*SlabCacheInfo  `json:"largest_slab_caches"` // by memory (slabs x slab size), the largest first
+	OOM         []TriageLogLine   `json:"oom_events"`
+	Unavailable map[string]string `json:"unavailable,omitempty"`
+
+	loadRaw [3]uint64
+}
+
+// TriageRunQueue is one CPU's run queue: its current task and how many
+// tasks wait on it (RT and CFS, the current one not counted).
+type TriageRunQueue struct {
+	CPU     int      `json:"cpu"`
+	Current *TaskRef `json:"current,omitempty"`
+	RT      int      `json:"rt"`
+	CFS     int      `json:"cfs"`
+	Error   string   `json:"error,omitempty"`
+}
+
+// bad records why field could not be read.
+func (l *TriageLoad) bad(field string, err error) {
+	if l.Unavailable == nil {
+		l.Unavailable = map[string]string{}
+	}
+	l.Unavailable[field] = err.Error()
+}
+
+// triageSlabCaches is how many of the largest slab caches the report names.
+const triageSlabCaches = 5
+
+// triageLoad gathers the load and memory section; oom are the log's OOM
+// reports.
+func triageLoad(ctx context.Context, s *Session, oom []TriageLogLine) TriageLoad {
+	k := s.Kernel
+	l := TriageLoad{RunQueues: []TriageRunQueue{}, Slabs: []*SlabCacheInfo{}, OOM: oom}
+	bad := l.bad
+	if avg, err := k.LoadAverage(); err != nil {
+		bad("load_average", err)
+	} else {
+		l.loadRaw = avg
+		for i, v := range avg {
+			l.LoadAverage[i] = float64(v) / (1 << 11)
+		}
+	}
+	if cpus, err := sessionCPUs(s, ""); err != nil {
+		bad("run_queues", err)
+	} else {
+		active, aerr := k.ActiveTasks()
+		sch := k.Scheduler()
+		for _, c := range cpus {
+			rq := TriageRunQueue{CPU: c}
+			if aerr == nil && c < len(active) {
+				if t, err := k.ReadTask(active[c]); err == nil {
+					ref := taskRef(t)
+					rq.Current = &ref
+				}
+			}
+			if q, err := sch.RunQueue(c); err != nil {
+				rq.Error = err.Error()
+			} else {
+				rq.RT, rq.CFS = len(q.RT), len(q.CFS)
+			}
+			l.RunQueues = append(l.RunQueues, rq)
+		}
+	}
+	if m, err := kmemInfo(s); err != nil {
+		bad("memory", err)
+	} else {
+		l.Memory = m.(*KmemInfo)
+	}
+	sl := k.Slabs()
+	caches, err := sl.Caches()
+	if err != nil {
+		bad("largest_slab_caches", err)
+	}
+	var infos []*SlabCacheInfo
+	for _, c := range caches {
+		if ctx.Err() != nil {
+			break
+		}
+		if info := gatherCache(sl, c, false, false); info.GatherError == "" {
+			infos = append(infos, info)
+		}
+	}
+	sort.SliceStable(infos, func(i, j int) bool {
+		return infos[i].Slabs*infos[i].SlabSize > infos[j].Slabs*infos[j].SlabSize
+	})
+	l.Slabs = append(l.Slabs, infos[:min(len(infos), triageSlabCaches)]...)
+	return l
+}
+
+// isOOM: a line of an OOM report.
+func isOOM(s string) bool {
+	return strings.Contains(s, "invoked oom-killer") || strings.HasPrefix(s, "Out of memory") ||
+		strings.Contains(s, "Memory cgroup out of memory") || strings.HasPrefix(s, "oom-kill:") ||
+		strings.HasPrefix(s, "Kernel panic - not syncing: Out of memory") || strings.HasPrefix(s, "Kernel panic - not syncing: System is deadlocked on memory")
 }
 
 // TriageSuspects is the SUSPECT CODE section.
@@ -379,7 +499,9 @@ func runTriage(ctx context.Context, s *Session, a *Args) (Result, error) {
 		return nil, err
 	}
 	k := s.Kernel
-	r := &TriageResult{NotYet: []string{"load and memory (run queues, kmem -i, the largest slab caches)"}}
+	r := &TriageResult{NotYet: []string{}}
+	oom := []TriageLogLine{}
+	var logErr error
 	c := &r.Crash
 	c.Taints, c.Events, c.LastLines = []TaintFlag{}, []TriageLogLine{}, []TriageLogLine{}
 	bad := func(field string, err error) {
@@ -392,6 +514,7 @@ func runTriage(ctx context.Context, s *Session, a *Args) (Result, error) {
 	// The log: the kind, the panic message, the events.
 	if recs, err := k.Log(); err != nil {
 		bad("log", err)
+		logErr = err
 	} else {
 		var lines []logLine
 		for _, rec := range recs {
@@ -404,6 +527,13 @@ func runTriage(ctx context.Context, s *Session, a *Args) (Result, error) {
 		c.Panic = kernel.PanicMessage(recs)
 		c.Kind, c.Report = classifyCrash(lines)
 		c.Events = foldEvents(lines)
+		var oomLines []logLine
+		for _, l := range lines {
+			if isOOM(l.text) {
+				oomLines = append(oomLines, l)
+			}
+		}
+		oom = append(oom, foldRuns(oomLines)...)
 		last := foldRuns(lines)
 		c.LastLines = last[max(0, len(last)-triageLastLines):]
 		if c.Kind == "" {
@@ -448,6 +578,10 @@ func runTriage(ctx context.Context, s *Session, a *Args) (Result, error) {
 	}
 
 	r.Blocked = triageBlocked(s, tasks, terr)
+	r.Load = triageLoad(ctx, s, oom)
+	if logErr != nil {
+		r.Load.bad("oom_events", logErr)
+	}
 	r.Suspects = triageSuspects(k, c.Trace)
 
 	if c.Kind != "" && c.Fault != nil {
@@ -586,8 +720,8 @@ func triageBlocked(s *Session, tasks []kernel.Task, terr error) TriageBlocked {
 		if err != nil && tr != nil && tr.Error == "" {
 			tr.Error = err.Error()
 		}
-		if tr != nil && inMutexWait(tr) {
-			bt.Lock = mutexWait(s, t, byAddr)
+		if tr != nil {
+			bt.Lock = lockWait(s, t, tr, byAddr)
 		}
 		b.Tasks = append(b.Tasks, bt)
 	}
@@ -691,45 +825,103 @@ func mutexWaiterOf(k *kernel.Kernel, t kernel.Task, byAddr map[uint64]kernel.Tas
 
 // findMutexWaited finds, on the stack [lo, hi) of task, its struct
 // mutex_waiter ({list, task == the task}) linked into a mutex's wait_list:
-// walking the waiter's list (each node's next's prev coming back), the
-// mutex is the node whose owner, its flag bits (MUTEX_FLAGS, the low 3)
-// masked, is another task.
+// walking the waiter's list, the mutex is the node whose owner, its flag
+// bits (MUTEX_FLAGS, the low 3) masked, is another task.
 func findMutexWaited(read func(uint64) (uint64, error), lo, hi, task uint64, o mutexOffsets, isTask func(uint64) bool) (mutex, owner uint64, ok bool) {
-	for a := lo; a+8 <= hi; a += 8 {
-		if v, err := read(a); err != nil || v != task || a-lo < o.waiterTask {
-			continue
+	head, ok := kernel.FindLockWaiter(read, lo, hi, task, o.waiterTask, o.waiterList, func(node uint64) bool {
+		own, err := read(node - o.waitList + o.owner)
+		if err == nil && isTask(own&^7) && own&^7 != task {
+			owner = own &^ 7
+			return true
 		}
-		node := a - o.waiterTask + o.waiterList
-		p := node
-		for n := 0; n < 64; n++ {
-			nx, err := read(p)
-			if err != nil || nx == 0 || nx == node {
-				break
-			}
-			if back, err := read(nx + 8); err != nil || back != p {
-				break // not a list: next's prev does not come back
-			}
-			m := nx - o.waitList
-			if own, err := read(m + o.owner); err == nil && isTask(own&^7) && own&^7 != task {
-				return m, own &^ 7, true
-			}
-			p = nx
-		}
+		return false
+	})
+	if !ok {
+		return 0, 0, false
 	}
-	return 0, 0, false
+	return head - o.waitList, owner, true
 }
 
-// mutexWait finds the mutex t waits on, its owner and the owner chain.
-func mutexWait(s *Session, t kernel.Task, byAddr map[uint64]kernel.Task) *TriageLock {
+// inRWSemWait: the trace passes through an rw_semaphore's slow path.
+func inRWSemWait(tr *BTTrace) bool {
+	for _, f := range tr.Frames {
+		name, _, _ := strings.Cut(f.Function, ".")
+		switch name {
+		case "rwsem_down_read_slowpath", "rwsem_down_write_slowpath", "__down_read_common", "__down_write_common",
+			"down_read", "down_write", "down_read_killable", "down_write_killable", "__rwsem_down_read_failed_common",
+			"__rwsem_down_write_failed_common", "rwsem_down_read_failed", "rwsem_down_write_failed":
+			return true
+		}
+	}
+	return false
+}
+
+// lockWaited finds the sleeping lock t waits on (nil: none known): an
+// rt_mutex it is blocked on (pi_blocked_on), else the rw_semaphore or the
+// mutex whose slow path its trace is in (tr nil: its trace is made here).
+func lockWaited(s *Session, t kernel.Task, tr *BTTrace, byAddr map[uint64]kernel.Task) *TriageLock {
 	k := s.Kernel
-	l := &TriageLock{Kind: "mutex"}
-	m, o, err := mutexWaiterOf(k, t, byAddr)
-	if err != nil {
-		l.Error = err.Error()
+	isTask := func(a uint64) bool { _, ok := byAddr[a]; return ok }
+	if lw, ok, err := kernel.RTMutexWaited(k, k, t.Addr); err != nil && !symbols.IsMissing(err) {
+		return &TriageLock{Kind: kernel.LockRTMutex, Error: err.Error()}
+	} else if ok {
+		return lockOf(lw, isTask)
+	}
+	if tr == nil {
+		tr, _ = btTask(s, t, btOptions{})
+	}
+	switch {
+	case tr == nil:
+		return nil
+	case inRWSemWait(tr):
+		lo, hi, err := k.TaskStack(t)
+		if err != nil {
+			return &TriageLock{Kind: kernel.LockRWSem, Error: err.Error()}
+		}
+		lw, err := kernel.RWSemWaited(k, k, t.Addr, lo, hi, isTask)
+		if err != nil {
+			return &TriageLock{Kind: kernel.LockRWSem, Error: err.Error()}
+		}
+		return lockOf(lw, isTask)
+	case inMutexWait(tr):
+		m, o, err := mutexWaiterOf(k, t, byAddr)
+		if err != nil {
+			return &TriageLock{Kind: kernel.LockMutex, Error: err.Error()}
+		}
+		return &TriageLock{Kind: kernel.LockMutex, Addr: Hex(m), owner: o}
+	}
+	return nil
+}
+
+// lockOf is the report of a lock the kernel package found.
+func lockOf(lw kernel.LockWait, isTask func(uint64) bool) *TriageLock {
+	l := &TriageLock{Kind: lw.Kind, Addr: Hex(lw.Lock), Flags: Hex(lw.Flags)}
+	if lw.Kind == kernel.LockRWSem {
+		l.Writer, l.Readers, l.ReaderOwned = lw.Writer, lw.Readers, lw.ReaderOwned
+		if lw.ReaderOwned {
+			l.Note = fmt.Sprintf("held by %d reader(s); the owner is the last reader to take it, which may have released it (readers are not tracked)", lw.Readers)
+		}
+	}
+	switch {
+	case lw.Owner == 0:
+		l.Error = "the lock records no owner"
+	case !isTask(lw.Owner):
+		l.Error = fmt.Sprintf("the owner %x is not in the task list", lw.Owner)
+	default:
+		l.owner = lw.Owner
+	}
+	return l
+}
+
+// lockWait finds the lock t waits on (nil: none), its owner, the owner's
+// trace and the owner chain: each owner in D state waiting on a lock in
+// turn, until one is not, or one comes back (a deadlock).
+func lockWait(s *Session, t kernel.Task, tr *BTTrace, byAddr map[uint64]kernel.Task) *TriageLock {
+	l := lockWaited(s, t, tr, byAddr)
+	if l == nil || l.owner == 0 {
 		return l
 	}
-	l.Addr = Hex(m)
-	ot := byAddr[o]
+	ot := byAddr[l.owner]
 	ref := taskRef(ot)
 	l.Owner = &ref
 	l.OwnerTrace, _ = btTask(s, ot, btOptions{})
@@ -745,11 +937,15 @@ func mutexWait(s *Session, t kernel.Task, byAddr map[uint64]kernel.Task) *Triage
 		if cur.StateName() != kernel.StateUninterruptible {
 			break
 		}
-		_, next, err := mutexWaiterOf(k, cur, byAddr)
-		if err != nil {
+		var ctr *BTTrace
+		if cur.Addr == ot.Addr {
+			ctr = l.OwnerTrace
+		}
+		next := lockWaited(s, cur, ctr, byAddr)
+		if next == nil || next.owner == 0 {
 			break
 		}
-		cur = byAddr[next]
+		cur = byAddr[next.owner]
 	}
 	if l.Deadlock {
 		l.Chain = append(l.Chain, taskRef(cur))
@@ -886,11 +1082,17 @@ func (r *TriageResult) Text(w io.Writer) error {
 			t.Trace.text(tw)
 		}
 		if l := t.Lock; l != nil {
+			what := strings.ToUpper(l.Kind)
 			switch {
+			case l.Error != "" && l.Addr != 0:
+				tw.printf("  %s: %016x (owner unavailable: %s)\n", what, uint64(l.Addr), l.Error)
 			case l.Error != "":
-				tw.printf("  MUTEX: (owner unavailable: %s)\n", l.Error)
+				tw.printf("  %s: (owner unavailable: %s)\n", what, l.Error)
 			default:
-				tw.printf("  MUTEX: %016x OWNER: %s\n", uint64(l.Addr), l.Owner.Header())
+				tw.printf("  %s: %016x OWNER: %s\n", what, uint64(l.Addr), l.Owner.Header())
+				if l.Note != "" {
+					tw.printf("  (%s)\n", l.Note)
+				}
 				if len(l.Chain) > 1 {
 					var ps []string
 					for _, o := range l.Chain {
@@ -907,6 +1109,9 @@ func (r *TriageResult) Text(w io.Writer) error {
 			}
 		}
 	}
+
+	tw.println("")
+	r.Load.text(tw)
 
 	tw.println("")
 	tw.println("SUSPECT CODE")
@@ -948,6 +1153,61 @@ func (r *TriageResult) Text(w io.Writer) error {
 		tw.println("SIGNATURE: (unavailable: the crash's kind or faulting function is unknown)")
 	}
 	return tw.err
+}
+
+// text writes the load and memory section: kmem -i's table and kmem -s's
+// lines of the largest caches, indented.
+func (l *TriageLoad) text(tw *textWriter) {
+	un := func(field string) bool {
+		why, ok := l.Unavailable[field]
+		if ok {
+			tw.printf("  (%s unavailable: %s)\n", field, why)
+		}
+		return ok
+	}
+	indented := func(res Result) {
+		var b strings.Builder
+		res.Text(&b)
+		for _, line := range strings.Split(strings.TrimRight(b.String(), "\n"), "\n") {
+			tw.println(strings.TrimRight("  "+line, " "))
+		}
+	}
+	tw.println("LOAD AND MEMORY")
+	if !un("load_average") {
+		tw.printf("  LOAD AVERAGE: %s, %s, %s\n", loadavg(l.loadRaw[0]), loadavg(l.loadRaw[1]), loadavg(l.loadRaw[2]))
+	}
+	if !un("run_queues") {
+		tw.println("  RUN QUEUES:")
+		for _, q := range l.RunQueues {
+			cur := "(unavailable)"
+			if q.Current != nil {
+				cur = q.Current.Header()
+			}
+			if q.Error != "" {
+				tw.printf("    CPU %d: (queue unavailable: %s) CURRENT: %s\n", q.CPU, q.Error, cur)
+			} else {
+				tw.printf("    CPU %d: %d RT, %d CFS queued  CURRENT: %s\n", q.CPU, q.RT, q.CFS, cur)
+			}
+		}
+	}
+	if !un("memory") && l.Memory != nil {
+		tw.println("  MEMORY:")
+		indented(l.Memory)
+	}
+	un("largest_slab_caches")
+	if len(l.Slabs) > 0 {
+		tw.printf("  LARGEST SLAB CACHES:\n")
+		indented(&KmemSlabResult{Caches: l.Slabs, header: true})
+	}
+	if !un("oom_events") {
+		tw.println("  OOM EVENTS:")
+		if len(l.OOM) == 0 {
+			tw.println("    (none)")
+		}
+		for _, e := range l.OOM {
+			tw.printf("    %s\n", foldedText(e))
+		}
+	}
 }
 
 func foldedText(l TriageLogLine) string {

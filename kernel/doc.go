@@ -32,4 +32,8 @@
 //   - ModuleList: the modules list, module symbols and ORC, naming text
 //     addresses (over a Reader, a Layout, Symbols and the Unwinder's answer
 //     about the kernel's own text).
+//
+// Free functions over a Reader and a Layout answer what a blocked task
+// waits on (locks.go): the rw_semaphore or rt_mutex and its owner, and the
+// lock a waiter on a task's stack is queued on.
 package kernel

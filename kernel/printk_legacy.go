@@ -112,6 +112,12 @@ func (p *Printk) logBuffer() ([]byte, error) {
 	if n == 0 || n > 1<<31 {
 		return nil, fmt.Errorf("log_buf: implausible log_buf_len %d", n)
 	}
+	// A corrupt length must not cost gigabytes: the buffer's last byte
+	// must be there before it is allocated.
+	var last [1]byte
+	if err := p.ReadVirt(last[:], addr+uint64(n)-1); err != nil {
+		return nil, fmt.Errorf("log_buf contents (%d bytes at %x): %w", n, addr, err)
+	}
 	buf := make([]byte, n)
 	if err := p.ReadVirt(buf, addr); err != nil {
 		return nil, fmt.Errorf("log_buf contents (%d bytes at %x): %w", n, addr, err)
@@ -242,8 +248,8 @@ func (p *Printk) plainLog() ([]LogRecord, error) {
 // of it up to end when it has not wrapped, else from end on round to end.
 func plainText(buf []byte, end uint64) []byte {
 	size := uint64(len(buf))
-	if end <= size {
-		return buf[:end]
+	if end <= size || size == 0 {
+		return buf[:min(end, size)]
 	}
 	i := end % size
 	out := make([]byte, 0, size)

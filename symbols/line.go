@@ -234,6 +234,10 @@ func (d *Dwarf) runLineProgram(off uint64, compDir, cuName string) (*lineTable, 
 				fmts[i] = fe{b.uleb(), b.uleb()}
 			}
 			n := b.uleb()
+			if n > uint64(len(b.data))-min(b.off, uint64(len(b.data))) {
+				// Every entry takes a byte at least: a corrupt count.
+				return &DecodeError{".debug_line", off, fmt.Sprintf("%d entries in the %d bytes left", n, uint64(len(b.data))-min(b.off, uint64(len(b.data))))}
+			}
 			for i := uint64(0); i < n && b.err == nil; i++ {
 				var p string
 				var dir uint64
@@ -319,6 +323,9 @@ func (d *Dwarf) runLineProgram(off uint64, compDir, cuName string) (*lineTable, 
 			emit(false)
 		case op == 0:
 			n := b.uleb()
+			if n > end-min(b.off, end) {
+				return nil, &DecodeError{".debug_line", off, fmt.Sprintf("extended opcode of %d bytes runs past the line table", n)}
+			}
 			next := b.off + n
 			if n == 0 {
 				continue

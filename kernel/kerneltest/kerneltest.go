@@ -3,8 +3,8 @@
 // x86_64 machine whose RAM, page tables and VMCOREINFO text (symbols,
 // offsets, sizes) a test fills in: a printk log, a task list with its
 // task_structs and mm_structs, per-CPU runqueues, and what sys reads
-// (utsname, the clock, load averages, memory size). It owns nothing at
-// run time.
+// (utsname, the clock, load averages, memory size), sleeping locks and
+// their waiters (locks.go). It owns nothing at run time.
 package kerneltest
 
 import (
@@ -34,6 +34,7 @@ type Machine struct {
 
 	nextVar, nextObj uint64 // Var's and Object's next free address
 	tasksDeclared    bool   // the task_struct layout is in VMCOREINFO
+	locksDeclared    bool   // the locks' layouts are (locks.go)
 }
 
 // New returns a machine with its page tables and no kernel variables.
