@@ -436,171 +436,176 @@ func TestCorpusKmemTruth(t *testing.T) {
 	checked := 0
 	for _, r := range runs {
 		t.Run(r.Name, func(t *testing.T) {
-			truth, err := r.Truth()
-			if err != nil {
-				t.Fatal(err)
-			}
-			meminfo, ok := truth.Section("meminfo")
-			if !ok {
-				t.Fatal("the run has no meminfo section: rebuild the corpus")
-			}
-			s := openSession(t, r, r.Files[0])
-			ps := s.Kernel.Arch.PageSize()
-			kb := func(pages uint64) uint64 { return pages * ps / 1024 }
-			var info commands.KmemInfo
-			jsonData(t, s, "kmem -i", &info)
-			mi := func(name string) uint64 {
-				n, ok := procKB(meminfo, name)
-				if !ok {
-					t.Fatalf("meminfo has no %s", name)
-				}
-				return n
-			}
-			rows := []struct {
-				name     string
-				got, tol uint64
-			}{
-				{"MemTotal", kb(info.TotalMem), 0},
-				{"CommitLimit", kb(info.CommitLimit), 0},
-				{"SwapTotal", kb(info.TotalSwap), 0},
-				{"SwapFree", kb(info.SwapFree), 0},
-				{"Buffers", kb(info.Buffers), kb(kmemCacheTol)},
-				{"Cached", kb(info.Cached), kb(kmemCacheTol)},
-				{"MemFree", kb(info.Free), kb(kmemFreeTol)},
-				{"Slab", kb(info.Slab), kb(kmemSlabTol)},
-				{"Committed_AS", kb(info.Committed), kb(kmemCommitTol)},
-			}
-			if hsize, ok := procKB(meminfo, "Hugepagesize"); ok {
-				rows = append(rows, []struct {
-					name     string
-					got, tol uint64
-				}{
-					{"HugePages_Total", info.TotalHuge * ps / (hsize * 1024), 0},
-					{"HugePages_Free", info.HugeFree * ps / (hsize * 1024), 0},
-				}...)
-			} else if info.TotalHuge != 0 || info.HugeFree != 0 {
-				// No huge page size (s390x under TCG, without EDAT): none.
-				t.Errorf("kmem -i: %d huge pages (%d free), where the guest has no huge page size", info.TotalHuge, info.HugeFree)
-			}
-			for _, c := range rows {
-				want := mi(c.name)
-				if !near(c.got, want, c.tol) {
-					t.Errorf("kmem -i %s: %d, the guest's /proc/meminfo %d (tolerance %d)", c.name, c.got, want, c.tol)
-				}
-				t.Logf("%s: %d, guest %d", c.name, c.got, want)
-			}
-
-			// buddyinfo: "Node N, zone NAME  n0 n1 ...": free blocks per order.
-			var fa commands.KmemFreeAreas
-			jsonData(t, s, "kmem -f", &fa)
-			buddy, _ := truth.Section("buddyinfo")
-			if len(buddy) == 0 {
-				t.Error("no buddyinfo section")
-			}
-			var maxBuddy int64
-			defer func() { t.Logf("buddyinfo: free blocks of an order differ by up to %d", maxBuddy) }()
-			for _, ln := range buddy {
-				f := strings.Fields(strings.NewReplacer(",", " ").Replace(ln))
-				if len(f) < 5 || f[0] != "Node" || f[2] != "zone" {
-					t.Errorf("buddyinfo line %q", ln)
-					continue
-				}
-				node, _ := strconv.Atoi(f[1])
-				var z *commands.KmemFreeZone
-				for i := range fa.Zones {
-					if fa.Zones[i].Node == node && fa.Zones[i].Name == f[3] {
-						z = &fa.Zones[i]
-					}
-				}
-				if z == nil {
-					t.Errorf("buddyinfo zone %s of node %d: not in kmem -f", f[3], node)
-					continue
-				}
-				blocks := map[int]uint64{}
-				for _, l := range z.Lists {
-					blocks[l.Order] += uint64(l.Blocks)
-				}
-				for o, v := range f[4:] {
-					want, _ := strconv.ParseUint(v, 10, 64)
-					if d := int64(blocks[o]) - int64(want); d > maxBuddy || -d > maxBuddy {
-						maxBuddy = max(d, -d)
-					}
-					if !near(blocks[o], want, kmemBuddyTol) {
-						t.Errorf("kmem -f %s order %d: %d free blocks, the guest's buddyinfo %d", z.Name, o, blocks[o], want)
-					}
-				}
-				if len(f[4:]) > 0 && z.Free != 0 && len(z.Lists) == 0 {
-					t.Errorf("kmem -f %s: no free lists", z.Name)
-				}
-			}
-
-			// zoneinfo: each zone's fixed facts and its free pages.
-			var zs commands.KmemZones
-			jsonData(t, s, "kmem -z", &zs)
-			zi, _ := truth.Section("zoneinfo")
-			zones := parseZoneinfo(zi)
-			if len(zones) == 0 {
-				t.Error("no zones in the zoneinfo section")
-			}
-			for _, z := range zs.Zones {
-				want, ok := zones[fmt.Sprintf("%d %s", z.Node, z.Name)]
-				if !ok {
-					t.Errorf("kmem -z zone %s of node %d: not in the guest's zoneinfo", z.Name, z.Node)
-					continue
-				}
-				for _, c := range []struct {
-					name string
-					got  uint64
-				}{{"spanned", z.Size}, {"present", z.Present}, {"min", z.Min}, {"low", z.Low}, {"high", z.High}} {
-					if want[c.name] != c.got {
-						t.Errorf("kmem -z %s %s: %d, the guest's zoneinfo %d", z.Name, c.name, c.got, want[c.name])
-					}
-				}
-				var free int64
-				for _, c := range z.VMStat {
-					if c.Name == "NR_FREE_PAGES" {
-						free = c.Value
-					}
-				}
-				if !near(uint64(free), want["free"], kmemFreeTol) {
-					t.Errorf("kmem -z %s NR_FREE_PAGES: %d, the guest's zoneinfo %d", z.Name, free, want["free"])
-				}
-			}
-
-			// vmallocinfo: the guest hides the addresses (kptr_restrict), so
-			// the areas with a vm_struct are compared by size, allowing a
-			// few created or freed since; sorted, as 6.9's vmallocinfo lists
-			// each vmap_node's areas in turn, not in address order.
-			var va commands.KmemVmalloc
-			jsonData(t, s, "kmem -v", &va)
-			vi, _ := truth.Section("vmallocinfo")
-			var want, got []uint64
-			for _, ln := range vi {
-				f := strings.Fields(ln)
-				if len(f) < 3 || strings.Contains(ln, "vm_map_ram") || strings.Contains(ln, "unpurged") {
-					continue
-				}
-				n, err := strconv.ParseUint(f[1], 10, 64)
-				if err != nil {
-					t.Errorf("vmallocinfo line %q", ln)
-					continue
-				}
-				want = append(want, n)
-			}
-			for _, a := range va.Areas {
-				got = append(got, a.Size)
-			}
-			slices.Sort(got)
-			slices.Sort(want)
-			if d := editDistance(got, want); len(want) == 0 || d > kmemVmapTol {
-				t.Errorf("kmem -v: %d areas, the guest's vmallocinfo %d; %d differ (tolerance %d)", len(got), len(want), d, kmemVmapTol)
-			} else {
-				t.Logf("kmem -v: %d areas, vmallocinfo %d, %d differ", len(got), len(want), d)
-			}
+			kmemTruth(t, r)
 			checked++
 		})
 	}
 	t.Logf("%d runs checked against the guest's /proc", checked)
+}
+
+// kmemTruth is TestCorpusKmemTruth's check of one run.
+func kmemTruth(t *testing.T, r *corpus.Run) {
+	truth, err := r.Truth()
+	if err != nil {
+		t.Fatal(err)
+	}
+	meminfo, ok := truth.Section("meminfo")
+	if !ok {
+		t.Fatal("the run has no meminfo section: rebuild the corpus")
+	}
+	s := openSession(t, r, r.Files[0])
+	ps := s.Kernel.Arch.PageSize()
+	kb := func(pages uint64) uint64 { return pages * ps / 1024 }
+	var info commands.KmemInfo
+	jsonData(t, s, "kmem -i", &info)
+	mi := func(name string) uint64 {
+		n, ok := procKB(meminfo, name)
+		if !ok {
+			t.Fatalf("meminfo has no %s", name)
+		}
+		return n
+	}
+	rows := []struct {
+		name     string
+		got, tol uint64
+	}{
+		{"MemTotal", kb(info.TotalMem), 0},
+		{"CommitLimit", kb(info.CommitLimit), 0},
+		{"SwapTotal", kb(info.TotalSwap), 0},
+		{"SwapFree", kb(info.SwapFree), 0},
+		{"Buffers", kb(info.Buffers), kb(kmemCacheTol)},
+		{"Cached", kb(info.Cached), kb(kmemCacheTol)},
+		{"MemFree", kb(info.Free), kb(kmemFreeTol)},
+		{"Slab", kb(info.Slab), kb(kmemSlabTol)},
+		{"Committed_AS", kb(info.Committed), kb(kmemCommitTol)},
+	}
+	if hsize, ok := procKB(meminfo, "Hugepagesize"); ok {
+		rows = append(rows, []struct {
+			name     string
+			got, tol uint64
+		}{
+			{"HugePages_Total", info.TotalHuge * ps / (hsize * 1024), 0},
+			{"HugePages_Free", info.HugeFree * ps / (hsize * 1024), 0},
+		}...)
+	} else if info.TotalHuge != 0 || info.HugeFree != 0 {
+		// No huge page size (s390x under TCG, without EDAT): none.
+		t.Errorf("kmem -i: %d huge pages (%d free), where the guest has no huge page size", info.TotalHuge, info.HugeFree)
+	}
+	for _, c := range rows {
+		want := mi(c.name)
+		if !near(c.got, want, c.tol) {
+			t.Errorf("kmem -i %s: %d, the guest's /proc/meminfo %d (tolerance %d)", c.name, c.got, want, c.tol)
+		}
+		t.Logf("%s: %d, guest %d", c.name, c.got, want)
+	}
+
+	// buddyinfo: "Node N, zone NAME  n0 n1 ...": free blocks per order.
+	var fa commands.KmemFreeAreas
+	jsonData(t, s, "kmem -f", &fa)
+	buddy, _ := truth.Section("buddyinfo")
+	if len(buddy) == 0 {
+		t.Error("no buddyinfo section")
+	}
+	var maxBuddy int64
+	defer func() { t.Logf("buddyinfo: free blocks of an order differ by up to %d", maxBuddy) }()
+	for _, ln := range buddy {
+		f := strings.Fields(strings.NewReplacer(",", " ").Replace(ln))
+		if len(f) < 5 || f[0] != "Node" || f[2] != "zone" {
+			t.Errorf("buddyinfo line %q", ln)
+			continue
+		}
+		node, _ := strconv.Atoi(f[1])
+		var z *commands.KmemFreeZone
+		for i := range fa.Zones {
+			if fa.Zones[i].Node == node && fa.Zones[i].Name == f[3] {
+				z = &fa.Zones[i]
+			}
+		}
+		if z == nil {
+			t.Errorf("buddyinfo zone %s of node %d: not in kmem -f", f[3], node)
+			continue
+		}
+		blocks := map[int]uint64{}
+		for _, l := range z.Lists {
+			blocks[l.Order] += uint64(l.Blocks)
+		}
+		for o, v := range f[4:] {
+			want, _ := strconv.ParseUint(v, 10, 64)
+			if d := int64(blocks[o]) - int64(want); d > maxBuddy || -d > maxBuddy {
+				maxBuddy = max(d, -d)
+			}
+			if !near(blocks[o], want, kmemBuddyTol) {
+				t.Errorf("kmem -f %s order %d: %d free blocks, the guest's buddyinfo %d", z.Name, o, blocks[o], want)
+			}
+		}
+		if len(f[4:]) > 0 && z.Free != 0 && len(z.Lists) == 0 {
+			t.Errorf("kmem -f %s: no free lists", z.Name)
+		}
+	}
+
+	// zoneinfo: each zone's fixed facts and its free pages.
+	var zs commands.KmemZones
+	jsonData(t, s, "kmem -z", &zs)
+	zi, _ := truth.Section("zoneinfo")
+	zones := parseZoneinfo(zi)
+	if len(zones) == 0 {
+		t.Error("no zones in the zoneinfo section")
+	}
+	for _, z := range zs.Zones {
+		want, ok := zones[fmt.Sprintf("%d %s", z.Node, z.Name)]
+		if !ok {
+			t.Errorf("kmem -z zone %s of node %d: not in the guest's zoneinfo", z.Name, z.Node)
+			continue
+		}
+		for _, c := range []struct {
+			name string
+			got  uint64
+		}{{"spanned", z.Size}, {"present", z.Present}, {"min", z.Min}, {"low", z.Low}, {"high", z.High}} {
+			if want[c.name] != c.got {
+				t.Errorf("kmem -z %s %s: %d, the guest's zoneinfo %d", z.Name, c.name, c.got, want[c.name])
+			}
+		}
+		var free int64
+		for _, c := range z.VMStat {
+			if c.Name == "NR_FREE_PAGES" {
+				free = c.Value
+			}
+		}
+		if !near(uint64(free), want["free"], kmemFreeTol) {
+			t.Errorf("kmem -z %s NR_FREE_PAGES: %d, the guest's zoneinfo %d", z.Name, free, want["free"])
+		}
+	}
+
+	// vmallocinfo: the guest hides the addresses (kptr_restrict), so
+	// the areas with a vm_struct are compared by size, allowing a
+	// few created or freed since; sorted, as 6.9's vmallocinfo lists
+	// each vmap_node's areas in turn, not in address order.
+	var va commands.KmemVmalloc
+	jsonData(t, s, "kmem -v", &va)
+	vi, _ := truth.Section("vmallocinfo")
+	var want, got []uint64
+	for _, ln := range vi {
+		f := strings.Fields(ln)
+		if len(f) < 3 || strings.Contains(ln, "vm_map_ram") || strings.Contains(ln, "unpurged") {
+			continue
+		}
+		n, err := strconv.ParseUint(f[1], 10, 64)
+		if err != nil {
+			t.Errorf("vmallocinfo line %q", ln)
+			continue
+		}
+		want = append(want, n)
+	}
+	for _, a := range va.Areas {
+		got = append(got, a.Size)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if d := editDistance(got, want); len(want) == 0 || d > kmemVmapTol {
+		t.Errorf("kmem -v: %d areas, the guest's vmallocinfo %d; %d differ (tolerance %d)", len(got), len(want), d, kmemVmapTol)
+	} else {
+		t.Logf("kmem -v: %d areas, vmallocinfo %d, %d differ", len(got), len(want), d)
+	}
 }
 
 // parseZoneinfo reads /proc/zoneinfo: for "NODE NAME", the zone's "free"

@@ -182,55 +182,58 @@ func parseSlabinfo(t *testing.T, lines []string) map[string]slabinfoRow {
 // inodes and files the guest's later cat commands make), whichever is
 // more, and at most a tenth of the caches may differ at all.
 func TestCorpusKmemSlabTruth(t *testing.T) {
-	corpus.ForEachRun(t, func(t *testing.T, r *corpus.Run) {
-		truth, err := r.Truth()
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines, ok := truth.Section("slabinfo")
+	corpus.ForEachRun(t, kmemSlabTruth)
+}
+
+// kmemSlabTruth is TestCorpusKmemSlabTruth's check of one run.
+func kmemSlabTruth(t *testing.T, r *corpus.Run) {
+	truth, err := r.Truth()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, ok := truth.Section("slabinfo")
+	if !ok {
+		t.Fatal("the run's truth has no slabinfo section (rebuild the corpus)")
+	}
+	want := parseSlabinfo(t, lines)
+	s := openSession(t, r, r.Files[0])
+	var got kmemSlabJSON
+	jsonData(t, s, "kmem -s", &got)
+	if len(got.Caches) != len(want) {
+		t.Errorf("kmem -s lists %d caches, slabinfo %d", len(got.Caches), len(want))
+	}
+	checked, differ := 0, 0
+	for _, c := range got.Caches {
+		w, ok := want[c.Name]
 		if !ok {
-			t.Fatal("the run's truth has no slabinfo section (rebuild the corpus)")
+			t.Errorf("cache %s is not in slabinfo", c.Name)
+			continue
 		}
-		want := parseSlabinfo(t, lines)
-		s := openSession(t, r, r.Files[0])
-		var got kmemSlabJSON
-		jsonData(t, s, "kmem -s", &got)
-		if len(got.Caches) != len(want) {
-			t.Errorf("kmem -s lists %d caches, slabinfo %d", len(got.Caches), len(want))
+		if c.Allocated > c.Total {
+			t.Errorf("%s: allocated %d > total %d", c.Name, c.Allocated, c.Total)
 		}
-		checked, differ := 0, 0
-		for _, c := range got.Caches {
-			w, ok := want[c.Name]
-			if !ok {
-				t.Errorf("cache %s is not in slabinfo", c.Name)
-				continue
-			}
-			if c.Allocated > c.Total {
-				t.Errorf("%s: allocated %d > total %d", c.Name, c.Allocated, c.Total)
-			}
-			// The guest printed slabinfo before its other sections, whose
-			// cats of /proc files went on allocating (dentries, proc's
-			// pde_openers), and a cache grows a slab at a time: a 64K slab
-			// of ppc64le holds 1638 pde_openers. One slab's objects more
-			// are within the tolerance.
-			tol := max(128, w.total/50)
-			if c.Slabs > 0 {
-				tol = max(tol, c.Total/c.Slabs)
-			}
-			dt, da := diff(c.Total, w.total), diff(c.Total-c.PartialFree, w.active)
-			if dt > tol || da > tol {
-				t.Errorf("%s: total %d active %d, slabinfo %d %d (tolerance %d)", c.Name, c.Total, c.Total-c.PartialFree, w.total, w.active, tol)
-			}
-			if dt != 0 || da != 0 {
-				differ++
-			}
-			checked++
+		// The guest printed slabinfo before its other sections, whose
+		// cats of /proc files went on allocating (dentries, proc's
+		// pde_openers), and a cache grows a slab at a time: a 64K slab
+		// of ppc64le holds 1638 pde_openers. One slab's objects more
+		// are within the tolerance.
+		tol := max(128, w.total/50)
+		if c.Slabs > 0 {
+			tol = max(tol, c.Total/c.Slabs)
 		}
-		if differ*10 > checked {
-			t.Errorf("%d of %d caches differ from slabinfo", differ, checked)
+		dt, da := diff(c.Total, w.total), diff(c.Total-c.PartialFree, w.active)
+		if dt > tol || da > tol {
+			t.Errorf("%s: total %d active %d, slabinfo %d %d (tolerance %d)", c.Name, c.Total, c.Total-c.PartialFree, w.total, w.active, tol)
 		}
-		t.Logf("%d caches checked against slabinfo, %d differ within tolerance", checked, differ)
-	})
+		if dt != 0 || da != 0 {
+			differ++
+		}
+		checked++
+	}
+	if differ*10 > checked {
+		t.Errorf("%d of %d caches differ from slabinfo", differ, checked)
+	}
+	t.Logf("%d caches checked against slabinfo, %d differ within tolerance", checked, differ)
 }
 
 func diff(a, b uint64) uint64 {

@@ -77,43 +77,47 @@ func TestCorpusPPCS390PS(t *testing.T) {
 // TestCorpusPPCS390Log: log holds every line the guest's console printed
 // through printk, stamp and text.
 func TestCorpusPPCS390Log(t *testing.T) {
-	forEachPPCS390(t, func(t *testing.T, r *corpus.Run) {
-		truth, err := r.Truth()
-		if err != nil {
-			t.Fatal(err)
+	forEachPPCS390(t, logHoldsConsole)
+}
+
+// logHoldsConsole: log holds every line the run's console printed through
+// printk, stamp and text.
+func logHoldsConsole(t *testing.T, r *corpus.Run) {
+	truth, err := r.Truth()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := openSession(t, r, r.Files[0])
+	// A record of several lines (ppc64's register dump) prints its
+	// later lines indented under the stamp; the console stamps each.
+	have, cont := map[string]bool{}, map[string]bool{}
+	for _, ln := range strings.Split(run(t, s, "log"), "\n") {
+		ln = strings.TrimRight(ln, " ")
+		have[ln] = true
+		if strings.HasPrefix(ln, strings.Repeat(" ", 15)) {
+			cont[strings.TrimLeft(ln, " ")] = true
 		}
-		s := openSession(t, r, r.Files[0])
-		// A record of several lines (ppc64's register dump) prints its
-		// later lines indented under the stamp; the console stamps each.
-		have, cont := map[string]bool{}, map[string]bool{}
-		for _, ln := range strings.Split(run(t, s, "log"), "\n") {
-			ln = strings.TrimRight(ln, " ")
-			have[ln] = true
-			if strings.HasPrefix(ln, strings.Repeat(" ", 15)) {
-				cont[strings.TrimLeft(ln, " ")] = true
+	}
+	missing, prev := 0, ""
+	for _, c := range truth.Console {
+		if c.Stamp == "" {
+			continue
+		}
+		stamp := strings.TrimSpace(c.Stamp)
+		again := stamp == prev
+		prev = stamp
+		if again && cont[strings.TrimSpace(c.Text)] {
+			continue
+		}
+		if ln := strings.TrimRight(fmt.Sprintf("[%12s] %s", stamp, c.Text), " "); !have[ln] {
+			if missing++; missing <= 5 {
+				t.Errorf("console line not in log: %q", ln)
 			}
 		}
-		missing, prev := 0, ""
-		for _, c := range truth.Console {
-			if c.Stamp == "" {
-				continue
-			}
-			stamp := strings.TrimSpace(c.Stamp)
-			again := stamp == prev
-			prev = stamp
-			if again && cont[strings.TrimSpace(c.Text)] {
-				continue
-			}
-			if ln := strings.TrimRight(fmt.Sprintf("[%12s] %s", stamp, c.Text), " "); !have[ln] {
-				if missing++; missing <= 5 {
-					t.Errorf("console line not in log: %q", ln)
-				}
-			}
-		}
-		if missing > 0 {
-			t.Errorf("%d of %d console lines missing", missing, len(truth.Console))
-		}
-	})
+	}
+	if missing > 0 {
+		t.Errorf("%d of %d console lines missing", missing, len(truth.Console))
+	}
 }
 
 var btNameRE = regexp.MustCompile(`^ ?#\d+ \[[0-9a-f]{16}\] (\S+) at [0-9a-f]{16}`)

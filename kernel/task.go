@@ -155,30 +155,37 @@ func (k *TaskList) percpuCounterSize() uint64 {
 	return uint64(s)
 }
 
-// Tasks reads every task (see TaskAddrs), marks the ones running on a CPU,
-// and sorts them by PID, then CPU for the idle tasks.
+// Tasks reads every task (see TaskAddrs), each as the walk meets it,
+// marks the ones running on a CPU, and sorts them by PID, then CPU for the
+// idle tasks. A task that cannot be read ends the list there, with the
+// error; a task list that cannot be walked gives none.
 func (k *TaskList) Tasks() ([]Task, error) {
-	addrs, err := k.TaskAddrs()
-	if err != nil {
-		return nil, err
-	}
 	active := map[uint64]bool{}
 	if cur, err := k.ActiveTasks(); err == nil {
 		for _, a := range cur {
 			active[a] = true
 		}
 	}
-	tasks := make([]Task, 0, len(addrs))
-	for _, a := range addrs {
+	tasks := []Task{}
+	var readErr error
+	err := k.walkTasks(func(a uint64) error {
 		t, err := k.ReadTask(a)
 		if err != nil {
 			if k.live {
-				continue // on a running system: a task that exited meanwhile
+				return nil // on a running system: a task that exited meanwhile
 			}
-			return tasks, err
+			readErr = err
+			return err
 		}
 		t.Active = active[a]
 		tasks = append(tasks, t)
+		return nil
+	})
+	if readErr != nil {
+		return tasks, readErr
+	}
+	if err != nil {
+		return nil, err
 	}
 	sort.SliceStable(tasks, func(i, j int) bool {
 		if tasks[i].PID != tasks[j].PID {

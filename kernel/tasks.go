@@ -58,46 +58,72 @@ func NewTaskList(r Reader, l Layout, s Symbols, sys *System, live bool) *TaskLis
 // process on init_task.tasks with each of its threads (signal->thread_head
 // on newer kernels, thread_group on older), and the per-CPU idle tasks.
 func (k *TaskList) TaskAddrs() ([]uint64, error) {
+	var out []uint64
+	err := k.walkTasks(func(t uint64) error { out = append(out, t); return nil })
+	return out, err
+}
+
+// walkTasks calls visit with the address of each task_struct, once each,
+// in TaskAddrs's order, as the walk meets it: a caller that reads the task
+// then finds its pages still in the dump's page cache, where a second pass
+// over thousands of tasks would decode them again. An error from visit ends
+// the walk and is returned as it is; a walk that fails part way says
+// "task list: ..." and visits no idle task.
+func (k *TaskList) walkTasks(visit func(uint64) error) error {
 	initTask, err := k.SymbolAddr("init_task")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	tasksOff, err := k.Offset("task_struct", "tasks")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	threadsOf, err := k.threadWalker()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	out := []uint64{initTask}
-	seen := map[uint64]bool{initTask: true}
-	add := func(t uint64) {
-		if !seen[t] {
-			seen[t] = true
-			out = append(out, t)
+	seen := map[uint64]bool{}
+	var visitErr error
+	add := func(t uint64) error {
+		if seen[t] {
+			return nil
 		}
+		seen[t] = true
+		if visitErr = visit(t); visitErr != nil {
+			return visitErr
+		}
+		return nil
+	}
+	if err := add(initTask); err != nil {
+		return err
 	}
 	err = walkList(k, initTask+uint64(tasksOff), func(node uint64) error {
 		leader := node - uint64(tasksOff)
-		add(leader)
+		if err := add(leader); err != nil {
+			return err
+		}
 		return threadsOf(leader, add)
 	})
+	if visitErr != nil {
+		return visitErr
+	}
 	if err != nil {
-		return out, fmt.Errorf("task list: %w", err)
+		return fmt.Errorf("task list: %w", err)
 	}
 	idle, err := k.IdleTasks()
 	if err == nil {
 		for _, t := range idle {
-			add(t)
+			if err := add(t); err != nil {
+				return err
+			}
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // threadWalker returns a function listing a thread group's threads, by
 // whichever list this kernel has.
-func (k *TaskList) threadWalker() (func(leader uint64, add func(uint64)) error, error) {
+func (k *TaskList) threadWalker() (func(leader uint64, add func(uint64) error) error, error) {
 	headOff, err := k.Offset("signal_struct", "thread_head")
 	if err != nil && !symbols.IsMissing(err) {
 		return nil, err
@@ -111,12 +137,12 @@ func (k *TaskList) threadWalker() (func(leader uint64, add func(uint64)) error, 
 		if err != nil {
 			return nil, err
 		}
-		return func(leader uint64, add func(uint64)) error {
+		return func(leader uint64, add func(uint64) error) error {
 			sig, err := k.ReadU64(leader + uint64(sigOff))
 			if err != nil || sig == 0 {
 				return err
 			}
-			return walkList(k, sig+uint64(headOff), func(n uint64) error { add(n - uint64(nodeOff)); return nil })
+			return walkList(k, sig+uint64(headOff), func(n uint64) error { return add(n - uint64(nodeOff)) })
 		}, nil
 	}
 	groupOff, err := k.Offset("task_struct", "thread_group")
@@ -126,8 +152,8 @@ func (k *TaskList) threadWalker() (func(leader uint64, add func(uint64)) error, 
 	if err != nil {
 		return nil, fmt.Errorf("neither signal_struct.thread_head nor task_struct.thread_group exists")
 	}
-	return func(leader uint64, add func(uint64)) error {
-		return walkList(k, leader+uint64(groupOff), func(n uint64) error { add(n - uint64(groupOff)); return nil })
+	return func(leader uint64, add func(uint64) error) error {
+		return walkList(k, leader+uint64(groupOff), func(n uint64) error { return add(n - uint64(groupOff)) })
 	}, nil
 }
 

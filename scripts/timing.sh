@@ -1,79 +1,248 @@
 #!/usr/bin/env bash
-# Whole-process timings: gocrash, crash 8.0.2 and drgn 0.0.22 (Debian
-# packages) opening the same dump and answering the same question. Prints
-# wall time and peak RSS of each, best of N runs (default 3).
+# Whole-process timings: gocrash, drgn 0.0.22 and crash 8.0.2 (Debian
+# packages) opening the same dump and answering the same question, each a
+# fresh process. Prints ONE markdown table (the README's is copied from it):
+# a row per command, each tool's best wall time of N runs (default 3) and
+# its largest peak RSS (/usr/bin/time -f '%e %M'), and the ratios
+# gocrash/drgn and gocrash/crash (time × / memory ×).
 #
-#   scripts/timing.sh [DUMP VMLINUX]     default: the corpus x86_64 kdump -c file
+#   scripts/timing.sh [DUMP [VMLINUX]]  default: the corpus's Debian 12 x86_64
+#                                       6.1 kdump (vmcore.zlib)
+#   scripts/timing.sh --large           the corpus's large run (8 GiB, 4 CPUs,
+#                                       5,000+ tasks: testdata/corpus/build-large.sh),
+#                                       without the rows that read only the vmlinux
+# Environment: N (runs per cell), CRASH_N (crash's runs per cell, default N:
+# crash takes a minute to open the large run), TOOLS (default "gocrash drgn
+# crash").
+#
+# drgn has no commands: each row runs a drgn script doing the equivalent walk
+# (below). "fails" in a cell: the tool exited non-zero.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-3}
+CRASH_N=${CRASH_N:-$N}
+TOOLS=${TOOLS:-gocrash drgn crash}
 CORPUS=${GOCRASH_CORPUS:-${XDG_CACHE_HOME:-$HOME/.cache}/gocrash/corpus}
-# The references in DEVELOPERS.md are for Debian 12's 6.1 kernel.
-DUMP=${1:-$(ls "$CORPUS"/dumps/x86_64-6.1.*-kdump/vmcore.zlib | head -1)}
-RUNDIR=$(basename "$(dirname "$DUMP")")
-VMLINUX=${2:-$CORPUS/kernels/${RUNDIR%-*}/vmlinux}
+LARGE=
+if [ "${1:-}" = --large ]; then
+	shift
+	LARGE=1
+	DUMP=$(ls "$CORPUS"/large/x86_64-6.1.*-kdump-large/vmcore.zlib 2>/dev/null | head -1 || true)
+	[ -n "$DUMP" ] || { echo "no large run under $CORPUS/large: make corpus" >&2; exit 1; }
+else
+	DUMP=${1:-$(ls "$CORPUS"/dumps/x86_64-6.1.*-kdump/vmcore.zlib | head -1)}
+fi
+if [ -n "${2:-}" ]; then
+	VMLINUX=$2
+else
+	# The manifest beside the dump names its vmlinux.
+	VMLINUX=$(realpath -m "$(dirname "$DUMP")/$(sed -n 's/.*"vmlinux":"\([^"]*\)".*/\1/p' "$(dirname "$DUMP")/manifest.json")")
+fi
 
 need() { command -v "$1" >/dev/null || { echo "installing $2" >&2; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null; }; }
 need /usr/bin/time time
 need crash crash
-/usr/bin/python3 -c 'import drgn' 2>/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-drgn >/dev/null; }
+/usr/bin/python3 -c 'import drgn' 2>/dev/null || need drgn python3-drgn
 [ -x bin/gocrash ] || make build >/dev/null
 
-# best TOOL CMD...: runs CMD N times, prints the fastest wall time and the
-# largest peak RSS.
-best() {
-	local name=$1; shift
-	local t m bt=999999 bm=0 tf
-	tf=$(mktemp)
-	for _ in $(seq "$N"); do
-		/usr/bin/time -o "$tf" -f '%e %M' "$@" >/dev/null 2>&1 || true
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+COLD=$WORK/cold # an empty cache: gocrash's first run on this vmlinux
+
+# The drgn scripts: the walk each command does, printed as it goes.
+cat >"$WORK/d_eval.py" <<'EOF'
+print(1)
+EOF
+cat >"$WORK/d_sys.py" <<'EOF'
+from drgn.helpers.linux.pid import for_each_task
+u = prog["init_uts_ns"].name
+print(u.nodename.string_().decode(), u.release.string_().decode(), u.version.string_().decode(), u.machine.string_().decode())
+print("TASKS:", sum(1 for _ in for_each_task(prog)))
+print("PANIC:", prog["panic_cpu"].value_())
+EOF
+cat >"$WORK/d_ps.py" <<'EOF'
+from drgn.helpers.linux.pid import for_each_task
+from drgn.helpers.linux.sched import task_state_to_char
+for t in for_each_task(prog):
+    vsz = rss = 0
+    if t.mm:
+        vsz = t.mm.total_vm.value_() * 4
+        rss = sum(c.counter.value_() for c in t.mm.rss_stat.count) * 4
+    print(t.pid.value_(), t.real_parent.pid.value_(), t.cpu.value_() if hasattr(t, "cpu") else t.thread_info.cpu.value_(),
+          hex(t.value_()), task_state_to_char(t), vsz, rss, t.comm.string_().decode())
+EOF
+cat >"$WORK/d_foreach_bt.py" <<'EOF'
+from drgn.helpers.linux.pid import for_each_task
+for t in for_each_task(prog):
+    print("PID:", t.pid.value_(), "COMMAND:", t.comm.string_().decode())
+    try:
+        print(prog.stack_trace(t))
+    except Exception as e:
+        print("error:", e)
+EOF
+cat >"$WORK/d_kmem_s.py" <<'EOF'
+from drgn.helpers.linux.slab import for_each_slab_cache
+from drgn.helpers.linux.list import list_for_each_entry
+from drgn.helpers.linux.nodemask import for_each_online_node
+# kmem -s: each cache's objects, slabs and free objects on its nodes'
+# partial lists (the counters and lists crash reads).
+for s in for_each_slab_cache(prog):
+    total = slabs = free = 0
+    for n in for_each_online_node(prog):
+        node = s.node[n]
+        if not node:
+            continue
+        total += node.total_objects.counter.value_()
+        slabs += node.nr_slabs.counter.value_()
+        for sl in list_for_each_entry("struct slab", node.partial.address_of_(), "slab_list"):
+            free += sl.objects.value_() - sl.inuse.value_()
+    print(hex(s.value_()), s.object_size.value_(), total - free, total, slabs, s.name.string_().decode())
+EOF
+cat >"$WORK/d_kmem_i.py" <<'EOF'
+from drgn.helpers.linux.percpu import percpu_counter_sum
+# kmem -i: the page counters crash's table is made of.
+zs, ns = prog["vm_zone_stat"], prog["vm_node_stat"]
+print("TOTAL MEM", prog["_totalram_pages"].counter.value_())
+for i in range(len(zs)):
+    print("zone", i, zs[i].counter.value_())
+for i in range(len(ns)):
+    print("node", i, ns[i].counter.value_())
+print("TOTAL HUGE", prog["default_hstate"].nr_huge_pages.value_() if "default_hstate" in prog else 0)
+print("COMMITTED", percpu_counter_sum(prog["vm_committed_as"]))
+print("SWAP", prog["total_swap_pages"].value_(), prog["nr_swap_pages"].counter.value_())
+EOF
+cat >"$WORK/d_search.py" <<'EOF'
+import struct, sys
+from drgn import FaultError
+# search -k VALUE over kernel memory: every page of the direct map the dump
+# holds (1 MiB reads, page by page where a read faults), 8-byte aligned.
+want = struct.pack("<Q", int(sys.argv[1], 16))
+base = prog["page_offset_base"].value_()
+end = prog["max_pfn"].value_() << 12
+hits = 0
+def scan(addr, b):
+    global hits
+    i = b.find(want)
+    while i >= 0:
+        if i % 8 == 0:
+            hits += 1
+            print(hex(addr + i))
+        i = b.find(want, i + 1)
+chunk = 1 << 20
+for pa in range(0, end, chunk):
+    try:
+        scan(base + pa, prog.read(base + pa, chunk))
+    except FaultError:
+        for p in range(pa, min(pa + chunk, end), 4096):
+            try:
+                scan(base + p, prog.read(base + p, 4096))
+            except FaultError:
+                pass
+print(hits, "hits")
+EOF
+cat >"$WORK/d_log.py" <<'EOF'
+from drgn.helpers.linux.printk import get_printk_records
+for r in get_printk_records(prog):
+    print("[%5d.%06d] %s" % (r.timestamp // 10**9, r.timestamp % 10**9 // 1000, r.text.decode(errors="replace")))
+EOF
+cat >"$WORK/d_struct.py" <<'EOF'
+print(prog.type("struct task_struct"))
+EOF
+cat >"$WORK/d_whatis.py" <<'EOF'
+# jiffies has only a declaration in the DWARF (the linker script defines it
+# as jiffies_64), which drgn does not look up: its definition's type.
+print(prog["jiffies_64"].type_, "jiffies")
+EOF
+# drgn through its Python API (its CLI, which in 0.0.22 has no -e, starts
+# twice as slowly): the program, then SCRIPT ARGS... with prog in its globals.
+cat >"$WORK/run_drgn.py" <<'EOF'
+import drgn, runpy, sys
+prog = drgn.Program()
+prog.set_core_dump(sys.argv[2])
+prog.load_debug_info([sys.argv[1]])
+sys.argv = sys.argv[3:]
+runpy.run_path(sys.argv[0], {"prog": prog}, "__main__")
+EOF
+
+# The value search -k looks for: one no page holds, so that every page is read.
+SEARCH=feedfacecafef00d
+
+# measure CMD...: runs CMD RUNS times (default N); sets T (best wall seconds) and M
+# (largest peak RSS, KiB), or T=fails.
+measure() {
+	local t m tf out
+	tf=$WORK/time out=$WORK/out
+	T=999999 M=0
+	for _ in $(seq "${RUNS:-$N}"); do
+		if ! /usr/bin/time -o "$tf" -f "%e %M" "$@" >"$out" 2>"$WORK/err"; then
+			T=fails M=0
+			echo "timing: failed: $* ($(tail -1 "$WORK/err"))" >&2
+			return
+		fi
 		read -r t m < <(tail -1 "$tf")
-		bt=$(awk -v a="$t" -v b="$bt" 'BEGIN{print (a<b)?a:b}')
-		[ "$m" -gt "$bm" ] && bm=$m
+		T=$(awk -v a="$t" -v b="$T" 'BEGIN{print (a<b)?a:b}')
+		[ "$m" -le "$M" ] || M=$m
 	done
-	rm -f "$tf"
-	printf '%-28s %6.2f s %6d MiB\n' "$name" "$bt" $((bm / 1024))
 }
 
-echo "dump:    $DUMP"
-echo "vmlinux: $VMLINUX"
-printf '%-28s %8s %10s\n' tool wall peak-RSS
-best "gocrash sys"      sh -c "echo sys | bin/gocrash -s '$VMLINUX' '$DUMP'"
-best "crash 8.0.2 sys"  sh -c "echo sys | crash -s '$VMLINUX' '$DUMP'"
-best "drgn 0.0.22 uts"  /usr/bin/python3 -c "
-import drgn, sys
-p = drgn.Program()
-p.set_core_dump(sys.argv[2])
-p.load_debug_info([sys.argv[1]])
-print(p['init_uts_ns'].name.release.string_().decode())
-" "$VMLINUX" "$DUMP"
-best "gocrash ps"       sh -c "echo ps | bin/gocrash -s '$VMLINUX' '$DUMP'"
-best "crash 8.0.2 ps"   sh -c "echo ps | crash -s '$VMLINUX' '$DUMP'"
-best "drgn 0.0.22 tasks" /usr/bin/python3 -c "
-import drgn, sys
-from drgn.helpers.linux.pid import for_each_task
-p = drgn.Program()
-p.set_core_dump(sys.argv[2])
-p.load_debug_info([sys.argv[1]])
-for t in for_each_task(p):
-    print(t.pid.value_(), t.comm.string_().decode())
-" "$VMLINUX" "$DUMP"
-COLD=$(mktemp -d)
-best "gocrash struct (cold)"    sh -c "rm -rf '$COLD'/*; echo 'struct task_struct' | XDG_CACHE_HOME='$COLD' bin/gocrash -s '$VMLINUX' '$DUMP'"
-best "gocrash whatis (cold)"    sh -c "rm -rf '$COLD'/*; echo 'whatis jiffies' | XDG_CACHE_HOME='$COLD' bin/gocrash -s '$VMLINUX' '$DUMP'"
-echo 'whatis jiffies' | bin/gocrash -s "$VMLINUX" "$DUMP" >/dev/null # builds the cached index
-best "gocrash struct (cached)"  sh -c "echo 'struct task_struct' | bin/gocrash -s '$VMLINUX' '$DUMP'"
-best "gocrash whatis (cached)"  sh -c "echo 'whatis jiffies' | bin/gocrash -s '$VMLINUX' '$DUMP'"
-best "crash 8.0.2 struct"       sh -c "echo 'struct task_struct' | crash -s '$VMLINUX' '$DUMP'"
-best "drgn 0.0.22 type"         /usr/bin/python3 -c "
-import drgn, sys
-p = drgn.Program()
-p.set_core_dump(sys.argv[2])
-p.load_debug_info([sys.argv[1]])
-print(p.type('struct task_struct'))
-" "$VMLINUX" "$DUMP"
-best "gocrash foreach bt"       sh -c "echo 'foreach bt' | bin/gocrash -s '$VMLINUX' '$DUMP'"
-best "gocrash --json ps"        sh -c "echo ps | bin/gocrash --json '$VMLINUX' '$DUMP'"
-best "gocrash --json foreach bt" sh -c "echo 'foreach bt' | bin/gocrash --json '$VMLINUX' '$DUMP'"
-best "gocrash log"              sh -c "echo log | bin/gocrash -s '$VMLINUX' '$DUMP'"
-rm -rf "$COLD"
+cell() {
+	case $1 in
+	fails | -) echo "$1" ;;
+	*) printf '%.2f s / %d MiB' "$1" $(($2 / 1024)) ;;
+	esac
+}
+ratio() { # TIME1 RSS1 TIME2 RSS2
+	case "$1$3" in *fails* | *-*) echo -; return ;; esac
+	awk -v a="$1" -v b="$3" -v c="$2" -v d="$4" 'BEGIN{ if (b == 0) b = 0.005; printf "%.2g× / %.2g×", a / b, c / d }'
+}
+
+gocrash() { echo "$1" | bin/gocrash -s "$VMLINUX" "$DUMP"; }
+crashcmd() { printf '%s\nquit\n' "$1" >"$WORK/crash.in"; crash -s "$VMLINUX" "$DUMP" <"$WORK/crash.in"; }
+drgnrun() { /usr/bin/python3 "$WORK/run_drgn.py" "$VMLINUX" "$DUMP" "$WORK/$1" "${@:2}"; }
+export -f gocrash crashcmd drgnrun
+export VMLINUX DUMP WORK COLD
+
+# row LABEL GOCRASH-COMMAND DRGN-SCRIPT [COLD]: one table row (COLD: gocrash
+# with an empty cache, emptied before each run).
+row() {
+	local label=$1 cmd=$2 script=$3 cold=${4:-} gt=- gm=0 dt=- dm=0 ct=- cm=0
+	if [[ " $TOOLS " = *" gocrash "* ]]; then
+		if [ -n "$cold" ]; then
+			measure sh -c "rm -rf '$COLD'; mkdir -p '$COLD'; echo '$cmd' | XDG_CACHE_HOME='$COLD' bin/gocrash -s '$VMLINUX' '$DUMP'"
+		else
+			measure bash -c 'gocrash "$1"' - "$cmd"
+		fi
+		gt=$T gm=$M
+	fi
+	if [[ " $TOOLS " = *" drgn "* ]]; then
+		# shellcheck disable=SC2086 # the script and its arguments
+		measure bash -c 'drgnrun "$@"' - $script
+		dt=$T dm=$M
+	fi
+	if [[ " $TOOLS " = *" crash "* ]]; then
+		RUNS=$CRASH_N measure bash -c 'crashcmd "$1"' - "$cmd"
+		ct=$T cm=$M
+	fi
+	printf '| %s | %s | %s | %s | %s | %s |\n' "$label" "$(cell "$gt" "$gm")" "$(cell "$dt" "$dm")" "$(cell "$ct" "$cm")" \
+		"$(ratio "$gt" "$gm" "$dt" "$dm")" "$(ratio "$gt" "$gm" "$ct" "$cm")"
+}
+
+echo 'whatis jiffies' | bin/gocrash -s "$VMLINUX" "$DUMP" >/dev/null # the cached index, for the warm rows
+echo "dump: $DUMP ($(du -h "$DUMP" | cut -f1)), vmlinux: $VMLINUX; $(nproc) CPUs (load average $(cut -d' ' -f1 /proc/loadavg) at the start), best of $N (crash: $CRASH_N), whole process"
+echo
+echo '| command | gocrash | drgn 0.0.22 | crash 8.0.2 | gocrash/drgn | gocrash/crash |'
+echo '|---|---|---|---|---|---|'
+row 'open (`eval 1`: no dump walk)' 'eval 1' d_eval.py
+row '`sys` (counts the tasks)' sys d_sys.py
+row '`ps`' ps d_ps.py
+row '`foreach bt`' 'foreach bt' d_foreach_bt.py
+row '`kmem -s`' 'kmem -s' d_kmem_s.py
+row '`kmem -i`' 'kmem -i' d_kmem_i.py
+row "\`search -k\` (a value no page holds)" "search -k $SEARCH" "d_search.py $SEARCH"
+row '`log`' log d_log.py
+# The type rows read the vmlinux, not the dump: the large run leaves them out.
+[ -n "$LARGE" ] && exit 0
+row '`struct task_struct`, first run' 'struct task_struct' d_struct.py cold
+row '`struct task_struct`' 'struct task_struct' d_struct.py
+row '`whatis jiffies`, first run' 'whatis jiffies' d_whatis.py cold
+row '`whatis jiffies`' 'whatis jiffies' d_whatis.py

@@ -51,7 +51,9 @@ type Run struct {
 	Crash string
 	// Modules are the out-of-tree module files (with their DWARF) the guest
 	// loaded, kept with the run: the test module's gocrash_test.ko.
-	Modules   []string
+	Modules []string
+	// Tasks is how many tasks the large run's workload made (0 elsewhere).
+	Tasks     int
 	Files     []File
 	truthOnce sync.Once
 	truth     *Truth
@@ -70,6 +72,7 @@ type manifest struct {
 	VMCoreInfo     *bool    `json:"vmcoreinfo"`
 	Crash          string   `json:"crash"`
 	Modules        []string `json:"modules"`
+	Tasks          int      `json:"tasks"`
 	Dumps          []struct {
 		File     string   `json:"file"`
 		Parts    []string `json:"parts"`
@@ -96,7 +99,12 @@ func Root() string {
 // Load reads every run's manifest under root/dumps: every run, whatever its
 // crash (Runs and CrashRuns each give tests their share).
 func Load(root string) ([]*Run, error) {
-	manifests, err := filepath.Glob(filepath.Join(root, "dumps", "*", "manifest.json"))
+	return loadRuns(filepath.Join(root, "dumps"))
+}
+
+// loadRuns reads the manifest of every run directory under dir.
+func loadRuns(dir string) ([]*Run, error) {
+	manifests, err := filepath.Glob(filepath.Join(dir, "*", "manifest.json"))
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +122,7 @@ func Load(root string) ([]*Run, error) {
 		dir := filepath.Dir(mpath)
 		r := &Run{Name: m.Name, Arch: m.Arch, Release: m.Release, PackageVersion: m.PackageVersion,
 			Method: m.Method, CPUs: m.CPUs, MemoryMiB: m.MemoryMiB, Dir: dir, Vmlinux: abs(dir, m.Vmlinux),
-			VMCoreInfo: m.VMCoreInfo == nil || *m.VMCoreInfo, Crash: m.Crash}
+			VMCoreInfo: m.VMCoreInfo == nil || *m.VMCoreInfo, Crash: m.Crash, Tasks: m.Tasks}
 		if r.Crash == "" {
 			r.Crash = "sysrq"
 		}

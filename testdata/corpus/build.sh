@@ -1164,6 +1164,7 @@ main() {
 		timed "run arm64 qemu $kind" run_qemu arm64 "$arm" "$ROOT/kernels/busybox-arm64" "$kind" "" yes "$kind"
 	done
 	source "$HERE/build-ppc-s390.sh" && ppc_s390_main # ppc64le and s390x QEMU runs
+	source "$HERE/build-large.sh" && large_main "$x86" # the 8 GiB, 5,000-task kdump run (ROOT/large/)
 	if [ $(($(date +%s) - START)) -ge 10 ]; then # something was built
 		log "step times:"
 		printf '        %s\n' "${TIMES[@]}" >&2

@@ -1,0 +1,138 @@
+package commands_test
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gocrash/gocrash/internal/corpus"
+)
+
+// The large corpus run (testdata/corpus/build-large.sh; corpus.LargeRun):
+// an 8 GiB, 4-CPU x86_64 6.1 guest with thousands of tasks, the swarm
+// helper's processes and threads (named swarmNNNN and swarmNNNN.K), each
+// holding files open and several mappings, all asleep in pause().
+
+var swarmRE = regexp.MustCompile(`^swarm\d{4}(\.\d+)?$`)
+
+// largePS parses ps on the large run: each task's PID, PPID, state, VSZ and
+// name, by PID (the idle tasks, PID 0, are left out).
+func largePS(t *testing.T, out string) map[int][]string {
+	t.Helper()
+	rows := map[int][]string{}
+	for _, ln := range strings.Split(out, "\n")[1:] {
+		m := psLineRE.FindStringSubmatch(ln)
+		if m == nil {
+			if ln != "" {
+				t.Errorf("ps line %q not in crash's shape", ln)
+			}
+			continue
+		}
+		if pid, _ := strconv.Atoi(m[1]); pid != 0 {
+			rows[pid] = []string{m[2], m[3], m[4], m[6]}
+		}
+	}
+	return rows
+}
+
+// TestCorpusLargePS: ps lists every task of the guest's own ps -T (all of
+// them, thousands), each with its parent, its name, its VSZ, and the
+// swarm's tasks asleep (IN); and nothing the guest did not list but kernel
+// threads started since.
+func TestCorpusLargePS(t *testing.T) {
+	r := corpus.LargeRun(t)
+	truth, err := r.Truth()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(truth.PS) < 5000 || r.Tasks < 5000 {
+		t.Fatalf("the guest's ps has %d tasks, its swarm %d: want at least 5000", len(truth.PS), r.Tasks)
+	}
+	s := openSession(t, r, r.Files[0])
+	rows := largePS(t, run(t, s, "ps"))
+	guest := map[int]bool{}
+	compared, swarm := 0, 0
+	for _, p := range truth.PS {
+		guest[p.PID] = true
+		got, ok := rows[p.PID]
+		if !ok {
+			// ps itself has exited since.
+			if p.Comm != "ps" {
+				t.Errorf("pid %d %s: not in ps", p.PID, p.Comm)
+			}
+			continue
+		}
+		compared++
+		comm := strings.Trim(got[3], "[]")
+		if got[0] != strconv.Itoa(p.PPID) || !strings.HasPrefix(strings.Trim(p.Comm, "[]"), comm) {
+			t.Errorf("pid %d: ps %v, guest %+v", p.PID, got, p)
+		}
+		if v, err := strconv.Atoi(p.VSZ); err == nil && v != 0 && got[2] != p.VSZ {
+			t.Errorf("pid %d %s: VSZ %s, guest %s", p.PID, p.Comm, got[2], p.VSZ)
+		}
+		if swarmRE.MatchString(p.Comm) {
+			swarm++
+			if got[1] != "IN" || p.Stat[0] != 'S' {
+				t.Errorf("pid %d %s: state %s, guest %s, want IN and S", p.PID, p.Comm, got[1], p.Stat)
+			}
+		}
+	}
+	for pid, got := range rows {
+		if !guest[pid] && !strings.HasPrefix(got[3], "[") {
+			t.Errorf("pid %d %v: in ps, not in the guest's ps", pid, got)
+		}
+	}
+	if swarm != r.Tasks {
+		t.Errorf("%d swarm tasks compared, the swarm made %d", swarm, r.Tasks)
+	}
+	if compared != len(truth.PS)-1 {
+		t.Errorf("%d of the guest's %d tasks compared", compared, len(truth.PS))
+	}
+	t.Logf("%d tasks equal the guest's ps (%d of the swarm); ps lists %d", compared, swarm, len(rows))
+}
+
+// TestCorpusLargeForeachBT: foreach bt over every task completes with a
+// trace in crash's shapes for each task, no errors, and every swarm task's
+// trace through pause(2) from its system call entry.
+func TestCorpusLargeForeachBT(t *testing.T) {
+	r := corpus.LargeRun(t)
+	s := openSession(t, r, r.Files[0])
+	tasks, err := s.Kernel.Tasks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := run(t, s, "foreach bt")
+	if got := checkShapes(t, out); got != len(tasks) || got < r.Tasks {
+		t.Errorf("foreach bt printed %d traces for %d tasks", got, len(tasks))
+	}
+	swarm := 0
+	for _, b := range strings.Split(out, "\n\n") {
+		m := regexp.MustCompile(`COMMAND: "(.*)"`).FindStringSubmatch(b)
+		if m == nil || !swarmRE.MatchString(m[1]) {
+			continue
+		}
+		swarm++
+		if !strings.Contains(b, "_sys_pause at ") || !strings.Contains(b, " entry_SYSCALL_64") {
+			t.Errorf("a swarm task's trace is not in pause(2):\n%s", b)
+		}
+	}
+	if swarm != r.Tasks {
+		t.Errorf("%d swarm traces, the swarm made %d tasks", swarm, r.Tasks)
+	}
+	t.Logf("%d traces, %d of the swarm", len(tasks), swarm)
+}
+
+// TestCorpusLargeKmem: kmem -i, -f, -z, -v and kmem -s against the guest's
+// meminfo, buddyinfo, zoneinfo, vmallocinfo and slabinfo, with the
+// tolerances of the other runs.
+func TestCorpusLargeKmem(t *testing.T) {
+	r := corpus.LargeRun(t)
+	t.Run("info", func(t *testing.T) { kmemTruth(t, r) })
+	t.Run("slab", func(t *testing.T) { kmemSlabTruth(t, r) })
+}
+
+// TestCorpusLargeLog: log holds every console line of the crashed kernel.
+func TestCorpusLargeLog(t *testing.T) {
+	logHoldsConsole(t, corpus.LargeRun(t))
+}
