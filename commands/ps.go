@@ -136,10 +136,17 @@ func runPS(ctx context.Context, s *Session, a *Args) (Result, error) {
 		return nil, &UsageError{"-G is not supported with -l or -m"}
 	}
 	k := s.Kernel
-	tasks, err := k.Tasks()
+	tasks, missing, err := readTasks(k)
 	if err != nil {
 		return nil, err
 	}
+	res, err := psOf(ctx, k, a, tasks, policies, cpus)
+	return withMissing(res, err, missing)
+}
+
+// psOf gathers ps's answer (as a, policies and cpus ask) from tasks.
+func psOf(ctx context.Context, k *kernel.Kernel, a *Args, tasks []kernel.Task, policies uint64, cpus []int) (Result, error) {
+	lastRun, msecs, leaders := a.Has("l"), a.Has("m"), a.Has("G")
 	named, err := selectTasks(tasks, a.Words)
 	if err != nil {
 		return nil, err

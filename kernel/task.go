@@ -1,8 +1,10 @@
 package kernel
 
 import (
+	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/gocrash/gocrash/symbols"
 )
@@ -156,10 +158,14 @@ func (k *TaskList) percpuCounterSize() uint64 {
 }
 
 // Tasks reads every task (see TaskAddrs), marks the ones running on a CPU,
-// and sorts them by PID, then CPU for the idle tasks.
+// and sorts them by PID, then CPU for the idle tasks. On a damaged dump the
+// tasks that could be read come back with an *UnreadableTasksError naming
+// each task_struct that could not, and why (and what of the lists could
+// not be walked).
 func (k *TaskList) Tasks() ([]Task, error) {
 	addrs, err := k.TaskAddrs()
-	if err != nil {
+	var broken *BrokenWalkError
+	if err != nil && !errors.As(err, &broken) {
 		return nil, err
 	}
 	active := map[uint64]bool{}
@@ -169,13 +175,15 @@ func (k *TaskList) Tasks() ([]Task, error) {
 		}
 	}
 	tasks := make([]Task, 0, len(addrs))
+	var bad []UnreadableTask
 	for _, a := range addrs {
 		t, err := k.ReadTask(a)
 		if err != nil {
 			if k.live {
 				continue // on a running system: a task that exited meanwhile
 			}
-			return tasks, err
+			bad = append(bad, UnreadableTask{Addr: a, Err: err})
+			continue
 		}
 		t.Active = active[a]
 		tasks = append(tasks, t)
@@ -186,7 +194,43 @@ func (k *TaskList) Tasks() ([]Task, error) {
 		}
 		return tasks[i].CPU < tasks[j].CPU
 	})
+	if len(bad) > 0 || broken != nil {
+		return tasks, &UnreadableTasksError{Tasks: bad, Walk: broken}
+	}
 	return tasks, nil
+}
+
+// UnreadableTask is a task_struct a damaged dump does not hold (whole).
+type UnreadableTask struct {
+	Addr uint64
+	Err  error
+}
+
+// UnreadableTasksError reports the tasks Tasks found but could not read,
+// and what of the task lists could not be walked (nil: all of it, by
+// another way). Its text is one line per task: "task ADDR: REASON".
+type UnreadableTasksError struct {
+	Tasks []UnreadableTask
+	Walk  *BrokenWalkError
+}
+
+func (e *UnreadableTasksError) Error() string {
+	var lines []string
+	for _, t := range e.Tasks {
+		lines = append(lines, fmt.Sprintf("cannot read task_struct %x: %v", t.Addr, unwrapTask(t.Err, t.Addr)))
+	}
+	if len(lines) == 0 && e.Walk != nil {
+		lines = append(lines, e.Walk.Error())
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Lines is the error's text, one object a line.
+func (e *UnreadableTasksError) Lines() []string { return strings.Split(e.Error(), "\n") }
+
+// unwrapTask drops ReadTask's "task ADDR: " prefix, which the line names.
+func unwrapTask(err error, addr uint64) string {
+	return strings.TrimPrefix(err.Error(), fmt.Sprintf("task %x: ", addr))
 }
 
 // ActiveTasks returns, per present CPU, the task it was running

@@ -320,9 +320,13 @@ func RunOne(ctx context.Context, s *commands.Session, line string, words []strin
 		}()
 		res, err = s.Registry.Exec(ctx, s, words)
 	}()
+	// Every write of the result goes through ew, so that a write error
+	// (a full disk, a closed standard output) fails the command whatever
+	// its Text does with the errors it gets.
+	ew := &errWriter{w: out}
 	if format == commands.OutputJSON {
-		if werr := commands.WriteJSON(out, line, res, err); werr != nil {
-			return werr
+		if werr := commands.WriteJSON(ew, line, res, err); werr != nil || ew.err != nil {
+			return writeError(words[0], ew.err, werr)
 		}
 		if err != nil {
 			return &shownError{err}
@@ -330,11 +334,49 @@ func RunOne(ctx context.Context, s *commands.Session, line string, words []strin
 		return nil
 	}
 	if res != nil {
-		if werr := res.Text(out); werr != nil && err == nil {
-			err = werr
+		werr := res.Text(ew)
+		if ew.err != nil || werr != nil {
+			if err == nil {
+				return writeError(words[0], ew.err, werr)
+			}
+			return fmt.Errorf("%w\n%w", err, writeError(words[0], ew.err, werr))
 		}
 	}
 	return err
+}
+
+// errWriter passes writes to w and keeps the first error: every later
+// write fails with it.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		e.err = err
+	}
+	return n, err
+}
+
+// writeError is a command's failure to write its output: the writer's own
+// error first, else the one the renderer returned. A pipeline that stopped
+// reading keeps its EPIPE, which pipe() forgives.
+func writeError(name string, werr, rerr error) error {
+	if werr == nil {
+		werr = rerr
+	}
+	if errors.Is(werr, io.ErrClosedPipe) || errors.Is(werr, syscall.EPIPE) {
+		return werr
+	}
+	return fmt.Errorf("%s: write error: %w", name, werr)
 }
 
 func firstFrames(stack []byte) string {
