@@ -131,9 +131,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer closeFn()
-	if n := sess.Kernel.Dump.Notice; n != "" {
-		fmt.Fprintf(stderr, "gocrash: %s\n", n)
-	}
+	openNotices(sess, stderr)
 
 	ctx := context.Background()
 	if *jsonOut {
@@ -405,9 +403,7 @@ func triage(args []string, zeroExcluded, jsonOut bool, stdout, stderr io.Writer)
 		return 1
 	}
 	defer closeFn()
-	if n := sess.Kernel.Dump.Notice; n != "" {
-		fmt.Fprintf(stderr, "gocrash: %s\n", n)
-	}
+	openNotices(sess, stderr)
 	format := commands.OutputText
 	if jsonOut {
 		format = commands.OutputJSON
@@ -419,4 +415,16 @@ func triage(args []string, zeroExcluded, jsonOut bool, stdout, stderr io.Writer)
 		return 1
 	}
 	return 0
+}
+
+// openNotices prints, one line each, what the user should know about how
+// the dump was opened: a fallback (Notice), a file cut short.
+func openNotices(sess *commands.Session, stderr io.Writer) {
+	d := sess.Kernel.Dump
+	if d.Notice != "" {
+		fmt.Fprintf(stderr, "gocrash: %s\n", d.Notice)
+	}
+	if d.Truncated != nil {
+		fmt.Fprintf(stderr, "gocrash: WARNING: %s: %s\n", d.Path, d.Truncated)
+	}
 }
