@@ -31,7 +31,8 @@ type Shell struct {
 	Commands, Failed int
 	// Colour shows error messages in red (a terminal, NO_COLOR unset).
 	Colour bool
-	depth  int // nesting of "< file"
+	depth  int    // nesting of "< file"
+	where  string // "FILE:LINE" of the command file line running, else ""
 }
 
 // ColourWanted reports whether output to a terminal may use colour: not
@@ -65,9 +66,20 @@ func IsQuit(err error) bool { return errors.Is(err, errQuit) }
 // RunReader runs every line of in; it returns errQuit when a line asked to
 // leave.
 func (sh *Shell) RunReader(ctx context.Context, in io.Reader) error {
+	return sh.runReader(ctx, in, "")
+}
+
+// runReader runs every line of in; name is the command file's (its
+// errors are then prefixed "NAME:LINE: "), "" for standard input.
+func (sh *Shell) runReader(ctx context.Context, in io.Reader, name string) error {
+	saved := sh.where
+	defer func() { sh.where = saved }()
 	r := bufio.NewReaderSize(in, 64<<10)
 	for n := 1; ; n++ {
 		line, long, err := readLine(r, maxLineLen)
+		if name != "" {
+			sh.where = fmt.Sprintf("%s:%d", name, n)
+		}
 		if long {
 			// One failed command, and the session goes on.
 			sh.fail(fmt.Errorf("line %d: longer than %d bytes: not run", n, maxLineLen))
@@ -127,7 +139,7 @@ func (sh *Shell) RunFile(ctx context.Context, path string) error {
 	defer f.Close()
 	sh.depth++
 	defer func() { sh.depth-- }()
-	return sh.RunReader(ctx, f)
+	return sh.runReader(ctx, f, path)
 }
 
 // RunLine runs one command line. Errors are printed as "CMD: message" and
@@ -210,6 +222,10 @@ func (sh *Shell) count(err error) error {
 func (sh *Shell) fail(err error) error {
 	sh.Commands++
 	sh.Failed++
+	if sh.where != "" {
+		// A command file's line: say which ("~/.gocrashrc:3: ...").
+		err = fmt.Errorf("%s: %w", sh.where, err)
+	}
 	if sh.Colour {
 		fmt.Fprintf(sh.Err, "\033[31m%v\033[0m\n", err)
 	} else {
