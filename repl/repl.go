@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"reflect"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -336,6 +337,9 @@ func RunOne(ctx context.Context, s *commands.Session, line string, words []strin
 		}()
 		res, err = s.Registry.Exec(ctx, s, words)
 	}()
+	if v := reflect.ValueOf(res); res != nil && v.Kind() == reflect.Pointer && v.IsNil() {
+		res = nil // a command's (*T)(nil), err: nothing was gathered
+	}
 	// Every write of the result goes through ew, so that a write error
 	// (a full disk, a closed standard output) fails the command whatever
 	// its Text does with the errors it gets.

@@ -58,3 +58,24 @@ func TestWriteErrorFailsTheCommand(t *testing.T) {
 		}
 	}
 }
+
+type nilResult struct{ x int }
+
+func (r *nilResult) Text(w io.Writer) error { _, err := fmt.Fprintln(w, r.x); return err }
+
+// TestTypedNilResult: a command returning (*T)(nil) with its error prints
+// the error, not a Go panic in the renderer.
+func TestTypedNilResult(t *testing.T) {
+	reg := commands.NewRegistry()
+	c, _ := reg.Lookup("help")
+	c.Run = func(context.Context, *commands.Session, *commands.Args) (commands.Result, error) {
+		var r *nilResult
+		return r, errors.New("nothing")
+	}
+	var out, errs strings.Builder
+	sh := &Shell{Session: &commands.Session{Registry: reg}, Out: &out, Err: &errs}
+	sh.RunLine(context.Background(), "help")
+	if sh.Failed != 1 || errs.String() != "help: nothing\n" || out.Len() != 0 {
+		t.Errorf("%d failed, stdout %q, stderr %q", sh.Failed, out.String(), errs.String())
+	}
+}
