@@ -8,6 +8,7 @@ import (
 
 	"github.com/gocrash/gocrash/commands"
 	"github.com/gocrash/gocrash/internal/corpus"
+	"github.com/gocrash/gocrash/kernel"
 )
 
 // TestCorpusOldFilterDump: on a 6.12 dump filtered by makedumpfile 1.7.2
@@ -161,4 +162,74 @@ func TestCorpusOldFilterDump(t *testing.T) {
 		t.Errorf("kmem -s: %d caches are (unknown), error %v", unknown, err)
 	}
 	t.Logf("kmem -s: %d caches, %d without a name", len(ks.Caches), unknown)
+}
+
+// TestCorpusBrokenPACMaskNoSymbols: with VMCOREINFO's KERNELPACMASK
+// broken (0: return addresses keep their pointer-authentication bits),
+// bt names no address outside the kernel's text and modules as a symbol:
+// each frame is either a text address with its function or a bare
+// address.
+func TestCorpusBrokenPACMaskNoSymbols(t *testing.T) {
+	for _, r := range corpus.Runs(t) {
+		if r.Arch != "arm64" {
+			continue
+		}
+		for _, f := range r.Files {
+			if f.Format != "elf" {
+				continue
+			}
+			t.Run(r.Name+"/"+f.Name, func(t *testing.T) {
+				s := openSession(t, r, f)
+				if _, ok := s.Kernel.Dump.VMCoreInfo.Keys["NUMBER(KERNELPACMASK)"]; !ok {
+					t.Skip("no KERNELPACMASK in this dump")
+				}
+				good := run(t, s, "bt -a")
+				s.Kernel.Dump.VMCoreInfo.Keys["NUMBER(KERNELPACMASK)"] = "0x0"
+				broken := openSessionOver(t, r, s)
+				res, err := broken.Registry.Exec(context.Background(), broken, []string{"foreach", "bt"})
+				if res == nil {
+					t.Fatalf("foreach bt: %v", err)
+				}
+				var b strings.Builder
+				res.Text(&b)
+				named, bare := 0, 0
+				for _, l := range strings.Split(b.String(), "\n") {
+					m := btFrameRE.FindString(l)
+					if m == "" {
+						continue
+					}
+					fl := strings.Fields(l)
+					name, pc := fl[len(fl)-3], fl[len(fl)-1]
+					if fl[len(fl)-1][0] == '[' {
+						name, pc = fl[len(fl)-4], fl[len(fl)-2]
+					}
+					var addr uint64
+					fmt.Sscanf(pc, "%x", &addr)
+					if strings.TrimLeft(name, "0") == strings.TrimLeft(pc, "0") {
+						bare++
+						continue
+					}
+					named++
+					if !s.Kernel.IsText(addr) {
+						t.Errorf("frame %q names %x, outside kernel text and modules", l, addr)
+					}
+				}
+				if bare == 0 {
+					t.Errorf("no frame kept its PAC bits: the mask was not broken (bt -a before:\n%s)", good)
+				}
+				t.Logf("%d frames named (kernel text), %d bare addresses", named, bare)
+			})
+		}
+	}
+}
+
+// openSessionOver opens a new kernel over s's dump and vmlinux (after a
+// test changed what the dump says).
+func openSessionOver(t *testing.T, r *corpus.Run, s *commands.Session) *commands.Session {
+	t.Helper()
+	k, err := kernel.New(s.Kernel.Dump, s.Kernel.Vmlinux)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &commands.Session{Kernel: k, VmlinuxPath: r.Vmlinux, DumpPaths: s.DumpPaths, Registry: commands.NewRegistry()}
 }
