@@ -39,7 +39,7 @@ func parsePlainAddress(s *Session, arg string) (uint64, error) {
 		if err != nil {
 			return 0, err
 		}
-		off, err := s.Kernel.PerCPUOffset(cpu)
+		off, err := cpuOffset(s, cpu)
 		if err != nil {
 			return 0, err
 		}

@@ -138,7 +138,7 @@ func runBT(ctx context.Context, s *Session, a *Args) (Result, error) {
 		// Not about a task: the CPUs' own stacks.
 		return btCPUStacks(k, o)
 	}
-	tasks, err := k.Tasks()
+	tasks, err := lookupTasks(k)
 	if err != nil {
 		return nil, err
 	}

@@ -1165,7 +1165,7 @@ func (e *exprEnv) ident(n *xnode) (xval, error) {
 			if !e.s.Kernel.IsPerCPU(addr) {
 				return xval{}, xerrf("%s is not a per-CPU variable", name)
 			}
-			off, err := e.s.Kernel.PerCPUOffset(n.cpu)
+			off, err := cpuOffset(e.s, n.cpu)
 			if err != nil {
 				return xval{}, err
 			}

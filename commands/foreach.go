@@ -163,7 +163,7 @@ func runForeach(ctx context.Context, s *Session, fa *Args) (Result, error) {
 	name := args[ci]
 	sub, _ := s.Registry.Lookup(name)
 	subWords := append(slices.Clone(flags), args[ci+1:]...)
-	tasks, err := s.Kernel.Tasks()
+	tasks, missing, err := readTasks(s.Kernel)
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +204,11 @@ func runForeach(ctx context.Context, s *Session, fa *Args) (Result, error) {
 		if len(o.args) > 0 || o.all || len(o.cpus) > 0 || o.panic {
 			return nil, &UsageError{"foreach bt takes bt's display options only; choose tasks before bt"}
 		}
-		return btTasks(ctx, s, chosen, o)
+		res, err := btTasks(ctx, s, chosen, o)
+		if res == nil {
+			return withMissing(nil, err, missing)
+		}
+		return withMissing(res, err, missing)
 	case "ps":
 		// One listing of the chosen tasks, under one header.
 		words := slices.Clone(subWords)
@@ -219,9 +223,11 @@ func runForeach(ctx context.Context, s *Session, fa *Args) (Result, error) {
 	case "files":
 		// One result over the tasks: -R leaves out the tasks without
 		// the reference, as crash's foreach files -R does.
-		return foreachFiles(ctx, s, chosen, subArgs)
+		res, err := foreachFiles(ctx, s, chosen, subArgs)
+		return withMissing(res, err, missing)
 	case "vm":
-		return foreachVM(ctx, s, chosen, subArgs)
+		res, err := foreachVM(ctx, s, chosen, subArgs)
+		return withMissing(res, err, missing)
 	}
 	saved := s.context
 	defer func() { s.context = saved }()
@@ -242,5 +248,5 @@ func runForeach(ctx context.Context, s *Session, fa *Args) (Result, error) {
 		}
 		res.Tasks = append(res.Tasks, ft)
 	}
-	return res, nil
+	return withMissing(res, nil, missing)
 }

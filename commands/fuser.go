@@ -95,9 +95,13 @@ func runFuser(ctx context.Context, s *Session, a *Args) (Result, error) {
 		return nil, &UsageError{"a pathname or inode address is required"}
 	}
 	k := s.Kernel
-	tasks, err := k.Tasks()
+	tasks, missing, err := readTasks(k)
 	if err != nil {
 		return nil, err
+	}
+	var unread linesError // tasks whose files or VMAs cannot be read
+	if missing != nil {
+		unread = append(unread, missing)
 	}
 	// Each task's lines, once for all the files asked for.
 	type taskLines struct {
@@ -114,7 +118,8 @@ func runFuser(ctx context.Context, s *Session, a *Args) (Result, error) {
 		tl := taskLines{t: t}
 		fr, err := gatherFiles(k, t, false, "", false)
 		if err != nil {
-			return nil, err
+			unread = append(unread, fmt.Errorf("PID %d (task %x): %w", t.PID, t.Addr, err))
+			continue
 		}
 		if fr.hasFS {
 			tl.root = fmt.Sprintf("ROOT: %x %s    CWD: %x %s\n", fr.rootIno, fr.Root, fr.cwdIno, fr.Cwd)
@@ -125,7 +130,7 @@ func runFuser(ctx context.Context, s *Session, a *Args) (Result, error) {
 		if t.MM != 0 {
 			vmas, err := k.VMAs(t.MM)
 			if err != nil {
-				return nil, err
+				unread = append(unread, fmt.Errorf("PID %d (task %x): %w", t.PID, t.Addr, err))
 			}
 			for _, v := range vmas {
 				var inode uint64
@@ -179,6 +184,9 @@ func runFuser(ctx context.Context, s *Session, a *Args) (Result, error) {
 			}
 		}
 		out = append(out, r)
+	}
+	if len(unread) > 0 {
+		return out, unread
 	}
 	return out, nil
 }

@@ -107,7 +107,7 @@ func identify(ctx context.Context, s *Session, addr uint64) (*AddrIdentity, erro
 			panicTask, _ := k.PanicTask()
 			id.Task = &AddrTask{TaskContext: TaskContext{TaskRef: taskRef(t), State: t.StateName(), Panic: t.Addr == panicTask, Active: t.Active}, Stack: !inStruct}
 			// Tasks sharing a PID (the idle tasks): crash says which.
-			if all, err := k.Tasks(); err == nil {
+			if all, err := lookupTasks(k); err == nil {
 				for _, o := range all {
 					if o.PID == t.PID {
 						id.Task.SamePID++

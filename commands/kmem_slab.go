@@ -43,11 +43,18 @@ func runKmemSlab(ctx context.Context, s *Session, a *Args) (Result, error) {
 	res := &KmemSlabResult{Caches: []*SlabCacheInfo{}, Verbose: verbose}
 	if len(a.Words) == 0 {
 		res.header = true
+		var unnamed linesError // the caches listed as "(unknown)"
 		for _, c := range caches {
 			if err := ctx.Err(); err != nil {
 				return res, err
 			}
 			res.Caches = append(res.Caches, gatherCache(sl, c, verbose, contains(ignore, c.Name)))
+			if c.NameErr != nil {
+				unnamed = append(unnamed, fmt.Errorf("kmem_cache %x: cannot read its name: %w", c.Addr, c.NameErr))
+			}
+		}
+		if len(unnamed) > 0 {
+			return withMissing(res, err, unnamed)
 		}
 		return res, err
 	}

@@ -130,7 +130,7 @@ func mountChosen(m kernel.Mount, row MountRow, words []string) bool {
 // namespaceMounts gives the mounts of the namespace of the task arg names
 // ("": the lowest-numbered task from pid 1 up, as crash picks one).
 func namespaceMounts(s *Session, arg string) ([]kernel.Mount, error) {
-	tasks, err := s.Kernel.Tasks()
+	tasks, err := lookupTasks(s.Kernel)
 	if err != nil {
 		return nil, err
 	}

@@ -136,10 +136,17 @@ func runPS(ctx context.Context, s *Session, a *Args) (Result, error) {
 		return nil, &UsageError{"-G is not supported with -l or -m"}
 	}
 	k := s.Kernel
-	tasks, err := k.Tasks()
+	tasks, missing, err := readTasks(k)
 	if err != nil {
 		return nil, err
 	}
+	res, err := psOf(ctx, k, a, tasks, policies, cpus)
+	return withMissing(res, err, missing)
+}
+
+// psOf gathers ps's answer (as a, policies and cpus ask) from tasks.
+func psOf(ctx context.Context, k *kernel.Kernel, a *Args, tasks []kernel.Task, policies uint64, cpus []int) (Result, error) {
+	lastRun, msecs, leaders := a.Has("l"), a.Has("m"), a.Has("G")
 	named, err := selectTasks(tasks, a.Words)
 	if err != nil {
 		return nil, err
@@ -175,7 +182,7 @@ func runPS(ctx context.Context, s *Session, a *Args) (Result, error) {
 	case a.Has("r"):
 		return psRlimits(ctx, k, chosen)
 	case a.Has("p"):
-		return psParents(tasks, chosen), nil
+		return psParents(tasks, chosen)
 	case a.Has("c"):
 		return psChildren(tasks, chosen), nil
 	}
@@ -341,25 +348,38 @@ func (r *PSTree) Text(w io.Writer) error {
 }
 
 // psParents gives each task's line of ancestors.
-func psParents(all, chosen []kernel.Task) *PSTree {
+// A parent pointer that leads back to a task already on the chain (a
+// corrupt dump) ends that task's lineage, and is reported: one line per
+// task.
+func psParents(all, chosen []kernel.Task) (*PSTree, error) {
 	byAddr := map[uint64]kernel.Task{}
 	for _, t := range all {
 		byAddr[t.Addr] = t
 	}
 	r := &PSTree{}
+	var loops linesError
 	for _, t := range chosen {
 		e := PSLineage{Task: taskRef(t)}
-		for cur := t; cur.PID != 0 && len(e.Ancestors) < 1000; {
+		onChain := map[uint64]bool{t.Addr: true}
+		for cur := t; cur.PID != 0; {
 			p, ok := byAddr[cur.Parent]
 			if !ok || p.Addr == cur.Addr {
 				break
 			}
+			if onChain[p.Addr] {
+				loops = append(loops, fmt.Errorf("PID %d (task %x): parent pointer loop: task %x's parent %x is its own descendant", t.PID, t.Addr, cur.Addr, p.Addr))
+				break
+			}
+			onChain[p.Addr] = true
 			e.Ancestors = append([]TaskRef{taskRef(p)}, e.Ancestors...)
 			cur = p
 		}
 		r.Entries = append(r.Entries, e)
 	}
-	return r
+	if len(loops) > 0 {
+		return r, loops
+	}
+	return r, nil
 }
 
 // psChildren gives each task and the tasks whose parent it is.

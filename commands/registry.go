@@ -212,6 +212,9 @@ func (r *Registry) Exec(ctx context.Context, s *Session, words []string) (Result
 		if errors.Is(err, context.Canceled) {
 			return res, fmt.Errorf("%s: interrupted", c.Name)
 		}
+		if p := prefixLines(c.Name, err); p != nil {
+			return res, p
+		}
 		return res, fmt.Errorf("%s: %w", c.Name, err)
 	}
 	return res, nil

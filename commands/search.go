@@ -209,7 +209,7 @@ func runSearch(ctx context.Context, s *Session, a *Args) (Result, error) {
 	}
 	if tasks {
 		res.Space = "kernel"
-		all, err := k.Tasks()
+		all, missing, err := readTasks(k)
 		if err != nil {
 			return nil, err
 		}
@@ -233,7 +233,7 @@ func runSearch(ctx context.Context, s *Session, a *Args) (Result, error) {
 				res.Tasks = append(res.Tasks, bt)
 			}
 		}
-		return res, nil
+		return withMissing(res, nil, missing)
 	}
 	parse := func(opt string, def uint64) (uint64, error) {
 		v, ok := a.Value(opt)

@@ -130,7 +130,7 @@ func runSig(ctx context.Context, s *Session, a *Args) (Result, error) {
 		return Message{translateSigset(set)}, nil
 	}
 	k := s.Kernel
-	tasks, err := k.Tasks()
+	tasks, err := lookupTasks(k)
 	if err != nil {
 		return nil, err
 	}

@@ -2,8 +2,11 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -66,7 +69,8 @@ with CONFIG_IKCONFIG (kernel_config_data).`,
 			if err := a.NoWords(); err != nil {
 				return nil, err
 			}
-			return SysSummary(s), nil
+			si := SysSummary(s)
+			return si, si.unavailableError()
 		},
 	}
 }
@@ -133,9 +137,11 @@ func SysSummary(s *Session) *SysInfo {
 			si.LoadAverage[i] = float64(v) / (1 << 11)
 		}
 	}
-	if tasks, err := k.TaskAddrs(); err != nil {
+	var broken *kernel.BrokenWalkError
+	if tasks, err := k.TaskAddrs(); err != nil && !errors.As(err, &broken) {
 		unavailable("tasks", err)
 	} else {
+		// (A damaged task list: the tasks found by the other links.)
 		si.Tasks = len(tasks)
 	}
 	if uts, err := k.UTS(); err != nil {
@@ -164,6 +170,16 @@ func SysSummary(s *Session) *SysInfo {
 		si.Panic = &msg
 	}
 	return si
+}
+
+// unavailableError is sys's failure when fields could not be read (their
+// reasons are in the text), so that a batch's exit status says so.
+func (si *SysInfo) unavailableError() error {
+	if len(si.Unavailable) == 0 {
+		return nil
+	}
+	keys := slices.Sorted(maps.Keys(si.Unavailable))
+	return fmt.Errorf("%d field%s unavailable: %s", len(keys), map[bool]string{true: "s"}[len(keys) > 1], strings.Join(keys, ", "))
 }
 
 // Text prints the fields as crash's sys does; a value that could not be
@@ -290,6 +306,10 @@ func dumpfiles(s *Session) (files, marks []string, split bool) {
 		if d.ExcludedVmemmap {
 			marks = append(marks, "EXCLUDED VMEMMAP")
 		}
+	}
+	if d.Truncated != nil && !slices.Contains(marks, "PARTIAL DUMP") {
+		// A file cut short: crash's mark for a dump that lacks pages.
+		marks = append(marks, "PARTIAL DUMP")
 	}
 	return s.DumpPaths, marks, d.SplitPart
 }

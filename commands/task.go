@@ -68,7 +68,7 @@ func runTask(ctx context.Context, s *Session, a *Args) (Result, error) {
 		return nil, err
 	}
 	ti := threadInfoOf(ts, tt)
-	tasks, err := s.Kernel.Tasks()
+	tasks, err := lookupTasks(s.Kernel)
 	if err != nil {
 		return nil, err
 	}

@@ -546,9 +546,11 @@ func runTriage(ctx context.Context, s *Session, a *Args) (Result, error) {
 		c.TaintedMask, c.Taints = Hex(m), DecodeTaints(m)
 	}
 
-	tasks, terr := k.Tasks()
+	tasks, missing, terr := readTasks(k)
 	if terr != nil {
 		bad("task", terr)
+	} else if missing != nil {
+		bad("tasks", missing)
 	}
 
 	// The panic task's trace and the faulting function.

@@ -243,7 +243,7 @@ type pickedTask struct {
 // task_struct address. Words that name no task are reported together,
 // after the tasks that were found.
 func pickTasks(s *Session, words []string) ([]pickedTask, error) {
-	tasks, err := s.Kernel.Tasks()
+	tasks, err := lookupTasks(s.Kernel)
 	if err != nil {
 		return nil, err
 	}

@@ -239,7 +239,7 @@ func (v *Vtop) text(tw *textWriter) {
 // contextTask resolves a task argument as set and vtop -c take one: a PID
 // (its thread-group leader) or a task_struct address.
 func contextTask(s *Session, arg string) (uint64, error) {
-	tasks, err := s.Kernel.Tasks()
+	tasks, err := lookupTasks(s.Kernel)
 	if err != nil {
 		return 0, err
 	}

@@ -72,7 +72,7 @@ func runWaitq(ctx context.Context, s *Session, a *Args) (Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	tasks, err := k.Tasks()
+	tasks, err := lookupTasks(k)
 	if err != nil {
 		return w, err
 	}

@@ -1,6 +1,6 @@
 package kernel
 
-import ()
+import "errors"
 
 // VmapAreaOf finds the busy vmalloc area holding addr.
 func (k *Kernel) VmapAreaOf(addr uint64) (VmapArea, bool, error) {
@@ -17,7 +17,8 @@ func (k *Kernel) VmapAreaOf(addr uint64) (VmapArea, bool, error) {
 // holds addr.
 func (k *Kernel) TaskOfAddr(addr uint64) (t Task, inStruct, ok bool, err error) {
 	tasks, err := k.Tasks()
-	if err != nil {
+	var u *UnreadableTasksError
+	if err != nil && !errors.As(err, &u) {
 		return Task{}, false, false, err
 	}
 	size, err := k.Size("task_struct")

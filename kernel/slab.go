@@ -34,6 +34,7 @@ import (
 type SlabCache struct {
 	Addr       uint64
 	Name       string
+	NameErr    error  // Name is "(unknown)": its string could not be read
 	ObjSize    uint64 // object_size: what the caller asked for
 	Size       uint64 // size: the object's stride in its slab
 	Offset     uint64 // where a free object keeps its free pointer
@@ -305,7 +306,7 @@ func (s *Slabs) readCache(addr uint64) (*SlabCache, error) {
 	}
 	name, err := k.ReadCString(u64(l.name), 64)
 	if err != nil {
-		name = "(unknown)"
+		name, c.NameErr = "(unknown)", err
 	}
 	c.Name = name
 	for n := 0; n < s.numNodes; n++ {

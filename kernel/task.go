@@ -1,8 +1,10 @@
 package kernel
 
 import (
+	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/gocrash/gocrash/symbols"
 )
@@ -155,10 +157,11 @@ func (k *TaskList) percpuCounterSize() uint64 {
 	return uint64(s)
 }
 
-// Tasks reads every task (see TaskAddrs), each as the walk meets it,
-// marks the ones running on a CPU, and sorts them by PID, then CPU for the
-// idle tasks. A task that cannot be read ends the list there, with the
-// error; a task list that cannot be walked gives none.
+// Tasks reads every task (see TaskAddrs), marks the ones running on a CPU,
+// and sorts them by PID, then CPU for the idle tasks. On a damaged dump the
+// tasks that could be read come back with an *UnreadableTasksError naming
+// each task_struct that could not, and why (and what of the lists could
+// not be walked).
 func (k *TaskList) Tasks() ([]Task, error) {
 	active := map[uint64]bool{}
 	if cur, err := k.ActiveTasks(); err == nil {
@@ -167,24 +170,21 @@ func (k *TaskList) Tasks() ([]Task, error) {
 		}
 	}
 	tasks := []Task{}
-	var readErr error
-	err := k.walkTasks(func(a uint64) error {
+	var bad []UnreadableTask
+	// Each task is read as the walk meets it (walkTasks).
+	_, err := k.walkTasks(func(a uint64) {
 		t, err := k.ReadTask(a)
 		if err != nil {
-			if k.live {
-				return nil // on a running system: a task that exited meanwhile
+			if !k.live { // on a running system: a task that exited meanwhile
+				bad = append(bad, UnreadableTask{Addr: a, Err: err})
 			}
-			readErr = err
-			return err
+			return
 		}
 		t.Active = active[a]
 		tasks = append(tasks, t)
-		return nil
 	})
-	if readErr != nil {
-		return tasks, readErr
-	}
-	if err != nil {
+	var broken *BrokenWalkError
+	if err != nil && !errors.As(err, &broken) {
 		return nil, err
 	}
 	sort.SliceStable(tasks, func(i, j int) bool {
@@ -193,7 +193,43 @@ func (k *TaskList) Tasks() ([]Task, error) {
 		}
 		return tasks[i].CPU < tasks[j].CPU
 	})
+	if len(bad) > 0 || broken != nil {
+		return tasks, &UnreadableTasksError{Tasks: bad, Walk: broken}
+	}
 	return tasks, nil
+}
+
+// UnreadableTask is a task_struct a damaged dump does not hold (whole).
+type UnreadableTask struct {
+	Addr uint64
+	Err  error
+}
+
+// UnreadableTasksError reports the tasks Tasks found but could not read,
+// and what of the task lists could not be walked (nil: all of it, by
+// another way). Its text is one line per task: "task ADDR: REASON".
+type UnreadableTasksError struct {
+	Tasks []UnreadableTask
+	Walk  *BrokenWalkError
+}
+
+func (e *UnreadableTasksError) Error() string {
+	var lines []string
+	for _, t := range e.Tasks {
+		lines = append(lines, fmt.Sprintf("cannot read task_struct %x: %v", t.Addr, unwrapTask(t.Err, t.Addr)))
+	}
+	if len(lines) == 0 && e.Walk != nil {
+		lines = append(lines, e.Walk.Error())
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Lines is the error's text, one object a line.
+func (e *UnreadableTasksError) Lines() []string { return strings.Split(e.Error(), "\n") }
+
+// unwrapTask drops ReadTask's "task ADDR: " prefix, which the line names.
+func unwrapTask(err error, addr uint64) string {
+	return strings.TrimPrefix(err.Error(), fmt.Sprintf("task %x: ", addr))
 }
 
 // ActiveTasks returns, per present CPU, the task it was running

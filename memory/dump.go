@@ -80,6 +80,10 @@ type Dump struct {
 	Loads []LoadSegment
 	// Header holds format-specific facts for 'help -D', in display order.
 	Header [][2]string
+	// Truncated is set when the file is shorter than its headers say (a
+	// full disk, a capture cut short): the dump opens, and reads of what
+	// is missing fail with a *TruncatedError.
+	Truncated *Truncation
 
 	b backend
 }

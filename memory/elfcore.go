@@ -119,6 +119,13 @@ func parseELF(path string, r sizedReaderAt, closeFn func() error) (*Dump, error)
 			loads = append(loads, segment{phys: p.Paddr, memSize: p.Memsz, off: int64(p.Off), fileSize: p.Filesz})
 		}
 	}
+	var end int64
+	for _, s := range loads {
+		end = max(end, s.off+int64(s.fileSize))
+	}
+	if end > size {
+		d.Truncated = &Truncation{Size: size, Needed: end}
+	}
 	c.segs = normalizeSegments(loads)
 	for _, s := range c.segs {
 		if n := len(c.rng); n > 0 && c.rng[n-1].End == s.phys {

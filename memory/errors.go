@@ -47,6 +47,29 @@ func (e *TruncatedError) Error() string {
 	return fmt.Sprintf("physical address %x: dump file truncated (data at offset %#x, file size %#x)", e.Addr, e.Offset, e.FileSize)
 }
 
+// Truncation says how much of a dump file is missing: its headers need
+// Needed bytes (at least, where they are cut too), the file holds Size.
+type Truncation struct {
+	Size, Needed int64
+	AtLeast      bool // Needed is a lower bound: the page table is cut too
+	// Flattened: the sizes are of the kdump-compressed file the records
+	// rebuild, not of the flattened file itself.
+	Flattened bool
+}
+
+func (t *Truncation) String() string {
+	at := ""
+	if t.AtLeast {
+		at = "at least "
+	}
+	what := "the file holds"
+	if t.Flattened {
+		what = "its records rebuild"
+	}
+	return fmt.Sprintf("may be truncated or incomplete: %s %d bytes, its headers need %s%d (%s%d bytes, %s%.1f%%, missing)",
+		what, t.Size, at, t.Needed, at, t.Needed-t.Size, at, 100*float64(t.Needed-t.Size)/float64(t.Needed))
+}
+
 // CorruptPageError reports a page whose stored (compressed) data does not
 // decode.
 type CorruptPageError struct {

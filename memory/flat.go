@@ -32,6 +32,7 @@ type flatFile struct {
 	data   []byte
 	pieces []flatPiece // sorted by off, not overlapping
 	size   int64
+	cut    bool // the file ends inside a record or before the end marker
 }
 
 func openFlattened(path string, f *os.File, size int64) (*Dump, error) {
@@ -57,6 +58,17 @@ func openFlattened(path string, f *os.File, size int64) (*Dump, error) {
 		return nil, err
 	}
 	d.Format = FormatFlattened
+	if ff.cut && d.Truncated == nil {
+		// Every page the records hold is there; the end marker is not.
+		d.Truncated = &Truncation{Size: ff.size, Needed: ff.size + 16, AtLeast: true}
+	}
+	if d.Truncated != nil {
+		// What the records hold, of the rebuilt file they describe.
+		d.Truncated.Flattened = true
+		d.Truncated.Size = ff.storedSize()
+		d.Truncated.Needed = max(d.Truncated.Needed, ff.size)
+		d.Truncated.AtLeast = true
+	}
 	d.Header = append([][2]string{{"flattened", fmt.Sprintf("%d records", len(ff.pieces))}}, d.Header...)
 	return d, nil
 }
@@ -85,7 +97,13 @@ func indexFlattened(path string, data []byte) (*flatFile, error) {
 			return nil, bad(pos, "flattened record with offset %d and size %d", off, n)
 		}
 		if pos+16+n > int64(len(data)) {
-			return nil, bad(pos, "file truncated: flattened record of %d bytes runs past its end", n)
+			// Cut short: the part of the record the file holds, and the
+			// kdump reader sees a shorter rebuilt file.
+			n = int64(len(data)) - pos - 16
+			ff.add(flatPiece{off: off, size: n, src: pos + 16})
+			ff.size = max(ff.size, off+n)
+			ff.cut = true
+			return ff, nil
 		}
 		ff.add(flatPiece{off: off, size: n, src: pos + 16})
 		if off+n > ff.size {
@@ -94,7 +112,7 @@ func indexFlattened(path string, data []byte) (*flatFile, error) {
 		pos += 16 + n
 	}
 	if !ended {
-		return nil, bad(pos, "file truncated: flattened file has no end marker")
+		ff.cut = true // cut between records
 	}
 	return ff, nil
 }

@@ -58,6 +58,7 @@ type sizedReaderAt interface {
 }
 
 type kdumpFile struct {
+	truncated  bool // the file is cut short: a zero descriptor was never written
 	path       string
 	r          sizedReaderAt
 	closeFn    func() error
@@ -246,8 +247,33 @@ func openKdump(path string, r sizedReaderAt, closeFn func() error) (*Dump, error
 	k.startRank = k.rankOf(k.startPfn)
 	k.descOffset = int64(blockSize * (1 + subHdrSize + bitmapBlocks))
 	kept := k.rankOf(k.endPfn) - k.startRank
-	if k.descOffset+int64(kept)*kdumpPageDescSize > r.Size() {
-		return nil, bad(k.descOffset, "file truncated: page descriptors for %d pages run past its end (%d bytes)", kept, r.Size())
+	if descEnd := k.descOffset + int64(kept)*kdumpPageDescSize; descEnd > r.Size() {
+		// The pages whose descriptors are cut read as truncated.
+		d.Truncated = &Truncation{Size: r.Size(), Needed: descEnd, AtLeast: true}
+	} else {
+		// The data of every page ends where its descriptor says (zero
+		// pages share one copy, so the last descriptor need not be the
+		// file's end): ~5 MB of descriptors per GiB kept, read once.
+		needed, short := descEnd, false
+		buf := make([]byte, 4096*kdumpPageDescSize)
+		for off := k.descOffset; off < descEnd && !short; off += int64(len(buf)) {
+			b := buf[:min(int64(len(buf)), descEnd-off)]
+			n, _ := r.ReadAt(b, off)
+			short = n < len(b)
+			for i := 0; i+kdumpPageDescSize <= n; i += kdumpPageDescSize {
+				// (A zero descriptor: a flattened file's records cut
+				// before they wrote it.)
+				size := int64(order.Uint32(b[i+8:]))
+				short = short || size == 0
+				needed = max(needed, int64(order.Uint64(b[i:]))+size)
+			}
+		}
+		if needed > r.Size() || short {
+			d.Truncated = &Truncation{Size: r.Size(), Needed: max(needed, r.Size()), AtLeast: short}
+		}
+	}
+	if d.Truncated != nil {
+		k.truncated = true
 	}
 	var ramPages, partRAM uint64
 	for pfn := uint64(0); pfn < k.maxMapnr; {
@@ -342,6 +368,9 @@ func (k *kdumpFile) page(pfn uint64) ([]byte, error) {
 	dataOff := int64(k.order.Uint64(desc[0:]))
 	size := uint64(k.order.Uint32(desc[8:]))
 	flags := k.order.Uint32(desc[12:])
+	if size == 0 && k.truncated {
+		return nil, &TruncatedError{Addr: addr, Offset: doff, FileSize: k.r.Size()}
+	}
 	if size > 2*k.blockSize+1024 || dataOff < 0 {
 		return nil, &CorruptPageError{Addr: addr, Err: fmt.Errorf("page descriptor at offset %#x: size %d, offset %#x", doff, size, dataOff)}
 	}

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"reflect"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -31,7 +32,8 @@ type Shell struct {
 	Commands, Failed int
 	// Colour shows error messages in red (a terminal, NO_COLOR unset).
 	Colour bool
-	depth  int // nesting of "< file"
+	depth  int    // nesting of "< file"
+	where  string // "FILE:LINE" of the command file line running, else ""
 }
 
 // ColourWanted reports whether output to a terminal may use colour: not
@@ -65,9 +67,20 @@ func IsQuit(err error) bool { return errors.Is(err, errQuit) }
 // RunReader runs every line of in; it returns errQuit when a line asked to
 // leave.
 func (sh *Shell) RunReader(ctx context.Context, in io.Reader) error {
+	return sh.runReader(ctx, in, "")
+}
+
+// runReader runs every line of in; name is the command file's (its
+// errors are then prefixed "NAME:LINE: "), "" for standard input.
+func (sh *Shell) runReader(ctx context.Context, in io.Reader, name string) error {
+	saved := sh.where
+	defer func() { sh.where = saved }()
 	r := bufio.NewReaderSize(in, 64<<10)
 	for n := 1; ; n++ {
 		line, long, err := readLine(r, maxLineLen)
+		if name != "" {
+			sh.where = fmt.Sprintf("%s:%d", name, n)
+		}
 		if long {
 			// One failed command, and the session goes on.
 			sh.fail(fmt.Errorf("line %d: longer than %d bytes: not run", n, maxLineLen))
@@ -127,7 +140,7 @@ func (sh *Shell) RunFile(ctx context.Context, path string) error {
 	defer f.Close()
 	sh.depth++
 	defer func() { sh.depth-- }()
-	return sh.RunReader(ctx, f)
+	return sh.runReader(ctx, f, path)
 }
 
 // RunLine runs one command line. Errors are printed as "CMD: message" and
@@ -210,6 +223,10 @@ func (sh *Shell) count(err error) error {
 func (sh *Shell) fail(err error) error {
 	sh.Commands++
 	sh.Failed++
+	if sh.where != "" {
+		// A command file's line: say which ("~/.gocrashrc:3: ...").
+		err = fmt.Errorf("%s: %w", sh.where, err)
+	}
 	if sh.Colour {
 		fmt.Fprintf(sh.Err, "\033[31m%v\033[0m\n", err)
 	} else {
@@ -320,9 +337,16 @@ func RunOne(ctx context.Context, s *commands.Session, line string, words []strin
 		}()
 		res, err = s.Registry.Exec(ctx, s, words)
 	}()
+	if v := reflect.ValueOf(res); res != nil && v.Kind() == reflect.Pointer && v.IsNil() {
+		res = nil // a command's (*T)(nil), err: nothing was gathered
+	}
+	// Every write of the result goes through ew, so that a write error
+	// (a full disk, a closed standard output) fails the command whatever
+	// its Text does with the errors it gets.
+	ew := &errWriter{w: out}
 	if format == commands.OutputJSON {
-		if werr := commands.WriteJSON(out, line, res, err); werr != nil {
-			return werr
+		if werr := commands.WriteJSON(ew, line, res, err); werr != nil || ew.err != nil {
+			return writeError(words[0], ew.err, werr)
 		}
 		if err != nil {
 			return &shownError{err}
@@ -330,11 +354,49 @@ func RunOne(ctx context.Context, s *commands.Session, line string, words []strin
 		return nil
 	}
 	if res != nil {
-		if werr := res.Text(out); werr != nil && err == nil {
-			err = werr
+		werr := res.Text(ew)
+		if ew.err != nil || werr != nil {
+			if err == nil {
+				return writeError(words[0], ew.err, werr)
+			}
+			return fmt.Errorf("%w\n%w", err, writeError(words[0], ew.err, werr))
 		}
 	}
 	return err
+}
+
+// errWriter passes writes to w and keeps the first error: every later
+// write fails with it.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		e.err = err
+	}
+	return n, err
+}
+
+// writeError is a command's failure to write its output: the writer's own
+// error first, else the one the renderer returned. A pipeline that stopped
+// reading keeps its EPIPE, which pipe() forgives.
+func writeError(name string, werr, rerr error) error {
+	if werr == nil {
+		werr = rerr
+	}
+	if errors.Is(werr, io.ErrClosedPipe) || errors.Is(werr, syscall.EPIPE) {
+		return werr
+	}
+	return fmt.Errorf("%s: write error: %w", name, werr)
 }
 
 func firstFrames(stack []byte) string {

@@ -8,12 +8,14 @@ import (
 	"debug/elf"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/gocrash/gocrash/arch"
 	"github.com/gocrash/gocrash/arch/arm64"
 	"github.com/gocrash/gocrash/arch/ppc64le"
 	"github.com/gocrash/gocrash/arch/s390x"
 	"github.com/gocrash/gocrash/arch/x86_64"
+	"github.com/gocrash/gocrash/memory"
 )
 
 // ports lists the supported architectures, one line each.
@@ -59,5 +61,37 @@ func New(cfg arch.Config) (arch.Arch, error) {
 	if p, ok := portOf(cfg.Dump.Machine); ok {
 		return p.New(cfg)
 	}
+	if d := cfg.Dump; d.Machine == "" || d.Machine == "Unknown" {
+		// Nothing named it: say what is gone rather than 'machine ""'.
+		return nil, fmt.Errorf("%s: the dump does not say which machine it is from: %s", d.Path, machineClues(d))
+	}
 	return nil, fmt.Errorf("%s: machine %q is not supported", cfg.Dump.Path, cfg.Dump.Machine)
+}
+
+// machineClues lists what a dump lacks that would have named its machine:
+// the header's machine field (a kdump file's utsname, in the header and
+// sub-header), CPU register notes (whose size tells), VMCOREINFO (whose
+// symbols do).
+func machineClues(d *memory.Dump) string {
+	clues := []string{"no machine in its header"}
+	prstatus := 0
+	for _, n := range d.Notes {
+		if n.Name == "CORE" && n.Type == memory.NTPRStatus {
+			prstatus++
+		}
+	}
+	switch {
+	case len(d.Notes) == 0:
+		clues = append(clues, "no ELF notes (the kdump sub-header's notes are gone)")
+	case prstatus == 0:
+		clues = append(clues, "no NT_PRSTATUS note")
+	default:
+		clues = append(clues, "NT_PRSTATUS notes of an unknown size")
+	}
+	if d.VMCoreInfo == nil {
+		clues = append(clues, "no VMCOREINFO")
+	} else {
+		clues = append(clues, "a VMCOREINFO with neither kimage_voffset nor init_top_pgt")
+	}
+	return strings.Join(clues, ", ")
 }

@@ -8,12 +8,14 @@ package main
 import (
 	"context"
 	"debug/elf"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/spf13/pflag"
@@ -131,9 +133,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer closeFn()
-	if n := sess.Kernel.Dump.Notice; n != "" {
-		fmt.Fprintf(stderr, "gocrash: %s\n", n)
-	}
+	openNotices(sess, stderr)
 
 	ctx := context.Background()
 	if *jsonOut {
@@ -304,12 +304,41 @@ func isKernelImage(p string) (bool, error) {
 		// Reading it would wait for a writer.
 		return false, fmt.Errorf("%s is a FIFO or socket, not a vmlinux or dump file", p)
 	}
-	f, err := elf.Open(p)
+	r, err := os.Open(p)
 	if err != nil {
+		return false, err // permission denied, ...: say so, not what it is not
+	}
+	defer r.Close()
+	var hdr [64]byte
+	n, _ := io.ReadFull(r, hdr[:])
+	if n < 4 || string(hdr[:4]) != elf.ELFMAG {
 		return false, nil // not ELF at all: a dump, or nothing gocrash reads
 	}
-	defer f.Close()
-	return f.Type == elf.ET_EXEC || f.Type == elf.ET_DYN, nil
+	if n < 18 {
+		return false, fmt.Errorf("%s: ELF header cut short: the file is %d bytes", p, fi.Size())
+	}
+	var order binary.ByteOrder = binary.LittleEndian
+	if elf.Data(hdr[elf.EI_DATA]) == elf.ELFDATA2MSB {
+		order = binary.BigEndian
+	}
+	if t := elf.Type(order.Uint16(hdr[16:])); t != elf.ET_EXEC && t != elf.ET_DYN {
+		return false, nil // a core: the dump
+	}
+	// A kernel image by its header: if it does not read, say why here,
+	// rather than take it for a dump.
+	f, err := elf.NewFile(r)
+	if err == nil {
+		f.Close()
+		return true, nil
+	}
+	if elf.Class(hdr[elf.EI_CLASS]) == elf.ELFCLASS64 && n == len(hdr) {
+		shoff := order.Uint64(hdr[0x28:])
+		shentsize, shnum := uint64(order.Uint16(hdr[0x3a:])), uint64(order.Uint16(hdr[0x3c:]))
+		if end := shoff + shentsize*shnum; shoff < 1<<40 && end > uint64(fi.Size()) {
+			return true, fmt.Errorf("%s: kernel image truncated: its section header table ends at byte %d, the file has %d", p, end, fi.Size())
+		}
+	}
+	return true, fmt.Errorf("%s: kernel image with a corrupt ELF header or section table: %v", p, strings.TrimPrefix(err.Error(), "elf: "))
 }
 
 func open(vmlinuxPath string, dumpPaths []string, zeroExcluded bool) (*commands.Session, func(), error) {
@@ -405,9 +434,7 @@ func triage(args []string, zeroExcluded, jsonOut bool, stdout, stderr io.Writer)
 		return 1
 	}
 	defer closeFn()
-	if n := sess.Kernel.Dump.Notice; n != "" {
-		fmt.Fprintf(stderr, "gocrash: %s\n", n)
-	}
+	openNotices(sess, stderr)
 	format := commands.OutputText
 	if jsonOut {
 		format = commands.OutputJSON
@@ -419,4 +446,16 @@ func triage(args []string, zeroExcluded, jsonOut bool, stdout, stderr io.Writer)
 		return 1
 	}
 	return 0
+}
+
+// openNotices prints, one line each, what the user should know about how
+// the dump was opened: a fallback (Notice), a file cut short.
+func openNotices(sess *commands.Session, stderr io.Writer) {
+	d := sess.Kernel.Dump
+	if d.Notice != "" {
+		fmt.Fprintf(stderr, "gocrash: %s\n", d.Notice)
+	}
+	if d.Truncated != nil {
+		fmt.Fprintf(stderr, "gocrash: WARNING: %s: %s\n", d.Path, d.Truncated)
+	}
 }

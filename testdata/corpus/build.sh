@@ -1111,6 +1111,29 @@ resolve_all() {
 	done
 }
 
+# old_filter_dump: a damaged dump for the robustness tests: one 6.12 run's
+# raw vmcore filtered by the machine's own makedumpfile (Debian 12's 1.7.2,
+# which predates 6.12's page types: with -d 31 it drops live slab pages,
+# task_structs among them), kept beside that run's dumps as vmcore.mdf172.
+# It is not in the run's manifest (the run's own files stay the filter that
+# is right); internal/corpus's OldFilterDump finds it. Made only when missing
+# (~1-5 s), never by rebuilding the run.
+OLD_FILTER_RUN_KIND=oops
+old_filter_dump() {
+	local kdir=$1 rel ver run out tmp
+	rel=$(cat "$kdir/release"); ver=$(cat "$kdir/version")
+	run="$ROOT/dumps/x86_64-$rel-$ver-kdump-$OLD_FILTER_RUN_KIND"; out="$run/vmcore.mdf172"
+	[ -f "$run/vmcore" ] || { log "warning: $run/vmcore missing; no vmcore.mdf172"; return 0; }
+	[ -s "$out" ] && return 0
+	tmp=$(mktemp "$SCRATCH/mdf172.XXXXXX")
+	makedumpfile -c -d 31 -f "$run/vmcore" "$tmp" >"$tmp.log" 2>&1 ||
+		die "makedumpfile 1.7.2 -c -d 31 of $run/vmcore failed: $(tail -3 "$tmp.log")"
+	rm -f "$tmp.log"
+	chmod 644 "$tmp"
+	mv "$tmp" "$out"
+	log "$(basename "$run"): vmcore.mdf172 made ($(makedumpfile -v 2>&1 | head -1 | cut -d' ' -f3) -c -d 31)"
+}
+
 main() {
 	setup_root
 	timed "tools" ensure_tools
@@ -1158,6 +1181,7 @@ main() {
 			timed "run x86_64 6.12 kdump $kind" run_kdump "$x86new" "$kind" qemu64 "$kind"
 		done
 		MAKEDUMPFILE=
+		timed "damaged dump (makedumpfile 1.7.2 on 6.12)" old_filter_dump "$x86new"
 	fi
 	timed "test module $(basename "$arm")" build_test_module "$arm"
 	for kind in "${CRASH_KINDS[@]}"; do
