@@ -116,7 +116,7 @@ func TestCorpusPPCS390Log(t *testing.T) {
 	})
 }
 
-var btNameRE = regexp.MustCompile(`^ ?#\d+ \[[0-9a-f]{16}\] (\S+) at [0-9a-f]{16}`)
+var btNameRE = regexp.MustCompile(`^ ?#\d+ \[[0-9a-f]{8,16}\] (\S+) at [0-9a-f]+`)
 
 // btNames splits foreach bt's text into each PID's function names.
 func btNames(text string) map[int][]string {
@@ -256,4 +256,38 @@ func TestCorpusPPCS390Vtop(t *testing.T) {
 			t.Errorf("struct page %x (vmemmap) at %x: rd %v, rd -p %v", page, phys, v, p)
 		}
 	})
+}
+
+// layoutShapes are the lines of crash's own bt layouts on ppc64 and s390x
+// (arch.BTLayout), besides bt's common shapes: their frame lines, register
+// blocks, exception-frame headers and s390x's lowcore block.
+var layoutShapes = map[string][]*regexp.Regexp{
+	"ppc64le": {
+		regexp.MustCompile(`^( #\d|#\d\d) \[[0-9a-f]+\] \S+ at [0-9a-f]{16}( \[\S+\])?$`),
+		regexp.MustCompile(`^( R\d{1,2}:  ?[0-9a-f]{16}   )+$`),
+		regexp.MustCompile(`^ (NIP|CTR|CCR): [0-9a-f]{16}    (MSR: |LR:  |MQ:  )[0-9a-f]{16}    (OR3|XER|DAR): [0-9a-f]{16}$`),
+		regexp.MustCompile(`^ DSISR: [0-9a-f]{16}     Syscall Result: [0-9a-f]{16}$`),
+		regexp.MustCompile(`^ \[(NIP  |LR   ): \S+\]$`),
+		regexp.MustCompile(`^ [A-Za-z ]+ \[[0-9a-f]+\] exception frame:$`),
+	},
+	"s390x": {
+		regexp.MustCompile(`^( #\d|#\d\d) \[[0-9a-f]{8,16}\] \S+ at [0-9a-f]+( \[\S+\])?$`),
+		regexp.MustCompile(`^ PSW:  [0-9a-f]{16} [0-9a-f]{16} \((user space|\S+\+\d+( \[\S+\])?)\)$`),
+		regexp.MustCompile(`^( GPRS: |       )([0-9a-f]{16} ){4}$`),
+		regexp.MustCompile(`^(Task runs in userspace| LOWCORE INFO:|  -[a-z ]+registers:)$`),
+		regexp.MustCompile(`^  -(psw      |prefix   |cpu timer|clock cmp): (0x[0-9a-f]+|0+)( (0x[0-9a-f]+|0+))?$`),
+		regexp.MustCompile(`^  -function : \S+ at [0-9a-f]+$`),
+		regexp.MustCompile(`^     (0x[0-9a-f]+|0+)( (0x[0-9a-f]+|0+))*$`),
+	},
+}
+
+// layoutShape reports whether ln is one of the lines of arch's own bt
+// layout.
+func layoutShape(arch, ln string) bool {
+	for _, re := range layoutShapes[arch] {
+		if re.MatchString(ln) {
+			return true
+		}
+	}
+	return false
 }
