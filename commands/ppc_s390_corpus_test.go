@@ -327,3 +327,161 @@ func layoutShape(arch, ln string) bool {
 	}
 	return false
 }
+
+// consoleEFrame is an exception frame's registers as the kernel printed
+// them (ppc64's show_regs below "--- interrupt: ..."): REGS: its address.
+type consoleEFrame struct {
+	at    uint64
+	regs  map[string]uint64 // R0-R31, NIP, LR, CTR, MSR, CCR, XER, TRAP
+	stamp uint64            // the REGS line's console stamp, in ns
+}
+
+var (
+	consoleNIPRE  = regexp.MustCompile(`^NIP:  ([0-9a-f]+) LR: ([0-9a-f]+) CTR: ([0-9a-f]+)`)
+	consoleREGSRE = regexp.MustCompile(`^REGS: ([0-9a-f]+) TRAP: ([0-9a-f]+)`)
+	consoleMSRRE  = regexp.MustCompile(`^MSR:  ([0-9a-f]+) <[^>]*>  CR: ([0-9a-f]+)  XER: ([0-9a-f]+)`)
+	consoleGPRRE  = regexp.MustCompile(`^GPR(\d\d): ((?:[0-9a-f]{16} ?){4})`)
+)
+
+// consoleEFrames reads every register report the kernel printed on the
+// console.
+func consoleEFrames(truth *corpus.Truth) []consoleEFrame {
+	var out []consoleEFrame
+	var nip []string
+	hex := func(s string) uint64 { v, _ := strconv.ParseUint(s, 16, 64); return v }
+	for _, c := range truth.Console {
+		text := strings.TrimSpace(c.Text)
+		if m := consoleNIPRE.FindStringSubmatch(text); m != nil {
+			nip = m[1:]
+			continue
+		}
+		if m := consoleREGSRE.FindStringSubmatch(text); m != nil && nip != nil {
+			f := consoleEFrame{at: hex(m[1]), regs: map[string]uint64{"NIP": hex(nip[0]), "LR": hex(nip[1]), "CTR": hex(nip[2]), "TRAP": hex(m[2])}}
+			sec, frac, _ := strings.Cut(strings.TrimSpace(c.Stamp), ".")
+			s, _ := strconv.ParseUint(sec, 10, 64)
+			us, _ := strconv.ParseUint(frac, 10, 64)
+			f.stamp = s*1e9 + us*1e3
+			out, nip = append(out, f), nil
+			continue
+		}
+		if len(out) == 0 {
+			continue
+		}
+		cur := out[len(out)-1].regs
+		if m := consoleMSRRE.FindStringSubmatch(text); m != nil {
+			cur["MSR"], cur["CCR"], cur["XER"] = hex(m[1]), hex(m[2]), hex(m[3])
+		} else if m := consoleGPRRE.FindStringSubmatch(text); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			for i, v := range strings.Fields(m[2]) {
+				cur[fmt.Sprintf("R%d", n+i)] = hex(v)
+			}
+		}
+	}
+	return out
+}
+
+var (
+	layoutEFrameAtRE = regexp.MustCompile(`^  (?:USER|KERNEL)-MODE EXCEPTION FRAME AT ([0-9a-f]+):$`)
+	layoutTrapRE     = regexp.MustCompile(`^ .+ \[([0-9a-f]+)\] exception frame:$`)
+	layoutRegRE      = regexp.MustCompile(`([A-Z][A-Z0-9]*(?: Result)?):\s+([0-9a-f]{16})`)
+)
+
+// TestCorpusPPCEFrameRegs: every exception frame whose registers the
+// kernel printed (the panic's system call, sysrq-t's user tasks) is found
+// by bt -e at its marker, 16 bytes below the REGS address, in crash's
+// ppc64 layout, with the kernel's values: the GPRs, NIP, LR, CTR, CR,
+// XER and trap; the MSR but for the facility bits (FP, VEC, VSX) the
+// kernel clears in a task's saved MSR when it gives the facilities up
+// after printing. A task that ran after its report was printed may have
+// entered the kernel again since, and is compared only where its frame
+// is unchanged.
+func TestCorpusPPCEFrameRegs(t *testing.T) {
+	forEachPPCS390(t, func(t *testing.T, r *corpus.Run) {
+		if r.Arch != "ppc64le" {
+			return
+		}
+		truth, err := r.Truth()
+		if err != nil {
+			t.Fatal(err)
+		}
+		reports := consoleEFrames(truth)
+		if len(reports) == 0 {
+			t.Fatal("no register report on the console")
+		}
+		s := openSession(t, r, r.Files[0])
+		// bt -e's frames of every task, by the address it prints.
+		found := map[uint64]map[string]uint64{}
+		pidOf := map[uint64]int{}
+		var cur map[string]uint64
+		pid := 0
+		for _, ln := range strings.Split(run(t, s, "foreach bt -e"), "\n") {
+			if m := btHeaderPIDRE.FindStringSubmatch(ln); m != nil {
+				pid, _ = strconv.Atoi(m[1])
+				cur = nil
+				continue
+			}
+			if m := layoutEFrameAtRE.FindStringSubmatch(ln); m != nil {
+				at, _ := strconv.ParseUint(m[1], 16, 64)
+				cur = map[string]uint64{}
+				found[at], pidOf[at] = cur, pid
+				continue
+			}
+			if cur == nil {
+				continue
+			}
+			if m := layoutTrapRE.FindStringSubmatch(ln); m != nil {
+				cur["TRAP"], _ = strconv.ParseUint(m[1], 16, 64)
+				continue
+			}
+			for _, m := range layoutRegRE.FindAllStringSubmatch(ln, -1) {
+				cur[m[1]], _ = strconv.ParseUint(m[2], 16, 64)
+			}
+		}
+		arrival, err := s.Kernel.Offset("task_struct", "sched_info.last_arrival")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tasks, err := s.Kernel.Tasks()
+		if err != nil {
+			t.Fatal(err)
+		}
+		lastRan := map[int]uint64{}
+		for _, tk := range tasks {
+			if v, err := s.Kernel.ReadU64(tk.Addr + uint64(arrival)); err == nil {
+				lastRan[int(tk.PID)] = v
+			}
+		}
+		const facilities = 0x2000 | 0x2000000 | 0x800000 // MSR_FP, MSR_VEC, MSR_VSX
+		equal, moved := 0, 0
+		for _, rep := range reports {
+			got, ok := found[rep.at-16]
+			if !ok {
+				t.Errorf("no bt -e frame at %x (REGS: %x)", rep.at-16, rep.at)
+				continue
+			}
+			var diff []string
+			for name, want := range rep.regs {
+				v := got[name]
+				if name == "MSR" {
+					v, want = v&^facilities, want&^facilities
+				}
+				if v != want {
+					diff = append(diff, fmt.Sprintf("%s %x, kernel %x", name, got[name], rep.regs[name]))
+				}
+			}
+			switch {
+			case len(diff) == 0:
+				equal++
+			case lastRan[pidOf[rep.at-16]] > rep.stamp:
+				moved++
+				t.Logf("pid %d ran after its report: %s", pidOf[rep.at-16], strings.Join(diff, "; "))
+			default:
+				t.Errorf("frame at %x (pid %d): %s", rep.at, pidOf[rep.at-16], strings.Join(diff, "; "))
+			}
+		}
+		t.Logf("%s: %d of %d register reports equal bt -e's frames (%d of tasks that ran since differ)", r.Name, equal, len(reports), moved)
+		if n := len(reports) - moved; equal*100 < n*95 {
+			t.Errorf("only %d of %d register reports equal", equal, n)
+		}
+	})
+}
