@@ -163,3 +163,16 @@ func ReadU64(d *memory.Dump, phys uint64) (uint64, error) {
 	}
 	return d.ByteOrder.Uint64(b[:]), nil
 }
+
+// CPUNoteKeys is implemented by architectures whose dumps name the CPU of
+// each NT_PRSTATUS note by a value the kernel also records per CPU, which
+// maps a note to the kernel's CPU number when the notes' order is not the
+// CPUs' (s390x: the prefix register of each CPU's note group, which the
+// kernel's lowcore_ptr[cpu] holds).
+type CPUNoteKeys interface {
+	// NoteKeys gives each NT_PRSTATUS note's key, in note order (0: none).
+	NoteKeys() []uint64
+	// KeySymbol names the kernel's array of the CPUs' keys, one 64-bit
+	// word per CPU.
+	KeySymbol() string
+}

@@ -485,3 +485,53 @@ func TestCorpusPPCEFrameRegs(t *testing.T) {
 		}
 	})
 }
+
+// TestCorpusS390XLowcore: each CPU's registers are its own: the note
+// group bt -a prints for a CPU has the prefix of the kernel's
+// lowcore_ptr[cpu], and that lowcore's current_task is the task bt
+// prints there.
+func TestCorpusS390XLowcore(t *testing.T) {
+	forEachPPCS390(t, func(t *testing.T, r *corpus.Run) {
+		if r.Arch != "s390x" {
+			return
+		}
+		s := openSession(t, r, r.Files[0])
+		k := s.Kernel
+		lp, ok := k.Syms.Addr("lowcore_ptr")
+		if !ok {
+			t.Fatal("no lowcore_ptr")
+		}
+		cur, err := k.Offset("lowcore", "current_task")
+		if err != nil {
+			t.Fatal(err)
+		}
+		prefixRE := regexp.MustCompile(`(?m)^  -prefix   : 0x([0-9a-f]{8})$`)
+		out := run(t, s, "bt -a")
+		traces := strings.Split(out, "\nPID: ")
+		if len(traces) != r.CPUs {
+			t.Fatalf("bt -a: %d traces for %d CPUs", len(traces), r.CPUs)
+		}
+		for _, tr := range traces {
+			var pid, cpu int
+			var task uint64
+			if _, err := fmt.Sscanf(strings.TrimPrefix(tr, "PID: "), "%d TASK: %x CPU: %d", &pid, &task, &cpu); err != nil {
+				t.Fatalf("bt -a header: %v\n%s", err, tr)
+			}
+			m := prefixRE.FindStringSubmatch(tr)
+			if m == nil {
+				t.Errorf("CPU %d: no lowcore block:\n%s", cpu, tr)
+				continue
+			}
+			lc, err := k.ReadU64(lp + 8*uint64(cpu))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p, _ := strconv.ParseUint(m[1], 16, 64); p != lc {
+				t.Errorf("CPU %d: prefix %x, lowcore_ptr %x", cpu, p, lc)
+			}
+			if ct, err := k.ReadU64(lc + uint64(cur)); err != nil || ct != task {
+				t.Errorf("CPU %d: lowcore's current_task %x (%v), bt's task %x", cpu, ct, err, task)
+			}
+		}
+	})
+}

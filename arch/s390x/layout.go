@@ -199,3 +199,22 @@ func (s *S390X) CPURows(cpu int, regs []uint64, panicTask bool) ([]arch.RegRow, 
 	}
 	return out, lc
 }
+
+// NoteKeys: each NT_PRSTATUS note group's prefix (arch.CPUNoteKeys), in
+// note order.
+func (s *S390X) NoteKeys() []uint64 {
+	var out []uint64
+	for _, n := range s.dump.Notes {
+		switch {
+		case n.Type == 1 && n.Name == "CORE":
+			out = append(out, 0)
+		case n.Type == ntS390Prefix && len(n.Desc) >= 4 && len(out) > 0:
+			out[len(out)-1] = uint64(s.dump.ByteOrder.Uint32(n.Desc))
+		}
+	}
+	return out
+}
+
+// KeySymbol: the kernel's lowcore_ptr[cpu] is the CPU's lowcore, whose
+// absolute address is its prefix.
+func (s *S390X) KeySymbol() string { return "lowcore_ptr" }
