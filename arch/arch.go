@@ -176,3 +176,34 @@ type CPUNoteKeys interface {
 	// word per CPU.
 	KeySymbol() string
 }
+
+// PTEDecoder is implemented by architectures whose page-table entries
+// crash's pte decodes in a way of its own (ppc64_translate_pte,
+// s390x_translate_pte) rather than by EntryFlags and a fixed physical
+// mask.
+type PTEDecoder interface {
+	DecodePTE(pte uint64) PTEInfo
+}
+
+// PTEInfo is a page-table entry as pte shows it.
+type PTEInfo struct {
+	Phys    uint64   // the page's physical address
+	Present bool     // it maps a page (else it is a swap entry)
+	Invalid bool     // not an entry at all (s390x's reserved bits): "PTE is invalid"
+	Flags   []string // the flag bits set, with crash's names, in crash's order
+	// Fixed: crash prints the entry in fixed columns, "PTE      PHYSICAL
+	// FLAGS" over "%08lx %08llx  (FLAGS)", the flags each followed by a
+	// space but the last (s390x), instead of centred ones joined by "|".
+	Fixed bool
+}
+
+// VtopLayout is implemented by architectures whose vtop crash prints in a
+// layout of its own (ppc64_vtop_level4, s390x_vtop): the walk's lines as
+// rows (BTLayout's fields: Raw labels, RegNone) over a vector of the
+// values they show.
+type VtopLayout interface {
+	// VtopRows are the lines between vtop's address lines and the struct
+	// page, for a walk of a kernel (or, !kernel, a user) address; pteBlock:
+	// crash's PTE/PHYSICAL/FLAGS block (PTEDecoder's) follows them.
+	VtopRows(t Translation, kernel bool) (rows []RegRow, vec []uint64, pteBlock bool)
+}

@@ -7,7 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gocrash/gocrash/arch"
 	"github.com/gocrash/gocrash/internal/corpus"
+	"github.com/gocrash/gocrash/kernel"
 )
 
 // forEachPPCS390 runs f on the ppc64le and s390x runs of the corpus, and
@@ -531,6 +533,91 @@ func TestCorpusS390XLowcore(t *testing.T) {
 			}
 			if ct, err := k.ReadU64(lc + uint64(cur)); err != nil || ct != task {
 				t.Errorf("CPU %d: lowcore's current_task %x (%v), bt's task %x", cpu, ct, err, task)
+			}
+		}
+	})
+}
+
+var ptePhysRE = regexp.MustCompile(`(?m)^\s*([0-9a-f]+)\s+([0-9a-f]+)\s+\(([^)]*)\)$`)
+
+// TestCorpusPPCS390PTE: the entry each walk ends at (kernel text, a task
+// stack, a user page of init's), given to pte, decodes to the page the
+// walk reached, present, with its flags; and vtop prints that entry's
+// block as pte does (ppc64), or its page (s390x).
+func TestCorpusPPCS390PTE(t *testing.T) {
+	forEachPPCS390(t, func(t *testing.T, r *corpus.Run) {
+		s := openSession(t, r, r.Files[0])
+		k := s.Kernel
+		tasks, err := k.Tasks()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var init kernel.Task
+		for _, tk := range tasks {
+			if tk.PID == 1 {
+				init = tk
+			}
+		}
+		sched, _ := k.Syms.Addr("schedule")
+		lo, _, err := k.TaskStack(init)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vma, ok, err := k.FindVMA(init.Addr, 0x1000000)
+		if !ok || err != nil {
+			// init's first mapping (busybox's text: ppc64le at 0x10000000).
+			vma, ok, err = k.FindVMA(init.Addr, 0x10000000)
+		}
+		if !ok || err != nil {
+			t.Fatalf("no VMA of init's text: %v", err)
+		}
+		type walk struct {
+			what string
+			cmd  string
+			tr   arch.Translation
+		}
+		var walks []walk
+		for _, a := range []uint64{sched, lo + 0x100} {
+			tr, err := k.Arch.KernelWalk(a)
+			if err != nil {
+				t.Fatalf("%x: %v", a, err)
+			}
+			walks = append(walks, walk{fmt.Sprintf("kernel %x", a), fmt.Sprintf("vtop %x", a), tr})
+		}
+		if tr, err := k.UserWalk(init.Addr, vma.Start); err == nil {
+			walks = append(walks, walk{fmt.Sprintf("user %x", vma.Start), fmt.Sprintf("vtop -u -c 1 %x", vma.Start), tr})
+		} else {
+			t.Errorf("init's %x: %v", vma.Start, err)
+		}
+		for _, w := range walks {
+			last := w.tr.Levels[len(w.tr.Levels)-1]
+			if r.Arch == "s390x" && last.Name != "PTE" {
+				continue // a large frame's segment entry is no PTE
+			}
+			out := run(t, s, fmt.Sprintf("pte %x", last.Entry))
+			m := ptePhysRE.FindStringSubmatch(out)
+			if m == nil {
+				t.Errorf("%s: pte %x:\n%s", w.what, last.Entry, out)
+				continue
+			}
+			page := w.tr.Phys &^ (w.tr.PageSize - 1)
+			if p, _ := strconv.ParseUint(m[2], 16, 64); p != page {
+				t.Errorf("%s: pte %x gives %x, the walk %x", w.what, last.Entry, p, page)
+			}
+			flags := "|" + m[3] + "|"
+			if r.Arch == "ppc64le" && !strings.Contains(flags, "|PRESENT|") || r.Arch == "s390x" && strings.Contains(m[3], "INVALID") {
+				t.Errorf("%s: pte %x: flags (%s)", w.what, last.Entry, m[3])
+			}
+			vt := run(t, s, w.cmd)
+			switch r.Arch {
+			case "ppc64le":
+				if !strings.Contains(vt, strings.TrimPrefix(out, "\n")) {
+					t.Errorf("%s: vtop's PTE block is not pte's:\n%s\n--- pte:\n%s", w.what, vt, out)
+				}
+			case "s390x":
+				if !strings.Contains(vt, fmt.Sprintf("  PTE: %016x => %016x", last.EntryAddr, last.Entry)) && !strings.HasPrefix(w.what, "kernel") {
+					t.Errorf("%s: vtop shows no PTE line for %x:\n%s", w.what, last.Entry, vt)
+				}
 			}
 		}
 	})

@@ -99,3 +99,68 @@ func (p *PPC64LE) CPURows(cpu int, regs []uint64, panicTask bool) ([]arch.RegRow
 	}
 	return append(regsRows(regs), nipLRRows(true)...), regs
 }
+
+// crashPTEFlags are the radix PTE bits crash 8.0.2's ppc64_translate_pte
+// names, in its order, with its names (those of the Book3S hash MMU
+// before 4.6: the kernel calls 0x4 _PAGE_READ, 0x8 _PAGE_PRIVILEGED, 0x10
+// _PAGE_SAO and 0x20/0x40 the cache-attribute bits).
+var crashPTEFlags = []struct {
+	bit  uint64
+	name string
+}{
+	{entryLeaf, "PTE"}, {entryValid, "PRESENT"}, {0x4, "USER"}, {0x8, "RW"}, {0x10, "GUARDED"},
+	{0x20, "NO_CACHE"}, {0x40, "WRITETHRU"}, {0x80, "DIRTY"}, {0x100, "ACCESSED"},
+}
+
+// DecodePTE: a radix entry maps its real page number (bits 12-55, page
+// aligned) when _PAGE_PRESENT is set; crash names its flags in its own
+// order. (crash shifts the whole entry by the page shift and back, which
+// keeps the PRESENT and PTE bits in its physical address; the page's
+// address is the RPN alone.)
+func (p *PPC64LE) DecodePTE(pte uint64) arch.PTEInfo {
+	info := arch.PTEInfo{Phys: pte & rpnMask &^ (p.PageSize() - 1), Present: pte == 0 || pte&entryValid != 0}
+	for _, f := range crashPTEFlags {
+		if pte&f.bit != 0 {
+			info.Flags = append(info.Flags, f.name)
+		}
+	}
+	return info
+}
+
+// VtopRows is ppc64_vtop_level4's verbose walk: the top table and each
+// entry by their linear-map (virtual) addresses, a leaf above the PTE
+// level as a HUGE PAGE, the PMD line again with the page table's address,
+// and the page, then crash's PTE block.
+func (p *PPC64LE) VtopRows(t arch.Translation, kernel bool) ([]arch.RegRow, []uint64, bool) {
+	if len(t.Levels) == 0 {
+		return nil, nil, false
+	}
+	var vec []uint64
+	val := func(v uint64) int { vec = append(vec, v); return len(vec) - 1 }
+	line := func(label string, a uint64, arrow bool, b uint64) arch.RegRow {
+		row := arch.RegRow{Fields: []arch.RegField{{Label: label, Index: val(a), Raw: true}}}
+		if arrow {
+			row.Fields = append(row.Fields, arch.RegField{Label: " => ", Index: val(b), Raw: true})
+		}
+		return row
+	}
+	root := t.Levels[0].EntryAddr - (t.Virt>>(eaBits-pgdBits)&(1<<pgdBits-1))*8
+	rows := []arch.RegRow{line("PAGE DIRECTORY: ", root|PageOffset, false, 0)}
+	for i, l := range t.Levels {
+		if l.Name == "PTE" {
+			prev := t.Levels[i-1]
+			rows = append(rows, line("  PMD: ", prev.EntryAddr|PageOffset, true, l.EntryAddr|PageOffset))
+		}
+		rows = append(rows, line("  "+l.Name+": ", l.EntryAddr|PageOffset, true, l.Entry))
+	}
+	if t.PageSize == 0 {
+		return rows, vec, false
+	}
+	page := t.Phys &^ (p.PageSize() - 1)
+	if t.PageSize > p.PageSize() {
+		rows = append(rows, line(" HUGE PAGE: ", page, false, 0))
+	} else {
+		rows = append(rows, line(" PAGE: ", page, false, 0))
+	}
+	return append(rows, arch.RegRow{}), vec, true
+}

@@ -1,6 +1,7 @@
 package s390x
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/gocrash/gocrash/arch"
@@ -218,3 +219,113 @@ func (s *S390X) NoteKeys() []uint64 {
 // KeySymbol: the kernel's lowcore_ptr[cpu] is the CPU's lowcore, whose
 // absolute address is its prefix.
 func (s *S390X) KeySymbol() string { return "lowcore_ptr" }
+
+// PTE bits crash's s390x_translate_pte reads.
+const (
+	pteProtect     = 0x200 // hardware read-only
+	pteInvalidMask = 0x601 // with 0x401: invalid, but present (PROT_NONE)
+	// pteReserved is the bit no PTE has (bit 52): not an entry. crash's
+	// mask, 0x900, also takes 0x100, which 6.1 sets as _PAGE_NOEXEC (the
+	// instruction-execution-protection bit) on kernel data pages.
+	pteReserved = 0x800
+)
+
+// DecodePTE: s390x_translate_pte's checks and flags: an entry with
+// reserved bits is none, a hardware-invalid one is present only when it
+// is PROT_NONE's; the flags are INVALID and PROTECTION.
+func (s *S390X) DecodePTE(pte uint64) arch.PTEInfo {
+	info := arch.PTEInfo{Phys: pte &^ 0xfff, Fixed: true, Invalid: pte&pteReserved != 0,
+		Present: pte&pteInvalid == 0 || pte&pteInvalidMask == 0x401}
+	if pte&pteInvalid != 0 {
+		info.Flags = append(info.Flags, "INVALID")
+	}
+	if pte&pteProtect != 0 {
+		info.Flags = append(info.Flags, "PROTECTION")
+	}
+	return info
+}
+
+// Region- and segment-table entry bits crash's s390x_vtop shows.
+const (
+	rteAV = 0x10000
+	rteF  = 0x800
+	rteP  = 0x200
+	rteCR = 0x10 // segment entries: CS
+	rteTT = 0xc  // the table type
+)
+
+// VtopRows is s390x_vtop's verbose walk, for an address the kernel maps
+// through its tables (crash walks none for the identity map, where a
+// kernel address is its own physical address): the top table, each
+// region or segment entry named by its table type (RFTE, RSTE, RTTE,
+// STE) with its flag bits in hex and in binary, the PTE and its page.
+func (s *S390X) VtopRows(t arch.Translation, kernel bool) ([]arch.RegRow, []uint64, bool) {
+	if len(t.Levels) == 0 || kernel && t.PageSize != 0 && t.Phys == t.Virt {
+		return nil, nil, false
+	}
+	var vec []uint64
+	val := func(v uint64) int { vec = append(vec, v); return len(vec) - 1 }
+	hex16 := func(label string, v uint64) arch.RegField {
+		return arch.RegField{Label: label, Index: val(v), Digits: 16, Raw: true}
+	}
+	// bits is a "flags in binary" line: each label and the bit under it
+	// (0 or 1).
+	bits := func(e uint64, parts ...any) arch.RegRow {
+		row := arch.RegRow{Fields: []arch.RegField{{Label: "       flags in binary : ", Index: arch.RegNone, Raw: true}}}
+		for i := 0; i+1 < len(parts); i += 2 {
+			b := uint64(0)
+			if e&parts[i+1].(uint64) != 0 {
+				b = 1
+			}
+			row.Fields = append(row.Fields, arch.RegField{Label: parts[i].(string), Index: val(b), Raw: true})
+		}
+		return row
+	}
+	l0 := t.Levels[0]
+	typ0 := l0.Entry & rteTT >> 2
+	root := l0.EntryAddr - (t.Virt>>(20+11*typ0)&0x7ff)*8
+	rows := []arch.RegRow{{Fields: []arch.RegField{hex16("PAGE DIRECTORY: ", root)}}}
+	names := [...]string{"STE", "RTTE", "RSTE", "RFTE"}
+	for _, l := range t.Levels {
+		e := l.Entry
+		if l.Name == "PTE" {
+			rows = append(rows,
+				arch.RegRow{Fields: []arch.RegField{hex16("  PTE: ", l.EntryAddr), hex16(" => ", e),
+					{Label: " (flags = ", Index: val(e & 0xfff), Digits: 3, Raw: true, Suffix: ")"}}},
+				bits(e, "I=", uint64(pteInvalid), "; P=", uint64(pteProtect)),
+				arch.RegRow{Fields: []arch.RegField{hex16(" PAGE: ", e&^0xfff)}})
+			continue
+		}
+		typ := e & rteTT >> 2
+		flags, width := e&0xfff, 3
+		switch {
+		case e&largeFC != 0 && typ > 0:
+			flags, width = e&0x7fffffff, 8
+		case e&largeFC != 0:
+			flags, width = e&0xfffff, 5
+		case typ == 0:
+			flags = e & 0x7ff
+		}
+		rows = append(rows, arch.RegRow{Fields: []arch.RegField{
+			{Label: fmt.Sprintf("%5s: ", names[typ]), Index: val(l.EntryAddr), Digits: 16, Raw: true}, hex16(" => ", e),
+			{Label: " (flags = ", Index: val(flags), Digits: width, Raw: true, Suffix: ")"}}})
+		acc := []any{"AV=", uint64(rteAV), "; ACC=", uint64(0x8000), "", uint64(0x4000), "", uint64(0x2000), "", uint64(0x1000),
+			"; F=", uint64(rteF), "; FC=", uint64(largeFC), "; P=", uint64(rteP), "; I=", uint64(invalid)}
+		tt := []any{"; TT=", uint64(0x8), "", uint64(0x4)}
+		switch {
+		case typ == 0 && e&largeFC != 0:
+			rows = append(rows, bits(e, append(append(acc, "; CS=", uint64(rteCR)), tt...)...))
+		case typ == 0:
+			rows = append(rows, bits(e, append([]any{"FC=", uint64(largeFC), "; P=", uint64(rteP), "; I=", uint64(invalid), "; CS=", uint64(rteCR)}, tt...)...))
+		case typ == 1 && e&largeFC != 0:
+			rows = append(rows, bits(e, append(append(acc, "; CR=", uint64(rteCR)), tt...)...))
+		case typ == 1:
+			rows = append(rows, bits(e, append([]any{"FC=", uint64(largeFC), "; P=", uint64(rteP), "; TF=", uint64(0x80), "", uint64(0x40),
+				"; I=", uint64(invalid), "; CR=", uint64(rteCR)}, append(tt, "; TL=", uint64(0x2), "", uint64(0x1))...)...))
+		default:
+			rows = append(rows, bits(e, append([]any{"P=", uint64(rteP), "; TF=", uint64(0x80), "", uint64(0x40), "; I=", uint64(invalid)},
+				append(tt, "; TL=", uint64(0x2), "", uint64(0x1))...)...))
+		}
+	}
+	return rows, vec, false
+}

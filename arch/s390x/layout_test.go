@@ -2,6 +2,7 @@ package s390x
 
 import (
 	"encoding/binary"
+	"strings"
 	"testing"
 
 	"github.com/gocrash/gocrash/arch"
@@ -65,5 +66,27 @@ func TestLowcoreNotes(t *testing.T) {
 	}
 	if !function || len(rows[len(rows)-1].Fields) != 0 {
 		t.Errorf("a kernel-mode CPU's block names no function or ends without its blank line: %+v", rows)
+	}
+}
+
+// TestDecodePTE: crash's checks of an s390x PTE, but for 6.1's
+// _PAGE_NOEXEC (0x100), which is an entry's bit, not a reserved one.
+func TestDecodePTE(t *testing.T) {
+	s := &S390X{}
+	for _, c := range []struct {
+		pte              uint64
+		present, invalid bool
+		flags            string
+	}{
+		{0xa2a21d, true, false, "PROTECTION"},
+		{0x1dea13d, true, false, ""},
+		{0x1234401, true, false, "INVALID"}, // PROT_NONE: invalid, yet present
+		{0x1234400, false, false, "INVALID"},           // a swap entry
+		{0x1234a00, false, true, ""},
+	} {
+		got := s.DecodePTE(c.pte)
+		if got.Present != c.present && !got.Invalid || got.Invalid != c.invalid || !got.Invalid && strings.Join(got.Flags, " ") != c.flags || got.Phys != c.pte&^0xfff {
+			t.Errorf("%x: %+v", c.pte, got)
+		}
 	}
 }
