@@ -80,8 +80,8 @@ func TestDecodePTE(t *testing.T) {
 	}{
 		{0xa2a21d, true, false, "PROTECTION"},
 		{0x1dea13d, true, false, ""},
-		{0x1234401, true, false, "INVALID"}, // PROT_NONE: invalid, yet present
-		{0x1234400, false, false, "INVALID"},           // a swap entry
+		{0x1234401, true, false, "INVALID"},  // PROT_NONE: invalid, yet present
+		{0x1234400, false, false, "INVALID"}, // a swap entry
 		{0x1234a00, false, true, ""},
 	} {
 		got := s.DecodePTE(c.pte)
