@@ -2,7 +2,9 @@ package commands_test
 
 import (
 	"fmt"
+	"os/exec"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -620,5 +622,118 @@ func TestCorpusPPCS390PTE(t *testing.T) {
 				}
 			}
 		}
+	})
+}
+
+var (
+	structOLineRE = regexp.MustCompile(`^\s*\[(\d+)\]\s+(.*);$`)
+	paholeLineRE  = regexp.MustCompile(`^(\t+)(.*?)\s*;\s*/\*\s*(\d+)(?::\s*(\d+))?\s+(\d+)\s*\*/`)
+	memberNameRE  = regexp.MustCompile(`(\w+)(?:\[\d*\])*(?:\s*:\s*\d+)?\s*$`)
+	paholeSizeRE  = regexp.MustCompile(`/\* size: (\d+),`)
+	attributeRE   = regexp.MustCompile(`\s*__attribute__\(\(.*?\)\)+`)
+)
+
+// structMember is a member line of a struct listing: its name, offset,
+// and, from pahole, its size, whether it is a bit-field, and its depth
+// (1: the struct's own members).
+type structMember struct {
+	name             string
+	off, size, depth int
+	bitfield         bool
+}
+
+// memberName is the member a declaration declares ("" for none: the end
+// of an unnamed union or struct, or a function pointer, named apart).
+func memberName(decl string) string {
+	decl = strings.TrimSpace(attributeRE.ReplaceAllString(decl, ""))
+	if decl == "}" || strings.Contains(decl, "(*") {
+		return ""
+	}
+	if n := memberNameRE.FindStringSubmatch(decl); n != nil {
+		return n[1]
+	}
+	return ""
+}
+
+// structOMembers reads struct -o's member lines, the ends of named
+// inline structs ("[960] } lru_gen;") included.
+func structOMembers(lines []string) []structMember {
+	var out []structMember
+	for _, ln := range lines {
+		if m := structOLineRE.FindStringSubmatch(ln); m != nil {
+			if name := memberName(m[2]); name != "" {
+				off, _ := strconv.Atoi(m[1])
+				out = append(out, structMember{name: name, off: off, bitfield: strings.Contains(m[2], " : ")})
+			}
+		}
+	}
+	return out
+}
+
+// paholeMembers reads pahole's member lines.
+func paholeMembers(lines []string) []structMember {
+	var out []structMember
+	for _, ln := range lines {
+		if m := paholeLineRE.FindStringSubmatch(ln); m != nil {
+			if name := memberName(m[2]); name != "" {
+				off, _ := strconv.Atoi(m[3])
+				size, _ := strconv.Atoi(m[5])
+				out = append(out, structMember{name: name, off: off, size: size, depth: len(m[1]), bitfield: m[4] != ""})
+			}
+		}
+	}
+	return out
+}
+
+// TestCorpusPPCS390StructO: struct -o lists the members of kernel structs
+// at the offsets pahole reads from the same vmlinux's DWARF, and their
+// size.
+func TestCorpusPPCS390StructO(t *testing.T) {
+	if _, err := exec.LookPath("pahole"); err != nil {
+		t.Fatal("pahole (Debian's dwarves) is not installed")
+	}
+	forEachPPCS390(t, func(t *testing.T, r *corpus.Run) {
+		s := openSession(t, r, r.Files[0])
+		checked := 0
+		for _, name := range []string{"task_struct", "mm_struct", "pt_regs", "module", "page", "list_head", "file", "thread_struct"} {
+			out, err := exec.Command("pahole", "-F", "dwarf", "-C", name, r.Vmlinux).Output()
+			if err != nil {
+				t.Fatalf("pahole -C %s: %v", name, err)
+			}
+			ours := strings.Split(run(t, s, "struct -o "+name), "\n")
+			theirs := strings.Split(string(out), "\n")
+			got, want := structOMembers(ours), paholeMembers(theirs)
+			// Each member struct -o lists is pahole's (a bit-field at the
+			// byte holding it, pahole at its storage unit), and each of the
+			// struct's own members is listed.
+			byName := map[string][]structMember{}
+			for _, m := range want {
+				byName[m.name] = append(byName[m.name], m)
+			}
+			listed := map[string]bool{}
+			for _, g := range got {
+				ok := slices.ContainsFunc(byName[g.name], func(w structMember) bool {
+					return g.off == w.off || g.bitfield && w.bitfield && g.off >= w.off && g.off < w.off+w.size
+				})
+				if !ok {
+					t.Errorf("struct %s: %s at %d, pahole %+v", name, g.name, g.off, byName[g.name])
+				}
+				listed[g.name] = true
+			}
+			for _, w := range want {
+				if w.depth == 1 && !listed[w.name] {
+					t.Errorf("struct %s: %s (pahole: at %d) not listed", name, w.name, w.off)
+				}
+			}
+			if len(got) < 2 {
+				t.Errorf("struct %s: %d members", name, len(got))
+			}
+			sz := paholeSizeRE.FindStringSubmatch(string(out))
+			if sz == nil || !slices.Contains(ours, "SIZE: "+sz[1]) {
+				t.Errorf("struct %s: size %v, struct -o's %q", name, sz, ours[len(ours)-2:])
+			}
+			checked += len(got)
+		}
+		t.Logf("%s: %d members equal pahole's", r.Name, checked)
 	})
 }
