@@ -18,6 +18,12 @@ func btLayoutOf(k *kernel.Kernel) arch.BTLayout {
 	return bl
 }
 
+// symbolNamer names kernel addresses (the Kernel does).
+type symbolNamer interface {
+	Symbolize(addr uint64) (name string, off uint64, ok bool)
+	ModuleOf(addr uint64) string
+}
+
 // formatLayoutRows prints a layout's rows over the register (or state)
 // vector regs: each field's label as it is (or "LABEL: " where the field
 // is not Raw), its value in Digits hexadecimal digits (with "0x" for Alt,
@@ -25,7 +31,7 @@ func btLayoutOf(k *kernel.Kernel) arch.BTLayout {
 // holds; frameAddr is the value of RegFrameAddr fields. A row whose
 // NameSymbol field names nothing is left out, as crash leaves such lines
 // out.
-func formatLayoutRows(k *kernel.Kernel, rows []arch.RegRow, regs []uint64, frameAddr uint64) []string {
+func formatLayoutRows(k symbolNamer, rows []arch.RegRow, regs []uint64, frameAddr uint64) []string {
 	out := make([]string, 0, len(rows))
 rows:
 	for _, row := range rows {

@@ -737,3 +737,30 @@ func TestCorpusPPCS390StructO(t *testing.T) {
 		t.Logf("%s: %d members equal pahole's", r.Name, checked)
 	})
 }
+
+var symLineRE = regexp.MustCompile(`^([0-9a-f]{16}) \(([A-Za-z?])\) (\S+)`)
+
+// TestCorpusPPCS390Sym: sym names kernel text and data at the vmlinux's
+// addresses, both ways, with an offset inside a symbol.
+func TestCorpusPPCS390Sym(t *testing.T) {
+	forEachPPCS390(t, func(t *testing.T, r *corpus.Run) {
+		s := openSession(t, r, r.Files[0])
+		for name, typ := range map[string]string{"schedule": "T", "panic": "T", "init_task": "D", "jiffies": "D"} {
+			a, ok := s.Kernel.Syms.Addr(name)
+			if !ok {
+				t.Fatalf("no %s", name)
+			}
+			m := symLineRE.FindStringSubmatch(run(t, s, "sym "+name))
+			if m == nil || m[1] != fmt.Sprintf("%016x", a) || m[2] != typ || m[3] != name {
+				t.Errorf("sym %s: %v, want %016x (%s)", name, m, a, typ)
+			}
+			if typ != "T" {
+				continue
+			}
+			m = symLineRE.FindStringSubmatch(run(t, s, fmt.Sprintf("sym %x", a+4)))
+			if m == nil || m[3] != name+"+4" {
+				t.Errorf("sym %x: %v, want %s+4", a+4, m, name)
+			}
+		}
+	})
+}
