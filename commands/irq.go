@@ -306,6 +306,15 @@ func irqClasses(s *Session, st *IRQStats) error {
 	return err
 }
 
+// writeIRQCounts starts a line of irq -s: the interrupt's number or
+// class, then each CPU's count.
+func writeIRQCounts(tw *textWriter, label string, counts []uint32) {
+	tw.printf("%s: ", label)
+	for _, n := range counts {
+		tw.printf("%10d ", n)
+	}
+}
+
 func (t *IRQStats) Text(w io.Writer) error {
 	tw := &textWriter{w: w}
 	tw.printf("     ")
@@ -314,10 +323,7 @@ func (t *IRQStats) Text(w io.Writer) error {
 	}
 	tw.printf("\n")
 	for _, r := range t.Rows {
-		tw.printf("%3d: ", r.IRQ)
-		for _, n := range r.Counts {
-			tw.printf("%10d ", n)
-		}
+		writeIRQCounts(tw, fmt.Sprintf("%3d", r.IRQ), r.Counts)
 		if r.Chip != "" {
 			tw.printf("%8s", r.Chip)
 		}
@@ -328,10 +334,7 @@ func (t *IRQStats) Text(w io.Writer) error {
 	}
 	for _, c := range t.Classes {
 		// As the kernel's show_interrupts prints them.
-		tw.printf("%s: ", c.Name)
-		for _, n := range c.Counts {
-			tw.printf("%10d ", n)
-		}
+		writeIRQCounts(tw, c.Name, c.Counts)
 		if c.Desc != "" {
 			tw.printf("  %s", c.Desc)
 		}

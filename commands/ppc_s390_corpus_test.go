@@ -655,34 +655,38 @@ func memberName(decl string) string {
 	return ""
 }
 
-// structOMembers reads struct -o's member lines, the ends of named
-// inline structs ("[960] } lru_gen;") included.
-func structOMembers(lines []string) []structMember {
+// listedMembers reads the members of a struct listing's lines: re's
+// match gives a line's offset and declaration (and, from pahole, the
+// rest of structMember).
+func listedMembers(lines []string, re *regexp.Regexp, member func(m []string) (structMember, string)) []structMember {
 	var out []structMember
 	for _, ln := range lines {
-		if m := structOLineRE.FindStringSubmatch(ln); m != nil {
-			if name := memberName(m[2]); name != "" {
-				off, _ := strconv.Atoi(m[1])
-				out = append(out, structMember{name: name, off: off, bitfield: strings.Contains(m[2], " : ")})
+		if m := re.FindStringSubmatch(ln); m != nil {
+			sm, decl := member(m)
+			if sm.name = memberName(decl); sm.name != "" {
+				out = append(out, sm)
 			}
 		}
 	}
 	return out
 }
 
+// structOMembers reads struct -o's member lines, the ends of named
+// inline structs ("[960] } lru_gen;") included.
+func structOMembers(lines []string) []structMember {
+	return listedMembers(lines, structOLineRE, func(m []string) (structMember, string) {
+		off, _ := strconv.Atoi(m[1])
+		return structMember{off: off, bitfield: strings.Contains(m[2], " : ")}, m[2]
+	})
+}
+
 // paholeMembers reads pahole's member lines.
 func paholeMembers(lines []string) []structMember {
-	var out []structMember
-	for _, ln := range lines {
-		if m := paholeLineRE.FindStringSubmatch(ln); m != nil {
-			if name := memberName(m[2]); name != "" {
-				off, _ := strconv.Atoi(m[3])
-				size, _ := strconv.Atoi(m[5])
-				out = append(out, structMember{name: name, off: off, size: size, depth: len(m[1]), bitfield: m[4] != ""})
-			}
-		}
-	}
-	return out
+	return listedMembers(lines, paholeLineRE, func(m []string) (structMember, string) {
+		off, _ := strconv.Atoi(m[3])
+		size, _ := strconv.Atoi(m[5])
+		return structMember{off: off, size: size, depth: len(m[1]), bitfield: m[4] != ""}, m[2]
+	})
 }
 
 // TestCorpusPPCS390StructO: struct -o lists the members of kernel structs
