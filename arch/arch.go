@@ -3,10 +3,12 @@
 // placement, the layout of saved registers (as data: positions, DWARF
 // numbering, the rows crash prints them in), and the checks of bt -e's
 // exception-frame search. Each architecture lives in a folder of its own
-// (x86_64/, arm64/) behind the Arch interface and the optional capability
-// interfaces declared here (Unwinding, DWARFUnwinding, EFrameSearcher,
-// EFrameRows, PointerAuth, KernelPlacer, KernelRootNamer), which the
-// layers above ask for by type assertion; no package outside arch imports
+// (x86_64/, arm64/, ppc64le/, s390x/) behind the Arch interface and the
+// optional capability interfaces declared here (Unwinding, DWARFUnwinding,
+// BackChainUnwinding, EFrameSearcher, EFrameRows, BTLayout, VtopLayout,
+// PTEDecoder, CPUNoteKeys, PointerAuth, KernelPlacer, KernelRootNamer,
+// KernelByteOrder, Disassembly), which the layers above ask for by type
+// assertion; no package outside arch imports
 // an architecture folder. archs lists the architectures and picks one for
 // a dump. Adding another architecture is one new folder plus one line in
 // archs.
