@@ -50,6 +50,17 @@ earlier entries are found too: a search shows what may be there, not what
 the task is doing. Only the task stack is searched, not the CPU's IRQ and
 exception stacks.
 
+On ppc64le and s390x, bt takes crash's layouts of those architectures:
+ppc64's exception frames as their trap's name and number ("System Call
+[c00] exception frame:"), the registers R0-R31, NIP, MSR, LR... and the
+names of NIP and LR, the panic task's saved registers above its frames, and
+bt -e's frames at their marker ("KERNEL-MODE EXCEPTION FRAME AT addr:");
+s390x's frames at their stack frame in at least 8 digits, numbered from #0
+on each stack and after each exception frame (PSW: and GPRS: lines), and
+for a task on a CPU its lowcore's save areas (LOWCORE INFO: PSW and
+function, prefix, CPU timer, clock comparator, general, access, control and
+floating-point registers) in place of the interrupted function's frame.
+
 With -E, bt searches instead each CPU's IRQ stack (all CPUs' first), then
 each CPU's exception stacks (x86_64's DOUBLEFAULT, NMI, DEBUG, MCE, VC and
 VC2 stacks in the cpu_entry_area), the same way, under a "CPU N IRQ STACK:"
