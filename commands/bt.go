@@ -275,9 +275,13 @@ type BTFrame struct {
 	// address (-l), which crash prints after the exception's registers.
 	ExceptionSource *SourceLine `json:"exception_source,omitempty"`
 
+	// Hidden: the text leaves the frame out (s390x's layout, for a task on
+	// a CPU: crash shows the interrupted function's PC in the lowcore's
+	// block or the exception frame's instead).
+	Hidden bool `json:"hidden,omitempty"`
+
 	name     string // as the text shows it: with -s, with the offset
 	stackRaw kernel.StackKind
-	hidden   bool // left out of the text (an architecture layout's choice)
 }
 
 // SourceLine is a source file and line.

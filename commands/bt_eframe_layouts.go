@@ -130,10 +130,10 @@ func btLayoutTrace(k *kernel.Kernel, bl arch.BTLayout, t kernel.Task, tr *kernel
 		// exception interrupted (shown in the exception's).
 		switch {
 		case i == 0 && tr.Regs != nil && len(tr.Regs) > pc && uint64(bf.PC) == tr.Regs[pc]:
-			bf.hidden = true
+			bf.Hidden = true
 		case i > 0 && bt.Frames[i-1].Exception != nil && !bt.Frames[i-1].Exception.User &&
 			uint64(bf.PC) == bt.Frames[i-1].Exception.regs[pc]:
-			bf.hidden = true
+			bf.Hidden = true
 		}
 	}
 }
@@ -160,7 +160,7 @@ func writeLayoutFrames(tw *textWriter, t *BTTrace) {
 				n = 0
 			}
 		}
-		if fr.hidden {
+		if fr.Hidden {
 			continue
 		}
 		tw.printf("%3s [%0*x] %s at %0*x%s\n", fmt.Sprintf("#%d", n), f.SPDigits, uint64(fr.SP), fr.name, f.PCDigits, uint64(fr.PC), moduleText(fr.Module))

@@ -768,3 +768,144 @@ func TestCorpusPPCS390Sym(t *testing.T) {
 		}
 	})
 }
+
+var (
+	layoutFrameRE = regexp.MustCompile(`^ ?#(\d+) \[([0-9a-f]+)\] (\S+) at ([0-9a-f]+)(?: \[(\S+)\])?$`)
+	layoutPairRE  = regexp.MustCompile(`([A-Z][A-Z0-9]*(?: Result)?):\s+([0-9a-f]{16})`)
+	layoutPSWRE   = regexp.MustCompile(`^ PSW:  ([0-9a-f]{16}) ([0-9a-f]{16}) `)
+	layoutGPRSRE  = regexp.MustCompile(`^(?: GPRS: |       )((?:[0-9a-f]{16} ){4})$`)
+)
+
+// layoutRegNames maps crash's ppc64 labels to the JSON's register names
+// where they differ.
+var layoutRegNames = map[string]string{"OR3": "orig_gpr3", "LR": "link", "MQ": "softe", "Syscall Result": "result"}
+
+// layoutTrace is what bt's text shows of one task in crash's ppc64 or
+// s390x layout: its frames, and the register blocks below them.
+type layoutTrace struct {
+	header []string
+	frames [][]string
+	blocks []map[string]uint64
+}
+
+func parseLayoutText(text string) []*layoutTrace {
+	var out []*layoutTrace
+	var cur *layoutTrace
+	var block map[string]uint64
+	gpr := 0
+	for _, ln := range strings.Split(text, "\n") {
+		if m := btTaskRE.FindStringSubmatch(ln); m != nil {
+			cur, block = &layoutTrace{header: m[1:]}, nil
+			out = append(out, cur)
+			continue
+		}
+		if cur == nil {
+			continue
+		}
+		if m := layoutFrameRE.FindStringSubmatch(ln); m != nil {
+			cur.frames, block = append(cur.frames, m[1:]), nil
+			continue
+		}
+		if len(cur.frames) == 0 {
+			continue // the CPU's block above the frames
+		}
+		newBlock := func() {
+			if block == nil {
+				block = map[string]uint64{}
+				cur.blocks = append(cur.blocks, block)
+			}
+		}
+		hex := func(s string) uint64 { v, _ := strconv.ParseUint(s, 16, 64); return v }
+		switch m := layoutPSWRE.FindStringSubmatch(ln); {
+		case m != nil:
+			block = nil
+			newBlock()
+			block["psw_mask"], block["psw_addr"], gpr = hex(m[1]), hex(m[2]), 0
+		case layoutGPRSRE.MatchString(ln) && block != nil:
+			for _, v := range strings.Fields(ln[7:]) {
+				block[fmt.Sprintf("r%d", gpr)] = hex(v)
+				gpr++
+			}
+		case strings.HasSuffix(ln, "exception frame:"):
+			block = nil
+			newBlock()
+		default:
+			for _, p := range layoutPairRE.FindAllStringSubmatch(ln, -1) {
+				newBlock()
+				name := strings.ToLower(p[1])
+				if a, ok := layoutRegNames[p[1]]; ok {
+					name = a
+				}
+				block[name] = hex(p[2])
+			}
+		}
+	}
+	return out
+}
+
+// checkBTLayoutJSON: bt's JSON holds what its text shows in crash's ppc64
+// or s390x layout: the tasks, the frames the text lists (those it leaves
+// out are marked hidden), their stack addresses, PCs and functions, and
+// the registers of each exception frame's block.
+func checkBTLayoutJSON(t *testing.T, line, text string, env map[string]any) {
+	t.Helper()
+	want := parseLayoutText(text)
+	traces := env["data"].(map[string]any)["traces"].([]any)
+	if len(want) != len(traces) || len(want) == 0 {
+		t.Fatalf("%s: %d traces in the text, %d in the JSON", line, len(want), len(traces))
+	}
+	for i, w := range want {
+		j := traces[i].(map[string]any)
+		if fmt.Sprint(j["pid"]) != w.header[0] {
+			t.Errorf("%s: trace %d: JSON pid %v, text %v", line, i, j["pid"], w.header)
+			continue
+		}
+		frames, _ := j["frames"].([]any)
+		var shown []map[string]any
+		var blocks []map[string]any
+		for _, f := range frames {
+			jf := f.(map[string]any)
+			if jf["hidden"] != true {
+				shown = append(shown, jf)
+			}
+			if e, ok := jf["exception"].(map[string]any); ok {
+				blocks = append(blocks, e["registers"].(map[string]any))
+			}
+		}
+		if len(shown) != len(w.frames) {
+			t.Errorf("%s: pid %s: %d frames shown in the JSON, %d in the text", line, w.header[0], len(shown), len(w.frames))
+			continue
+		}
+		for k, jf := range shown {
+			tf := w.frames[k]
+			sp, _ := strconv.ParseUint(tf[1], 16, 64)
+			pc, _ := strconv.ParseUint(tf[3], 16, 64)
+			mod, _ := jf["module"].(string)
+			fn, _ := jf["function"].(string)
+			if hexField(t, "sp", jf["sp"]) != sp || hexField(t, "pc", jf["pc"]) != pc || mod != tf[4] || fn != "" && !strings.HasPrefix(tf[2], fn) {
+				t.Errorf("%s: pid %s frame %d: JSON %v, text %v", line, w.header[0], k, jf, tf)
+			}
+		}
+		if len(blocks) != len(w.blocks) {
+			t.Errorf("%s: pid %s: %d register blocks in the JSON, %d in the text", line, w.header[0], len(blocks), len(w.blocks))
+			continue
+		}
+		for k, tb := range w.blocks {
+			matched := 0
+			for name, v := range tb {
+				jv, ok := blocks[k][name]
+				if !ok {
+					t.Errorf("%s: pid %s block %d: no %s in the JSON", line, w.header[0], k, name)
+					continue
+				}
+				if hexField(t, name, jv) != v {
+					t.Errorf("%s: pid %s block %d: %s %v in the JSON, %x in the text", line, w.header[0], k, name, jv, v)
+				}
+				matched++
+			}
+			if matched < 18 {
+				t.Errorf("%s: pid %s block %d: only %d registers of the text in the JSON", line, w.header[0], k, matched)
+			}
+		}
+	}
+}
