@@ -3,10 +3,12 @@
 // placement, the layout of saved registers (as data: positions, DWARF
 // numbering, the rows crash prints them in), and the checks of bt -e's
 // exception-frame search. Each architecture lives in a folder of its own
-// (x86_64/, arm64/) behind the Arch interface and the optional capability
-// interfaces declared here (Unwinding, DWARFUnwinding, EFrameSearcher,
-// EFrameRows, PointerAuth, KernelPlacer, KernelRootNamer), which the
-// layers above ask for by type assertion; no package outside arch imports
+// (x86_64/, arm64/, ppc64le/, s390x/) behind the Arch interface and the
+// optional capability interfaces declared here (Unwinding, DWARFUnwinding,
+// BackChainUnwinding, EFrameSearcher, EFrameRows, BTLayout, VtopLayout,
+// PTEDecoder, CPUNoteKeys, PointerAuth, KernelPlacer, KernelRootNamer,
+// KernelByteOrder, Disassembly), which the layers above ask for by type
+// assertion; no package outside arch imports
 // an architecture folder. archs lists the architectures and picks one for
 // a dump. Adding another architecture is one new folder plus one line in
 // archs.
@@ -162,4 +164,48 @@ func ReadU64(d *memory.Dump, phys uint64) (uint64, error) {
 		return 0, err
 	}
 	return d.ByteOrder.Uint64(b[:]), nil
+}
+
+// CPUNoteKeys is implemented by architectures whose dumps name the CPU of
+// each NT_PRSTATUS note by a value the kernel also records per CPU, which
+// maps a note to the kernel's CPU number when the notes' order is not the
+// CPUs' (s390x: the prefix register of each CPU's note group, which the
+// kernel's lowcore_ptr[cpu] holds).
+type CPUNoteKeys interface {
+	// NoteKeys gives each NT_PRSTATUS note's key, in note order (0: none).
+	NoteKeys() []uint64
+	// KeySymbol names the kernel's array of the CPUs' keys, one 64-bit
+	// word per CPU.
+	KeySymbol() string
+}
+
+// PTEDecoder is implemented by architectures whose page-table entries
+// crash's pte decodes in a way of its own (ppc64_translate_pte,
+// s390x_translate_pte) rather than by EntryFlags and a fixed physical
+// mask.
+type PTEDecoder interface {
+	DecodePTE(pte uint64) PTEInfo
+}
+
+// PTEInfo is a page-table entry as pte shows it.
+type PTEInfo struct {
+	Phys    uint64   // the page's physical address
+	Present bool     // it maps a page (else it is a swap entry)
+	Invalid bool     // not an entry at all (s390x's reserved bits): "PTE is invalid"
+	Flags   []string // the flag bits set, with crash's names, in crash's order
+	// Fixed: crash prints the entry in fixed columns, "PTE      PHYSICAL
+	// FLAGS" over "%08lx %08llx  (FLAGS)", the flags each followed by a
+	// space but the last (s390x), instead of centred ones joined by "|".
+	Fixed bool
+}
+
+// VtopLayout is implemented by architectures whose vtop crash prints in a
+// layout of its own (ppc64_vtop_level4, s390x_vtop): the walk's lines as
+// rows (BTLayout's fields: Raw labels, RegNone) over a vector of the
+// values they show.
+type VtopLayout interface {
+	// VtopRows are the lines between vtop's address lines and the struct
+	// page, for a walk of a kernel (or, !kernel, a user) address; pteBlock:
+	// crash's PTE/PHYSICAL/FLAGS block (PTEDecoder's) follows them.
+	VtopRows(t Translation, kernel bool) (rows []RegRow, vec []uint64, pteBlock bool)
 }

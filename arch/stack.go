@@ -88,6 +88,19 @@ type RegField struct {
 	// Symbol: the value is followed by "  [name]", the name of the
 	// kernel-text address it holds.
 	Symbol bool
+
+	// The fields below serve the BTLayout blocks, which carry crash's own
+	// spacing.
+
+	// Raw: Label is printed as it is, with no ": " after it.
+	Raw bool
+	// Alt: the value has C's "0x" prefix (%#018lx: "0x" and 16 digits).
+	Alt bool
+	// Name shows the register as the name of the address it holds
+	// (NameSymbol, NameClosest) instead of its value.
+	Name int
+	// Suffix follows the value.
+	Suffix string
 }
 
 // EFrameRows is implemented by architectures whose exception frames crash's

@@ -50,6 +50,17 @@ earlier entries are found too: a search shows what may be there, not what
 the task is doing. Only the task stack is searched, not the CPU's IRQ and
 exception stacks.
 
+On ppc64le and s390x, bt takes crash's layouts of those architectures:
+ppc64's exception frames as their trap's name and number ("System Call
+[c00] exception frame:"), the registers R0-R31, NIP, MSR, LR... and the
+names of NIP and LR, the panic task's saved registers above its frames, and
+bt -e's frames at their marker ("KERNEL-MODE EXCEPTION FRAME AT addr:");
+s390x's frames at their stack frame in at least 8 digits, numbered from #0
+on each stack and after each exception frame (PSW: and GPRS: lines), and
+for a task on a CPU its lowcore's save areas (LOWCORE INFO: PSW and
+function, prefix, CPU timer, clock comparator, general, access, control and
+floating-point registers) in place of the interrupted function's frame.
+
 With -E, bt searches instead each CPU's IRQ stack (all CPUs' first), then
 each CPU's exception stacks (x86_64's DOUBLEFAULT, NMI, DEBUG, MCE, VC and
 VC2 stacks in the cpu_entry_area), the same way, under a "CPU N IRQ STACK:"
@@ -236,6 +247,10 @@ type btView struct {
 	mode       byte // 0: frames, 'e', 'r', 't'
 	ownEFrames bool // -e in the layout of an architecture with its own block (arm64)
 	regs       func([]uint64) []string
+	// layout: the architecture lays bt out its own way (ppc64, s390x);
+	// cpuBlock is then what it prints above an active task's frames.
+	layout   *arch.BTFormat
+	cpuBlock []string
 }
 
 // BTFrame is one frame of a trace.
@@ -259,6 +274,11 @@ type BTFrame struct {
 	// ExceptionSource is the file and line of the interrupted kernel
 	// address (-l), which crash prints after the exception's registers.
 	ExceptionSource *SourceLine `json:"exception_source,omitempty"`
+
+	// Hidden: the text leaves the frame out (s390x's layout, for a task on
+	// a CPU: crash shows the interrupted function's PC in the lowcore's
+	// block or the exception frame's instead).
+	Hidden bool `json:"hidden,omitempty"`
 
 	name     string // as the text shows it: with -s, with the offset
 	stackRaw kernel.StackKind
@@ -295,6 +315,7 @@ type BTEFrame struct {
 	Registers
 	Source *SourceLine `json:"source,omitempty"`
 	block  []string    // the register block, as the architecture lays it out
+	whole  bool        // block is the frame's whole text, its header included (arch.BTLayout)
 }
 
 // BTText is bt -t/-T: every kernel text address on the stack.
@@ -360,6 +381,13 @@ func (t *BTTrace) text(tw *textWriter) {
 		}
 		return
 	}
+	if t.view.layout != nil {
+		writeLayoutFrames(tw, t)
+		if t.Error != "" {
+			tw.printf("bt: cannot unwind further: %s\n", t.Error)
+		}
+		return
+	}
 	for i, f := range t.Frames {
 		if i > 0 {
 			prev := t.Frames[i-1].stackRaw
@@ -369,17 +397,7 @@ func (t *BTTrace) text(tw *textWriter) {
 		}
 		tw.printf("%3s [%016x] %s at %016x%s\n", "#"+strconv.Itoa(i), uint64(f.SP), f.name, uint64(f.PC), moduleText(f.Module))
 		source(f.Source)
-		for j := 0; j < len(f.Words); j += 2 {
-			line := fmt.Sprintf("    %016x: ", uint64(f.Words[j].Addr))
-			for _, wd := range f.Words[j:min(j+2, len(f.Words))] {
-				if wd.Symbol != "" {
-					line += fmt.Sprintf("%-16s ", wd.Symbol)
-				} else {
-					line += fmt.Sprintf("%016x ", uint64(wd.Value))
-				}
-			}
-			tw.println(line)
-		}
+		writeFrameWords(tw, f.Words)
 		if e := f.Exception; e != nil && e.block != nil {
 			// The architecture's own layout (arm64's: PC and LR named).
 			block(e.block)
@@ -397,6 +415,21 @@ func (t *BTTrace) text(tw *textWriter) {
 	}
 	if t.Error != "" {
 		tw.printf("bt: cannot unwind further: %s\n", t.Error)
+	}
+}
+
+// writeFrameWords prints a frame's stack words (-f, -F), two to a line.
+func writeFrameWords(tw *textWriter, words []StackWord) {
+	for j := 0; j < len(words); j += 2 {
+		line := fmt.Sprintf("    %016x: ", uint64(words[j].Addr))
+		for _, wd := range words[j:min(j+2, len(words))] {
+			if wd.Symbol != "" {
+				line += fmt.Sprintf("%-16s ", wd.Symbol)
+			} else {
+				line += fmt.Sprintf("%016x ", uint64(wd.Value))
+			}
+		}
+		tw.println(line)
 	}
 }
 
@@ -499,6 +532,9 @@ func btTask(s *Session, t kernel.Task, o btOptions) (*BTTrace, error) {
 	if len(tr.Frames) == 0 && tr.Regs != nil && ua != nil {
 		// The CPU was in user mode: its registers are the whole story.
 		bt.UserRegisters = registersOf(k, tr.Regs, 0, true)
+	}
+	if bl := btLayoutOf(k); bl != nil {
+		btLayoutTrace(k, bl, t, tr, bt)
 	}
 	var noStack *kernel.NoStackError
 	switch {
@@ -672,7 +708,9 @@ func gatherEFrames(k *kernel.Kernel, frames []kernel.EFrame, o btOptions) (out [
 				ef.Source = &SourceLine{file, line}
 			}
 		}
-		if own {
+		if bl := btLayoutOf(k); bl != nil {
+			ef.block, ef.whole = layoutEFrame(k, bl, f), true
+		} else if own {
 			ef.block = eframeBlock(k, eb, f, o.hex)
 		} else {
 			ef.block = registerBlock(ua, f.Regs)
@@ -694,6 +732,15 @@ func writeEFrames(tw *textWriter, frames []BTEFrame, own bool) {
 			mode = "USER"
 		}
 		switch {
+		case f.whole:
+			tw.printf("%s", sep)
+			for _, ln := range f.block {
+				tw.println(ln)
+			}
+			if f.Source != nil {
+				tw.printf("    %s: %d\n", f.Source.File, f.Source.Line)
+			}
+			continue
 		case !own:
 			tw.printf("%s  %s-MODE EXCEPTION FRAME AT: %x\n", sep, mode, uint64(f.Addr))
 			if !f.User {

@@ -51,9 +51,10 @@ var (
 	btOtherRE  = regexp.MustCompile(`^( {4,5}\S.*|--- <.*> ---|\(no stack\))$`)
 )
 
-// checkShapes checks every line of bt output against crash's shapes and
+// checkShapes checks every line of bt output against crash's shapes (and
+// those of crash's own layout on the run's architecture, layoutShape) and
 // returns the number of task headers.
-func checkShapes(t *testing.T, out string) int {
+func checkShapes(t *testing.T, arch, out string) int {
 	t.Helper()
 	n := 0
 	for _, ln := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
@@ -61,7 +62,7 @@ func checkShapes(t *testing.T, out string) int {
 		case ln == "":
 		case btHeaderRE.MatchString(ln):
 			n++
-		case btFrameRE.MatchString(ln), btOtherRE.MatchString(ln):
+		case btFrameRE.MatchString(ln), btOtherRE.MatchString(ln), layoutShape(arch, ln):
 		default:
 			t.Errorf("line not in crash's bt shapes: %q", ln)
 		}
@@ -80,10 +81,10 @@ func TestCorpusBT(t *testing.T) {
 			t.Fatal(err)
 		}
 		out := run(t, s, "bt")
-		if checkShapes(t, out) != 1 || !strings.Contains(out, "] panic at ") {
+		if checkShapes(t, r.Arch, out) != 1 || !strings.Contains(out, "] panic at ") {
 			t.Errorf("bt of the panic task:\n%s", out)
 		}
-		if got := checkShapes(t, run(t, s, "foreach bt")); got != len(tasks) {
+		if got := checkShapes(t, r.Arch, run(t, s, "foreach bt")); got != len(tasks) {
 			t.Errorf("foreach bt printed %d traces for %d tasks", got, len(tasks))
 		}
 		users, kthreads, sleeping := 0, 0, 0
@@ -98,11 +99,11 @@ func TestCorpusBT(t *testing.T) {
 			}
 		}
 		for sel, want := range map[string]int{"user": users, "kernel": kthreads, "IN": sleeping, "1": 1, "active": r.CPUs} {
-			if got := checkShapes(t, run(t, s, "foreach "+sel+" bt")); got != want {
+			if got := checkShapes(t, r.Arch, run(t, s, "foreach "+sel+" bt")); got != want {
 				t.Errorf("foreach %s bt: %d traces, want %d", sel, got, want)
 			}
 		}
-		if got := checkShapes(t, run(t, s, "bt -a")); got != r.CPUs {
+		if got := checkShapes(t, r.Arch, run(t, s, "bt -a")); got != r.CPUs {
 			t.Errorf("bt -a: %d traces for %d CPUs", got, r.CPUs)
 		}
 		if out := run(t, s, "bt -sx 1"); !regexp.MustCompile(`\] \S+\+0x[0-9a-f]+ at `).MatchString(out) {

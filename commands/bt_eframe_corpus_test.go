@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gocrash/gocrash/arch"
 	"github.com/gocrash/gocrash/internal/corpus"
 	"github.com/gocrash/gocrash/kernel"
 )
@@ -97,6 +98,9 @@ func TestCorpusBTEFramesAgainstCrash(t *testing.T) {
 
 var eframeAtRE = regexp.MustCompile(`^ {0,2}(USER|KERNEL)-MODE EXCEPTION FRAME AT: ([0-9a-f]+)$`)
 
+// eframeAtLayoutRE is the header of crash's ppc64 layout ("AT addr:").
+var eframeAtLayoutRE = regexp.MustCompile(`^  (USER|KERNEL)-MODE EXCEPTION FRAME AT ([0-9a-f]+):$`)
+
 // TestCorpusBTEFramesUserRegs: on every corpus dump, each blocked user
 // task's search finds the user-mode frame its system call saved at the top
 // of its stack, where the unwinder found it, and prints the same register
@@ -122,12 +126,20 @@ func TestCorpusBTEFramesUserRegs(t *testing.T) {
 				}
 				continue // an exited task, or a walk that stopped
 			}
+			// An architecture with crash's own layout (arch.BTLayout)
+			// prints its blocks unindented, and bt -e's frame at an
+			// address of its choice.
+			indent, at := "    ", user.Addr
+			bl, layout := s.Kernel.Arch.(arch.BTLayout)
+			if layout {
+				indent, at = " ", uint64(int64(user.Addr)+bl.BTFormat().EFrameAddrOffset)
+			}
 			// Plain bt's register block: the indented lines after the last frame.
 			var btRegs []string
 			for _, ln := range strings.Split(strings.TrimSuffix(run(t, s, fmt.Sprintf("bt %d", tk.PID)), "\n"), "\n") {
-				if btFrameRE.MatchString(ln) {
+				if btFrameRE.MatchString(ln) || layout && btNameRE.MatchString(ln) {
 					btRegs = nil
-				} else if strings.HasPrefix(ln, "    ") {
+				} else if strings.HasPrefix(ln, indent) {
 					btRegs = append(btRegs, ln)
 				}
 			}
@@ -135,12 +147,16 @@ func TestCorpusBTEFramesUserRegs(t *testing.T) {
 			var eRegs []string
 			in, found := false, false
 			for _, ln := range strings.Split(run(t, s, fmt.Sprintf("bt -e %d", tk.PID)), "\n") {
-				if m := eframeAtRE.FindStringSubmatch(ln); m != nil {
-					in = m[1] == "USER" && m[2] == fmt.Sprintf("%x", user.Addr)
+				m := eframeAtRE.FindStringSubmatch(ln)
+				if m == nil && layout {
+					m = eframeAtLayoutRE.FindStringSubmatch(ln)
+				}
+				if m != nil {
+					in = m[1] == "USER" && m[2] == fmt.Sprintf("%x", at)
 					found = found || in
 					continue
 				}
-				if in && strings.HasPrefix(ln, "    ") {
+				if in && strings.HasPrefix(ln, indent) {
 					eRegs = append(eRegs, ln)
 				}
 			}

@@ -67,6 +67,17 @@ type IRQActionRow struct {
 type IRQStats struct {
 	CPUs []int        `json:"cpus"`
 	Rows []IRQStatRow `json:"irqs"`
+	// Classes are the interrupt classes the kernel counts per CPU apart
+	// from its descriptors (s390x's CLK, EXC, ...), as /proc/interrupts
+	// lists them.
+	Classes []IRQClassRow `json:"classes,omitempty"`
+}
+
+// IRQClassRow is one interrupt class of irq -s.
+type IRQClassRow struct {
+	Name   string   `json:"name"`
+	Counts []uint32 `json:"counts"` // one per chosen CPU, in CPUs' order
+	Desc   string   `json:"desc,omitempty"`
 }
 
 // IRQStatRow is one interrupt of irq -s.
@@ -189,7 +200,7 @@ func runIRQ(ctx context.Context, s *Session, a *Args) (Result, error) {
 			}
 			st.Rows = append(st.Rows, row)
 		}
-		return st, nil
+		return st, irqClasses(s, st)
 	case a.Has("a"):
 		t := &IRQAffinity{}
 		for i := 0; i < nr; i++ {
@@ -273,6 +284,37 @@ func (t *IRQTable) Text(w io.Writer) error {
 	return tw.err
 }
 
+// irqClasses adds the kernel's interrupt classes, where it has them, for
+// the chosen CPUs.
+func irqClasses(s *Session, st *IRQStats) error {
+	n, _, err := s.Kernel.CPUs()
+	if err != nil {
+		return err
+	}
+	classes, err := s.Kernel.Interrupts().IRQClasses(n)
+	for _, c := range classes {
+		row := IRQClassRow{Name: c.Name, Desc: c.Desc, Counts: []uint32{}}
+		for _, cpu := range st.CPUs {
+			var v uint32
+			if cpu < len(c.Counts) {
+				v = c.Counts[cpu]
+			}
+			row.Counts = append(row.Counts, v)
+		}
+		st.Classes = append(st.Classes, row)
+	}
+	return err
+}
+
+// writeIRQCounts starts a line of irq -s: the interrupt's number or
+// class, then each CPU's count.
+func writeIRQCounts(tw *textWriter, label string, counts []uint32) {
+	tw.printf("%s: ", label)
+	for _, n := range counts {
+		tw.printf("%10d ", n)
+	}
+}
+
 func (t *IRQStats) Text(w io.Writer) error {
 	tw := &textWriter{w: w}
 	tw.printf("     ")
@@ -281,10 +323,7 @@ func (t *IRQStats) Text(w io.Writer) error {
 	}
 	tw.printf("\n")
 	for _, r := range t.Rows {
-		tw.printf("%3d: ", r.IRQ)
-		for _, n := range r.Counts {
-			tw.printf("%10d ", n)
-		}
+		writeIRQCounts(tw, fmt.Sprintf("%3d", r.IRQ), r.Counts)
 		if r.Chip != "" {
 			tw.printf("%8s", r.Chip)
 		}
@@ -292,6 +331,14 @@ func (t *IRQStats) Text(w io.Writer) error {
 			tw.printf("-%-8s", r.Flow)
 		}
 		tw.printf(" %s\n", strings.Join(r.Names, ","))
+	}
+	for _, c := range t.Classes {
+		// As the kernel's show_interrupts prints them.
+		writeIRQCounts(tw, c.Name, c.Counts)
+		if c.Desc != "" {
+			tw.printf("  %s", c.Desc)
+		}
+		tw.printf("\n")
 	}
 	return tw.err
 }

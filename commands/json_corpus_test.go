@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gocrash/gocrash/arch"
 	"github.com/gocrash/gocrash/internal/corpus"
 )
 
@@ -21,6 +22,11 @@ func TestCorpusJSONAgreesWithText(t *testing.T) {
 			checkPSJSON(t, line, run(t, s, line), runJSON(t, s, line))
 		}
 		for _, line := range []string{"bt", "bt -a", "foreach bt", "bt -s 1"} {
+			if _, ok := s.Kernel.Arch.(arch.BTLayout); ok {
+				// crash's own layout of the architecture (ppc64, s390x).
+				checkBTLayoutJSON(t, line, run(t, s, line), runJSON(t, s, line))
+				continue
+			}
 			checkBTJSON(t, line, run(t, s, line), runJSON(t, s, line))
 		}
 		checkLogJSON(t, run(t, s, "log"), runJSON(t, s, "log"))

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/gocrash/gocrash/arch"
 )
 
 func pteCommand() *Command {
@@ -17,8 +19,11 @@ func pteCommand() *Command {
 address of the page it maps and the names of its flag bits, as the
 architecture names them (x86_64: PRESENT, RW, USER, PWT, PCD, ACCESSED, DIRTY,
 PSE, GLOBAL, NX; arm64: VALID, TABLE, USER, RDONLY, AF, NG, DBM, CONT, PXN,
-UXN). An entry that is not present is a swap entry; with no swap device in use
-its location cannot be determined, which is reported as crash reports it.`,
+UXN; ppc64 radix, with crash's names: PTE, PRESENT, USER, RW, GUARDED,
+NO_CACHE, WRITETHRU, DIRTY, ACCESSED; s390x, in crash's fixed columns:
+INVALID, PROTECTION, and "PTE is invalid" for an entry with reserved bits).
+An entry that is not present is a swap entry; with no swap device in use its
+location cannot be determined, which is reported as crash reports it.`,
 		Options:  []Option{{"contents", "the hexadecimal value of a page-table entry"}},
 		Examples: []string{"gocrash> pte d8e067\n PTE    PHYSICAL  FLAGS\nd8e067   d8e000   (PRESENT|RW|USER|ACCESSED|DIRTY)"},
 		Results:  []Result{PTEResults{}},
@@ -45,11 +50,22 @@ type PTEResult struct {
 	Present  bool     `json:"present"`
 	Physical Hex      `json:"physical"`
 	Flags    []string `json:"flags"`
+	// Invalid: the value is no page-table entry (s390x's reserved bits).
+	Invalid bool `json:"invalid,omitempty"`
+
+	fixed bool // crash's fixed columns (arch.PTEInfo.Fixed)
+	quiet bool // a swap entry prints nothing before the error (ppc64, s390x)
 }
 
 func (r *PTEResult) Text(w io.Writer) error {
+	if r.fixed {
+		return r.fixedText(w)
+	}
 	p := strconv.FormatUint(uint64(r.PTE), 16)
 	l1 := max(len(p), len("PTE"))
+	if !r.Present && r.quiet {
+		return nil
+	}
 	if !r.Present {
 		// crash prints the start of its header, then fails to find the
 		// swap device.
@@ -64,6 +80,28 @@ func (r *PTEResult) Text(w io.Writer) error {
 	}
 	_, err := fmt.Fprintf(w, "%s  %s  FLAGS\n%s  %s  (%s)\n", center(l1, "PTE", false), center(l2, "PHYSICAL", false),
 		center(l1, p, true), center(l2, ph, true), flags)
+	return err
+}
+
+// fixedText is s390x_translate_pte's layout: fixed columns, each flag
+// but PROTECTION followed by a space. A swap entry prints nothing before
+// the error.
+func (r *PTEResult) fixedText(w io.Writer) error {
+	if r.Invalid {
+		_, err := fmt.Fprintln(w, "PTE is invalid")
+		return err
+	}
+	if !r.Present {
+		return nil
+	}
+	var flags strings.Builder
+	for _, f := range r.Flags {
+		flags.WriteString(f)
+		if f != "PROTECTION" {
+			flags.WriteString(" ")
+		}
+	}
+	_, err := fmt.Fprintf(w, "PTE      PHYSICAL  FLAGS\n%08x %08x  (%s)\n", uint64(r.PTE), uint64(r.Physical), flags.String())
 	return err
 }
 
@@ -82,11 +120,20 @@ func runPTE(ctx context.Context, s *Session, a *Args) (Result, error) {
 		if err != nil {
 			return out, fmt.Errorf("invalid pte value: %s", w)
 		}
-		flags := s.Kernel.Arch.EntryFlags(v, false)
-		r := &PTEResult{PTE: Hex(v), Physical: Hex(v & ptePhysMask), Flags: flags}
-		r.Flags = append([]string{}, flags...)
-		r.Present = v == 0 || len(flags) > 0 && (flags[0] == "PRESENT" || flags[0] == "VALID")
+		var r *PTEResult
+		if d, ok := s.Kernel.Arch.(arch.PTEDecoder); ok {
+			info := d.DecodePTE(v)
+			r = &PTEResult{PTE: Hex(v), Physical: Hex(info.Phys), Flags: append([]string{}, info.Flags...),
+				Present: info.Present, Invalid: info.Invalid, fixed: info.Fixed, quiet: true}
+		} else {
+			flags := s.Kernel.Arch.EntryFlags(v, false)
+			r = &PTEResult{PTE: Hex(v), Physical: Hex(v & ptePhysMask), Flags: append([]string{}, flags...)}
+			r.Present = v == 0 || len(flags) > 0 && (flags[0] == "PRESENT" || flags[0] == "VALID")
+		}
 		out = append(out, r)
+		if r.Invalid {
+			continue
+		}
 		if !r.Present {
 			devs, _ := s.Kernel.SwapDevices()
 			if len(devs) == 0 {

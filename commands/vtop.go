@@ -139,6 +139,14 @@ type Vtop struct {
 	StructPage *PageTable  `json:"struct_page,omitempty"`
 
 	basePage uint64 // the architecture's page size
+	// layout: the walk's lines in the architecture's own layout
+	// (arch.VtopLayout), and whether crash's PTE block follows them, with
+	// the page and flags pte shows (arch.PTEDecoder).
+	layout    []string
+	ownLayout bool
+	pteBlock  bool
+	ptePage   uint64
+	pteFlags  []string
 }
 
 // VMARow is one VMA as vtop -u shows it.
@@ -173,6 +181,10 @@ func newVtop(s *Session, addr uint64, t arch.Translation, err error, user bool) 
 			}
 		}
 	}
+	if vl, ok := k.Arch.(arch.VtopLayout); ok {
+		rows, vec, pteBlock := vl.VtopRows(t, !user)
+		v.layout, v.ownLayout, v.pteBlock = formatLayoutRows(k, rows, vec, 0), true, pteBlock && err == nil
+	}
 	if err != nil {
 		return v
 	}
@@ -180,6 +192,11 @@ func newVtop(s *Session, addr uint64, t arch.Translation, err error, user bool) 
 	v.Mapped, v.Physical, v.Page, v.PageSize = true, &phys, &page, t.PageSize
 	last := t.Levels[len(t.Levels)-1]
 	v.Flags = k.Arch.EntryFlags(last.Entry, last.Name == "PTE")
+	v.ptePage, v.pteFlags = uint64(page), v.Flags
+	if d, ok := k.Arch.(arch.PTEDecoder); ok {
+		info := d.DecodePTE(last.Entry)
+		v.ptePage, v.pteFlags = info.Phys, info.Flags
+	}
 	return v
 }
 
@@ -199,6 +216,16 @@ func (v *Vtop) text(tw *textWriter) {
 	} else {
 		tw.printf("%-*x  %-16x\n\n", vw, uint64(v.Virtual), uint64(*v.Physical))
 	}
+	if v.ownLayout {
+		for _, ln := range v.layout {
+			tw.println(ln)
+		}
+		if v.pteBlock {
+			writePTEBlock(tw, uint64(v.Levels[len(v.Levels)-1].Entry), v.ptePage, v.pteFlags)
+		}
+		v.textAfterWalk(tw)
+		return
+	}
 	levels := v.Levels
 	if v.PGDDirectory != nil {
 		// crash names the kernel's top table by its virtual address, and
@@ -215,12 +242,22 @@ func (v *Vtop) text(tw *textWriter) {
 		} else {
 			tw.printf("%6s: %x\n\n", "PAGE", uint64(*v.Page))
 		}
-		last := v.Levels[len(v.Levels)-1]
-		pte, phys := strconv.FormatUint(uint64(last.Entry), 16), strconv.FormatUint(uint64(*v.Page), 16)
-		w1, w2 := max(len(pte), len("PTE")), max(len(phys), len("PHYSICAL"))
-		tw.printf("%s  %s  FLAGS\n", center(w1, "PTE", false), center(w2, "PHYSICAL", false))
-		tw.printf("%s  %s  (%s)\n", center(w1, pte, true), center(w2, phys, true), strings.Join(v.Flags, "|"))
+		writePTEBlock(tw, uint64(v.Levels[len(v.Levels)-1].Entry), uint64(*v.Page), v.Flags)
 	}
+	v.textAfterWalk(tw)
+}
+
+// writePTEBlock is crash's PTE PHYSICAL FLAGS block, its columns centred.
+func writePTEBlock(tw *textWriter, entry, page uint64, flags []string) {
+	pte, phys := strconv.FormatUint(entry, 16), strconv.FormatUint(page, 16)
+	w1, w2 := max(len(pte), len("PTE")), max(len(phys), len("PHYSICAL"))
+	tw.printf("%s  %s  FLAGS\n", center(w1, "PTE", false), center(w2, "PHYSICAL", false))
+	tw.printf("%s  %s  (%s)\n", center(w1, pte, true), center(w2, phys, true), strings.Join(flags, "|"))
+}
+
+// textAfterWalk writes what follows the walk: a user address's VMA and
+// file, and the struct page.
+func (v *Vtop) textAfterWalk(tw *textWriter) {
 	if v.VMA != nil {
 		tw.println("")
 		tw.printf("%s %s %s  FLAGS FILE\n%s %10x %10x %6x %s\n",

@@ -290,6 +290,9 @@ func (u *Unwinder) CPURegisters(cpu int, pid int32) (regs []uint64, source strin
 		u.notes, _ = u.prstatus.PRStatus(u.machine.PRStatusRegs())
 	})
 	n, _, _ := u.sys.CPUs()
+	if i, ok := u.noteOfCPU(cpu); ok && i < len(u.notes) {
+		return u.notes[i].Regs, "NT_PRSTATUS", nil
+	}
 	if len(u.notes) > 0 && len(u.notes) == n && cpu < n {
 		return u.notes[cpu].Regs, "NT_PRSTATUS", nil
 	}

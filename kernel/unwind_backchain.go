@@ -174,3 +174,24 @@ func (w *backChainWalker) exceptionRegs(sp uint64, words []uint64, next uint64) 
 	}
 	return &SavedRegs{Addr: at, Regs: r, User: w.userMode(r)}, true
 }
+
+// noteOfCPU finds the NT_PRSTATUS note of a CPU by the key the
+// architecture's notes name their CPU by (arch.CPUNoteKeys: s390x's
+// prefix, which lowcore_ptr[cpu] holds): its index in the notes, false
+// when the architecture has no keys or no note has the CPU's.
+func (u *Unwinder) noteOfCPU(cpu int) (int, bool) {
+	ck, ok := u.machine.(arch.CPUNoteKeys)
+	if !ok {
+		return 0, false
+	}
+	base, err := u.SymbolAddr(ck.KeySymbol())
+	if err != nil {
+		return 0, false
+	}
+	key, err := u.ReadU64(base + 8*uint64(cpu))
+	if err != nil || key == 0 {
+		return 0, false
+	}
+	i := slices.Index(ck.NoteKeys(), key)
+	return i, i >= 0
+}

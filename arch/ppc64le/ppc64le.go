@@ -2,7 +2,8 @@
 // (Book3S, the radix MMU of POWER9 and later): the radix page-table walk,
 // the kernel's linear map at 0xc000000000000000 (where the kernel image
 // also lies: ppc64 has no KASLR, and the crashed kernel runs at physical
-// 0), the NT_PRSTATUS register set and the stack back chain.
+// 0), the NT_PRSTATUS register set, the stack back chain, and crash's
+// ppc64 layouts of bt, bt -e, vtop and pte (layout.go).
 package ppc64le
 
 import (

@@ -3,6 +3,7 @@ package ppc64le
 import (
 	"encoding/binary"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/gocrash/gocrash/arch"
@@ -156,5 +157,19 @@ func TestSearchEFrames(t *testing.T) {
 	}
 	if TrapName(0x3000) == "" || TrapName(0xc01) != "System Call" {
 		t.Error("trap names")
+	}
+}
+
+// TestDecodePTE: a radix leaf's page is its RPN, page-aligned (not the
+// entry shifted by the page shift, which keeps the PTE and PRESENT bits);
+// flags in crash's order and names.
+func TestDecodePTE(t *testing.T) {
+	p := &PPC64LE{pageShift: 16}
+	got := p.DecodePTE(0xc00000001f500105)
+	if got.Phys != 0x1f500000 || !got.Present || strings.Join(got.Flags, "|") != "PTE|PRESENT|USER|ACCESSED" {
+		t.Errorf("%+v", got)
+	}
+	if got := p.DecodePTE(0x1f500105); got.Present {
+		t.Errorf("no _PAGE_PRESENT: %+v", got)
 	}
 }

@@ -16,7 +16,7 @@ const (
 
 // SearchEFrames looks for the frames of kernel entries: a frame with a
 // zero back chain (at 152) right below a struct pt_regs whose PSW is a
-// 64-bit one, either in user mode, or in kernel mode at kernel text with
+// 64-bit one, either in user mode at a non-zero address, or in kernel mode at kernel text with
 // r15 on this stack. Addr is the register set's (the PSW's) address, one
 // word into the struct, where bt shows it.
 func (s *S390X) SearchEFrames(st arch.EFrameStack) ([]arch.EFrame, error) {
@@ -41,6 +41,9 @@ func (s *S390X) SearchEFrames(st arch.EFrameStack) ([]arch.EFrame, error) {
 			continue
 		}
 		user := mask&pswPState != 0
+		if user && r[RegPSWAddr] == 0 {
+			continue // no program runs at address 0
+		}
 		if !user && (!st.IsText(r[RegPSWAddr]) || r[RegR15] < lo || r[RegR15] >= hi) {
 			continue
 		}

@@ -2,8 +2,10 @@
 // (region-first, -second and -third tables, the segment table and 2K page
 // tables of 256 4K pages; 2G and 1M large entries), the kernel's identity
 // mapping (6.1: virtual == real), the per-CPU prefix (lowcore) pages, the
-// NT_PRSTATUS register set and the stack back chain. Everything is
-// big-endian, and read in the dump's order.
+// NT_PRSTATUS register set, each CPU's notes (its lowcore save areas,
+// keyed by its prefix), the stack back chain, and crash's s390x layouts of
+// bt, vtop and pte (layout.go). Everything is big-endian, and read in the
+// dump's order.
 package s390x
 
 import (

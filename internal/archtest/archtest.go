@@ -16,6 +16,8 @@ func New(machine string) arch.Arch {
 	vi := map[string]string{
 		"x86_64":  "NUMBER(phys_base)=0\nSYMBOL(init_top_pgt)=ffffffff8260a000\n",
 		"aarch64": "PAGESIZE=4096\nNUMBER(VA_BITS)=48\nNUMBER(kimage_voffset)=0xffff800000000000\nSYMBOL(swapper_pg_dir)=ffff800082000000\n",
+		"ppc64le": "PAGESIZE=65536\nSYMBOL(swapper_pg_dir)=c000000002740000\n",
+		"s390x":   "SYMBOL(swapper_pg_dir)=1290000\n",
 	}[machine]
 	a, err := archs.New(arch.Config{Dump: memory.NewRAMDump(machine, vi, 0, nil)})
 	if err != nil {
