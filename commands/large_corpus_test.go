@@ -103,7 +103,7 @@ func TestCorpusLargeForeachBT(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := run(t, s, "foreach bt")
-	if got := checkShapes(t, out); got != len(tasks) || got < r.Tasks {
+	if got := checkShapes(t, r.Arch, out); got != len(tasks) || got < r.Tasks {
 		t.Errorf("foreach bt printed %d traces for %d tasks", got, len(tasks))
 	}
 	swarm := 0
