@@ -119,6 +119,9 @@ func TestCorpusFleetRecipe(t *testing.T) {
 	recipes := []string{"xargs"}
 	if _, err := exec.LookPath("parallel"); err == nil {
 		recipes = append(recipes, "parallel")
+	} else if os.Getenv("GOCRASH_CORPUS_REQUIRED") != "" {
+		// The corpus build (ensure_tools) installs it with the other tools.
+		t.Fatalf("GNU parallel is not installed: testdata/corpus/build.sh installs it")
 	} else {
 		t.Logf("GNU parallel is not installed: the xargs -P recipe only")
 	}

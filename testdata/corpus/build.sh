@@ -268,6 +268,7 @@ ensure_tools() {
 	/usr/bin/python3 -c 'import drgn' 2>/dev/null || missing+=(python3-drgn)
 	command -v gdb-multiarch >/dev/null || missing+=(gdb-multiarch) # arm64 dis is checked against gdb's
 	command -v debuginfod-find >/dev/null || missing+=(debuginfod) # the build-id lookup shares elfutils' cache
+	command -v parallel >/dev/null || missing+=(parallel) # docs/fleet.md's GNU parallel recipe is run by a test
 	if [ ${#missing[@]} -gt 0 ]; then
 		apt_update
 		log "apt-get install ${missing[*]}"
