@@ -29,13 +29,20 @@ On arm64 mach shows the machine type, memory size, CPUs, HZ, page size, the
 direct map's base (PAGE_OFFSET, from VMCOREINFO's VA_BITS), the kernel
 stack size and each CPU's IRQ stack (irq_stack_ptr) and overflow stack; the
 module, vmalloc and vmemmap bases crash prints there are not shown yet, nor
--m and -c.`,
+-m and -c (crash has neither there: "option not supported").
+
+-x and -d print -c's structures in hexadecimal or decimal. -o (ppc64le)
+prints the OPAL firmware's console log (skiboot's console buffer in physical
+memory, its printable characters) of a dump taken on an OPAL system.`,
 		Options: []Option{
 			{"-m", "the firmware (e820) memory map"},
 			{"-c", "each CPU's struct cpuinfo_x86"},
+			{"-x", "with -c: the structures in hexadecimal"},
+			{"-d", "with -c: the structures in decimal"},
+			{"-o", "the OPAL console log (ppc64le)"},
 		},
 		Examples: []string{"gocrash> mach", "gocrash> mach -m", "gocrash> mach -c"},
-		Results:  []Result{&MachInfo{}, &MachMemMap{}, &MachCPUs{}, &MachArm64{}},
+		Results:  []Result{&MachInfo{}, &MachMemMap{}, &MachCPUs{}, &MachArm64{}, &OPALLog{}},
 		Run:      runMach,
 	}
 }
@@ -213,10 +220,19 @@ func runMach(ctx context.Context, s *Session, a *Args) (Result, error) {
 	if err := a.NoWords(); err != nil {
 		return nil, err
 	}
-	if err := a.Exclusive("m", "c"); err != nil {
+	if err := a.Exclusive("m", "c", "o"); err != nil {
+		return nil, err
+	}
+	if err := a.Exclusive("x", "d"); err != nil {
 		return nil, err
 	}
 	k := s.Kernel
+	if a.Has("o") {
+		if k.Arch.Name() != "ppc64le" {
+			return nil, fmt.Errorf("-o option not supported or applicable on this architecture or kernel")
+		}
+		return opalLog(s)
+	}
 	m := k.Machine()
 	ncpu, off, err := k.CPUs()
 	if err != nil {
@@ -261,7 +277,11 @@ func runMach(ctx context.Context, s *Session, a *Args) (Result, error) {
 			if err != nil {
 				return mc, err
 			}
-			res, err := s.Registry.Exec(ctx, s, []string{"struct", "cpuinfo_x86", fmt.Sprintf("%x", addr)})
+			words := []string{"struct", "cpuinfo_x86", fmt.Sprintf("%x", addr)}
+			if f := a.Last("x", "d"); f != "" {
+				words = append(words, "-"+f)
+			}
+			res, err := s.Registry.Exec(ctx, s, words)
 			if err != nil {
 				return mc, err
 			}
@@ -377,6 +397,66 @@ func (mc *MachCPUs) Text(w io.Writer) error {
 		if !strings.HasSuffix(c.text, "\n") {
 			tw.printf("\n")
 		}
+	}
+	return tw.err
+}
+
+// OPALLog is mach -o: the printable text of skiboot's console buffer.
+type OPALLog struct {
+	Start Hex `json:"start"`
+	// Lines are the buffer's runs of printable characters, each run
+	// broken every 256 characters.
+	Lines []string `json:"lines"`
+}
+
+// skiboot's console dump area (SKIBOOT_CONSOLE_DUMP_START, _SIZE).
+const (
+	opalConsoleStart = 0x31000000
+	opalConsoleSize  = 0x100000
+)
+
+// opalLog reads the OPAL console of a ppc64 dump taken on an OPAL system
+// (the kernel's opal.base set).
+func opalLog(s *Session) (Result, error) {
+	k := s.Kernel
+	opal, err := k.SymbolAddr("opal")
+	var base uint64
+	if err == nil {
+		base, err = k.ReadU64(opal)
+	}
+	if err != nil || base == 0 {
+		return nil, fmt.Errorf("dump was not captured on OPAL based system")
+	}
+	buf := make([]byte, opalConsoleSize)
+	res := &OPALLog{Start: opalConsoleStart, Lines: []string{}}
+	if err := k.Dump.ReadPhys(buf, opalConsoleStart); err != nil {
+		return res, err
+	}
+	var cur []byte
+	flush := func() {
+		if len(cur) > 0 {
+			res.Lines = append(res.Lines, string(cur))
+			cur = nil
+		}
+	}
+	for _, c := range buf {
+		if c < 0x20 || c > 0x7e {
+			flush()
+			continue
+		}
+		if len(cur) == 256 {
+			flush()
+		}
+		cur = append(cur, c)
+	}
+	flush()
+	return res, nil
+}
+
+func (o *OPALLog) Text(w io.Writer) error {
+	tw := &textWriter{w: w}
+	for _, l := range o.Lines {
+		tw.printf("%s\n", l)
 	}
 	return tw.err
 }
