@@ -54,28 +54,9 @@ var (
 
 func netSockets(ctx context.Context, s *Session, a *Args) (Result, error) {
 	k := s.Kernel
-	tasks, err := k.Tasks()
+	_, chosen, err := wordTasks(s, a.Words)
 	if err != nil {
 		return nil, err
-	}
-	var chosen []kernel.Task
-	if len(a.Words) == 0 {
-		addr, err := s.ContextTask()
-		if err != nil {
-			return nil, err
-		}
-		t, err := taskByAddr(tasks, addr)
-		if err != nil {
-			return nil, err
-		}
-		chosen = append(chosen, t)
-	}
-	for _, w := range a.Words {
-		t, err := oneTask(tasks, w)
-		if err != nil {
-			return nil, fmt.Errorf("invalid task or pid value: %s", w)
-		}
-		chosen = append(chosen, t)
 	}
 	ref, hasRef := a.Value("R")
 	res := &NetSockets{Tasks: []NetTaskSockets{}, Ref: ref}
@@ -291,4 +272,34 @@ func (n *NetARP) Text(w io.Writer) error {
 		tw.printf("%-16x %-16s%-10s %s %-6s  %s\n", uint64(e.Neighbour), e.IP, e.HWType, e.hwText, e.Device, e.State)
 	}
 	return tw.err
+}
+
+// wordTasks is the tasks named by words (PIDs or task_struct addresses),
+// or the current context's task when there are none, and the whole task
+// list.
+func wordTasks(s *Session, words []string) ([]kernel.Task, []kernel.Task, error) {
+	tasks, err := s.Kernel.Tasks()
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(words) == 0 {
+		addr, err := s.ContextTask()
+		if err != nil {
+			return tasks, nil, err
+		}
+		t, err := taskByAddr(tasks, addr)
+		if err != nil {
+			return tasks, nil, err
+		}
+		return tasks, []kernel.Task{t}, nil
+	}
+	var chosen []kernel.Task
+	for _, w := range words {
+		t, err := oneTask(tasks, w)
+		if err != nil {
+			return tasks, chosen, fmt.Errorf("invalid task or pid value: %s", w)
+		}
+		chosen = append(chosen, t)
+	}
+	return tasks, chosen, nil
 }
