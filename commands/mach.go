@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
@@ -26,10 +27,11 @@ as crash names them; a VC stack whose page is not mapped is
 struct cpuinfo_x86 (the per-CPU cpu_info).
 
 On arm64 mach shows the machine type, memory size, CPUs, HZ, page size, the
-direct map's base (PAGE_OFFSET, from VMCOREINFO's VA_BITS), the kernel
-stack size and each CPU's IRQ stack (irq_stack_ptr) and overflow stack; the
-module, vmalloc and vmemmap bases crash prints there are not shown yet, nor
--m and -c (crash has neither there: "option not supported").
+direct map's base (PAGE_OFFSET, from VMCOREINFO's VA_BITS), the module,
+vmalloc and vmemmap bases (VMCOREINFO's MODULES_VADDR, VMALLOC_START and
+VMEMMAP_START, which kernels from 5.18 export; not shown without them), the
+kernel stack size and each CPU's IRQ stack (irq_stack_ptr) and overflow
+stack; not -m and -c (crash has neither there: "option not supported").
 
 -x and -d print -c's structures in hexadecimal or decimal. -o (ppc64le)
 prints the OPAL firmware's console log (skiboot's console buffer in physical
@@ -76,6 +78,12 @@ type MachArm64 struct {
 	HZ             uint64 `json:"hz"`
 	PageSize       uint64 `json:"page_size"`
 	KernelVirtBase Hex    `json:"kernel_virtual_base"` // PAGE_OFFSET, -(1 << VA_BITS); 0 when VMCOREINFO has no VA_BITS
+	// The module area, vmalloc area and vmemmap bases, from VMCOREINFO's
+	// NUMBER(MODULES_VADDR), (VMALLOC_START) and (VMEMMAP_START) (arm64
+	// kernels from 5.18 export them); 0 when it has not.
+	ModulesBase    Hex    `json:"modules_base,omitempty"`
+	VmallocBase    Hex    `json:"vmalloc_base,omitempty"`
+	VmemmapBase    Hex    `json:"vmemmap_base,omitempty"`
 	StackSize      uint64 `json:"kernel_stack_size"`
 	IRQStackSize   uint64 `json:"irq_stack_size"`
 	IRQStacks      []Hex  `json:"irq_stacks"`
@@ -97,6 +105,16 @@ func machArm64(s *Session, m interface {
 	if vi := k.Dump.VMCoreInfo; vi != nil {
 		if bits, ok := vi.Number("VA_BITS"); ok && bits > 0 && bits < 64 {
 			r.KernelVirtBase = Hex(-(uint64(1) << bits))
+		}
+		for _, n := range []struct {
+			key string
+			to  *Hex
+		}{{"MODULES_VADDR", &r.ModulesBase}, {"VMALLOC_START", &r.VmallocBase}, {"VMEMMAP_START", &r.VmemmapBase}} {
+			if v, ok := vi.String("NUMBER(" + n.key + ")"); ok && k.Arch.Name() == "arm64" {
+				if x, err := strconv.ParseUint(v, 0, 64); err == nil {
+					*n.to = Hex(x)
+				}
+			}
 		}
 	}
 	if r.StackSize, err = m.ThreadSize(); err != nil {
@@ -149,6 +167,11 @@ func (r *MachArm64) Text(w io.Writer) error {
 	tw.printf("          PAGE SIZE: %d\n", r.PageSize)
 	if r.KernelVirtBase != 0 {
 		tw.printf("KERNEL VIRTUAL BASE: %x\n", uint64(r.KernelVirtBase))
+	}
+	if r.ModulesBase != 0 && r.VmallocBase != 0 && r.VmemmapBase != 0 {
+		tw.printf("KERNEL MODULES BASE: %x\n", uint64(r.ModulesBase))
+		tw.printf("KERNEL VMALLOC BASE: %x\n", uint64(r.VmallocBase))
+		tw.printf("KERNEL VMEMMAP BASE: %x\n", uint64(r.VmemmapBase))
 	}
 	tw.printf("  KERNEL STACK SIZE: %d\n", r.StackSize)
 	stacks := func(label string, size uint64, bases []Hex) {

@@ -187,3 +187,63 @@ func TestCorpusMachOPAL(t *testing.T) {
 		}
 	})
 }
+
+// TestCorpusMachArm64Areas: on the arm64 runs mach shows the module,
+// vmalloc and vmemmap bases, and the kernel's own objects lie where they
+// say: every vmap_area at or above the module base and below the vmemmap
+// base, some in the vmalloc area proper, and the struct pages of memory at
+// or above the vmemmap base.
+func TestCorpusMachArm64Areas(t *testing.T) {
+	n := 0
+	for _, r := range corpus.Runs(t) {
+		if r.Arch != "arm64" {
+			continue
+		}
+		n++
+		t.Run(r.Name, func(t *testing.T) { machArm64Areas(t, r) })
+	}
+	if n == 0 {
+		t.Fatal("no arm64 run")
+	}
+}
+
+func machArm64Areas(t *testing.T, r *corpus.Run) {
+	s := openSession(t, r, r.Files[0])
+	var m struct{ Modules, Vmalloc, Vmemmap uint64 }
+	text := runText(t, s, "mach")
+	for _, l := range strings.Split(text, "\n") {
+		for label, to := range map[string]*uint64{"KERNEL MODULES BASE: ": &m.Modules, "KERNEL VMALLOC BASE: ": &m.Vmalloc, "KERNEL VMEMMAP BASE: ": &m.Vmemmap} {
+			if v, ok := strings.CutPrefix(l, label); ok {
+				*to, _ = strconv.ParseUint(v, 16, 64)
+			}
+		}
+	}
+	if m.Modules == 0 || m.Vmalloc <= m.Modules || m.Vmemmap <= m.Vmalloc {
+		t.Fatalf("mach:\n%s", text)
+	}
+	vas, err := s.Kernel.VmapAreas()
+	if err != nil || len(vas) == 0 {
+		t.Fatal(len(vas), err)
+	}
+	inVmalloc := 0
+	for _, va := range vas {
+		if va.Start < m.Modules || va.End > m.Vmemmap {
+			t.Errorf("vmap_area %x-%x outside %x-%x", va.Start, va.End, m.Modules, m.Vmemmap)
+		}
+		if va.Start >= m.Vmalloc {
+			inVmalloc++
+		}
+	}
+	if inVmalloc == 0 {
+		t.Errorf("no vmap_area at or above the vmalloc base %x", m.Vmalloc)
+	}
+	phys, err := s.Kernel.VirtToPhys(vas[0].Start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := s.Kernel.PageAddr(phys / s.Kernel.Arch.PageSize())
+	if err != nil || page < m.Vmemmap {
+		t.Errorf("the struct page of %x is at %x (%v), below the vmemmap base %x", phys, page, err, m.Vmemmap)
+	}
+	t.Logf("%d vmap areas, %d in the vmalloc area", len(vas), inVmalloc)
+}
