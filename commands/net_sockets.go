@@ -172,6 +172,10 @@ func netSocketStructs(ctx context.Context, s *Session, a *Args, ns *NetSocket) e
 	return nil
 }
 
+// Omitted reports that -R found its reference in none of the tasks: the
+// listing is empty, and foreach shows no header for the task.
+func (n *NetSockets) Omitted() bool { return n.Ref != "" && len(n.Tasks) == 0 }
+
 func (n *NetSockets) Text(w io.Writer) error {
 	tw := &textWriter{w: w}
 	for i, t := range n.Tasks {

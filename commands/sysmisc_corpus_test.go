@@ -40,7 +40,7 @@ var (
 	sysTaskCommands = []string{
 		"runq", "runq -c 1", "runq -t", "runq -T", "runq -m", "runq -g",
 		"sig", "sig 1", "sig -g 1", "net -n 1", "ipcs -n 1",
-		"net -s", "net -s 1", "net -S 1", "net -s -R 3 1", "net -s 1 2", "foreach net -s",
+		"net -s", "net -s 1", "net -S 1", "net -s -R 3 1", "net -s 1 2", "foreach net -s", "foreach net -s -R 3",
 	}
 )
 
