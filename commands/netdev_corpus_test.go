@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gocrash/gocrash/commands"
 	"github.com/gocrash/gocrash/internal/corpus"
 )
 
@@ -107,6 +108,47 @@ type pciBusJSON struct {
 // socket for each descriptor that links to socket:[inode] and no other,
 // and "No open sockets." for a task without one.
 func TestCorpusNetSocketsAgainstTruth(t *testing.T) {
+	forEachTaskSection(t, "fd-", "the guest listed no task's open files", func(t *testing.T, s *commands.Session, pid string, lines []string) bool {
+		var want []int
+		for _, l := range lines {
+			if m := fdLinkRE.FindStringSubmatch(l); m != nil && strings.HasPrefix(m[2], "socket:[") {
+				fd, _ := strconv.Atoi(m[1])
+				want = append(want, fd)
+			}
+		}
+		var data struct {
+			Tasks []struct {
+				PID     int `json:"pid"`
+				Sockets []struct {
+					FD int `json:"fd"`
+				} `json:"sockets"`
+			} `json:"tasks"`
+		}
+		jsonData(t, s, "net -s "+pid, &data)
+		if len(data.Tasks) != 1 || strconv.Itoa(data.Tasks[0].PID) != pid {
+			t.Fatalf("net -s %s: %+v", pid, data)
+		}
+		var got []int
+		for _, so := range data.Tasks[0].Sockets {
+			got = append(got, so.FD)
+		}
+		sort.Ints(want)
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("pid %s: net -s finds sockets on fds %v, the guest %v", pid, got, want)
+		}
+		text := runText(t, s, "net -s "+pid)
+		if len(want) == 0 && !strings.HasSuffix(text, "\nNo open sockets.\n") {
+			t.Errorf("net -s %s:\n%s", pid, text)
+		}
+		return true
+	})
+}
+
+// forEachTaskSection calls fn on every run with each of the guest's
+// sections named prefix+PID (fd-, status-, maps-) and the run's session;
+// fn says whether it checked the task, and a run where it checked none
+// fails with none.
+func forEachTaskSection(t *testing.T, prefix, none string, fn func(t *testing.T, s *commands.Session, pid string, lines []string) bool) {
 	corpus.ForEachRun(t, func(t *testing.T, r *corpus.Run) {
 		truth, err := r.Truth()
 		if err != nil {
@@ -115,47 +157,14 @@ func TestCorpusNetSocketsAgainstTruth(t *testing.T) {
 		s := openSession(t, r, r.Files[0])
 		checked := 0
 		for name, lines := range truth.Sections {
-			pid, ok := strings.CutPrefix(name, "fd-")
-			if !ok {
-				continue
+			if pid, ok := strings.CutPrefix(name, prefix); ok && fn(t, s, pid, lines) {
+				checked++
 			}
-			var want []int
-			for _, l := range lines {
-				if m := fdLinkRE.FindStringSubmatch(l); m != nil && strings.HasPrefix(m[2], "socket:[") {
-					fd, _ := strconv.Atoi(m[1])
-					want = append(want, fd)
-				}
-			}
-			var data struct {
-				Tasks []struct {
-					PID     int `json:"pid"`
-					Sockets []struct {
-						FD int `json:"fd"`
-					} `json:"sockets"`
-				} `json:"tasks"`
-			}
-			jsonData(t, s, "net -s "+pid, &data)
-			if len(data.Tasks) != 1 || strconv.Itoa(data.Tasks[0].PID) != pid {
-				t.Fatalf("net -s %s: %+v", pid, data)
-			}
-			var got []int
-			for _, so := range data.Tasks[0].Sockets {
-				got = append(got, so.FD)
-			}
-			sort.Ints(want)
-			if fmt.Sprint(got) != fmt.Sprint(want) {
-				t.Errorf("pid %s: net -s finds sockets on fds %v, the guest %v", pid, got, want)
-			}
-			text := runText(t, s, "net -s "+pid)
-			if len(want) == 0 && !strings.HasSuffix(text, "\nNo open sockets.\n") {
-				t.Errorf("net -s %s:\n%s", pid, text)
-			}
-			checked++
 		}
 		if checked == 0 {
-			t.Fatal("the guest listed no task's open files")
+			t.Fatal(none)
 		}
-		t.Logf("%d tasks' sockets as the guest listed them", checked)
+		t.Logf("%d tasks' %s sections checked", checked, strings.TrimSuffix(prefix, "-"))
 	})
 }
 
