@@ -9,7 +9,7 @@ import (
 func devCommand() *Command {
 	return &Command{
 		Name:     "dev",
-		Synopsis: "dev",
+		Synopsis: "dev [-i | -p | -d | -D] [-V]",
 		Summary:  "device data",
 		Help: `Displays the character and block device registrations: each
 char_device_struct of chrdevs[] (its major number, name, struct cdev and the
@@ -17,9 +17,29 @@ cdev's file operations; a region without a cdev of its own is looked up in
 cdev_map's probes, and shows "(none)" when it has none), then each
 blk_major_name of major_names[] with a gendisk of that major (from bdev_map's
 probes before 5.11, else from the block device inodes) and the gendisk's
-block_device_operations.`,
-		Examples: []string{"gocrash> dev"},
-		Results:  []Result{&DevTable{}},
+block_device_operations.
+
+-i shows the I/O port and I/O memory resource trees (ioport_resource and
+iomem_resource): each struct resource, its range and its name, children
+after their parent. -p shows the PCI buses of pci_root_buses, each bus's
+devices (address, domain:bus:slot.function, class, vendor:device and PCI
+Express type) and its child buses. -d shows the disks of the block class
+(RAM disks and loop devices left out) with their requests in flight: TOTAL,
+then ASYNC and SYNC (READ and WRITE on kernels without BLK_RW_SYNC), and DRV
+where request_queue has in_flight; the requests of a blk-mq queue are not
+counted (the disk is listed and the command says so). -D is -d without the
+disks that have no request in flight. -V lists the device dumps of the dump
+file (none in a dump without them; crash's -v, which prints one, is not
+supported).`,
+		Options: []Option{
+			{"-i", "the I/O port and I/O memory resources"},
+			{"-p", "the PCI buses and devices"},
+			{"-d", "the disks' requests in flight"},
+			{"-D", "as -d, only the disks with requests in flight"},
+			{"-V", "the device dumps in the dump file"},
+		},
+		Examples: []string{"gocrash> dev", "gocrash> dev -i", "gocrash> dev -p", "gocrash> dev -d"},
+		Results:  []Result{&DevTable{}, &DevResources{}, &DevPCI{}, &DevDiskIO{}, &DevDumps{}},
 		Run:      runDev,
 	}
 }
@@ -52,6 +72,19 @@ type BlockDevRow struct {
 func runDev(ctx context.Context, s *Session, a *Args) (Result, error) {
 	if err := a.NoWords(); err != nil {
 		return nil, err
+	}
+	if err := a.Exclusive("i", "p", "d", "D", "V"); err != nil {
+		return nil, err
+	}
+	switch {
+	case a.Has("i"):
+		return devResources(s)
+	case a.Has("p"):
+		return devPCI(s)
+	case a.Has("d"), a.Has("D"):
+		return devDiskIO(s, a.Has("D"))
+	case a.Has("V"):
+		return devDumps(s)
 	}
 	dv := s.Kernel.Devices()
 	t := &DevTable{Char: []CharDevRow{}, Block: []BlockDevRow{}}

@@ -37,7 +37,7 @@ var optionTable = []string{
 	"rd -8 -D linux_banner 4", "rd -f 0x1000 2", "rd -32 -o 4 -R linux_banner 3", "rd -a -o 6 linux_banner 10",
 	"rd -d -8 linux_banner 4", "rd -d -16 linux_banner 4", "rd -d -32 linux_banner 4", "rd -D -16 linux_banner 4",
 	"rd -d -64 linux_banner 2", "rd -R -8 linux_banner 5", "rd -N linux_banner 2", "rd -N -8 linux_banner 2",
-	"rd -f 0 4", "rd -f -32 0x1000 4", "rd -r {RAW} linux_banner 32",
+	"rd -f 0 4", "rd -f -32 0x1000 4", "rd -r {RAW} linux_banner 32", "rd -S -o 0x80 init_task 300", "rd -SS -o 0x80 init_task 300",
 }
 
 // optionLines makes the lines for one run: -e needs an address.

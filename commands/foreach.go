@@ -68,7 +68,13 @@ type ForeachTask struct {
 func (r *ForeachResult) Text(w io.Writer) error {
 	tw := &textWriter{w: w}
 	prev := ""
-	for i, t := range r.Tasks {
+	shown := 0
+	for _, t := range r.Tasks {
+		if o, ok := t.Result.(interface{ Omitted() bool }); ok && o.Omitted() && t.Error == "" {
+			continue // nothing for this task (net -R without the reference)
+		}
+		i := shown
+		shown++
 		var b strings.Builder
 		if t.Result != nil {
 			if err := t.Result.Text(&b); err != nil {

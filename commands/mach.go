@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
@@ -26,16 +27,24 @@ as crash names them; a VC stack whose page is not mapped is
 struct cpuinfo_x86 (the per-CPU cpu_info).
 
 On arm64 mach shows the machine type, memory size, CPUs, HZ, page size, the
-direct map's base (PAGE_OFFSET, from VMCOREINFO's VA_BITS), the kernel
-stack size and each CPU's IRQ stack (irq_stack_ptr) and overflow stack; the
-module, vmalloc and vmemmap bases crash prints there are not shown yet, nor
--m and -c.`,
+direct map's base (PAGE_OFFSET, from VMCOREINFO's VA_BITS), the module,
+vmalloc and vmemmap bases (VMCOREINFO's MODULES_VADDR, VMALLOC_START and
+VMEMMAP_START, which kernels from 5.18 export; not shown without them), the
+kernel stack size and each CPU's IRQ stack (irq_stack_ptr) and overflow
+stack; not -m and -c (crash has neither there: "option not supported").
+
+-x and -d print -c's structures in hexadecimal or decimal. -o (ppc64le)
+prints the OPAL firmware's console log (skiboot's console buffer in physical
+memory, its printable characters) of a dump taken on an OPAL system.`,
 		Options: []Option{
 			{"-m", "the firmware (e820) memory map"},
 			{"-c", "each CPU's struct cpuinfo_x86"},
+			{"-x", "with -c: the structures in hexadecimal"},
+			{"-d", "with -c: the structures in decimal"},
+			{"-o", "the OPAL console log (ppc64le)"},
 		},
 		Examples: []string{"gocrash> mach", "gocrash> mach -m", "gocrash> mach -c"},
-		Results:  []Result{&MachInfo{}, &MachMemMap{}, &MachCPUs{}, &MachArm64{}},
+		Results:  []Result{&MachInfo{}, &MachMemMap{}, &MachCPUs{}, &MachArm64{}, &OPALLog{}},
 		Run:      runMach,
 	}
 }
@@ -69,6 +78,12 @@ type MachArm64 struct {
 	HZ             uint64 `json:"hz"`
 	PageSize       uint64 `json:"page_size"`
 	KernelVirtBase Hex    `json:"kernel_virtual_base"` // PAGE_OFFSET, -(1 << VA_BITS); 0 when VMCOREINFO has no VA_BITS
+	// The module area, vmalloc area and vmemmap bases, from VMCOREINFO's
+	// NUMBER(MODULES_VADDR), (VMALLOC_START) and (VMEMMAP_START) (arm64
+	// kernels from 5.18 export them); 0 when it has not.
+	ModulesBase    Hex    `json:"modules_base,omitempty"`
+	VmallocBase    Hex    `json:"vmalloc_base,omitempty"`
+	VmemmapBase    Hex    `json:"vmemmap_base,omitempty"`
 	StackSize      uint64 `json:"kernel_stack_size"`
 	IRQStackSize   uint64 `json:"irq_stack_size"`
 	IRQStacks      []Hex  `json:"irq_stacks"`
@@ -90,6 +105,16 @@ func machArm64(s *Session, m interface {
 	if vi := k.Dump.VMCoreInfo; vi != nil {
 		if bits, ok := vi.Number("VA_BITS"); ok && bits > 0 && bits < 64 {
 			r.KernelVirtBase = Hex(-(uint64(1) << bits))
+		}
+		for _, n := range []struct {
+			key string
+			to  *Hex
+		}{{"MODULES_VADDR", &r.ModulesBase}, {"VMALLOC_START", &r.VmallocBase}, {"VMEMMAP_START", &r.VmemmapBase}} {
+			if v, ok := vi.String("NUMBER(" + n.key + ")"); ok && k.Arch.Name() == "arm64" {
+				if x, err := strconv.ParseUint(v, 0, 64); err == nil {
+					*n.to = Hex(x)
+				}
+			}
 		}
 	}
 	if r.StackSize, err = m.ThreadSize(); err != nil {
@@ -142,6 +167,11 @@ func (r *MachArm64) Text(w io.Writer) error {
 	tw.printf("          PAGE SIZE: %d\n", r.PageSize)
 	if r.KernelVirtBase != 0 {
 		tw.printf("KERNEL VIRTUAL BASE: %x\n", uint64(r.KernelVirtBase))
+	}
+	if r.ModulesBase != 0 && r.VmallocBase != 0 && r.VmemmapBase != 0 {
+		tw.printf("KERNEL MODULES BASE: %x\n", uint64(r.ModulesBase))
+		tw.printf("KERNEL VMALLOC BASE: %x\n", uint64(r.VmallocBase))
+		tw.printf("KERNEL VMEMMAP BASE: %x\n", uint64(r.VmemmapBase))
 	}
 	tw.printf("  KERNEL STACK SIZE: %d\n", r.StackSize)
 	stacks := func(label string, size uint64, bases []Hex) {
@@ -213,10 +243,19 @@ func runMach(ctx context.Context, s *Session, a *Args) (Result, error) {
 	if err := a.NoWords(); err != nil {
 		return nil, err
 	}
-	if err := a.Exclusive("m", "c"); err != nil {
+	if err := a.Exclusive("m", "c", "o"); err != nil {
+		return nil, err
+	}
+	if err := a.Exclusive("x", "d"); err != nil {
 		return nil, err
 	}
 	k := s.Kernel
+	if a.Has("o") {
+		if k.Arch.Name() != "ppc64le" {
+			return nil, fmt.Errorf("-o option not supported or applicable on this architecture or kernel")
+		}
+		return opalLog(s)
+	}
 	m := k.Machine()
 	ncpu, off, err := k.CPUs()
 	if err != nil {
@@ -261,7 +300,11 @@ func runMach(ctx context.Context, s *Session, a *Args) (Result, error) {
 			if err != nil {
 				return mc, err
 			}
-			res, err := s.Registry.Exec(ctx, s, []string{"struct", "cpuinfo_x86", fmt.Sprintf("%x", addr)})
+			words := []string{"struct", "cpuinfo_x86", fmt.Sprintf("%x", addr)}
+			if f := a.Last("x", "d"); f != "" {
+				words = append(words, "-"+f)
+			}
+			res, err := s.Registry.Exec(ctx, s, words)
 			if err != nil {
 				return mc, err
 			}
@@ -377,6 +420,66 @@ func (mc *MachCPUs) Text(w io.Writer) error {
 		if !strings.HasSuffix(c.text, "\n") {
 			tw.printf("\n")
 		}
+	}
+	return tw.err
+}
+
+// OPALLog is mach -o: the printable text of skiboot's console buffer.
+type OPALLog struct {
+	Start Hex `json:"start"`
+	// Lines are the buffer's runs of printable characters, each run
+	// broken every 256 characters.
+	Lines []string `json:"lines"`
+}
+
+// skiboot's console dump area (SKIBOOT_CONSOLE_DUMP_START, _SIZE).
+const (
+	opalConsoleStart = 0x31000000
+	opalConsoleSize  = 0x100000
+)
+
+// opalLog reads the OPAL console of a ppc64 dump taken on an OPAL system
+// (the kernel's opal.base set).
+func opalLog(s *Session) (Result, error) {
+	k := s.Kernel
+	opal, err := k.SymbolAddr("opal")
+	var base uint64
+	if err == nil {
+		base, err = k.ReadU64(opal)
+	}
+	if err != nil || base == 0 {
+		return nil, fmt.Errorf("dump was not captured on OPAL based system")
+	}
+	buf := make([]byte, opalConsoleSize)
+	res := &OPALLog{Start: opalConsoleStart, Lines: []string{}}
+	if err := k.Dump.ReadPhys(buf, opalConsoleStart); err != nil {
+		return res, err
+	}
+	var cur []byte
+	flush := func() {
+		if len(cur) > 0 {
+			res.Lines = append(res.Lines, string(cur))
+			cur = nil
+		}
+	}
+	for _, c := range buf {
+		if c < 0x20 || c > 0x7e {
+			flush()
+			continue
+		}
+		if len(cur) == 256 {
+			flush()
+		}
+		cur = append(cur, c)
+	}
+	flush()
+	return res, nil
+}
+
+func (o *OPALLog) Text(w io.Writer) error {
+	tw := &textWriter{w: w}
+	for _, l := range o.Lines {
+		tw.printf("%s\n", l)
 	}
 	return tw.err
 }

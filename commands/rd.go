@@ -42,7 +42,7 @@ count bytes (or up to -e's address) to a file instead of showing them.`,
 			{"-e addr", "read up to this (hexadecimal) end address"},
 			{"-r file", "copy the memory to file (count is in bytes)"},
 			{"-f", "the address is an offset in the dump file"},
-			{"-S", "as -s (slab cache names are not shown: gocrash has no slab walker yet)"},
+			{"-S", "as -s, and a value that points into a slab object as [cache] (-SS: [value:cache])"},
 			{"-m", "the address is a Xen machine address (refused: not a Xen dump)"},
 		},
 		Examples: []string{"gocrash> rd linux_banner 4", "gocrash> rd -D -32 jiffies 4", "gocrash> rd -R linux_banner 4", "gocrash> rd -e ffffffff82000220 linux_banner", "gocrash> rd -r /tmp/banner linux_banner 64", "gocrash> rd init_task.tasks.next 2", "gocrash> rd -a linux_banner", "gocrash> rd -p 1000000 8", "gocrash> rd runqueues:1 2"},
@@ -153,6 +153,7 @@ func runRD(ctx context.Context, s *Session, a *Args) (Result, error) {
 	dec := a.Last("d", "D")
 	res := &RDResult{Size: size, String: a.Has("a"), decimal: dec == "d", unsigned: dec == "D", noASCII: a.Has("x"), fileOffsets: file, Rows: []RDRow{}}
 	symbolic := a.Has("s") || a.Has("S")
+	slabNames := optCount(a, "S") // -S: a slab object's cache name; -SS: with its address
 	if len(pos) == 0 || len(pos) > 2 {
 		return nil, &UsageError{"an address and an optional count are required"}
 	}
@@ -318,7 +319,11 @@ func runRD(ctx context.Context, s *Session, a *Args) (Result, error) {
 				row.Values = append(row.Values, v)
 			}
 			if res.symbolic {
-				row.Symbols = append(row.Symbols, symbolName(s, v))
+				name := symbolName(s, v)
+				if name == "" && slabNames > 0 {
+					name = slabCacheName(s, v, slabNames > 1)
+				}
+				row.Symbols = append(row.Symbols, name)
 			}
 		}
 		if !res.noASCII && !res.decimal && !res.unsigned {
@@ -331,6 +336,22 @@ func runRD(ctx context.Context, s *Session, a *Args) (Result, error) {
 		done += n
 	}
 	return res, nil
+}
+
+// slabCacheName is rd -S's "[cache]" for a value that points into a slab
+// object ("[value:cache]" with -SS), or "".
+func slabCacheName(s *Session, v uint64, withAddr bool) string {
+	if v < 1<<63 {
+		return ""
+	}
+	c, _, ok, err := s.Kernel.Slabs().SlabOf(v)
+	if err != nil || !ok || c == nil {
+		return ""
+	}
+	if withAddr {
+		return fmt.Sprintf("[%x:%s]", v, c.Name)
+	}
+	return "[" + c.Name + "]"
 }
 
 // symbolName gives "name" or "name+off" for a value inside a kernel
@@ -430,4 +451,15 @@ func rdString(addr, limit uint64, read func([]byte, uint64) error) ([]RDRow, err
 		}
 	}
 	return rows, nil
+}
+
+// optCount is how many times option name was given ("-SS" is twice).
+func optCount(a *Args, name string) int {
+	n := 0
+	for _, x := range a.seen {
+		if x == name {
+			n++
+		}
+	}
+	return n
 }

@@ -130,29 +130,9 @@ func runSig(ctx context.Context, s *Session, a *Args) (Result, error) {
 		return Message{translateSigset(set)}, nil
 	}
 	k := s.Kernel
-	tasks, err := lookupTasks(k)
+	tasks, chosen, err := wordTasks(s, a.Words)
 	if err != nil {
 		return nil, err
-	}
-	var chosen []kernel.Task
-	if len(a.Words) == 0 {
-		addr, err := s.ContextTask()
-		if err != nil {
-			return nil, err
-		}
-		t, err := taskByAddr(tasks, addr)
-		if err != nil {
-			return nil, err
-		}
-		chosen = []kernel.Task{t}
-	} else {
-		for _, w := range a.Words {
-			t, err := oneTask(tasks, w)
-			if err != nil {
-				return nil, fmt.Errorf("invalid task or pid value: %s", w)
-			}
-			chosen = append(chosen, t)
-		}
 	}
 	sigs := k.Signals()
 	tif := tifSigpending(s)

@@ -29,16 +29,18 @@ var (
 		"irq", "irq -u", "irq 0 1 4", "irq -s", "irq -s -c 1", "irq -a", "irq -b", "irq -d",
 		"timer", "timer -C 1", "timer -r", "timer -r -C 0",
 		"net", "net -N 16777343",
-		"dev",
+		"dev", "dev -i", "dev -p", "dev -d", "dev -D", "dev -V",
+		"net -a",
 		"ipcs", "ipcs -s", "ipcs -m", "ipcs -M", "ipcs -q", "ipcs 0", "ipcs 12345",
 		"sys -c", "sys -c read", "sys -c 15", "sys -t", "sys -i", "sys config",
 		"sig -l", "sig -s 80000003", "sig -s 0",
 		"log -a", "log -s",
-		"mach", "mach -m", "mach -c",
+		"mach", "mach -m", "mach -c", "mach -c -d",
 	}
 	sysTaskCommands = []string{
 		"runq", "runq -c 1", "runq -t", "runq -T", "runq -m", "runq -g",
 		"sig", "sig 1", "sig -g 1", "net -n 1", "ipcs -n 1",
+		"net -s", "net -s 1", "net -S 1", "net -s -R 3 1", "net -s 1 2", "foreach net -s", "foreach net -s -R 3",
 	}
 )
 

@@ -68,3 +68,142 @@ func (n *Network) Devices(net uint64) ([]NetDevice, error) {
 	})
 	return out, err
 }
+
+// Socket is one open socket of a task: its file descriptor, struct socket
+// (the socket_alloc that holds the inode) and struct sock, and what
+// crash's net -s shows of it.
+type Socket struct {
+	FD           int
+	File, Socket uint64
+	Sock         uint64
+	Family, Type uint16
+	// The INET and INET6 ends: addresses as they lie in memory (network
+	// order) and ports in host order.
+	SrcIP, DstIP     []byte
+	SrcPort, DstPort uint16
+	Err              error // what could not be read of this socket
+}
+
+// AF_INET and AF_INET6.
+const (
+	AFInet  = 2
+	AFInet6 = 10
+)
+
+// TaskSockets lists the sockets among the open files of task, in
+// descriptor order: the files whose inode is a socket (S_IFSOCK).
+func (n *Network) TaskSockets(fs *FileSystem, task uint64) ([]Socket, error) {
+	tf, err := fs.TaskFiles(task)
+	var out []Socket
+	for _, f := range tf.Open {
+		if f.Inode == 0 || f.Info.Mode&SIFMT != SIFSOCK {
+			continue
+		}
+		out = append(out, n.socket(f.FD, f.File, f.Inode))
+	}
+	return out, err
+}
+
+func (n *Network) socket(fd int, file, inode uint64) Socket {
+	o := n.d.obj()
+	s := Socket{FD: fd, File: file}
+	s.Socket = inode - o.off("socket_alloc", "vfs_inode")
+	s.Sock = o.u64(s.Socket + o.off("socket", "sk"))
+	if o.err != nil || s.Sock == 0 {
+		s.Err = o.err
+		return s
+	}
+	common := s.Sock + o.off("sock", "__sk_common")
+	s.Family = o.u16(common + o.off("sock_common", "skc_family"))
+	s.Type = o.u16(s.Sock + o.off("sock", "sk_type"))
+	port := func(addr uint64) uint16 { b := o.bytes(addr, 2); return uint16(b[0])<<8 | uint16(b[1]) }
+	switch s.Family {
+	case AFInet:
+		s.SrcIP = o.bytes(common+o.off("sock_common", "skc_rcv_saddr"), 4)
+		s.DstIP = o.bytes(common+o.off("sock_common", "skc_daddr"), 4)
+	case AFInet6:
+		s.SrcIP = o.bytes(common+o.off("sock_common", "skc_v6_rcv_saddr"), 16)
+		s.DstIP = o.bytes(common+o.off("sock_common", "skc_v6_daddr"), 16)
+	}
+	if s.Family == AFInet || s.Family == AFInet6 {
+		s.SrcPort = port(s.Sock + o.off("inet_sock", "inet_sport"))
+		s.DstPort = port(common + o.off("sock_common", "skc_dport"))
+	}
+	s.Err = o.err
+	return s
+}
+
+// Neighbour is one entry of the ARP cache (arp_tbl's hash table).
+type Neighbour struct {
+	Addr     uint64
+	IP       [4]byte
+	HWAddr   []byte // the device's addr_len bytes of neighbour.ha
+	DevName  string
+	DevType  uint16 // net_device.type (ARPHRD_*)
+	NUDState uint8
+}
+
+// ARP lists the ARP cache: each bucket of arp_tbl's neigh_hash_table in
+// order, each bucket's chain (neighbour.next; the hlist neighbour.hash on
+// kernels that have it).
+func (n *Network) ARP() ([]Neighbour, error) {
+	o := n.d.obj()
+	tbl := o.sym("arp_tbl")
+	if o.err != nil {
+		return nil, fmt.Errorf("arp_tbl does not exist in this kernel")
+	}
+	nht := o.u64(tbl + o.off("neigh_table", "nht"))
+	buckets := 1 << o.u32(nht+o.off("neigh_hash_table", "hash_shift"))
+	var hash uint64
+	if o.has("neigh_hash_table", "hash_heads") {
+		hash = o.u64(nht + o.off("neigh_hash_table", "hash_heads"))
+	} else {
+		hash = o.u64(nht + o.off("neigh_hash_table", "hash_buckets"))
+	}
+	key := o.off("neighbour", "primary_key")
+	ha := o.off("neighbour", "ha")
+	devOff := o.off("neighbour", "dev")
+	nud := o.off("neighbour", "nud_state")
+	name := o.off("net_device", "name")
+	typ := o.off("net_device", "type")
+	alen := o.off("net_device", "addr_len")
+	hlist := o.has("neighbour", "hash")
+	var next uint64
+	if hlist {
+		next = o.off("neighbour", "hash")
+	} else {
+		next = o.off("neighbour", "next")
+	}
+	if o.err != nil {
+		return nil, o.err
+	}
+	if buckets > 1<<24 {
+		return nil, fmt.Errorf("arp_tbl: %d hash buckets is not believable", buckets)
+	}
+	var out []Neighbour
+	seen := map[uint64]bool{}
+	for i := 0; i < buckets && o.err == nil; i++ {
+		ne := o.u64(hash + uint64(8*i))
+		if hlist && ne != 0 {
+			ne -= next
+		}
+		for ne != 0 && o.err == nil {
+			if seen[ne] || len(seen) > maxListLen {
+				return out, fmt.Errorf("arp_tbl: bucket %d loops at %x", i, ne)
+			}
+			seen[ne] = true
+			e := Neighbour{Addr: ne, NUDState: o.u8(ne + nud)}
+			copy(e.IP[:], o.bytes(ne+key, 4))
+			dev := o.u64(ne + devOff)
+			e.DevName = o.str(dev+name, 16)
+			e.DevType = o.u16(dev + typ)
+			e.HWAddr = o.bytes(ne+ha, int(o.u8(dev+alen)))
+			out = append(out, e)
+			ne = o.u64(ne + next)
+			if hlist && ne != 0 {
+				ne -= next
+			}
+		}
+	}
+	return out, o.err
+}

@@ -21,7 +21,7 @@ func TestCorpusJSONBatch(t *testing.T) {
 		"struct list_head", "whatis jiffies", "p jiffies", "sym schedule", "dis schedule 5", "rd linux_banner 2",
 		"vtop linux_banner", "help", "help ps", "help -D", "alias", "eval 128m", "ascii 41", "repeat -n 2 ascii 41",
 		"vm", "files", "mount", "fuser /init", "swap", "pte d8e067", "btop 1000", "ptob 1",
-		"irq -s", "timer", "net", "dev", "ipcs", "runq", "sig 1", "waitq log_wait", "mach",
+		"irq -s", "timer", "net", "net -s 1", "dev", "dev -d", "ipcs", "runq", "sig 1", "waitq log_wait", "mach",
 		"search -s linux_banner -l 256 -c Linux", "list -H modules", "triage", "tree -t rbtree -o vmap_area.rb_node free_vmap_area_root",
 	}
 	for _, c := range commands.NewRegistry().Commands() {
