@@ -104,6 +104,10 @@ type Types struct {
 	// layers, in a Layered view, are the type models it looks names up
 	// in, in order; such a view has nothing else.
 	layers []*Types
+
+	// btf, when set, is where the types come from instead of DWARF
+	// (btftypes.go): a Type's Off is then its BTF type id.
+	btf *btfRaw
 }
 
 // Types returns the C type model over the DWARF index. The index itself
@@ -116,6 +120,11 @@ func (v *Vmlinux) Types() (*Types, error) {
 	v.typesOnce.Do(func() {
 		d, err := v.DWARF()
 		if err != nil {
+			// No DWARF: the types BTF describes, when the image has BTF.
+			if bt, berr := v.btfTypes(); berr == nil {
+				v.types = bt
+				return
+			}
 			v.typesErr = err
 			return
 		}
@@ -178,6 +187,9 @@ func (ts *Types) At(off uint64) (*Type, error) {
 	}
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
+	if ts.btf != nil {
+		return ts.btfAt(off, 0)
+	}
 	return ts.at(off, 0)
 }
 
@@ -400,6 +412,10 @@ func (t *Type) loadBody() {
 		ts := t.types
 		ts.mu.Lock()
 		defer ts.mu.Unlock()
+		if ts.btf != nil {
+			t.bodyEr = ts.btfBody(t)
+			return
+		}
 		t.bodyEr = ts.readBody(t)
 	})
 }
@@ -643,7 +659,7 @@ func (ts *Types) ObjectType(name string) (*Type, Kind, error) {
 			best = e
 		}
 	}
-	if best.Kind == KindFunction {
+	if best.Kind == KindFunction || ts.btf != nil {
 		t, err := ts.At(best.Off)
 		return t, KindFunction, err
 	}

@@ -61,3 +61,12 @@ func New(cfg arch.Config) (arch.Arch, error) {
 	}
 	return nil, fmt.Errorf("%s: machine %q is not supported", cfg.Dump.Path, cfg.Dump.Machine)
 }
+
+// ELFOfDump gives the ELF e_machine of a machine name a dump records (0
+// when unsupported).
+func ELFOfDump(name string) elf.Machine {
+	if p, ok := portOf(name); ok {
+		return p.ELF
+	}
+	return 0
+}

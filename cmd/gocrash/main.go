@@ -120,8 +120,9 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		if vmlinuxPath == "" {
 			// Dump files alone: the vmlinux by the dump's build-id.
 			if vmlinuxPath, err = dumpVmlinux(context.Background(), dumpPaths, stderr); err != nil {
-				fmt.Fprintf(stderr, "gocrash: %v\n", err)
-				return 1
+				// None found: the kernel image from the dump's memory.
+				fmt.Fprintf(stderr, "gocrash: %v; running from the dump alone (kallsyms and BTF from its memory, no DWARF)\n", err)
+				vmlinuxPath = ""
 			}
 		}
 	}
@@ -318,7 +319,12 @@ func open(vmlinuxPath string, dumpPaths []string, zeroExcluded bool) (*commands.
 		return nil, nil, err
 	}
 	d.ZeroExcluded = zeroExcluded
-	v, err := symbols.Open(vmlinuxPath)
+	var v *symbols.Vmlinux
+	if vmlinuxPath == "" {
+		v, err = kernel.DumpVmlinux(d)
+	} else {
+		v, err = symbols.Open(vmlinuxPath)
+	}
 	if err != nil {
 		d.Close()
 		return nil, nil, err
@@ -329,7 +335,7 @@ func open(vmlinuxPath string, dumpPaths []string, zeroExcluded bool) (*commands.
 		v.Close()
 		return nil, nil, err
 	}
-	s := &commands.Session{Kernel: k, VmlinuxPath: vmlinuxPath, DumpPaths: dumpPaths, Registry: commands.NewRegistry()}
+	s := &commands.Session{Kernel: k, VmlinuxPath: v.Path, DumpPaths: dumpPaths, Registry: commands.NewRegistry()}
 	return s, func() { d.Close(); v.Close() }, nil
 }
 
