@@ -145,6 +145,14 @@ type KernelPlacer interface {
 	KernelOffset() (uint64, bool)
 }
 
+// KernelImageFinder is implemented by architectures that can tell where
+// the kernel image starts in virtual memory from the page tables alone
+// (no VMCOREINFO, no symbols): a dump opened without a vmlinux looks for
+// the kernel's own tables there.
+type KernelImageFinder interface {
+	KernelImageStart() (uint64, bool)
+}
+
 // TranslationError reports a virtual address the page tables do not map.
 type TranslationError struct {
 	Addr  uint64

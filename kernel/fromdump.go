@@ -40,7 +40,7 @@ func DumpVmlinux(d *memory.Dump) (*symbols.Vmlinux, error) {
 		return b, nil
 	}
 	vi := d.VMCoreInfo
-	tables, err := kallsymsTables(d)
+	tables, err := kallsymsTables(d, a, read)
 	if err != nil {
 		return nil, err
 	}
@@ -70,6 +70,8 @@ func DumpVmlinux(d *memory.Dump) (*symbols.Vmlinux, error) {
 	var off uint64
 	if o, ok := vi.KernelOffset(); ok {
 		off = o
+	} else if p, ok := a.(arch.KernelPlacer); ok {
+		off, _ = p.KernelOffset()
 	}
 	for _, s := range syms {
 		if s.Type != 'a' && s.Type != 'A' && s.Addr >= 1<<63 {
@@ -97,8 +99,10 @@ func DumpVmlinux(d *memory.Dump) (*symbols.Vmlinux, error) {
 }
 
 // kallsymsTables finds the kallsyms tables: VMCOREINFO lists them (6.0+,
-// and kernels with the change backported).
-func kallsymsTables(d *memory.Dump) (symbols.KallsymsTables, error) {
+// and kernels with the change backported); else they are looked for in the
+// kernel image (symbols.FindKallsyms), which starts at VMCOREINFO's _stext
+// or where the architecture finds it mapped.
+func kallsymsTables(d *memory.Dump, a arch.Arch, read symbols.MemReader) (symbols.KallsymsTables, error) {
 	vi := d.VMCoreInfo
 	var t symbols.KallsymsTables
 	for _, f := range []struct {
@@ -109,8 +113,21 @@ func kallsymsTables(d *memory.Dump) (symbols.KallsymsTables, error) {
 		{"kallsyms_addresses", &t.Addresses}} {
 		*f.dst, _ = vi.Symbol(f.name)
 	}
-	if t.Names == 0 {
-		return t, fmt.Errorf("the dump's VMCOREINFO does not locate the kernel's kallsyms tables")
+	if t.Names != 0 {
+		return t, nil
+	}
+	start, ok := vi.Symbol("_stext")
+	if !ok {
+		if f, isF := a.(arch.KernelImageFinder); isF {
+			start, ok = f.KernelImageStart()
+		}
+	}
+	if !ok {
+		return t, fmt.Errorf("cannot find the kernel image in the dump (no VMCOREINFO _stext) to read its symbols from")
+	}
+	t, err := symbols.FindKallsyms(read, start, d.ByteOrder)
+	if err != nil {
+		return t, fmt.Errorf("cannot find the kernel's symbols in the dump: %v", err)
 	}
 	return t, nil
 }

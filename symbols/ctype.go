@@ -660,8 +660,9 @@ func (ts *Types) ObjectType(name string) (*Type, Kind, error) {
 		}
 	}
 	if best.Kind == KindFunction || ts.btf != nil {
+		// (In BTF a variable's entry, a VAR, stands for its type.)
 		t, err := ts.At(best.Off)
-		return t, KindFunction, err
+		return t, best.Kind, err
 	}
 	ts.mu.Lock()
 	e, err := ts.d.readDIE(best.Off)
