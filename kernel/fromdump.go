@@ -1,7 +1,9 @@
 package kernel
 
 import (
+	"encoding/binary"
 	"fmt"
+	"strings"
 
 	"github.com/gocrash/gocrash/arch"
 	"github.com/gocrash/gocrash/arch/archs"
@@ -21,80 +23,128 @@ import (
 // kernel is a few MiB, its ORC tables as much again).
 const maxDumpSection = 64 << 20
 
-// DumpVmlinux makes the kernel image of d from its memory.
-func DumpVmlinux(d *memory.Dump) (*symbols.Vmlinux, error) {
+// dumpBoot is the first reader over a dump, with the kernel's symbols
+// from its kallsyms.
+type dumpBoot struct {
+	a      arch.Arch
+	order  binary.ByteOrder
+	read   symbols.MemReader
+	syms   []symbols.Symbol // at run-time addresses
+	byName map[string]uint64
+}
+
+func bootDump(d *memory.Dump) (*dumpBoot, error) {
 	a, err := archs.New(arch.Config{Dump: d})
 	if err != nil {
 		return nil, err
 	}
-	order := d.ByteOrder
+	b := &dumpBoot{a: a, order: d.ByteOrder}
 	if bo, ok := a.(arch.KernelByteOrder); ok {
-		order = bo.KernelByteOrder()
+		b.order = bo.KernelByteOrder()
 	}
-	mem := NewMemory(d, a, order)
-	read := func(addr uint64, n int) ([]byte, error) {
-		b := make([]byte, n)
-		if err := mem.ReadVirt(b, addr); err != nil {
+	mem := NewMemory(d, a, b.order)
+	b.read = func(addr uint64, n int) ([]byte, error) {
+		p := make([]byte, n)
+		if err := mem.ReadVirt(p, addr); err != nil {
 			return nil, err
 		}
-		return b, nil
+		return p, nil
 	}
-	vi := d.VMCoreInfo
-	tables, err := kallsymsTables(d, a, read)
+	tables, err := kallsymsTables(d, a, b.read)
 	if err != nil {
 		return nil, err
 	}
-	syms, err := symbols.ReadKallsyms(read, tables, order)
-	if err != nil {
+	if b.syms, err = symbols.ReadKallsyms(b.read, tables, b.order); err != nil {
 		return nil, fmt.Errorf("cannot read the kernel's symbols from the dump: %v", err)
 	}
-	byName := make(map[string]uint64, len(syms))
-	for _, s := range syms {
-		if _, ok := byName[s.Name]; !ok {
-			byName[s.Name] = s.Addr
+	b.byName = make(map[string]uint64, len(b.syms))
+	for _, s := range b.syms {
+		if _, ok := b.byName[s.Name]; !ok {
+			b.byName[s.Name] = s.Addr
 		}
 	}
-	span := func(start, stop string) ([]byte, uint64, error) {
-		s, ok1 := byName[start]
-		e, ok2 := byName[stop]
-		if !ok1 || !ok2 {
-			return nil, 0, nil
-		}
-		if e < s || e-s > maxDumpSection {
-			return nil, 0, fmt.Errorf("%s..%s spans %#x..%#x", start, stop, s, e)
-		}
-		b, err := read(s, int(e-s))
-		return b, s, err
+	return b, nil
+}
+
+// span reads the memory between two symbols (nil when the kernel lacks
+// them).
+func (b *dumpBoot) span(start, stop string) ([]byte, uint64, error) {
+	s, ok1 := b.byName[start]
+	e, ok2 := b.byName[stop]
+	if !ok1 || !ok2 {
+		return nil, 0, nil
 	}
-	img := symbols.DumpImage{Machine: archs.ELFOfDump(d.Machine), Order: order}
+	if e < s || e-s > maxDumpSection {
+		return nil, 0, fmt.Errorf("%s..%s spans %#x..%#x", start, stop, s, e)
+	}
+	p, err := b.read(s, int(e-s))
+	return p, s, err
+}
+
+// buildID is the GNU build-id note among the kernel's notes
+// (__start_notes..__stop_notes, the image's .notes section in memory).
+func (b *dumpBoot) buildID() string {
+	notes, _, err := b.span("__start_notes", "__stop_notes")
+	if err != nil {
+		return ""
+	}
+	return symbols.NoteBuildID(notes, b.order)
+}
+
+// DumpKernelID reads the build-id and release of the dump's kernel from
+// its memory (for a dump whose VMCOREINFO does not carry them): the
+// build-id note among the kernel's notes, the release from linux_banner,
+// both found through the kernel's kallsyms.
+func DumpKernelID(d *memory.Dump) (id, release string, err error) {
+	b, err := bootDump(d)
+	if err != nil {
+		return "", "", err
+	}
+	if a, ok := b.byName["linux_banner"]; ok {
+		if p, err := b.read(a, 256); err == nil {
+			// "Linux version RELEASE (...": the third word.
+			if f := strings.Fields(cstr(p)); len(f) > 2 && f[0] == "Linux" {
+				release = f[2]
+			}
+		}
+	}
+	return b.buildID(), release, nil
+}
+
+// DumpVmlinux makes the kernel image of d from its memory.
+func DumpVmlinux(d *memory.Dump) (*symbols.Vmlinux, error) {
+	b, err := bootDump(d)
+	if err != nil {
+		return nil, err
+	}
+	img := symbols.DumpImage{Machine: archs.ELFOfDump(d.Machine), Order: b.order}
 	var off uint64
-	if o, ok := vi.KernelOffset(); ok {
+	if o, ok := d.VMCoreInfo.KernelOffset(); ok {
 		off = o
-	} else if p, ok := a.(arch.KernelPlacer); ok {
+	} else if p, ok := b.a.(arch.KernelPlacer); ok {
 		off, _ = p.KernelOffset()
 	}
-	for _, s := range syms {
+	img.Symbols = make([]symbols.Symbol, 0, len(b.syms))
+	for _, s := range b.syms {
 		if s.Type != 'a' && s.Type != 'A' && s.Addr >= 1<<63 {
 			s.Addr -= off
 		}
 		img.Symbols = append(img.Symbols, s)
 	}
-	if img.BTF, _, err = span("__start_BTF", "__stop_BTF"); err != nil {
+	if img.BTF, _, err = b.span("__start_BTF", "__stop_BTF"); err != nil {
 		return nil, fmt.Errorf("the kernel's BTF: %v", err)
 	}
-	ip, ipAddr, err := span("__start_orc_unwind_ip", "__stop_orc_unwind_ip")
+	ip, ipAddr, err := b.span("__start_orc_unwind_ip", "__stop_orc_unwind_ip")
 	if err != nil {
 		return nil, fmt.Errorf("the kernel's ORC tables: %v", err)
 	}
 	if ip != nil {
-		if img.ORC, _, err = span("__start_orc_unwind", "__stop_orc_unwind"); err != nil {
+		if img.ORC, _, err = b.span("__start_orc_unwind", "__stop_orc_unwind"); err != nil {
 			return nil, fmt.Errorf("the kernel's ORC tables: %v", err)
 		}
 		img.ORCIP, img.ORCIPAddr = ip, ipAddr-off
 	}
-	if notes, _, err := span("__start_notes", "__stop_notes"); err == nil {
-		img.BuildID = symbols.NoteBuildID(notes, order)
-	}
+	img.BuildID = b.buildID()
 	return symbols.FromDump(img)
 }
 
