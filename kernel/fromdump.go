@@ -31,6 +31,9 @@ type dumpBoot struct {
 	read   symbols.MemReader
 	syms   []symbols.Symbol // at run-time addresses
 	byName map[string]uint64
+	// For a kallsyms of text alone, found by scanning the image.
+	btf    []byte
+	noteID string
 }
 
 func bootDump(d *memory.Dump) (*dumpBoot, error) {
@@ -57,13 +60,102 @@ func bootDump(d *memory.Dump) (*dumpBoot, error) {
 	if b.syms, err = symbols.ReadKallsyms(b.read, tables, b.order); err != nil {
 		return nil, fmt.Errorf("cannot read the kernel's symbols from the dump: %v", err)
 	}
+	b.index()
+	if b.textOnly() {
+		b.scanImage(d)
+	}
+	return b, nil
+}
+
+func (b *dumpBoot) index() {
 	b.byName = make(map[string]uint64, len(b.syms))
 	for _, s := range b.syms {
 		if _, ok := b.byName[s.Name]; !ok {
 			b.byName[s.Name] = s.Addr
 		}
 	}
-	return b, nil
+}
+
+// textOnly reports whether kallsyms has only the kernel's text
+// (CONFIG_KALLSYMS_ALL off): no data symbols but a few markers (_etext).
+func (b *dumpBoot) textOnly() bool {
+	data := 0
+	for _, s := range b.syms {
+		switch s.Type {
+		case 'D', 'd', 'B', 'b', 'R', 'r':
+			data++
+		}
+	}
+	return data < len(b.syms)/100
+}
+
+// imageScanSpan is how much of the kernel image is scanned when kallsyms
+// has only text.
+const imageScanSpan = 48 << 20
+
+// scanImage finds, for a kallsyms of text alone, what its data symbols
+// would have located: the exported symbols (__ksymtab: init_task,
+// __per_cpu_offset, jiffies...), the BTF and the build-id note from the
+// kernel image, the per-CPU variables at the per-CPU section's start plus
+// their BTF offsets (the start from an exported per-CPU variable), and the
+// symbols VMCOREINFO names.
+func (b *dumpBoot) scanImage(d *memory.Dump) {
+	var text []symbols.Symbol
+	start := uint64(0)
+	for _, s := range b.syms {
+		if s.Addr >= 1<<63 && (start == 0 || s.Addr < start) {
+			start = s.Addr
+		}
+		text = append(text, s)
+	}
+	if start == 0 {
+		return
+	}
+	img := symbols.ReadImage(b.read, start, imageScanSpan)
+	add := func(s symbols.Symbol) {
+		if _, ok := b.byName[s.Name]; !ok {
+			b.syms = append(b.syms, s)
+			b.byName[s.Name] = s.Addr
+		}
+	}
+	exported := symbols.ExportedSymbols(img, start, text, b.order)
+	for _, s := range exported {
+		add(s)
+	}
+	if vi := d.VMCoreInfo; vi != nil {
+		for k := range vi.Keys {
+			if name, ok := strings.CutPrefix(k, "SYMBOL("); ok {
+				name = strings.TrimSuffix(name, ")")
+				if a, ok := vi.Symbol(name); ok {
+					add(symbols.Symbol{Name: name, Addr: a, Type: 'D'})
+				}
+			}
+		}
+	}
+	var btfAt int
+	b.btf, btfAt = symbols.FindBTF(img)
+	b.noteID = symbols.FindBuildIDNote(img, b.order, btfAt)
+	if b.btf == nil {
+		return
+	}
+	percpu, err := symbols.BTFSectionVars(b.btf, ".data..percpu")
+	if err != nil {
+		return
+	}
+	base := uint64(0)
+	for _, s := range exported {
+		if off, ok := percpu[s.Name]; ok {
+			base = s.Addr - off
+			break
+		}
+	}
+	if base == 0 {
+		return
+	}
+	add(symbols.Symbol{Name: "__per_cpu_start", Addr: base, Type: 'D'})
+	for name, off := range percpu {
+		add(symbols.Symbol{Name: name, Addr: base + off, Type: 'D'})
+	}
 }
 
 // span reads the memory between two symbols (nil when the kernel lacks
@@ -85,8 +177,8 @@ func (b *dumpBoot) span(start, stop string) ([]byte, uint64, error) {
 // (__start_notes..__stop_notes, the image's .notes section in memory).
 func (b *dumpBoot) buildID() string {
 	notes, _, err := b.span("__start_notes", "__stop_notes")
-	if err != nil {
-		return ""
+	if err != nil || notes == nil {
+		return b.noteID
 	}
 	return symbols.NoteBuildID(notes, b.order)
 }
@@ -133,6 +225,8 @@ func DumpVmlinux(d *memory.Dump) (*symbols.Vmlinux, error) {
 	}
 	if img.BTF, _, err = b.span("__start_BTF", "__stop_BTF"); err != nil {
 		return nil, fmt.Errorf("the kernel's BTF: %v", err)
+	} else if img.BTF == nil {
+		img.BTF = b.btf
 	}
 	ip, ipAddr, err := b.span("__start_orc_unwind_ip", "__stop_orc_unwind_ip")
 	if err != nil {
@@ -144,7 +238,9 @@ func DumpVmlinux(d *memory.Dump) (*symbols.Vmlinux, error) {
 		}
 		img.ORCIP, img.ORCIPAddr = ip, ipAddr-off
 	}
-	img.BuildID = b.buildID()
+	if img.BuildID = d.VMCoreInfo.BuildID(); img.BuildID == "" {
+		img.BuildID = b.buildID()
+	}
 	return symbols.FromDump(img)
 }
 

@@ -273,3 +273,32 @@ func (ts *Types) btfBody(t *Type) error {
 	}
 	return nil
 }
+
+// BTFSectionVars lists the variables BTF places in the data section called
+// name (pahole encodes ".data..percpu", the per-CPU variables): each
+// variable's offset in the section.
+func BTFSectionVars(data []byte, name string) (map[string]uint64, error) {
+	b, err := parseBTF(data)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]uint64{}
+	for id := uint32(1); id < uint32(len(b.offs)); id++ {
+		t, err := b.typ(id)
+		if err != nil {
+			return nil, err
+		}
+		if t.kind != btfKindDatasec || !b.nameIs(t.nameOff, name) {
+			continue
+		}
+		for i := range t.vlen {
+			d := t.extra[i*12:]
+			v, err := b.typ(b.order.Uint32(d))
+			if err != nil || v.kind != btfKindVar {
+				continue
+			}
+			out[b.str(v.nameOff)] = uint64(b.order.Uint32(d[4:]))
+		}
+	}
+	return out, nil
+}

@@ -36,7 +36,8 @@ type DumpImage struct {
 }
 
 // FromDump makes the kernel image of img. A symbol's size is the distance
-// to the next symbol's address, as kallsyms reckons it.
+// to the next symbol's address, as kallsyms reckons it (none for a section
+// marker, __start_X, __X_end).
 func FromDump(img DumpImage) (*Vmlinux, error) {
 	if len(img.Symbols) == 0 {
 		return nil, fmt.Errorf("no kernel symbols")
@@ -44,7 +45,9 @@ func FromDump(img DumpImage) (*Vmlinux, error) {
 	syms := append([]Symbol(nil), img.Symbols...)
 	sort.SliceStable(syms, func(i, j int) bool { return syms[i].Addr < syms[j].Addr })
 	for i := range syms {
-		if syms[i].Size != 0 || lowerType(syms[i].Type) == 'a' {
+		// A linker script's section markers have no size in a vmlinux
+		// either: naming an address, the other symbols there win.
+		if syms[i].Size != 0 || lowerType(syms[i].Type) == 'a' || linkerProvided(syms[i].Name) {
 			continue
 		}
 		for j := i + 1; j < len(syms); j++ {
