@@ -156,6 +156,78 @@ func (b *dumpBoot) scanImage(d *memory.Dump) {
 	for name, off := range percpu {
 		add(symbols.Symbol{Name: name, Addr: base + off, Type: 'D'})
 	}
+	if _, ok := b.byName["modules"]; !ok {
+		if a, ok := b.findModules(img, start); ok {
+			add(symbols.Symbol{Name: "modules", Addr: a, Type: 'd'})
+		}
+	}
+}
+
+// findModules finds the list of loaded modules (the static list_head
+// modules) in the image: a list head there whose ring of struct modules
+// (their list members) runs through module names and back to it. The
+// layout is the BTF's.
+func (b *dumpBoot) findModules(img []byte, start uint64) (uint64, bool) {
+	ts, err := symbols.NewBTFTypes(b.btf)
+	if err != nil {
+		return 0, false
+	}
+	mt, err := ts.Lookup("struct module")
+	if err != nil {
+		return 0, false
+	}
+	list, err1 := mt.MemberPath("list")
+	name, err2 := mt.MemberPath("name")
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	u64 := func(a uint64) (uint64, bool) {
+		p, err := b.read(a, 8)
+		if err != nil {
+			return 0, false
+		}
+		return b.order.Uint64(p), true
+	}
+	end := start + uint64(len(img))
+	named := func(node uint64) bool {
+		p, err := b.read(node-uint64(list.Offset)+uint64(name.Offset), 56)
+		if err != nil {
+			return false
+		}
+		n := strings.IndexByte(string(p), 0)
+		if n <= 0 {
+			return false
+		}
+		for _, c := range p[:n] {
+			if !(c == '_' || c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+				return false
+			}
+		}
+		return true
+	}
+	for p := 0; p+16 <= len(img); p += 8 {
+		head := start + uint64(p)
+		next, prev := b.order.Uint64(img[p:]), b.order.Uint64(img[p+8:])
+		if next < 1<<63 || prev < 1<<63 || next == head || next >= start && next < end || prev >= start && prev < end || next%8 != 0 {
+			continue
+		}
+		if back, ok := u64(next + 8); !ok || back != head {
+			continue
+		}
+		ok := true
+		node := next
+		for i := 0; ok && node != head; i++ {
+			if i > 4096 || !named(node) {
+				ok = false
+				break
+			}
+			node, ok = u64(node)
+		}
+		if ok {
+			return head, true
+		}
+	}
+	return 0, false
 }
 
 // span reads the memory between two symbols (nil when the kernel lacks
@@ -227,6 +299,9 @@ func DumpVmlinux(d *memory.Dump) (*symbols.Vmlinux, error) {
 		return nil, fmt.Errorf("the kernel's BTF: %v", err)
 	} else if img.BTF == nil {
 		img.BTF = b.btf
+	}
+	if img.BTF == nil {
+		return nil, fmt.Errorf("the dump's kernel has no BTF (built without CONFIG_DEBUG_INFO_BTF): without its types only the log can be read (gocrash --log); name the vmlinux")
 	}
 	ip, ipAddr, err := b.span("__start_orc_unwind_ip", "__stop_orc_unwind_ip")
 	if err != nil {
