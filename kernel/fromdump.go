@@ -158,7 +158,7 @@ func (b *dumpBoot) scanImage(d *memory.Dump) {
 	}
 	if _, ok := b.byName["modules"]; !ok {
 		if a, ok := b.findModules(img, start); ok {
-			add(symbols.Symbol{Name: "modules", Addr: a, Type: 'd'})
+			add(symbols.Symbol{Name: "modules", Addr: a, Type: 'D'})
 		}
 	}
 }
