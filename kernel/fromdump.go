@@ -313,6 +313,7 @@ func DumpVmlinux(d *memory.Dump) (*symbols.Vmlinux, error) {
 		}
 		img.ORCIP, img.ORCIPAddr = ip, ipAddr-off
 	}
+	img.Objects = knownObjects
 	if img.BuildID = d.VMCoreInfo.BuildID(); img.BuildID == "" {
 		img.BuildID = b.buildID()
 	}
@@ -351,4 +352,28 @@ func kallsymsTables(d *memory.Dump, a arch.Arch, read symbols.MemReader) (symbol
 		return t, fmt.Errorf("cannot find the kernel's symbols in the dump: %v", err)
 	}
 	return t, nil
+}
+
+// knownObjects are the types of the kernel's globals that its model
+// relies on, for p and whatis when BTF (which describes per-CPU variables
+// alone) does not say: p init_task.comm works without DWARF.
+var knownObjects = map[string]string{
+	"init_task":        "struct task_struct",
+	"init_mm":          "struct mm_struct",
+	"init_uts_ns":      "struct uts_namespace",
+	"init_pid_ns":      "struct pid_namespace",
+	"init_nsproxy":     "struct nsproxy",
+	"init_files":       "struct files_struct",
+	"init_fs":          "struct fs_struct",
+	"init_cred":        "struct cred",
+	"init_net":         "struct net",
+	"modules":          "struct list_head",
+	"jiffies":          "unsigned long",
+	"jiffies_64":       "u64",
+	"nr_cpu_ids":       "unsigned int",
+	"_totalram_pages":  "atomic_long_t",
+	"contig_page_data": "struct pglist_data",
+	"prb":              "struct printk_ringbuffer",
+	"printk_rb_static": "struct printk_ringbuffer",
+	"tk_core":          "struct tk_data",
 }

@@ -173,6 +173,12 @@ func (ts *Types) btfAt(id uint64, depth int) (*Type, error) {
 	case btfKindArray:
 		t.Kind = TypeArray
 		elem, n := b.order.Uint32(bt.extra), int64(b.order.Uint32(bt.extra[8:]))
+		if n == 0 {
+			// BTF has no bound for a flexible array member (DWARF's
+			// -1): it says 0, as for the GNU [0] the kernel no
+			// longer uses.
+			n = -1
+		}
 		t.Dims = []int64{n}
 		// DWARF gives int a[2][3] one array type with two dimensions;
 		// BTF nests an array in an array: the nested ones are folded in.

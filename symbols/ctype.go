@@ -106,8 +106,11 @@ type Types struct {
 	layers []*Types
 
 	// btf, when set, is where the types come from instead of DWARF
-	// (btftypes.go): a Type's Off is then its BTF type id.
-	btf *btfRaw
+	// (btftypes.go): a Type's Off is then its BTF type id. objects are
+	// the types of globals BTF does not describe (only per-CPU ones
+	// have VARs), by name: "init_task": "struct task_struct".
+	btf     *btfRaw
+	objects map[string]string
 }
 
 // Types returns the C type model over the DWARF index. The index itself
@@ -651,6 +654,11 @@ func (ts *Types) ObjectType(name string) (*Type, Kind, error) {
 	}
 	ents := ix.Lookup(name, KindVariable, KindFunction)
 	if len(ents) == 0 {
+		if decl, ok := ts.objects[name]; ok {
+			// A global BTF has no VAR for, declared by the kernel model.
+			t, err := ts.Lookup(decl)
+			return t, KindVariable, err
+		}
 		return nil, 0, &MissingError{What: "symbol " + name}
 	}
 	best := ents[0]

@@ -33,6 +33,10 @@ type DumpImage struct {
 	ORCIPAddr uint64
 	ORC       []byte
 	BuildID   string
+	// Objects are the types of globals that BTF has no VAR for (it has
+	// them for per-CPU variables alone), as the kernel model knows them:
+	// "init_task": "struct task_struct".
+	Objects map[string]string
 }
 
 // FromDump makes the kernel image of img. A symbol's size is the distance
@@ -66,6 +70,15 @@ func FromDump(img DumpImage) (*Vmlinux, error) {
 		return nil, err
 	}
 	v.BuildID = img.BuildID
+	if img.BTF != nil {
+		// The type model now, with the globals' declared types.
+		ts, err := NewBTFTypes(img.BTF)
+		if err != nil {
+			return nil, fmt.Errorf("the kernel's BTF: %v", err)
+		}
+		ts.objects = img.Objects
+		v.typesOnce.Do(func() { v.types = ts })
+	}
 	return v, nil
 }
 
