@@ -138,7 +138,7 @@ func (b *dumpBoot) scanImage(d *memory.Dump) {
 	if b.btf == nil {
 		return
 	}
-	percpu, err := symbols.BTFSectionVars(b.btf, ".data..percpu")
+	percpu, size, err := symbols.BTFSectionVars(b.btf, ".data..percpu")
 	if err != nil {
 		return
 	}
@@ -153,6 +153,7 @@ func (b *dumpBoot) scanImage(d *memory.Dump) {
 		return
 	}
 	add(symbols.Symbol{Name: "__per_cpu_start", Addr: base, Type: 'D'})
+	add(symbols.Symbol{Name: "__per_cpu_end", Addr: base + size, Type: 'D'})
 	for name, off := range percpu {
 		add(symbols.Symbol{Name: name, Addr: base + off, Type: 'D'})
 	}
@@ -368,8 +369,8 @@ var knownObjects = map[string]string{
 	"init_cred":        "struct cred",
 	"init_net":         "struct net",
 	"modules":          "struct list_head",
-	"jiffies":          "unsigned long",
-	"jiffies_64":       "u64",
+	"jiffies":          "volatile unsigned long",
+	"jiffies_64":       "volatile u64",
 	"nr_cpu_ids":       "unsigned int",
 	"_totalram_pages":  "atomic_long_t",
 	"contig_page_data": "struct pglist_data",

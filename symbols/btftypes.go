@@ -270,6 +270,11 @@ func (ts *Types) btfBody(t *Type) error {
 			if err != nil {
 				return err
 			}
+			if i < bt.vlen-1 && mt != nil && mt.Kind == TypeArray && len(mt.Dims) > 0 && mt.Dims[0] < 0 {
+				// An array of no elements before the last member is a
+				// GNU zero-length marker ([0]), not a flexible array.
+				mt = mt.WithBound(0)
+			}
 			mem := Member{Name: b.str(m.nameOff), Type: mt, Offset: int64(m.bitOff / 8)}
 			if m.bits != 0 {
 				mem.BitSize, mem.BitOffset = int64(m.bits), int64(m.bitOff)
@@ -282,21 +287,23 @@ func (ts *Types) btfBody(t *Type) error {
 
 // BTFSectionVars lists the variables BTF places in the data section called
 // name (pahole encodes ".data..percpu", the per-CPU variables): each
-// variable's offset in the section.
-func BTFSectionVars(data []byte, name string) (map[string]uint64, error) {
+// variable's offset in the section, and the section's size.
+func BTFSectionVars(data []byte, name string) (map[string]uint64, uint64, error) {
 	b, err := parseBTF(data)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
+	var size uint64
 	out := map[string]uint64{}
 	for id := uint32(1); id < uint32(len(b.offs)); id++ {
 		t, err := b.typ(id)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if t.kind != btfKindDatasec || !b.nameIs(t.nameOff, name) {
 			continue
 		}
+		size = uint64(t.st)
 		for i := range t.vlen {
 			d := t.extra[i*12:]
 			v, err := b.typ(b.order.Uint32(d))
@@ -306,5 +313,16 @@ func BTFSectionVars(data []byte, name string) (map[string]uint64, error) {
 			out[b.str(v.nameOff)] = uint64(b.order.Uint32(d[4:]))
 		}
 	}
-	return out, nil
+	return out, size, nil
+}
+
+// declared is the type of a global the kernel model declares: a type name,
+// maybe "volatile " first (jiffies).
+func (ts *Types) declared(decl string) (*Type, Kind, error) {
+	name, vol := strings.CutPrefix(decl, "volatile ")
+	t, err := ts.Lookup(name)
+	if err != nil || !vol {
+		return t, KindVariable, err
+	}
+	return &Type{Kind: TypeVolatile, Target: t, Size: -1, Off: t.Off, types: ts}, KindVariable, nil
 }

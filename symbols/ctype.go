@@ -656,8 +656,7 @@ func (ts *Types) ObjectType(name string) (*Type, Kind, error) {
 	if len(ents) == 0 {
 		if decl, ok := ts.objects[name]; ok {
 			// A global BTF has no VAR for, declared by the kernel model.
-			t, err := ts.Lookup(decl)
-			return t, KindVariable, err
+			return ts.declared(decl)
 		}
 		return nil, 0, &MissingError{What: "symbol " + name}
 	}
