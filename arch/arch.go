@@ -5,7 +5,7 @@
 // exception-frame search. Each architecture lives in a folder of its own
 // (x86_64/, arm64/) behind the Arch interface and the optional capability
 // interfaces declared here (Unwinding, DWARFUnwinding, EFrameSearcher,
-// EFrameRows, PointerAuth, KernelPlacer, KernelRootNamer), which the
+// EFrameRows, PointerAuth, KernelPlacer, KernelImageFinder, KernelRootNamer), which the
 // layers above ask for by type assertion; no package outside arch imports
 // an architecture folder. archs lists the architectures and picks one for
 // a dump. Adding another architecture is one new folder plus one line in

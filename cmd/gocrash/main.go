@@ -1,5 +1,6 @@
 // Command gocrash analyses Linux kernel crash dumps, answering crash's
-// commands over a vmlinux with DWARF debuginfo and a dump file.
+// commands over a vmlinux with DWARF debuginfo and a dump file (or the dump
+// alone: its kernel's kallsyms, BTF and ORC tables).
 //
 //	gocrash [-s] [-i FILE] VMLINUX DUMPFILE
 //	gocrash [-s] [-i FILE] [VMLINUX]          (the running kernel)
@@ -46,7 +47,10 @@ or /lib/modules. A dump named without its vmlinux is opened with the
 vmlinux of the build-id in its VMCOREINFO: found in those places, else in
 debuginfod's client cache ($DEBUGINFOD_CACHE_PATH, else
 $XDG_CACHE_HOME/debuginfod_client), else downloaded from the servers of
-$DEBUGINFOD_URLS (space-separated) into that cache.
+$DEBUGINFOD_URLS (space-separated) into that cache; with none found, gocrash
+says so in one line and runs from the dump alone: the kernel's symbols
+(kallsyms), types (BTF) and unwind tables (ORC) read from its memory, no
+DWARF.
 
 "gocrash triage DUMPFILE [VMLINUX]" prints the triage command's report of
 the dump (text, or JSON with --json) and exits: 0, or 1 when the dump
