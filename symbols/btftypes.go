@@ -148,17 +148,9 @@ func (ts *Types) btfAt(id uint64, depth int) (*Type, error) {
 		}
 	case btfKindEnum, btfKindEnum64:
 		t.Kind, t.Size = TypeEnum, int64(bt.st)
-	case btfKindTypedef:
-		t.Kind = TypeTypedef
-		err = target(bt.st)
-	case btfKindConst:
-		t.Kind = TypeConst
-		err = target(bt.st)
-	case btfKindVolatile:
-		t.Kind = TypeVolatile
-		err = target(bt.st)
-	case btfKindRestrict:
-		t.Kind = TypeRestrict
+	case btfKindTypedef, btfKindConst, btfKindVolatile, btfKindRestrict:
+		t.Kind = map[uint32]TypeKind{btfKindTypedef: TypeTypedef, btfKindConst: TypeConst,
+			btfKindVolatile: TypeVolatile, btfKindRestrict: TypeRestrict}[bt.kind]
 		err = target(bt.st)
 	case btfKindTypeTag:
 		// A type tag (__user, __rcu) qualifies nothing C can say:
