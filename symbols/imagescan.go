@@ -13,7 +13,7 @@ import (
 // ReadImage reads size bytes of kernel memory from start, unreadable pages
 // as zeros.
 func ReadImage(read MemReader, start uint64, size int) []byte {
-	m := &imageBuf{read: read, base: start}
+	m := &imageBuf{read: read, base: start, buf: make([]byte, 0, size+kallsymsSpanChunk)}
 	m.extend(uint64(size))
 	return m.buf
 }

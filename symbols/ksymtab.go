@@ -21,8 +21,10 @@ const ksymtabEntry = 12
 // addresses). Each comes with type letter 'D' (an export does not say).
 func ExportedSymbols(img []byte, base uint64, text []Symbol, order binary.ByteOrder) []Symbol {
 	byAddr := make(map[uint64]string, len(text))
+	lo, hi := ^uint64(0), uint64(0)
 	for _, s := range text {
 		byAddr[s.Addr] = s.Name
+		lo, hi = min(lo, s.Addr), max(hi, s.Addr)
 	}
 	rel := func(p int) (uint64, bool) {
 		if p < 0 || p+4 > len(img) {
@@ -72,6 +74,9 @@ func ExportedSymbols(img []byte, base uint64, text []Symbol, order binary.ByteOr
 	var out []Symbol
 	for p := 0; p+ksymtabEntry <= len(img); p += 4 {
 		v, _ := rel(p)
+		if v < lo || v > hi {
+			continue
+		}
 		name, ok := byAddr[v]
 		if !ok {
 			continue
