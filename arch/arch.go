@@ -6,11 +6,11 @@
 // (x86_64/, arm64/, ppc64le/, s390x/) behind the Arch interface and the
 // optional capability interfaces declared here (Unwinding, DWARFUnwinding,
 // BackChainUnwinding, EFrameSearcher, EFrameRows, BTLayout, VtopLayout,
-// PTEDecoder, CPUNoteKeys, PointerAuth, KernelPlacer, KernelRootNamer,
-// KernelByteOrder, Disassembly), which the layers above ask for by type
-// assertion; no package outside arch imports
-// an architecture folder. archs lists the architectures and picks one for
-// a dump. Adding another architecture is one new folder plus one line in
+// PTEDecoder, CPUNoteKeys, PointerAuth, KernelPlacer, KernelImageFinder,
+// KernelRootNamer, KernelByteOrder, Disassembly), which the layers above
+// ask for by type assertion; no package outside arch imports an
+// architecture folder. archs lists the architectures and picks one for a
+// dump. Adding another architecture is one new folder plus one line in
 // archs.
 package arch
 
@@ -145,6 +145,14 @@ type KernelByteOrder interface {
 // VMCOREINFO does not give it.
 type KernelPlacer interface {
 	KernelOffset() (uint64, bool)
+}
+
+// KernelImageFinder is implemented by architectures that can tell where
+// the kernel image starts in virtual memory from the page tables alone
+// (no VMCOREINFO, no symbols): a dump opened without a vmlinux looks for
+// the kernel's own tables there.
+type KernelImageFinder interface {
+	KernelImageStart() (uint64, bool)
 }
 
 // TranslationError reports a virtual address the page tables do not map.

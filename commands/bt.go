@@ -86,7 +86,7 @@ ignored, as in crash.`,
 		},
 		Examples: []string{"gocrash> bt", "gocrash> bt -a", "gocrash> bt 95", "gocrash> bt -sx 1", "gocrash> bt -f ffff8bad4258c800", "gocrash> bt -e 95", "gocrash> bt -e -a", "gocrash> foreach bt"},
 		Results:  []Result{&BTResult{}, &BTCPUStacks{}},
-		Run:      runBT,
+		Run:      linesNeedDWARF(runBT),
 	}
 }
 

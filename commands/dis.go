@@ -44,7 +44,7 @@ function's start that the kernel turned into a 5-byte nop is marked
 		},
 		Examples: []string{"gocrash> dis schedule 10", "gocrash> dis -r panic+101", "gocrash> dis -l sysrq_handle_crash", "gocrash> dis -x -f panic+700"},
 		Results:  []Result{&DisResult{}, &DisSourceResult{}, Message{}},
-		Run:      runDis,
+		Run:      linesNeedDWARF(runDis),
 	}
 }
 

@@ -5,6 +5,11 @@
 // and members exist instead of keying on kernel versions, and takes only a
 // *symbols.MissingError as "absent".
 //
+// With no vmlinux, DumpVmlinux (fromdump.go) first reads the kernel image's
+// tables from the dump (kallsyms, BTF, ORC, build-id) through a bootstrap
+// reader placed by VMCOREINFO or the page tables, and the Kernel is then
+// bound to that image as to a vmlinux.
+//
 // Kernel binds the dump to its vmlinux (KASLR offset, the match check) and
 // composes smaller types, each with its own dependencies, embedded so their
 // methods are the Kernel's:

@@ -403,9 +403,14 @@ func (u *Unwinder) findCaller(st *orcState, tr *Trace, stacks []stackRange) erro
 }
 
 // callsTo reports whether the instruction before the return address ret
-// is a direct call (E8 rel32) of target, reading the vmlinux's code.
+// is a direct call (E8 rel32) of target, reading the vmlinux's code (the
+// dump's, without a vmlinux file).
 func (u *Unwinder) callsTo(ret, target uint64) bool {
 	b, ok := u.syms.ReadRunAddr(ret-5, 5)
+	if !ok {
+		b = make([]byte, 5)
+		ok = u.ReadVirt(b, ret-5) == nil
+	}
 	if !ok || b[0] != 0xe8 {
 		return false
 	}

@@ -37,28 +37,7 @@ func TestCorpusSymbolsMatchSystemMap(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer v.Close()
-			f, err := os.Open(filepath.Join(filepath.Dir(path), "System.map"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			type entry struct {
-				addr uint64
-				typ  byte
-			}
-			entries := map[string][]entry{}
-			sc := bufio.NewScanner(f)
-			for sc.Scan() {
-				fl := strings.Fields(sc.Text())
-				if len(fl) != 3 {
-					continue
-				}
-				a, err := strconv.ParseUint(fl[0], 16, 64)
-				if err != nil {
-					t.Fatal(err)
-				}
-				entries[fl[2]] = append(entries[fl[2]], entry{a, fl[1][0]})
-			}
+			entries := systemMap(t, filepath.Join(filepath.Dir(path), "System.map"))
 			checked, bad := 0, 0
 			for name, es := range entries {
 				if len(es) != 1 {
@@ -140,4 +119,33 @@ func BenchmarkLayouts(b *testing.B) {
 			}
 		})
 	}
+}
+
+// mapEntry is one System.map line's address and type letter.
+type mapEntry struct {
+	addr uint64
+	typ  byte
+}
+
+// systemMap reads a System.map: each name's entries.
+func systemMap(t *testing.T, path string) map[string][]mapEntry {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	entries := map[string][]mapEntry{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fl := strings.Fields(sc.Text())
+		if len(fl) != 3 {
+			continue
+		}
+		a, err := strconv.ParseUint(fl[0], 16, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries[fl[2]] = append(entries[fl[2]], mapEntry{a, fl[1][0]})
+	}
+	return entries
 }

@@ -104,6 +104,13 @@ type Types struct {
 	// layers, in a Layered view, are the type models it looks names up
 	// in, in order; such a view has nothing else.
 	layers []*Types
+
+	// btf, when set, is where the types come from instead of DWARF
+	// (btftypes.go): a Type's Off is then its BTF type id. objects are
+	// the types of globals BTF does not describe (only per-CPU ones
+	// have VARs), by name: "init_task": "struct task_struct".
+	btf     *btfRaw
+	objects map[string]string
 }
 
 // Types returns the C type model over the DWARF index. The index itself
@@ -116,6 +123,11 @@ func (v *Vmlinux) Types() (*Types, error) {
 	v.typesOnce.Do(func() {
 		d, err := v.DWARF()
 		if err != nil {
+			// No DWARF: the types BTF describes, when the image has BTF.
+			if bt, berr := v.btfTypes(); berr == nil {
+				v.types = bt
+				return
+			}
 			v.typesErr = err
 			return
 		}
@@ -178,6 +190,9 @@ func (ts *Types) At(off uint64) (*Type, error) {
 	}
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
+	if ts.btf != nil {
+		return ts.btfAt(off, 0)
+	}
 	return ts.at(off, 0)
 }
 
@@ -400,6 +415,10 @@ func (t *Type) loadBody() {
 		ts := t.types
 		ts.mu.Lock()
 		defer ts.mu.Unlock()
+		if ts.btf != nil {
+			t.bodyEr = ts.btfBody(t)
+			return
+		}
 		t.bodyEr = ts.readBody(t)
 	})
 }
@@ -635,6 +654,10 @@ func (ts *Types) ObjectType(name string) (*Type, Kind, error) {
 	}
 	ents := ix.Lookup(name, KindVariable, KindFunction)
 	if len(ents) == 0 {
+		if decl, ok := ts.objects[name]; ok {
+			// A global BTF has no VAR for, declared by the kernel model.
+			return ts.declared(decl)
+		}
 		return nil, 0, &MissingError{What: "symbol " + name}
 	}
 	best := ents[0]
@@ -643,9 +666,10 @@ func (ts *Types) ObjectType(name string) (*Type, Kind, error) {
 			best = e
 		}
 	}
-	if best.Kind == KindFunction {
+	if best.Kind == KindFunction || ts.btf != nil {
+		// (In BTF a variable's entry, a VAR, stands for its type.)
 		t, err := ts.At(best.Off)
-		return t, KindFunction, err
+		return t, best.Kind, err
 	}
 	ts.mu.Lock()
 	e, err := ts.d.readDIE(best.Off)

@@ -6,5 +6,11 @@
 // and line tables, the unwind tables (ORC, DWARF CFI), and a module's
 // ET_REL .ko with its debug sections relocated to where a dump has the
 // module (modobj.go), its types consulted after the vmlinux's
-// (layered.go). Files are mapped read-only rather than read into the heap.
+// (layered.go); and, for a dump opened with no vmlinux, the kernel's own
+// tables as its memory holds them: kallsyms decoded and searched for
+// (kallsyms.go, kallsyms_search.go), the exported-symbol tables
+// (ksymtab.go), the BTF and build-id note found in the image (imagescan.go),
+// laid out as a small in-memory ELF image opened as a vmlinux is
+// (fromdump.go), with C types from BTF alone (btftypes.go). Files are mapped
+// read-only rather than read into the heap.
 package symbols

@@ -80,7 +80,7 @@ func TestCorpusLayoutsMatchPahole(t *testing.T) {
 	if _, err := exec.LookPath("pahole"); err != nil {
 		t.Fatal("pahole (Debian's dwarves) is not installed: make corpus installs it")
 	}
-	structs := []string{"task_struct", "mm_struct", "module", "file", "pt_regs", "printk_info", "list_head", "page", "inode", "sk_buff"}
+	structs := paholeStructs
 	for _, path := range vmlinuxes(t) {
 		t.Run(filepath.Base(filepath.Dir(path)), func(t *testing.T) {
 			v, err := symbols.Open(path)
@@ -93,39 +93,7 @@ func TestCorpusLayoutsMatchPahole(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checked := 0
-			for _, name := range structs {
-				ty, err := ts.Lookup("struct " + name)
-				if err != nil {
-					t.Errorf("struct %s: %v", name, err)
-					continue
-				}
-				want, size := pahole(t, path, name)
-				if len(want) < 2 {
-					t.Fatalf("pahole listed %d members of %s", len(want), name)
-				}
-				if ty.Sizeof() != size {
-					t.Errorf("sizeof(struct %s) = %d, pahole %d", name, ty.Sizeof(), size)
-				}
-				for _, pm := range want {
-					m, err := ty.MemberPath(pm.name)
-					if err != nil {
-						t.Errorf("%s.%s: %v", name, pm.name, err)
-						continue
-					}
-					if pm.bit >= 0 {
-						// pahole: the storage unit's offset and the bit in it.
-						if m.BitSize == 0 || m.BitOffset != pm.off*8+pm.bit {
-							t.Errorf("%s.%s: bit offset %d (size %d), pahole %d:%d", name, pm.name, m.BitOffset, m.BitSize, pm.off, pm.bit)
-						}
-						continue
-					}
-					if m.Offset != pm.off || m.Type.Sizeof() != pm.size {
-						t.Errorf("%s.%s: offset %d size %d, pahole %d %d", name, pm.name, m.Offset, m.Type.Sizeof(), pm.off, pm.size)
-					}
-					checked++
-				}
-			}
+			checked := checkPahole(t, ts, path, structs)
 			t.Logf("%d members of %d structs equal pahole's", checked, len(structs))
 		})
 	}
@@ -221,4 +189,46 @@ func TestCorpusFirstDefinition(t *testing.T) {
 			}
 		})
 	}
+}
+
+// paholeStructs are the structs whose layouts are compared with pahole's.
+var paholeStructs = []string{"task_struct", "mm_struct", "module", "file", "pt_regs", "printk_info", "list_head", "page", "inode", "sk_buff"}
+
+// checkPahole compares the layouts ts gives for structs with pahole's
+// reading of the vmlinux at path; it returns the members compared.
+func checkPahole(t *testing.T, ts *symbols.Types, path string, structs []string) int {
+	checked := 0
+	for _, name := range structs {
+		ty, err := ts.Lookup("struct " + name)
+		if err != nil {
+			t.Errorf("struct %s: %v", name, err)
+			continue
+		}
+		want, size := pahole(t, path, name)
+		if len(want) < 2 {
+			t.Fatalf("pahole listed %d members of %s", len(want), name)
+		}
+		if ty.Sizeof() != size {
+			t.Errorf("sizeof(struct %s) = %d, pahole %d", name, ty.Sizeof(), size)
+		}
+		for _, pm := range want {
+			m, err := ty.MemberPath(pm.name)
+			if err != nil {
+				t.Errorf("%s.%s: %v", name, pm.name, err)
+				continue
+			}
+			if pm.bit >= 0 {
+				// pahole: the storage unit's offset and the bit in it.
+				if m.BitSize == 0 || m.BitOffset != pm.off*8+pm.bit {
+					t.Errorf("%s.%s: bit offset %d (size %d), pahole %d:%d", name, pm.name, m.BitOffset, m.BitSize, pm.off, pm.bit)
+				}
+				continue
+			}
+			if m.Offset != pm.off || m.Type.Sizeof() != pm.size {
+				t.Errorf("%s.%s: offset %d size %d, pahole %d %d", name, pm.name, m.Offset, m.Type.Sizeof(), pm.off, pm.size)
+			}
+			checked++
+		}
+	}
+	return checked
 }

@@ -95,3 +95,12 @@ func machineClues(d *memory.Dump) string {
 	}
 	return strings.Join(clues, ", ")
 }
+
+// ELFOfDump gives the ELF e_machine of a machine name a dump records (0
+// when unsupported).
+func ELFOfDump(name string) elf.Machine {
+	if p, ok := portOf(name); ok {
+		return p.ELF
+	}
+	return 0
+}

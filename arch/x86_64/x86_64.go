@@ -32,8 +32,9 @@ type X86_64 struct {
 	symbols  arch.Symbols
 	// kaslr is the KASLR displacement found from the page tables, for
 	// dumps without VMCOREINFO (ok when found).
-	kaslr   uint64
-	kaslrOK bool
+	kaslr      uint64
+	kaslrOK    bool
+	imageStart uint64 // the kernel image's run-time start, found from the page tables
 }
 
 // Machine is x86_64's name as crash prints it.
@@ -199,12 +200,15 @@ const (
 // placement from where the page tables map the kernel image: the first
 // 2 MiB page mapped above __START_KERNEL_map is _text.
 func (x *X86_64) fromCPUState(cfg arch.Config) error {
-	if cfg.Symbols == nil {
-		return fmt.Errorf("x86_64: the dump has no VMCOREINFO; a vmlinux is needed to place the kernel")
-	}
-	text, ok := cfg.Symbols("_text")
-	if !ok {
-		return fmt.Errorf("x86_64: the vmlinux has no _text symbol")
+	// Without symbols (a dump opened with no vmlinux), _text is taken
+	// to be linked where x86_64 kernels are by default, and the image's
+	// start is known for the kernel's own tables to be found there.
+	text := uint64(defaultText)
+	if cfg.Symbols != nil {
+		var ok bool
+		if text, ok = cfg.Symbols("_text"); !ok {
+			return fmt.Errorf("x86_64: the vmlinux has no _text symbol")
+		}
 	}
 	lastErr := fmt.Errorf("x86_64: the dump has neither VMCOREINFO nor QEMU CPU-state notes; cannot find the page tables")
 	for _, n := range cfg.Dump.Notes {
@@ -223,6 +227,7 @@ func (x *X86_64) fromCPUState(cfg arch.Config) error {
 				continue
 			}
 			x.kaslr, x.kaslrOK = va-(text&^(1<<21-1)), true
+			x.imageStart = va
 			x.physBase = t.Phys - (va - StartKernelMap)
 			return nil
 		}
@@ -234,6 +239,14 @@ func (x *X86_64) fromCPUState(cfg arch.Config) error {
 // KernelOffset is the KASLR displacement found from the page tables, for
 // dumps without VMCOREINFO's KERNELOFFSET.
 func (x *X86_64) KernelOffset() (uint64, bool) { return x.kaslr, x.kaslrOK }
+
+// defaultText is where _text is linked with the default configuration
+// (__START_KERNEL_map + CONFIG_PHYSICAL_START 16 MiB).
+const defaultText = StartKernelMap + 0x1000000
+
+// KernelImageStart is where the page tables map the kernel image, for
+// dumps without VMCOREINFO.
+func (x *X86_64) KernelImageStart() (uint64, bool) { return x.imageStart, x.imageStart != 0 }
 
 // Registers names the NT_PRSTATUS registers (struct user_regs_struct).
 func (x *X86_64) Registers() []string {

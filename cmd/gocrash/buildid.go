@@ -11,12 +11,14 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/gocrash/gocrash/kernel"
 	"github.com/gocrash/gocrash/memory"
 	"github.com/gocrash/gocrash/symbols/debuginfod"
 )
 
 // dumpVmlinux finds the debug vmlinux of the kernel that wrote the dump, by
-// the build-id its VMCOREINFO carries: in the places distributions install
+// the build-id its VMCOREINFO carries (else the build-id note of the
+// kernel image in its memory): in the places distributions install
 // it, then through debuginfod (the client cache, then the servers of
 // DEBUGINFOD_URLS), with a progress line on stderr while it downloads.
 func dumpVmlinux(ctx context.Context, dumpPaths []string, stderr io.Writer) (string, error) {
@@ -25,14 +27,28 @@ func dumpVmlinux(ctx context.Context, dumpPaths []string, stderr io.Writer) (str
 		return "", err
 	}
 	vi := d.VMCoreInfo
-	d.Close()
 	var id, release string
 	if vi != nil {
 		id, release = strings.ToLower(vi.BuildID()), vi.OSRelease()
 	}
 	if id == "" {
-		return "", fmt.Errorf("%s carries no kernel build-id (no VMCOREINFO BUILD-ID): name the vmlinux too (gocrash DUMPFILE VMLINUX)", dumpPaths[0])
+		// No VMCOREINFO BUILD-ID: the build-id note of the kernel image
+		// in the dump's memory, found through its kallsyms.
+		var rel string
+		var err error
+		if id, rel, err = kernel.DumpKernelID(d); err != nil || id == "" {
+			d.Close()
+			why := "no build-id note among the kernel's notes in its memory"
+			if err != nil {
+				why = err.Error()
+			}
+			return "", fmt.Errorf("%s carries no kernel build-id (no VMCOREINFO BUILD-ID; %s): name the vmlinux too (gocrash DUMPFILE VMLINUX)", dumpPaths[0], why)
+		}
+		if release == "" {
+			release = rel
+		}
 	}
+	d.Close()
 	local, lerr := pickVmlinux(vmlinuxCandidates(release, id), "the dump's kernel", release, id)
 	if lerr == nil {
 		return local, nil

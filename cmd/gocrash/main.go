@@ -1,5 +1,6 @@
 // Command gocrash analyses Linux kernel crash dumps, answering crash's
-// commands over a vmlinux with DWARF debuginfo and a dump file.
+// commands over a vmlinux with DWARF debuginfo and a dump file (or the dump
+// alone: its kernel's kallsyms, BTF and ORC tables).
 //
 //	gocrash [-s] [-i FILE] VMLINUX DUMPFILE
 //	gocrash [-s] [-i FILE] [VMLINUX]          (the running kernel)
@@ -48,7 +49,10 @@ or /lib/modules. A dump named without its vmlinux is opened with the
 vmlinux of the build-id in its VMCOREINFO: found in those places, else in
 debuginfod's client cache ($DEBUGINFOD_CACHE_PATH, else
 $XDG_CACHE_HOME/debuginfod_client), else downloaded from the servers of
-$DEBUGINFOD_URLS (space-separated) into that cache.
+$DEBUGINFOD_URLS (space-separated) into that cache; with none found, gocrash
+says so in one line and runs from the dump alone: the kernel's symbols
+(kallsyms), types (BTF) and unwind tables (ORC) read from its memory, no
+DWARF.
 
 "gocrash triage DUMPFILE [VMLINUX]" prints the triage command's report of
 the dump (text, or JSON with --json) and exits: 0, or 1 when the dump
@@ -122,8 +126,9 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		if vmlinuxPath == "" {
 			// Dump files alone: the vmlinux by the dump's build-id.
 			if vmlinuxPath, err = dumpVmlinux(context.Background(), dumpPaths, stderr); err != nil {
-				fmt.Fprintf(stderr, "gocrash: %v\n", err)
-				return 1
+				// None found: the kernel image from the dump's memory.
+				fmt.Fprintf(stderr, "gocrash: %v; running from the dump alone (kallsyms and BTF from its memory, no DWARF)\n", err)
+				vmlinuxPath = ""
 			}
 		}
 	}
@@ -347,7 +352,12 @@ func open(vmlinuxPath string, dumpPaths []string, zeroExcluded bool) (*commands.
 		return nil, nil, err
 	}
 	d.ZeroExcluded = zeroExcluded
-	v, err := symbols.Open(vmlinuxPath)
+	var v *symbols.Vmlinux
+	if vmlinuxPath == "" {
+		v, err = kernel.DumpVmlinux(d)
+	} else {
+		v, err = symbols.Open(vmlinuxPath)
+	}
 	if err != nil {
 		d.Close()
 		return nil, nil, err
@@ -358,7 +368,7 @@ func open(vmlinuxPath string, dumpPaths []string, zeroExcluded bool) (*commands.
 		v.Close()
 		return nil, nil, err
 	}
-	s := &commands.Session{Kernel: k, VmlinuxPath: vmlinuxPath, DumpPaths: dumpPaths, Registry: commands.NewRegistry()}
+	s := &commands.Session{Kernel: k, VmlinuxPath: v.Path, DumpPaths: dumpPaths, Registry: commands.NewRegistry()}
 	return s, func() { d.Close(); v.Close() }, nil
 }
 

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gocrash/gocrash/internal/corpus"
+	"github.com/gocrash/gocrash/symbols"
+)
+
+// noDebugCommands answer from the dump alone as with the vmlinux: their
+// JSON results are compared, one line each (sym's with the source line
+// the vmlinux adds left out).
+var noDebugCommands = []string{
+	"ps", "log", "bt", "mod", "task -R pid,comm,state",
+	"struct list_head -o", "struct task_struct -o", "struct mm_struct -o", "struct module -o",
+	"struct file -o", "struct pt_regs -o", "struct printk_info -o", "struct page -o",
+	"struct inode -o", "struct sk_buff -o", "union rcu_special", "struct timer_list",
+	"whatis task_struct", "whatis struct list_head", "whatis pid_t", "whatis enum pid_type",
+	"whatis PIDTYPE_PID", "whatis init_task", "whatis jiffies",
+	"sym init_task", "sym sysrq_handle_crash", "rd init_task 4",
+	"p init_task.comm", "p init_task.pid", "p/x jiffies", "vm 1", "files 1", "runq",
+}
+
+// noDebugGaps may not answer from the dump alone: what they read is known
+// only to DWARF (a static array's length: kmem -i's nr_swapper_spaces), or
+// to a kallsyms with data symbols (arm64's has only text: chrdevs,
+// linux_banner), or to a BTF with per-CPU variables (5.10's has none). They
+// answer as with the vmlinux, or in part, or fail in one line; the test
+// logs which.
+var noDebugGaps = []string{
+	"whatis runqueues", "p runqueues", "p process_counts:1", "struct rq.cpu,nr_running runqueues:a",
+	"kmem -i", "dev", "rd -s linux_banner 2",
+}
+
+var sourceLineJSON = regexp.MustCompile(`,"file":"[^"]*","line":\d+`)
+
+// TestCorpusNoDebuginfoSession: "gocrash DUMPFILE" with no vmlinux
+// anywhere (no debuginfod server, an empty cache) says so in one line,
+// naming the build-id, and answers from the dump alone: sys's KERNEL line
+// says so, the commands of noDebugCommands give the vmlinux's JSON, and
+// what needs DWARF (bt -l, dis -l) fails in one line saying so. The
+// start-up time of the two modes is logged (ps and sys, in process).
+func TestCorpusNoDebuginfoSession(t *testing.T) {
+	t.Setenv("DEBUGINFOD_URLS", "")
+	t.Setenv("DEBUGINFOD_CACHE_PATH", t.TempDir())
+	picked := map[string]bool{}
+	for _, r := range append(corpus.Runs(t), corpus.CrashRuns(t)...) {
+		if r.Arch != "x86_64" && r.Arch != "arm64" {
+			continue // Debian's ppc64el and s390x kernels have no BTF
+		}
+		key := r.Vmlinux + r.Method
+		if !r.VMCoreInfo {
+			key += "-novmcoreinfo"
+		}
+		if picked[key] {
+			continue
+		}
+		picked[key] = true
+		t.Run(r.Name, func(t *testing.T) {
+			dump := r.Files[0].Paths()
+			cmds := append(append([]string{}, noDebugCommands...), noDebugGaps...)
+			input := strings.Join(cmds, "\n") + "\n"
+			_, want, _ := runGocrash(t, input, append([]string{"-s", "--json", r.Vmlinux}, dump...)...)
+			code, got, errs := runGocrash(t, input, append([]string{"-s", "--json"}, dump...)...)
+			notice := strings.Split(strings.TrimRight(errs, "\n"), "\n")[0]
+			if !strings.Contains(notice, "running from the dump alone") || (r.VMCoreInfo && !strings.Contains(notice, "build-id")) {
+				t.Errorf("the notice: %q", notice)
+			}
+			wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
+			if len(gl) != len(wl) {
+				t.Fatalf("%d JSON lines, with the vmlinux %d (exit %d, %s)", len(gl), len(wl), code, errs)
+			}
+			for i, cmd := range noDebugCommands {
+				if w := sourceLineJSON.ReplaceAllString(wl[i], ""); gl[i] != w {
+					t.Errorf("%s: the JSON differs from the vmlinux's:\n got %.300s\nwant %.300s", cmd, gl[i], w)
+				}
+			}
+			var gaps []string
+			for i, cmd := range noDebugGaps {
+				g := gl[len(noDebugCommands)+i]
+				var res struct {
+					Error string `json:"error"`
+				}
+				switch err := json.Unmarshal([]byte(g), &res); {
+				case err != nil:
+					t.Errorf("%s: not one JSON line: %v", cmd, err)
+				case g == wl[len(noDebugCommands)+i]:
+				case strings.Contains(res.Error, "\n"):
+					t.Errorf("%s: an error of more than one line: %.300s", cmd, g)
+				case res.Error == "":
+					gaps = append(gaps, cmd+": a partial answer")
+				default:
+					gaps = append(gaps, res.Error)
+				}
+			}
+			t.Logf("%d commands as with the vmlinux, %d of %d more too; not: %q", len(noDebugCommands), len(noDebugGaps)-len(gaps), len(noDebugGaps), gaps)
+			// sys marks the mode.
+			_, out, _ := runGocrash(t, "sys\n", append([]string{"-s"}, dump...)...)
+			if !strings.Contains(out, "      KERNEL: "+symbols.DumpKernelName) {
+				t.Errorf("sys:\n%s", out)
+			}
+			var sys struct {
+				Data struct {
+					Kernel string `json:"kernel"`
+				} `json:"data"`
+			}
+			_, out, _ = runGocrash(t, "sys\n", append([]string{"-s", "--json"}, dump...)...)
+			if err := json.Unmarshal([]byte(out), &sys); err != nil || sys.Data.Kernel != symbols.DumpKernelName {
+				t.Errorf("sys --json: %v %q", err, out)
+			}
+			// What needs DWARF says so, in one line each.
+			for _, cmd := range []string{"bt -l", "dis -l sysrq_handle_crash 2"} {
+				_, _, errs := runGocrash(t, cmd+"\n", append([]string{"-s"}, dump...)...)
+				lines := strings.Split(strings.TrimRight(errs, "\n"), "\n")
+				if last := lines[len(lines)-1]; !strings.Contains(last, "no debugging data available") {
+					t.Errorf("%s: %q", cmd, errs)
+				}
+			}
+			// Start-up, whole session: ps and sys.
+			start := time.Now()
+			runGocrash(t, "ps\nsys\n", append([]string{"-s", r.Vmlinux}, dump...)...)
+			withVmlinux := time.Since(start)
+			start = time.Now()
+			runGocrash(t, "ps\nsys\n", append([]string{"-s"}, dump...)...)
+			t.Logf("ps and sys: %v with the vmlinux, %v from the dump alone", withVmlinux.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+		})
+	}
+}
