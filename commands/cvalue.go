@@ -340,20 +340,20 @@ func (vp *valuePrinter) base(v *CValue, t *symbols.Type, data []byte) {
 			v.Value = f
 		}
 	case symbols.EncSignedChar, symbols.EncUnsignedChar:
-		signed := t.Encoding == symbols.EncSignedChar && !vp.hex
+		// In hex (p/x) and under output radix 16 (struct -x, as crash
+		// 8.0.2 prints it) a char is its number alone: 0xf, not 0xf '\017'.
+		signed := t.Encoding == symbols.EncSignedChar && !vp.hex && !vp.radix16
 		v.Value = jsonInt(u, 8, signed)
 		if vp.format != 0 {
 			v.text = vp.formatText(u, 8)
 			return
 		}
-		if vp.hex {
+		if vp.hex || vp.radix16 {
 			v.text = fmt.Sprintf("%#x", u)
 			return
 		}
 		var b strings.Builder
-		if vp.radix16 {
-			fmt.Fprintf(&b, "%#x ", u)
-		} else if signed {
+		if signed {
 			fmt.Fprintf(&b, "%d ", signExtendBits(u, 8))
 		} else {
 			fmt.Fprintf(&b, "%d ", u)

@@ -35,7 +35,7 @@ var (
 		"sys -c", "sys -c read", "sys -c 15", "sys -t", "sys -i", "sys config",
 		"sig -l", "sig -s 80000003", "sig -s 0",
 		"log -a", "log -s",
-		"mach", "mach -m", "mach -c", "mach -c -d",
+		"mach", "mach -m", "mach -c", "mach -c -d", "mach -c -x",
 	}
 	sysTaskCommands = []string{
 		"runq", "runq -c 1", "runq -t", "runq -T", "runq -m", "runq -g",
