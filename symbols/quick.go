@@ -139,10 +139,11 @@ func (v *Vmlinux) buildQuick(d *Dwarf) {
 	// entries (which are in the same order, named by base name).
 	names := make([]string, len(d.units))
 	for i := range d.units {
-		e, err := d.readDIE(d.units[i].data)
-		if err == nil && e != nil && (e.tag == tagCompileUnit || e.tag == 0x41 /* partial */) {
-			names[i] = path.Base(e.name())
-		}
+		names[i] = path.Base(d.unitName(&d.units[i]))
+	}
+	if d.release != nil {
+		// Each name read faulted in 64 KiB around it: give those back.
+		d.release(d.sec.info)
 	}
 	ef := v.File
 	st := ef.Section(".symtab")
@@ -198,8 +199,12 @@ func (d *Dwarf) objectIn(units []int, name string) (IndexEntry, bool) {
 	for _, ui := range units {
 		r.hits = r.hits[:0]
 		clear(r.byInline)
-		if err := d.scanUnit(&d.units[ui], &r); err != nil {
+		u := &d.units[ui]
+		if err := d.scanUnit(u, &r); err != nil {
 			return IndexEntry{}, false
+		}
+		if d.release != nil {
+			d.release(d.sec.info[u.off:u.end])
 		}
 		var found []IndexEntry
 		for _, h := range r.hits {
@@ -348,4 +353,45 @@ func (ts *Types) quickObject(name string) (IndexEntry, bool) {
 		return IndexEntry{}, false
 	}
 	return ts.quick.object(name)
+}
+
+// unitName is the DW_AT_name of u's unit DIE, decoded with only that DIE's
+// abbreviation (parsing each unit's whole table costs more than the rest
+// of a quick lookup).
+func (d *Dwarf) unitName(u *unit) string {
+	b := buf{data: d.sec.info[:u.end], off: u.data, name: ".debug_info", order: d.sec.order}
+	code := b.uleb()
+	ab := buf{data: d.sec.abbrev, off: u.abbrevOff, name: ".debug_abbrev"}
+	for ab.err == nil && b.err == nil {
+		c := ab.uleb()
+		if c == 0 {
+			return ""
+		}
+		tag := ab.uleb()
+		ab.u8() // children
+		for ab.err == nil {
+			at, form := ab.uleb(), ab.uleb()
+			if at == 0 && form == 0 {
+				break
+			}
+			var implicit int64
+			if form == formImplicitConst {
+				implicit = ab.sleb()
+			}
+			if c != code {
+				continue
+			}
+			if tag != tagCompileUnit && tag != 0x41 /* partial */ {
+				return ""
+			}
+			v := d.readForm(&b, uint16(form), implicit, u)
+			if at == atName && v.class == classString {
+				return string(v.str)
+			}
+		}
+		if c == code {
+			return ""
+		}
+	}
+	return ""
 }
