@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
-	"os"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -178,22 +177,15 @@ func (v *Vmlinux) symsFromImage(img []byte, symtabLen uint64) error {
 // (opening one would wait for a writer) and files too small for a header
 // or too big to be a cache.
 func mapCacheFile(path string, hdr int64) ([]byte, error) {
-	if fi, err := os.Stat(path); err == nil && fi.Mode()&(os.ModeNamedPipe|os.ModeSocket) != 0 {
-		return nil, fmt.Errorf("%s is a %s, not a cache file", path, pipeKind(fi.Mode()))
-	}
-	f, err := os.Open(path)
+	f, fi, err := openFile(path, "a cache file")
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
 	if !fi.Mode().IsRegular() || fi.Size() < hdr || fi.Size() > 1<<31 {
 		return nil, fmt.Errorf("%s: bad size", path)
 	}
-	return unix.Mmap(int(f.Fd()), 0, int(fi.Size()), unix.PROT_READ, unix.MAP_SHARED)
+	return unix.Mmap(int(f.Fd()), 0, int(fi.Size()), unix.PROT_READ, unix.MAP_SHARED|unix.MAP_POPULATE)
 }
 
 func crc32c(b []byte) uint32 { return crc32.Checksum(b, crcTable) }

@@ -80,19 +80,11 @@ func Open(path string) (*Vmlinux, error) { return OpenCached(path, "") }
 // os.UserCacheDir()/gocrash, "off" for no cache. It becomes the vmlinux's
 // IndexCache.
 func OpenCached(path, cacheDir string) (*Vmlinux, error) {
-	if fi, err := os.Stat(path); err == nil && fi.Mode()&(os.ModeNamedPipe|os.ModeSocket) != 0 {
-		// Opening a FIFO would wait for a writer: refuse it at once.
-		return nil, fmt.Errorf("%s is a %s, not a vmlinux", path, pipeKind(fi.Mode()))
-	}
-	f, err := os.Open(path)
+	f, fi, err := openFile(path, "a vmlinux")
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
 	if !fi.Mode().IsRegular() && fi.Mode()&os.ModeDevice == 0 {
 		return nil, fmt.Errorf("%s: not a regular file", path)
 	}
@@ -489,6 +481,24 @@ func (t nameTable) find(name string, syms []Symbol) (slot uint64, pos int) {
 			return slot, int(i - 1)
 		}
 	}
+}
+
+// openFile opens path and stats it, refusing a FIFO or a socket at once
+// (opening a FIFO would wait for a writer); what names the file wanted.
+func openFile(path, what string) (*os.File, os.FileInfo, error) {
+	if fi, err := os.Stat(path); err == nil && fi.Mode()&(os.ModeNamedPipe|os.ModeSocket) != 0 {
+		return nil, nil, fmt.Errorf("%s is a %s, not %s", path, pipeKind(fi.Mode()), what)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
 }
 
 // pipeKind names a FIFO or a socket for an error message.
