@@ -54,8 +54,6 @@ func (v *Vmlinux) quickObject(name string) (IndexEntry, bool) {
 	if err != nil {
 		return IndexEntry{}, false
 	}
-	q := &v.quick
-	q.once.Do(func() { v.buildQuick(d) })
 	var units []int
 	all := true
 	switch s.Type {
@@ -72,6 +70,7 @@ func (v *Vmlinux) quickObject(name string) (IndexEntry, bool) {
 			}
 		}
 	case 'd', 'D', 'b', 'B', 'r', 'R', 'V':
+		v.quick.once.Do(func() { v.buildQuick(d) })
 		units, all = v.dataUnits(s.Addr)
 	}
 	if len(units) == 0 {
@@ -138,12 +137,18 @@ func (v *Vmlinux) buildQuick(d *Dwarf) {
 	// The units' file names, in order, to match the symbol table's FILE
 	// entries (which are in the same order, named by base name).
 	names := make([]string, len(d.units))
+	released := uint64(0)
 	for i := range d.units {
 		names[i] = path.Base(d.unitName(&d.units[i]))
+		// Each name read faults in 64 KiB around it: give those pages
+		// back as we go, or they would add up to most of the section.
+		if end := d.units[i].end; d.release != nil && end-released > 4<<20 {
+			d.release(d.sec.info[released:end])
+			released = end
+		}
 	}
 	if d.release != nil {
-		// Each name read faulted in 64 KiB around it: give those back.
-		d.release(d.sec.info)
+		d.release(d.sec.info[released:])
 	}
 	ef := v.File
 	st := ef.Section(".symtab")
@@ -192,9 +197,7 @@ func (v *Vmlinux) buildQuick(d *Dwarf) {
 // objectIn scans units for the file-scope variable or function name: the
 // first definition, else the first declaration.
 func (d *Dwarf) objectIn(units []int, name string) (IndexEntry, bool) {
-	seen, free := hugeUint16s(len(d.sec.str))
-	defer free()
-	r := scanResult{seen: seen, byInline: map[string]scanHit{}}
+	r := scanResult{byInline: map[string]scanHit{}}
 	var decl IndexEntry
 	for _, ui := range units {
 		r.hits = r.hits[:0]
