@@ -40,8 +40,16 @@ vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l . | tee /dev/stderr)" || { echo "gofmt: files above need formatting"; exit 1; }
 
+# Benchmarks on the corpus, with allocations (-benchmem): the start and
+# each command path in cmd/gocrash (open, ps, foreach bt, kmem -s/-i,
+# search -k, log, whatis and p cold and warm), the kernel model's walks in
+# kernel/, the dump readers in memory/. The output goes to $(BENCH_OUT);
+# BENCH_BASE=FILE (an earlier output) prints every benchmark as ratios to
+# it and fails on a regression (scripts/benchdiff.sh).
+BENCH_OUT ?= bench.txt
 bench: corpus
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench . -benchmem ./... | tee $(BENCH_OUT)
+	@if [ -n "$(BENCH_BASE)" ]; then bash scripts/benchdiff.sh "$(BENCH_BASE)" "$(BENCH_OUT)"; fi
 
 # Whole-process timings of gocrash, crash 8.0.2 and drgn on the same dump.
 timing: build corpus

@@ -24,6 +24,7 @@ type Layouts struct {
 	btf   *btfRaw
 	err   error
 	dwarf func() (*Types, error) // the fallback
+	memo  *layoutMemo            // remembered answers (layoutcache.go); nil when not cached
 
 	// The BTF is read from the vmlinux's mapping: Close takes mu to mark
 	// the layouts closed before unmapping, and every question holds it for
@@ -52,6 +53,10 @@ func (v *Vmlinux) Layouts() *Layouts {
 		if s := v.File.Section(".BTF"); s != nil {
 			v.layouts.data = v.sectionBytes(s)
 		}
+		if len(v.syms) >= symCacheMin {
+			v.layouts.memo = &layoutMemo{path: v.cachePath("layouts-"), size: v.size, mtime: v.modTime,
+				btfLen: uint64(len(v.layouts.data))}
+		}
 	})
 	return v.layouts
 }
@@ -59,6 +64,9 @@ func (v *Vmlinux) Layouts() *Layouts {
 // close marks the layouts unusable (the mapping is about to go), after any
 // load or question under way is done.
 func (l *Layouts) close() {
+	if l.memo != nil {
+		l.memo.save()
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.closed = true
@@ -69,6 +77,11 @@ func (l *Layouts) close() {
 // Preload parses the types now (callers start it in the background while
 // other start-up work goes on).
 func (l *Layouts) Preload() {
+	if l.memo != nil {
+		if l.memo.load(); l.memo.loaded {
+			return // the probes are answered from the cache
+		}
+	}
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	l.load()
@@ -149,6 +162,13 @@ func (l *Layouts) compositeDWARF(name string) (t *Type, fromDWARF bool, err erro
 
 // Size is sizeof(struct or union name).
 func (l *Layouts) Size(name string) (int64, error) {
+	if l.memo != nil {
+		return l.memo.answer("S "+name, func() (int64, error) { return l.size(name) })
+	}
+	return l.size(name)
+}
+
+func (l *Layouts) size(name string) (int64, error) {
 	if !l.lock() {
 		return 0, errClosed
 	}
@@ -170,6 +190,13 @@ func (l *Layouts) Size(name string) (int64, error) {
 // ("thread.sp", "signal.thread_head") and members of anonymous structs and
 // unions are found as C finds them.
 func (l *Layouts) Offset(name, path string) (int64, error) {
+	if l.memo != nil {
+		return l.memo.answer("O "+name+" "+path, func() (int64, error) { return l.offset(name, path) })
+	}
+	return l.offset(name, path)
+}
+
+func (l *Layouts) offset(name, path string) (int64, error) {
 	if !l.lock() {
 		return 0, errClosed
 	}
@@ -205,6 +232,13 @@ func (l *Layouts) Offset(name, path string) (int64, error) {
 
 // Enumerator returns the value of the enum constant name (e.g. N_ONLINE).
 func (l *Layouts) Enumerator(name string) (int64, error) {
+	if l.memo != nil {
+		return l.memo.answer("E "+name, func() (int64, error) { return l.enumerator(name) })
+	}
+	return l.enumerator(name)
+}
+
+func (l *Layouts) enumerator(name string) (int64, error) {
 	if !l.lock() {
 		return 0, errClosed
 	}

@@ -100,6 +100,7 @@ type Types struct {
 	ixErr  error
 	full   func() (*Index, error) // loads or builds the index
 	cached func() *Index          // the index if loaded or cached, else nil
+	quick  *quickHooks            // lookups without the index (quick.go)
 
 	// layers, in a Layered view, are the type models it looks names up
 	// in, in order; such a view has nothing else.
@@ -131,8 +132,10 @@ func (v *Vmlinux) Types() (*Types, error) {
 			v.typesErr = err
 			return
 		}
+		l := v.Layouts()
 		v.types = &Types{d: d, full: v.Index, cached: v.indexIfCached, byOff: map[uint64]*Type{},
-			void: &Type{Kind: TypeVoid, Name: "void", Size: 1}}
+			void:  &Type{Kind: TypeVoid, Name: "void", Size: 1},
+			quick: &quickHooks{object: v.quickObject, typeKinds: l.nameKinds, enumerator: l.hasEnumerator}}
 	})
 	return v.types, v.typesErr
 }
@@ -520,6 +523,12 @@ func (ts *Types) Lookup(name string) (*Type, error) {
 	default:
 		kinds = []Kind{KindStruct, KindUnion, KindEnum, KindTypedef, KindBase}
 	}
+	if ts.missingType(name, kinds) {
+		return nil, &MissingError{What: "type " + name}
+	}
+	if k, ok := ts.onlyKind(name, kinds); ok {
+		kinds = []Kind{k}
+	}
 	if len(kinds) == 1 {
 		if t, ok := ts.lookupFirst(name, kinds[0]); ok {
 			return t, nil
@@ -648,11 +657,16 @@ func (ts *Types) ObjectType(name string) (*Type, Kind, error) {
 	if ts.layers != nil {
 		return ts.layeredObjectType(name)
 	}
-	ix, err := ts.index()
-	if err != nil {
-		return nil, 0, err
+	var ents []IndexEntry
+	if e, ok := ts.quickObject(name); ok {
+		ents = []IndexEntry{e}
+	} else {
+		ix, err := ts.index()
+		if err != nil {
+			return nil, 0, err
+		}
+		ents = ix.Lookup(name, KindVariable, KindFunction)
 	}
-	ents := ix.Lookup(name, KindVariable, KindFunction)
 	if len(ents) == 0 {
 		if decl, ok := ts.objects[name]; ok {
 			// A global BTF has no VAR for, declared by the kernel model.
@@ -666,6 +680,11 @@ func (ts *Types) ObjectType(name string) (*Type, Kind, error) {
 			best = e
 		}
 	}
+	return ts.objectTypeAt(best)
+}
+
+// objectTypeAt returns the type of the variable or function of entry best.
+func (ts *Types) objectTypeAt(best IndexEntry) (*Type, Kind, error) {
 	if best.Kind == KindFunction || ts.btf != nil {
 		// (In BTF a variable's entry, a VAR, stands for its type.)
 		t, err := ts.At(best.Off)
@@ -701,6 +720,11 @@ func (ts *Types) ObjectType(name string) (*Type, Kind, error) {
 func (ts *Types) Enumerator(name string) (int64, *Type, error) {
 	if ts.layers != nil {
 		return ts.layeredEnumerator(name)
+	}
+	if ts.withoutIndex() {
+		if has, ok := ts.quick.enumerator(name); ok && !has {
+			return 0, nil, &MissingError{What: "enumerator " + name}
+		}
 	}
 	ix, err := ts.index()
 	if err != nil {

@@ -13,4 +13,13 @@
 // laid out as a small in-memory ELF image opened as a vmlinux is
 // (fromdump.go), with C types from BTF alone (btftypes.go). Files are mapped
 // read-only rather than read into the heap.
+//
+// What every start would rebuild is cached per vmlinux (by build-id, in
+// os.UserCacheDir()/gocrash): the sorted symbol and name tables
+// (symcache.go), the layout answers the kernel model's probes got
+// (layoutcache.go) and the DWARF name index (indexcache.go); each file is
+// checked against the vmlinux and by a checksum, and rebuilt when it fails.
+// Before the index exists, variables and functions are found from their
+// ELF symbols' addresses in the few units that can hold them, and BTF
+// says which type names exist (quick.go).
 package symbols

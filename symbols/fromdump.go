@@ -65,7 +65,9 @@ func FromDump(img DumpImage) (*Vmlinux, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := load(DumpKernelName, data)
+	// No caches: the image shares the real vmlinux's build-id, which names
+	// them, and is rebuilt from the dump on every start.
+	v, err := load(DumpKernelName, data, "off", 0, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -236,6 +236,11 @@ type strHit struct {
 // record notes a name in .debug_str (or .debug_line_str, which is rare and
 // goes through byInline's slower path instead).
 func (r *scanResult) record(kind Kind, strOff uint64, h scanHit) {
+	if r.seen == nil {
+		// A scan of a few units (quick.go): every name is kept.
+		r.hits = append(r.hits, strHit{indexKey(uint64(kind)<<56 | strOff), h})
+		return
+	}
 	if strOff >= uint64(len(r.seen)) {
 		return
 	}

@@ -81,7 +81,11 @@ func (v *Vmlinux) IndexWaiting() bool { return v.indexWaiters.Load() > 0 }
 // "scan (cache not written: …)".
 func (v *Vmlinux) IndexSource() string { return v.indexFrom }
 
-func (v *Vmlinux) indexCachePath() string {
+func (v *Vmlinux) indexCachePath() string { return v.cachePath("index-") }
+
+// cachePath is the cache file of this vmlinux whose name begins with
+// prefix, or "" when caching is off.
+func (v *Vmlinux) cachePath(prefix string) string {
 	dir := v.IndexCache
 	if dir == "off" {
 		return ""
@@ -99,7 +103,7 @@ func (v *Vmlinux) indexCachePath() string {
 		h := sha256.Sum256([]byte(abs))
 		id = "path-" + hex.EncodeToString(h[:10])
 	}
-	return filepath.Join(dir, "index-"+id+".idx")
+	return filepath.Join(dir, prefix+id+".idx")
 }
 
 func (v *Vmlinux) loadIndex() (*Index, error) {
@@ -130,23 +134,7 @@ func (v *Vmlinux) loadIndex() (*Index, error) {
 
 // readIndexCache maps and checks a cache file.
 func (v *Vmlinux) readIndexCache(path string, d *Dwarf) (*Index, error) {
-	if fi, err := os.Stat(path); err == nil && fi.Mode()&(os.ModeNamedPipe|os.ModeSocket) != 0 {
-		// Opening a FIFO would wait for a writer: refuse it at once.
-		return nil, fmt.Errorf("%s is a %s, not a cache file", path, pipeKind(fi.Mode()))
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if fi.Size() < indexHdrSize || fi.Size() > 1<<31 {
-		return nil, fmt.Errorf("bad size")
-	}
-	img, err := unix.Mmap(int(f.Fd()), 0, int(fi.Size()), unix.PROT_READ, unix.MAP_SHARED)
+	img, err := mapCacheFile(path, indexHdrSize)
 	if err != nil {
 		return nil, err
 	}

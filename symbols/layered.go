@@ -1,5 +1,7 @@
 package symbols
 
+import "slices"
+
 // Layered type lookups: the vmlinux's types and those of the modules whose
 // debuginfo is loaded, looked up as crash (gdb) does, the vmlinux first.
 
@@ -82,6 +84,14 @@ func (ts *Types) Defines(name string, kinds ...Kind) bool {
 			}
 		}
 		return false
+	}
+	if ts.missingType(name, kinds) {
+		return false
+	}
+	if len(kinds) > 0 && !slices.ContainsFunc(kinds, Kind.IsType) {
+		if _, ok := ts.quickObject(name); ok {
+			return true
+		}
 	}
 	ix := ts.Index()
 	return ix != nil && len(ix.Lookup(name, kinds...)) > 0

@@ -65,23 +65,26 @@ type Vmlinux struct {
 	indexFrom     string
 	modTime       int64
 	size          int64
+	symsFrom      string
+	// dups marks (by sorted position) the symbols whose name another
+	// symbol has too.
+	dups  []uint64
+	quick quickState
 }
 
-// Open maps the vmlinux at path and reads its symbol table.
-func Open(path string) (*Vmlinux, error) {
-	if fi, err := os.Stat(path); err == nil && fi.Mode()&(os.ModeNamedPipe|os.ModeSocket) != 0 {
-		// Opening a FIFO would wait for a writer: refuse it at once.
-		return nil, fmt.Errorf("%s is a %s, not a vmlinux", path, pipeKind(fi.Mode()))
-	}
-	f, err := os.Open(path)
+// Open maps the vmlinux at path and reads its symbol table (from the
+// symbol cache in the default cache directory when a valid one is there).
+func Open(path string) (*Vmlinux, error) { return OpenCached(path, "") }
+
+// OpenCached is Open with the cache directory given: "" for
+// os.UserCacheDir()/gocrash, "off" for no cache. It becomes the vmlinux's
+// IndexCache.
+func OpenCached(path, cacheDir string) (*Vmlinux, error) {
+	f, fi, err := openFile(path, "a vmlinux")
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
 	if !fi.Mode().IsRegular() && fi.Mode()&os.ModeDevice == 0 {
 		return nil, fmt.Errorf("%s: not a regular file", path)
 	}
@@ -100,16 +103,15 @@ func Open(path string) (*Vmlinux, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
-	v, err := load(path, data)
+	v, err := load(path, data, cacheDir, size, fi.ModTime().UnixNano())
 	if err != nil {
 		unix.Munmap(data)
 		return nil, err
 	}
-	v.size, v.modTime = size, fi.ModTime().UnixNano()
 	return v, nil
 }
 
-func load(path string, data []byte) (*Vmlinux, error) {
+func load(path string, data []byte, cacheDir string, size, modTime int64) (*Vmlinux, error) {
 	ef, err := elf.NewFile(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("%s: not an ELF file: %v", path, strings.TrimPrefix(err.Error(), "elf: "))
@@ -117,9 +119,13 @@ func load(path string, data []byte) (*Vmlinux, error) {
 	if ef.Type != elf.ET_EXEC && ef.Type != elf.ET_DYN {
 		return nil, fmt.Errorf("%s: ELF %v file, not a kernel image (is this the dump?)", path, ef.Type)
 	}
-	v := &Vmlinux{Path: path, File: ef, Machine: ef.Machine, data: data}
+	v := &Vmlinux{Path: path, File: ef, Machine: ef.Machine, data: data, IndexCache: cacheDir, size: size, modTime: modTime}
 	v.BuildID, _ = ELFBuildID(ef)
-	if err := v.readSymbols(); err != nil {
+	var symtabLen uint64
+	if st := ef.Section(".symtab"); st != nil {
+		symtabLen = st.Size
+	}
+	if err := v.readSymbolsCached(symtabLen); err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
 	return v, nil
@@ -198,20 +204,28 @@ func (v *Vmlinux) readSymbols() error {
 		})
 	}()
 	byName := newNameTable(len(v.syms))
+	dup := make([]bool, len(v.syms))
 	for i := range v.syms {
 		s := &v.syms[i]
 		slot, j := byName.find(s.Name, v.syms)
-		if j >= 0 && !prefer(s, &v.syms[j]) {
-			continue
+		if j >= 0 {
+			dup[j], dup[i] = true, true
+			if !prefer(s, &v.syms[j]) {
+				continue
+			}
 		}
 		byName.slots[slot] = int32(i) + 1
 	}
 	<-done
 	sorted := make([]Symbol, len(v.syms))
 	where := make([]int32, len(v.syms)) // symbol table position -> sorted position
+	v.dups = make([]uint64, (len(v.syms)+63)/64)
 	for k, i := range perm {
 		sorted[k] = v.syms[i]
 		where[i] = int32(k)
+		if dup[i] {
+			v.dups[k/64] |= 1 << (k % 64)
+		}
 	}
 	for k, i := range byName.slots {
 		if i != 0 {
@@ -220,6 +234,12 @@ func (v *Vmlinux) readSymbols() error {
 	}
 	v.syms, v.byName = sorted, byName
 	return nil
+}
+
+// dupName reports whether another symbol has the name of the one at
+// sorted position i.
+func (v *Vmlinux) dupName(i int) bool {
+	return i/64 < len(v.dups) && v.dups[i/64]&(1<<(i%64)) != 0
 }
 
 // prefer says whether a symbol should be found by its name rather than
@@ -461,6 +481,24 @@ func (t nameTable) find(name string, syms []Symbol) (slot uint64, pos int) {
 			return slot, int(i - 1)
 		}
 	}
+}
+
+// openFile opens path and stats it, refusing a FIFO or a socket at once
+// (opening a FIFO would wait for a writer); what names the file wanted.
+func openFile(path, what string) (*os.File, os.FileInfo, error) {
+	if fi, err := os.Stat(path); err == nil && fi.Mode()&(os.ModeNamedPipe|os.ModeSocket) != 0 {
+		return nil, nil, fmt.Errorf("%s is a %s, not %s", path, pipeKind(fi.Mode()), what)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
 }
 
 // pipeKind names a FIFO or a socket for an error message.

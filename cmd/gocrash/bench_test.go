@@ -1,0 +1,113 @@
+package main
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gocrash/gocrash/internal/corpus"
+)
+
+// benchRun is one corpus run's kdump-compressed (or first) dump file.
+func benchDump(r *corpus.Run) string {
+	for _, f := range r.Files {
+		if f.Format == "kdump" && len(f.Parts) == 0 {
+			return f.Path
+		}
+	}
+	if len(r.Files) > 0 {
+		return r.Files[0].Path
+	}
+	return ""
+}
+
+// benchVmlinuxes is one run per corpus vmlinux, so each kernel build is
+// measured once: a kdump run before a QEMU one, then the shortest name (the
+// plain sysrq run, not la57 or a crash kind).
+func benchVmlinuxes(b *testing.B) []*corpus.Run {
+	pick := map[string]*corpus.Run{}
+	var order []string
+	for _, r := range corpus.Runs(b) {
+		if benchDump(r) == "" {
+			continue
+		}
+		old, ok := pick[r.Vmlinux]
+		if !ok {
+			order = append(order, r.Vmlinux)
+		}
+		if !ok || (r.Method == "kdump") != (old.Method == "kdump") && r.Method == "kdump" ||
+			(r.Method == "kdump") == (old.Method == "kdump") && len(r.Name) < len(old.Name) {
+			pick[r.Vmlinux] = r
+		}
+	}
+	out := make([]*corpus.Run, 0, len(order))
+	for _, v := range order {
+		out = append(out, pick[v])
+	}
+	return out
+}
+
+// benchStart runs gocrash as its main does, in this process, answering
+// line from standard input: the whole start and one command. cold empties
+// the index cache (a fresh XDG_CACHE_HOME) before every run.
+func benchStart(b *testing.B, line string, cold bool) {
+	for _, r := range benchVmlinuxes(b) {
+		b.Run(r.Name, func(b *testing.B) {
+			dump := benchDump(r)
+			cache := b.TempDir()
+			b.Setenv("XDG_CACHE_HOME", cache)
+			in := filepath.Join(b.TempDir(), "in")
+			if err := os.WriteFile(in, []byte(strings.TrimPrefix(line+"\n", "\n")), 0o644); err != nil {
+				b.Fatal(err)
+			}
+			once := func() {
+				f, err := os.Open(in)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer f.Close()
+				var errs strings.Builder
+				if rc := run([]string{"-s", r.Vmlinux, dump}, f, io.Discard, &errs); rc != 0 && line != "" {
+					b.Fatalf("%s: exit %d: %s", line, rc, errs.String())
+				}
+			}
+			if !cold {
+				once() // the cache file is written
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if cold {
+					b.StopTimer()
+					os.RemoveAll(filepath.Join(cache, "gocrash"))
+					b.StartTimer()
+				}
+				once()
+			}
+		})
+	}
+}
+
+// The whole start with one command, warm (the caches are there) or cold
+// (an empty cache directory), in this process: what a batch run costs
+// apart from the process's own start. Each reports B/op and allocs/op
+// (make bench runs them with -benchmem), so a regression shows in numbers.
+func BenchmarkStartOpen(b *testing.B)        { benchStart(b, "", false) }
+func BenchmarkStartOpenCold(b *testing.B)    { benchStart(b, "", true) }
+func BenchmarkStartSys(b *testing.B)         { benchStart(b, "sys", false) }
+func BenchmarkStartPs(b *testing.B)          { benchStart(b, "ps", false) }
+func BenchmarkStartBt(b *testing.B)          { benchStart(b, "bt", false) }
+func BenchmarkStartForeachBt(b *testing.B)   { benchStart(b, "foreach bt", false) }
+func BenchmarkStartKmemS(b *testing.B)       { benchStart(b, "kmem -s", false) }
+func BenchmarkStartKmemI(b *testing.B)       { benchStart(b, "kmem -i", false) }
+func BenchmarkStartSearchK(b *testing.B)     { benchStart(b, "search -k 0xfeedfacecafef00d", false) }
+func BenchmarkStartLog(b *testing.B)         { benchStart(b, "log", false) }
+func BenchmarkStartStruct(b *testing.B)      { benchStart(b, "struct task_struct", false) }
+func BenchmarkStartStructCold(b *testing.B)  { benchStart(b, "struct task_struct", true) }
+func BenchmarkStartWhatisWarm(b *testing.B)  { benchStart(b, "whatis jiffies", false) }
+func BenchmarkStartWhatisCold(b *testing.B)  { benchStart(b, "whatis jiffies", true) }
+func BenchmarkStartPrintWarm(b *testing.B)   { benchStart(b, "p jiffies", false) }
+func BenchmarkStartPrintCold(b *testing.B)   { benchStart(b, "p jiffies", true) }
+func BenchmarkStartWhatisFunc(b *testing.B)  { benchStart(b, "whatis schedule", true) }
+func BenchmarkStartWhatisIndex(b *testing.B) { benchStart(b, "whatis -r 4096", false) }
