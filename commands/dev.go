@@ -88,18 +88,26 @@ func runDev(ctx context.Context, s *Session, a *Args) (Result, error) {
 	}
 	dv := s.Kernel.Devices()
 	t := &DevTable{Char: []CharDevRow{}, Block: []BlockDevRow{}}
+	// A region or major that cannot be read costs its line (partialErr).
+	var missing linesError
 	chr, err := dv.CharDevs()
 	for _, c := range chr {
 		t.Char = append(t.Char, CharDevRow{Major: c.Major, BaseMinor: c.BaseMinor, Name: c.Name, Cdev: Hex(c.Cdev), Operations: Hex(c.Ops), Symbol: symOf(s, c.Ops)})
 	}
-	if err != nil {
+	if err != nil && !partialErr(err, &missing) {
 		return t, err
 	}
 	blk, err := dv.BlockDevs()
 	for _, b := range blk {
 		t.Block = append(t.Block, BlockDevRow{Major: b.Major, Name: b.Name, Gendisk: Hex(b.Gendisk), Operations: Hex(b.Ops), Symbol: symOf(s, b.Ops)})
 	}
-	return t, err
+	if err != nil && !partialErr(err, &missing) {
+		return t, err
+	}
+	if len(missing) > 0 {
+		return t, missing
+	}
+	return t, nil
 }
 
 func (t *DevTable) Text(w io.Writer) error {

@@ -70,9 +70,10 @@ type FilesResult struct {
 	Error     string    `json:"error,omitempty"`
 
 	hasFS    bool
-	newline  bool // a blank line before the header
-	trailing bool // a blank line after the files
-	refRoot  bool // -R matched the root or working directory
+	newline  bool       // a blank line before the header
+	trailing bool       // a blank line after the files
+	unread   linesError // the open files that could not be read whole
+	refRoot  bool       // -R matched the root or working directory
 	refFound bool
 	rootIno  uint64
 	cwdIno   uint64
@@ -117,6 +118,7 @@ func runFiles(ctx context.Context, s *Session, a *Args) (Result, error) {
 	ref, hasRef := a.Value("R")
 	picks, perr := pickTasks(s, a.Words)
 	var out FilesResults
+	var missing linesError
 	for i, t := range picks {
 		if err := ctx.Err(); err != nil {
 			return out, err
@@ -125,11 +127,20 @@ func runFiles(ctx context.Context, s *Session, a *Args) (Result, error) {
 		r.newline = len(a.Words) > 0 && t.arg > 0 && (i == 0 || picks[i-1].arg != t.arg)
 		r.trailing = t.byPID
 		out = append(out, r)
-		if err != nil {
-			return out, err
+		if err != nil { // costs this task's files
+			missing = append(missing, fmt.Errorf("PID %d: %w", r.Task.PID, err))
 		}
+		missing = append(missing, r.unread...)
 	}
-	return out, perr
+	return withMissing(out, perr, missingErr(missing))
+}
+
+// missingErr is the objects a command could not read, nil when none.
+func missingErr(missing linesError) error {
+	if len(missing) == 0 {
+		return nil
+	}
+	return missing
 }
 
 // inodeType is crash's four-character type of an inode, and the path as
@@ -186,6 +197,9 @@ func gatherFiles(k *kernel.Kernel, t kernel.Task, nrpages bool, ref string, hasR
 	}
 	for _, of := range tf.Open {
 		row := fileRow(k, of)
+		if of.Err != nil {
+			r.unread = append(r.unread, fmt.Errorf("PID %d fd %d: file %x: %w", t.PID, of.FD, of.File, of.Err))
+		}
 		if hasRef {
 			if !rf.matches(row, nrpages) {
 				continue
@@ -204,6 +218,11 @@ func fileRow(k *kernel.Kernel, of kernel.OpenFile) FileRow {
 		row.Error = of.Err.Error()
 	}
 	if of.Dentry == 0 || of.Inode == 0 {
+		return row
+	}
+	if of.Err != nil { // the path could not be read whole: "?"
+		row.Type, _ = inodeType(of.Info, "")
+		row.Mapping, row.NrPages = Hex(of.Info.Mapping), of.Info.NrPages
 		return row
 	}
 	path := of.Path
@@ -423,6 +442,7 @@ func foreachFiles(ctx context.Context, s *Session, tasks []kernel.Task, a *Args)
 	}
 	ref, hasRef := a.Value("R")
 	var out FilesResults
+	var missing linesError
 	for i, t := range tasks {
 		if err := ctx.Err(); err != nil {
 			return out, err
@@ -430,11 +450,12 @@ func foreachFiles(ctx context.Context, s *Session, tasks []kernel.Task, a *Args)
 		r, err := gatherFiles(s.Kernel, t, a.Has("c"), ref, hasRef)
 		r.newline = i > 0
 		out = append(out, r)
-		if err != nil {
-			return out, err
+		if err != nil { // costs this task's files
+			missing = append(missing, fmt.Errorf("PID %d: %w", r.Task.PID, err))
 		}
+		missing = append(missing, r.unread...)
 	}
-	return out, nil
+	return out, missingErr(missing)
 }
 
 // InodePagesResult is files -p: an inode's number of cached pages and the

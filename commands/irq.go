@@ -146,9 +146,22 @@ func runIRQ(ctx context.Context, s *Session, a *Args) (Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A descriptor tree walked in part, or a descriptor that cannot be
+	// read, costs those interrupts (one line each), not the command.
 	descs, err := q.Descs()
 	if err != nil && len(descs) == 0 {
 		return nil, err
+	}
+	var missing linesError
+	if err != nil {
+		missing = append(missing, err)
+	}
+	partial := err != nil
+	fail := func(res Result) (Result, error) {
+		if len(missing) == 0 {
+			return res, nil
+		}
+		return res, missing
 	}
 	ncpu, _, cerr := k.CPUs()
 	if cerr != nil {
@@ -185,7 +198,8 @@ func runIRQ(ctx context.Context, s *Session, a *Args) (Result, error) {
 			}
 			r, ok, err := read(i)
 			if err != nil {
-				return st, fmt.Errorf("irq %d: %w", i, err)
+				missing = append(missing, fmt.Errorf("irq %d: %w", i, err))
+				continue
 			}
 			if !ok || len(r.Actions) == 0 {
 				continue
@@ -200,13 +214,17 @@ func runIRQ(ctx context.Context, s *Session, a *Args) (Result, error) {
 			}
 			st.Rows = append(st.Rows, row)
 		}
-		return st, irqClasses(s, st)
+		if err := irqClasses(s, st); err != nil {
+			return st, err
+		}
+		return fail(st)
 	case a.Has("a"):
 		t := &IRQAffinity{}
 		for i := 0; i < nr; i++ {
 			r, ok, err := read(i)
 			if err != nil {
-				return t, fmt.Errorf("irq %d: %w", i, err)
+				missing = append(missing, fmt.Errorf("irq %d: %w", i, err))
+				continue
 			}
 			if !ok || len(r.Actions) == 0 {
 				continue
@@ -219,7 +237,7 @@ func runIRQ(ctx context.Context, s *Session, a *Args) (Result, error) {
 			}
 			t.Rows = append(t.Rows, row)
 		}
-		return t, nil
+		return fail(t)
 	}
 	var which []int
 	if len(a.Words) == 0 {
@@ -245,10 +263,11 @@ func runIRQ(ctx context.Context, s *Session, a *Args) (Result, error) {
 		}
 		r, ok, err := read(i)
 		if err != nil {
-			return t, fmt.Errorf("irq %d: %w", i, err)
-		}
-		if !ok && a.Has("u") && len(a.Words) == 0 {
+			missing = append(missing, fmt.Errorf("irq %d: %w", i, err))
 			continue
+		}
+		if !ok && (a.Has("u") || partial) && len(a.Words) == 0 {
+			continue // unused, or not known to be used: the tree is partial
 		}
 		row := IRQRow{IRQ: i, Desc: Hex(r.Desc), Actions: []IRQActionRow{}}
 		for _, ac := range r.Actions {
@@ -256,7 +275,7 @@ func runIRQ(ctx context.Context, s *Session, a *Args) (Result, error) {
 		}
 		t.Rows = append(t.Rows, row)
 	}
-	return t, nil
+	return fail(t)
 }
 
 func (t *IRQTable) Text(w io.Writer) error {

@@ -94,3 +94,15 @@ func lookupTasks(k *kernel.Kernel) ([]kernel.Task, error) {
 	tasks, _, err := readTasks(k)
 	return tasks, err
 }
+
+// partialErr adds err to missing and says so when it names objects a
+// kernel walk could not read and left out (the rest having been read),
+// rather than a failure that stops the command.
+func partialErr(err error, missing *linesError) bool {
+	var u kernel.UnreadableObjectsError
+	if !errors.As(err, &u) {
+		return false
+	}
+	*missing = append(*missing, err)
+	return true
+}

@@ -1,6 +1,10 @@
 package kernel
 
-import "github.com/gocrash/gocrash/symbols"
+import (
+	"fmt"
+
+	"github.com/gocrash/gocrash/symbols"
+)
 
 // CharDev is one registered character device region (struct
 // char_device_struct in chrdevs[]).
@@ -51,18 +55,35 @@ func (v *Devices) CharDevs() ([]CharDev, error) {
 		nameIsArray = false
 	}
 	var out []CharDev
+	var bad UnreadableObjectsError
 	for i := 0; i < n && o.err == nil; i++ {
 		seen := map[uint64]bool{}
-		for cd := o.u64(base + uint64(8*i)); cd != 0 && !seen[cd] && o.err == nil; cd = o.u64(cd + next) {
+		head := o.u64(base + uint64(8*i))
+		for cd := head; cd != 0 && !seen[cd] && o.err == nil; {
 			seen[cd] = true
-			c := CharDev{Major: int(int32(o.u32(cd + major))), BaseMinor: int(int32(o.u32(cd + minor)))}
+			// A region that cannot be read costs it and the rest of its
+			// chain; a cdev that cannot be read costs its region.
+			e := v.d.obj()
+			c := CharDev{Major: int(int32(e.u32(cd + major))), BaseMinor: int(int32(e.u32(cd + minor)))}
 			if nameIsArray {
-				c.Name = o.str(cd+name, 64)
+				c.Name = e.str(cd+name, 64)
 			} else {
-				c.Name = o.strp(cd+name, 64)
+				c.Name = e.strp(cd+name, 64)
 			}
-			if c.Cdev = o.u64(cd + cdevOff); c.Cdev != 0 {
-				c.Ops = o.u64(c.Cdev + opsOff)
+			c.Cdev = e.u64(cd + cdevOff)
+			at := cd
+			cd = e.u64(cd + next)
+			if e.err != nil {
+				bad = append(bad, fmt.Errorf("char_device_struct %x: %w", at, e.err))
+				break
+			}
+			if c.Cdev != 0 {
+				ops, err := v.d.ReadU64(c.Cdev + opsOff)
+				if err != nil {
+					bad = append(bad, fmt.Errorf("major %d: cdev %x: %w", c.Major, c.Cdev, err))
+					continue
+				}
+				c.Ops = ops
 			}
 			if c.Ops == 0 {
 				c.Cdev, c.Ops = v.probe("cdev_map", c.Major, c.BaseMinor, func(data uint64) uint64 {
@@ -75,6 +96,9 @@ func (v *Devices) CharDevs() ([]CharDev, error) {
 			}
 			out = append(out, c)
 		}
+	}
+	if o.err == nil && len(bad) > 0 {
+		return out, bad
 	}
 	return out, o.err
 }
@@ -147,11 +171,20 @@ func (v *Devices) BlockDevs() ([]BlockDev, error) {
 	}
 	var disks map[int]uint64 // by major, from the bdev inodes
 	var out []BlockDev
+	var bad UnreadableObjectsError
 	for i := 0; i < n && o.err == nil; i++ {
 		seen := map[uint64]bool{}
-		for bm := o.u64(base + uint64(8*i)); bm != 0 && !seen[bm] && o.err == nil; bm = o.u64(bm + next) {
+		for bm := o.u64(base + uint64(8*i)); bm != 0 && !seen[bm] && o.err == nil; {
 			seen[bm] = true
-			b := BlockDev{Major: int(o.u32(bm + major)), Name: o.str(bm+name, 16)}
+			// A major that cannot be read costs it and the rest of its chain.
+			e := v.d.obj()
+			b := BlockDev{Major: int(e.u32(bm + major)), Name: e.str(bm+name, 16)}
+			at := bm
+			bm = e.u64(bm + next)
+			if e.err != nil {
+				bad = append(bad, fmt.Errorf("blk_major_name %x: %w", at, e.err))
+				break
+			}
 			if _, err := v.d.SymbolAddr("bdev_map"); err == nil {
 				b.Gendisk, b.Ops = v.probe("bdev_map", b.Major, -1, gendiskOps)
 			} else {
@@ -164,6 +197,9 @@ func (v *Devices) BlockDevs() ([]BlockDev, error) {
 			}
 			out = append(out, b)
 		}
+	}
+	if o.err == nil && len(bad) > 0 {
+		return out, bad
 	}
 	return out, o.err
 }

@@ -51,7 +51,10 @@ func (q *Interrupts) NrIRQs() (int, error) {
 
 // Descs maps each interrupt number with a descriptor to its struct
 // irq_desc address: a static irq_desc[] array, the irq_desc_tree radix
-// tree (4.x-6.4), or the sparse_irqs maple tree (6.5+).
+// tree (4.x-6.4), or the sparse_irqs maple tree (6.5+). When the tree
+// cannot be walked whole, the descriptors it was read for come back with
+// the error, and with them those the per-CPU vector tables (x86's
+// vector_irq) point to.
 func (q *Interrupts) Descs() (map[int]uint64, error) {
 	out := map[int]uint64{}
 	if a, err := q.d.SymbolAddr("sparse_irqs"); err == nil {
@@ -60,6 +63,9 @@ func (q *Interrupts) Descs() (map[int]uint64, error) {
 			for i := e.First; i <= e.Last && i < 1<<20; i++ {
 				out[int(i)] = e.Value
 			}
+		}
+		if err != nil {
+			q.vectorDescs(out)
 		}
 		return out, err
 	}
@@ -86,6 +92,39 @@ func (q *Interrupts) Descs() (map[int]uint64, error) {
 		out[i] = a + uint64(i)*uint64(sz)
 	}
 	return out, nil
+}
+
+// vectorDescs adds to out the descriptors that each CPU's vector_irq
+// (struct irq_desc *[NR_VECTORS]) holds, by their irq_data.irq, where out
+// has none.
+func (q *Interrupts) vectorDescs(out map[int]uint64) {
+	a, err := q.d.SymbolAddr("vector_irq")
+	if err != nil {
+		return
+	}
+	n, err := q.d.arrayLen("vector_irq")
+	if err != nil {
+		return
+	}
+	ncpu, err := q.d.cpus()
+	if err != nil {
+		return
+	}
+	for cpu := 0; cpu < ncpu; cpu++ {
+		o := q.d.obj()
+		base := o.percpu(a, cpu)
+		for v := 0; v < n && o.err == nil; v++ {
+			desc := o.u64(base + uint64(8*v))
+			if desc < 1<<63 || desc >= ^uint64(4095) { // NULL, VECTOR_SHUTDOWN, VECTOR_RETRIGGERED
+				continue
+			}
+			d := q.d.obj()
+			irq := int(d.u32(desc + d.off("irq_desc", "irq_data") + d.off("irq_data", "irq")))
+			if _, ok := out[irq]; d.err == nil && !ok {
+				out[irq] = desc
+			}
+		}
+	}
 }
 
 // ReadIRQ reads the descriptor of interrupt irq at desc: its actions,

@@ -52,6 +52,9 @@ type mapleReader struct {
 	read  func(p []byte, addr uint64) error
 	order binary.ByteOrder
 	lay   MapleLayout
+	// skip, when set, is told of each node below the root that cannot
+	// be read: the walk leaves out that node's subtree and goes on.
+	skip func(error)
 }
 
 // mapleIsNode: an encoded node pointer ends in 0b10 and is above the
@@ -152,6 +155,10 @@ func (m *mapleReader) walkNodes(enc uint64, start string, fn func(e MapleEntry, 
 			return fmt.Errorf("maple tree deeper than %d levels", mapleMaxHeight)
 		}
 		n, err := m.node(enc)
+		if err != nil && depth > 0 && m.skip != nil {
+			m.skip(err)
+			return nil
+		}
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,9 @@
 package kernel
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // Mount is one mounted file system of a mount namespace (a struct mount,
 // which embeds the vfsmount the rest of the kernel passes around).
@@ -72,16 +75,36 @@ func (k *FileSystem) Mounts(ns uint64) ([]Mount, error) {
 			addrs = append(addrs, n-uint64(node))
 		}
 	}
+	// A mount that cannot be read costs that mount; a mount point whose
+	// path cannot be read costs its path (Dir is left empty).
 	out := make([]Mount, 0, len(addrs))
+	var bad UnreadableObjectsError
 	for _, a := range addrs {
 		m, err := k.ReadMount(a)
+		var pe *mountPathError
+		if errors.As(err, &pe) {
+			out = append(out, m)
+		}
 		if err != nil {
-			return out, err
+			bad = append(bad, err)
+			continue
 		}
 		out = append(out, m)
 	}
+	if len(bad) > 0 {
+		return out, bad
+	}
 	return out, nil
 }
+
+// mountPathError is a mount whose mount point's path could not be read.
+type mountPathError struct {
+	mount uint64
+	err   error
+}
+
+func (e *mountPathError) Error() string { return fmt.Sprintf("mount %x path: %v", e.mount, e.err) }
+func (e *mountPathError) Unwrap() error { return e.err }
 
 // ReadMount reads the struct mount at addr.
 func (k *FileSystem) ReadMount(addr uint64) (Mount, error) {
@@ -135,9 +158,12 @@ func (k *FileSystem) ReadMount(addr uint64) (Mount, error) {
 		}
 	}
 	if m.Parent != 0 {
-		m.Dir, err = k.DPath(m.Mountpoint, m.Parent+uint64(offs["mount.mnt"]))
+		if m.Dir, err = k.DPath(m.Mountpoint, m.Parent+uint64(offs["mount.mnt"])); err != nil {
+			m.Dir = ""
+			return m, &mountPathError{addr, err}
+		}
 	}
-	return m, err
+	return m, nil
 }
 
 // RBTree returns the nodes (struct rb_node addresses) of the red-black

@@ -1,5 +1,7 @@
 package kernel
 
+import "strings"
+
 // xaEntry is one present entry of an xarray.
 type xaEntry struct {
 	Index, Value uint64
@@ -34,7 +36,9 @@ func (d objDeps) walkXArray(root uint64) ([]xaEntry, error) {
 }
 
 // walkMaple returns the entries of the maple tree at tree (struct
-// maple_tree) in index order.
+// maple_tree) in index order. A node below the root that cannot be read
+// costs its subtree: the entries of the rest come back with an
+// *UnreadableObjectsError naming each node left out.
 func (k *Kernel) walkMaple(tree uint64) ([]MapleEntry, error) {
 	rootOff, err := k.Offset("maple_tree", "ma_root")
 	if err != nil {
@@ -50,6 +54,28 @@ func (k *Kernel) walkMaple(tree uint64) ([]MapleEntry, error) {
 		return nil, err
 	}
 	var out []MapleEntry
+	var skipped UnreadableObjectsError
+	m.skip = func(err error) { skipped = append(skipped, err) }
 	err = m.walk(root, func(e MapleEntry) error { out = append(out, e); return nil })
+	if err == nil && len(skipped) > 0 {
+		err = skipped
+	}
 	return out, err
 }
+
+// UnreadableObjectsError names the objects (tree nodes, list entries) a
+// walk could not read and left out, with the reason: one line each.
+type UnreadableObjectsError []error
+
+func (e UnreadableObjectsError) Error() string { return strings.Join(e.Lines(), "\n") }
+
+// Lines is one line per object left out.
+func (e UnreadableObjectsError) Lines() []string {
+	var out []string
+	for _, err := range e {
+		out = append(out, err.Error())
+	}
+	return out
+}
+
+func (e UnreadableObjectsError) Unwrap() []error { return e }
