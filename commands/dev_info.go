@@ -31,6 +31,7 @@ func devResources(s *Session) (Result, error) {
 	}
 	dv := s.Kernel.Devices()
 	res := &DevResources{IOPorts: []ResourceRow{}, IOMem: []ResourceRow{}}
+	var missing linesError
 	for _, t := range []struct {
 		root string
 		rows *[]ResourceRow
@@ -43,11 +44,11 @@ func devResources(s *Session) (Result, error) {
 			}
 			*t.rows = append(*t.rows, ResourceRow{Resource: Hex(r.Addr), Start: Hex(r.Start), End: Hex(r.End), Name: name, Depth: r.Depth})
 		}
-		if err != nil {
+		if err != nil && !partialErr(err, &missing) {
 			return res, err
 		}
 	}
-	return res, nil
+	return res, missingErr(missing)
 }
 
 func (d *DevResources) Text(w io.Writer) error {

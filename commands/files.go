@@ -182,6 +182,7 @@ func gatherFiles(k *kernel.Kernel, t kernel.Task, nrpages bool, ref string, hasR
 	r.hasFS, r.Root, r.Cwd = tf.FS != 0, tf.Root, tf.Cwd
 	if err != nil {
 		r.Error = err.Error()
+		r.hasFS = false // its ROOT and CWD are not known whole
 		return r, err
 	}
 	if r.hasFS {

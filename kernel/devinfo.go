@@ -30,36 +30,44 @@ func (v *Devices) Resources(root string) ([]Resource, error) {
 	if o.err != nil {
 		return nil, o.err
 	}
+	// A resource that cannot be read costs it, its children and the
+	// siblings after it (the UnreadableObjectsError names it); the walk
+	// goes on with its parent's next sibling.
 	var out []Resource
+	var bad UnreadableObjectsError
 	seen := map[uint64]bool{}
 	var walk func(r uint64, depth int) error
 	walk = func(r uint64, depth int) error {
-		for ; r != 0; r = o.u64(r + sibling) {
+		for r != 0 {
 			if seen[r] || len(seen) > maxListLen {
 				return fmt.Errorf("%s: the resource tree loops at %x", root, r)
 			}
 			seen[r] = true
-			res := Resource{Addr: r, Start: o.u64(r + start), End: o.u64(r + end), Depth: depth}
-			np := o.u64(r + name)
-			if o.err != nil {
-				return o.err
+			e := v.d.obj()
+			res := Resource{Addr: r, Start: e.u64(r + start), End: e.u64(r + end), Depth: depth}
+			np := e.u64(r + name)
+			c, next := e.u64(r+child), e.u64(r+sibling)
+			if e.err != nil {
+				bad = append(bad, fmt.Errorf("resource %x: %w", r, e.err))
+				return nil
 			}
 			if s, err := readCString(v.d, np, 1024); err == nil && np != 0 {
 				res.Name, res.NameOK = s, true
 			}
 			out = append(out, res)
-			if c := o.u64(r + child); c != 0 && c != r {
+			if c != 0 && c != r {
 				if err := walk(c, depth+1); err != nil {
 					return err
 				}
 			}
-			if o.err != nil {
-				return o.err
-			}
+			r = next
 		}
-		return o.err
+		return nil
 	}
 	err := walk(top, 0)
+	if err == nil && len(bad) > 0 {
+		err = bad
+	}
 	return out, err
 }
 
