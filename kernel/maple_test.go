@@ -236,3 +236,50 @@ func TestMapleCorrupt(t *testing.T) {
 		})
 	}
 }
+
+// TestMapleSkipUnreadable: with skip set, a node below the root that
+// cannot be read costs its subtree; the walk names it and goes on.
+func TestMapleSkipUnreadable(t *testing.T) {
+	var ranges []MapleEntry
+	for i := uint64(0); i < 100; i++ {
+		last := i*16 + 15
+		if i == 99 {
+			last = ^uint64(0)
+		}
+		ranges = append(ranges, MapleEntry{i * 16, last, 0xffff888002000000 + i*8})
+	}
+	m := newFakeMaple()
+	root, height := m.build(ranges, []int{10})
+	if height < 2 {
+		t.Fatalf("height %d: no internal node", height)
+	}
+	// The second leaf is gone.
+	rn, err := m.reader().node(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := rn.slots[1] &^ mapleNodeMask
+	delete(m.nodes, gone)
+	r := m.reader()
+	if err := r.walk(root, func(MapleEntry) error { return nil }); err == nil {
+		t.Fatal("a walk without skip went past an unreadable node")
+	}
+	var skipped []error
+	r.skip = func(err error) { skipped = append(skipped, err) }
+	var got []MapleEntry
+	if err := r.walk(root, func(e MapleEntry) error { got = append(got, e); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	want := append(append([]MapleEntry{}, ranges[:10]...), ranges[20:]...)
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("walk gave %d entries, want the %d outside the lost leaf", len(got), len(want))
+	}
+	if len(skipped) != 1 || !strings.Contains(skipped[0].Error(), fmt.Sprintf("maple node %x: ", gone)) {
+		t.Errorf("skipped %v, want the lost leaf %x named once", skipped, gone)
+	}
+	// The root itself cannot be skipped.
+	delete(m.nodes, root&^mapleNodeMask)
+	if err := r.walk(root, func(MapleEntry) error { return nil }); err == nil {
+		t.Error("a walk whose root cannot be read succeeded")
+	}
+}
