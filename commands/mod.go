@@ -67,12 +67,14 @@ func runMod(ctx context.Context, s *Session, a *Args) (Result, error) {
 	if len(args) > 1 {
 		return nil, &UsageError{"one module name or address at most"}
 	}
+	// A module that cannot be read costs its line (partialErr).
+	var missing linesError
 	mods, err := s.Kernel.Modules()
-	if err != nil {
+	if err != nil && !partialErr(err, &missing) {
 		return nil, err
 	}
 	if len(mods) == 0 {
-		return &ModList{Modules: []ModRow{}, base: "BASE"}, nil
+		return &ModList{Modules: []ModRow{}, base: "BASE"}, missingErr(missing)
 	}
 	// Like crash, the name and size columns are as wide as the widest of
 	// all modules, listed or not.
@@ -87,10 +89,10 @@ func runMod(ctx context.Context, s *Session, a *Args) (Result, error) {
 		}
 		r.Modules = append(r.Modules, s.modRow(m))
 	}
-	if len(r.Modules) == 0 {
+	if len(r.Modules) == 0 && len(missing) == 0 {
 		return nil, fmt.Errorf("%s: not a loaded module's name or address", args[0])
 	}
-	return r, nil
+	return r, missingErr(missing)
 }
 
 func (s *Session) modRow(m *kernel.Module) ModRow {

@@ -93,10 +93,19 @@ func runRunq(ctx context.Context, s *Session, a *Args) (Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A queued task that cannot be read costs its PID and command, named
+	// in one line; a CPU whose queue cannot be walked whole, the rest of
+	// that queue.
+	var missing linesError
+	seen := map[uint64]bool{}
 	taskRow := func(prio int, addr uint64) QueuedRow {
 		r := QueuedRow{Prio: prio, Task: Hex(addr)}
-		if t, err := k.ReadTask(addr); err == nil {
+		t, err := k.ReadTask(addr)
+		if err == nil {
 			r.PID, r.Command = t.PID, t.Comm
+		} else if addr != 0 && !seen[addr] {
+			seen[addr] = true
+			missing = append(missing, err) // "task ADDR: REASON"
 		}
 		return r
 	}
@@ -130,7 +139,7 @@ func runRunq(ctx context.Context, s *Session, a *Args) (Result, error) {
 				res.CPUs[i].Lag = (float64(res.CPUs[0].Clock) - float64(res.CPUs[i].Clock)) / 1e9
 			}
 		}
-		return res, nil
+		return res, missingErr(missing)
 	}
 	sch := k.Scheduler()
 	if a.Has("g") {
@@ -166,10 +175,10 @@ func runRunq(ctx context.Context, s *Session, a *Args) (Result, error) {
 			}
 			res.CPUs = append(res.CPUs, row)
 			if err != nil {
-				return res, fmt.Errorf("cpu %d: %w", c, err)
+				missing = append(missing, fmt.Errorf("cpu %d: %w", c, err))
 			}
 		}
-		return res, nil
+		return res, missingErr(missing)
 	}
 	res := &RunQueues{}
 	for _, c := range cpus {
@@ -186,10 +195,10 @@ func runRunq(ctx context.Context, s *Session, a *Args) (Result, error) {
 		}
 		res.CPUs = append(res.CPUs, row)
 		if err != nil {
-			return res, fmt.Errorf("cpu %d: %w", c, err)
+			missing = append(missing, fmt.Errorf("cpu %d: %w", c, err))
 		}
 	}
-	return res, nil
+	return res, missingErr(missing)
 }
 
 // RunQueueGroups is runq -g.

@@ -129,10 +129,6 @@ func (k *ModuleList) readModules() ([]*Module, error) {
 	// The text's place: module.mem[MOD_TEXT] since 6.4, core_layout before.
 	var baseOff, sizeOff int64
 	var coreSizeOffs []int64 // the sizes summed as the module's core size
-	type regionOffs struct {
-		kind       string
-		base, size int64
-	}
 	var regionOffsets []regionOffs
 	m, err := k.Offset("module", "mem")
 	if err != nil && !symbols.IsMissing(err) {
@@ -186,52 +182,78 @@ func (k *ModuleList) readModules() ([]*Module, error) {
 	if err := k.probeOptional(); err != nil {
 		return nil, err
 	}
+	// A module that cannot be read costs that module (named in the
+	// UnreadableObjectsError); the walk goes on while its list does.
 	var mods []*Module
+	var bad UnreadableObjectsError
 	err = walkList(k, head, func(node uint64) error {
 		m := &Module{Addr: node - uint64(listOff)}
-		var err error
-		if m.Name, err = k.ReadCString(m.Addr+uint64(nameOff), 56); err != nil {
-			return err
+		if err := k.readModule(m, nameOff, baseOff, sizeOff, coreSizeOffs, regionOffsets); err != nil {
+			bad = append(bad, fmt.Errorf("module %x: %w", m.Addr, err))
+			return nil
 		}
-		if m.Base, err = k.ReadU64(m.Addr + uint64(baseOff)); err != nil {
-			return err
-		}
-		size, err := k.ReadU32(m.Addr + uint64(sizeOff))
-		if err != nil {
-			return err
-		}
-		m.TextSize = uint64(size)
-		for _, o := range coreSizeOffs {
-			n, err := k.ReadU32(m.Addr + uint64(o))
-			if err != nil {
-				return err
-			}
-			m.Size += uint64(n)
-		}
-		for _, o := range regionOffsets {
-			b, err := k.ReadU64(m.Addr + uint64(o.base))
-			if err != nil {
-				return err
-			}
-			n, err := k.ReadU32(m.Addr + uint64(o.size))
-			if err != nil {
-				return err
-			}
-			if b != 0 && n != 0 {
-				m.regions = append(m.regions, ModuleRegion{Kind: o.kind, Base: b, Size: uint64(n)})
-			}
-		}
-		if len(m.regions) == 0 && m.TextSize > 0 {
-			m.regions = []ModuleRegion{{Base: m.Base, Size: m.TextSize}}
-		}
-		m.syms, m.symtab, _ = k.moduleSymbols(m) // a module without kallsyms still has a name
-		m.Kallsyms = len(m.syms) > 0
-		m.orc, _ = k.moduleORC(m.Addr)
 		mods = append(mods, m)
 		return nil
 	})
+	if len(bad) > 0 { // and a broken list after them
+		if err != nil {
+			bad = append(bad, err)
+		}
+		err = bad
+	}
 	sort.Slice(mods, func(i, j int) bool { return mods[i].Base < mods[j].Base })
 	return mods, err
+}
+
+// readModule reads the struct module at m.Addr: name, text, sizes,
+// regions, symbols and ORC tables.
+func (k *ModuleList) readModule(m *Module, nameOff, baseOff, sizeOff int64, coreSizeOffs []int64, regionOffsets []regionOffs) error {
+	var err error
+	if m.Name, err = k.ReadCString(m.Addr+uint64(nameOff), 56); err != nil {
+		return err
+	}
+	if m.Base, err = k.ReadU64(m.Addr + uint64(baseOff)); err != nil {
+		return err
+	}
+	size, err := k.ReadU32(m.Addr + uint64(sizeOff))
+	if err != nil {
+		return err
+	}
+	m.TextSize = uint64(size)
+	for _, o := range coreSizeOffs {
+		n, err := k.ReadU32(m.Addr + uint64(o))
+		if err != nil {
+			return err
+		}
+		m.Size += uint64(n)
+	}
+	for _, o := range regionOffsets {
+		b, err := k.ReadU64(m.Addr + uint64(o.base))
+		if err != nil {
+			return err
+		}
+		n, err := k.ReadU32(m.Addr + uint64(o.size))
+		if err != nil {
+			return err
+		}
+		if b != 0 && n != 0 {
+			m.regions = append(m.regions, ModuleRegion{Kind: o.kind, Base: b, Size: uint64(n)})
+		}
+	}
+	if len(m.regions) == 0 && m.TextSize > 0 {
+		m.regions = []ModuleRegion{{Base: m.Base, Size: m.TextSize}}
+	}
+	m.syms, m.symtab, _ = k.moduleSymbols(m) // a module without kallsyms still has a name
+	m.Kallsyms = len(m.syms) > 0
+	m.orc, _ = k.moduleORC(m.Addr)
+	return nil
+}
+
+// regionOffs is where a module's region of one kind keeps its base and
+// size.
+type regionOffs struct {
+	kind       string
+	base, size int64
 }
 
 // probeOptional checks the layouts of a module's own symbols and ORC

@@ -47,8 +47,12 @@ func (n *Network) Devices(net uint64) ([]NetDevice, error) {
 	if o.err != nil {
 		return nil, o.err
 	}
+	// A device that cannot be read whole (its name, its addresses) costs
+	// that device, named in the UnreadableObjectsError.
 	var out []NetDevice
+	var bad UnreadableObjectsError
 	err := walkList(n.d, head, func(node uint64) error {
+		o := n.d.obj()
 		dev := NetDevice{Addr: node - link}
 		dev.Name = o.str(dev.Addr+nameOff, 16)
 		if ip := o.u64(dev.Addr + ipOff); ip != 0 {
@@ -61,11 +65,18 @@ func (n *Network) Devices(net uint64) ([]NetDevice, error) {
 			}
 		}
 		if o.err != nil {
-			return o.err
+			bad = append(bad, fmt.Errorf("net_device %x: %w", dev.Addr, o.err))
+			return nil
 		}
 		out = append(out, dev)
 		return nil
 	})
+	if len(bad) > 0 { // and a broken list after them
+		if err != nil {
+			bad = append(bad, err)
+		}
+		err = bad
+	}
 	return out, err
 }
 
