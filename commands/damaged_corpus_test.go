@@ -24,15 +24,7 @@ func TestCorpusOldFilterDump(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The same run filtered right (makedumpfile 1.7.6): every task.
-	var good corpus.File
-	for _, g := range r.Files {
-		if g.Name == "vmcore.zlib" {
-			good = g
-		}
-	}
-	if good.Path == "" {
-		t.Fatalf("%s has no vmcore.zlib", r.Name)
-	}
+	good := filteredRight(t, r)
 	gs, ds := openSession(t, r, good), openSession(t, r, f)
 	all, err := gs.Kernel.Tasks()
 	if err != nil {
@@ -162,6 +154,19 @@ func TestCorpusOldFilterDump(t *testing.T) {
 		t.Errorf("kmem -s: %d caches are (unknown), error %v", unknown, err)
 	}
 	t.Logf("kmem -s: %d caches, %d without a name", len(ks.Caches), unknown)
+}
+
+// filteredRight is the dump of r that makedumpfile 1.7.6 filtered
+// (vmcore.zlib), beside the damaged one.
+func filteredRight(t *testing.T, r *corpus.Run) corpus.File {
+	t.Helper()
+	for _, g := range r.Files {
+		if g.Name == "vmcore.zlib" {
+			return g
+		}
+	}
+	t.Fatalf("%s has no vmcore.zlib", r.Name)
+	return corpus.File{}
 }
 
 // TestCorpusBrokenPACMaskNoSymbols: with VMCOREINFO's KERNELPACMASK

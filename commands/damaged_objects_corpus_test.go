@@ -21,15 +21,7 @@ var objAddrRE = regexp.MustCompile(`\b[0-9a-f]{8,16}\b`)
 // whose objects this dump holds, print what the dump filtered right does.
 func TestCorpusOldFilterDumpObjects(t *testing.T) {
 	r, f := corpus.OldFilterDump(t)
-	var good corpus.File
-	for _, g := range r.Files {
-		if g.Name == "vmcore.zlib" {
-			good = g
-		}
-	}
-	if good.Path == "" {
-		t.Fatalf("%s has no vmcore.zlib", r.Name)
-	}
+	good := filteredRight(t, r)
 	gs, ds := openSession(t, r, good), openSession(t, r, f)
 	text := func(s interface{}, line string) (string, error) {
 		sess := gs

@@ -97,10 +97,10 @@ func (v *Devices) CharDevs() ([]CharDev, error) {
 			out = append(out, c)
 		}
 	}
-	if o.err == nil && len(bad) > 0 {
-		return out, bad
+	if o.err != nil {
+		return out, o.err
 	}
-	return out, o.err
+	return out, bad.or(nil)
 }
 
 // probe searches a struct kobj_map (cdev_map, bdev_map) for the probe of
@@ -198,10 +198,10 @@ func (v *Devices) BlockDevs() ([]BlockDev, error) {
 			out = append(out, b)
 		}
 	}
-	if o.err == nil && len(bad) > 0 {
-		return out, bad
+	if o.err != nil {
+		return out, o.err
 	}
-	return out, o.err
+	return out, bad.or(nil)
 }
 
 // bdevDisks maps each major to the first gendisk with operations among the

@@ -64,11 +64,10 @@ func (v *Devices) Resources(root string) ([]Resource, error) {
 		}
 		return nil
 	}
-	err := walk(top, 0)
-	if err == nil && len(bad) > 0 {
-		err = bad
+	if err := walk(top, 0); err != nil {
+		return out, err
 	}
-	return out, err
+	return out, bad.or(nil)
 }
 
 // PCIBus is one struct pci_bus: its name (the kobject's, "0000:00"), the

@@ -195,14 +195,8 @@ func (k *ModuleList) readModules() ([]*Module, error) {
 		mods = append(mods, m)
 		return nil
 	})
-	if len(bad) > 0 { // and a broken list after them
-		if err != nil {
-			bad = append(bad, err)
-		}
-		err = bad
-	}
 	sort.Slice(mods, func(i, j int) bool { return mods[i].Base < mods[j].Base })
-	return mods, err
+	return mods, bad.or(err)
 }
 
 // readModule reads the struct module at m.Addr: name, text, sizes,

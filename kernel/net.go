@@ -71,13 +71,7 @@ func (n *Network) Devices(net uint64) ([]NetDevice, error) {
 		out = append(out, dev)
 		return nil
 	})
-	if len(bad) > 0 { // and a broken list after them
-		if err != nil {
-			bad = append(bad, err)
-		}
-		err = bad
-	}
-	return out, err
+	return out, bad.or(err)
 }
 
 // Socket is one open socket of a task: its file descriptor, struct socket

@@ -57,10 +57,10 @@ func (k *Kernel) walkMaple(tree uint64) ([]MapleEntry, error) {
 	var skipped UnreadableObjectsError
 	m.skip = func(err error) { skipped = append(skipped, err) }
 	err = m.walk(root, func(e MapleEntry) error { out = append(out, e); return nil })
-	if err == nil && len(skipped) > 0 {
-		err = skipped
+	if err != nil { // the root cannot be read, or the tree is corrupt
+		return out, err
 	}
-	return out, err
+	return out, skipped.or(nil)
 }
 
 // UnreadableObjectsError names the objects (tree nodes, list entries) a
@@ -79,3 +79,16 @@ func (e UnreadableObjectsError) Lines() []string {
 }
 
 func (e UnreadableObjectsError) Unwrap() []error { return e }
+
+// or is the error of a walk that left out e's objects and itself ended
+// with err: err alone when nothing was left out, else e with err (a list
+// broken after them) as its last line.
+func (e UnreadableObjectsError) or(err error) error {
+	if len(e) == 0 {
+		return err
+	}
+	if err != nil {
+		e = append(e, err)
+	}
+	return e
+}
