@@ -311,7 +311,7 @@ func (vp *valuePrinter) base(v *CValue, t *symbols.Type, data []byte) {
 		switch {
 		case vp.format != 0:
 			v.Value, v.text = u, vp.formatText(u, len(data)*8)
-		case vp.hex:
+		case vp.hex || vp.radix16: // crash's struct -x: smt_active = 0x0
 			v.Value, v.text = u, fmt.Sprintf("%#x", u)
 		case u == 0:
 			v.Value, v.text = false, "false"
