@@ -98,12 +98,8 @@ func (s *Scheduler) cfsTasks(cfs uint64, seen map[uint64]bool, depth int) ([]Que
 		return nil, fmt.Errorf("cfs_rq at %x: groups nested too deeply", cfs)
 	}
 	o := s.d.obj()
-	root := cfs + o.off("cfs_rq", "tasks_timeline")
-	runNode := o.off("sched_entity", "run_node")
 	seOff := o.off("task_struct", "se")
 	prioOff := o.off("task_struct", "prio")
-	left := o.off("rb_node", "rb_left")
-	right := o.off("rb_node", "rb_right")
 	hasMyQ := o.has("sched_entity", "my_q")
 	var myQ uint64
 	if hasMyQ {
@@ -126,6 +122,32 @@ func (s *Scheduler) cfsTasks(cfs uint64, seen map[uint64]bool, depth int) ([]Que
 			}
 		}
 	}
+	err := o.cfsEntities(cfs, seen, func(se uint64) error {
+		if hasMyQ {
+			if q := o.u64(se + myQ); q != 0 {
+				sub, err := s.cfsTasks(q, seen, depth+1)
+				out = append(out, sub...)
+				return err
+			}
+		}
+		task := se - seOff
+		out = append(out, QueuedTask{Prio: int(int32(o.u32(task + prioOff))), Task: task})
+		return nil
+	})
+	return out, err
+}
+
+// cfsEntities calls visit with each sched_entity on the red-black tree of
+// the cfs_rq at cfs (tasks_timeline), in order, ending with an error at a
+// node seen before (seen is shared by the walks of one gathering) or a tree
+// deeper than any the kernel builds, and at the first read error.
+func (o *obj) cfsEntities(cfs uint64, seen map[uint64]bool, visit func(se uint64) error) error {
+	root := cfs + o.off("cfs_rq", "tasks_timeline")
+	runNode := o.off("sched_entity", "run_node")
+	left, right := o.off("rb_node", "rb_left"), o.off("rb_node", "rb_right")
+	if o.err != nil {
+		return o.err
+	}
 	var walk func(node uint64, n int) error
 	walk = func(node uint64, n int) error {
 		if node == 0 {
@@ -138,28 +160,15 @@ func (s *Scheduler) cfsTasks(cfs uint64, seen map[uint64]bool, depth int) ([]Que
 		if err := walk(o.u64(node+left), n+1); err != nil {
 			return err
 		}
-		se := node - runNode
-		if q := uint64(0); hasMyQ {
-			if q = o.u64(se + myQ); q != 0 {
-				sub, err := s.cfsTasks(q, seen, depth+1)
-				out = append(out, sub...)
-				if err != nil {
-					return err
-				}
-			}
-			if q != 0 {
-				return walk(o.u64(node+right), n+1)
-			}
+		if err := visit(node - runNode); err != nil {
+			return err
 		}
-		task := se - seOff
-		out = append(out, QueuedTask{Prio: int(int32(o.u32(task + prioOff))), Task: task})
 		if o.err != nil {
 			return o.err
 		}
 		return walk(o.u64(node+right), n+1)
 	}
-	err := walk(o.u64(root), 0)
-	return out, err
+	return walk(o.u64(root), 0)
 }
 
 // WaitQueue lists the private pointers (the waiting tasks) of the entries
@@ -233,10 +242,7 @@ func (s *Scheduler) groupCFS(tg, cfs, current uint64, depth int) (*GroupRunQueue
 	myQ := o.off("sched_entity", "my_q")
 	seOff := o.off("task_struct", "se")
 	prioOff := o.off("task_struct", "prio")
-	runNode := o.off("sched_entity", "run_node")
 	tgOff := o.off("cfs_rq", "tg")
-	left, right := o.off("rb_node", "rb_left"), o.off("rb_node", "rb_right")
-	root := cfs + o.off("cfs_rq", "tasks_timeline")
 	curr := o.u64(cfs + o.off("cfs_rq", "curr"))
 	if o.err != nil {
 		return nil, o.err
@@ -257,33 +263,13 @@ func (s *Scheduler) groupCFS(tg, cfs, current uint64, depth int) (*GroupRunQueue
 			g.Entries = append(g.Entries, GroupEntry{Prio: int(int32(o.u32(current + prioOff))), Task: current, Current: true})
 		}
 	}
-	seen := map[uint64]bool{}
-	var walk func(node uint64, n int) error
-	walk = func(node uint64, n int) error {
-		if node == 0 {
-			return nil
-		}
-		if n > 64 || seen[node] {
-			return fmt.Errorf("cfs_rq at %x: corrupt red-black tree at %x", cfs, node)
-		}
-		seen[node] = true
-		if err := walk(o.u64(node+left), n+1); err != nil {
-			return err
-		}
-		se := node - runNode
+	err := o.cfsEntities(cfs, map[uint64]bool{}, func(se uint64) error {
 		if q := o.u64(se + myQ); q != 0 {
-			if err := child(q); err != nil {
-				return err
-			}
-		} else {
-			task := se - seOff
-			g.Entries = append(g.Entries, GroupEntry{Prio: int(int32(o.u32(task + prioOff))), Task: task})
+			return child(q)
 		}
-		if o.err != nil {
-			return o.err
-		}
-		return walk(o.u64(node+right), n+1)
-	}
-	err := walk(o.u64(root), 0)
+		task := se - seOff
+		g.Entries = append(g.Entries, GroupEntry{Prio: int(int32(o.u32(task + prioOff))), Task: task})
+		return nil
+	})
 	return g, err
 }
