@@ -891,12 +891,19 @@ crash_ok() {
 # model CPU. CRASH (default sysrq) is how the guest crashes: a kind of
 # CRASH_KINDS loads the test module (KDIR/testmod) and crashes through it.
 # MAKEDUMPFILE (default: the machine's) is the makedumpfile to convert with.
+# A variant that needs more (build-busy.sh) sets, for its call only:
+# RUN_DIR (under ROOT, default dumps), RUN_MODULES (more workload modules),
+# RUN_QEMU (QEMU arguments replacing -nic none), RUN_APPEND (kernel command
+# line words), RUN_OVERLAY (FILE:DEST pairs added to the workload's
+# initramfs), RUN_CHECK (a command given the console log, printing what is
+# wrong) and RUN_TAG (a JSON member its manifest must hold).
 MAKEDUMPFILE=
 run_kdump() {
 	local kdir=$1 variant=${2:+-$2} cpu=${3:-qemu64} crash=${4:-sysrq} rel ver name out tmp
 	rel=$(cat "$kdir/release"); ver=$(cat "$kdir/version")
-	name="x86_64-$rel-$ver-kdump$variant"; out="$ROOT/dumps/$name"
-	run_ok "$out" && { [ "$crash" = sysrq ] || crash_ok "$out"; } && { log "$name: present"; return 0; }
+	name="x86_64-$rel-$ver-kdump$variant"; out="$ROOT/${RUN_DIR:-dumps}/$name"
+	run_ok "$out" && { [ -z "${RUN_TAG:-}" ] || grep -qF "$RUN_TAG" "$out/manifest.json"; } &&
+		{ [ "$crash" = sysrq ] || crash_ok "$out"; } && { log "$name: present"; return 0; }
 	tmp=$(mktemp -d "$SCRATCH/run.XXXXXX")
 	log "$name: booting (crash: $crash, then the capture kernel copies /proc/vmcore)"
 	local testmod=()
@@ -905,7 +912,10 @@ run_kdump() {
 		cp "$kdir/testmod/$TESTMOD.ko" "$tmp/"
 	fi
 	initramfs "$tmp/capture.gz" /bin/busybox "$kdir" "${CAPTURE_MODULES[@]}"
-	initramfs "$tmp/initrd.gz" /bin/busybox "$kdir" "${WORKLOAD_MODULES[@]}" --kdump "$tmp/capture.gz" "${testmod[@]}"
+	# shellcheck disable=SC2086 # (RUN_MODULES and RUN_OVERLAY are word lists)
+	initramfs "$tmp/initrd.gz" /bin/busybox "$kdir" "${WORKLOAD_MODULES[@]}" ${RUN_MODULES:-} --kdump "$tmp/capture.gz" "${testmod[@]}"
+	# shellcheck disable=SC2086
+	[ -z "${RUN_OVERLAY:-}" ] || overlay "$tmp/initrd.gz" $RUN_OVERLAY
 	# The capture kernel writes the ELF at the start of this sparse disk.
 	truncate -s 1200M "$tmp/disk.raw"
 	local t0 pid
@@ -917,10 +927,12 @@ run_kdump() {
 	# printk.devkmsg=on lets /init's ground truth through /dev/kmsg.
 	# no_timer_check: on a loaded host, TCG's emulated timer can miss the
 	# kernel's IO-APIC timer check, which then panics at boot.
-	timeout 400 qemu-system-x86_64 -cpu "$cpu" -m 1024M -smp 2 -display none -no-reboot -nic none \
+	# (The capture disk comes first: the capture kernel's /dev/vda.)
+	# shellcheck disable=SC2086
+	timeout 400 qemu-system-x86_64 -cpu "$cpu" -m 1024M -smp 2 -display none -no-reboot \
 		-kernel "$kdir/vmlinuz" -initrd "$tmp/initrd.gz" \
-		-append "console=ttyS0 crashkernel=256M loglevel=8 log_buf_len=4M printk.time=1 printk.devkmsg=on no_timer_check gocrash=kdump gocrash_crash=$crash" \
-		-drive "file=$tmp/disk.raw,format=raw,if=virtio" -serial "file:$tmp/console.log" -monitor none \
+		-append "console=ttyS0 crashkernel=256M loglevel=8 log_buf_len=4M printk.time=1 printk.devkmsg=on no_timer_check gocrash=kdump gocrash_crash=$crash${RUN_APPEND:+ $RUN_APPEND}" \
+		-drive "file=$tmp/disk.raw,format=raw,if=virtio" ${RUN_QEMU:--nic none} -serial "file:$tmp/console.log" -monitor none \
 		>"$tmp/qemu.log" 2>&1 &
 	# In the background so that a signal to the build is handled at once.
 	pid=$!
@@ -932,6 +944,8 @@ run_kdump() {
 	grep -aq "@@GOCRASH-VMCORE-COPIED@@" "$tmp/console.log" ||
 		fail "$name" "$tmp" "the capture kernel did not copy /proc/vmcore $(grep -a 'GOCRASH-CAPTURE-FAILED' "$tmp/console.log" | tail -1)"
 	local problem; problem=$(check_console "$tmp/console.log" 2 "$crash")
+	[ -z "$problem" ] || fail "$name" "$tmp" "console.log: $problem"
+	[ -z "${RUN_CHECK:-}" ] || problem=$($RUN_CHECK "$tmp/console.log")
 	[ -z "$problem" ] || fail "$name" "$tmp" "console.log: $problem"
 	# Cut the ELF out of the disk: the guest printed /proc/vmcore's size,
 	# which must be where its program headers say it ends.
@@ -958,7 +972,9 @@ run_kdump() {
   {\"file\":\"vmcore.flat\",\"format\":\"flattened\",\"filtered\":true,\"how\":\"$m -F -c -d 31\"},
   {\"file\":\"vmcore.split1\",\"parts\":[\"vmcore.split1\",\"vmcore.split2\"],\"format\":\"kdump\",\"filtered\":true,\"how\":\"$m --split -c -d 31\"}" \
 		"$crash"
+	[ -z "${RUN_TAG:-}" ] || sed -i "1s/^{/{$RUN_TAG,/" "$tmp/manifest.json"
 	chmod 644 "$tmp"/*
+	mkdir -p "$(dirname "$out")"
 	replace "$out" "$tmp"
 	log "$name: done ($(du -sh "$out" | cut -f1))"
 }
@@ -1190,6 +1206,7 @@ main() {
 	done
 	source "$HERE/build-ppc-s390.sh" && ppc_s390_main # ppc64le and s390x QEMU runs
 	source "$HERE/build-large.sh" && large_main "$x86" # the 8 GiB, 5,000-task kdump run (ROOT/large/)
+	source "$HERE/build-busy.sh" && busy_main "$x86old" "$x86" # guests with a disk, sockets and neighbours (ROOT/busy/)
 	if [ $(($(date +%s) - START)) -ge 10 ]; then # something was built
 		log "step times:"
 		printf '        %s\n' "${TIMES[@]}" >&2

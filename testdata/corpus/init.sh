@@ -21,6 +21,8 @@ mount -t tmpfs tmp /tmp
 mode=$(sed -n 's/.*gocrash=\([a-z]*\).*/\1/p' /proc/cmdline)
 crash=$(sed -n 's/.* gocrash_crash=\([a-z-]*\).*/\1/p' /proc/cmdline)
 crash=${crash:-sysrq}
+# gocrash_variant=busy: build-busy.sh's guest (a disk, sockets, neighbours).
+variant=$(sed -n 's/.* gocrash_variant=\([a-z]*\).*/\1/p' /proc/cmdline)
 
 load_modules() {
 	[ -f /modules/order ] || return 0
@@ -126,6 +128,35 @@ tasks="$tasks $!"
 echo fdholder > /tmp/fdholder.out
 sh -c 'cd /tmp; exec 3</init 4>/tmp/fdholder.out 5<>/dev/null; echo -n fdholder > /proc/self/comm; while :; do sleep 1000; done' &
 tasks="$tasks $!"
+# The busy guest's disk, network and sockets (build-busy.sh): vdb (the
+# capture disk is vda) partitioned, vdb1 an ext2 mounted at /mnt with a
+# writer, vdb2 read with direct I/O; eth0 on QEMU's user network with the
+# gateway and DNS server as neighbours; the socket holder busy/sockets.c,
+# httpd and syslogd, each added to the test tasks (their fd sections).
+if [ "$variant" = busy ]; then
+	n=0
+	while [ ! -b /dev/vdb ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+	printf 'o\nn\np\n1\n\n+48M\nn\np\n2\n\n\nw\n' | fdisk /dev/vdb > /dev/null 2>&1
+	n=0
+	while [ ! -b /dev/vdb2 ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+	mke2fs -q /dev/vdb1 && mkdir -p /mnt && { mount /dev/vdb1 /mnt || mount -t ext4 /dev/vdb1 /mnt; }
+	sh -c 'while :; do dd if=/dev/zero of=/mnt/busy bs=64k count=32 conv=fsync 2>/dev/null; done' &
+	tasks="$tasks $!"
+	sh -c 'while :; do dd if=/dev/vdb2 of=/dev/null bs=4k count=256 iflag=direct 2>/dev/null; done' &
+	tasks="$tasks $!"
+	ip link set eth0 up
+	ip addr add 10.0.2.15/24 dev eth0
+	ip route add default via 10.0.2.2
+	ping -c 1 -W 2 10.0.2.2 > /dev/null 2>&1
+	ping -c 1 -W 2 10.0.2.3 > /dev/null 2>&1
+	/bin/sockets > /tmp/sockets.out 2>&1 &
+	tasks="$tasks $!"
+	mkdir -p /tmp/www
+	httpd -f -p 8080 -h /tmp/www &
+	tasks="$tasks $!"
+	syslogd -n -O /tmp/messages &
+	tasks="$tasks $!"
+fi
 sleep 1 # let the states settle
 
 section uname '{ uname -a; uname -r; uname -n; uname -v; uname -m; }'
@@ -146,6 +177,13 @@ if [ -r /sys/kernel/debug/sched/debug ]; then
 	section sched_debug 'cat /sys/kernel/debug/sched/debug'
 elif [ -r /proc/sched_debug ]; then
 	section sched_debug 'cat /proc/sched_debug'
+fi
+if [ "$variant" = busy ]; then
+	for f in tcp tcp6 udp udp6 unix arp; do section net-$f "cat /proc/net/$f"; done
+	section neigh 'ip neigh'
+	section diskstats 'cat /proc/diskstats'
+	section inflight 'for f in /sys/block/*/inflight; do echo "${f#/sys/block/} $(cat $f)"; done'
+	section busy-sockets 'cat /tmp/sockets.out'
 fi
 # The test tasks and init itself: their mappings, open files and status.
 for p in 1 $tasks; do
