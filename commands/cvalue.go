@@ -637,6 +637,13 @@ func (vp *valuePrinter) bitfield(m symbols.Member, data []byte) CValue {
 		vp.enum(&v, s, buf[:])
 	case s != nil && s.Kind == symbols.TypeBase && s.Encoding == symbols.EncBoolean:
 		vp.base(&v, s, []byte{byte(u)})
+	case s != nil && s.Kind == symbols.TypeBase && s.Sizeof() == 1 &&
+		(s.Encoding == symbols.EncSignedChar || s.Encoding == symbols.EncUnsignedChar):
+		// A char bit-field is a char to gdb: 1 '\001'.
+		if s.Encoding == symbols.EncSignedChar {
+			u = uint64(signExtendBits(u, int(m.BitSize)))
+		}
+		vp.base(&v, s, []byte{byte(u)})
 	default:
 		vp.integer(&v, u, int(m.BitSize), isSigned(m.Type))
 	}

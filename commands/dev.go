@@ -9,7 +9,7 @@ import (
 func devCommand() *Command {
 	return &Command{
 		Name:     "dev",
-		Synopsis: "dev [-i | -p | -d | -D] [-V]",
+		Synopsis: "dev [-i | -p | -d | -D] [-V | -v index [file]]",
 		Summary:  "device data",
 		Help: `Displays the character and block device registrations: each
 char_device_struct of chrdevs[] (its major number, name, struct cdev and the
@@ -26,20 +26,31 @@ devices (address, domain:bus:slot.function, class, vendor:device and PCI
 Express type) and its child buses. -d shows the disks of the block class
 (RAM disks and loop devices left out) with their requests in flight: TOTAL,
 then ASYNC and SYNC (READ and WRITE on kernels without BLK_RW_SYNC), and DRV
-where request_queue has in_flight; the requests of a blk-mq queue are not
-counted (the disk is listed and the command says so). -D is -d without the
-disks that have no request in flight. -V lists the device dumps of the dump
-file (none in a dump without them; crash's -v, which prints one, is not
-supported).`,
+where request_queue has in_flight ("N/A(MQ)" for a blk-mq queue). A blk-mq
+queue's requests are counted as crash counts them: on kernels whose struct
+request has state, the requests of each hardware context's tags (reserved
+and normal) that belong to the queue and are in flight, reads and writes
+by the request's operation; before, each CPU's software queue's dispatched
+less completed requests. A bio-based queue's come from the disk's per-CPU
+disk_stats. A disk that cannot be read is named in one line and left out.
+-D is -d without the disks that have no request in flight.
+
+-V lists the device dumps of the dump file (the vmcoredd notes a kernel
+with CONFIG_PROC_VMCORE_DEVICE_DUMP adds for drivers that have one): each
+one's index, where its data starts in the dump file, its size and its
+device. -v index shows the data of the device dump of that index as 64-bit
+words at their file offsets, or with a file name copies it to that file.`,
 		Options: []Option{
 			{"-i", "the I/O port and I/O memory resources"},
 			{"-p", "the PCI buses and devices"},
 			{"-d", "the disks' requests in flight"},
 			{"-D", "as -d, only the disks with requests in flight"},
 			{"-V", "the device dumps in the dump file"},
+			{"-v index", "the data of the device dump of that index (to the file, if one is named)"},
+			{"file", "with -v: the file the device dump is copied to"},
 		},
-		Examples: []string{"gocrash> dev", "gocrash> dev -i", "gocrash> dev -p", "gocrash> dev -d"},
-		Results:  []Result{&DevTable{}, &DevResources{}, &DevPCI{}, &DevDiskIO{}, &DevDumps{}},
+		Examples: []string{"gocrash> dev", "gocrash> dev -i", "gocrash> dev -p", "gocrash> dev -d", "gocrash> dev -V", "gocrash> dev -v 0 /tmp/dd0.bin"},
+		Results:  []Result{&DevTable{}, &DevResources{}, &DevPCI{}, &DevDiskIO{}, &DevDumps{}, &DevDeviceDump{}},
 		Run:      runDev,
 	}
 }
@@ -70,10 +81,13 @@ type BlockDevRow struct {
 }
 
 func runDev(ctx context.Context, s *Session, a *Args) (Result, error) {
-	if err := a.NoWords(); err != nil {
+	if err := a.Exclusive("i", "p", "d", "D", "V", "v"); err != nil {
 		return nil, err
 	}
-	if err := a.Exclusive("i", "p", "d", "D", "V"); err != nil {
+	if v, ok := a.Value("v"); ok {
+		return devDeviceDump(s, v, a.Words)
+	}
+	if err := a.NoWords(); err != nil {
 		return nil, err
 	}
 	switch {

@@ -2,9 +2,10 @@ package commands
 
 import (
 	"fmt"
-	"strings"
-
 	"io"
+	"os"
+	"strconv"
+	"strings"
 
 	"github.com/gocrash/gocrash/kernel"
 )
@@ -238,6 +239,11 @@ func devDiskIO(s *Session, nonzero bool) (Result, error) {
 	if io == nil {
 		return nil, err
 	}
+	// A disk that cannot be read costs its line (partialErr).
+	var missing linesError
+	if err != nil && !partialErr(err, &missing) {
+		missing = append(missing, err)
+	}
 	res := &DevDiskIO{Columns: [2]string{"READ", "WRITE"}, DRV: io.HasDRV, Disks: []DiskIORow{}}
 	if io.SyncCounts {
 		res.Columns = [2]string{"ASYNC", "SYNC"}
@@ -249,7 +255,7 @@ func devDiskIO(s *Session, nonzero bool) (Result, error) {
 		}
 		res.Disks = append(res.Disks, row)
 	}
-	return res, err
+	return res, missingErr(missing)
 }
 
 func (d *DevDiskIO) Text(w io.Writer) error {
@@ -260,7 +266,7 @@ func (d *DevDiskIO) Text(w io.Writer) error {
 	}
 	tw.printf("MAJOR %-18s NAME       %-18s %5s %5s %5s %s\n", "GENDISK", "REQUEST_QUEUE", "TOTAL", d.Columns[0], d.Columns[1], drv)
 	for _, r := range d.Disks {
-		tw.printf("%5d %-16x  %-10s %-16x  %5d %5d %5d ", r.Major, uint64(r.Gendisk), r.Name, uint64(r.Queue), r.Total, r.Counts[0], r.Counts[1])
+		tw.printf("%5d %-16x   %-10s %-16x   %5d %5d %5d ", r.Major, uint64(r.Gendisk), r.Name, uint64(r.Queue), r.Total, r.Counts[0], r.Counts[1])
 		switch {
 		case !d.DRV:
 			tw.printf("\n")
@@ -278,42 +284,122 @@ type DevDumps struct {
 	Dumps []DevDumpRow `json:"device_dumps"`
 }
 
-// DevDumpRow is one device dump: its index, size and name.
+// DevDumpRow is one device dump: its index, where its data starts in the
+// dump file, its size and its device's name.
 type DevDumpRow struct {
-	Index int    `json:"index"`
-	Size  int    `json:"size"`
-	Name  string `json:"name"`
+	Index  int    `json:"index"`
+	Offset Hex    `json:"offset"`
+	Size   int    `json:"size"`
+	Name   string `json:"name"`
+	data   []byte
 }
 
 // vmcoreddNote is NT_VMCOREDD, the type of a device dump's ELF note; its
-// descriptor is the device's name (vmcoreddNameLen bytes) and its data.
+// descriptor is the device's name (vmcoreddNameLen bytes) and its data,
+// which starts vmcoreddHeader bytes into the note (struct vmcoredd_header:
+// the note header, the name "LINUX" padded to 8 bytes and the device's).
 const (
 	vmcoreddNote    = 0x700
 	vmcoreddNameLen = 44
+	vmcoreddHeader  = 12 + 8 + vmcoreddNameLen
 )
 
-func devDumps(s *Session) (Result, error) {
-	res := &DevDumps{Dumps: []DevDumpRow{}}
+// deviceDumps lists the dump file's device dumps, or crash's error when
+// it has none.
+func deviceDumps(s *Session) ([]DevDumpRow, error) {
+	var out []DevDumpRow
 	for _, n := range s.Kernel.Dump.Notes {
 		if n.Type != vmcoreddNote || len(n.Desc) < vmcoreddNameLen {
 			continue
 		}
 		name, _, _ := strings.Cut(string(n.Desc[:vmcoreddNameLen]), "\x00")
-		res.Dumps = append(res.Dumps, DevDumpRow{Index: len(res.Dumps), Size: len(n.Desc) - vmcoreddNameLen, Name: name})
+		out = append(out, DevDumpRow{Index: len(out), Offset: Hex(n.Offset + vmcoreddHeader), Size: len(n.Desc) - vmcoreddNameLen,
+			Name: name, data: n.Desc[vmcoreddNameLen:]})
 	}
-	if len(res.Dumps) == 0 {
+	if len(out) == 0 {
 		return nil, fmt.Errorf("no device dumps found in this dumpfile")
 	}
-	// crash's listing has each dump's offset in the file, which the
-	// notes gocrash keeps do not record.
-	return res, fmt.Errorf("the file offsets of device dumps are not known to gocrash")
+	return out, nil
+}
+
+func devDumps(s *Session) (Result, error) {
+	dumps, err := deviceDumps(s)
+	if err != nil {
+		return nil, err
+	}
+	return &DevDumps{Dumps: dumps}, nil
 }
 
 func (d *DevDumps) Text(w io.Writer) error {
 	tw := &textWriter{w: w}
-	tw.printf("INDEX  SIZE       NAME\n")
+	tw.printf("INDEX  %-16s   %-16s NAME\n", "OFFSET", "SIZE")
 	for _, r := range d.Dumps {
-		tw.printf("%s  %-10d %s\n", center(5, fmt.Sprint(r.Index), false), r.Size, r.Name)
+		tw.printf("%s  0x%-16x %-16d %s\n", center(5, fmt.Sprint(r.Index), false), uint64(r.Offset), r.Size, r.Name)
 	}
 	return tw.err
+}
+
+// DevDeviceDump is dev -v: one device dump's data, shown as 64-bit words
+// at their dump file offsets (Memory), or copied to a file (Copy).
+type DevDeviceDump struct {
+	Index  int           `json:"index"`
+	Name   string        `json:"name"`
+	Memory *RDResult     `json:"memory,omitempty"`
+	Copy   *RDCopyResult `json:"copy,omitempty"`
+}
+
+func devDeviceDump(s *Session, index string, words []string) (Result, error) {
+	if len(words) > 1 {
+		return nil, &UsageError{"too many arguments"}
+	}
+	i, err := strconv.Atoi(index)
+	if err != nil || i < 0 {
+		return nil, &UsageError{"invalid device dump index: " + index}
+	}
+	dumps, err := deviceDumps(s)
+	if err != nil {
+		return nil, err
+	}
+	if i >= len(dumps) {
+		return nil, fmt.Errorf("no device dump found at index: %d", i)
+	}
+	dd := dumps[i]
+	res := &DevDeviceDump{Index: i, Name: dd.Name}
+	if len(words) == 1 {
+		if err := os.WriteFile(words[0], dd.data, 0o644); err != nil {
+			return nil, fmt.Errorf("cannot open output file: %s", words[0])
+		}
+		res.Copy = &RDCopyResult{Address: dd.Offset, Bytes: uint64(len(dd.data)), File: words[0]}
+		return res, nil
+	}
+	// crash shows the data's 64-bit words, the last one whole (beyond the
+	// data: the note's padding, here zeros).
+	m := &RDResult{Kind: "64-bit FILEADDR", Size: 8, Rows: []RDRow{}, fileOffsets: true}
+	data := append([]byte(nil), dd.data...)
+	for len(data)%8 != 0 {
+		data = append(data, 0)
+	}
+	order := s.byteOrder()
+	for off := 0; off < len(data); off += 16 {
+		line := data[off:min(off+16, len(data))]
+		row := RDRow{Address: dd.Offset + Hex(off), ASCII: printable(line)}
+		for j := 0; j < len(line); j += 8 {
+			v := order.Uint64(line[j:])
+			row.raw = append(row.raw, v)
+			row.Values = append(row.Values, Hex(v))
+		}
+		m.Rows = append(m.Rows, row)
+	}
+	res.Memory = m
+	return res, nil
+}
+
+func (d *DevDeviceDump) Text(w io.Writer) error {
+	if _, err := fmt.Fprintf(w, "DEVICE: %s\n", d.Name); err != nil {
+		return err
+	}
+	if d.Copy != nil {
+		return d.Copy.Text(w)
+	}
+	return d.Memory.Text(w)
 }

@@ -38,6 +38,11 @@ type NetSocket struct {
 	// sockets.
 	Source      string `json:"source,omitempty"`
 	Destination string `json:"destination,omitempty"`
+	// Inode is the socket inode's number (/proc/net's inode, socket:[N]);
+	// State is the sock's state, the kernel's TCP_ name of skc_state
+	// (every family's: a listening or connected UNIX socket's too).
+	Inode uint64 `json:"inode"`
+	State string `json:"state"`
 	// Structs are -S's struct socket and struct inet_sock (or sock).
 	Structs []Result `json:"structs,omitempty"`
 	info    string
@@ -50,6 +55,9 @@ var (
 		7: "BRIDGE", 8: "ATMPVC", 9: "X25", 10: "INET6", 11: "ROSE", 12: "DECnet", 13: "NETBEUI", 14: "SECURITY/KEY",
 		16: "NETLINK/ROUTE", 17: "PACKET", 18: "ASH", 19: "ECONET", 20: "ATMSVC", 22: "SNA", 23: "IRDA", 24: "PPPOX"}
 	sockTypes = map[uint16]string{1: "STREAM", 2: "DGRAM ", 3: "RAW", 4: "RDM", 5: "SEQPACKET", 10: "PACKET"}
+	// The kernel's TCP_ states (include/net/tcp_states.h), by number.
+	sockStates = map[uint8]string{1: "ESTABLISHED", 2: "SYN_SENT", 3: "SYN_RECV", 4: "FIN_WAIT1", 5: "FIN_WAIT2",
+		6: "TIME_WAIT", 7: "CLOSE", 8: "CLOSE_WAIT", 9: "LAST_ACK", 10: "LISTEN", 11: "CLOSING", 12: "NEW_SYN_RECV"}
 )
 
 func netSockets(ctx context.Context, s *Session, a *Args) (Result, error) {
@@ -61,40 +69,39 @@ func netSockets(ctx context.Context, s *Session, a *Args) (Result, error) {
 	ref, hasRef := a.Value("R")
 	res := &NetSockets{Tasks: []NetTaskSockets{}, Ref: ref}
 	nw := k.Network()
-	var firstErr error
+	// A task, file or socket that cannot be read costs that one: named in
+	// one line each (partialErr), the listing goes on.
+	var missing linesError
 	for _, t := range chosen {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
 		row := NetTaskSockets{TaskRef: taskRef(t), Sockets: []NetSocket{}}
 		socks, err := nw.TaskSockets(k.FileSystem, t.Addr)
+		if err != nil {
+			row.Error = err.Error()
+			if !partialErr(err, &missing) {
+				missing = append(missing, err)
+			}
+		}
 		for _, so := range socks {
 			if hasRef && !sockRefers(ref, so) {
 				continue
 			}
 			ns := netSocket(so)
-			if so.Err != nil && err == nil {
-				err = so.Err
-			}
 			if a.Has("S") {
-				if serr := netSocketStructs(ctx, s, a, &ns); serr != nil && err == nil {
-					err = serr
+				if serr := netSocketStructs(ctx, s, a, &ns); serr != nil {
+					missing = append(missing, fmt.Errorf("socket %x: %w", uint64(ns.Socket), serr))
 				}
 			}
 			row.Sockets = append(row.Sockets, ns)
-		}
-		if err != nil {
-			row.Error = err.Error()
-			if firstErr == nil {
-				firstErr = err
-			}
 		}
 		if hasRef && len(row.Sockets) == 0 && err == nil {
 			continue
 		}
 		res.Tasks = append(res.Tasks, row)
 	}
-	return res, firstErr
+	return res, missingErr(missing)
 }
 
 // sockRefers reports whether -R's ref names the socket: its struct socket
@@ -109,7 +116,10 @@ func sockRefers(ref string, so kernel.Socket) bool {
 }
 
 func netSocket(so kernel.Socket) NetSocket {
-	ns := NetSocket{FD: so.FD, Socket: Hex(so.Socket), Sock: Hex(so.Sock)}
+	ns := NetSocket{FD: so.FD, Socket: Hex(so.Socket), Sock: Hex(so.Sock), Inode: so.Inode, State: sockStates[so.State]}
+	if ns.State == "" {
+		ns.State = strconv.Itoa(int(so.State))
+	}
 	ns.Family = afNames[so.Family]
 	if ns.Family == "" {
 		ns.Family = strconv.Itoa(int(so.Family))
@@ -199,7 +209,7 @@ func (n *NetSockets) Text(w io.Writer) error {
 			if j == 0 {
 				tw.printf("FD      SOCKET            SOCK       FAMILY:TYPE SOURCE-PORT DESTINATION-PORT\n")
 			}
-			tw.printf("%2d  %16x  %16x  %s\n", so.FD, uint64(so.Socket), uint64(so.Sock), so.info)
+			tw.printf("%2d %16x %16x %s\n", so.FD, uint64(so.Socket), uint64(so.Sock), so.info)
 		}
 		if n.Ref != "" && len(t.Sockets) > 0 {
 			tw.printf("\n")

@@ -265,44 +265,48 @@ func machArm64Areas(t *testing.T, r *corpus.Run) {
 // listing is a subset of dev -d's.
 func TestCorpusDevDisksAgainstPartitions(t *testing.T) {
 	corpus.ForEachRun(t, func(t *testing.T, r *corpus.Run) {
-		lines := truthSection(t, r, "partitions")
-		s := openSession(t, r, r.Files[0])
-		var want []string
-		for _, l := range lines {
-			f := strings.Fields(l)
-			if len(f) == 4 && f[0] != "major" && !strings.HasPrefix(f[3], "ram") && !strings.HasPrefix(f[3], "loop") {
-				want = append(want, f[3])
-			}
-		}
-		var got struct {
-			Disks []struct {
-				Name string `json:"name"`
-			} `json:"disks"`
-		}
-		jsonData(t, s, "dev -d", &got)
-		disks := map[string]bool{}
-		for _, d := range got.Disks {
-			disks[d.Name] = true
-			if !slices.Contains(want, d.Name) {
-				t.Errorf("dev -d lists %s, which /proc/partitions has not", d.Name)
-			}
-		}
-		for _, w := range want {
-			part := false
-			for d := range disks {
-				part = part || strings.HasPrefix(w, d)
-			}
-			if !part {
-				t.Errorf("/proc/partitions has %s, which is no disk dev -d lists nor a partition of one", w)
-			}
-		}
-		text := runText(t, s, "dev -d")
-		if !strings.HasPrefix(text, "MAJOR GENDISK            NAME       REQUEST_QUEUE      TOTAL ") || strings.Count(text, "\n") != 1+len(got.Disks) {
-			t.Errorf("dev -d:\n%s", text)
-		}
-		if d := runText(t, s, "dev -D"); strings.Count(d, "\n") > strings.Count(text, "\n") {
-			t.Errorf("dev -D lists more than dev -d:\n%s", d)
-		}
-		t.Logf("%d disks, %d partitions entries", len(got.Disks), len(want))
+		devDisksAgainstPartitions(t, r, openSession(t, r, r.Files[0]))
 	})
+}
+
+// devDisksAgainstPartitions is TestCorpusDevDisksAgainstPartitions on one run.
+func devDisksAgainstPartitions(t *testing.T, r *corpus.Run, s *commands.Session) {
+	lines := truthSection(t, r, "partitions")
+	var want []string
+	for _, l := range lines {
+		f := strings.Fields(l)
+		if len(f) == 4 && f[0] != "major" && !strings.HasPrefix(f[3], "ram") && !strings.HasPrefix(f[3], "loop") {
+			want = append(want, f[3])
+		}
+	}
+	var got struct {
+		Disks []struct {
+			Name string `json:"name"`
+		} `json:"disks"`
+	}
+	jsonData(t, s, "dev -d", &got)
+	disks := map[string]bool{}
+	for _, d := range got.Disks {
+		disks[d.Name] = true
+		if !slices.Contains(want, d.Name) {
+			t.Errorf("dev -d lists %s, which /proc/partitions has not", d.Name)
+		}
+	}
+	for _, w := range want {
+		part := false
+		for d := range disks {
+			part = part || strings.HasPrefix(w, d)
+		}
+		if !part {
+			t.Errorf("/proc/partitions has %s, which is no disk dev -d lists nor a partition of one", w)
+		}
+	}
+	text := runText(t, s, "dev -d")
+	if !strings.HasPrefix(text, "MAJOR GENDISK            NAME       REQUEST_QUEUE      TOTAL ") || strings.Count(text, "\n") != 1+len(got.Disks) {
+		t.Errorf("dev -d:\n%s", text)
+	}
+	if d := runText(t, s, "dev -D"); strings.Count(d, "\n") > strings.Count(text, "\n") {
+		t.Errorf("dev -D lists more than dev -d:\n%s", d)
+	}
+	t.Logf("%d disks, %d partitions entries", len(got.Disks), len(want))
 }

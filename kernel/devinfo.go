@@ -179,7 +179,8 @@ type Disk struct {
 	Major          int
 	Name           string
 	// Async and Sync (Read and Write on kernels without BLK_RW_SYNC) are
-	// the requests in flight.
+	// the requests in flight: a bio-based queue's from its disk_stats, a
+	// blk-mq queue's counted as crash counts them (mqInFlight).
 	Async, Sync uint64
 	// InDriver is request_queue.in_flight's sum (kernels before 5.0 have
 	// it); MQ is a blk-mq queue.
@@ -203,8 +204,9 @@ func skippedDisk(name string) bool {
 // DiskIO lists the disks of the block class (the klist of its
 // subsys_private, found through block_class.p, or class_kset on 6.4 and
 // later), RAM disks and loop devices left out, each with its requests in
-// flight. Counting the requests of a blk-mq queue is not supported: such a
-// disk is listed and the error says so.
+// flight. A disk that cannot be read (its device, gendisk, queue or
+// counters) costs that disk: the rest come back with an
+// UnreadableObjectsError naming each one left out.
 func (v *Devices) DiskIO() (*DiskIO, error) {
 	o := v.d.obj()
 	res := &DiskIO{HasDRV: o.has("request_queue", "in_flight")}
@@ -228,37 +230,46 @@ func (v *Devices) DiskIO() (*DiskIO, error) {
 	if o.err != nil {
 		return res, o.err
 	}
-	var unsupported []string
+	var bad UnreadableObjectsError
 	err = walkList(v.d, head, func(n uint64) error {
 		kn := n - nNode
-		if o.u64(kn+nKlist)&1 != 0 { // a dead klist node
-			return o.err
+		e := v.d.obj()
+		if e.u64(kn+nKlist)&1 != 0 { // a dead klist node
+			return nil
 		}
-		dev := o.u64(kn - knode + dpDev)
-		if o.u64(dev+devType) != diskType || o.err != nil {
-			return o.err
+		dp := kn - knode
+		dev := e.u64(dp + dpDev)
+		if e.err != nil {
+			bad = append(bad, fmt.Errorf("device_private %x: %w", dp, e.err))
+			return nil
 		}
-		g, err := v.devGendisk(o, dev)
+		if e.u64(dev+devType) != diskType || e.err != nil {
+			if e.err != nil {
+				bad = append(bad, fmt.Errorf("device %x: %w", dev, e.err))
+			}
+			return nil
+		}
+		g, err := v.devGendisk(e, dev)
 		if err != nil {
-			return err
+			bad = append(bad, fmt.Errorf("device %x: %w", dev, err))
+			return nil
 		}
-		d := Disk{Gendisk: g, Name: o.str(g+gName, 32), Queue: o.u64(g + gQueue), Major: int(int32(o.u32(g + gMajor)))}
-		if o.err != nil {
-			return o.err
+		d := Disk{Gendisk: g, Name: e.str(g+gName, 32), Queue: e.u64(g + gQueue), Major: int(int32(e.u32(g + gMajor)))}
+		if e.err != nil {
+			bad = append(bad, fmt.Errorf("gendisk %x: %w", g, e.err))
+			return nil
 		}
 		if skippedDisk(d.Name) {
 			return nil
 		}
-		if !v.countInFlight(o, &d) {
-			unsupported = append(unsupported, d.Name)
+		if err := v.countInFlight(e, &d); err != nil {
+			bad = append(bad, fmt.Errorf("gendisk %x (%s): request_queue %x: %w", g, d.Name, d.Queue, err))
+			return nil
 		}
 		res.Disks = append(res.Disks, d)
-		return o.err
+		return nil
 	})
-	if err == nil && len(unsupported) > 0 {
-		err = fmt.Errorf("the requests in flight of blk-mq queues are not counted (%s)", strings.Join(unsupported, ", "))
-	}
-	return res, err
+	return res, bad.or(err)
 }
 
 // enumerator is the value of the enumerator name.
@@ -294,14 +305,29 @@ func (v *Devices) classPrivate(name string) (uint64, error) {
 	if o.err != nil {
 		return 0, o.err
 	}
+	// The walk ends at the class: a class after it that cannot be read
+	// (its node on the list, so the rest of the list) does not matter; one
+	// before it does not either when the list, walked backwards from its
+	// head (list_head.prev), reaches the class first.
 	var found uint64
-	err := walkList(v.d, head, func(n uint64) error {
+	visit := func(n uint64) error {
+		e := v.d.obj()
 		kobj := n - entry
-		if found == 0 && o.str(o.u64(kobj+kname), 64) == name {
+		if e.str(e.u64(kobj+kname), 64) == name && e.err == nil {
 			found = kobj - subsysKobj
+			return errStopWalk
 		}
-		return o.err
-	})
+		if e.err != nil {
+			return fmt.Errorf("class_kset: kobject %x: %w", kobj, e.err)
+		}
+		return nil
+	}
+	err := walkList(v.d, head, visit)
+	if err != nil && found == 0 {
+		if walkListFrom(v.d, head, o.off("list_head", "prev"), visit) == nil && found != 0 {
+			err = nil
+		}
+	}
 	if err == nil && found == 0 {
 		err = fmt.Errorf("cannot determine subsys_private for %s", name)
 	}
@@ -319,14 +345,19 @@ func (v *Devices) devGendisk(o *obj, dev uint64) (uint64, error) {
 	return g, o.err
 }
 
-// countInFlight fills a bio-based disk's requests in flight from its
-// per-CPU disk_stats (part0's dkstats before 5.11, else bd_stats), and
-// reports false for a blk-mq queue (request_queue.mq_ops set), whose
-// requests it does not count.
-func (v *Devices) countInFlight(o *obj, d *Disk) bool {
+// countInFlight fills a disk's requests in flight: a blk-mq queue's
+// (request_queue.mq_ops set) counted by mqInFlight, a bio-based one's
+// from its per-CPU disk_stats (part0's dkstats before 5.11, else
+// bd_stats) and request_queue.in_flight where the kernel has it.
+func (v *Devices) countInFlight(o *obj, d *Disk) error {
 	if o.has("request_queue", "mq_ops") && d.Queue != 0 && o.u64(d.Queue+o.off("request_queue", "mq_ops")) != 0 {
 		d.MQ = true
-		return false
+		if o.err != nil {
+			return o.err
+		}
+		var err error
+		d.Async, d.Sync, err = v.mqInFlight(d.Queue)
+		return err
 	}
 	if o.has("request_queue", "in_flight") && d.Queue != 0 {
 		p := d.Queue + o.off("request_queue", "in_flight")
@@ -343,24 +374,22 @@ func (v *Devices) countInFlight(o *obj, d *Disk) bool {
 		part0 := o.u64(d.Gendisk + o.off("gendisk", "part0"))
 		stats = o.u64(part0 + o.off("block_device", "bd_stats"))
 	}
-	if stats == 0 || !o.has("disk_stats", "in_flight") {
-		return true
+	if stats == 0 || !o.has("disk_stats", "in_flight") || o.err != nil {
+		return o.err
 	}
 	n, err := v.d.cpus()
 	if err != nil {
-		o.fail(err)
-		return true
+		return err
 	}
 	inFlight := o.off("disk_stats", "in_flight")
 	for cpu := 0; cpu < n; cpu++ {
 		off, err := v.d.sys.PerCPUOffset(cpu)
 		if err != nil {
-			o.fail(err)
-			return true
+			return err
 		}
 		p := stats + off + inFlight
 		d.Async += o.u64(p)
 		d.Sync += o.u64(p + 8)
 	}
-	return true
+	return o.err
 }

@@ -1,6 +1,9 @@
 package kernel
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // NetDevice is one struct net_device of a network namespace.
 type NetDevice struct {
@@ -82,11 +85,16 @@ type Socket struct {
 	File, Socket uint64
 	Sock         uint64
 	Family, Type uint16
+	// Inode is the socket inode's number (i_ino: /proc/net's inode column,
+	// /proc/PID/fd's socket:[N]); State is sock_common.skc_state (TCP_*:
+	// TCP, UDP and UNIX sockets alike).
+	Inode uint64
+	State uint8
 	// The INET and INET6 ends: addresses as they lie in memory (network
 	// order) and ports in host order.
 	SrcIP, DstIP     []byte
 	SrcPort, DstPort uint16
-	Err              error // what could not be read of this socket
+	Err              error // what could not be read of this socket (TaskSockets leaves it out)
 }
 
 // AF_INET and AF_INET6.
@@ -96,17 +104,38 @@ const (
 )
 
 // TaskSockets lists the sockets among the open files of task, in
-// descriptor order: the files whose inode is a socket (S_IFSOCK).
+// descriptor order: the files whose inode is a socket (S_IFSOCK). An open
+// file whose inode cannot be read (so that it cannot be told a socket or
+// not), or a socket whose struct socket or sock cannot be read, costs that
+// file: the rest come back with an UnreadableObjectsError naming each one
+// left out (and the task's own error, when its open files could not all be
+// listed).
 func (n *Network) TaskSockets(fs *FileSystem, task uint64) ([]Socket, error) {
 	tf, err := fs.TaskFiles(task)
 	var out []Socket
+	var bad UnreadableObjectsError
 	for _, f := range tf.Open {
+		if f.Err != nil && (f.Inode == 0 || f.Info.Mode&SIFMT == 0) {
+			bad = append(bad, fmt.Errorf("file %x (fd %d): %w", f.File, f.FD, f.Err))
+			continue
+		}
 		if f.Inode == 0 || f.Info.Mode&SIFMT != SIFSOCK {
 			continue
 		}
-		out = append(out, n.socket(f.FD, f.File, f.Inode))
+		s := n.socket(f.FD, f.File, f.Inode)
+		if s.Err != nil {
+			bad = append(bad, fmt.Errorf("socket %x (fd %d): %w", s.Socket, f.FD, s.Err))
+			continue
+		}
+		out = append(out, s)
 	}
-	return out, err
+	if err != nil && !strings.HasPrefix(err.Error(), "task ") {
+		err = fmt.Errorf("task %x: %w", task, err)
+	}
+	if len(bad) == 0 {
+		return out, err
+	}
+	return out, bad.or(err)
 }
 
 func (n *Network) socket(fd int, file, inode uint64) Socket {
@@ -118,8 +147,10 @@ func (n *Network) socket(fd int, file, inode uint64) Socket {
 		s.Err = o.err
 		return s
 	}
+	s.Inode = o.u64(inode + o.off("inode", "i_ino"))
 	common := s.Sock + o.off("sock", "__sk_common")
 	s.Family = o.u16(common + o.off("sock_common", "skc_family"))
+	s.State = o.u8(common + o.off("sock_common", "skc_state"))
 	s.Type = o.u16(s.Sock + o.off("sock", "sk_type"))
 	port := func(addr uint64) uint16 { b := o.bytes(addr, 2); return uint16(b[0])<<8 | uint16(b[1]) }
 	switch s.Family {

@@ -107,6 +107,9 @@ func parseELF(path string, r sizedReaderAt, closeFn func() error) (*Dump, error)
 			if err != nil {
 				return nil, &FormatError{Path: path, Offset: int64(p.Off), Msg: err.Error()}
 			}
+			for j := range notes {
+				notes[j].Offset += int64(p.Off)
+			}
 			d.Notes = append(d.Notes, notes...)
 		case elf.PT_LOAD:
 			nload++

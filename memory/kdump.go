@@ -198,6 +198,9 @@ func openKdump(path string, r sizedReaderAt, closeFn func() error) (*Dump, error
 		if err != nil {
 			return nil, bad(int64(u64(48)), "%v", err)
 		}
+		for j := range notes {
+			notes[j].Offset += int64(u64(48))
+		}
 		d.Notes = notes
 		if d.VMCoreInfo == nil {
 			for _, n := range notes {

@@ -18,6 +18,10 @@ type Note struct {
 	Name string
 	Type uint32
 	Desc []byte
+	// Offset is where the note (its header) starts: in the dump file for
+	// an ELF core's PT_NOTE and a kdump file's note area, else within the
+	// data ParseNotes was given.
+	Offset int64
 }
 
 // ParseNotes splits the contents of a PT_NOTE segment (or a kdump file's
@@ -46,7 +50,7 @@ func ParseNotes(data []byte, order binary.ByteOrder) ([]Note, error) {
 		if p > len(data) || descsz > len(data)-p {
 			return notes, fmt.Errorf("note at offset %#x: descriptor size %d runs past the note area", off, descsz)
 		}
-		notes = append(notes, Note{Name: string(name), Type: typ, Desc: data[p : p+descsz]})
+		notes = append(notes, Note{Name: string(name), Type: typ, Desc: data[p : p+descsz], Offset: int64(off)})
 		off = p + align4(descsz)
 	}
 	return notes, nil
