@@ -77,7 +77,13 @@ check_busy_console() {
 
 # run_busy KDIR: ROOT/busy/x86_64-<release>-<version>-kdump-busy.
 run_busy() {
-	local kdir=$1 shadow
+	local kdir=$1 shadow out tag="\"busy_recipe\":$BUSY_RECIPE"
+	out="$ROOT/busy/x86_64-$(cat "$kdir/release")-$(cat "$kdir/version")-kdump-busy"
+	# (run_kdump checks this too; here it saves building what it needs)
+	if run_ok "$out" && grep -qF "$tag" "$out/manifest.json"; then
+		log "$(basename "$out"): present"
+		return 0
+	fi
 	large_tools # (libc.a for the static socket holder)
 	shadow=$(busy_kernel "$kdir")
 	gcc -static -O2 -o "$SCRATCH/busy-sockets" "$HERE/busy/sockets.c" || die "building busy/sockets.c failed"
@@ -85,7 +91,7 @@ run_busy() {
 	RUN_DIR=busy RUN_MODULES="${BUSY_MODULES[*]}" RUN_APPEND=gocrash_variant=busy \
 		RUN_QEMU="-nic user,model=virtio-net-pci -drive file=$SCRATCH/busy-disk.raw,format=raw,if=virtio" \
 		RUN_OVERLAY="$SCRATCH/busy-sockets:/bin/sockets" RUN_CHECK=check_busy_console \
-		RUN_TAG="\"busy_recipe\":$BUSY_RECIPE" run_kdump "$shadow" busy
+		RUN_TAG=$tag run_kdump "$shadow" busy
 	rm -rf "$SCRATCH/busy-disk.raw" "$SCRATCH/busy-sockets" "$shadow"
 }
 
