@@ -129,7 +129,7 @@ func (n *Network) TaskSockets(fs *FileSystem, task uint64) ([]Socket, error) {
 		}
 		out = append(out, s)
 	}
-	if err != nil && !strings.HasPrefix(err.Error(), "task ") {
+	if err != nil && !strings.Contains(err.Error(), fmt.Sprintf("task %x", task)) {
 		err = fmt.Errorf("task %x: %w", task, err)
 	}
 	if len(bad) == 0 {

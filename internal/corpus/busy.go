@@ -1,8 +1,6 @@
 package corpus
 
 import (
-	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 )
@@ -28,19 +26,7 @@ const BusySocketHolder = "sockets"
 // none, or failing it when GOCRASH_CORPUS_REQUIRED=1.
 func BusyRuns(t testing.TB) []*Run {
 	t.Helper()
-	root := Root()
-	runs, err := loadRuns(BusyDir(root))
-	if err != nil {
-		t.Fatalf("corpus at %s: %v", root, err)
-	}
-	if len(runs) == 0 {
-		msg := fmt.Sprintf("no busy corpus run under %s; build it with 'make corpus' (root, ~5 minutes)", BusyDir(root))
-		if os.Getenv("GOCRASH_CORPUS_REQUIRED") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return runs
+	return runsIn(t, BusyDir(Root()), "no busy corpus run under %s; build it with 'make corpus' (root, ~5 minutes)")
 }
 
 // ForEachBusyRun runs fn as a subtest for every busy run.

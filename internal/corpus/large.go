@@ -17,17 +17,25 @@ func LargeDir(root string) string { return filepath.Join(root, "large") }
 // has none, or failing it when GOCRASH_CORPUS_REQUIRED=1.
 func LargeRun(t testing.TB) *Run {
 	t.Helper()
-	root := Root()
-	runs, err := loadRuns(LargeDir(root))
+	runs := runsIn(t, LargeDir(Root()), "no large corpus run under %s; build it with 'make corpus' (root, ~15 minutes)")
+	return runs[len(runs)-1]
+}
+
+// runsIn returns the runs under dir, skipping the test when there are
+// none (missing says so, %s being dir), or failing it when
+// GOCRASH_CORPUS_REQUIRED=1.
+func runsIn(t testing.TB, dir, missing string) []*Run {
+	t.Helper()
+	runs, err := loadRuns(dir)
 	if err != nil {
-		t.Fatalf("corpus at %s: %v", root, err)
+		t.Fatalf("corpus at %s: %v", Root(), err)
 	}
 	if len(runs) == 0 {
-		msg := fmt.Sprintf("no large corpus run under %s; build it with 'make corpus' (root, ~15 minutes)", LargeDir(root))
+		msg := fmt.Sprintf(missing, dir)
 		if os.Getenv("GOCRASH_CORPUS_REQUIRED") == "1" {
 			t.Fatal(msg)
 		}
 		t.Skip(msg)
 	}
-	return runs[len(runs)-1]
+	return runs
 }

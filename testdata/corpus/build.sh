@@ -45,6 +45,9 @@
 #                                                       a crash-kind run (-kdump-<kind>, arm64
 #                                                       -qemu-<kind>) also keeps the
 #                                                       gocrash_test.ko it loaded
+#   ROOT/busy/x86_64-<release>-<pkgversion>-kdump-busy/ the busy runs (build-busy.sh: a disk,
+#                                                       sockets, neighbours), laid out as dumps/'s
+#   ROOT/large/                                         the large-machine run (build-large.sh)
 # Every kernel and run directory is built in ROOT/tmp/ and renamed into place
 # only when complete and checked (manifest.json written last), so a killed
 # build never leaves something that looks finished. A second run with
