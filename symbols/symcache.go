@@ -170,6 +170,12 @@ func (v *Vmlinux) symsFromImage(img []byte, symtabLen uint64) error {
 		}
 	}
 	v.syms, v.byName, v.dups = syms, nameTable{slots: slots, mask: nslots - 1}, dups
+	// The records are decoded and the names are read only when asked
+	// for: give their pages back (they stay in the page cache, and a
+	// name read faults its page in again), which keeps the resident size
+	// of a start down by most of the file.
+	releaseMapped(recs)
+	releaseMapped(names)
 	return nil
 }
 

@@ -70,6 +70,7 @@ type Vmlinux struct {
 	// symbol has too.
 	dups  []uint64
 	quick quickState
+	warm  warmCaches // quickcache.go
 }
 
 // Open maps the vmlinux at path and reads its symbol table (from the
@@ -401,6 +402,7 @@ func (v *Vmlinux) Close() error {
 		return nil
 	}
 	v.Layouts().close()
+	v.saveWarm()
 	err := unix.Munmap(v.data)
 	v.data = nil
 	return err
