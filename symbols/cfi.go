@@ -515,6 +515,21 @@ func (r *cfiReader) skipPointer(c *CFI, enc byte) {
 
 // build indexes every FDE by address.
 func (c *CFI) build() {
+	// The entries counted first, so that the table is allocated once
+	// (grown by append, its copies were most of an arm64 start's first
+	// backtrace).
+	n := 0
+	for off := 0; off < len(c.data); {
+		e, ok, err := c.entryAt(off)
+		if err != nil || !ok {
+			break
+		}
+		if !e.isCIE {
+			n++
+		}
+		off = e.end
+	}
+	c.fdes = make([]fde, 0, n)
 	off := 0
 	for off < len(c.data) {
 		e, ok, err := c.entryAt(off)
@@ -561,11 +576,24 @@ func (c *CFI) build() {
 		}
 		return cmp.Compare(a.i, b.i)
 	})
-	out := make([]fde, len(c.fdes))
-	for j, k := range keys {
-		out[j] = c.fdes[k.i]
+	// Permuted in place, cycle by cycle: entry j takes entry keys[j].i.
+	for j := range keys {
+		if keys[j].i < 0 {
+			continue
+		}
+		tmp := c.fdes[j]
+		at := j
+		for {
+			from := keys[at].i
+			keys[at].i = -1
+			if from == j {
+				c.fdes[at] = tmp
+				break
+			}
+			c.fdes[at] = c.fdes[from]
+			at = from
+		}
 	}
-	c.fdes = out
 }
 
 func (c *CFI) bad(err error) {
