@@ -377,7 +377,8 @@ func kallsymsAlias(syms []Symbol, i int) int {
 	return best
 }
 
-// Symbols returns every symbol at its link-time address, sorted by address. The slice is shared.
+// Symbols returns every symbol at its link-time address, sorted by address. The slice is shared
+// and must not be changed (it may be the symbol cache's read-only mapping).
 func (v *Vmlinux) Symbols() []Symbol { return v.syms }
 
 // ReadAddr reads size bytes of the vmlinux's initialized data at the
