@@ -267,30 +267,16 @@ func (v *Vmlinux) unitsFromImage(img []byte, d *Dwarf) ([]unit, *[]staticObj, er
 // BTF.
 func (v *Vmlinux) typeKindsCached(name string) ([]Kind, bool) {
 	l := v.Layouts()
-	m := v.quickMemo()
-	if m == nil {
-		return l.nameKinds(name)
-	}
-	errNoBTF := fmt.Errorf("no usable BTF")
-	x, err := m.answer("K "+name, func() (int64, error) {
+	x, ok := v.btfAnswer("K "+name, func() (int64, bool) {
 		kinds, ok := l.nameKinds(name)
-		if !ok {
-			return 0, errNoBTF
-		}
 		var mask int64
 		for _, k := range kinds {
-			if k >= 63 {
-				return 0, fmt.Errorf("kind %d cannot be remembered", k)
-			}
-			mask |= 1 << k
+			mask |= 1 << k // the kinds are 1 to 8
 		}
-		return mask, nil
+		return mask, ok
 	})
-	if err != nil {
-		if err == errNoBTF {
-			return nil, false
-		}
-		return l.nameKinds(name)
+	if !ok {
+		return nil, false
 	}
 	var kinds []Kind
 	for k := Kind(0); k < 63; k++ {
@@ -304,23 +290,30 @@ func (v *Vmlinux) typeKindsCached(name string) ([]Kind, bool) {
 // enumeratorCached is l.hasEnumerator, remembered.
 func (v *Vmlinux) enumeratorCached(name string) (has, ok bool) {
 	l := v.Layouts()
+	x, ok := v.btfAnswer("N "+name, func() (int64, bool) {
+		has, ok := l.hasEnumerator(name)
+		if has {
+			return 1, ok
+		}
+		return 0, ok
+	})
+	return x == 1, ok
+}
+
+// btfAnswer is ask's answer to a question of the BTF, remembered under
+// key; ok false (no usable BTF) is not remembered.
+func (v *Vmlinux) btfAnswer(key string, ask func() (int64, bool)) (int64, bool) {
 	m := v.quickMemo()
 	if m == nil {
-		return l.hasEnumerator(name)
+		return ask()
 	}
 	errNoBTF := fmt.Errorf("no usable BTF")
-	x, err := m.answer("N "+name, func() (int64, error) {
-		has, ok := l.hasEnumerator(name)
+	x, err := m.answer(key, func() (int64, error) {
+		x, ok := ask()
 		if !ok {
 			return 0, errNoBTF
 		}
-		if has {
-			return 1, nil
-		}
-		return 0, nil
+		return x, nil
 	})
-	if err != nil || x > 1 || x < 0 {
-		return l.hasEnumerator(name)
-	}
-	return x == 1, true
+	return x, err == nil && x >= 0
 }

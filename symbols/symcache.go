@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"os"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -273,15 +274,25 @@ func (v *Vmlinux) takeSymbols(syms []Symbol, dups []uint64, slotBytes, recs, nam
 // (opening one would wait for a writer) and files too small for a header
 // or too big to be a cache.
 func mapCacheFile(path string, hdr int64) ([]byte, error) {
-	f, fi, err := openFile(path, "a cache file")
+	f, fi, err := openCacheFile(path, hdr)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	if !fi.Mode().IsRegular() || fi.Size() < hdr || fi.Size() > 1<<31 {
-		return nil, fmt.Errorf("%s: bad size", path)
-	}
 	return unix.Mmap(int(f.Fd()), 0, int(fi.Size()), unix.PROT_READ, unix.MAP_SHARED|unix.MAP_POPULATE)
+}
+
+// openCacheFile opens a cache file to be mapped (see mapCacheFile).
+func openCacheFile(path string, hdr int64) (*os.File, os.FileInfo, error) {
+	f, fi, err := openFile(path, "a cache file")
+	if err != nil {
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() || fi.Size() < hdr || fi.Size() > 1<<31 {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: bad size", path)
+	}
+	return f, fi, nil
 }
 
 func crc32c(b []byte) uint32 { return crc32.Checksum(b, crcTable) }
@@ -310,14 +321,11 @@ func (v *Vmlinux) symCacheBase() uint64 {
 // mapSymCache maps a symbol cache file at the address its in-place
 // symbols are laid out for when that address is free, else anywhere.
 func (v *Vmlinux) mapSymCache(path string) ([]byte, error) {
-	f, fi, err := openFile(path, "a cache file")
+	f, fi, err := openCacheFile(path, symHdrSize)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	if !fi.Mode().IsRegular() || fi.Size() < symHdrSize || fi.Size() > 1<<31 {
-		return nil, fmt.Errorf("%s: bad size", path)
-	}
 	var hdr [symHdrSize]byte
 	base := v.symCacheBase()
 	if _, err := f.ReadAt(hdr[:], 0); err == nil && inPlaceLayout() && le.Uint32(hdr[52:]) != 0 && le.Uint64(hdr[56:]) == base {

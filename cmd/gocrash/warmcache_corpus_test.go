@@ -20,18 +20,8 @@ var warmCommands = []string{"sys", "ps", "bt", "whatis jiffies", "p jiffies", "s
 func runBatch(t *testing.T, r *corpus.Run, dump, cache, line string) (string, int) {
 	t.Helper()
 	t.Setenv("XDG_CACHE_HOME", cache)
-	in := filepath.Join(t.TempDir(), "in")
-	if err := os.WriteFile(in, []byte(line+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out, errs bytes.Buffer
-	rc := run([]string{"-s", r.Vmlinux, dump}, f, &out, &errs)
-	return out.String() + errs.String(), rc
+	rc, out, errs := runGocrash(t, line+"\n", "-s", r.Vmlinux, dump)
+	return out + errs, rc
 }
 
 // TestCorpusWarmCaches: on every corpus vmlinux, each warm command answers
