@@ -134,12 +134,12 @@ func (v *Vmlinux) symCacheImage(symtabLen uint64) []byte {
 
 // readSymCache maps and checks a symbol cache file and takes its tables.
 func (v *Vmlinux) readSymCache(path string, symtabLen uint64) error {
-	img, err := v.mapSymCache(path)
+	img, unmap, err := v.mapSymCache(path)
 	if err != nil {
 		return err
 	}
 	if err := v.symsFromMapping(img, symtabLen, true); err != nil {
-		unix.Munmap(img)
+		unmap()
 		return fmt.Errorf("%s: %v", path, err)
 	}
 	return nil
@@ -319,11 +319,12 @@ func (v *Vmlinux) symCacheBase() uint64 {
 }
 
 // mapSymCache maps a symbol cache file at the address its in-place
-// symbols are laid out for when that address is free, else anywhere.
-func (v *Vmlinux) mapSymCache(path string) ([]byte, error) {
+// symbols are laid out for when that address is free, else anywhere; unmap
+// undoes either.
+func (v *Vmlinux) mapSymCache(path string) (img []byte, unmap func(), err error) {
 	f, fi, err := openCacheFile(path, symHdrSize)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	var hdr [symHdrSize]byte
@@ -333,13 +334,17 @@ func (v *Vmlinux) mapSymCache(path string) ([]byte, error) {
 		r, _, errno := unix.Syscall6(unix.SYS_MMAP, uintptr(base), size, unix.PROT_READ,
 			unix.MAP_SHARED|unix.MAP_POPULATE|unix.MAP_FIXED_NOREPLACE, f.Fd(), 0)
 		if errno == 0 {
-			p := *(*unsafe.Pointer)(unsafe.Pointer(&r))
-			img := unsafe.Slice((*byte)(p), size)
+			unmap := func() { unix.Syscall(unix.SYS_MUNMAP, r, size, 0) }
 			if uint64(r) == base {
-				return img, nil
+				p := *(*unsafe.Pointer)(unsafe.Pointer(&r))
+				return unsafe.Slice((*byte)(p), size), unmap, nil
 			}
-			unix.Munmap(img) // a kernel without MAP_FIXED_NOREPLACE put it elsewhere
+			unmap() // a kernel without MAP_FIXED_NOREPLACE put it elsewhere
 		}
 	}
-	return unix.Mmap(int(f.Fd()), 0, int(fi.Size()), unix.PROT_READ, unix.MAP_SHARED|unix.MAP_POPULATE)
+	img, err = unix.Mmap(int(f.Fd()), 0, int(fi.Size()), unix.PROT_READ, unix.MAP_SHARED|unix.MAP_POPULATE)
+	if err != nil {
+		return nil, nil, err
+	}
+	return img, func() { unix.Munmap(img) }, nil
 }
