@@ -1,9 +1,12 @@
 package symbols
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"os"
 	"unsafe"
 
@@ -64,7 +67,17 @@ func (v *Vmlinux) readSymbolsCached(symtabLen uint64) error {
 	}
 	v.symsFrom = "symtab"
 	if path != "" && len(v.syms) >= symCacheMin {
-		if err := writeFileAtomic(path, v.symCacheImage(symtabLen)); err != nil {
+		err := writeFileAtomicFunc(path, func(f *os.File) error {
+			crc, err := v.writeSymCache(f, symtabLen)
+			if err != nil {
+				return err
+			}
+			var b [4]byte
+			le.PutUint32(b[:], crc)
+			_, err = f.WriteAt(b[:], 8)
+			return err
+		})
+		if err != nil {
 			v.symsFrom = "symtab (cache not written: " + err.Error() + ")"
 		}
 	}
@@ -77,59 +90,86 @@ func (v *Vmlinux) SymbolsSource() string { return v.symsFrom }
 
 // symCacheImage lays the symbol tables out as a cache file.
 func (v *Vmlinux) symCacheImage(symtabLen uint64) []byte {
+	var b bytes.Buffer
+	crc, _ := v.writeSymCache(&b, symtabLen)
+	img := b.Bytes()
+	le.PutUint32(img[8:], crc)
+	return img
+}
+
+// writeSymCache writes the cache file's bytes to w as it lays them out
+// (a start that decodes .symtab writes its cache without holding the
+// image, ~16 MB, in memory), all but the CRC, which it returns (bytes 8
+// to 12 are written as zero).
+func (v *Vmlinux) writeSymCache(w io.Writer, symtabLen uint64) (uint32, error) {
 	namesLen := 0
 	for i := range v.syms {
 		namesLen += min(len(v.syms[i].Name), 0xffff)
 	}
 	n, nslots := len(v.syms), len(v.byName.slots)
 	namesAt := symHdrSize + n*symRecSize + nslots*4
-	size, region := namesAt+namesLen, 0
+	end, region := namesAt+namesLen, 0
 	if inPlaceLayout() {
-		region = (size + 7) &^ 7
-		size = region + n*symGoRecSize
+		region = (end + 7) &^ 7
 	}
-	img := make([]byte, size)
-	copy(img, symCacheMagic)
-	le.PutUint64(img[16:], uint64(v.size))
-	le.PutUint64(img[24:], uint64(v.modTime))
-	le.PutUint64(img[32:], symtabLen)
-	le.PutUint32(img[40:], uint32(n))
-	le.PutUint32(img[44:], uint32(nslots))
-	le.PutUint32(img[48:], uint32(namesLen))
+	var hdr [symHdrSize]byte
+	copy(hdr[:], symCacheMagic)
+	le.PutUint64(hdr[16:], uint64(v.size))
+	le.PutUint64(hdr[24:], uint64(v.modTime))
+	le.PutUint64(hdr[32:], symtabLen)
+	le.PutUint32(hdr[40:], uint32(n))
+	le.PutUint32(hdr[44:], uint32(nslots))
+	le.PutUint32(hdr[48:], uint32(namesLen))
 	base := v.symCacheBase()
-	le.PutUint32(img[52:], uint32(region))
-	le.PutUint64(img[56:], base)
-	recs := img[symHdrSize:]
-	slots := recs[n*symRecSize:]
-	names := slots[nslots*4:]
+	le.PutUint32(hdr[52:], uint32(region))
+	le.PutUint64(hdr[56:], base)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	crc := crc32.New(crcTable)
+	bw.Write(hdr[:16])
+	out := io.MultiWriter(bw, crc) // the checksum covers all after byte 16
+	out.Write(hdr[16:])
+	name := func(s *Symbol) string { return s.Name[:min(len(s.Name), 0xffff)] }
+	dup := func(i int) byte {
+		if v.dupName(i) {
+			return 1
+		}
+		return 0
+	}
+	var r [symGoRecSize]byte
 	np := 0
 	for i := range v.syms {
 		s := &v.syms[i]
-		r := recs[i*symRecSize:]
-		le.PutUint64(r, s.Addr)
+		le.PutUint64(r[:], s.Addr)
 		le.PutUint64(r[8:], s.Size)
 		le.PutUint32(r[16:], uint32(np))
-		l := copy(names[np:], s.Name[:min(len(s.Name), 0xffff)])
-		le.PutUint16(r[20:], uint16(l))
-		r[22] = s.Type
-		if v.dupName(i) {
-			r[23] = 1
-		}
-		if region != 0 {
-			g := img[region+i*symGoRecSize:]
-			le.PutUint64(g, base+uint64(namesAt+np))
-			le.PutUint64(g[8:], uint64(l))
-			le.PutUint64(g[16:], s.Addr)
-			le.PutUint64(g[24:], s.Size)
-			g[32], g[33] = s.Type, r[23]
-		}
-		np += l
+		le.PutUint16(r[20:], uint16(len(name(s))))
+		r[22], r[23] = s.Type, dup(i)
+		out.Write(r[:symRecSize])
+		np += len(name(s))
 	}
-	for i, x := range v.byName.slots {
-		le.PutUint32(slots[i*4:], uint32(x))
+	for _, x := range v.byName.slots {
+		le.PutUint32(r[:], uint32(x))
+		out.Write(r[:4])
 	}
-	le.PutUint32(img[8:], crc32.Checksum(img[16:], crcTable))
-	return img
+	for i := range v.syms {
+		io.WriteString(out, name(&v.syms[i]))
+	}
+	if region != 0 {
+		out.Write(make([]byte, region-end))
+		np = 0
+		for i := range v.syms {
+			s := &v.syms[i]
+			r = [symGoRecSize]byte{}
+			le.PutUint64(r[:], base+uint64(namesAt+np))
+			le.PutUint64(r[8:], uint64(len(name(s))))
+			le.PutUint64(r[16:], s.Addr)
+			le.PutUint64(r[24:], s.Size)
+			r[32], r[33] = s.Type, dup(i)
+			out.Write(r[:])
+			np += len(name(s))
+		}
+	}
+	return crc.Sum32(), bw.Flush()
 }
 
 // readSymCache maps and checks a symbol cache file and takes its tables.
