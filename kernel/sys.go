@@ -301,6 +301,9 @@ func panicMessages() []string {
 func PanicMessage(recs []LogRecord) string {
 	for _, m := range panicMessages() {
 		for _, r := range recs {
+			if !strings.Contains(r.Text, m) {
+				continue // no line of it can hold m (and splitting every record is most of a warm sys)
+			}
 			for _, line := range strings.Split(r.Text, "\n") {
 				if strings.Contains(line, m) {
 					return strings.TrimSpace(line)

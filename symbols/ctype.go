@@ -101,6 +101,8 @@ type Types struct {
 	full   func() (*Index, error) // loads or builds the index
 	cached func() *Index          // the index if loaded or cached, else nil
 	quick  *quickHooks            // lookups without the index (quick.go)
+	// first, when set, is FirstDefinition remembered (quickcache.go).
+	first func(name string, kind Kind, limit uint64) (uint64, bool, error)
 
 	// layers, in a Layered view, are the type models it looks names up
 	// in, in order; such a view has nothing else.
@@ -132,10 +134,12 @@ func (v *Vmlinux) Types() (*Types, error) {
 			v.typesErr = err
 			return
 		}
-		l := v.Layouts()
 		v.types = &Types{d: d, full: v.Index, cached: v.indexIfCached, byOff: map[uint64]*Type{},
-			void:  &Type{Kind: TypeVoid, Name: "void", Size: 1},
-			quick: &quickHooks{object: v.quickObject, typeKinds: l.nameKinds, enumerator: l.hasEnumerator}}
+			void: &Type{Kind: TypeVoid, Name: "void", Size: 1},
+			first: func(name string, kind Kind, limit uint64) (uint64, bool, error) {
+				return v.firstDefinitionCached(d, name, kind, limit)
+			},
+			quick: &quickHooks{object: v.quickObjectCached, typeKinds: v.typeKindsCached, enumerator: v.enumeratorCached}}
 	})
 	return v.types, v.typesErr
 }
@@ -175,7 +179,11 @@ func (ts *Types) lookupFirst(name string, kind Kind) (*Type, bool) {
 	if ts.full == nil || ts.cached == nil || ts.cached() != nil {
 		return nil, false
 	}
-	off, found, err := ts.d.FirstDefinition(name, kind, uint64(len(ts.d.sec.info))/quickLimit)
+	first := ts.d.FirstDefinition
+	if ts.first != nil {
+		first = ts.first
+	}
+	off, found, err := first(name, kind, uint64(len(ts.d.sec.info))/quickLimit)
 	if err != nil || !found {
 		return nil, false
 	}

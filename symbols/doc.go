@@ -15,10 +15,13 @@
 // read-only rather than read into the heap.
 //
 // What every start would rebuild is cached per vmlinux (by build-id, in
-// os.UserCacheDir()/gocrash): the sorted symbol and name tables
-// (symcache.go), the layout answers the kernel model's probes got
-// (layoutcache.go) and the DWARF name index (indexcache.go); each file is
-// checked against the vmlinux and by a checksum, and rebuilt when it fails.
+// os.UserCacheDir()/gocrash): the sorted symbol and name tables, laid out
+// to be used in place (symcache.go), the layout answers the kernel
+// model's probes got and the ORC entry layout (layoutcache.go,
+// orccache.go), the unit table, the statics quick lookups place variables
+// by and the quick lookups' answers (quickcache.go), and the DWARF name
+// index (indexcache.go); each file is checked against the vmlinux and by
+// a checksum, and rebuilt when it fails.
 // Before the index exists, variables and functions are found from their
 // ELF symbols' addresses in the few units that can hold them, and BTF
 // says which type names exist (quick.go).

@@ -115,7 +115,7 @@ func (v *Vmlinux) openDWARF() (*Dwarf, error) {
 	if d.sec.info == nil || d.sec.abbrev == nil {
 		return nil, fmt.Errorf("%s: no debugging data available (no .debug_info; install the kernel's -dbg package)", v.Path)
 	}
-	if err := d.readUnits(); err != nil {
+	if err := v.readUnitsCached(d); err != nil {
 		return nil, fmt.Errorf("%s: %v", v.Path, err)
 	}
 	return d, nil

@@ -160,6 +160,15 @@ func (v *Vmlinux) readIndexCache(path string, d *Dwarf) (*Index, error) {
 }
 
 func writeFileAtomic(path string, data []byte) error {
+	return writeFileAtomicFunc(path, func(f *os.File) error {
+		_, err := f.Write(data)
+		return err
+	})
+}
+
+// writeFileAtomicFunc writes path as fill writes it, through a temporary
+// file renamed into place.
+func writeFileAtomicFunc(path string, fill func(*os.File) error) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
@@ -167,7 +176,7 @@ func writeFileAtomic(path string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	if _, err := tmp.Write(data); err != nil {
+	if err := fill(tmp); err != nil {
 		tmp.Close()
 		os.Remove(tmp.Name())
 		return err

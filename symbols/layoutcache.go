@@ -29,7 +29,9 @@ type layoutAnswer struct {
 }
 
 type layoutMemo struct {
-	path        string
+	path  string
+	magic string // the file's first 8 bytes: layoutCacheMagic when ""
+
 	size, mtime int64
 	btfLen      uint64
 
@@ -60,7 +62,7 @@ func (m *layoutMemo) load() {
 }
 
 func (m *layoutMemo) decode(img []byte) (map[string]layoutAnswer, error) {
-	if len(img) < 48 || string(img[:8]) != layoutCacheMagic {
+	if len(img) < 48 || string(img[:8]) != m.fileMagic() {
 		return nil, fmt.Errorf("not a gocrash layout cache of this version")
 	}
 	if le.Uint64(img[16:]) != uint64(m.size) || le.Uint64(img[24:]) != uint64(m.mtime) || le.Uint64(img[32:]) != m.btfLen {
@@ -100,7 +102,7 @@ func (m *layoutMemo) encode() []byte {
 	}
 	sort.Strings(keys)
 	img := make([]byte, 48, 48+len(keys)*48)
-	copy(img, layoutCacheMagic)
+	copy(img, m.fileMagic())
 	le.PutUint64(img[16:], uint64(m.size))
 	le.PutUint64(img[24:], uint64(m.mtime))
 	le.PutUint64(img[32:], m.btfLen)
@@ -115,6 +117,13 @@ func (m *layoutMemo) encode() []byte {
 	}
 	le.PutUint32(img[8:], crc32.Checksum(img[16:], crcTable))
 	return img
+}
+
+func (m *layoutMemo) fileMagic() string {
+	if m.magic != "" {
+		return m.magic
+	}
+	return layoutCacheMagic
 }
 
 // answer returns a remembered answer, else asks ask and remembers what it

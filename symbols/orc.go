@@ -20,7 +20,13 @@ import (
 // became the END_OF_STACK type). The layout is read from the vmlinux's own
 // BTF description of the struct, never from a version number.
 type ORC struct {
-	ips     []uint64 // link-time addresses, ascending
+	// The entries' link-time addresses, ascending: computed from ipTable
+	// (at ipAddr) as they are searched, or, when the table had to be
+	// sorted, decoded into ips.
+	ipTable []byte
+	ipAddr  uint64
+	n       int
+	ips     []uint64
 	entries []byte
 	layout  ORCLayout
 	order   binary.ByteOrder
@@ -78,6 +84,18 @@ type ORCEntry struct {
 // ORCEntryLayout reads struct orc_entry's layout from the vmlinux's BTF, or
 // from its DWARF when it has no BTF.
 func (v *Vmlinux) ORCEntryLayout() (ORCLayout, error) {
+	if l := v.Layouts(); l.memo != nil {
+		if !l.lock() {
+			return ORCLayout{}, errClosed
+		}
+		l.mu.RUnlock()
+		return v.orcLayoutCached(l.memo)
+	}
+	return v.orcEntryLayout()
+}
+
+// orcEntryLayout reads the layout (ORCEntryLayout without the cache).
+func (v *Vmlinux) orcEntryLayout() (ORCLayout, error) {
 	l := v.Layouts()
 	if !l.lock() {
 		return ORCLayout{}, errClosed
@@ -175,16 +193,17 @@ func NewORC(ipTable []byte, ipAddr uint64, entries []byte, lay ORCLayout, order 
 	if len(entries)/lay.Size != n {
 		return nil, fmt.Errorf("ORC tables disagree: %d addresses, %d entries of %d bytes", n, len(entries)/lay.Size, lay.Size)
 	}
-	o := &ORC{ips: make([]uint64, n), entries: entries, layout: lay, order: order}
+	o := &ORC{ipTable: ipTable, ipAddr: ipAddr, n: n, entries: entries, layout: lay, order: order}
 	sorted := true
-	for i := 0; i < n; i++ {
-		rel := int32(order.Uint32(ipTable[4*i:]))
-		o.ips[i] = ipAddr + uint64(4*i) + uint64(int64(rel))
-		if i > 0 && o.ips[i] < o.ips[i-1] {
-			sorted = false
-		}
+	for i := 1; i < n && sorted; i++ {
+		sorted = o.ip(i) >= o.ip(i-1)
 	}
 	if !sorted {
+		decoded := make([]uint64, n)
+		for i := range decoded {
+			decoded[i] = o.ip(i)
+		}
+		o.ips = decoded
 		// The build sorts the tables (scripts/sorttable); an unsorted one
 		// is sorted here, carrying the entries along.
 		idx := make([]int, n)
@@ -207,13 +226,21 @@ func NewORC(ipTable []byte, ipAddr uint64, entries []byte, lay ORCLayout, order 
 func (o *ORC) Layout() ORCLayout { return o.layout }
 
 // Len is the number of entries.
-func (o *ORC) Len() int { return len(o.ips) }
+func (o *ORC) Len() int { return o.n }
+
+// ip is entry i's link-time address.
+func (o *ORC) ip(i int) uint64 {
+	if o.ips != nil {
+		return o.ips[i]
+	}
+	return o.ipAddr + uint64(4*i) + uint64(int64(int32(o.order.Uint32(o.ipTable[4*i:]))))
+}
 
 // Find returns the entry covering the link-time address ip: the last entry
 // whose address is at or below ip.
 func (o *ORC) Find(ip uint64) (ORCEntry, bool) {
-	i := sort.Search(len(o.ips), func(i int) bool { return o.ips[i] > ip }) - 1
-	if i < 0 || i == len(o.ips)-1 && ip-o.ips[i] > 1<<20 {
+	i := sort.Search(o.n, func(i int) bool { return o.ip(i) > ip }) - 1
+	if i < 0 || i == o.n-1 && ip-o.ip(i) > 1<<20 {
 		return ORCEntry{}, false
 	}
 	return o.layout.Decode(o.entries[i*o.layout.Size : (i+1)*o.layout.Size]), true

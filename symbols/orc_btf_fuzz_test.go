@@ -22,8 +22,8 @@ func FuzzORC(f *testing.F) {
 			t.Fatalf("%d entries from %d bytes of addresses", o.Len(), len(ips))
 		}
 		for i := 0; i < min(o.Len(), 64); i++ {
-			o.Find(o.ips[i])
-			o.Find(o.ips[i] + 1)
+			o.Find(o.ip(i))
+			o.Find(o.ip(i) + 1)
 		}
 		o.Find(base)
 		o.Find(0)

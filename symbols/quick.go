@@ -70,7 +70,7 @@ func (v *Vmlinux) quickObject(name string) (IndexEntry, bool) {
 			}
 		}
 	case 'd', 'D', 'b', 'B', 'r', 'R', 'V':
-		v.quick.once.Do(func() { v.buildQuick(d) })
+		v.quick.once.Do(func() { v.buildQuickCached(d) })
 		units, all = v.dataUnits(s.Addr)
 	}
 	if len(units) == 0 {

@@ -87,13 +87,32 @@ func (r *Relocated) LookupDemangled(name string) (Symbol, bool) {
 
 // Nearest returns the symbol at or before the run-time address addr that
 // the kernel would name addr by, and addr's offset into it.
+//
+// It searches the link-time table, shifting as it compares, rather than
+// building the relocated table (a copy of ~150,000 symbols): the same
+// search over the same run-time addresses, then the aliases picked among
+// the run of symbols sharing the run-time address found.
 func (r *Relocated) Nearest(addr uint64) (Symbol, uint64, bool) {
-	syms := r.table()
-	i := sort.Search(len(syms), func(i int) bool { return syms[i].Addr > addr }) - 1
+	syms := r.v.syms
+	at := func(i int) uint64 {
+		if relocatable(&syms[i]) {
+			return syms[i].Addr + r.offset
+		}
+		return syms[i].Addr
+	}
+	i := sort.Search(len(syms), func(i int) bool { return at(i) > addr }) - 1
 	if i < 0 {
 		return Symbol{}, 0, false
 	}
-	s := syms[kallsymsAlias(syms, preferredAlias(syms, i))]
+	lo := i
+	for lo > 0 && at(lo-1) == at(i) {
+		lo--
+	}
+	run := make([]Symbol, 0, i-lo+1)
+	for j := lo; j <= i; j++ {
+		run = append(run, r.shift(syms[j]))
+	}
+	s := run[kallsymsAlias(run, preferredAlias(run, len(run)-1))]
 	return s, addr - s.Addr, true
 }
 

@@ -70,6 +70,7 @@ type Vmlinux struct {
 	// symbol has too.
 	dups  []uint64
 	quick quickState
+	warm  warmCaches // quickcache.go
 }
 
 // Open maps the vmlinux at path and reads its symbol table (from the
@@ -376,7 +377,8 @@ func kallsymsAlias(syms []Symbol, i int) int {
 	return best
 }
 
-// Symbols returns every symbol at its link-time address, sorted by address. The slice is shared.
+// Symbols returns every symbol at its link-time address, sorted by address. The slice is shared
+// and must not be changed (it may be the symbol cache's read-only mapping).
 func (v *Vmlinux) Symbols() []Symbol { return v.syms }
 
 // ReadAddr reads size bytes of the vmlinux's initialized data at the
@@ -401,6 +403,7 @@ func (v *Vmlinux) Close() error {
 		return nil
 	}
 	v.Layouts().close()
+	v.saveWarm()
 	err := unix.Munmap(v.data)
 	v.data = nil
 	return err

@@ -3,9 +3,12 @@ package main
 import (
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/gocrash/gocrash/internal/corpus"
 )
@@ -111,3 +114,56 @@ func BenchmarkStartPrintWarm(b *testing.B)   { benchStart(b, "p jiffies", false)
 func BenchmarkStartPrintCold(b *testing.B)   { benchStart(b, "p jiffies", true) }
 func BenchmarkStartWhatisFunc(b *testing.B)  { benchStart(b, "whatis schedule", true) }
 func BenchmarkStartWhatisIndex(b *testing.B) { benchStart(b, "whatis -r 4096", false) }
+
+// benchProcess runs the gocrash binary (built once, as make build does)
+// as a batch process answering line, with the caches filled by one run
+// first: the whole warm start, including what an in-process benchmark
+// cannot show (the process's own start, the symbol cache mapped in place
+// at its address, which a second open in one process finds taken). It
+// reports each run's CPU time (cpu-ms/op, user+sys) and peak resident
+// size (maxrss-MiB, the largest of the runs) next to the wall time.
+func benchProcess(b *testing.B, line string) {
+	bin := filepath.Join(b.TempDir(), "gocrash")
+	build := exec.Command("go", "build", "-trimpath", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, r := range benchVmlinuxes(b) {
+		b.Run(r.Name, func(b *testing.B) {
+			dump := benchDump(r)
+			cache := b.TempDir()
+			once := func() *os.ProcessState {
+				cmd := exec.Command(bin, "-s", r.Vmlinux, dump)
+				cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+cache)
+				cmd.Stdin = strings.NewReader(line + "\n")
+				if out, err := cmd.CombinedOutput(); err != nil && line != "bt" {
+					b.Fatalf("%s: %v: %s", line, err, out)
+				}
+				return cmd.ProcessState
+			}
+			once() // the caches are written
+			var cpu time.Duration
+			var rss int64
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				ps := once()
+				cpu += ps.UserTime() + ps.SystemTime()
+				if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+					rss = max(rss, ru.Maxrss)
+				}
+			}
+			b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
+			b.ReportMetric(float64(rss)/1024, "maxrss-MiB")
+		})
+	}
+}
+
+// Whole-process warm starts (issue 20: each at most 20 ms of CPU and 48
+// MiB resident on every corpus vmlinux).
+func BenchmarkProcessWarmSys(b *testing.B)    { benchProcess(b, "sys") }
+func BenchmarkProcessWarmPs(b *testing.B)     { benchProcess(b, "ps") }
+func BenchmarkProcessWarmBt(b *testing.B)     { benchProcess(b, "bt") }
+func BenchmarkProcessWarmWhatis(b *testing.B) { benchProcess(b, "whatis jiffies") }
+func BenchmarkProcessWarmPrint(b *testing.B)  { benchProcess(b, "p jiffies") }
+func BenchmarkProcessWarmStruct(b *testing.B) { benchProcess(b, "struct task_struct") }

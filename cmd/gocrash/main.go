@@ -61,7 +61,10 @@ cannot be opened or the report has no crash signature.
 Options:
 `
 
-func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
+func main() {
+	tuneGC()
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
 
 func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("gocrash", pflag.ContinueOnError)
