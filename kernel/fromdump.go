@@ -157,9 +157,24 @@ func (b *dumpBoot) scanImage(d *memory.Dump) {
 	for name, off := range percpu {
 		add(symbols.Symbol{Name: name, Addr: base + off, Type: 'D'})
 	}
-	if _, ok := b.byName["modules"]; !ok {
-		if a, ok := b.findModules(img, start); ok {
-			add(symbols.Symbol{Name: "modules", Addr: a, Type: 'D'})
+	// The static lists the kernel model walks, which kallsyms of text
+	// alone does not name.
+	_, haveModules := b.byName["modules"]
+	_, haveBTFModules := b.byName["btf_modules"]
+	if haveModules && haveBTFModules {
+		return
+	}
+	ts, err := symbols.NewBTFTypes(b.btf)
+	if err != nil {
+		return
+	}
+	head, mods, ok := b.findModules(ts, img, start)
+	if ok && !haveModules {
+		add(symbols.Symbol{Name: "modules", Addr: head, Type: 'D'})
+	}
+	if !haveBTFModules {
+		if a, ok := b.findBTFModules(ts, img, start, mods); ok {
+			add(symbols.Symbol{Name: "btf_modules", Addr: a, Type: 'd'})
 		}
 	}
 }
@@ -167,29 +182,17 @@ func (b *dumpBoot) scanImage(d *memory.Dump) {
 // findModules finds the list of loaded modules (the static list_head
 // modules) in the image: a list head there whose ring of struct modules
 // (their list members) runs through module names and back to it. The
-// layout is the BTF's.
-func (b *dumpBoot) findModules(img []byte, start uint64) (uint64, bool) {
-	ts, err := symbols.NewBTFTypes(b.btf)
-	if err != nil {
-		return 0, false
-	}
+// layout is the BTF's. It returns the modules' addresses too.
+func (b *dumpBoot) findModules(ts *symbols.Types, img []byte, start uint64) (uint64, []uint64, bool) {
 	mt, err := ts.Lookup("struct module")
 	if err != nil {
-		return 0, false
+		return 0, nil, false
 	}
 	list, err1 := mt.MemberPath("list")
 	name, err2 := mt.MemberPath("name")
 	if err1 != nil || err2 != nil {
-		return 0, false
+		return 0, nil, false
 	}
-	u64 := func(a uint64) (uint64, bool) {
-		p, err := b.read(a, 8)
-		if err != nil {
-			return 0, false
-		}
-		return b.order.Uint64(p), true
-	}
-	end := start + uint64(len(img))
 	named := func(node uint64) bool {
 		p, err := b.read(node-uint64(list.Offset)+uint64(name.Offset), 56)
 		if err != nil {
@@ -206,29 +209,74 @@ func (b *dumpBoot) findModules(img []byte, start uint64) (uint64, bool) {
 		}
 		return true
 	}
+	head, nodes, ok := b.findRing(img, start, named)
+	for i := range nodes {
+		nodes[i] -= uint64(list.Offset)
+	}
+	return head, nodes, ok
+}
+
+// findBTFModules finds the kernel's list of modules' BTF (kernel/bpf/btf.c's
+// static btf_modules) in the image: a list head there whose ring of struct
+// btf_modules each names one of the loaded modules (mods).
+func (b *dumpBoot) findBTFModules(ts *symbols.Types, img []byte, start uint64, mods []uint64) (uint64, bool) {
+	bt, err := ts.Lookup("struct btf_module")
+	if err != nil || len(mods) == 0 {
+		return 0, false
+	}
+	list, err1 := bt.MemberPath("list")
+	module, err2 := bt.MemberPath("module")
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	loaded := make(map[uint64]bool, len(mods))
+	for _, m := range mods {
+		loaded[m] = true
+	}
+	head, _, ok := b.findRing(img, start, func(node uint64) bool {
+		m, ok := b.u64(node - uint64(list.Offset) + uint64(module.Offset))
+		return ok && loaded[m]
+	})
+	return head, ok
+}
+
+func (b *dumpBoot) u64(a uint64) (uint64, bool) {
+	p, err := b.read(a, 8)
+	if err != nil {
+		return 0, false
+	}
+	return b.order.Uint64(p), true
+}
+
+// findRing finds a static list_head in the image (at start) whose ring
+// of nodes, allocated outside the image, all pass node, and leads back to
+// it; with the nodes in list order.
+func (b *dumpBoot) findRing(img []byte, start uint64, node func(uint64) bool) (uint64, []uint64, bool) {
+	end := start + uint64(len(img))
 	for p := 0; p+16 <= len(img); p += 8 {
 		head := start + uint64(p)
 		next, prev := b.order.Uint64(img[p:]), b.order.Uint64(img[p+8:])
 		if next < 1<<63 || prev < 1<<63 || next == head || next >= start && next < end || prev >= start && prev < end || next%8 != 0 {
 			continue
 		}
-		if back, ok := u64(next + 8); !ok || back != head {
+		if back, ok := b.u64(next + 8); !ok || back != head {
 			continue
 		}
 		ok := true
-		node := next
-		for i := 0; ok && node != head; i++ {
-			if i > 4096 || !named(node) {
+		var nodes []uint64
+		for n := next; ok && n != head; {
+			if len(nodes) > 4096 || !node(n) {
 				ok = false
 				break
 			}
-			node, ok = u64(node)
+			nodes = append(nodes, n)
+			n, ok = b.u64(n)
 		}
 		if ok {
-			return head, true
+			return head, nodes, true
 		}
 	}
-	return 0, false
+	return 0, nil, false
 }
 
 // span reads the memory between two symbols (nil when the kernel lacks
