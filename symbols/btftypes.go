@@ -62,7 +62,6 @@ func (ts *Types) BTFStartID() uint32 {
 	return ts.btf.first
 }
 
-
 // btfIndex indexes the BTF's named types, functions, variables and enum
 // constants in the DWARF index's form (names are offsets in the BTF's
 // string section, as the DWARF index's are in .debug_str).
