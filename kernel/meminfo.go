@@ -110,7 +110,12 @@ func (k *MemUsage) Hstates() ([]Hstate, error) {
 	}
 	n, err := objectLen(k.types, "hstates")
 	if err != nil {
-		return nil, err
+		// Without the array's type (its length, HUGE_MAX_HSTATE, is a
+		// #define) the hstates in use are the first hugetlb_max_hstate,
+		// as for_each_hstate() walks them.
+		if n, err = k.boundedCount("hugetlb_max_hstate", 64); err != nil {
+			return nil, err
+		}
 	}
 	var out []Hstate
 	for i := 0; i < n; i++ {
@@ -309,7 +314,13 @@ func (k *MemUsage) swapCachePages() (uint64, error) {
 	}
 	n, err := objectLen(k.types, "nr_swapper_spaces")
 	if err != nil {
-		return 0, err
+		// Without the array's type (BTF has no VAR for it; its length,
+		// MAX_SWAPFILES, is a #define) it is bounded as the kernel
+		// bounds it: a swap type past nr_swapfiles has no swap_info,
+		// and total_swapcache_pages() skips it.
+		if n, err = k.nrSwapfiles(); err != nil {
+			return 0, err
+		}
 	}
 	asSize, err1 := k.Size("address_space")
 	nrpages, err2 := k.Offset("address_space", "nrpages")
@@ -338,6 +349,27 @@ func (k *MemUsage) swapCachePages() (uint64, error) {
 		}
 	}
 	return total, nil
+}
+
+// nrSwapfiles is the number of swap types ever used (nr_swapfiles), the
+// length of swap_info[]'s filled part.
+func (k *MemUsage) nrSwapfiles() (int, error) { return k.boundedCount("nr_swapfiles", 64) }
+
+// boundedCount reads the kernel's count of an array's used entries (an
+// int), at most max.
+func (k *MemUsage) boundedCount(name string, max uint32) (int, error) {
+	na, err := k.SymbolAddr(name)
+	if err != nil {
+		return 0, err
+	}
+	nr, err := k.ReadU32(na)
+	if err != nil {
+		return 0, err
+	}
+	if nr > max {
+		return 0, fmt.Errorf("%s is %d: not believable", name, nr)
+	}
+	return int(nr), nil
 }
 
 // (swpUsed, SWP_USED of swap_info_struct.flags, is in swap.go.)
