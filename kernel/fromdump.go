@@ -304,15 +304,34 @@ func (b *dumpBoot) buildID() string {
 	return symbols.NoteBuildID(notes, b.order)
 }
 
-// DumpKernelID reads the build-id and release of the dump's kernel from
-// its memory (for a dump whose VMCOREINFO does not carry them): the
-// build-id note among the kernel's notes, the release from linux_banner,
-// both found through the kernel's kallsyms.
-func DumpKernelID(d *memory.Dump) (id, release string, err error) {
+// DumpKernel is the kernel of a dump as its memory gives it, read once:
+// its build-id and release (to find its vmlinux by), and the kernel image
+// made from it when none is found.
+type DumpKernel struct {
+	d *memory.Dump
+	b *dumpBoot
+}
+
+// ReadDumpKernel reads the kernel's symbols from d's memory (its kallsyms
+// tables, and on a kallsyms of text alone the image's exported symbols and
+// BTF); d must stay open while the DumpKernel is used.
+func ReadDumpKernel(d *memory.Dump) (*DumpKernel, error) {
 	b, err := bootDump(d)
 	if err != nil {
-		return "", "", err
+		return nil, err
 	}
+	return &DumpKernel{d: d, b: b}, nil
+}
+
+// Dump is the dump the kernel was read from.
+func (dk *DumpKernel) Dump() *memory.Dump { return dk.d }
+
+// ID is the build-id and release of the dump's kernel, for a dump whose
+// VMCOREINFO does not carry them: the build-id note among the kernel's
+// notes, the release from linux_banner, both found through the kernel's
+// kallsyms.
+func (dk *DumpKernel) ID() (id, release string) {
+	b := dk.b
 	if a, ok := b.byName["linux_banner"]; ok {
 		if p, err := b.read(a, 256); err == nil {
 			// "Linux version RELEASE (...": the third word.
@@ -321,15 +340,23 @@ func DumpKernelID(d *memory.Dump) (id, release string, err error) {
 			}
 		}
 	}
-	return b.buildID(), release, nil
+	return b.buildID(), release
 }
 
 // DumpVmlinux makes the kernel image of d from its memory.
 func DumpVmlinux(d *memory.Dump) (*symbols.Vmlinux, error) {
-	b, err := bootDump(d)
+	dk, err := ReadDumpKernel(d)
 	if err != nil {
 		return nil, err
 	}
+	return dk.Vmlinux()
+}
+
+// Vmlinux makes the kernel image from the dump's memory: its symbols, BTF
+// and ORC tables.
+func (dk *DumpKernel) Vmlinux() (*symbols.Vmlinux, error) {
+	d, b := dk.d, dk.b
+	var err error
 	img := symbols.DumpImage{Machine: archs.ELFOfDump(d.Machine), Order: b.order}
 	var off uint64
 	if o, ok := d.VMCoreInfo.KernelOffset(); ok {
