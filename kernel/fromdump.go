@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"strings"
@@ -132,6 +133,11 @@ func (b *dumpBoot) scanImage(d *memory.Dump) {
 			}
 		}
 	}
+	if _, ok := b.byName["linux_banner"]; !ok {
+		if a, ok := findBanner(img, start, d.VMCoreInfo.OSRelease()); ok {
+			add(symbols.Symbol{Name: "linux_banner", Addr: a, Type: 'R'})
+		}
+	}
 	var btfAt int
 	b.btf, btfAt = symbols.FindBTF(img)
 	b.noteID = symbols.FindBuildIDNote(img, b.order, btfAt)
@@ -177,6 +183,34 @@ func (b *dumpBoot) scanImage(d *memory.Dump) {
 			add(symbols.Symbol{Name: "btf_modules", Addr: a, Type: 'd'})
 		}
 	}
+}
+
+// findBanner finds linux_banner in the image: the one string there that
+// starts "Linux version RELEASE (", RELEASE being VMCOREINFO's OSRELEASE,
+// NUL-terminated and preceded by a NUL (a string's start). Not found when
+// the release is unknown or the string is not there exactly once.
+func findBanner(img []byte, start uint64, release string) (uint64, bool) {
+	if release == "" {
+		return 0, false
+	}
+	pat := []byte("Linux version " + release + " (")
+	at, n := -1, 0
+	for off := 0; off < len(img); {
+		i := bytes.Index(img[off:], pat)
+		if i < 0 {
+			break
+		}
+		i += off
+		if (i == 0 || img[i-1] == 0) && bytes.IndexByte(img[i:], 0) > 0 {
+			at = i
+			n++
+		}
+		off = i + len(pat)
+	}
+	if n != 1 {
+		return 0, false
+	}
+	return start + uint64(at), true
 }
 
 // findModules finds the list of loaded modules (the static list_head

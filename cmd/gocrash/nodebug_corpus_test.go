@@ -23,6 +23,8 @@ var noDebugCommands = []string{
 	"whatis PIDTYPE_PID", "whatis init_task", "whatis jiffies",
 	"sym init_task", "sym sysrq_handle_crash", "rd init_task 4",
 	"p init_task.comm", "p init_task.pid", "p/x jiffies", "vm 1", "files 1", "runq",
+	// A per-CPU variable through a cast, which needs no VAR in the BTF.
+	"p (*(struct rq *)&runqueues:0).nr_running", "p ((struct rq *)&runqueues:1)->cpu", "p *(int *)&process_counts:1",
 }
 
 // noDebugGaps may not answer from the dump alone on some kernels: what
