@@ -133,13 +133,17 @@ func (b *dumpBoot) scanImage(d *memory.Dump) {
 			}
 		}
 	}
-	if _, ok := b.byName["linux_banner"]; !ok {
-		if a, ok := findBanner(img, start, d.VMCoreInfo.OSRelease()); ok {
-			add(symbols.Symbol{Name: "linux_banner", Addr: a, Type: 'R'})
-		}
-	}
 	var btfAt int
 	b.btf, btfAt = symbols.FindBTF(img)
+	var ts *symbols.Types
+	if b.btf != nil {
+		ts, _ = symbols.NewBTFTypes(b.btf)
+	}
+	if _, ok := b.byName["linux_banner"]; !ok {
+		if a, ok := findBanner(img, start, d.VMCoreInfo.OSRelease(), b.utsVersion(ts)); ok {
+			add(symbols.Symbol{Name: "linux_banner", Addr: a, Type: 'D'})
+		}
+	}
 	b.noteID = symbols.FindBuildIDNote(img, b.order, btfAt)
 	if b.btf == nil {
 		return
@@ -170,8 +174,7 @@ func (b *dumpBoot) scanImage(d *memory.Dump) {
 	if haveModules && haveBTFModules {
 		return
 	}
-	ts, err := symbols.NewBTFTypes(b.btf)
-	if err != nil {
+	if ts == nil {
 		return
 	}
 	head, mods, ok := b.findModules(ts, img, start)
@@ -189,7 +192,7 @@ func (b *dumpBoot) scanImage(d *memory.Dump) {
 // starts "Linux version RELEASE (", RELEASE being VMCOREINFO's OSRELEASE,
 // NUL-terminated and preceded by a NUL (a string's start). Not found when
 // the release is unknown or the string is not there exactly once.
-func findBanner(img []byte, start uint64, release string) (uint64, bool) {
+func findBanner(img []byte, start uint64, release, version string) (uint64, bool) {
 	if release == "" {
 		return 0, false
 	}
@@ -201,7 +204,10 @@ func findBanner(img []byte, start uint64, release string) (uint64, bool) {
 			break
 		}
 		i += off
-		if (i == 0 || img[i-1] == 0) && bytes.IndexByte(img[i:], 0) > 0 {
+		end := bytes.IndexByte(img[i:], 0)
+		// A kernel may hold a second, weak banner without the build's
+		// number ("# SMP"): the banner ends with the kernel's version.
+		if (i == 0 || img[i-1] == 0) && end > 0 && (version == "" || bytes.HasSuffix(img[i:i+end], []byte(" "+version+"\n"))) {
 			at = i
 			n++
 		}
@@ -211,6 +217,28 @@ func findBanner(img []byte, start uint64, release string) (uint64, bool) {
 		return 0, false
 	}
 	return start + uint64(at), true
+}
+
+// utsVersion is the kernel's UTS version (init_uts_ns.name.version, "#1
+// SMP ..."), its layout from the BTF; "" when it cannot be read.
+func (b *dumpBoot) utsVersion(ts *symbols.Types) string {
+	a, ok := b.byName["init_uts_ns"]
+	if !ok || ts == nil {
+		return ""
+	}
+	t, err := ts.Lookup("struct uts_namespace")
+	if err != nil {
+		return ""
+	}
+	m, err := t.MemberPath("name.version")
+	if err != nil {
+		return ""
+	}
+	p, err := b.read(a+uint64(m.Offset), 65)
+	if err != nil {
+		return ""
+	}
+	return cstr(p)
 }
 
 // findModules finds the list of loaded modules (the static list_head
