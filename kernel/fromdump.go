@@ -183,7 +183,7 @@ func (b *dumpBoot) scanImage(d *memory.Dump) {
 	}
 	if !haveBTFModules {
 		if a, ok := b.findBTFModules(ts, img, start, mods); ok {
-			add(symbols.Symbol{Name: "btf_modules", Addr: a, Type: 'd'})
+			add(symbols.Symbol{Name: "btf_modules", Addr: a, Type: 'D'})
 		}
 	}
 }
