@@ -144,6 +144,20 @@ func (b *dumpBoot) scanImage(d *memory.Dump) {
 			add(symbols.Symbol{Name: "linux_banner", Addr: a, Type: 'D'})
 		}
 	}
+	if _, ok := b.byName["tk_core"]; !ok && ts != nil {
+		if a, ok := b.findTkCore(ts, img, start); ok {
+			add(symbols.Symbol{Name: "tk_core", Addr: a, Type: 'D'})
+		}
+	}
+	// dev's tables of majors: chrdevs[] (fs/char_dev.c), major_names[]
+	// (block/genhd.c).
+	for _, t := range []struct{ sym, st string }{{"chrdevs", "char_device_struct"}, {"major_names", "blk_major_name"}} {
+		if _, ok := b.byName[t.sym]; !ok && ts != nil {
+			if a, ok := b.findMajorTable(ts, img, start, t.st); ok {
+				add(symbols.Symbol{Name: t.sym, Addr: a, Type: 'D'})
+			}
+		}
+	}
 	b.noteID = symbols.FindBuildIDNote(img, b.order, btfAt)
 	if b.btf == nil {
 		return

@@ -1,0 +1,214 @@
+package kernel
+
+import (
+	"github.com/gocrash/gocrash/arch"
+	"github.com/gocrash/gocrash/symbols"
+)
+
+// Static data a kallsyms of text alone does not name, found in the kernel
+// image through the code of exported functions that read it (with the
+// architecture's reading of code, arch.DataReferences) and checked by its
+// structure in the BTF's layout.
+
+// tkCoreTimekeeper is the offset of the timekeeper in tk_core
+// (kernel/time/timekeeping.c's static struct { seqcount_raw_spinlock_t
+// seq; struct timekeeper timekeeper; }): past the sequence count, at the
+// 8-byte alignment of a struct timekeeper (its u64 members).
+func tkCoreTimekeeper(seqSize int64) uint64 { return uint64(seqSize+7) &^ 7 }
+
+// tkCoreReaders are exported functions that read tk_core: the first its
+// xtime_sec (of the timekeeper), the second the whole of it.
+var tkCoreReaders = []string{"ktime_get_real_seconds", "ktime_get_with_offset"}
+
+// findTkCore finds tk_core: of the addresses the code of tkCoreReaders
+// forms, the one (within the image) where, past the sequence count, is a
+// struct timekeeper whose monotonic and raw clocks are the same struct
+// clocksource with a name, a non-zero mult and a shift below 64, and whose
+// wall-clock seconds are set. Not found unless exactly one address passes.
+func (b *dumpBoot) findTkCore(ts *symbols.Types, img []byte, start uint64) (uint64, bool) {
+	dr, ok := b.a.(arch.DataReferences)
+	if !ok {
+		return 0, false
+	}
+	seq, err1 := ts.Lookup("struct seqcount_raw_spinlock")
+	tk, err2 := ts.Lookup("struct timekeeper")
+	cs, err3 := ts.Lookup("struct clocksource")
+	if err1 != nil || err2 != nil || err3 != nil {
+		return 0, false
+	}
+	off := map[string]uint64{}
+	for _, p := range []string{"xtime_sec", "tkr_mono.clock", "tkr_raw.clock", "tkr_mono.mult", "tkr_mono.shift"} {
+		m, err := tk.MemberPath(p)
+		if err != nil {
+			return 0, false
+		}
+		off[p] = uint64(m.Offset)
+	}
+	name, err := cs.MemberPath("name")
+	if err != nil {
+		return 0, false
+	}
+	tkOff := tkCoreTimekeeper(seq.Sizeof())
+	end := start + uint64(len(img))
+	u32 := func(a uint64) uint32 {
+		if a < start || a+4 > end {
+			return 0
+		}
+		return b.order.Uint32(img[a-start:])
+	}
+	isTimekeeper := func(t uint64) bool {
+		if t < start+tkOff || t+off["xtime_sec"]+8 > end {
+			return false
+		}
+		clock, ok1 := b.u64(t + off["tkr_mono.clock"])
+		raw, ok2 := b.u64(t + off["tkr_raw.clock"])
+		if !ok1 || !ok2 || clock != raw || clock < 1<<63 {
+			return false
+		}
+		sec, _ := b.u64(t + off["xtime_sec"])
+		if mult, shift := u32(t+off["tkr_mono.mult"]), u32(t+off["tkr_mono.shift"]); mult == 0 || shift == 0 || shift >= 64 || sec == 0 || sec >= 1<<40 {
+			return false
+		}
+		np, ok := b.u64(clock + uint64(name.Offset))
+		if !ok {
+			return false
+		}
+		s, err := b.read(np, 32)
+		return err == nil && identifier(s)
+	}
+	found := map[uint64]bool{}
+	for _, fn := range tkCoreReaders {
+		a, ok := b.byName[fn]
+		if !ok || a < start || a >= end {
+			continue
+		}
+		code := img[a-start : min(a-start+256, uint64(len(img)))]
+		for _, c := range dr.DataReferences(code, a) {
+			// The xtime_sec read, or tk_core itself, or its timekeeper.
+			for _, t := range []uint64{c - off["xtime_sec"], c + tkOff, c} {
+				if isTimekeeper(t) {
+					found[t-tkOff] = true
+				}
+			}
+		}
+	}
+	if len(found) != 1 {
+		return 0, false
+	}
+	for a := range found {
+		return a, true
+	}
+	return 0, false
+}
+
+// identifier reports whether p starts with a NUL-terminated name of at
+// least two characters of [A-Za-z0-9_.-].
+func identifier(p []byte) bool {
+	for i, c := range p {
+		switch {
+		case c == 0:
+			return i >= 2
+		case c == '_' || c == '.' || c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// findMajorTable finds a static hash of device majors (chrdevs[],
+// major_names[]: majorHash pointers to structs of type st, each with
+// next, major and name): every image slot past the text holding a
+// pointer out of the image votes for the array start its node's major
+// puts it in (slot less 8 × (major % 255)); a start is the table when
+// every non-NULL entry's chain of nodes (through next) has majors at that
+// index, below 4096, and names that are printable NUL-terminated strings,
+// with at least two entries (a QEMU guest's block majors: loop, blkext).
+// Not found unless exactly one start passes.
+func (b *dumpBoot) findMajorTable(ts *symbols.Types, img []byte, start uint64, st string) (uint64, bool) {
+	t, err := ts.Lookup("struct " + st)
+	if err != nil {
+		return 0, false
+	}
+	next, err1 := t.MemberPath("next")
+	major, err2 := t.MemberPath("major")
+	name, err3 := t.MemberPath("name")
+	if err1 != nil || err2 != nil || err3 != nil || name.Type == nil || name.Type.Sizeof() <= 0 {
+		return 0, false
+	}
+	nameLen := int(name.Type.Sizeof())
+	end := start + uint64(len(img))
+	from := uint64(0)
+	if e, ok := b.byName["_etext"]; ok && e > start && e < end {
+		from = (e - start + 7) &^ 7
+	}
+	heap := func(v uint64) bool { return v >= 1<<63 && (v < start || v >= end) && v%8 == 0 }
+	majorOf := func(node uint64) (uint32, bool) {
+		p, err := b.read(node+uint64(major.Offset), 4)
+		if err != nil {
+			return 0, false
+		}
+		return b.order.Uint32(p), true
+	}
+	votes := map[uint64]int{}
+	for p := from; p+8 <= uint64(len(img)); p += 8 {
+		v := b.order.Uint64(img[p:])
+		if !heap(v) {
+			continue
+		}
+		m, ok := majorOf(v)
+		if !ok || m >= 4096 {
+			continue
+		}
+		if at := 8 * uint64(m%majorHash); at <= p {
+			votes[p-at]++
+		}
+	}
+	printable := func(p []byte) bool {
+		for i, c := range p {
+			switch {
+			case c == 0:
+				return i > 0
+			case c < ' ' || c > '~':
+				return false
+			}
+		}
+		return false
+	}
+	table := func(base uint64) bool {
+		if base+8*majorHash > uint64(len(img)) {
+			return false
+		}
+		entries := 0
+		for i := uint64(0); i < majorHash; i++ {
+			node := b.order.Uint64(img[base+8*i:])
+			if node == 0 {
+				continue
+			}
+			entries++
+			for n := 0; node != 0; n++ {
+				m, ok := majorOf(node)
+				if n > 64 || !heap(node) || !ok || m >= 4096 || uint64(m)%majorHash != i {
+					return false
+				}
+				s, err := b.read(node+uint64(name.Offset), nameLen)
+				if err != nil || !printable(s) {
+					return false
+				}
+				if node, ok = b.u64(node + uint64(next.Offset)); !ok {
+					return false
+				}
+			}
+		}
+		return entries >= 2
+	}
+	found := uint64(0)
+	n := 0
+	for base, c := range votes {
+		if c >= 2 && table(base) {
+			found = start + base
+			n++
+		}
+	}
+	return found, n == 1
+}
