@@ -36,3 +36,19 @@ func linesNeedDWARF(run func(ctx context.Context, s *Session, a *Args) (Result, 
 		return r, nil
 	}
 }
+
+// textOnlySymbols reports whether the kernel's symbols are those of a
+// kallsyms of text alone from the dump (CONFIG_KALLSYMS_ALL off: Debian's
+// arm64 kernels): a data symbol missing then says nothing of the kernel.
+func (s *Session) textOnlySymbols() bool {
+	k := s.Kernel
+	if k == nil || k.Vmlinux == nil || k.Vmlinux.Path != symbols.DumpKernelName {
+		return false
+	}
+	for _, sym := range k.Vmlinux.Symbols() {
+		if sym.Type == 'd' || sym.Type == 'b' || sym.Type == 'r' {
+			return false
+		}
+	}
+	return true
+}

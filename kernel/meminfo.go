@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/gocrash/gocrash/symbols"
@@ -34,6 +35,23 @@ type MemInfo struct {
 	// CommittedCount is vm_committed_as.count alone, without the per-CPU
 	// deltas (what crash reads).
 	CommittedCount int64
+	// Missing names, by section ("huge", "swap", "commit"), the symbol
+	// or type ("symbol hstates") whose absence left the section out. With a whole symbol table the
+	// kernel lacks the feature; the caller knows when the table may be
+	// incomplete (a kallsyms of text alone).
+	Missing map[string]string
+}
+
+// missing records that section is left out for want of a symbol: err's.
+func (m *MemInfo) missing(section string, err error) {
+	var me *symbols.MissingError
+	if !errors.As(err, &me) {
+		return
+	}
+	if m.Missing == nil {
+		m.Missing = map[string]string{}
+	}
+	m.Missing[section] = me.What
 }
 
 // Hstate is one huge page size (struct hstate).
@@ -190,7 +208,9 @@ func (k *MemUsage) MemInfo() (MemInfo, error) {
 			m.HugeTotal += uint64(h.Total) << h.Order
 			m.HugeFree += uint64(h.Free) << h.Order
 		}
-	} else if !symbols.IsMissing(err) {
+	} else if symbols.IsMissing(err) {
+		m.missing("huge", err)
+	} else {
 		return m, err
 	}
 	if err := k.swapTotals(&m); err != nil {
@@ -378,6 +398,7 @@ func (k *MemUsage) boundedCount(name string, max uint32) (int, error) {
 func (k *MemUsage) swapTotals(m *MemInfo) error {
 	si, err := k.SymbolAddr("swap_info")
 	if symbols.IsMissing(err) {
+		m.missing("swap", err)
 		return nil
 	} else if err != nil {
 		return err
@@ -426,6 +447,7 @@ func (k *MemUsage) swapTotals(m *MemInfo) error {
 func (k *MemUsage) commit(m *MemInfo) error {
 	if _, err := k.SymbolAddr("sysctl_overcommit_memory"); err != nil {
 		if symbols.IsMissing(err) {
+			m.missing("commit", err)
 			return nil
 		}
 		return err
