@@ -7,29 +7,14 @@ import (
 
 	"github.com/gocrash/gocrash/commands"
 	"github.com/gocrash/gocrash/internal/corpus"
-	"github.com/gocrash/gocrash/kernel"
-	"github.com/gocrash/gocrash/memory"
+	"github.com/gocrash/gocrash/internal/corpustest"
 )
 
 // openDumpSession opens f with no vmlinux: the kernel image from the
 // dump's memory (kallsyms, BTF, ORC).
 func openDumpSession(t testing.TB, f corpus.File) *commands.Session {
 	t.Helper()
-	d, err := memory.OpenFiles(f.Paths()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	v, err := kernel.DumpVmlinux(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { v.Close() })
-	k, err := kernel.New(d, v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &commands.Session{Kernel: k, DumpPaths: f.Paths(), Registry: commands.NewRegistry()}
+	return &commands.Session{Kernel: corpustest.DumpKernel(t, f), DumpPaths: f.Paths(), Registry: commands.NewRegistry()}
 }
 
 // moduleTypeCommands ask about the test module's types (gocrash_test.c).

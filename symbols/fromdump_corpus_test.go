@@ -4,8 +4,7 @@ import (
 	"testing"
 
 	"github.com/gocrash/gocrash/internal/corpus"
-	"github.com/gocrash/gocrash/kernel"
-	"github.com/gocrash/gocrash/memory"
+	"github.com/gocrash/gocrash/internal/corpustest"
 	"github.com/gocrash/gocrash/symbols"
 )
 
@@ -27,16 +26,10 @@ func TestCorpusFromDump(t *testing.T) {
 			continue
 		}
 		t.Run(r.Name, func(t *testing.T) {
-			d, err := memory.OpenFiles(r.Files[0].Paths()...)
+			_, v, err := corpustest.FromDump(t, r.Files[0])
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer d.Close()
-			v, err := kernel.DumpVmlinux(d)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer v.Close()
 			if want, err := corpusBuildID(r.Vmlinux); err != nil || v.BuildID != want {
 				t.Errorf("build-id %s, the vmlinux's %s (%v)", v.BuildID, want, err)
 			}

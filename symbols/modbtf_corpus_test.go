@@ -10,8 +10,7 @@ import (
 	"testing"
 
 	"github.com/gocrash/gocrash/internal/corpus"
-	"github.com/gocrash/gocrash/kernel"
-	"github.com/gocrash/gocrash/memory"
+	"github.com/gocrash/gocrash/internal/corpustest"
 	"github.com/gocrash/gocrash/symbols"
 )
 
@@ -32,20 +31,8 @@ func TestCorpusModuleBTF(t *testing.T) {
 			continue
 		}
 		t.Run(r.Name, func(t *testing.T) {
-			d, err := memory.OpenFiles(r.Files[0].Paths()...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer d.Close()
-			v, err := kernel.DumpVmlinux(d)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer v.Close()
-			k, err := kernel.New(d, v)
-			if err != nil {
-				t.Fatal(err)
-			}
+			k := corpustest.DumpKernel(t, r.Files[0])
+			v := k.Vmlinux
 			base, err := v.Types()
 			if err != nil {
 				t.Fatal(err)
