@@ -149,6 +149,15 @@ func (b *dumpBoot) scanImage(d *memory.Dump) {
 			add(symbols.Symbol{Name: "tk_core", Addr: a, Type: 'D'})
 		}
 	}
+	if _, ok := b.byName["hstates"]; !ok && ts != nil {
+		hs, max, n := b.findHstates(ts, img, start)
+		if n > 0 {
+			add(symbols.Symbol{Name: "hstates", Addr: hs, Type: 'D'})
+		}
+		if n > 1 {
+			add(symbols.Symbol{Name: "hugetlb_max_hstate", Addr: max, Type: 'D'})
+		}
+	}
 	// dev's tables of majors: chrdevs[] (fs/char_dev.c), major_names[]
 	// (block/genhd.c).
 	for _, t := range []struct{ sym, st string }{{"chrdevs", "char_device_struct"}, {"major_names", "blk_major_name"}} {

@@ -1,6 +1,10 @@
 package kernel
 
 import (
+	"bytes"
+	"fmt"
+	"slices"
+
 	"github.com/gocrash/gocrash/arch"
 	"github.com/gocrash/gocrash/symbols"
 )
@@ -211,4 +215,77 @@ func (b *dumpBoot) findMajorTable(ts *symbols.Types, img []byte, start uint64, s
 		}
 	}
 	return found, n == 1
+}
+
+// findHstates finds hstates[] (mm/hugetlb.c, the huge page sizes) and
+// hugetlb_max_hstate (how many are in use) from the code of
+// hugetlb_total_pages, which walks the one up to the other: of the
+// addresses it forms, the array is where the first n struct hstates are
+// named "hugepages-SIZEkB" for their order and the next is not, and the
+// count is the int there that is n. Each is found only when one address
+// passes.
+func (b *dumpBoot) findHstates(ts *symbols.Types, img []byte, start uint64) (hstates, maxHstate uint64, found int) {
+	dr, ok := b.a.(arch.DataReferences)
+	fn, ok2 := b.byName["hugetlb_total_pages"]
+	end := start + uint64(len(img))
+	if !ok || !ok2 || fn < start || fn >= end {
+		return 0, 0, 0
+	}
+	t, err := ts.Lookup("struct hstate")
+	if err != nil {
+		return 0, 0, 0
+	}
+	order, err1 := t.MemberPath("order")
+	name, err2 := t.MemberPath("name")
+	size := uint64(t.Sizeof())
+	if err1 != nil || err2 != nil || size == 0 || name.Type == nil || name.Type.Sizeof() <= 0 {
+		return 0, 0, 0
+	}
+	nameLen := int(name.Type.Sizeof())
+	pageSize := b.a.PageSize()
+	// named is how many leading hstates at a have the names of their
+	// orders (the next one, if any, being unnamed: not in use).
+	named := func(a uint64) int {
+		n := 0
+		for ; n < 16; n++ {
+			e := a + uint64(n)*size
+			p, err1 := b.read(e+uint64(order.Offset), 4)
+			s, err2 := b.read(e+uint64(name.Offset), nameLen)
+			if err1 != nil || err2 != nil {
+				return 0
+			}
+			o := b.order.Uint32(p)
+			if o >= 40 || string(s[:bytes.IndexByte(append(s, 0), 0)]) != fmt.Sprintf("hugepages-%dkB", pageSize<<o/1024) {
+				if s[0] != 0 {
+					return 0
+				}
+				break
+			}
+		}
+		return n
+	}
+	refs := dr.DataReferences(img[fn-start:min(fn-start+256, uint64(len(img)))], fn)
+	var arrays []uint64
+	n := 0
+	for _, c := range refs {
+		if c < start || c >= end || slices.Contains(arrays, c) {
+			continue
+		}
+		if k := named(c); k > 0 {
+			arrays, n = append(arrays, c), k
+		}
+	}
+	if len(arrays) != 1 {
+		return 0, 0, 0
+	}
+	var counts []uint64
+	for _, c := range refs {
+		if c >= start && c+4 <= end && c != arrays[0] && !slices.Contains(counts, c) && b.order.Uint32(img[c-start:]) == uint32(n) {
+			counts = append(counts, c)
+		}
+	}
+	if len(counts) != 1 {
+		return arrays[0], 0, 1
+	}
+	return arrays[0], counts[0], 2
 }
