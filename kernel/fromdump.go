@@ -167,6 +167,11 @@ func (b *dumpBoot) scanImage(d *memory.Dump) {
 			}
 		}
 	}
+	if _, ok := b.byName["cdev_map"]; !ok && ts != nil {
+		if a, ok := b.findCdevMap(ts, img, start); ok {
+			add(symbols.Symbol{Name: "cdev_map", Addr: a, Type: 'D'})
+		}
+	}
 	b.noteID = symbols.FindBuildIDNote(img, b.order, btfAt)
 	if b.btf == nil {
 		return

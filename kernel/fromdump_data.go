@@ -289,3 +289,96 @@ func (b *dumpBoot) findHstates(ts *symbols.Types, img []byte, start uint64) (hst
 	}
 	return arrays[0], counts[0], 2
 }
+
+// findCdevMap finds cdev_map (fs/char_dev.c's static struct kobj_map *):
+// an image slot past the text pointing out of the image at a struct
+// kobj_map whose 255 chains of probes all end in the one base probe
+// kobj_map_init() put in each (dev 1, range ~0), every probe before it
+// having its major at its chain's index. Not found unless exactly one
+// slot passes.
+func (b *dumpBoot) findCdevMap(ts *symbols.Types, img []byte, start uint64) (uint64, bool) {
+	km, err1 := ts.Lookup("struct kobj_map")
+	pr, err2 := ts.Lookup("struct probe")
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	probes, err1 := km.MemberPath("probes")
+	next, err2 := pr.MemberPath("next")
+	dev, err3 := pr.MemberPath("dev")
+	rng, err4 := pr.MemberPath("range")
+	if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
+		return 0, false
+	}
+	end := start + uint64(len(img))
+	from := uint64(0)
+	if e, ok := b.byName["_etext"]; ok && e > start && e < end {
+		from = (e - start + 7) &^ 7
+	}
+	heap := func(v uint64) bool { return v >= 1<<63 && (v < start || v >= end) && v%8 == 0 }
+	devOf := func(p uint64) (uint32, bool) {
+		q, err := b.read(p+uint64(dev.Offset), 4)
+		if err != nil {
+			return 0, false
+		}
+		return b.order.Uint32(q), true
+	}
+	isBase := func(p uint64) bool {
+		d, ok1 := devOf(p)
+		r, ok2 := b.u64(p + uint64(rng.Offset))
+		return ok1 && ok2 && d == 1 && r == ^uint64(0)
+	}
+	isMap := func(m uint64) bool {
+		tab, err := b.read(m+uint64(probes.Offset), 8*majorHash)
+		if err != nil {
+			return false
+		}
+		// A quick look first: the last chains are the base alone, or
+		// end in it.
+		last := b.order.Uint64(tab[8*(majorHash-1):])
+		if !heap(last) {
+			return false
+		}
+		var base uint64
+		for i := 0; i < majorHash; i++ {
+			p := b.order.Uint64(tab[8*i:])
+			for n := 0; ; n++ {
+				if n > 256 || !heap(p) {
+					return false
+				}
+				if p == base || base == 0 && isBase(p) {
+					base = p
+					break
+				}
+				d, ok := devOf(p)
+				if !ok || int(d>>20)%majorHash != i {
+					return false
+				}
+				if p, ok = b.u64(p + uint64(next.Offset)); !ok {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	found, n := uint64(0), 0
+	for p := from; p+8 <= uint64(len(img)); p += 8 {
+		m := b.order.Uint64(img[p:])
+		if !heap(m) {
+			continue
+		}
+		// The quick filter: the last chain's first probe is a heap
+		// pointer whose chain ends in a base probe within a few steps.
+		q, ok := b.u64(m + uint64(probes.Offset) + 8*(majorHash-1))
+		if !ok || !heap(q) {
+			continue
+		}
+		d, ok := devOf(q)
+		if !ok || d != 1 && int(d>>20)%majorHash != majorHash-1 {
+			continue
+		}
+		if isMap(m) {
+			found, n = start+p, n+1
+		}
+	}
+	return found, n == 1
+}
