@@ -195,6 +195,12 @@ func (b *dumpBoot) scanImage(d *memory.Dump) {
 	for name, off := range percpu {
 		add(symbols.Symbol{Name: name, Addr: base + off, Type: 'D'})
 	}
+	// The CPU that panicked, whose task is the panic task.
+	if _, ok := b.byName["panic_cpu"]; !ok {
+		if a, ok := b.findPanicCPU(img, start); ok {
+			add(symbols.Symbol{Name: "panic_cpu", Addr: a, Type: 'D'})
+		}
+	}
 	// The static lists the kernel model walks, which kallsyms of text
 	// alone does not name.
 	_, haveModules := b.byName["modules"]

@@ -14,6 +14,24 @@ import (
 // architecture's reading of code, arch.DataReferences) and checked by its
 // structure in the BTF's layout.
 
+// code is the code of function fn in img (the kernel image at start), up
+// to the next symbol kallsyms gives, at most max bytes; nil when fn is not
+// in the image.
+func (b *dumpBoot) code(img []byte, start uint64, fn string, max uint64) ([]byte, uint64) {
+	a, ok := b.byName[fn]
+	end := start + uint64(len(img))
+	if !ok || a < start || a >= end {
+		return nil, 0
+	}
+	stop := min(a+max, end)
+	for _, s := range b.syms {
+		if s.Addr > a && s.Addr < stop {
+			stop = s.Addr
+		}
+	}
+	return img[a-start : stop-start], a
+}
+
 // tkCoreTimekeeper is the offset of the timekeeper in tk_core
 // (kernel/time/timekeeping.c's static struct { seqcount_raw_spinlock_t
 // seq; struct timekeeper timekeeper; }): past the sequence count, at the
@@ -82,11 +100,7 @@ func (b *dumpBoot) findTkCore(ts *symbols.Types, img []byte, start uint64) (uint
 	}
 	found := map[uint64]bool{}
 	for _, fn := range tkCoreReaders {
-		a, ok := b.byName[fn]
-		if !ok || a < start || a >= end {
-			continue
-		}
-		code := img[a-start : min(a-start+256, uint64(len(img)))]
+		code, a := b.code(img, start, fn, 256)
 		for _, c := range dr.DataReferences(code, a) {
 			// The xtime_sec read, or tk_core itself, or its timekeeper.
 			for _, t := range []uint64{c - off["xtime_sec"], c + tkOff, c} {
@@ -226,9 +240,9 @@ func (b *dumpBoot) findMajorTable(ts *symbols.Types, img []byte, start uint64, s
 // passes.
 func (b *dumpBoot) findHstates(ts *symbols.Types, img []byte, start uint64) (hstates, maxHstate uint64, found int) {
 	dr, ok := b.a.(arch.DataReferences)
-	fn, ok2 := b.byName["hugetlb_total_pages"]
+	code, fn := b.code(img, start, "hugetlb_total_pages", 256)
 	end := start + uint64(len(img))
-	if !ok || !ok2 || fn < start || fn >= end {
+	if !ok || code == nil {
 		return 0, 0, 0
 	}
 	t, err := ts.Lookup("struct hstate")
@@ -264,7 +278,7 @@ func (b *dumpBoot) findHstates(ts *symbols.Types, img []byte, start uint64) (hst
 		}
 		return n
 	}
-	refs := dr.DataReferences(img[fn-start:min(fn-start+256, uint64(len(img)))], fn)
+	refs := dr.DataReferences(code, fn)
 	var arrays []uint64
 	n := 0
 	for _, c := range refs {
@@ -381,4 +395,38 @@ func (b *dumpBoot) findCdevMap(ts *symbols.Types, img []byte, start uint64) (uin
 		}
 	}
 	return found, n == 1
+}
+
+// findPanicCPU finds panic_cpu (kernel/panic.c's atomic_t, the CPU that
+// panicked or PANIC_CPU_INVALID, -1): of the addresses both nmi_panic's and
+// panic's code form (to the next symbol, at most 256 and 1024 bytes),
+// the one outside the per-CPU template holding -1 or a CPU number (below
+// NR_CPUS's greatest, 8192). Not found unless exactly one passes.
+func (b *dumpBoot) findPanicCPU(img []byte, start uint64) (uint64, bool) {
+	dr, ok := b.a.(arch.DataReferences)
+	if !ok {
+		return 0, false
+	}
+	end := start + uint64(len(img))
+	refs := func(fn string, n uint64) []uint64 {
+		code, a := b.code(img, start, fn, n)
+		return dr.DataReferences(code, a)
+	}
+	inPanic := refs("panic", 1024)
+	pcpuStart, ok1 := b.byName["__per_cpu_start"]
+	pcpuEnd, ok2 := b.byName["__per_cpu_end"]
+	var found []uint64
+	for _, c := range refs("nmi_panic", 256) {
+		if c < start || c+4 > end || c%4 != 0 || ok1 && ok2 && c >= pcpuStart && c < pcpuEnd ||
+			!slices.Contains(inPanic, c) || slices.Contains(found, c) {
+			continue
+		}
+		if v := int32(b.order.Uint32(img[c-start:])); v == -1 || v >= 0 && v < 8192 {
+			found = append(found, c)
+		}
+	}
+	if len(found) != 1 {
+		return 0, false
+	}
+	return found[0], true
 }
