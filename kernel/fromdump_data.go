@@ -32,6 +32,28 @@ func (b *dumpBoot) code(img []byte, start uint64, fn string, max uint64) ([]byte
 	return img[a-start : stop-start], a
 }
 
+// pastText is the offset in img (the kernel image at start) of the first
+// 8-byte slot past the kernel's text (_etext), where its data begins; 0
+// when that is not known.
+func (b *dumpBoot) pastText(img []byte, start uint64) uint64 {
+	if e, ok := b.byName["_etext"]; ok && e > start && e < start+uint64(len(img)) {
+		return (e - start + 7) &^ 7
+	}
+	return 0
+}
+
+// allocated reports whether v is an 8-byte aligned kernel address outside
+// the image [start, end): an object allocated at run time.
+func allocated(v, start, end uint64) bool { return v >= 1<<63 && (v < start || v >= end) && v%8 == 0 }
+
+func (b *dumpBoot) u32(a uint64) (uint32, bool) {
+	p, err := b.read(a, 4)
+	if err != nil {
+		return 0, false
+	}
+	return b.order.Uint32(p), true
+}
+
 // tkCoreTimekeeper is the offset of the timekeeper in tk_core
 // (kernel/time/timekeeping.c's static struct { seqcount_raw_spinlock_t
 // seq; struct timekeeper timekeeper; }): past the sequence count, at the
@@ -156,18 +178,9 @@ func (b *dumpBoot) findMajorTable(ts *symbols.Types, img []byte, start uint64, s
 	}
 	nameLen := int(name.Type.Sizeof())
 	end := start + uint64(len(img))
-	from := uint64(0)
-	if e, ok := b.byName["_etext"]; ok && e > start && e < end {
-		from = (e - start + 7) &^ 7
-	}
-	heap := func(v uint64) bool { return v >= 1<<63 && (v < start || v >= end) && v%8 == 0 }
-	majorOf := func(node uint64) (uint32, bool) {
-		p, err := b.read(node+uint64(major.Offset), 4)
-		if err != nil {
-			return 0, false
-		}
-		return b.order.Uint32(p), true
-	}
+	from := b.pastText(img, start)
+	heap := func(v uint64) bool { return allocated(v, start, end) }
+	majorOf := func(node uint64) (uint32, bool) { return b.u32(node + uint64(major.Offset)) }
 	votes := map[uint64]int{}
 	for p := from; p+8 <= uint64(len(img)); p += 8 {
 		v := b.order.Uint64(img[p:])
@@ -324,18 +337,9 @@ func (b *dumpBoot) findCdevMap(ts *symbols.Types, img []byte, start uint64) (uin
 		return 0, false
 	}
 	end := start + uint64(len(img))
-	from := uint64(0)
-	if e, ok := b.byName["_etext"]; ok && e > start && e < end {
-		from = (e - start + 7) &^ 7
-	}
-	heap := func(v uint64) bool { return v >= 1<<63 && (v < start || v >= end) && v%8 == 0 }
-	devOf := func(p uint64) (uint32, bool) {
-		q, err := b.read(p+uint64(dev.Offset), 4)
-		if err != nil {
-			return 0, false
-		}
-		return b.order.Uint32(q), true
-	}
+	from := b.pastText(img, start)
+	heap := func(v uint64) bool { return allocated(v, start, end) }
+	devOf := func(p uint64) (uint32, bool) { return b.u32(p + uint64(dev.Offset)) }
 	isBase := func(p uint64) bool {
 		d, ok1 := devOf(p)
 		r, ok2 := b.u64(p + uint64(rng.Offset))
