@@ -7,7 +7,7 @@
 // optional capability interfaces declared here (Unwinding, DWARFUnwinding,
 // BackChainUnwinding, EFrameSearcher, EFrameRows, BTLayout, VtopLayout,
 // PTEDecoder, CPUNoteKeys, PointerAuth, KernelPlacer, KernelImageFinder,
-// KernelRootNamer, KernelByteOrder, Disassembly), which the layers above
+// KernelRootNamer, KernelByteOrder, DataReferences, Disassembly), which the layers above
 // ask for by type assertion; no package outside arch imports an
 // architecture folder. archs lists the architectures and picks one for a
 // dump. Adding another architecture is one new folder plus one line in
@@ -138,6 +138,18 @@ type KernelRootNamer interface {
 // firmware (RTAS).
 type KernelByteOrder interface {
 	KernelByteOrder() binary.ByteOrder
+}
+
+// DataReferences is implemented by architectures whose code forms data
+// addresses relative to its own (arm64's ADRP and a following ADD or
+// load/store offset): a way to the static data an exported function reads
+// when kallsyms names no data.
+type DataReferences interface {
+	// DataReferences returns the addresses code, at run-time address pc,
+	// forms, in the order it forms them. A straight reading of the
+	// instructions, branches not followed: each address is a candidate the
+	// caller checks.
+	DataReferences(code []byte, pc uint64) []uint64
 }
 
 // KernelPlacer is implemented by architectures that can find the kernel's

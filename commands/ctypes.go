@@ -15,7 +15,8 @@ import (
 // layout of a declaration.
 
 // types returns the vmlinux's C types (building or loading the DWARF index
-// on first use), then those of the modules whose debuginfo is loaded.
+// on first use), then those of the modules whose debuginfo is loaded, then
+// (without a vmlinux) the modules' BTF.
 func (s *Session) types() (*symbols.Types, error) {
 	if s.Kernel == nil || s.Kernel.Vmlinux == nil {
 		return nil, fmt.Errorf("no vmlinux: type information is not available")
@@ -24,7 +25,7 @@ func (s *Session) types() (*symbols.Types, error) {
 	if err != nil {
 		return nil, err
 	}
-	return symbols.Layered(base, s.moduleTypes()...), nil
+	return symbols.Layered(base, append(s.moduleTypes(), s.moduleBTFTypes(base)...)...), nil
 }
 
 // byteOrder is the kernel memory's (which may differ from the order of the

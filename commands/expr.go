@@ -1182,16 +1182,26 @@ func (e *exprEnv) ident(n *xnode) (xval, error) {
 	if val, et, err := e.ts.Enumerator(name); err == nil {
 		return xval{t: et, u: normalize(uint64(val), et)}, nil
 	}
-	if n.cpu >= 0 {
-		return xval{}, xerrf("No symbol \"%s\" in current context.", name)
-	}
-	// A symbol without debuginfo (an assembler label, a module's symbol).
-	if sym, ok := e.s.Kernel.Syms.Lookup(name); ok {
+	// A symbol without debuginfo (an assembler label, a module's symbol;
+	// without DWARF, a per-CPU variable BTF has no VAR for, 5.10's: its
+	// instance on a CPU, runqueues:1, is read through a cast).
+	if sym, ok := e.s.Kernel.Syms.Lookup(name); ok && (n.cpu < 0 || e.s.Kernel.IsPerCPU(sym.Addr)) {
 		kind := byte('d')
 		if sym.Type == 't' || sym.Type == 'T' || sym.Type == 'W' || sym.Type == 'w' {
 			kind = 't'
 		}
-		return xval{t: e.noDebugType(kind), lval: true, addr: sym.Addr, notype: kind}, nil
+		addr := sym.Addr
+		if n.cpu >= 0 {
+			off, err := cpuOffset(e.s, n.cpu)
+			if err != nil {
+				return xval{}, err
+			}
+			addr += off
+		}
+		return xval{t: e.noDebugType(kind), lval: true, addr: addr, notype: kind}, nil
+	}
+	if n.cpu >= 0 {
+		return xval{}, xerrf("No symbol \"%s\" in current context.", name)
 	}
 	for _, ms := range e.s.Kernel.ModuleSymbolsNamed(name) {
 		kind := byte('d')

@@ -29,6 +29,10 @@ type KmemInfo struct {
 	// Committed_AS, in pages.
 	CommitLimit uint64 `json:"commit_limit"`
 	Committed   uint64 `json:"committed"`
+	// Unavailable says, by section ("huge", "swap", "commit"), why a
+	// section the kernel may have could not be read: a dump opened without
+	// a vmlinux whose kallsyms has only text lacks its symbols.
+	Unavailable map[string]string `json:"unavailable,omitempty"`
 }
 
 func kmemInfo(s *Session) (Result, error) {
@@ -41,6 +45,14 @@ func kmemInfo(s *Session) (Result, error) {
 		HasHuge: m.HasHuge, TotalHuge: m.HugeTotal, HugeFree: m.HugeFree,
 		HasSwap: m.HasSwap, TotalSwap: m.SwapTotal, SwapUsed: m.SwapUsed, SwapFree: m.SwapTotal - m.SwapUsed,
 		HasCommit: m.HasCommit, CommitLimit: m.CommitLimit, Committed: m.Committed}
+	if s.textOnlySymbols() {
+		for section, what := range m.Missing {
+			if r.Unavailable == nil {
+				r.Unavailable = map[string]string{}
+			}
+			r.Unavailable[section] = what + " not found: the dump's kallsyms has only text"
+		}
+	}
 	r.Used = m.TotalRAM - m.Free
 	if c := int64(m.FilePages) - int64(m.SwapCache) - int64(m.Buffers); c > 0 {
 		r.Cached = uint64(c)
@@ -48,6 +60,15 @@ func kmemInfo(s *Session) (Result, error) {
 	r.Slab = m.SlabPages
 	if m.HasSlab {
 		r.Slab = m.Slab
+	}
+	if len(r.Unavailable) > 0 {
+		var names []string
+		for _, sec := range []string{"huge", "swap", "commit"} {
+			if _, ok := r.Unavailable[sec]; ok {
+				names = append(names, sec)
+			}
+		}
+		return r, fmt.Errorf("%d sections unavailable: %s", len(names), strings.Join(names, ", "))
 	}
 	return r, nil
 }
@@ -95,16 +116,33 @@ func (r *KmemInfo) Text(w io.Writer) error {
 	row("BUFFERS", r.Buffers, r.TotalMem, "TOTAL MEM")
 	row("CACHED", r.Cached, r.TotalMem, "TOTAL MEM")
 	row("SLAB", r.Slab, r.TotalMem, "TOTAL MEM")
+	// A section that could not be read: its first row's label and why.
+	unavailable := func(section, label string) {
+		if why, ok := r.Unavailable[section]; ok {
+			tw.printf("%13s  (unavailable: %s)\n", label, why)
+		}
+	}
 	if r.HasHuge {
 		tw.println("")
 		total("TOTAL HUGE", r.TotalHuge)
 		row("HUGE FREE", r.HugeFree, r.TotalHuge, "TOTAL HUGE")
+	} else if _, ok := r.Unavailable["huge"]; ok {
+		tw.println("")
+		unavailable("huge", "TOTAL HUGE")
 	}
 	tw.println("")
 	if r.HasSwap {
 		total("TOTAL SWAP", r.TotalSwap)
 		row("SWAP USED", r.SwapUsed, r.TotalSwap, "TOTAL SWAP")
 		row("SWAP FREE", r.SwapFree, r.TotalSwap, "TOTAL SWAP")
+	} else {
+		unavailable("swap", "TOTAL SWAP")
+	}
+	if !r.HasCommit {
+		if _, ok := r.Unavailable["commit"]; ok {
+			tw.println("")
+			unavailable("commit", "COMMIT LIMIT")
+		}
 	}
 	if r.HasCommit {
 		tw.println("")

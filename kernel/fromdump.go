@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"strings"
@@ -134,6 +135,43 @@ func (b *dumpBoot) scanImage(d *memory.Dump) {
 	}
 	var btfAt int
 	b.btf, btfAt = symbols.FindBTF(img)
+	var ts *symbols.Types
+	if b.btf != nil {
+		ts, _ = symbols.NewBTFTypes(b.btf)
+	}
+	if _, ok := b.byName["linux_banner"]; !ok {
+		if a, ok := findBanner(img, start, d.VMCoreInfo.OSRelease(), b.utsVersion(ts)); ok {
+			add(symbols.Symbol{Name: "linux_banner", Addr: a, Type: 'D'})
+		}
+	}
+	if _, ok := b.byName["tk_core"]; !ok && ts != nil {
+		if a, ok := b.findTkCore(ts, img, start); ok {
+			add(symbols.Symbol{Name: "tk_core", Addr: a, Type: 'D'})
+		}
+	}
+	if _, ok := b.byName["hstates"]; !ok && ts != nil {
+		hs, max, n := b.findHstates(ts, img, start)
+		if n > 0 {
+			add(symbols.Symbol{Name: "hstates", Addr: hs, Type: 'D'})
+		}
+		if n > 1 {
+			add(symbols.Symbol{Name: "hugetlb_max_hstate", Addr: max, Type: 'D'})
+		}
+	}
+	// dev's tables of majors: chrdevs[] (fs/char_dev.c), major_names[]
+	// (block/genhd.c).
+	for _, t := range []struct{ sym, st string }{{"chrdevs", "char_device_struct"}, {"major_names", "blk_major_name"}} {
+		if _, ok := b.byName[t.sym]; !ok && ts != nil {
+			if a, ok := b.findMajorTable(ts, img, start, t.st); ok {
+				add(symbols.Symbol{Name: t.sym, Addr: a, Type: 'D'})
+			}
+		}
+	}
+	if _, ok := b.byName["cdev_map"]; !ok && ts != nil {
+		if a, ok := b.findCdevMap(ts, img, start); ok {
+			add(symbols.Symbol{Name: "cdev_map", Addr: a, Type: 'D'})
+		}
+	}
 	b.noteID = symbols.FindBuildIDNote(img, b.order, btfAt)
 	if b.btf == nil {
 		return
@@ -157,39 +195,100 @@ func (b *dumpBoot) scanImage(d *memory.Dump) {
 	for name, off := range percpu {
 		add(symbols.Symbol{Name: name, Addr: base + off, Type: 'D'})
 	}
-	if _, ok := b.byName["modules"]; !ok {
-		if a, ok := b.findModules(img, start); ok {
-			add(symbols.Symbol{Name: "modules", Addr: a, Type: 'D'})
+	// The CPU that panicked, whose task is the panic task.
+	if _, ok := b.byName["panic_cpu"]; !ok {
+		if a, ok := b.findPanicCPU(img, start); ok {
+			add(symbols.Symbol{Name: "panic_cpu", Addr: a, Type: 'D'})
 		}
 	}
+	// The static lists the kernel model walks, which kallsyms of text
+	// alone does not name.
+	_, haveModules := b.byName["modules"]
+	_, haveBTFModules := b.byName["btf_modules"]
+	if haveModules && haveBTFModules {
+		return
+	}
+	if ts == nil {
+		return
+	}
+	head, mods, ok := b.findModules(ts, img, start)
+	if ok && !haveModules {
+		add(symbols.Symbol{Name: "modules", Addr: head, Type: 'D'})
+	}
+	if !haveBTFModules {
+		if a, ok := b.findBTFModules(ts, img, start, mods); ok {
+			add(symbols.Symbol{Name: "btf_modules", Addr: a, Type: 'D'})
+		}
+	}
+}
+
+// findBanner finds linux_banner in the image: the one string there that
+// starts "Linux version RELEASE (", RELEASE being VMCOREINFO's OSRELEASE,
+// NUL-terminated and preceded by a NUL (a string's start). Not found when
+// the release is unknown or the string is not there exactly once.
+func findBanner(img []byte, start uint64, release, version string) (uint64, bool) {
+	if release == "" {
+		return 0, false
+	}
+	pat := []byte("Linux version " + release + " (")
+	at, n := -1, 0
+	for off := 0; off < len(img); {
+		i := bytes.Index(img[off:], pat)
+		if i < 0 {
+			break
+		}
+		i += off
+		end := bytes.IndexByte(img[i:], 0)
+		// A kernel may hold a second, weak banner without the build's
+		// number ("# SMP"): the banner ends with the kernel's version.
+		if (i == 0 || img[i-1] == 0) && end > 0 && (version == "" || bytes.HasSuffix(img[i:i+end], []byte(" "+version+"\n"))) {
+			at = i
+			n++
+		}
+		off = i + len(pat)
+	}
+	if n != 1 {
+		return 0, false
+	}
+	return start + uint64(at), true
+}
+
+// utsVersion is the kernel's UTS version (init_uts_ns.name.version, "#1
+// SMP ..."), its layout from the BTF; "" when it cannot be read.
+func (b *dumpBoot) utsVersion(ts *symbols.Types) string {
+	a, ok := b.byName["init_uts_ns"]
+	if !ok || ts == nil {
+		return ""
+	}
+	t, err := ts.Lookup("struct uts_namespace")
+	if err != nil {
+		return ""
+	}
+	m, err := t.MemberPath("name.version")
+	if err != nil {
+		return ""
+	}
+	p, err := b.read(a+uint64(m.Offset), 65)
+	if err != nil {
+		return ""
+	}
+	return cstr(p)
 }
 
 // findModules finds the list of loaded modules (the static list_head
 // modules) in the image: a list head there whose ring of struct modules
 // (their list members) runs through module names and back to it. The
-// layout is the BTF's.
-func (b *dumpBoot) findModules(img []byte, start uint64) (uint64, bool) {
-	ts, err := symbols.NewBTFTypes(b.btf)
-	if err != nil {
-		return 0, false
-	}
+// layout is the BTF's. It returns the modules' addresses too.
+func (b *dumpBoot) findModules(ts *symbols.Types, img []byte, start uint64) (uint64, []uint64, bool) {
 	mt, err := ts.Lookup("struct module")
 	if err != nil {
-		return 0, false
+		return 0, nil, false
 	}
 	list, err1 := mt.MemberPath("list")
 	name, err2 := mt.MemberPath("name")
 	if err1 != nil || err2 != nil {
-		return 0, false
+		return 0, nil, false
 	}
-	u64 := func(a uint64) (uint64, bool) {
-		p, err := b.read(a, 8)
-		if err != nil {
-			return 0, false
-		}
-		return b.order.Uint64(p), true
-	}
-	end := start + uint64(len(img))
 	named := func(node uint64) bool {
 		p, err := b.read(node-uint64(list.Offset)+uint64(name.Offset), 56)
 		if err != nil {
@@ -206,29 +305,74 @@ func (b *dumpBoot) findModules(img []byte, start uint64) (uint64, bool) {
 		}
 		return true
 	}
+	head, nodes, ok := b.findRing(img, start, named)
+	for i := range nodes {
+		nodes[i] -= uint64(list.Offset)
+	}
+	return head, nodes, ok
+}
+
+// findBTFModules finds the kernel's list of modules' BTF (kernel/bpf/btf.c's
+// static btf_modules) in the image: a list head there whose ring of struct
+// btf_modules each names one of the loaded modules (mods).
+func (b *dumpBoot) findBTFModules(ts *symbols.Types, img []byte, start uint64, mods []uint64) (uint64, bool) {
+	bt, err := ts.Lookup("struct btf_module")
+	if err != nil || len(mods) == 0 {
+		return 0, false
+	}
+	list, err1 := bt.MemberPath("list")
+	module, err2 := bt.MemberPath("module")
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	loaded := make(map[uint64]bool, len(mods))
+	for _, m := range mods {
+		loaded[m] = true
+	}
+	head, _, ok := b.findRing(img, start, func(node uint64) bool {
+		m, ok := b.u64(node - uint64(list.Offset) + uint64(module.Offset))
+		return ok && loaded[m]
+	})
+	return head, ok
+}
+
+func (b *dumpBoot) u64(a uint64) (uint64, bool) {
+	p, err := b.read(a, 8)
+	if err != nil {
+		return 0, false
+	}
+	return b.order.Uint64(p), true
+}
+
+// findRing finds a static list_head in the image (at start) whose ring
+// of nodes, allocated outside the image, all pass node, and leads back to
+// it; with the nodes in list order.
+func (b *dumpBoot) findRing(img []byte, start uint64, node func(uint64) bool) (uint64, []uint64, bool) {
+	end := start + uint64(len(img))
 	for p := 0; p+16 <= len(img); p += 8 {
 		head := start + uint64(p)
 		next, prev := b.order.Uint64(img[p:]), b.order.Uint64(img[p+8:])
 		if next < 1<<63 || prev < 1<<63 || next == head || next >= start && next < end || prev >= start && prev < end || next%8 != 0 {
 			continue
 		}
-		if back, ok := u64(next + 8); !ok || back != head {
+		if back, ok := b.u64(next + 8); !ok || back != head {
 			continue
 		}
 		ok := true
-		node := next
-		for i := 0; ok && node != head; i++ {
-			if i > 4096 || !named(node) {
+		var nodes []uint64
+		for n := next; ok && n != head; {
+			if len(nodes) > 4096 || !node(n) {
 				ok = false
 				break
 			}
-			node, ok = u64(node)
+			nodes = append(nodes, n)
+			n, ok = b.u64(n)
 		}
 		if ok {
-			return head, true
+			return head, nodes, true
 		}
 	}
-	return 0, false
+	return 0, nil, false
 }
 
 // span reads the memory between two symbols (nil when the kernel lacks
@@ -256,15 +400,34 @@ func (b *dumpBoot) buildID() string {
 	return symbols.NoteBuildID(notes, b.order)
 }
 
-// DumpKernelID reads the build-id and release of the dump's kernel from
-// its memory (for a dump whose VMCOREINFO does not carry them): the
-// build-id note among the kernel's notes, the release from linux_banner,
-// both found through the kernel's kallsyms.
-func DumpKernelID(d *memory.Dump) (id, release string, err error) {
+// DumpKernel is the kernel of a dump as its memory gives it, read once:
+// its build-id and release (to find its vmlinux by), and the kernel image
+// made from it when none is found.
+type DumpKernel struct {
+	d *memory.Dump
+	b *dumpBoot
+}
+
+// ReadDumpKernel reads the kernel's symbols from d's memory (its kallsyms
+// tables, and on a kallsyms of text alone the image's exported symbols and
+// BTF); d must stay open while the DumpKernel is used.
+func ReadDumpKernel(d *memory.Dump) (*DumpKernel, error) {
 	b, err := bootDump(d)
 	if err != nil {
-		return "", "", err
+		return nil, err
 	}
+	return &DumpKernel{d: d, b: b}, nil
+}
+
+// Dump is the dump the kernel was read from.
+func (dk *DumpKernel) Dump() *memory.Dump { return dk.d }
+
+// ID is the build-id and release of the dump's kernel, for a dump whose
+// VMCOREINFO does not carry them: the build-id note among the kernel's
+// notes, the release from linux_banner, both found through the kernel's
+// kallsyms.
+func (dk *DumpKernel) ID() (id, release string) {
+	b := dk.b
 	if a, ok := b.byName["linux_banner"]; ok {
 		if p, err := b.read(a, 256); err == nil {
 			// "Linux version RELEASE (...": the third word.
@@ -273,15 +436,23 @@ func DumpKernelID(d *memory.Dump) (id, release string, err error) {
 			}
 		}
 	}
-	return b.buildID(), release, nil
+	return b.buildID(), release
 }
 
 // DumpVmlinux makes the kernel image of d from its memory.
 func DumpVmlinux(d *memory.Dump) (*symbols.Vmlinux, error) {
-	b, err := bootDump(d)
+	dk, err := ReadDumpKernel(d)
 	if err != nil {
 		return nil, err
 	}
+	return dk.Vmlinux()
+}
+
+// Vmlinux makes the kernel image from the dump's memory: its symbols, BTF
+// and ORC tables.
+func (dk *DumpKernel) Vmlinux() (*symbols.Vmlinux, error) {
+	d, b := dk.d, dk.b
+	var err error
 	img := symbols.DumpImage{Machine: archs.ELFOfDump(d.Machine), Order: b.order}
 	var off uint64
 	if o, ok := d.VMCoreInfo.KernelOffset(); ok {

@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/gocrash/gocrash/internal/corpus"
+	"github.com/gocrash/gocrash/internal/corpustest"
 	"github.com/gocrash/gocrash/kernel"
-	"github.com/gocrash/gocrash/memory"
 	"github.com/gocrash/gocrash/symbols"
 )
 
@@ -15,16 +15,10 @@ import (
 // memory (kallsyms, BTF, ORC).
 func openDumpKernel(t *testing.T, f corpus.File) (*kernel.Kernel, error) {
 	t.Helper()
-	d, err := memory.OpenFiles(f.Paths()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	v, err := kernel.DumpVmlinux(d)
+	d, v, err := corpustest.FromDump(t, f)
 	if err != nil {
 		return nil, err
 	}
-	t.Cleanup(func() { v.Close() })
 	if v.Path != symbols.DumpKernelName {
 		t.Errorf("the image from the dump is called %q", v.Path)
 	}

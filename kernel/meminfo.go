@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/gocrash/gocrash/symbols"
@@ -34,6 +35,23 @@ type MemInfo struct {
 	// CommittedCount is vm_committed_as.count alone, without the per-CPU
 	// deltas (what crash reads).
 	CommittedCount int64
+	// Missing names, by section ("huge", "swap", "commit"), the symbol
+	// or type ("symbol hstates") whose absence left the section out. With a whole symbol table the
+	// kernel lacks the feature; the caller knows when the table may be
+	// incomplete (a kallsyms of text alone).
+	Missing map[string]string
+}
+
+// missing records that section is left out for want of a symbol: err's.
+func (m *MemInfo) missing(section string, err error) {
+	var me *symbols.MissingError
+	if !errors.As(err, &me) {
+		return
+	}
+	if m.Missing == nil {
+		m.Missing = map[string]string{}
+	}
+	m.Missing[section] = me.What
 }
 
 // Hstate is one huge page size (struct hstate).
@@ -110,7 +128,12 @@ func (k *MemUsage) Hstates() ([]Hstate, error) {
 	}
 	n, err := objectLen(k.types, "hstates")
 	if err != nil {
-		return nil, err
+		// Without the array's type (its length, HUGE_MAX_HSTATE, is a
+		// #define) the hstates in use are the first hugetlb_max_hstate,
+		// as for_each_hstate() walks them.
+		if n, err = k.boundedCount("hugetlb_max_hstate", 64); err != nil {
+			return nil, err
+		}
 	}
 	var out []Hstate
 	for i := 0; i < n; i++ {
@@ -185,7 +208,9 @@ func (k *MemUsage) MemInfo() (MemInfo, error) {
 			m.HugeTotal += uint64(h.Total) << h.Order
 			m.HugeFree += uint64(h.Free) << h.Order
 		}
-	} else if !symbols.IsMissing(err) {
+	} else if symbols.IsMissing(err) {
+		m.missing("huge", err)
+	} else {
 		return m, err
 	}
 	if err := k.swapTotals(&m); err != nil {
@@ -309,7 +334,13 @@ func (k *MemUsage) swapCachePages() (uint64, error) {
 	}
 	n, err := objectLen(k.types, "nr_swapper_spaces")
 	if err != nil {
-		return 0, err
+		// Without the array's type (BTF has no VAR for it; its length,
+		// MAX_SWAPFILES, is a #define) it is bounded as the kernel
+		// bounds it: a swap type past nr_swapfiles has no swap_info,
+		// and total_swapcache_pages() skips it.
+		if n, err = k.nrSwapfiles(); err != nil {
+			return 0, err
+		}
 	}
 	asSize, err1 := k.Size("address_space")
 	nrpages, err2 := k.Offset("address_space", "nrpages")
@@ -340,12 +371,34 @@ func (k *MemUsage) swapCachePages() (uint64, error) {
 	return total, nil
 }
 
+// nrSwapfiles is the number of swap types ever used (nr_swapfiles), the
+// length of swap_info[]'s filled part.
+func (k *MemUsage) nrSwapfiles() (int, error) { return k.boundedCount("nr_swapfiles", 64) }
+
+// boundedCount reads the kernel's count of an array's used entries (an
+// int), at most max.
+func (k *MemUsage) boundedCount(name string, max uint32) (int, error) {
+	na, err := k.SymbolAddr(name)
+	if err != nil {
+		return 0, err
+	}
+	nr, err := k.ReadU32(na)
+	if err != nil {
+		return 0, err
+	}
+	if nr > max {
+		return 0, fmt.Errorf("%s is %d: not believable", name, nr)
+	}
+	return int(nr), nil
+}
+
 // (swpUsed, SWP_USED of swap_info_struct.flags, is in swap.go.)
 
 // swapTotals sums the swap areas in use: swap_info[0..nr_swapfiles).
 func (k *MemUsage) swapTotals(m *MemInfo) error {
 	si, err := k.SymbolAddr("swap_info")
 	if symbols.IsMissing(err) {
+		m.missing("swap", err)
 		return nil
 	} else if err != nil {
 		return err
@@ -394,6 +447,7 @@ func (k *MemUsage) swapTotals(m *MemInfo) error {
 func (k *MemUsage) commit(m *MemInfo) error {
 	if _, err := k.SymbolAddr("sysctl_overcommit_memory"); err != nil {
 		if symbols.IsMissing(err) {
+			m.missing("commit", err)
 			return nil
 		}
 		return err

@@ -97,6 +97,7 @@ type ModuleList struct {
 	once sync.Once
 	mods []*Module
 	err  error
+	btf  moduleBTFs // the modules' BTF (modbtf.go)
 }
 
 // NewModuleList reads modules through r, l and s, text's answers about

@@ -140,13 +140,25 @@ func (k *System) Tainted() (uint64, error) {
 }
 
 // HZ derives the kernel's tick rate from tick_nsec (NSEC_PER_SEC/HZ, give
-// or take NTP's adjustment).
+// or take NTP's adjustment); without that symbol (a kallsyms of text
+// alone), from the timekeeper's NTP tick length (ntp_tick: the
+// nanoseconds of a tick, NTP_INTERVAL_LENGTH, adjusted as tick_nsec is,
+// shifted up by NTP_SCALE_SHIFT, 32).
 func (k *System) HZ() (uint64, error) {
+	var ns uint64
 	a, err := k.SymbolAddr("tick_nsec")
-	if err != nil {
-		return 0, err
+	if err == nil {
+		ns, err = k.ReadU64(a)
+	} else if symbols.IsMissing(err) {
+		tk, tkErr := k.timekeeper()
+		off, offErr := k.Offset("timekeeper", "ntp_tick")
+		if tkErr != nil || offErr != nil {
+			return 0, err
+		}
+		var tick uint64
+		tick, err = k.ReadU64(tk + uint64(off))
+		ns = tick >> 32
 	}
-	ns, err := k.ReadU64(a)
 	if err != nil {
 		return 0, err
 	}
@@ -186,12 +198,13 @@ func (k *System) LoadAverage() ([3]uint64, error) {
 }
 
 // CrashTime is when the kernel crashed: VMCOREINFO's CRASHTIME (kdump), else
-// the timekeeper's wall-clock seconds (shadow_timekeeper.xtime_sec).
+// the timekeeper's wall-clock seconds (shadow_timekeeper.xtime_sec, or
+// tk_core's).
 func (k *System) CrashTime() (time.Time, error) {
 	if t, ok := k.vmcore.CrashTime(); ok {
 		return time.Unix(t, 0), nil
 	}
-	a, err := k.SymbolAddr("shadow_timekeeper")
+	a, err := k.timekeeper()
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -318,7 +331,7 @@ func PanicMessage(recs []LogRecord) string {
 // offset from monotonic to wall time (-wall_to_monotonic) less the time
 // spent suspended (offs_boot); else the crash time less the uptime.
 func (k *System) BootTime() (time.Time, error) {
-	if a, err := k.SymbolAddr("shadow_timekeeper"); err == nil {
+	if a, err := k.timekeeper(); err == nil {
 		w2m, err1 := k.Offset("timekeeper", "wall_to_monotonic")
 		offsBoot, err2 := k.Offset("timekeeper", "offs_boot")
 		for _, err := range []error{err1, err2} {
@@ -347,6 +360,27 @@ func (k *System) BootTime() (time.Time, error) {
 		return time.Time{}, err
 	}
 	return crash.Add(-up), nil
+}
+
+// timekeeper is the address of the kernel's struct timekeeper:
+// shadow_timekeeper, the copy timekeeping_advance() updates and then
+// copies into tk_core; without that symbol (a kallsyms of text alone,
+// where tk_core is found in the image), tk_core's, past its sequence
+// count.
+func (k *System) timekeeper() (uint64, error) {
+	a, err := k.SymbolAddr("shadow_timekeeper")
+	if !symbols.IsMissing(err) {
+		return a, err
+	}
+	core, err2 := k.SymbolAddr("tk_core")
+	if err2 != nil {
+		return 0, err
+	}
+	seq, err2 := k.Size("seqcount_raw_spinlock")
+	if err2 != nil {
+		return 0, err2
+	}
+	return core + tkCoreTimekeeper(seq), nil
 }
 
 // PerCPUOffset returns __per_cpu_offset[cpu].

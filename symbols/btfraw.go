@@ -23,7 +23,26 @@ type btfRaw struct {
 	// comp maps a name to the first struct with a non-zero size or union
 	// of that name, in type id order. The keys point into strs.
 	comp map[string]uint32
+	// A split BTF (a module's) continues a base BTF (the vmlinux's): its
+	// type ids start at first, after the base's, and its string offsets
+	// at strBase, the base's string section's length. A type id or string
+	// offset below those is the base's. For a base BTF both are 0.
+	base    *btfRaw
+	first   uint32
+	strBase uint32
 }
+
+// ids is the range of type ids the section itself holds: [lo, hi).
+func (b *btfRaw) ids() (lo, hi uint32) {
+	lo = b.first
+	if lo == 0 {
+		lo = 1 // void
+	}
+	return lo, b.first + uint32(len(b.offs))
+}
+
+// strEnd is the end of the string offsets this BTF can name.
+func (b *btfRaw) strEnd() uint64 { return uint64(b.strBase) + uint64(len(b.strs)) }
 
 // BTF kinds.
 const (
@@ -86,11 +105,19 @@ func btfTrailer(kind, vlen uint32) (uint32, bool) {
 }
 
 // parseBTF reads the header and indexes the types of a .BTF section.
-func parseBTF(data []byte) (*btfRaw, error) {
+func parseBTF(data []byte) (*btfRaw, error) { return parseSplitBTF(data, nil) }
+
+// parseSplitBTF reads a split BTF over base (a module's over the
+// vmlinux's); with base nil, a whole BTF.
+func parseSplitBTF(data []byte, base *btfRaw) (*btfRaw, error) {
 	if len(data) < btfHeaderLen {
 		return nil, btfCorrupt("%d bytes, shorter than the header", len(data))
 	}
-	b := &btfRaw{}
+	b := &btfRaw{base: base}
+	if base != nil {
+		_, b.first = base.ids()
+		b.strBase = uint32(base.strEnd())
+	}
 	switch {
 	case binary.LittleEndian.Uint16(data) == btfMagic:
 		b.order = binary.LittleEndian
@@ -121,7 +148,10 @@ func parseBTF(data []byte) (*btfRaw, error) {
 	if b.strs, err = section(o.Uint32(data[16:]), o.Uint32(data[20:]), "string"); err != nil {
 		return nil, err
 	}
-	if len(b.strs) == 0 || b.strs[0] != 0 || b.strs[len(b.strs)-1] != 0 {
+	if base != nil && base.order != b.order {
+		return nil, btfCorrupt("the split BTF's byte order is not its base's")
+	}
+	if len(b.strs) == 0 || (base == nil && b.strs[0] != 0) || b.strs[len(b.strs)-1] != 0 {
 		return nil, btfCorrupt("the string section does not start and end with NUL")
 	}
 	if err := b.index(); err != nil {
@@ -132,9 +162,13 @@ func parseBTF(data []byte) (*btfRaw, error) {
 
 // index is the one pass over the type section.
 func (b *btfRaw) index() error {
-	o, t, strs := b.order, b.types, b.strs
-	// Kernel BTF averages a little over 30 bytes a type.
+	o, t := b.order, b.types
+	// Kernel BTF averages a little over 30 bytes a type. A base's offs[0]
+	// is void; a split BTF's offs[0] is its first type.
 	b.offs = make([]uint32, 1, len(t)/28+2)
+	if b.base != nil {
+		b.offs = b.offs[:0]
+	}
 	b.comp = make(map[string]uint32, len(t)/300+16)
 	for pos := 0; pos < len(t); {
 		if len(t)-pos < btfTypeLen {
@@ -153,10 +187,10 @@ func (b *btfRaw) index() error {
 		if uint64(len(t)-pos-btfTypeLen) < uint64(n) {
 			return btfCorrupt("type %d is cut short", len(b.offs))
 		}
-		if uint64(nameOff) >= uint64(len(strs)) {
+		if uint64(nameOff) >= b.strEnd() {
 			return btfCorrupt("type %d's name is past the string section", len(b.offs))
 		}
-		id := uint32(len(b.offs))
+		id := b.first + uint32(len(b.offs))
 		b.offs = append(b.offs, uint32(pos))
 		if nameOff != 0 && (kind == btfKindUnion || kind == btfKindStruct && o.Uint32(t[pos+8:]) > 0) {
 			name := b.str(nameOff)
@@ -172,7 +206,10 @@ func (b *btfRaw) index() error {
 // str is the string at off, pointing into the section (off is known to be
 // in the section, which ends with a NUL).
 func (b *btfRaw) str(off uint32) string {
-	s := b.strs[off:]
+	if off < b.strBase {
+		return b.base.str(off)
+	}
+	s := b.strs[off-b.strBase:]
 	n := bytes.IndexByte(s, 0)
 	if n <= 0 {
 		return ""
@@ -182,6 +219,10 @@ func (b *btfRaw) str(off uint32) string {
 
 // nameIs reports whether the string at off is name, without building it.
 func (b *btfRaw) nameIs(off uint32, name string) bool {
+	if off < b.strBase {
+		return b.base.nameIs(off, name)
+	}
+	off -= b.strBase
 	if uint64(off)+uint64(len(name)) >= uint64(len(b.strs)) {
 		return false
 	}
@@ -205,10 +246,14 @@ func (b *btfRaw) typ(id uint32) (btfT, error) {
 	if id == 0 {
 		return btfT{}, nil
 	}
-	if uint64(id) >= uint64(len(b.offs)) {
-		return btfT{}, btfCorrupt("type id %d is out of range (%d types)", id, len(b.offs)-1)
+	if id < b.first {
+		return b.base.typ(id)
 	}
-	pos := b.offs[id]
+	if uint64(id-b.first) >= uint64(len(b.offs)) {
+		_, hi := b.ids()
+		return btfT{}, btfCorrupt("type id %d is out of range (%d types)", id, hi-1)
+	}
+	pos := b.offs[id-b.first]
 	info := b.order.Uint32(b.types[pos+4:])
 	t := btfT{id: id, nameOff: b.order.Uint32(b.types[pos:]), kind: info >> 24 & 0x1f, vlen: info & 0xffff, kflag: info>>31 != 0, st: b.order.Uint32(b.types[pos+8:])}
 	n, _ := btfTrailer(t.kind, t.vlen) // checked by index
@@ -286,7 +331,7 @@ type btfMember struct {
 func (b *btfRaw) member(t btfT, i uint32) (btfMember, error) {
 	d := t.extra[i*btfMemberLen:]
 	m := btfMember{nameOff: b.order.Uint32(d), typ: b.order.Uint32(d[4:]), bitOff: b.order.Uint32(d[8:])}
-	if m.nameOff >= uint32(len(b.strs)) {
+	if uint64(m.nameOff) >= b.strEnd() {
 		return btfMember{}, btfCorrupt("type %d member %d's name is past the string section", t.id, i)
 	}
 	if t.kflag {
@@ -354,7 +399,7 @@ func (b *btfRaw) findMemberDepth(id uint32, name string, depth int, state map[ui
 		if err != nil {
 			return btfMember{}, 0, false, err
 		}
-		if m.nameOff == 0 || b.strs[m.nameOff] == 0 {
+		if m.nameOff == 0 || b.str(m.nameOff) == "" {
 			inner, ioff, ok, err := b.findMemberDepth(m.typ, name, depth+1, state)
 			if err != nil || ok {
 				return inner, int64(m.bitOff/8) + ioff, ok, err
@@ -377,8 +422,9 @@ func (b *btfRaw) composite(name string) (uint32, bool, error) {
 	}
 	// Rare: a name no sized struct or union has (a typedef, a forward
 	// declaration, a type this kernel lacks). Scan for it.
-	for id := uint32(1); id < uint32(len(b.offs)); id++ {
-		if b.nameIs(b.order.Uint32(b.types[b.offs[id]:]), name) {
+	lo, hi := b.ids()
+	for id := lo; id < hi; id++ {
+		if b.nameIs(b.order.Uint32(b.types[b.offs[id-b.first]:]), name) {
 			t, err := b.underlying(id)
 			return t.id, err == nil, err
 		}
@@ -389,8 +435,9 @@ func (b *btfRaw) composite(name string) (uint32, bool, error) {
 // enumerator scans the enums, in type order, for the constant name.
 func (b *btfRaw) enumerator(name string) (int64, bool) {
 	o := b.order
-	for id := uint32(1); id < uint32(len(b.offs)); id++ {
-		pos := b.offs[id]
+	lo, hi := b.ids()
+	for id := lo; id < hi; id++ {
+		pos := b.offs[id-b.first]
 		info := o.Uint32(b.types[pos+4:])
 		kind, vlen := info>>24&0x1f, info&0xffff
 		var step uint32

@@ -35,13 +35,63 @@ func NewBTFTypes(data []byte) (*Types, error) {
 	return &Types{btf: b, ix: ix, byOff: map[uint64]*Type{}, void: &Type{Kind: TypeVoid, Name: "void", Size: 1}}, nil
 }
 
+// NewSplitBTFTypes returns the type model of a module's split BTF over its
+// base, the vmlinux's BTF types (a model NewBTFTypes made): its own types
+// are indexed, those it refers to in the base are read from there.
+func NewSplitBTFTypes(data []byte, base *Types) (*Types, error) {
+	if base == nil || base.btf == nil {
+		return nil, fmt.Errorf("a split BTF needs its base's BTF")
+	}
+	b, err := parseSplitBTF(data, base.btf)
+	if err != nil {
+		return nil, err
+	}
+	ix, err := btfIndex(b)
+	if err != nil {
+		return nil, err
+	}
+	return &Types{btf: b, ix: ix, byOff: map[uint64]*Type{}, void: base.void}, nil
+}
+
+// BTFStartID is the first type id of a split BTF's model (0 for a whole
+// BTF's, or one not from BTF).
+func (ts *Types) BTFStartID() uint32 {
+	if ts.btf == nil {
+		return 0
+	}
+	return ts.btf.first
+}
+
 // btfIndex indexes the BTF's named types, functions, variables and enum
 // constants in the DWARF index's form (names are offsets in the BTF's
 // string section, as the DWARF index's are in .debug_str).
 func btfIndex(b *btfRaw) (*Index, error) {
 	best := map[indexKey]scanHit{}
+	// A split BTF's names may lie in its base's strings: the index gets a
+	// string section of its own names.
+	strs := b.strs
+	var own []byte
+	ownAt := map[string]uint32{}
+	if b.base != nil {
+		own = []byte{0}
+	}
 	add := func(kind Kind, nameOff uint32, id uint32, decl bool) {
-		if nameOff == 0 || b.strs[nameOff] == 0 {
+		if nameOff == 0 {
+			return
+		}
+		if own != nil {
+			name := b.str(nameOff)
+			if name == "" {
+				return
+			}
+			at, ok := ownAt[name]
+			if !ok {
+				at = uint32(len(own))
+				own = append(append(own, name...), 0)
+				ownAt[name] = at
+			}
+			nameOff = at
+		} else if strs[nameOff] == 0 {
 			return
 		}
 		k := indexKey(uint64(kind)<<56 | uint64(nameOff))
@@ -51,7 +101,8 @@ func btfIndex(b *btfRaw) (*Index, error) {
 		}
 	}
 	o := b.order
-	for id := uint32(1); id < uint32(len(b.offs)); id++ {
+	lo, hi := b.ids()
+	for id := lo; id < hi; id++ {
 		t, err := b.typ(id)
 		if err != nil {
 			return nil, err
@@ -87,7 +138,10 @@ func btfIndex(b *btfRaw) (*Index, error) {
 		}
 	}
 	d := &Dwarf{}
-	d.sec.str = b.strs
+	d.sec.str = strs
+	if own != nil {
+		d.sec.str = own
+	}
 	return d.buildImage(best, nil)
 }
 
@@ -287,7 +341,8 @@ func BTFSectionVars(data []byte, name string) (map[string]uint64, uint64, error)
 	}
 	var size uint64
 	out := map[string]uint64{}
-	for id := uint32(1); id < uint32(len(b.offs)); id++ {
+	lo, hi := b.ids()
+	for id := lo; id < hi; id++ {
 		t, err := b.typ(id)
 		if err != nil {
 			return nil, 0, err

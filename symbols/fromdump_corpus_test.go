@@ -4,8 +4,7 @@ import (
 	"testing"
 
 	"github.com/gocrash/gocrash/internal/corpus"
-	"github.com/gocrash/gocrash/kernel"
-	"github.com/gocrash/gocrash/memory"
+	"github.com/gocrash/gocrash/internal/corpustest"
 	"github.com/gocrash/gocrash/symbols"
 )
 
@@ -20,6 +19,12 @@ import (
 // letter is not known, their address is checked). Its types against
 // pahole's reading of the vmlinux's DWARF, once a kernel: the layouts of
 // the type tests' structs.
+// imageFound are the data symbols found in the kernel image when
+// kallsyms has only text (by structure, or through the code of the
+// functions that read them).
+var imageFound = []string{"init_task", "jiffies_64", "__per_cpu_offset", "linux_banner", "modules", "btf_modules",
+	"tk_core", "chrdevs", "major_names", "cdev_map", "hstates", "hugetlb_max_hstate", "panic_cpu"}
+
 func TestCorpusFromDump(t *testing.T) {
 	paholed := map[string]bool{}
 	for _, r := range append(corpus.Runs(t), corpus.CrashRuns(t)...) {
@@ -27,16 +32,10 @@ func TestCorpusFromDump(t *testing.T) {
 			continue
 		}
 		t.Run(r.Name, func(t *testing.T) {
-			d, err := memory.OpenFiles(r.Files[0].Paths()...)
+			_, v, err := corpustest.FromDump(t, r.Files[0])
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer d.Close()
-			v, err := kernel.DumpVmlinux(d)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer v.Close()
 			if want, err := corpusBuildID(r.Vmlinux); err != nil || v.BuildID != want {
 				t.Errorf("build-id %s, the vmlinux's %s (%v)", v.BuildID, want, err)
 			}
@@ -81,6 +80,13 @@ func TestCorpusFromDump(t *testing.T) {
 			}
 			if bad > 0 {
 				t.Errorf("%d of %d symbols differ from System.map's", bad, found)
+			}
+			// A kallsyms of text alone: the data the kernel model reads,
+			// found in the image (at System.map's address, checked above).
+			for _, name := range imageFound {
+				if _, ok := v.Lookup(name); textOnly && !ok {
+					t.Errorf("%s: not found in the image", name)
+				}
 			}
 			switch {
 			case textOnly && float64(foundText) < 0.99*float64(text):

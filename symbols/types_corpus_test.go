@@ -26,7 +26,13 @@ var paholeSize = regexp.MustCompile(`/\* size: (\d+),`)
 // pahole lists a struct's members as pahole (dwarves) reads them from the
 // DWARF: name, offset and size, anonymous unions and structs flattened.
 func pahole(t *testing.T, vmlinux, name string) ([]paholeMember, int64) {
-	out, err := exec.Command("pahole", "-F", "dwarf", "-C", name, vmlinux).Output()
+	return paholeOf(t, []string{"-F", "dwarf", vmlinux}, name)
+}
+
+// paholeOf is pahole's layout of struct name, read with args (a format, a
+// file, a split BTF's base).
+func paholeOf(t *testing.T, args []string, name string) ([]paholeMember, int64) {
+	out, err := exec.Command("pahole", append([]string{"-C", name}, args...)...).Output()
 	if err != nil {
 		t.Fatalf("pahole -C %s: %v", name, err)
 	}
@@ -197,6 +203,12 @@ var paholeStructs = []string{"task_struct", "mm_struct", "module", "file", "pt_r
 // checkPahole compares the layouts ts gives for structs with pahole's
 // reading of the vmlinux at path; it returns the members compared.
 func checkPahole(t *testing.T, ts *symbols.Types, path string, structs []string) int {
+	return checkPaholeOf(t, ts, []string{"-F", "dwarf", path}, structs)
+}
+
+// checkPaholeOf compares the layouts ts gives for structs with pahole's,
+// read with args; it returns the members compared.
+func checkPaholeOf(t *testing.T, ts *symbols.Types, args []string, structs []string) int {
 	checked := 0
 	for _, name := range structs {
 		ty, err := ts.Lookup("struct " + name)
@@ -204,7 +216,7 @@ func checkPahole(t *testing.T, ts *symbols.Types, path string, structs []string)
 			t.Errorf("struct %s: %v", name, err)
 			continue
 		}
-		want, size := pahole(t, path, name)
+		want, size := paholeOf(t, args, name)
 		if len(want) < 2 {
 			t.Fatalf("pahole listed %d members of %s", len(want), name)
 		}

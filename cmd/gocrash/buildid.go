@@ -21,10 +21,16 @@ import (
 // kernel image in its memory): in the places distributions install
 // it, then through debuginfod (the client cache, then the servers of
 // DEBUGINFOD_URLS), with a progress line on stderr while it downloads.
-func dumpVmlinux(ctx context.Context, dumpPaths []string, stderr io.Writer) (string, error) {
+//
+// When the build-id had to be read from the kernel's memory, that reading
+// is returned too (dk, holding the open dump), so that the session does
+// not read the image again: open uses its dump, and without a vmlinux
+// makes the kernel image from it. The caller closes dk's dump when it
+// does not use it.
+func dumpVmlinux(ctx context.Context, dumpPaths []string, stderr io.Writer) (path string, dk *kernel.DumpKernel, err error) {
 	d, err := memory.OpenFiles(dumpPaths...)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	vi := d.VMCoreInfo
 	var id, release string
@@ -36,33 +42,37 @@ func dumpVmlinux(ctx context.Context, dumpPaths []string, stderr io.Writer) (str
 		// in the dump's memory, found through its kallsyms.
 		var rel string
 		var err error
-		if id, rel, err = kernel.DumpKernelID(d); err != nil || id == "" {
+		if dk, err = kernel.ReadDumpKernel(d); err == nil {
+			id, rel = dk.ID()
+		}
+		if id == "" {
 			d.Close()
 			why := "no build-id note among the kernel's notes in its memory"
 			if err != nil {
 				why = err.Error()
 			}
-			return "", fmt.Errorf("%s carries no kernel build-id (no VMCOREINFO BUILD-ID; %s): name the vmlinux too (gocrash DUMPFILE VMLINUX)", dumpPaths[0], why)
+			return "", nil, fmt.Errorf("%s carries no kernel build-id (no VMCOREINFO BUILD-ID; %s): name the vmlinux too (gocrash DUMPFILE VMLINUX)", dumpPaths[0], why)
 		}
 		if release == "" {
 			release = rel
 		}
+	} else {
+		d.Close()
 	}
-	d.Close()
 	local, lerr := pickVmlinux(vmlinuxCandidates(release, id), "the dump's kernel", release, id)
 	if lerr == nil {
-		return local, nil
+		return local, dk, nil
 	}
 	c := debuginfod.FromEnv()
 	c.Progress = downloadProgress(stderr, id)
 	p, err := c.Find(ctx, id)
 	if err == nil {
-		return p, nil
+		return p, dk, nil
 	}
 	if errors.Is(err, debuginfod.ErrNotFound) && len(c.URLs) == 0 {
-		return "", fmt.Errorf("%v; no debuginfod servers to ask (DEBUGINFOD_URLS is empty)", lerr)
+		return "", dk, fmt.Errorf("%v; no debuginfod servers to ask (DEBUGINFOD_URLS is empty)", lerr)
 	}
-	return "", fmt.Errorf("no debug vmlinux for the dump's kernel %s (build-id %s): not installed, and debuginfod: %v", release, id, err)
+	return "", dk, fmt.Errorf("no debug vmlinux for the dump's kernel %s (build-id %s): not installed, and debuginfod: %v", release, id, err)
 }
 
 // downloadProgress reports a download on stderr: one line rewritten in

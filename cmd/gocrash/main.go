@@ -105,6 +105,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	}
 	var vmlinuxPath string
 	var dumpPaths []string
+	var booted *kernel.DumpKernel // the kernel read from the dump's memory
 	switch isImage := fs.NArg() == 1 && isKernelImageQuiet(fs.Arg(0)); {
 	case fs.NArg() == 0 || isImage:
 		// The running kernel: memory from /proc/kcore, and the vmlinux
@@ -128,14 +129,14 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		}
 		if vmlinuxPath == "" {
 			// Dump files alone: the vmlinux by the dump's build-id.
-			if vmlinuxPath, err = dumpVmlinux(context.Background(), dumpPaths, stderr); err != nil {
+			if vmlinuxPath, booted, err = dumpVmlinux(context.Background(), dumpPaths, stderr); err != nil {
 				// None found: the kernel image from the dump's memory.
 				fmt.Fprintf(stderr, "gocrash: %v; running from the dump alone (kallsyms and BTF from its memory, no DWARF)\n", err)
 				vmlinuxPath = ""
 			}
 		}
 	}
-	sess, closeFn, err := open(vmlinuxPath, dumpPaths, *zeroExcluded)
+	sess, closeFn, err := open(vmlinuxPath, dumpPaths, *zeroExcluded, booted)
 	if err != nil {
 		fmt.Fprintf(stderr, "gocrash: %v\n", err)
 		return 1
@@ -349,16 +350,25 @@ func isKernelImage(p string) (bool, error) {
 	return true, fmt.Errorf("%s: kernel image with a corrupt ELF header or section table: %v", p, strings.TrimPrefix(err.Error(), "elf: "))
 }
 
-func open(vmlinuxPath string, dumpPaths []string, zeroExcluded bool) (*commands.Session, func(), error) {
-	d, err := memory.OpenFiles(dumpPaths...)
-	if err != nil {
+// open opens the session; booted, when not nil, is the dump already open
+// with its kernel read from its memory (dumpVmlinux), used instead of
+// reading them again.
+func open(vmlinuxPath string, dumpPaths []string, zeroExcluded bool, booted *kernel.DumpKernel) (*commands.Session, func(), error) {
+	var d *memory.Dump
+	var err error
+	if booted != nil {
+		d = booted.Dump()
+	} else if d, err = memory.OpenFiles(dumpPaths...); err != nil {
 		return nil, nil, err
 	}
 	d.ZeroExcluded = zeroExcluded
 	var v *symbols.Vmlinux
-	if vmlinuxPath == "" {
+	switch {
+	case vmlinuxPath == "" && booted != nil:
+		v, err = booted.Vmlinux()
+	case vmlinuxPath == "":
 		v, err = kernel.DumpVmlinux(d)
-	} else {
+	default:
 		v, err = symbols.Open(vmlinuxPath)
 	}
 	if err != nil {
@@ -435,13 +445,17 @@ func triage(args []string, zeroExcluded, jsonOut bool, stdout, stderr io.Writer)
 		fmt.Fprintf(stderr, "gocrash: %v\n", err)
 		return 1
 	}
+	var booted *kernel.DumpKernel
 	if vmlinuxPath == "" {
-		if vmlinuxPath, err = dumpVmlinux(context.Background(), dumpPaths, stderr); err != nil {
+		if vmlinuxPath, booted, err = dumpVmlinux(context.Background(), dumpPaths, stderr); err != nil {
+			if booted != nil {
+				booted.Dump().Close()
+			}
 			fmt.Fprintf(stderr, "gocrash: %v\n", err)
 			return 1
 		}
 	}
-	sess, closeFn, err := open(vmlinuxPath, dumpPaths, zeroExcluded)
+	sess, closeFn, err := open(vmlinuxPath, dumpPaths, zeroExcluded, booted)
 	if err != nil {
 		fmt.Fprintf(stderr, "gocrash: %v\n", err)
 		return 1

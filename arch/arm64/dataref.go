@@ -1,0 +1,114 @@
+package arm64
+
+import (
+	"strconv"
+	"strings"
+
+	"golang.org/x/arch/arm64/arm64asm"
+)
+
+// DataReferences returns the addresses code (at pc) forms with ADRP: the
+// page an ADRP puts in a register plus the offset of a following ADD
+// (immediate) or load/store (unsigned offset) on that register. A register
+// written otherwise stops being tracked.
+func (a *ARM64) DataReferences(code []byte, pc uint64) []uint64 {
+	base := map[arm64asm.Reg]uint64{}
+	var out []uint64
+	for off := 0; off+4 <= len(code); off += 4 {
+		inst, err := arm64asm.Decode(code[off : off+4])
+		if err != nil {
+			continue
+		}
+		at := pc + uint64(off)
+		dst, hasDst := xreg(inst.Args[0])
+		switch inst.Op {
+		case arm64asm.ADRP:
+			if rel, ok := inst.Args[1].(arm64asm.PCRel); ok && hasDst {
+				base[dst] = at&^0xfff + uint64(int64(rel))
+				continue
+			}
+		case arm64asm.ADD:
+			src, ok1 := xreg(inst.Args[1])
+			imm, ok2 := immShift(inst.Args[2])
+			if b, ok := base[src]; ok && ok1 && ok2 && hasDst {
+				out = append(out, b+imm)
+				base[dst] = b + imm
+				continue
+			}
+		default:
+			for _, arg := range inst.Args[1:] {
+				if m, ok := arg.(arm64asm.MemImmediate); ok && m.Mode == arm64asm.AddrOffset {
+					r, _ := xreg(m.Base)
+					if b, ok := base[r]; ok {
+						if d, ok := memOffset(m); ok {
+							out = append(out, b+d)
+						}
+					}
+				}
+			}
+		}
+		if hasDst {
+			delete(base, dst)
+		}
+	}
+	return out
+}
+
+// xreg is a general register operand as its X register (W0..WZR are the
+// low halves of X0..XZR).
+func xreg(arg arm64asm.Arg) (arm64asm.Reg, bool) {
+	var r arm64asm.Reg
+	switch v := arg.(type) {
+	case arm64asm.Reg:
+		r = v
+	case arm64asm.RegSP:
+		r = arm64asm.Reg(v)
+	default:
+		return 0, false
+	}
+	switch {
+	case r >= arm64asm.W0 && r <= arm64asm.WZR:
+		return r - arm64asm.W0 + arm64asm.X0, true
+	case r >= arm64asm.X0 && r <= arm64asm.XZR:
+		return r, true
+	}
+	return 0, false
+}
+
+// immShift reads an ADD's immediate as arm64asm prints it ("#0xa38", or
+// "#0x1, LSL #12"): its value is not exported otherwise.
+func immShift(arg arm64asm.Arg) (uint64, bool) {
+	is, ok := arg.(arm64asm.ImmShift)
+	if !ok {
+		return 0, false
+	}
+	s := is.String()
+	num, shift, _ := strings.Cut(s, ",")
+	v, err := strconv.ParseUint(strings.TrimPrefix(strings.TrimSpace(num), "#"), 0, 64)
+	if err != nil {
+		return 0, false
+	}
+	if shift != "" {
+		sh, err := strconv.ParseUint(strings.TrimPrefix(strings.TrimSpace(shift), "LSL #"), 0, 8)
+		if err != nil {
+			return 0, false
+		}
+		v <<= sh
+	}
+	return v, true
+}
+
+// memOffset reads a load/store's offset as arm64asm prints it
+// ("[X0,#2168]", "[X19]").
+func memOffset(m arm64asm.MemImmediate) (uint64, bool) {
+	s := m.String()
+	_, num, found := strings.Cut(s, ",#")
+	if !found {
+		return 0, strings.HasSuffix(s, "]")
+	}
+	v, err := strconv.ParseInt(strings.TrimSuffix(num, "]"), 0, 64)
+	if err != nil || v < 0 {
+		return 0, false
+	}
+	return uint64(v), true
+}

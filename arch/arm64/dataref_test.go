@@ -1,0 +1,39 @@
+package arm64
+
+import (
+	"encoding/binary"
+	"slices"
+	"testing"
+)
+
+func words(ws ...uint32) []byte {
+	b := make([]byte, 4*len(ws))
+	for i, w := range ws {
+		binary.LittleEndian.PutUint32(b[4*i:], w)
+	}
+	return b
+}
+
+// TestDataReferences reads the code of 6.1's ktime_get_real_seconds (an
+// ADRP, then a load from the page: tk_core's xtime_sec) and the start of
+// ktime_get_with_offset (ADRP+ADD: offs_real..., ADRP+ADD: tk_core),
+// from the arm64 corpus dump.
+func TestDataReferences(t *testing.T) {
+	var a ARM64
+	// adrp x0; ...; ldr x0, [x0, #2168]; ret
+	got := a.DataReferences(words(0xaa1e03e9, 0xd503201f, 0xd000c700, 0xd503233f, 0xd50323bf, 0xf9443c00, 0xd65f03c0), 0xffffd1135b95fcd0)
+	if want := []uint64{0xffffd1135d241000 + 2168}; !slices.Equal(got, want) {
+		t.Errorf("ktime_get_real_seconds: %x, want %x", got, want)
+	}
+	code := words(0xaa1e03e9, 0xd503201f, 0xb000b5e2, 0xd503233f, 0xa9bc7bfd, 0xd00054e1, 0x9128e021, 0x910003fd,
+		0xb94ae442, 0xa90153f3, 0xa9025bf5, 0xf9001bf7, 0xf8605837, 0x35000422, 0x9000c713, 0x91200273)
+	got = a.DataReferences(code, 0xffffd1135b9610c0)
+	want := []uint64{0xffffd1135c3ffa38, 0xffffd1135d01e000 + 2788, 0xffffd1135d241800}
+	if !slices.Equal(got, want) {
+		t.Errorf("ktime_get_with_offset: %x, want %x", got, want)
+	}
+	// A register written otherwise is no longer a page.
+	if got := a.DataReferences(words(0xd000c700, 0xaa1e03e0, 0xf9443c00), 0xffffd1135b95fcd8); len(got) != 0 {
+		t.Errorf("after mov x0, x30: %x", got)
+	}
+}
