@@ -211,10 +211,12 @@ func TestCorpusLargeLinear(t *testing.T) {
 			if b.tasks < 50*a.tasks/10 && c.perTask || b.gib < 4*a.gib {
 				t.Fatalf("the large run is not larger: %d tasks, %.2f GiB vs %d, %.2f", b.tasks, b.gib, a.tasks, a.gib)
 			}
-			// Linear: the large run's cost per object within a quarter
-			// of the small run's (which has the larger share of objects
-			// read once for the whole walk).
-			if ub > 1.25*ua {
+			// Linear: the large run's cost per object within a tenth of
+			// the small run's (which has the larger share of pages read
+			// once for the whole walk). A walk that outgrows the page
+			// cache and reads its objects twice (ps, foreach bt over a
+			// 1,024-page cache: 1.3x) fails here.
+			if ub > 1.1*ua {
 				t.Errorf("%s: %.2f pages per %s on the large run, %.2f on the 1 GB run: more than linear", c.line, ub, unit, ua)
 			}
 		})

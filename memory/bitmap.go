@@ -47,8 +47,9 @@ func newBitmaps(r sizedReaderAt, off, size int64, maxMapnr uint64) (*bitmaps, er
 	b.chunks = make([]atomic.Pointer[bitmapChunk], n)
 	b.base = make([]uint64, n+1)
 	var w [bitmapChunkWords]uint64
+	buf := make([]byte, bitmapChunkWords*8)
 	for c := uint64(0); c < n; c++ {
-		if err := b.read(w[:], 1, c); err != nil {
+		if err := b.read(w[:], 1, c, buf); err != nil {
 			return nil, err
 		}
 		var kept int
@@ -62,11 +63,11 @@ func newBitmaps(r sizedReaderAt, off, size int64, maxMapnr uint64) (*bitmaps, er
 
 // read fills w with chunk c of bitmap which (0: RAM, 1: kept), the words
 // past the bitmap's end zero and the bits at or past maxMapnr cleared.
-func (b *bitmaps) read(w []uint64, which int, c uint64) error {
+// buf is the caller's scratch space, bitmapChunkWords*8 bytes.
+func (b *bitmaps) read(w []uint64, which int, c uint64, buf []byte) error {
 	clear(w)
 	first := c * bitmapChunkWords
 	nw := min(uint64(bitmapChunkWords), b.words-first)
-	var buf [bitmapChunkWords * 8]byte
 	start := int64(first * 8)
 	end := min(start+int64(nw*8), b.size)
 	if end > start {
@@ -97,10 +98,11 @@ func (b *bitmaps) chunk(c uint64) (*bitmapChunk, error) {
 		return ch, nil
 	}
 	ch := &bitmapChunk{base: b.base[c]}
-	if err := b.read(ch.ram[:], 0, c); err != nil {
+	buf := make([]byte, bitmapChunkWords*8)
+	if err := b.read(ch.ram[:], 0, c, buf); err != nil {
 		return nil, err
 	}
-	if err := b.read(ch.kept[:], 1, c); err != nil {
+	if err := b.read(ch.kept[:], 1, c, buf); err != nil {
 		return nil, err
 	}
 	for i := 1; i < bitmapChunkWords; i++ {
@@ -137,12 +139,13 @@ func (b *bitmaps) rankOf(pfn uint64) (uint64, error) {
 // walks: ranges, present pages, counts), until fn returns false.
 func (b *bitmaps) eachWord(first uint64, fn func(w, ram, kept uint64) bool) error {
 	var ram, kept [bitmapChunkWords]uint64
+	buf := make([]byte, bitmapChunkWords*8)
 	for c := first / bitmapChunkWords; c < uint64(len(b.chunks)); c++ {
 		if ch := b.chunks[c].Load(); ch != nil {
 			ram, kept = ch.ram, ch.kept
-		} else if err := b.read(ram[:], 0, c); err != nil {
+		} else if err := b.read(ram[:], 0, c, buf); err != nil {
 			return err
-		} else if err := b.read(kept[:], 1, c); err != nil {
+		} else if err := b.read(kept[:], 1, c, buf); err != nil {
 			return err
 		}
 		for i := uint64(0); i < bitmapChunkWords; i++ {

@@ -72,12 +72,15 @@ type kdumpFile struct {
 	descOffset int64
 
 	// The whole-bitmap facts, gathered on first use (Ranges, Describe).
-	layoutOnce sync.Once
-	layout     kdumpLayout
-	decoded    atomic.Uint64 // pages decompressed or copied out of the file
+	layoutOnce  sync.Once
+	layout      kdumpLayout
+	presentOnce sync.Once
+	presentRng  []Range
+	decoded     atomic.Uint64 // pages decompressed or copied out of the file
 
 	zstdDec   *zstd.Decoder
 	inflaters sync.Pool // of *inflater
+	raws      sync.Pool // of *[]byte: a page's compressed bytes
 	cache     *pageCache
 }
 
@@ -381,28 +384,38 @@ func (k *kdumpFile) describe() [][2]string {
 
 func (k *kdumpFile) readPhys(p []byte, addr uint64) error {
 	for len(p) > 0 {
-		pfn := addr / k.blockSize
-		off := addr % k.blockSize
-		page, err := k.page(pfn)
-		if err != nil {
+		pfn, off := addr/k.blockSize, addr%k.blockSize
+		n := min(uint64(len(p)), k.blockSize-off)
+		if err := k.readPage(p[:n], pfn, off); err != nil {
 			return err
 		}
-		n := copy(p, page[off:])
 		p = p[n:]
-		addr += uint64(n)
+		addr += n
 	}
 	return nil
 }
 
-// page returns the contents of page frame pfn.
-func (k *kdumpFile) page(pfn uint64) ([]byte, error) {
+// readPage copies the bytes of page frame pfn from off into dst.
+func (k *kdumpFile) readPage(dst []byte, pfn, off uint64) error {
 	addr := pfn * k.blockSize
 	if pfn >= k.maxMapnr || pfn < k.startPfn || pfn >= k.endPfn {
-		return nil, &NotInDumpError{Addr: addr}
+		return &NotInDumpError{Addr: addr}
 	}
-	if b, ok := k.cache.get(pfn); ok {
-		return b, nil
+	if k.cache.read(pfn, dst, off) {
+		return nil
 	}
+	page, err := k.decode(pfn, k.cache.buffer(k.blockSize))
+	if err != nil {
+		return err
+	}
+	k.decoded.Add(1)
+	k.cache.put(pfn, page, dst, off)
+	return nil
+}
+
+// decode decodes page frame pfn into page (blockSize bytes).
+func (k *kdumpFile) decode(pfn uint64, page []byte) ([]byte, error) {
+	addr := pfn * k.blockSize
 	ram, kept, rank, err := k.bm.frame(pfn)
 	switch {
 	case err != nil:
@@ -427,11 +440,16 @@ func (k *kdumpFile) page(pfn uint64) ([]byte, error) {
 	if size > 2*k.blockSize+1024 || dataOff < 0 {
 		return nil, &CorruptPageError{Addr: addr, Err: fmt.Errorf("page descriptor at offset %#x: size %d, offset %#x", doff, size, dataOff)}
 	}
-	raw := make([]byte, size)
+	rb, _ := k.raws.Get().(*[]byte)
+	if rb == nil || uint64(cap(*rb)) < size {
+		b := make([]byte, 2*k.blockSize+1024)
+		rb = &b
+	}
+	defer k.raws.Put(rb)
+	raw := (*rb)[:size]
 	if n, _ := k.r.ReadAt(raw, dataOff); n < len(raw) {
 		return nil, &TruncatedError{Addr: addr, Offset: dataOff + int64(n), FileSize: k.r.Size()}
 	}
-	page := make([]byte, k.blockSize)
 	switch {
 	case flags&dumpZlib != 0:
 		err = k.inflate(page, raw)
@@ -463,8 +481,6 @@ func (k *kdumpFile) page(pfn uint64) ([]byte, error) {
 	if err != nil {
 		return nil, &CorruptPageError{Addr: addr, Err: err}
 	}
-	k.decoded.Add(1)
-	k.cache.put(pfn, page)
 	return page, nil
 }
 
@@ -534,6 +550,7 @@ type pageCache struct {
 	max, maxProtected    int
 	probation, protected *list.List
 	items                map[uint64]*list.Element
+	free                 [][]byte // evicted pages' buffers
 }
 
 // pageCacheSize is how many decoded pages a file's cache holds: an eighth
@@ -558,17 +575,20 @@ func newPageCache(max int) *pageCache {
 	return &pageCache{max: max, maxProtected: max * 3 / 4, probation: list.New(), protected: list.New(), items: map[uint64]*list.Element{}}
 }
 
-func (c *pageCache) get(pfn uint64) ([]byte, bool) {
+// read copies page pfn's bytes from off into dst if the cache holds it.
+// The copy is made under the lock: an evicted page's buffer is reused.
+func (c *pageCache) read(pfn uint64, dst []byte, off uint64) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.items[pfn]
 	if !ok {
-		return nil, false
+		return false
 	}
 	ce := e.Value.(*cacheEntry)
+	copy(dst, ce.data[off:])
 	if ce.protected {
 		c.protected.MoveToFront(e)
-		return ce.data, true
+		return true
 	}
 	c.probation.Remove(e)
 	ce.protected = true
@@ -580,13 +600,32 @@ func (c *pageCache) get(pfn uint64) ([]byte, bool) {
 		oe.protected = false
 		c.items[oe.pfn] = c.probation.PushFront(oe)
 	}
-	return ce.data, true
+	return true
 }
 
-func (c *pageCache) put(pfn uint64, data []byte) {
+// buffer is a page buffer of size bytes to decode into: an evicted page's
+// when there is one, so that a walk over more pages than the cache holds
+// allocates no more than the cache.
+func (c *pageCache) buffer(size uint64) []byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if n := len(c.free); n > 0 {
+		b := c.free[n-1]
+		c.free = c.free[:n-1]
+		if uint64(len(b)) == size {
+			return b
+		}
+	}
+	return make([]byte, size)
+}
+
+// put adds page pfn, whose bytes from off it copies into dst.
+func (c *pageCache) put(pfn uint64, data, dst []byte, off uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	copy(dst, data[off:])
 	if _, ok := c.items[pfn]; ok {
+		c.recycle(data) // decoded twice at once
 		return
 	}
 	c.items[pfn] = c.probation.PushFront(&cacheEntry{pfn: pfn, data: data})
@@ -597,7 +636,15 @@ func (c *pageCache) put(pfn uint64, data []byte) {
 		}
 		e := from.Back()
 		from.Remove(e)
-		delete(c.items, e.Value.(*cacheEntry).pfn)
+		ce := e.Value.(*cacheEntry)
+		delete(c.items, ce.pfn)
+		c.recycle(ce.data)
+	}
+}
+
+func (c *pageCache) recycle(b []byte) {
+	if len(c.free) < 16 {
+		c.free = append(c.free, b)
 	}
 }
 

@@ -22,8 +22,13 @@ func (d *Dump) Present() []Range {
 }
 
 // present is the RAM pages of this file's part that the bitmap says are
-// kept.
+// kept, gathered from the bitmaps on first use.
 func (k *kdumpFile) present() []Range {
+	k.presentOnce.Do(func() { k.presentRng = k.keptRanges() })
+	return k.presentRng
+}
+
+func (k *kdumpFile) keptRanges() []Range {
 	var out []Range
 	bs := k.blockSize
 	k.bm.eachWord(k.startPfn/64, func(w, ram, kept uint64) bool {
