@@ -53,7 +53,11 @@ func benchVmlinuxes(b *testing.B) []*corpus.Run {
 // line from standard input: the whole start and one command. cold empties
 // the index cache (a fresh XDG_CACHE_HOME) before every run.
 func benchStart(b *testing.B, line string, cold bool) {
-	for _, r := range benchVmlinuxes(b) {
+	benchStartOn(b, benchVmlinuxes(b), line, cold)
+}
+
+func benchStartOn(b *testing.B, runs []*corpus.Run, line string, cold bool) {
+	for _, r := range runs {
 		b.Run(r.Name, func(b *testing.B) {
 			dump := benchDump(r)
 			cache := b.TempDir()
@@ -111,3 +115,18 @@ func BenchmarkStartPrintWarm(b *testing.B)   { benchStart(b, "p jiffies", false)
 func BenchmarkStartPrintCold(b *testing.B)   { benchStart(b, "p jiffies", true) }
 func BenchmarkStartWhatisFunc(b *testing.B)  { benchStart(b, "whatis schedule", true) }
 func BenchmarkStartWhatisIndex(b *testing.B) { benchStart(b, "whatis -r 4096", false) }
+
+// The same on the large run (8 GiB, 4 CPUs, 5,000+ tasks), warm: the paths
+// of scripts/timing.sh --large, so that a cost that grows with the
+// machine's size shows in ns/op, B/op and allocs/op.
+func benchLarge(b *testing.B, line string) {
+	benchStartOn(b, []*corpus.Run{corpus.LargeRun(b)}, line, false)
+}
+
+func BenchmarkLargeOpen(b *testing.B)      { benchLarge(b, "") }
+func BenchmarkLargePs(b *testing.B)        { benchLarge(b, "ps") }
+func BenchmarkLargeForeachBt(b *testing.B) { benchLarge(b, "foreach bt") }
+func BenchmarkLargeKmemS(b *testing.B)     { benchLarge(b, "kmem -s") }
+func BenchmarkLargeKmemI(b *testing.B)     { benchLarge(b, "kmem -i") }
+func BenchmarkLargeSearchK(b *testing.B)   { benchLarge(b, "search -k 0xfeedfacecafef00d") }
+func BenchmarkLargeLog(b *testing.B)       { benchLarge(b, "log") }
