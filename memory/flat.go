@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 
 	"golang.org/x/sys/unix"
@@ -117,7 +118,9 @@ func indexFlattened(path string, data []byte) (*flatFile, error) {
 	return ff, nil
 }
 
-// add inserts p, cutting away the parts of earlier pieces it overwrites.
+// add inserts p, cutting away the parts of earlier pieces it overwrites,
+// in place (a file of N records costs O(N) memory, however many of them
+// overwrite earlier ones).
 func (ff *flatFile) add(p flatPiece) {
 	if p.size == 0 {
 		return
@@ -128,22 +131,21 @@ func (ff *flatFile) add(p flatPiece) {
 		return
 	}
 	end := p.off + p.size
-	var out []flatPiece
 	i := sort.Search(n, func(i int) bool { return ff.pieces[i].off+ff.pieces[i].size > p.off })
-	out = append(out, ff.pieces[:i]...)
-	for ; i < n && ff.pieces[i].off < end; i++ {
-		q := ff.pieces[i]
-		if q.off < p.off {
-			out = append(out, flatPiece{q.off, p.off - q.off, q.src})
-		}
-		if qe := q.off + q.size; qe > end {
-			out = append(out, flatPiece{end, qe - end, q.src + (end - q.off)})
+	repl := make([]flatPiece, 0, 3)
+	j := i
+	for ; j < n && ff.pieces[j].off < end; j++ {
+		if q := ff.pieces[j]; q.off < p.off {
+			repl = append(repl, flatPiece{q.off, p.off - q.off, q.src})
 		}
 	}
-	out = append(out, p)
-	out = append(out, ff.pieces[i:]...)
-	sort.Slice(out, func(a, b int) bool { return out[a].off < out[b].off })
-	ff.pieces = out
+	repl = append(repl, p)
+	if j > i {
+		if q := ff.pieces[j-1]; q.off+q.size > end {
+			repl = append(repl, flatPiece{end, q.off + q.size - end, q.src + (end - q.off)})
+		}
+	}
+	ff.pieces = slices.Replace(ff.pieces, i, j, repl...)
 }
 
 func (ff *flatFile) Size() int64 { return ff.size }
