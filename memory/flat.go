@@ -41,7 +41,7 @@ func openFlattened(path string, f *os.File, size int64) (*Dump, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
-	ff, err := indexFlattened(path, data)
+	ff, err := indexFlattenedAt(path, data, f)
 	if err != nil {
 		unix.Munmap(data)
 		return nil, err
@@ -75,6 +75,14 @@ func openFlattened(path string, f *os.File, size int64) (*Dump, error) {
 }
 
 func indexFlattened(path string, data []byte) (*flatFile, error) {
+	return indexFlattenedAt(path, data, bytes.NewReader(data))
+}
+
+// indexFlattenedAt indexes the records of data, the mapped file, reading
+// their headers through r (the file itself: a read of 16 bytes does not
+// bring the mapping's pages in, so opening costs no memory for the data
+// between the records).
+func indexFlattenedAt(path string, data []byte, r io.ReaderAt) (*flatFile, error) {
 	bad := func(off int64, format string, args ...any) error {
 		return &FormatError{Path: path, Offset: off, Msg: fmt.Sprintf(format, args...)}
 	}
@@ -87,9 +95,13 @@ func indexFlattened(path string, data []byte) (*flatFile, error) {
 	ff := &flatFile{data: data}
 	pos := int64(flatHeaderSize)
 	ended := false
+	var rec [16]byte
 	for pos+16 <= int64(len(data)) {
-		off := int64(binary.BigEndian.Uint64(data[pos:]))
-		n := int64(binary.BigEndian.Uint64(data[pos+8:]))
+		if n, err := r.ReadAt(rec[:], pos); n < len(rec) {
+			return nil, fmt.Errorf("%s: %v", path, err)
+		}
+		off := int64(binary.BigEndian.Uint64(rec[0:]))
+		n := int64(binary.BigEndian.Uint64(rec[8:]))
 		if off == -1 && n == -1 {
 			ended = true
 			break
