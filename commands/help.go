@@ -119,7 +119,7 @@ func dumpHeaders(s *Session) (KeyValues, error) {
 	}
 	d := s.Kernel.Dump
 	kv := KeyValues{{"file", strings.Join(s.DumpPaths, " ")}, {"format", d.Format.String()}}
-	kv = append(kv, d.Header...)
+	kv = append(kv, d.Describe()...)
 	if d.VMCoreInfo != nil {
 		kv.Add("VMCOREINFO", "%d bytes, %d entries", len(d.VMCoreInfo.Raw), len(d.VMCoreInfo.Keys))
 	}

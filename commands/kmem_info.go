@@ -35,6 +35,14 @@ type KmemInfo struct {
 	Unavailable map[string]string `json:"unavailable,omitempty"`
 }
 
+// kmemInfo gathers kmem -i from the kernel's counters, but for SHARED:
+// crash 8.0.2 counts it from a walk of the whole memory map (the pages not
+// PG_reserved with a reference count above 1; no counter holds it), and so
+// does MemInfo, the one part of kmem -i whose cost grows with the
+// machine's memory (a page of mem_map per 64 pages of RAM). SLAB, TOTAL
+// MEM, FREE, BUFFERS and CACHED come from counters (the walk's PG_slab
+// count only where vm_stat has no slab counter, as in crash). crash 9.0
+// stopped walking the map unless asked (kmem -i=shared).
 func kmemInfo(s *Session) (Result, error) {
 	k := s.Kernel
 	m, err := k.MemInfo()

@@ -136,3 +136,89 @@ func TestCorpusLargeKmem(t *testing.T) {
 func TestCorpusLargeLog(t *testing.T) {
 	logHoldsConsole(t, corpus.LargeRun(t))
 }
+
+// pageCost is what one command costs in pages decoded out of the dump
+// file (memory.Dump.PagesDecoded: the page cache's hits not counted) as
+// the first command of a new session, the session's own first reads (the
+// panic task, the task list) included.
+type pageCost struct {
+	pages      uint64
+	tasks      int
+	gib        float64 // the machine's memory, GiB
+	perTask    float64
+	perGiB     float64
+	sessionRun string
+}
+
+func commandPages(t *testing.T, r *corpus.Run, line string) pageCost {
+	t.Helper()
+	var f corpus.File
+	for _, x := range r.Files {
+		if x.Format == "kdump" && len(x.Parts) == 0 {
+			f = x
+		}
+	}
+	if f.Path == "" {
+		t.Fatalf("%s: no kdump-compressed file", r.Name)
+	}
+	s := openSession(t, r, f)
+	before := s.Kernel.Dump.PagesDecoded()
+	run(t, s, line)
+	after := s.Kernel.Dump.PagesDecoded()
+	tasks, err := s.Kernel.Tasks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.Kernel.MemInfo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := pageCost{pages: after - before, tasks: len(tasks), gib: float64(m.TotalRAM*s.Kernel.Arch.PageSize()) / (1 << 30), sessionRun: r.Name}
+	c.perTask = float64(c.pages) / float64(c.tasks)
+	c.perGiB = float64(c.pages) / c.gib
+	return c
+}
+
+// TestCorpusLargeLinear: the commands that walk every task (ps, foreach
+// bt) decode the same pages per task on the large run as on the 1 GB
+// 6.1 kdump of the same kernel, and kmem -i (which walks the memory map
+// for SHARED) the same pages per GiB of memory: the per-object cost is
+// flat, however many objects the walk outgrows the page cache by. Pages
+// decoded, not time: the count does not depend on the machine's load.
+func TestCorpusLargeLinear(t *testing.T) {
+	large := corpus.LargeRun(t)
+	var small *corpus.Run
+	for _, r := range corpus.Runs(t) {
+		if r.Vmlinux == large.Vmlinux && r.Method == "kdump" && r.Crash == "sysrq" {
+			small = r
+		}
+	}
+	if small == nil {
+		t.Fatalf("no 1 GB kdump run of %s", large.Vmlinux)
+	}
+	for _, c := range []struct {
+		line    string
+		perTask bool
+	}{{"ps", true}, {"foreach bt", true}, {"kmem -i", false}} {
+		t.Run(strings.ReplaceAll(c.line, " ", "_"), func(t *testing.T) {
+			a, b := commandPages(t, small, c.line), commandPages(t, large, c.line)
+			ua, ub, unit := a.perGiB, b.perGiB, "GiB"
+			if c.perTask {
+				ua, ub, unit = a.perTask, b.perTask, "task"
+			}
+			t.Logf("%s: %d pages for %d tasks, %.2f GiB (%.2f per %s) on %s; %d pages for %d tasks, %.2f GiB (%.2f per %s) on %s; ratio %.2f",
+				c.line, a.pages, a.tasks, a.gib, ua, unit, a.sessionRun, b.pages, b.tasks, b.gib, ub, unit, b.sessionRun, ub/ua)
+			if b.tasks < 50*a.tasks/10 && c.perTask || b.gib < 4*a.gib {
+				t.Fatalf("the large run is not larger: %d tasks, %.2f GiB vs %d, %.2f", b.tasks, b.gib, a.tasks, a.gib)
+			}
+			// Linear: the large run's cost per object within a tenth of
+			// the small run's (which has the larger share of pages read
+			// once for the whole walk). A walk that outgrows the page
+			// cache and reads its objects twice (ps, foreach bt over a
+			// 1,024-page cache: 1.3x) fails here.
+			if ub > 1.1*ua {
+				t.Errorf("%s: %.2f pages per %s on the large run, %.2f on the 1 GB run: more than linear", c.line, ub, unit, ua)
+			}
+		})
+	}
+}

@@ -82,3 +82,61 @@ func BenchmarkCorpusPages(b *testing.B) {
 		}
 	}
 }
+
+// Open of the 1 GB 6.1 kdump's and the large run's (8 GiB) kdump-compressed
+// and flattened files: the headers, the count of the kept pages, the last
+// page descriptors; no bitmap or descriptor table read whole, so the time
+// and B/op do not grow with the machine's memory.
+func BenchmarkOpenKdump(b *testing.B) {
+	var runs []*corpus.Run
+	for _, r := range corpus.Runs(b) {
+		if r.Arch == "x86_64" && r.Method == "kdump" && r.Crash == "sysrq" {
+			runs = append(runs, r)
+		}
+	}
+	runs = append(runs, corpus.LargeRun(b))
+	for _, r := range runs {
+		for _, f := range r.Files {
+			if f.Format != "kdump" && f.Format != "flattened" || len(f.Parts) > 0 {
+				continue
+			}
+			b.Run(r.Name+"/"+f.Name, func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					d, err := Open(f.Path)
+					if err != nil {
+						b.Fatal(err)
+					}
+					d.Close()
+				}
+			})
+		}
+	}
+}
+
+// A walk over 16 times the pages the cache holds, twice: each pass
+// decodes every page, and with -benchmem the allocations stay those of the
+// cache (an evicted page's buffer decodes the next).
+func BenchmarkKdumpStream(b *testing.B) {
+	const n = 1 << 14
+	pages := make([]testPage, n)
+	for i := range pages {
+		p := patternPage(uint64(i), 4096)
+		for j := 0; j < len(p); j += 64 {
+			clear(p[j : j+48])
+		}
+		pages[i] = testPage{pfn: uint64(i), data: p}
+	}
+	d, err := Open(writeFile(b, "k", buildKdump(b, dumpZlib, 4096, n, pages, testVMCoreInfo, nil, 31)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	buf := make([]byte, 4096)
+	b.SetBytes(4096)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := d.ReadPhys(buf, uint64(i%n)*4096); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

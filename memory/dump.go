@@ -261,3 +261,32 @@ func pipeKind(m os.FileMode) string {
 	}
 	return "FIFO"
 }
+
+// describer is a backend with help -D lines that need more than its
+// headers, gathered only when asked.
+type describer interface{ describe() [][2]string }
+
+// Describe is what help -D shows of the dump's headers: Header, then what
+// the backend gathers only when asked (a kdump-compressed file's page
+// counts, from its whole bitmaps, which opening it does not read).
+func (d *Dump) Describe() [][2]string {
+	out := append([][2]string(nil), d.Header...)
+	if x, ok := d.b.(describer); ok {
+		out = append(out, x.describe()...)
+	}
+	return out
+}
+
+// decodeCounter is a backend that decodes pages out of its file.
+type decodeCounter interface{ pagesDecoded() uint64 }
+
+// PagesDecoded is how many pages the dump has decompressed (or copied) out
+// of a kdump-compressed file since it was opened, the page cache's hits
+// not counted: the work a walk costs in pages, whatever the machine's
+// load. 0 for formats read in place (ELF cores, live memory).
+func (d *Dump) PagesDecoded() uint64 {
+	if x, ok := d.b.(decodeCounter); ok {
+		return x.pagesDecoded()
+	}
+	return 0
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 
 	"golang.org/x/sys/unix"
@@ -40,7 +41,7 @@ func openFlattened(path string, f *os.File, size int64) (*Dump, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
-	ff, err := indexFlattened(path, data)
+	ff, err := indexFlattenedAt(path, data, f)
 	if err != nil {
 		unix.Munmap(data)
 		return nil, err
@@ -74,6 +75,14 @@ func openFlattened(path string, f *os.File, size int64) (*Dump, error) {
 }
 
 func indexFlattened(path string, data []byte) (*flatFile, error) {
+	return indexFlattenedAt(path, data, bytes.NewReader(data))
+}
+
+// indexFlattenedAt indexes the records of data, the mapped file, reading
+// their headers through r (the file itself: a read of 16 bytes does not
+// bring the mapping's pages in, so opening costs no memory for the data
+// between the records).
+func indexFlattenedAt(path string, data []byte, r io.ReaderAt) (*flatFile, error) {
 	bad := func(off int64, format string, args ...any) error {
 		return &FormatError{Path: path, Offset: off, Msg: fmt.Sprintf(format, args...)}
 	}
@@ -86,9 +95,13 @@ func indexFlattened(path string, data []byte) (*flatFile, error) {
 	ff := &flatFile{data: data}
 	pos := int64(flatHeaderSize)
 	ended := false
+	var rec [16]byte
 	for pos+16 <= int64(len(data)) {
-		off := int64(binary.BigEndian.Uint64(data[pos:]))
-		n := int64(binary.BigEndian.Uint64(data[pos+8:]))
+		if n, err := r.ReadAt(rec[:], pos); n < len(rec) {
+			return nil, fmt.Errorf("%s: %v", path, err)
+		}
+		off := int64(binary.BigEndian.Uint64(rec[0:]))
+		n := int64(binary.BigEndian.Uint64(rec[8:]))
 		if off == -1 && n == -1 {
 			ended = true
 			break
@@ -117,7 +130,9 @@ func indexFlattened(path string, data []byte) (*flatFile, error) {
 	return ff, nil
 }
 
-// add inserts p, cutting away the parts of earlier pieces it overwrites.
+// add inserts p, cutting away the parts of earlier pieces it overwrites,
+// in place (a file of N records costs O(N) memory, however many of them
+// overwrite earlier ones).
 func (ff *flatFile) add(p flatPiece) {
 	if p.size == 0 {
 		return
@@ -128,22 +143,21 @@ func (ff *flatFile) add(p flatPiece) {
 		return
 	}
 	end := p.off + p.size
-	var out []flatPiece
 	i := sort.Search(n, func(i int) bool { return ff.pieces[i].off+ff.pieces[i].size > p.off })
-	out = append(out, ff.pieces[:i]...)
-	for ; i < n && ff.pieces[i].off < end; i++ {
-		q := ff.pieces[i]
-		if q.off < p.off {
-			out = append(out, flatPiece{q.off, p.off - q.off, q.src})
-		}
-		if qe := q.off + q.size; qe > end {
-			out = append(out, flatPiece{end, qe - end, q.src + (end - q.off)})
+	repl := make([]flatPiece, 0, 3)
+	j := i
+	for ; j < n && ff.pieces[j].off < end; j++ {
+		if q := ff.pieces[j]; q.off < p.off {
+			repl = append(repl, flatPiece{q.off, p.off - q.off, q.src})
 		}
 	}
-	out = append(out, p)
-	out = append(out, ff.pieces[i:]...)
-	sort.Slice(out, func(a, b int) bool { return out[a].off < out[b].off })
-	ff.pieces = out
+	repl = append(repl, p)
+	if j > i {
+		if q := ff.pieces[j-1]; q.off+q.size > end {
+			repl = append(repl, flatPiece{end, q.off + q.size - end, q.src + (end - q.off)})
+		}
+	}
+	ff.pieces = slices.Replace(ff.pieces, i, j, repl...)
 }
 
 func (ff *flatFile) Size() int64 { return ff.size }

@@ -2,15 +2,16 @@ package memory
 
 import (
 	"bytes"
-	"compress/zlib"
 	"container/list"
 	"encoding/binary"
 	"fmt"
+	"github.com/klauspost/compress/zlib"
 	"io"
 	"math/bits"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	lzo "github.com/anchore/go-lzo"
 	"github.com/klauspost/compress/snappy"
@@ -58,7 +59,6 @@ type sizedReaderAt interface {
 }
 
 type kdumpFile struct {
-	truncated  bool // the file is cut short: a zero descriptor was never written
 	path       string
 	r          sizedReaderAt
 	closeFn    func() error
@@ -67,14 +67,20 @@ type kdumpFile struct {
 	maxMapnr   uint64
 	startPfn   uint64
 	endPfn     uint64
-	ram, kept  []uint64 // the two bitmaps as words
-	rank       []uint32 // rank[i] = kept pages in words [0, i)
+	bm         *bitmaps // the RAM and kept bitmaps, read by chunk
 	startRank  uint64   // kept pages below startPfn
 	descOffset int64
-	rng        []Range
+
+	// The whole-bitmap facts, gathered on first use (Ranges, Describe).
+	layoutOnce  sync.Once
+	layout      kdumpLayout
+	presentOnce sync.Once
+	presentRng  []Range
+	decoded     atomic.Uint64 // pages decompressed or copied out of the file
 
 	zstdDec   *zstd.Decoder
 	inflaters sync.Pool // of *inflater
+	raws      sync.Pool // of *[]byte: a page's compressed bytes
 	cache     *pageCache
 }
 
@@ -128,7 +134,7 @@ func openKdump(path string, r sizedReaderAt, closeFn func() error) (*Dump, error
 	if bitmapBlocks == 0 || bitmapBlocks%2 != 0 {
 		return nil, bad(436, "kdump-compressed bitmap size of %d blocks is not a positive even number", bitmapBlocks)
 	}
-	k := &kdumpFile{path: path, r: r, closeFn: closeFn, order: order, blockSize: blockSize, maxMapnr: maxMapnr, cache: newPageCache(1024)}
+	k := &kdumpFile{path: path, r: r, closeFn: closeFn, order: order, blockSize: blockSize, maxMapnr: maxMapnr}
 	d := &Dump{Path: path, Format: FormatKdump, Machine: uts(4), ByteOrder: order, DumpLevel: -1, Bits: 64, b: k}
 	d.Header = append(d.Header,
 		[2]string{"signature", string(hdr[:8])},
@@ -229,73 +235,33 @@ func openKdump(path string, r sizedReaderAt, closeFn func() error) (*Dump, error
 	if k.startPfn > k.endPfn || k.endPfn > k.maxMapnr {
 		return nil, bad(subOff, "split range %#x-%#x outside max_mapnr %#x", k.startPfn, k.endPfn, k.maxMapnr)
 	}
-	words := (k.maxMapnr + 63) / 64
-	bm := make([]byte, 2*bmLen)
-	if _, err := r.ReadAt(bm, bmOff); err != nil && err != io.EOF {
+	bm, err := newBitmaps(r, bmOff, bmLen, k.maxMapnr)
+	if err != nil {
 		return nil, err
 	}
-	k.ram = make([]uint64, words)
-	k.kept = make([]uint64, words)
-	k.rank = make([]uint32, words+1)
-	for i := uint64(0); i < words; i++ {
-		k.ram[i] = binary.LittleEndian.Uint64(padWord(bm[i*8 : bmLen]))
-		k.kept[i] = binary.LittleEndian.Uint64(padWord(bm[bmLen+int64(i*8):]))
-		if tail := k.maxMapnr - i*64; tail < 64 {
-			mask := uint64(1)<<tail - 1
-			k.ram[i] &= mask
-			k.kept[i] &= mask
-		}
-		k.rank[i+1] = k.rank[i] + uint32(bits.OnesCount64(k.kept[i]))
-	}
-	k.startRank = k.rankOf(k.startPfn)
+	k.bm = bm
+	k.startRank, _ = bm.rankOf(k.startPfn)
 	k.descOffset = int64(blockSize * (1 + subHdrSize + bitmapBlocks))
-	kept := k.rankOf(k.endPfn) - k.startRank
+	endRank, _ := bm.rankOf(k.endPfn)
+	kept := endRank - k.startRank
+	k.cache = newPageCache(pageCacheSize(kept))
 	if descEnd := k.descOffset + int64(kept)*kdumpPageDescSize; descEnd > r.Size() {
 		// The pages whose descriptors are cut read as truncated.
 		d.Truncated = &Truncation{Size: r.Size(), Needed: descEnd, AtLeast: true}
-	} else {
-		// The data of every page ends where its descriptor says (zero
-		// pages share one copy, so the last descriptor need not be the
-		// file's end): ~5 MB of descriptors per GiB kept, read once.
-		needed, short := descEnd, false
-		buf := make([]byte, 4096*kdumpPageDescSize)
-		for off := k.descOffset; off < descEnd && !short; off += int64(len(buf)) {
-			b := buf[:min(int64(len(buf)), descEnd-off)]
-			n, _ := r.ReadAt(b, off)
-			short = n < len(b)
-			for i := 0; i+kdumpPageDescSize <= n; i += kdumpPageDescSize {
-				// (A zero descriptor: a flattened file's records cut
-				// before they wrote it.)
-				size := int64(order.Uint32(b[i+8:]))
-				short = short || size == 0
-				needed = max(needed, int64(order.Uint64(b[i:]))+size)
-			}
-		}
-		if needed > r.Size() || short {
-			d.Truncated = &Truncation{Size: r.Size(), Needed: max(needed, r.Size()), AtLeast: short}
-		}
+	} else if needed, short := k.dataEnd(descEnd, kept); needed > r.Size() || short {
+		d.Truncated = &Truncation{Size: r.Size(), Needed: max(needed, r.Size()), AtLeast: short}
 	}
-	if d.Truncated != nil {
-		k.truncated = true
-	}
-	var ramPages, partRAM uint64
-	for pfn := uint64(0); pfn < k.maxMapnr; {
-		if !k.isRAM(pfn) {
-			pfn++
-			continue
-		}
-		start := pfn
-		for pfn < k.maxMapnr && k.isRAM(pfn) {
-			pfn++
-		}
-		ramPages += pfn - start
-		partRAM += min(pfn, k.endPfn) - min(max(start, k.startPfn), min(pfn, k.endPfn))
-		k.rng = append(k.rng, Range{start * blockSize, pfn * blockSize})
-	}
-	d.Header = append(d.Header, [2]string{"pages", fmt.Sprintf("%d RAM, %d in this file's range, %d of them in the file, %d excluded", ramPages, partRAM, kept, partRAM-kept)})
 	// Partial, as crash says: a dump level was applied (QEMU declares level
-	// 1, writing zero pages through one shared page), or pages are missing.
-	d.Filtered = d.DumpLevel > 0 || partRAM > kept
+	// 1, writing zero pages through one shared page), or pages are missing
+	// (which only a dump of level 0 needs its whole RAM bitmap to tell).
+	d.Filtered = d.DumpLevel > 0
+	if !d.Filtered {
+		l, err := k.facts()
+		if err != nil {
+			return nil, err
+		}
+		d.Filtered = l.partRAM > l.kept
+	}
 	if d.Machine == "" || d.Machine == "Unknown" {
 		d.Machine = inferMachine(d)
 	}
@@ -324,65 +290,169 @@ func cstring(b []byte) string {
 	return string(b)
 }
 
-func (k *kdumpFile) isRAM(pfn uint64) bool  { return k.ram[pfn/64]&(1<<(pfn%64)) != 0 }
-func (k *kdumpFile) isKept(pfn uint64) bool { return k.kept[pfn/64]&(1<<(pfn%64)) != 0 }
-
-// rankOf counts the kept pages below pfn.
-func (k *kdumpFile) rankOf(pfn uint64) uint64 {
-	w := pfn / 64
-	if w >= uint64(len(k.kept)) {
-		return uint64(k.rank[len(k.kept)])
+// dataEnd is where the page data ends, from the page descriptors of the
+// kept pages (descEnd is where the descriptors end), and whether one of
+// them was never written (zero: a flattened file's records cut before
+// they wrote it). makedumpfile and QEMU write the data in frame order
+// after the descriptors, the one copy of the zero page first, so the last
+// descriptor whose data lies past the first page's ends it: the
+// descriptors are read backwards, a block at a time, up to there (for a
+// dump of zero pages only, or one written otherwise, all of them).
+func (k *kdumpFile) dataEnd(descEnd int64, kept uint64) (needed int64, short bool) {
+	needed = descEnd
+	const block = 4096
+	buf := make([]byte, block*kdumpPageDescSize)
+	for hi := kept; hi > 0; {
+		lo := hi - min(hi, block)
+		b := buf[:(hi-lo)*kdumpPageDescSize]
+		n, _ := k.r.ReadAt(b, k.descOffset+int64(lo)*kdumpPageDescSize)
+		if n < len(b) {
+			return needed, true
+		}
+		past := false
+		for i := len(b) - kdumpPageDescSize; i >= 0; i -= kdumpPageDescSize {
+			off, size := int64(k.order.Uint64(b[i:])), int64(k.order.Uint32(b[i+8:]))
+			if size == 0 {
+				short = true
+				continue
+			}
+			needed = max(needed, off+size)
+			past = past || off > descEnd
+		}
+		if past {
+			break
+		}
+		hi = lo
 	}
-	return uint64(k.rank[w]) + uint64(bits.OnesCount64(k.kept[w]&(1<<(pfn%64)-1)))
+	return needed, short
+}
+
+// kdumpLayout is what the whole RAM bitmap says: its ranges and counts.
+type kdumpLayout struct {
+	rng                     []Range
+	ramPages, partRAM, kept uint64
+	err                     error
+}
+
+// facts walks the bitmaps once, on first use.
+func (k *kdumpFile) facts() (*kdumpLayout, error) {
+	k.layoutOnce.Do(func() {
+		l := &k.layout
+		bs, open := k.blockSize, false
+		l.err = k.bm.eachWord(0, func(w, ram, kept uint64) bool {
+			if ram == 0 && !open || ram == ^uint64(0) && open {
+				l.ramPages += uint64(bits.OnesCount64(ram))
+			} else {
+				for b := uint64(0); b < 64; b++ {
+					pfn := w*64 + b
+					if ram&(1<<b) == 0 {
+						open = false
+						continue
+					}
+					l.ramPages++
+					if open {
+						l.rng[len(l.rng)-1].End = (pfn + 1) * bs
+					} else {
+						l.rng = append(l.rng, Range{pfn * bs, (pfn + 1) * bs})
+						open = true
+					}
+				}
+			}
+			if ram == ^uint64(0) && open {
+				l.rng[len(l.rng)-1].End = (w + 1) * 64 * bs
+			}
+			lo, hi := max(w*64, k.startPfn), min(w*64+64, k.endPfn)
+			if lo < hi {
+				mask := ^uint64(0)
+				if hi-lo < 64 {
+					mask = (uint64(1)<<(hi-lo) - 1) << (lo - w*64)
+				}
+				l.partRAM += uint64(bits.OnesCount64(ram & mask))
+				l.kept += uint64(bits.OnesCount64(kept & mask))
+			}
+			return true
+		})
+	})
+	return &k.layout, k.layout.err
+}
+
+// describe is help -D's line on the pages, which needs the whole bitmaps.
+func (k *kdumpFile) describe() [][2]string {
+	l, err := k.facts()
+	if err != nil {
+		return [][2]string{{"pages", err.Error()}}
+	}
+	return [][2]string{{"pages", fmt.Sprintf("%d RAM, %d in this file's range, %d of them in the file, %d excluded", l.ramPages, l.partRAM, l.kept, l.partRAM-l.kept)}}
 }
 
 func (k *kdumpFile) readPhys(p []byte, addr uint64) error {
 	for len(p) > 0 {
-		pfn := addr / k.blockSize
-		off := addr % k.blockSize
-		page, err := k.page(pfn)
-		if err != nil {
+		pfn, off := addr/k.blockSize, addr%k.blockSize
+		n := min(uint64(len(p)), k.blockSize-off)
+		if err := k.readPage(p[:n], pfn, off); err != nil {
 			return err
 		}
-		n := copy(p, page[off:])
 		p = p[n:]
-		addr += uint64(n)
+		addr += n
 	}
 	return nil
 }
 
-// page returns the contents of page frame pfn.
-func (k *kdumpFile) page(pfn uint64) ([]byte, error) {
+// readPage copies the bytes of page frame pfn from off into dst.
+func (k *kdumpFile) readPage(dst []byte, pfn, off uint64) error {
 	addr := pfn * k.blockSize
-	if pfn >= k.maxMapnr || pfn < k.startPfn || pfn >= k.endPfn || !k.isRAM(pfn) {
-		return nil, &NotInDumpError{Addr: addr}
+	if pfn >= k.maxMapnr || pfn < k.startPfn || pfn >= k.endPfn {
+		return &NotInDumpError{Addr: addr}
 	}
-	if !k.isKept(pfn) {
+	if k.cache.read(pfn, dst, off) {
+		return nil
+	}
+	page, err := k.decode(pfn, k.cache.buffer(k.blockSize))
+	if err != nil {
+		return err
+	}
+	k.decoded.Add(1)
+	k.cache.put(pfn, page, dst, off)
+	return nil
+}
+
+// decode decodes page frame pfn into page (blockSize bytes).
+func (k *kdumpFile) decode(pfn uint64, page []byte) ([]byte, error) {
+	addr := pfn * k.blockSize
+	ram, kept, rank, err := k.bm.frame(pfn)
+	switch {
+	case err != nil:
+		return nil, &CorruptPageError{Addr: addr, Err: fmt.Errorf("bitmap: %w", err)}
+	case !ram:
+		return nil, &NotInDumpError{Addr: addr}
+	case !kept:
 		return nil, &ExcludedError{Addr: addr}
 	}
-	if b, ok := k.cache.get(pfn); ok {
-		return b, nil
-	}
 	var desc [kdumpPageDescSize]byte
-	doff := k.descOffset + int64(k.rankOf(pfn)-k.startRank)*kdumpPageDescSize
+	doff := k.descOffset + int64(rank-k.startRank)*kdumpPageDescSize
 	if n, _ := k.r.ReadAt(desc[:], doff); n < len(desc) {
 		return nil, &TruncatedError{Addr: addr, Offset: doff, FileSize: k.r.Size()}
 	}
 	dataOff := int64(k.order.Uint64(desc[0:]))
 	size := uint64(k.order.Uint32(desc[8:]))
 	flags := k.order.Uint32(desc[12:])
-	if size == 0 && k.truncated {
+	if size == 0 {
+		// A descriptor never written: the file was cut short.
 		return nil, &TruncatedError{Addr: addr, Offset: doff, FileSize: k.r.Size()}
 	}
 	if size > 2*k.blockSize+1024 || dataOff < 0 {
 		return nil, &CorruptPageError{Addr: addr, Err: fmt.Errorf("page descriptor at offset %#x: size %d, offset %#x", doff, size, dataOff)}
 	}
-	raw := make([]byte, size)
+	rb, _ := k.raws.Get().(*[]byte)
+	if rb == nil || uint64(cap(*rb)) < size {
+		b := make([]byte, 2*k.blockSize+1024)
+		rb = &b
+	}
+	defer k.raws.Put(rb)
+	raw := (*rb)[:size]
 	if n, _ := k.r.ReadAt(raw, dataOff); n < len(raw) {
 		return nil, &TruncatedError{Addr: addr, Offset: dataOff + int64(n), FileSize: k.r.Size()}
 	}
-	page := make([]byte, k.blockSize)
-	var err error
 	switch {
 	case flags&dumpZlib != 0:
 		err = k.inflate(page, raw)
@@ -414,7 +484,6 @@ func (k *kdumpFile) page(pfn uint64) ([]byte, error) {
 	if err != nil {
 		return nil, &CorruptPageError{Addr: addr, Err: err}
 	}
-	k.cache.put(pfn, page)
 	return page, nil
 }
 
@@ -456,7 +525,10 @@ func (k *kdumpFile) zstd() *zstd.Decoder {
 	return k.zstdDec
 }
 
-func (k *kdumpFile) ranges() []Range { return k.rng }
+func (k *kdumpFile) ranges() []Range {
+	l, _ := k.facts()
+	return l.rng
+}
 
 func (k *kdumpFile) close() error {
 	if k.zstdDec != nil {
@@ -468,44 +540,114 @@ func (k *kdumpFile) close() error {
 	return nil
 }
 
-// pageCache is a small LRU of decoded pages, safe for concurrent use.
+// pageCache holds decoded pages, safe for concurrent use: a segmented
+// LRU of max pages. A page enters on probation; read again while there, it
+// is promoted to the protected part (three quarters of max), whose least
+// recently used page goes back on probation. So a walk that reads each
+// object's pages once (every task's stack, the memory map) cycles through
+// probation alone, and the pages every object needs again (page tables,
+// the lists' and per-CPU areas' pages) stay: what a walk decodes per
+// object does not grow once the walk outgrows the cache.
 type pageCache struct {
-	mu    sync.Mutex
-	max   int
-	ll    *list.List
-	items map[uint64]*list.Element
+	mu                   sync.Mutex
+	max, maxProtected    int
+	probation, protected *list.List
+	items                map[uint64]*list.Element
+	free                 [][]byte // evicted pages' buffers
+}
+
+// pageCacheSize is how many decoded pages a file's cache holds: an eighth
+// of the pages it keeps, at least 1,024 (4 MiB of 4 KiB pages) and at most
+// 65,536 (256 MiB). A walk over every object of one kind (tasks, slabs,
+// the memory map) that outgrows the cache decodes each object's pages
+// again on its second pass over them (a command that lists the tasks and
+// then reads each, the next command's walk): the cache grows with the
+// dump so that the objects of a larger machine still fit, and what a walk
+// decodes per object stays flat up to the cap.
+func pageCacheSize(kept uint64) int {
+	return int(min(max(kept/8, 1024), 1<<16))
 }
 
 type cacheEntry struct {
-	pfn  uint64
-	data []byte
+	pfn       uint64
+	data      []byte
+	protected bool
 }
 
 func newPageCache(max int) *pageCache {
-	return &pageCache{max: max, ll: list.New(), items: map[uint64]*list.Element{}}
+	return &pageCache{max: max, maxProtected: max * 3 / 4, probation: list.New(), protected: list.New(), items: map[uint64]*list.Element{}}
 }
 
-func (c *pageCache) get(pfn uint64) ([]byte, bool) {
+// read copies page pfn's bytes from off into dst if the cache holds it.
+// The copy is made under the lock: an evicted page's buffer is reused.
+func (c *pageCache) read(pfn uint64, dst []byte, off uint64) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.items[pfn]; ok {
-		c.ll.MoveToFront(e)
-		return e.Value.(*cacheEntry).data, true
+	e, ok := c.items[pfn]
+	if !ok {
+		return false
 	}
-	return nil, false
+	ce := e.Value.(*cacheEntry)
+	copy(dst, ce.data[off:])
+	if ce.protected {
+		c.protected.MoveToFront(e)
+		return true
+	}
+	c.probation.Remove(e)
+	ce.protected = true
+	c.items[pfn] = c.protected.PushFront(ce)
+	if c.protected.Len() > c.maxProtected {
+		old := c.protected.Back()
+		c.protected.Remove(old)
+		oe := old.Value.(*cacheEntry)
+		oe.protected = false
+		c.items[oe.pfn] = c.probation.PushFront(oe)
+	}
+	return true
 }
 
-func (c *pageCache) put(pfn uint64, data []byte) {
+// buffer is a page buffer of size bytes to decode into: an evicted page's
+// when there is one, so that a walk over more pages than the cache holds
+// allocates no more than the cache.
+func (c *pageCache) buffer(size uint64) []byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if n := len(c.free); n > 0 {
+		b := c.free[n-1]
+		c.free = c.free[:n-1]
+		if uint64(len(b)) == size {
+			return b
+		}
+	}
+	return make([]byte, size)
+}
+
+// put adds page pfn, whose bytes from off it copies into dst.
+func (c *pageCache) put(pfn uint64, data, dst []byte, off uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	copy(dst, data[off:])
 	if _, ok := c.items[pfn]; ok {
+		c.recycle(data) // decoded twice at once
 		return
 	}
-	c.items[pfn] = c.ll.PushFront(&cacheEntry{pfn, data})
-	if c.ll.Len() > c.max {
-		e := c.ll.Back()
-		c.ll.Remove(e)
-		delete(c.items, e.Value.(*cacheEntry).pfn)
+	c.items[pfn] = c.probation.PushFront(&cacheEntry{pfn: pfn, data: data})
+	if c.probation.Len()+c.protected.Len() > c.max {
+		from := c.probation
+		if from.Len() == 0 {
+			from = c.protected
+		}
+		e := from.Back()
+		from.Remove(e)
+		ce := e.Value.(*cacheEntry)
+		delete(c.items, ce.pfn)
+		c.recycle(ce.data)
+	}
+}
+
+func (c *pageCache) recycle(b []byte) {
+	if len(c.free) < 16 {
+		c.free = append(c.free, b)
 	}
 }
 
@@ -525,3 +667,5 @@ func compressionName(status uint32) string {
 	}
 	return strings.Join(names, ", ")
 }
+
+func (k *kdumpFile) pagesDecoded() uint64 { return k.decoded.Load() }

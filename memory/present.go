@@ -22,16 +22,21 @@ func (d *Dump) Present() []Range {
 }
 
 // present is the RAM pages of this file's part that the bitmap says are
-// kept.
+// kept, gathered from the bitmaps on first use.
 func (k *kdumpFile) present() []Range {
+	k.presentOnce.Do(func() { k.presentRng = k.keptRanges() })
+	return k.presentRng
+}
+
+func (k *kdumpFile) keptRanges() []Range {
 	var out []Range
 	bs := k.blockSize
-	for w := k.startPfn / 64; w < uint64(len(k.kept)) && w*64 < k.endPfn; w++ {
-		word := k.kept[w] & k.ram[w]
-		if word == 0 {
-			continue
+	k.bm.eachWord(k.startPfn/64, func(w, ram, kept uint64) bool {
+		if w*64 >= k.endPfn {
+			return false
 		}
-		for b := uint64(0); b < 64; b++ {
+		word := kept & ram
+		for b := uint64(0); word != 0 && b < 64; b++ {
 			pfn := w*64 + b
 			if word&(1<<b) == 0 || pfn < k.startPfn || pfn >= k.endPfn {
 				continue
@@ -42,7 +47,8 @@ func (k *kdumpFile) present() []Range {
 				out = append(out, Range{pfn * bs, (pfn + 1) * bs})
 			}
 		}
-	}
+		return true
+	})
 	return out
 }
 

@@ -102,3 +102,13 @@ func (s *splitDump) close() error {
 	}
 	return err
 }
+
+func (s *splitDump) describe() [][2]string { return s.dumps[0].Describe()[len(s.dumps[0].Header):] }
+
+func (s *splitDump) pagesDecoded() uint64 {
+	var n uint64
+	for _, p := range s.parts {
+		n += p.pagesDecoded()
+	}
+	return n
+}

@@ -2,9 +2,10 @@
 # Whole-process timings: gocrash, drgn 0.0.22 and crash 8.0.2 (Debian
 # packages) opening the same dump and answering the same question, each a
 # fresh process. Prints ONE markdown table (the README's is copied from it):
-# a row per command, each tool's best wall time of N runs (default 3) and
-# its largest peak RSS (/usr/bin/time -f '%e %M'), and the ratios
-# gocrash/drgn and gocrash/crash (time × / memory ×).
+# a row per command, each tool's best wall time of N runs (default 3), that
+# run's CPU time (user+sys) and its largest peak RSS (/usr/bin/time -f
+# '%e %U %S %M'), and the ratios gocrash/drgn and gocrash/crash (wall time ×
+# / memory ×).
 #
 #   scripts/timing.sh [DUMP [VMLINUX]]  default: the corpus's Debian 12 x86_64
 #                                       6.1 kdump (vmcore.zlib)
@@ -167,28 +168,31 @@ EOF
 # The value search -k looks for: one no page holds, so that every page is read.
 SEARCH=feedfacecafef00d
 
-# measure CMD...: runs CMD RUNS times (default N); sets T (best wall seconds) and M
-# (largest peak RSS, KiB), or T=fails.
+# measure CMD...: runs CMD RUNS times (default N); sets T (best wall seconds),
+# C (that run's CPU seconds, user+sys) and M (largest peak RSS, KiB), or
+# T=fails.
 measure() {
-	local t m tf out
+	local t u s m tf out
 	tf=$WORK/time out=$WORK/out
-	T=999999 M=0
+	T=999999 C=0 M=0
 	for _ in $(seq "${RUNS:-$N}"); do
-		if ! /usr/bin/time -o "$tf" -f "%e %M" "$@" >"$out" 2>"$WORK/err"; then
+		if ! /usr/bin/time -o "$tf" -f "%e %U %S %M" "$@" >"$out" 2>"$WORK/err"; then
 			T=fails M=0
 			echo "timing: failed: $* ($(tail -1 "$WORK/err"))" >&2
 			return
 		fi
-		read -r t m < <(tail -1 "$tf")
-		T=$(awk -v a="$t" -v b="$T" 'BEGIN{print (a<b)?a:b}')
+		read -r t u s m < <(tail -1 "$tf")
+		if awk -v a="$t" -v b="$T" 'BEGIN{exit !(a<b)}'; then
+			T=$t C=$(awk -v u="$u" -v s="$s" 'BEGIN{print u+s}')
+		fi
 		[ "$m" -le "$M" ] || M=$m
 	done
 }
 
-cell() {
+cell() { # TIME CPU RSS
 	case $1 in
 	fails | -) echo "$1" ;;
-	*) printf '%.2f s / %d MiB' "$1" $(($2 / 1024)) ;;
+	*) printf '%.2f s (CPU %.2f) / %d MiB' "$1" "$2" $(($3 / 1024)) ;;
 	esac
 }
 ratio() { # TIME1 RSS1 TIME2 RSS2
@@ -205,25 +209,25 @@ export VMLINUX DUMP WORK COLD
 # row LABEL GOCRASH-COMMAND DRGN-SCRIPT [COLD]: one table row (COLD: gocrash
 # with an empty cache, emptied before each run).
 row() {
-	local label=$1 cmd=$2 script=$3 cold=${4:-} gt=- gm=0 dt=- dm=0 ct=- cm=0
+	local label=$1 cmd=$2 script=$3 cold=${4:-} gt=- gc=0 gm=0 dt=- dc=0 dm=0 ct=- cc=0 cm=0
 	if [[ " $TOOLS " = *" gocrash "* ]]; then
 		if [ -n "$cold" ]; then
 			measure sh -c "rm -rf '$COLD'; mkdir -p '$COLD'; echo '$cmd' | XDG_CACHE_HOME='$COLD' bin/gocrash -s '$VMLINUX' '$DUMP'"
 		else
 			measure bash -c 'gocrash "$1"' - "$cmd"
 		fi
-		gt=$T gm=$M
+		gt=$T gc=$C gm=$M
 	fi
 	if [[ " $TOOLS " = *" drgn "* ]]; then
 		# shellcheck disable=SC2086 # the script and its arguments
 		measure bash -c 'drgnrun "$@"' - $script
-		dt=$T dm=$M
+		dt=$T dc=$C dm=$M
 	fi
 	if [[ " $TOOLS " = *" crash "* ]]; then
 		RUNS=$CRASH_N measure bash -c 'crashcmd "$1"' - "$cmd"
-		ct=$T cm=$M
+		ct=$T cc=$C cm=$M
 	fi
-	printf '| %s | %s | %s | %s | %s | %s |\n' "$label" "$(cell "$gt" "$gm")" "$(cell "$dt" "$dm")" "$(cell "$ct" "$cm")" \
+	printf '| %s | %s | %s | %s | %s | %s |\n' "$label" "$(cell "$gt" "$gc" "$gm")" "$(cell "$dt" "$dc" "$dm")" "$(cell "$ct" "$cc" "$cm")" \
 		"$(ratio "$gt" "$gm" "$dt" "$dm")" "$(ratio "$gt" "$gm" "$ct" "$cm")"
 }
 

@@ -56,7 +56,11 @@ func benchVmlinuxes(b *testing.B) []*corpus.Run {
 // line from standard input: the whole start and one command. cold empties
 // the index cache (a fresh XDG_CACHE_HOME) before every run.
 func benchStart(b *testing.B, line string, cold bool) {
-	for _, r := range benchVmlinuxes(b) {
+	benchStartOn(b, benchVmlinuxes(b), line, cold)
+}
+
+func benchStartOn(b *testing.B, runs []*corpus.Run, line string, cold bool) {
+	for _, r := range runs {
 		b.Run(r.Name, func(b *testing.B) {
 			dump := benchDump(r)
 			cache := b.TempDir()
@@ -167,3 +171,18 @@ func BenchmarkProcessWarmBt(b *testing.B)     { benchProcess(b, "bt") }
 func BenchmarkProcessWarmWhatis(b *testing.B) { benchProcess(b, "whatis jiffies") }
 func BenchmarkProcessWarmPrint(b *testing.B)  { benchProcess(b, "p jiffies") }
 func BenchmarkProcessWarmStruct(b *testing.B) { benchProcess(b, "struct task_struct") }
+
+// The same on the large run (8 GiB, 4 CPUs, 5,000+ tasks), warm: the paths
+// of scripts/timing.sh --large, so that a cost that grows with the
+// machine's size shows in ns/op, B/op and allocs/op.
+func benchLarge(b *testing.B, line string) {
+	benchStartOn(b, []*corpus.Run{corpus.LargeRun(b)}, line, false)
+}
+
+func BenchmarkLargeOpen(b *testing.B)      { benchLarge(b, "") }
+func BenchmarkLargePs(b *testing.B)        { benchLarge(b, "ps") }
+func BenchmarkLargeForeachBt(b *testing.B) { benchLarge(b, "foreach bt") }
+func BenchmarkLargeKmemS(b *testing.B)     { benchLarge(b, "kmem -s") }
+func BenchmarkLargeKmemI(b *testing.B)     { benchLarge(b, "kmem -i") }
+func BenchmarkLargeSearchK(b *testing.B)   { benchLarge(b, "search -k 0xfeedfacecafef00d") }
+func BenchmarkLargeLog(b *testing.B)       { benchLarge(b, "log") }
