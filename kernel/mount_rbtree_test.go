@@ -7,25 +7,35 @@ import (
 	"testing"
 )
 
+// sixNodeTree lays out a red-black tree of six nodes keyed by allocation
+// order, under an rb_root at root:
+//
+//	    n3
+//	  n1  n4
+//	n0  n2  n5
+//
+// link sets a node's children.
+func sixNodeTree(f *fakeVFS) (n []uint64, link func(p, l, r uint64), root uint64) {
+	n = make([]uint64, 6)
+	for i := range n {
+		n[i] = f.alloc()
+	}
+	link = func(p, l, r uint64) { f.put64(p+0x10, l); f.put64(p+0x08, r) }
+	link(n[3], n[1], n[4])
+	link(n[1], n[0], n[2])
+	link(n[4], 0, n[5])
+	root = f.alloc()
+	f.put64(root, n[3])
+	return n, link, root
+}
+
 // TestRBTreeSkipsUnreadable: a child pointer to memory the dump lacks
 // costs that child's subtree, named in one line of the
 // UnreadableObjectsError; the walk goes on past it, in order.
 func TestRBTreeSkipsUnreadable(t *testing.T) {
 	f := newFakeVFS()
 	k := &FileSystem{Reader: f, Layout: fakeVFSLayout{}}
-	//        n3
-	//      n1  n4
-	//    n0  n2  n5
-	n := make([]uint64, 6)
-	for i := range n {
-		n[i] = f.alloc()
-	}
-	link := func(p, l, r uint64) { f.put64(p+0x10, l); f.put64(p+0x08, r) }
-	link(n[3], n[1], n[4])
-	link(n[1], n[0], n[2])
-	link(n[4], 0, n[5])
-	rootHolder := f.alloc()
-	f.put64(rootHolder, n[3])
+	n, link, rootHolder := sixNodeTree(f)
 	const gone1, gone2 = 0xffff888000900000, 0xffff888000a00000
 	link(n[1], gone1, n[2]) // n0 is lost
 	link(n[4], 0, gone2)    // so is n5

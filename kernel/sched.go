@@ -271,27 +271,29 @@ func (s *Scheduler) HasRTGroups() bool { return s.d.obj().has("task_group", "rt_
 // walk goes on, and returns the group read so far with an
 // UnreadableObjectsError naming each left out.
 
-// groupRQ is task_group tg's runqueue on cpu: member (cfs_rq or rt_rq)
-// is the task_group's array of per-CPU runqueue pointers.
-func (s *Scheduler) groupRQ(tg uint64, member string, cpu int) (uint64, error) {
+// rootGroup is root_task_group's runqueue on cpu: member (cfs_rq or
+// rt_rq) is task_group's array of per-CPU runqueue pointers.
+func (s *Scheduler) rootGroup(member string, cpu int) (*GroupRunQueue, error) {
 	o := s.d.obj()
+	tg := o.sym("root_task_group")
 	arr := o.u64(tg + o.off("task_group", member))
 	rq := o.u64(arr + uint64(8*cpu))
-	return rq, o.err
+	if o.err != nil {
+		return nil, o.err
+	}
+	if member == "rt_rq" {
+		return &GroupRunQueue{TaskGroup: tg, RTRq: rq}, nil
+	}
+	return &GroupRunQueue{TaskGroup: tg, CFSRq: rq}, nil
 }
 
 // GroupCFS reads cpu's CFS runqueue of root_task_group and, through the
 // group entities on it, its child groups' (CONFIG_FAIR_GROUP_SCHED).
 func (s *Scheduler) GroupCFS(cpu int, current uint64) (*GroupRunQueue, error) {
-	tg, err := s.RootTaskGroup()
+	g, err := s.rootGroup("cfs_rq", cpu)
 	if err != nil {
 		return nil, err
 	}
-	cfs, err := s.groupRQ(tg, "cfs_rq", cpu)
-	if err != nil {
-		return nil, err
-	}
-	g := &GroupRunQueue{TaskGroup: tg, CFSRq: cfs}
 	return g, s.groupCFS(g, current, 0)
 }
 
@@ -360,15 +362,10 @@ func (s *Scheduler) groupCFS(g *GroupRunQueue, current uint64, depth int) error 
 // its child groups' (CONFIG_RT_GROUP_SCHED), each priority's queue in
 // order.
 func (s *Scheduler) GroupRT(cpu int) (*GroupRunQueue, error) {
-	tg, err := s.RootTaskGroup()
+	g, err := s.rootGroup("rt_rq", cpu)
 	if err != nil {
 		return nil, err
 	}
-	rt, err := s.groupRQ(tg, "rt_rq", cpu)
-	if err != nil {
-		return nil, err
-	}
-	g := &GroupRunQueue{TaskGroup: tg, RTRq: rt}
 	return g, s.groupRT(g, 0)
 }
 
