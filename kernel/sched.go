@@ -53,6 +53,16 @@ func (s *Scheduler) RunQueue(cpu int) (RunQueue, error) {
 	return r, err
 }
 
+// rtQueues is the number of priority queues of an rt_prio_array: its
+// queue array's length, or MAX_RT_PRIO (100) without the type.
+func (s *Scheduler) rtQueues() int {
+	n, err := s.d.memberArrayLen("rt_prio_array", "queue")
+	if err != nil {
+		return 100
+	}
+	return n
+}
+
 func (s *Scheduler) rtTasks(array uint64, depth int) ([]QueuedTask, error) {
 	if depth > 8 {
 		return nil, fmt.Errorf("rt_rq at %x: groups nested too deeply", array)
@@ -70,10 +80,7 @@ func (s *Scheduler) rtTasks(array uint64, depth int) ([]QueuedTask, error) {
 	if o.err != nil {
 		return nil, o.err
 	}
-	n, err := s.d.memberArrayLen("rt_prio_array", "queue")
-	if err != nil {
-		n = 100 // MAX_RT_PRIO
-	}
+	n := s.rtQueues()
 	var out []QueuedTask
 	for i := 0; i < n; i++ {
 		head := array + queue + uint64(16*i)
@@ -386,10 +393,7 @@ func (s *Scheduler) groupRT(g *GroupRunQueue, depth int) error {
 	if depth > 0 {
 		s.groupHeader(g, g.RTRq, "rt_throttled")
 	}
-	n, err := s.d.memberArrayLen("rt_prio_array", "queue")
-	if err != nil {
-		n = 100 // MAX_RT_PRIO
-	}
+	n := s.rtQueues()
 	var bad UnreadableObjectsError
 	for i := 0; i < n; i++ {
 		head := g.RTRq + active + queue + uint64(16*i)
