@@ -34,7 +34,8 @@ task or child group at the priority it is queued at, then its CFS runqueue
 with the task running there ([CURRENT]) and the queued tasks; the
 runqueues of child task groups (TASK_GROUP with CFS_RQ or RT_RQ, the
 cgroup's name, THROTTLED when throttled) are nested at their group's
-place. -c chooses the CPUs ("1,3", "0-2", "all" or "a").`,
+place, and after a group's queued entries come its child groups that are
+not queued on it (throttled) but hold tasks. -c chooses the CPUs ("1,3", "0-2", "all" or "a").`,
 		Options: []Option{
 			{"-t", "each CPU's runqueue clock and its current task's last-run timestamp"},
 			{"-T", "how far each CPU's runqueue clock lags the most recent"},

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"testing"
@@ -19,24 +20,28 @@ const (
 	rgTaskSE   = 0xa0 // sched_entity: run_node 0x00 (rb_node), my_q 0x18
 	rgTaskSize = 0x100
 
-	rgCFSCurr, rgCFSTG, rgCFSThrottled, rgCFSSize = 0x10, 0x18, 0x20, 0x40
-	rgRTQueue, rgRTTG, rgRTThrottled, rgRTSize    = 0x10, 0x700, 0x708, 0x740
+	rgCFSCurr, rgCFSTG, rgCFSThrottled, rgCFSNr, rgCFSSize = 0x10, 0x18, 0x20, 0x28, 0x40
+	rgRTQueue, rgRTTG, rgRTThrottled, rgRTSize             = 0x10, 0x700, 0x708, 0x740
+	rgRTNr, rgRTHighest                                    = 0x710, 0x718
 
-	rgTGCFS, rgTGRT, rgTGSize = 0x10, 0x18, 0x40
+	rgTGCFS, rgTGRT, rgTGChildren, rgTGSiblings, rgTGSize = 0x10, 0x18, 0x28, 0x38, 0x50
 )
 
 // rtGroupMachine is a two-CPU dump with RT group scheduling. On CPU 0,
 // bash runs (CFS, not in the tree); the root RT runqueue has the group
 // rtgrp queued at priority 5 (holding rtchild, and throttled) and fifo at
 // 10; the root CFS tree has worker and the group cgA (holding cgtask).
-// CPU 1's runqueues are empty. damage (nil: none) may spoil the machine
-// before it is opened.
+// Three groups are not queued on their parent's runqueue but hold tasks:
+// the throttled RT group rtthr (thrtask, at priority 3), the throttled
+// CFS group cgT (cgttask), and leaf (leaftask), a child of mid, which has
+// no tasks of its own. CPU 1's runqueues are empty.
 type rtGroupMachine struct {
-	m                                        *kerneltest.Machine
-	tasks                                    map[string]uint64
-	rootTG, rtgrp, cga                       uint64
-	rt0, rt1, cfs0, cfs1, rtA0, rtA1, cfsB0  uint64
-	workerSE, cgSE, rtgrpEnt, fifoEnt, chEnt uint64
+	m                                         *kerneltest.Machine
+	tasks                                     map[string]uint64
+	rootTG, rtgrp, cga, rtthr, cgT, mid, leaf uint64
+	rtT0, cfsT0, cfsM0, cfsL0                 uint64
+	rt0, rt1, cfs0, cfs1, rtA0, rtA1, cfsB0   uint64
+	workerSE, cgSE, rtgrpEnt, fifoEnt, chEnt  uint64
 }
 
 func newRTGroupMachine(t *testing.T) *rtGroupMachine {
@@ -55,8 +60,11 @@ func newRTGroupMachine(t *testing.T) *rtGroupMachine {
 	rtchild := task(201, "rtchild", 0, 0, 94)
 	worker := task(300, "worker", 0, 0, 120)
 	cgtask := task(301, "cgtask", 0, 0, 120)
+	thrtask := task(202, "thrtask", 0, 0, 96)
+	cgttask := task(302, "cgttask", 0, 0, 120)
+	leaftask := task(303, "leaftask", 0, 0, 120)
 	idle1 := task(0, "swapper/1", kthread, 1, 120)
-	m.Tasks(init, []*kerneltest.Task{bash, fifo, rtchild, worker, cgtask})
+	m.Tasks(init, []*kerneltest.Task{bash, fifo, rtchild, worker, cgtask, thrtask, cgttask, leaftask})
 	m.PutTask(idle1)
 	m.CPUs([]kerneltest.CPU{{Curr: bash.Addr, Idle: init.Addr}, {Curr: idle1.Addr, Idle: idle1.Addr}}, 0)
 	for _, o := range []struct {
@@ -71,6 +79,8 @@ func newRTGroupMachine(t *testing.T) *rtGroupMachine {
 		{"rt_rq", "active", 0}, {"rt_prio_array", "queue", rgRTQueue}, {"rt_rq", "tg", rgRTTG}, {"rt_rq", "rt_throttled", rgRTThrottled},
 		{"task_group", "css", 0}, {"cgroup_subsys_state", "cgroup", 0}, {"task_group", "cfs_rq", rgTGCFS}, {"task_group", "rt_rq", rgTGRT},
 		{"task_group", "rt_bandwidth", 0x20}, {"cgroup", "kn", 0}, {"kernfs_node", "parent", 0}, {"kernfs_node", "name", 8},
+		{"task_group", "children", rgTGChildren}, {"task_group", "siblings", rgTGSiblings},
+		{"cfs_rq", "nr_running", rgCFSNr}, {"rt_rq", "rt_nr_running", rgRTNr}, {"rt_rq", "highest_prio", rgRTHighest},
 	} {
 		m.Offset(o.s, o.mem, o.off)
 	}
@@ -82,6 +92,16 @@ func newRTGroupMachine(t *testing.T) *rtGroupMachine {
 		m.PutU64(tg, cg)
 		m.PutU64(cg, kn)
 		m.PutU64(kn, parent)
+		m.PutU64(tg+rgTGChildren, tg+rgTGChildren)
+		m.PutU64(tg+rgTGChildren+8, tg+rgTGChildren)
+		if parent != 0 { // last on the parent's children list
+			head := parent + rgTGChildren
+			last := binary.LittleEndian.Uint64(m.At(head + 8))
+			m.PutU64(last, tg+rgTGSiblings)
+			m.PutU64(tg+rgTGSiblings, head)
+			m.PutU64(tg+rgTGSiblings+8, last)
+			m.PutU64(head+8, tg+rgTGSiblings)
+		}
 		m.PutString(str, name)
 		m.PutU64(kn+8, str)
 		for i, member := range []uint64{rgTGCFS, rgTGRT} {
@@ -109,6 +129,27 @@ func newRTGroupMachine(t *testing.T) *rtGroupMachine {
 	m.Symbol("root_task_group", g.rootTG)
 	g.rtgrp = group("rtgrp", g.rootTG, [2]uint64{m.Object(rgCFSSize), m.Object(rgCFSSize)}, [2]uint64{g.rtA0, g.rtA1})
 	g.cga = group("cgA", g.rootTG, [2]uint64{g.cfsB0, cfsB1}, [2]uint64{rtq(), rtq()})
+	g.rtT0 = rtq()
+	g.rtthr = group("rtthr", g.rootTG, [2]uint64{m.Object(rgCFSSize), m.Object(rgCFSSize)}, [2]uint64{g.rtT0, rtq()})
+	g.cfsT0, g.cfsM0, g.cfsL0 = m.Object(rgCFSSize), m.Object(rgCFSSize), m.Object(rgCFSSize)
+	g.cgT = group("cgT", g.rootTG, [2]uint64{g.cfsT0, m.Object(rgCFSSize)}, [2]uint64{rtq(), rtq()})
+	g.mid = group("mid", g.rootTG, [2]uint64{g.cfsM0, m.Object(rgCFSSize)}, [2]uint64{rtq(), rtq()})
+	g.leaf = group("leaf", g.mid, [2]uint64{g.cfsL0, m.Object(rgCFSSize)}, [2]uint64{rtq(), rtq()})
+	// The groups not queued on their parent's runqueues: their own hold
+	// their tasks.
+	m.PutU64(g.rtT0+rgRTTG, g.rtthr)
+	m.PutU32(g.rtT0+rgRTThrottled, 1)
+	m.PutU32(g.rtT0+rgRTNr, 1)
+	m.PutU32(g.rtT0+rgRTHighest, 3)
+	for _, q := range []struct {
+		rq, tg, task uint64
+	}{{g.cfsT0, g.cgT, cgttask.Addr}, {g.cfsL0, g.leaf, leaftask.Addr}} {
+		m.PutU64(q.rq+rgCFSTG, q.tg)
+		m.PutU32(q.rq+rgCFSNr, 1)
+		m.PutU64(q.rq, q.task+rgTaskSE)
+	}
+	m.PutU64(g.cfsM0+rgCFSTG, g.mid)
+	m.PutU32(g.cfsT0+rgCFSThrottled, 1)
 	for _, q := range []struct{ rq, tg uint64 }{{g.rt0, g.rootTG}, {g.rt1, g.rootTG}, {g.rtA0, g.rtgrp}, {g.rtA1, g.rtgrp}} {
 		m.PutU64(q.rq+rgRTTG, q.tg)
 	}
@@ -132,6 +173,7 @@ func newRTGroupMachine(t *testing.T) *rtGroupMachine {
 	enqueue(g.rt0, 5, g.rtgrpEnt)
 	enqueue(g.rt0, 10, g.fifoEnt)
 	enqueue(g.rtA0, 5, g.chEnt)
+	enqueue(g.rtT0, 3, thrtask.Addr+rgTaskRT)
 	// The CFS trees: cfs0's root is cgA's entity with worker on its left;
 	// cgA's cfs_rq holds cgtask.
 	g.workerSE, g.cgSE = worker.Addr+rgTaskSE, m.Object(64)
@@ -148,7 +190,8 @@ func (g *rtGroupMachine) session(t *testing.T) *Session {
 }
 
 func (g *rtGroupMachine) line(comm string) string {
-	pid := map[string]int{"swapper/0": 0, "swapper/1": 0, "bash": 100, "fifo": 200, "rtchild": 201, "worker": 300, "cgtask": 301}[comm]
+	pid := map[string]int{"swapper/0": 0, "swapper/1": 0, "bash": 100, "fifo": 200, "rtchild": 201, "thrtask": 202,
+		"worker": 300, "cgtask": 301, "cgttask": 302, "leaftask": 303}[comm]
 	return fmt.Sprintf("PID: %-5d  TASK: %x  COMMAND: %q", pid, g.tasks[comm], comm)
 }
 
@@ -158,7 +201,10 @@ func (g *rtGroupMachine) line(comm string) string {
 // priority its entity is queued at, its header (TASK_GROUP, RT_RQ, the
 // cgroup's name, THROTTLED) on the same line and its tasks six columns
 // further in; a CFS child group's header (two spaces before its name)
-// where its parent's tasks are, its own tasks three columns further in.
+// where its parent's tasks are, its own tasks three columns further in;
+// after the queued entries, the groups not queued on their parent's
+// runqueue that hold tasks (throttled), a group without tasks of its own
+// shown for a child's.
 func TestRunqGroupsRT(t *testing.T) {
 	g := newRTGroupMachine(t)
 	s := g.session(t)
@@ -169,11 +215,18 @@ func TestRunqGroupsRT(t *testing.T) {
      [  5] TASK_GROUP: %x  RT_RQ: %x <rtgrp> (THROTTLED)
            [  5] %s
      [ 10] %s
+     [  3] TASK_GROUP: %x  RT_RQ: %x <rtthr> (THROTTLED)
+           [  3] %s
   ROOT_TASK_GROUP: %x  CFS_RQ: %x
      [120] %s [CURRENT]
      [120] %s
      TASK_GROUP: %x  CFS_RQ: %x  <cgA>
         [120] %s
+     TASK_GROUP: %x  CFS_RQ: %x  <cgT> (THROTTLED)
+        [120] %s
+     TASK_GROUP: %x  CFS_RQ: %x  <mid>
+        TASK_GROUP: %x  CFS_RQ: %x  <leaf>
+           [120] %s
 
 CPU 1
   CURRENT: %s
@@ -181,8 +234,9 @@ CPU 1
      [no tasks queued]
   ROOT_TASK_GROUP: %x  CFS_RQ: %x
      [no tasks queued]
-`, g.line("bash"), g.rootTG, g.rt0, g.rtgrp, g.rtA0, g.line("rtchild"), g.line("fifo"),
+`, g.line("bash"), g.rootTG, g.rt0, g.rtgrp, g.rtA0, g.line("rtchild"), g.line("fifo"), g.rtthr, g.rtT0, g.line("thrtask"),
 		g.rootTG, g.cfs0, g.line("bash"), g.line("worker"), g.cga, g.cfsB0, g.line("cgtask"),
+		g.cgT, g.cfsT0, g.line("cgttask"), g.mid, g.cfsM0, g.leaf, g.cfsL0, g.line("leaftask"),
 		g.line("swapper/1"), g.rootTG, g.rt1, g.rootTG, g.cfs1)
 	if text != want {
 		t.Errorf("runq -g:\n%s\nwant:\n%s", text, want)

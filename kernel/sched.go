@@ -3,6 +3,7 @@ package kernel
 import (
 	"errors"
 	"fmt"
+	"sort"
 )
 
 // QueuedTask is a task on a runqueue, with its priority (the RT queue's
@@ -301,12 +302,20 @@ func (s *Scheduler) GroupCFS(cpu int, current uint64) (*GroupRunQueue, error) {
 	if err != nil {
 		return nil, err
 	}
-	return g, s.groupCFS(g, current, 0)
+	w, err := s.newGroupWalk(g.TaskGroup, cpu)
+	var bad UnreadableObjectsError
+	if err != nil {
+		bad.add(err)
+	}
+	if err := s.groupCFS(w, g, current, 0); err != nil {
+		bad.add(err)
+	}
+	return g, bad.or(nil)
 }
 
 // groupCFS reads g's entries from its cfs_rq: the current entity's (not
 // in the tree), then the tree's.
-func (s *Scheduler) groupCFS(g *GroupRunQueue, current uint64, depth int) error {
+func (s *Scheduler) groupCFS(w *groupWalk, g *GroupRunQueue, current uint64, depth int) error {
 	if depth > 8 {
 		return fmt.Errorf("cfs_rq at %x: groups nested too deeply", g.CFSRq)
 	}
@@ -336,7 +345,8 @@ func (s *Scheduler) groupCFS(g *GroupRunQueue, current uint64, depth int) error 
 				return fmt.Errorf("cfs_rq %x: %w", q, err)
 			}
 			g.Entries = append(g.Entries, GroupEntry{Group: sub})
-			return s.groupCFS(sub, current, depth+1)
+			w.shown[sub.TaskGroup] = true
+			return s.groupCFS(w, sub, current, depth+1)
 		}
 		task := se - seOff
 		if cur && task != current {
@@ -361,6 +371,9 @@ func (s *Scheduler) groupCFS(g *GroupRunQueue, current uint64, depth int) error 
 	if err := o.cfsEntities(g.CFSRq, map[uint64]bool{}, func(se uint64) error { return entity(se, false) }); err != nil {
 		bad.add(err)
 	}
+	if err := s.lowerGroups(w, g, depth, false, func(sub *GroupRunQueue, d int) error { return s.groupCFS(w, sub, current, d) }); err != nil {
+		bad.add(err)
+	}
 	return bad.or(nil)
 }
 
@@ -373,10 +386,18 @@ func (s *Scheduler) GroupRT(cpu int) (*GroupRunQueue, error) {
 	if err != nil {
 		return nil, err
 	}
-	return g, s.groupRT(g, 0)
+	w, err := s.newGroupWalk(g.TaskGroup, cpu)
+	var bad UnreadableObjectsError
+	if err != nil {
+		bad.add(err)
+	}
+	if err := s.groupRT(w, g, 0); err != nil {
+		bad.add(err)
+	}
+	return g, bad.or(nil)
 }
 
-func (s *Scheduler) groupRT(g *GroupRunQueue, depth int) error {
+func (s *Scheduler) groupRT(w *groupWalk, g *GroupRunQueue, depth int) error {
 	if depth > 8 {
 		return fmt.Errorf("rt_rq at %x: groups nested too deeply", g.RTRq)
 	}
@@ -413,13 +434,128 @@ func (s *Scheduler) groupRT(g *GroupRunQueue, depth int) error {
 				return nil
 			}
 			g.Entries = append(g.Entries, GroupEntry{Prio: i, Group: sub})
-			if err := s.groupRT(sub, depth+1); err != nil {
+			w.shown[sub.TaskGroup] = true
+			if err := s.groupRT(w, sub, depth+1); err != nil {
 				bad.add(err)
 			}
 			return nil
 		})
 		if err != nil {
 			bad.add(fmt.Errorf("rt_rq %x queue %d: %w", g.RTRq, i, err))
+		}
+	}
+	if err := s.lowerGroups(w, g, depth, true, func(sub *GroupRunQueue, d int) error { return s.groupRT(w, sub, d) }); err != nil {
+		bad.add(err)
+	}
+	return bad.or(nil)
+}
+
+// groupWalk is one CPU's walk of the task groups' runqueues: the task
+// group hierarchy and the groups whose runqueue the walk has shown.
+type groupWalk struct {
+	cpu    int
+	groups []taskGroupNode
+	shown  map[uint64]bool
+}
+
+// taskGroupNode is a task group of the hierarchy, at its depth below
+// root_task_group (0).
+type taskGroupNode struct {
+	tg, parent uint64
+	depth      int
+}
+
+// newGroupWalk starts cpu's walk from root: the task groups under it
+// (task_group.children, siblings), by depth, each depth in the order of
+// a depth-first walk, as crash orders them; none where the kernel has
+// no children lists. A list that cannot be read costs the groups on it.
+func (s *Scheduler) newGroupWalk(root uint64, cpu int) (*groupWalk, error) {
+	w := &groupWalk{cpu: cpu, shown: map[uint64]bool{root: true}}
+	o := s.d.obj()
+	if !o.has("task_group", "children") {
+		return w, nil
+	}
+	children, siblings := o.off("task_group", "children"), o.off("task_group", "siblings")
+	if o.err != nil {
+		return w, o.err
+	}
+	var bad UnreadableObjectsError
+	var walk func(tg, parent uint64, depth int)
+	walk = func(tg, parent uint64, depth int) {
+		w.groups = append(w.groups, taskGroupNode{tg, parent, depth})
+		if depth > 8 || len(w.groups) > 1<<16 {
+			return
+		}
+		err := walkList(s.d, tg+children, func(node uint64) error {
+			walk(node-siblings, tg, depth+1)
+			return nil
+		})
+		if err != nil {
+			bad.add(fmt.Errorf("task_group %x children: %w", tg, err))
+		}
+	}
+	walk(root, 0, 0)
+	sort.SliceStable(w.groups, func(i, j int) bool { return w.groups[i].depth < w.groups[j].depth })
+	return w, bad.or(nil)
+}
+
+// lowerGroups adds to g, after its queued entries, the child groups of
+// g's task group whose runqueue on the CPU is not queued on g's
+// (throttled, or dequeued) but has tasks, as crash's runq -g shows them:
+// each read by walk at its depth (its entries; RT: at its runqueue's
+// highest priority). A child with no tasks of its own is shown for its children
+// that have some: its header, theirs nested under it.
+func (s *Scheduler) lowerGroups(w *groupWalk, g *GroupRunQueue, depth int, rt bool, walk func(sub *GroupRunQueue, depth int) error) error {
+	o := s.d.obj()
+	typ, member, running, throttled, rq := "cfs_rq", "cfs_rq", "nr_running", "throttled", g.CFSRq
+	if !o.has(typ, running) {
+		running = "nr_queued"
+	}
+	if rt {
+		typ, member, running, throttled, rq = "rt_rq", "rt_rq", "rt_nr_running", "rt_throttled", g.RTRq
+	}
+	var bad UnreadableObjectsError
+	for _, c := range w.groups {
+		if c.depth != depth+1 || c.parent != g.TaskGroup || w.shown[c.tg] {
+			continue
+		}
+		q := o.u64(o.u64(c.tg+o.off("task_group", member)) + uint64(8*w.cpu))
+		if o.err != nil {
+			bad.add(fmt.Errorf("task_group %x %s: %w", c.tg, member, o.err))
+			o.err = nil
+			continue
+		}
+		if q == rq {
+			continue
+		}
+		sub := &GroupRunQueue{TaskGroup: c.tg}
+		n := o.u32(q + o.off(typ, running))
+		if rt {
+			sub.RTRq = q
+			sub.Prio = int(int32(o.u32(q + o.off("rt_rq", "highest_prio"))))
+		} else {
+			sub.CFSRq = q
+		}
+		if o.err != nil {
+			bad.add(fmt.Errorf("%s %x: %w", typ, q, o.err))
+			o.err = nil
+			continue
+		}
+		if n == 0 {
+			s.groupHeader(sub, q, throttled)
+			if err := s.lowerGroups(w, sub, depth+1, rt, walk); err != nil {
+				bad.add(err)
+			}
+			if len(sub.Entries) > 0 {
+				w.shown[c.tg] = true
+				g.Entries = append(g.Entries, GroupEntry{Prio: sub.Prio, Group: sub})
+			}
+			continue
+		}
+		w.shown[c.tg] = true
+		g.Entries = append(g.Entries, GroupEntry{Prio: sub.Prio, Group: sub})
+		if err := walk(sub, depth+1); err != nil {
+			bad.add(err)
 		}
 	}
 	return bad.or(nil)
