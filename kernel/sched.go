@@ -316,8 +316,8 @@ func (s *Scheduler) GroupCFS(cpu int, current uint64) (*GroupRunQueue, error) {
 // groupCFS reads g's entries from its cfs_rq: the current entity's (not
 // in the tree), then the tree's.
 func (s *Scheduler) groupCFS(w *groupWalk, g *GroupRunQueue, current uint64, depth int) error {
-	if depth > 8 {
-		return fmt.Errorf("cfs_rq at %x: groups nested too deeply", g.CFSRq)
+	if err := s.enterGroup(g, g.CFSRq, "cfs_rq", "throttled", depth); err != nil {
+		return err
 	}
 	o := s.d.obj()
 	myQ := o.off("sched_entity", "my_q")
@@ -327,9 +327,6 @@ func (s *Scheduler) groupCFS(w *groupWalk, g *GroupRunQueue, current uint64, dep
 	currOff := o.off("cfs_rq", "curr")
 	if o.err != nil {
 		return o.err
-	}
-	if depth > 0 {
-		s.groupHeader(g, g.CFSRq, "throttled")
 	}
 	var bad UnreadableObjectsError
 	// entity adds the sched_entity se: a child group's runqueue, or a
@@ -398,8 +395,8 @@ func (s *Scheduler) GroupRT(cpu int) (*GroupRunQueue, error) {
 }
 
 func (s *Scheduler) groupRT(w *groupWalk, g *GroupRunQueue, depth int) error {
-	if depth > 8 {
-		return fmt.Errorf("rt_rq at %x: groups nested too deeply", g.RTRq)
+	if err := s.enterGroup(g, g.RTRq, "rt_rq", "rt_throttled", depth); err != nil {
+		return err
 	}
 	o := s.d.obj()
 	queue := o.off("rt_prio_array", "queue")
@@ -410,9 +407,6 @@ func (s *Scheduler) groupRT(w *groupWalk, g *GroupRunQueue, depth int) error {
 	tgOff := o.off("rt_rq", "tg")
 	if o.err != nil {
 		return o.err
-	}
-	if depth > 0 {
-		s.groupHeader(g, g.RTRq, "rt_throttled")
 	}
 	n := s.rtQueues()
 	var bad UnreadableObjectsError
@@ -542,7 +536,7 @@ func (s *Scheduler) lowerGroups(w *groupWalk, g *GroupRunQueue, depth int, rt bo
 			continue
 		}
 		if n == 0 {
-			s.groupHeader(sub, q, throttled)
+			s.groupHeader(sub, q, typ, throttled)
 			if err := s.lowerGroups(w, sub, depth+1, rt, walk); err != nil {
 				bad.add(err)
 			}
@@ -561,18 +555,27 @@ func (s *Scheduler) lowerGroups(w *groupWalk, g *GroupRunQueue, depth int, rt bo
 	return bad.or(nil)
 }
 
-// groupHeader reads what a child group's header shows: whether its
-// runqueue rq is throttled (the int member throttled of cfs_rq or rt_rq,
-// where the kernel has it; RT only with task_group.rt_bandwidth) and its
-// cgroup's name. What cannot be read is left out.
-func (s *Scheduler) groupHeader(g *GroupRunQueue, rq uint64, throttled string) {
+// enterGroup starts the walk of g's runqueue rq (a typ: cfs_rq or rt_rq)
+// at depth: an error for a nesting deeper than the kernel builds, and for
+// a child group what its header shows: whether rq is throttled (its int
+// member throttled where the kernel has it; RT only with
+// task_group.rt_bandwidth) and its cgroup's name. What cannot be read of
+// the header is left out.
+func (s *Scheduler) enterGroup(g *GroupRunQueue, rq uint64, typ, throttled string, depth int) error {
+	if depth > 8 {
+		return fmt.Errorf("%s at %x: groups nested too deeply", typ, rq)
+	}
+	if depth > 0 {
+		s.groupHeader(g, rq, typ, throttled)
+	}
+	return nil
+}
+
+// groupHeader reads g's header: rq's throttled member and the name.
+func (s *Scheduler) groupHeader(g *GroupRunQueue, rq uint64, typ, throttled string) {
 	o := s.d.obj()
-	typ := "cfs_rq"
-	if throttled == "rt_throttled" {
-		typ = "rt_rq"
-		if !o.has("task_group", "rt_bandwidth") {
-			throttled = ""
-		}
+	if typ == "rt_rq" && !o.has("task_group", "rt_bandwidth") {
+		throttled = ""
 	}
 	if throttled != "" && o.has(typ, throttled) {
 		g.Throttled = o.u32(rq+o.off(typ, throttled)) != 0
