@@ -44,6 +44,7 @@ func TestCorpusOldFilterDumpObjects(t *testing.T) {
 		{"irq", true}, {"irq -s", true}, {"irq -a", true}, {"dev", true}, {"dev -i", true}, {"mount", true},
 		{"files", true}, {"foreach files", true},
 		{"net", false}, {"net -s", false}, {"mod", false}, {"runq", false}, {"runq -t", false},
+		{"foreach net", true}, {"runq -g", false},
 	} {
 		t.Run(strings.ReplaceAll(tc.line, " ", "_"), func(t *testing.T) {
 			want, werr := text(gs, tc.line)

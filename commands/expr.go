@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strconv"
@@ -165,6 +166,20 @@ func parseNumber(s string) (xtok, error) {
 	return xtok{kind: 'n', text: s, u: u, t: t}, nil
 }
 
+// simpleEscapes are C's one-letter escapes (and gdb's \e).
+var simpleEscapes = map[byte]byte{'n': '\n', 't': '\t', 'r': '\r', 'a': '\a', 'b': '\b', 'f': '\f', 'v': '\v', 'e': 033}
+
+// digitRun reads up to limit digits of base (8 or 16) at the start of s:
+// their value and how many there are.
+func digitRun(s string, base, limit int) (uint64, int) {
+	n := 0
+	for n < len(s) && n < limit && strings.IndexByte("0123456789abcdefABCDEF"[:base+max(0, base-10)], s[n]) >= 0 {
+		n++
+	}
+	v, _ := strconv.ParseUint(s[:n], base, 16)
+	return v, n
+}
+
 // unescape reads a quoted literal's body up to the closing quote q: its
 // bytes and how many source bytes it took (without the quotes).
 func unescape(s string, q byte) ([]byte, int, error) {
@@ -183,42 +198,22 @@ func unescape(s string, q byte) ([]byte, int, error) {
 		}
 		c = s[i]
 		i++
-		switch c {
-		case 'n':
-			b = append(b, '\n')
-		case 't':
-			b = append(b, '\t')
-		case 'r':
-			b = append(b, '\r')
-		case 'a':
-			b = append(b, '\a')
-		case 'b':
-			b = append(b, '\b')
-		case 'f':
-			b = append(b, '\f')
-		case 'v':
-			b = append(b, '\v')
-		case 'e':
-			b = append(b, 033)
-		case 'x':
-			j := i
-			for j < len(s) && j < i+2 && strings.IndexByte("0123456789abcdefABCDEF", s[j]) >= 0 {
-				j++
-			}
-			if j == i {
+		if e, ok := simpleEscapes[c]; ok {
+			b = append(b, e)
+			continue
+		}
+		switch {
+		case c == 'x':
+			v, n := digitRun(s[i:], 16, 2)
+			if n == 0 {
 				return nil, 0, xerrf("\\x escape without a following hex digit")
 			}
-			v, _ := strconv.ParseUint(s[i:j], 16, 8)
 			b = append(b, byte(v))
-			i = j
-		case '0', '1', '2', '3', '4', '5', '6', '7':
-			j := i - 1
-			for j < len(s) && j < i+2 && s[j] >= '0' && s[j] <= '7' {
-				j++
-			}
-			v, _ := strconv.ParseUint(s[i-1:j], 8, 16)
+			i += n
+		case c >= '0' && c <= '7':
+			v, n := digitRun(s[i-1:], 8, 3)
 			b = append(b, byte(v))
-			i = j
+			i += n - 1
 		default:
 			b = append(b, c)
 		}
@@ -478,12 +473,8 @@ func (p *xparser) unary() (*xnode, error) {
 			return nil, xerrf("%s is not supported: a dump is read-only", t.text)
 		case "(":
 			if p.startsType(p.pos + 1) {
-				p.next()
-				ty, err := p.typeName()
+				ty, err := p.parenType()
 				if err != nil {
-					return nil, err
-				}
-				if err := p.expect(")"); err != nil {
 					return nil, err
 				}
 				k, err := p.unary()
@@ -497,12 +488,8 @@ func (p *xparser) unary() (*xnode, error) {
 	if t.kind == 'i' && t.text == "sizeof" {
 		p.next()
 		if p.is("(") && p.startsType(p.pos+1) {
-			p.next()
-			ty, err := p.typeName()
+			ty, err := p.parenType()
 			if err != nil {
-				return nil, err
-			}
-			if err := p.expect(")"); err != nil {
 				return nil, err
 			}
 			return &xnode{op: "sizeoft", t: ty}, nil
@@ -514,6 +501,17 @@ func (p *xparser) unary() (*xnode, error) {
 		return &xnode{op: "sizeof", kids: []*xnode{k}}, nil
 	}
 	return p.postfix()
+}
+
+// parenType reads a parenthesized type name, a cast's or sizeof's: "(",
+// the type, ")".
+func (p *xparser) parenType() (*symbols.Type, error) {
+	p.next()
+	ty, err := p.typeName()
+	if err != nil {
+		return nil, err
+	}
+	return ty, p.expect(")")
 }
 
 func (p *xparser) postfix() (*xnode, error) {
@@ -1504,35 +1502,15 @@ func (e *exprEnv) arith(op string, a, b xval) (xval, error) {
 	case "==", "!=", "<", ">", "<=", ">=":
 		var c int
 		if signed {
-			c = cmp64(int64(normalize(x, t)), int64(normalize(y, t)))
+			c = cmp.Compare(int64(normalize(x, t)), int64(normalize(y, t)))
 		} else {
-			c = cmpU64(x, y)
+			c = cmp.Compare(x, y)
 		}
 		return e.boolVal(compareResult(op, c)), nil
 	default:
 		return xval{}, xerrf("operator %s is not supported", op)
 	}
 	return e.intVal(r, t), nil
-}
-
-func cmp64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cmpU64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func compareResult(op string, c int) bool {
@@ -1584,7 +1562,7 @@ func (e *exprEnv) pointerArith(op string, a, b xval, x, y uint64) (xval, error) 
 		}
 		return xval{t: a.t, u: x - y*scale(a)}, nil
 	case "==", "!=", "<", ">", "<=", ">=":
-		return e.boolVal(compareResult(op, cmpU64(x, y))), nil
+		return e.boolVal(compareResult(op, cmp.Compare(x, y))), nil
 	case "&&", "||":
 		return e.boolVal(op == "&&" && x != 0 && y != 0 || op == "||" && (x != 0 || y != 0)), nil
 	}

@@ -50,14 +50,7 @@ XArray, in index order) as kmem -p shows a page.`,
 // FilesResults is files' answer for each task chosen.
 type FilesResults []*FilesResult
 
-func (rs FilesResults) Text(w io.Writer) error {
-	for _, r := range rs {
-		if err := r.Text(w); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func (rs FilesResults) Text(w io.Writer) error { return Results[*FilesResult](rs).Text(w) }
 
 // FilesResult is one task's root, working directory and open files.
 type FilesResult struct {

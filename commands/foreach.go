@@ -2,12 +2,14 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 
 	"github.com/gocrash/gocrash/kernel"
+	"github.com/gocrash/gocrash/memory"
 )
 
 func foreachCommand() *Command {
@@ -238,6 +240,7 @@ func runForeach(ctx context.Context, s *Session, fa *Args) (Result, error) {
 	saved := s.context
 	defer func() { s.context = saved }()
 	res := &ForeachResult{Command: sub.Name, Tasks: make([]ForeachTask, 0, len(chosen))}
+	var objs linesError
 	for _, t := range chosen {
 		if err := ctx.Err(); err != nil {
 			return res, err
@@ -250,9 +253,35 @@ func runForeach(ctx context.Context, s *Session, fa *Args) (Result, error) {
 				res.Tasks = append(res.Tasks, ft)
 				return res, err
 			}
-			ft.Error = sub.Name + ": " + err.Error()
+			if sub.Name == "net" && lostObjects(err) {
+				// What the dump lacks costs those objects: the task's
+				// result shows the rest, and the command fails with one
+				// line for each ("PID N: net: OBJECT ADDR: REASON").
+				for _, l := range errorLines(err) {
+					objs = append(objs, fmt.Errorf("PID %d: %s: %s", t.PID, sub.Name, l))
+				}
+			} else {
+				ft.Error = sub.Name + ": " + err.Error()
+			}
 		}
 		res.Tasks = append(res.Tasks, ft)
 	}
+	if len(objs) > 0 {
+		return withMissing(res, objs, missing)
+	}
 	return withMissing(res, nil, missing)
+}
+
+// lostObjects says whether err is a failure to read what the dump lacks
+// (a page excluded, outside the dump, cut off or corrupt, or the objects
+// a kernel walk left out), rather than a refusal of the task.
+func lostObjects(err error) bool {
+	var (
+		u  kernel.UnreadableObjectsError
+		ex *memory.ExcludedError
+		nd *memory.NotInDumpError
+		tr *memory.TruncatedError
+		cp *memory.CorruptPageError
+	)
+	return errors.As(err, &u) || errors.As(err, &ex) || errors.As(err, &nd) || errors.As(err, &tr) || errors.As(err, &cp)
 }

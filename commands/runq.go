@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -27,15 +28,19 @@ their group's scheduling entity.
 the task running on it. -T shows how far each CPU's runqueue clock lags the
 most recent one, in seconds, the most recent first. -m shows how long the
 task on each CPU had been running when the kernel stopped, as
-[days hh:mm:ss.ms]. -g shows each CPU's CFS runqueue of root_task_group
-with the task running there ([CURRENT]) and the queued tasks, and the
-runqueues of child task groups (TASK_GROUP, CFS_RQ) nested at their group's
-place (without crash's cgroup names). -c chooses the CPUs ("1,3", "0-2", "all" or "a").`,
+[days hh:mm:ss.ms]. -g shows each CPU's runqueues of root_task_group: with
+RT group scheduling (task_group.rt_rq) its RT runqueue first, each queued
+task or child group at the priority it is queued at, then its CFS runqueue
+with the task running there ([CURRENT]) and the queued tasks; the
+runqueues of child task groups (TASK_GROUP with CFS_RQ or RT_RQ, the
+cgroup's name, THROTTLED when throttled) are nested at their group's
+place, and after a group's queued entries come its child groups that are
+not queued on it (throttled) but hold tasks. -c chooses the CPUs ("1,3", "0-2", "all" or "a").`,
 		Options: []Option{
 			{"-t", "each CPU's runqueue clock and its current task's last-run timestamp"},
 			{"-T", "how far each CPU's runqueue clock lags the most recent"},
 			{"-m", "how long each CPU's current task has been running"},
-			{"-g", "the CFS runqueues of the task groups, root_task_group first"},
+			{"-g", "the RT and CFS runqueues of the task groups, root_task_group first"},
 			{"-c cpus", "these CPUs only"},
 		},
 		Examples: []string{"gocrash> runq", "gocrash> runq -c 1", "gocrash> runq -t", "gocrash> runq -T", "gocrash> runq -m", "gocrash> runq -g"},
@@ -143,42 +148,7 @@ func runRunq(ctx context.Context, s *Session, a *Args) (Result, error) {
 	}
 	sch := k.Scheduler()
 	if a.Has("g") {
-		if _, err := k.Offset("task_group", "rt_rq"); err == nil {
-			return nil, fmt.Errorf("-g with RT group scheduling (task_group.rt_rq) is not supported yet")
-		}
-		tg, err := sch.RootTaskGroup()
-		if err != nil {
-			return nil, err
-		}
-		res := &RunQueueGroups{}
-		var conv func(g *kernel.GroupRunQueue) *GroupRow
-		conv = func(g *kernel.GroupRunQueue) *GroupRow {
-			r := &GroupRow{TaskGroup: Hex(g.TaskGroup), CFSRq: Hex(g.CFSRq), Entries: []GroupEntryRow{}}
-			for _, e := range g.Entries {
-				if e.Group != nil {
-					r.Entries = append(r.Entries, GroupEntryRow{Group: conv(e.Group)})
-					continue
-				}
-				r.Entries = append(r.Entries, GroupEntryRow{Task: taskRow(e.Prio, e.Task), Current: e.Current})
-			}
-			return r
-		}
-		for _, c := range cpus {
-			var cur uint64
-			if c < len(active) {
-				cur = active[c]
-			}
-			g, err := sch.GroupCFS(c, cur)
-			row := RunQueueGroupRow{CPU: c, Current: taskRow(0, cur), RootTaskGroup: Hex(tg)}
-			if g != nil {
-				row.CFS = conv(g)
-			}
-			res.CPUs = append(res.CPUs, row)
-			if err != nil {
-				missing = append(missing, fmt.Errorf("cpu %d: %w", c, err))
-			}
-		}
-		return res, missingErr(missing)
+		return runqGroups(ctx, s, cpus, active, taskRow, &missing)
 	}
 	res := &RunQueues{}
 	for _, c := range cpus {
@@ -194,11 +164,74 @@ func runRunq(ctx context.Context, s *Session, a *Args) (Result, error) {
 			row.CFS = append(row.CFS, taskRow(q.Prio, q.Task))
 		}
 		res.CPUs = append(res.CPUs, row)
-		if err != nil {
-			missing = append(missing, fmt.Errorf("cpu %d: %w", c, err))
-		}
+		cpuMissing(&missing, c, err)
 	}
 	return res, missingErr(missing)
+}
+
+// cpuMissing adds to missing what cpu's walk could not read: each object
+// it left out, or the error that stopped it, after "cpu N: ".
+func cpuMissing(missing *linesError, cpu int, err error) {
+	if err == nil {
+		return
+	}
+	var u kernel.UnreadableObjectsError
+	if !errors.As(err, &u) {
+		u = kernel.UnreadableObjectsError{err}
+	}
+	for _, e := range u {
+		*missing = append(*missing, fmt.Errorf("cpu %d: %w", cpu, e))
+	}
+}
+
+// runqGroups is runq -g: each CPU's RT runqueue of root_task_group (with
+// RT group scheduling) and its CFS runqueue, each with its child groups'
+// nested at their place. A group or task that cannot be read costs that
+// one (named in missing); the rest is shown.
+func runqGroups(ctx context.Context, s *Session, cpus []int, active []uint64, taskRow func(int, uint64) QueuedRow, missing *linesError) (Result, error) {
+	sch := s.Kernel.Scheduler()
+	tg, err := sch.RootTaskGroup()
+	if err != nil {
+		return nil, err
+	}
+	rt := sch.HasRTGroups()
+	res := &RunQueueGroups{}
+	var conv func(g *kernel.GroupRunQueue) *GroupRow
+	conv = func(g *kernel.GroupRunQueue) *GroupRow {
+		r := &GroupRow{TaskGroup: Hex(g.TaskGroup), Name: g.Name, CFSRq: Hex(g.CFSRq), RTRq: Hex(g.RTRq), Prio: g.Prio, Throttled: g.Throttled, Entries: []GroupEntryRow{}}
+		for _, e := range g.Entries {
+			if e.Group != nil {
+				r.Entries = append(r.Entries, GroupEntryRow{Group: conv(e.Group)})
+				continue
+			}
+			r.Entries = append(r.Entries, GroupEntryRow{Task: taskRow(e.Prio, e.Task), Current: e.Current})
+		}
+		return r
+	}
+	for _, c := range cpus {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		var cur uint64
+		if c < len(active) {
+			cur = active[c]
+		}
+		row := RunQueueGroupRow{CPU: c, Current: taskRow(0, cur), RootTaskGroup: Hex(tg)}
+		if rt {
+			g, err := sch.GroupRT(c)
+			if g != nil {
+				row.RT = conv(g)
+			}
+			cpuMissing(missing, c, err)
+		}
+		g, err := sch.GroupCFS(c, cur)
+		if g != nil {
+			row.CFS = conv(g)
+		}
+		cpuMissing(missing, c, err)
+		res.CPUs = append(res.CPUs, row)
+	}
+	return res, missingErr(*missing)
 }
 
 // RunQueueGroups is runq -g.
@@ -211,13 +244,18 @@ type RunQueueGroupRow struct {
 	CPU           int       `json:"cpu"`
 	Current       QueuedRow `json:"current"`
 	RootTaskGroup Hex       `json:"root_task_group"`
+	RT            *GroupRow `json:"rt_rq,omitempty"` // with RT group scheduling
 	CFS           *GroupRow `json:"cfs_rq"`
 }
 
-// GroupRow is a task group's CFS runqueue on one CPU.
+// GroupRow is a task group's CFS or RT runqueue on one CPU.
 type GroupRow struct {
 	TaskGroup Hex             `json:"task_group"`
-	CFSRq     Hex             `json:"cfs_rq"`
+	Name      string          `json:"name,omitempty"`   // its cgroup directory's name
+	CFSRq     Hex             `json:"cfs_rq,omitempty"` // a CFS runqueue
+	RTRq      Hex             `json:"rt_rq,omitempty"`  // an RT runqueue
+	Prio      int             `json:"prio"`             // an RT child group: the priority its entity is queued at
+	Throttled bool            `json:"throttled,omitempty"`
 	Entries   []GroupEntryRow `json:"entries"`
 }
 
@@ -230,37 +268,73 @@ type GroupEntryRow struct {
 
 func (r *RunQueueGroups) Text(w io.Writer) error {
 	tw := &textWriter{w: w}
-	var entries func(g *GroupRow, depth int)
-	entries = func(g *GroupRow, depth int) {
-		ind := strings.Repeat(" ", 5+3*depth)
-		for _, e := range g.Entries {
-			if e.Group != nil {
-				tw.printf("%sTASK_GROUP: %x  CFS_RQ: %x \n", strings.Repeat(" ", 2+3*(depth+1)), uint64(e.Group.TaskGroup), uint64(e.Group.CFSRq))
-				entries(e.Group, depth+1)
-				continue
-			}
-			cur := ""
-			if e.Current {
-				cur = " [CURRENT]"
-			}
-			tw.printf("%s[%3d] %s%s\n", ind, e.Task.Prio, e.Task.text(), cur)
-		}
-		if len(g.Entries) == 0 {
-			tw.printf("%s[no tasks queued]\n", ind)
-		}
-	}
 	for i, c := range r.CPUs {
 		if i > 0 {
 			tw.printf("\n")
 		}
 		tw.printf("CPU %d\n  CURRENT: %s\n", c.CPU, c.Current.text())
-		if c.CFS == nil {
-			continue
+		if c.RT != nil {
+			tw.printf("  ROOT_TASK_GROUP: %x  RT_RQ: %x\n", uint64(c.RootTaskGroup), uint64(c.RT.RTRq))
+			rtGroupText(tw, c.RT, 0)
 		}
-		tw.printf("  ROOT_TASK_GROUP: %x  CFS_RQ: %x\n", uint64(c.RootTaskGroup), uint64(c.CFS.CFSRq))
-		entries(c.CFS, 0)
+		if c.CFS != nil {
+			tw.printf("  ROOT_TASK_GROUP: %x  CFS_RQ: %x\n", uint64(c.RootTaskGroup), uint64(c.CFS.CFSRq))
+			cfsGroupText(tw, c.CFS, 0)
+		}
 	}
 	return tw.err
+}
+
+// groupTail is what follows a child group's header: its name and whether
+// it is throttled.
+func groupTail(g *GroupRow) string {
+	t := ""
+	if g.Name != "" {
+		t += " <" + g.Name + ">"
+	}
+	if g.Throttled {
+		t += " (THROTTLED)"
+	}
+	return t
+}
+
+// cfsGroupText is a CFS group's entries as crash indents them: three
+// more columns for each level, the child group's header before its own.
+func cfsGroupText(tw *textWriter, g *GroupRow, depth int) {
+	ind := strings.Repeat(" ", 5+3*depth)
+	for _, e := range g.Entries {
+		if e.Group != nil {
+			tw.printf("%sTASK_GROUP: %x  CFS_RQ: %x %s\n", strings.Repeat(" ", 2+3*(depth+1)), uint64(e.Group.TaskGroup), uint64(e.Group.CFSRq), groupTail(e.Group))
+			cfsGroupText(tw, e.Group, depth+1)
+			continue
+		}
+		cur := ""
+		if e.Current {
+			cur = " [CURRENT]"
+		}
+		tw.printf("%s[%3d] %s%s\n", ind, e.Task.Prio, e.Task.text(), cur)
+	}
+	if len(g.Entries) == 0 {
+		tw.printf("%s[no tasks queued]\n", ind)
+	}
+}
+
+// rtGroupText is an RT group's entries as crash indents them: six more
+// columns for each level, a child group's header after the priority it is
+// queued at.
+func rtGroupText(tw *textWriter, g *GroupRow, depth int) {
+	ind := strings.Repeat(" ", 5+6*depth)
+	for _, e := range g.Entries {
+		if e.Group != nil {
+			tw.printf("%s[%3d] TASK_GROUP: %x  RT_RQ: %x%s\n", ind, e.Group.Prio, uint64(e.Group.TaskGroup), uint64(e.Group.RTRq), groupTail(e.Group))
+			rtGroupText(tw, e.Group, depth+1)
+			continue
+		}
+		tw.printf("%s[%3d] %s\n", ind, e.Task.Prio, e.Task.text())
+	}
+	if len(g.Entries) == 0 {
+		tw.printf("%s[no tasks queued]\n", ind)
+	}
 }
 
 func (q QueuedRow) text() string {

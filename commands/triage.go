@@ -352,15 +352,57 @@ func taintLetters(mask uint64) string {
 const moduleSuspectTaints = 1<<0 | 1<<1 | 1<<10 | 1<<12 | 1<<13
 
 // CrashSignature hashes the kind, the faulting function and the callers'
-// names (up to 5 are used).
+// names (up to 5 are used), each as signatureName gives it, so that one
+// crash signs the same across builds whose compilers split or specialize
+// its functions differently; Function and Frames keep the names as the
+// trace shows them.
 func CrashSignature(kind, function string, callers []string) TriageSignature {
-	if len(callers) > 5 {
-		callers = callers[:5]
+	shown := callers
+	if len(shown) > 5 {
+		shown = shown[:5]
 	}
-	sig := TriageSignature{Kind: kind, Function: function, Frames: append([]string{}, callers...)}
-	h := sha256.Sum256([]byte(kind + "\n" + function + "\n" + strings.Join(sig.Frames, "\n")))
+	sig := TriageSignature{Kind: kind, Function: function, Frames: append([]string{}, shown...)}
+	// The callers' names, a frame that names the same function as the
+	// one inside it (a function's .cold part, an entry stub) left out.
+	names := []string{signatureName(function)}
+	for _, c := range callers {
+		if n := signatureName(c); n != names[len(names)-1] {
+			names = append(names, n)
+		}
+	}
+	if len(names) > 6 {
+		names = names[:6]
+	}
+	h := sha256.Sum256([]byte(kind + "\n" + strings.Join(names, "\n")))
 	sig.Hash = hex.EncodeToString(h[:])[:16]
 	return sig
+}
+
+// signatureName is a function's name without what its build adds: the
+// compiler's suffixes for the parts and copies it makes of a function
+// (.cold, .part.N, .isra.N, .constprop.N, .llvm.N, .lto_priv.N, in any
+// sequence), and the "_asm" of an assembly entry stub named after the C
+// function it hands over to (x86's ret_from_fork_asm since 6.2).
+func signatureName(name string) string {
+	base, rest, found := strings.Cut(name, ".")
+	if found && compilerSuffix(rest) {
+		name = base
+	}
+	return strings.TrimSuffix(name, "_asm")
+}
+
+// compilerSuffix says whether s (what follows a function name's first
+// dot) is a sequence of the compiler's suffixes and their numbers.
+func compilerSuffix(s string) bool {
+	for _, w := range strings.Split(s, ".") {
+		switch {
+		case w == "cold" || w == "part" || w == "isra" || w == "constprop" || w == "llvm" || w == "lto_priv":
+		case w != "" && strings.Trim(w, "0123456789") == "":
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // String is the signature as printed: "HASH  KIND in FUNC <- F1 <- ...".

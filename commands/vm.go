@@ -105,14 +105,7 @@ func vmFlagNames(k *kernel.Kernel, f uint64) []string {
 // VMResults is vm's answer for each task chosen.
 type VMResults []*VMResult
 
-func (rs VMResults) Text(w io.Writer) error {
-	for _, r := range rs {
-		if err := r.Text(w); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func (rs VMResults) Text(w io.Writer) error { return Results[*VMResult](rs).Text(w) }
 
 // VMResult is one task's address space.
 type VMResult struct {

@@ -162,20 +162,7 @@ func TestDPath(t *testing.T) {
 func TestRBTreeInOrder(t *testing.T) {
 	f := newFakeVFS()
 	k := &FileSystem{Reader: f, Layout: fakeVFSLayout{}}
-	// A tree of 5 nodes keyed by allocation order:
-	//        n3
-	//      n1  n4
-	//    n0  n2  n5
-	n := make([]uint64, 6)
-	for i := range n {
-		n[i] = f.alloc()
-	}
-	link := func(p, l, r uint64) { f.put64(p+0x10, l); f.put64(p+0x08, r) }
-	link(n[3], n[1], n[4])
-	link(n[1], n[0], n[2])
-	link(n[4], 0, n[5])
-	rootHolder := f.alloc()
-	f.put64(rootHolder, n[3])
+	n, link, rootHolder := sixNodeTree(f)
 	got, err := k.RBTree(rootHolder)
 	if err != nil {
 		t.Fatal(err)

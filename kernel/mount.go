@@ -26,6 +26,7 @@ type Mount struct {
 // mount.mnt_node; 6.8+), in the tree's order (mount id).
 func (k *FileSystem) Mounts(ns uint64) ([]Mount, error) {
 	var addrs []uint64
+	var bad UnreadableObjectsError
 	listOff, err := optionalOffset(k, "mnt_namespace", "list")
 	if err != nil {
 		return nil, err
@@ -68,7 +69,13 @@ func (k *FileSystem) Mounts(ns uint64) ([]Mount, error) {
 			return nil, err
 		}
 		nodes, err := k.RBTree(ns + uint64(mounts))
-		if err != nil {
+		var skipped UnreadableObjectsError
+		if errors.As(err, &skipped) && len(nodes) > 0 {
+			// Each subtree left out is one line; the rest is read.
+			for _, e := range skipped {
+				bad = append(bad, fmt.Errorf("mnt_namespace %x mounts: %w", ns, e))
+			}
+		} else if err != nil {
 			return nil, fmt.Errorf("mnt_namespace %x mounts: %w", ns, err)
 		}
 		for _, n := range nodes {
@@ -78,7 +85,6 @@ func (k *FileSystem) Mounts(ns uint64) ([]Mount, error) {
 	// A mount that cannot be read costs that mount; a mount point whose
 	// path cannot be read costs its path (Dir is left empty).
 	out := make([]Mount, 0, len(addrs))
-	var bad UnreadableObjectsError
 	for _, a := range addrs {
 		m, err := k.ReadMount(a)
 		var pe *mountPathError
@@ -167,7 +173,11 @@ func (k *FileSystem) ReadMount(addr uint64) (Mount, error) {
 }
 
 // RBTree returns the nodes (struct rb_node addresses) of the red-black
-// tree whose struct rb_root is at root, in order (leftmost first).
+// tree whose struct rb_root is at root, in order (leftmost first). A node
+// that cannot be read costs its subtree: the walk goes on with the rest,
+// and the UnreadableObjectsError returned beside the nodes names each
+// node left out ("rb_node ADDR (rb_left of PARENT): REASON"). A node met
+// twice or a tree larger than any the kernel builds ends the walk.
 func (k *FileSystem) RBTree(root uint64) ([]uint64, error) {
 	left, err := k.Offset("rb_node", "rb_left")
 	if err != nil {
@@ -181,25 +191,48 @@ func (k *FileSystem) RBTree(root uint64) ([]uint64, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out, stack []uint64
+	var out []uint64
+	var bad UnreadableObjectsError
 	seen := map[uint64]bool{}
-	for n := top; n != 0 || len(stack) > 0; {
+	// child reads node's child pointer at off: 0 for none, or for one
+	// whose own pointers cannot be read (named in bad).
+	child := func(node uint64, off int64, side string) uint64 {
+		c, err := k.ReadU64(node + uint64(off))
+		if err != nil {
+			bad = append(bad, fmt.Errorf("rb_node %x %s: %w", node, side, err))
+			return 0
+		}
+		if c == 0 {
+			return 0
+		}
+		if _, err = k.ReadU64(c + uint64(left)); err == nil {
+			_, err = k.ReadU64(c + uint64(right))
+		}
+		if err != nil {
+			bad = append(bad, fmt.Errorf("rb_node %x (%s of %x): %w", c, side, node, err))
+			return 0
+		}
+		return c
+	}
+	var visit func(n uint64) error
+	visit = func(n uint64) error {
 		for n != 0 {
 			if seen[n] || len(seen) > maxListLen {
-				return out, fmt.Errorf("corrupt rb-tree at %x", n)
+				return fmt.Errorf("corrupt rb-tree at %x", n)
 			}
 			seen[n] = true
-			stack = append(stack, n)
-			if n, err = k.ReadU64(n + uint64(left)); err != nil {
-				return out, err
+			if err := visit(child(n, left, "rb_left")); err != nil {
+				return err
 			}
+			out = append(out, n)
+			n = child(n, right, "rb_right")
 		}
-		n = stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		out = append(out, n)
-		if n, err = k.ReadU64(n + uint64(right)); err != nil {
-			return out, err
+		return nil
+	}
+	if top != 0 {
+		if _, err := k.ReadU64(top + uint64(left)); err != nil {
+			return nil, fmt.Errorf("rb_node %x: %w", top, err)
 		}
 	}
-	return out, nil
+	return out, bad.or(visit(top))
 }

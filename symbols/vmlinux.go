@@ -357,20 +357,34 @@ func linkerProvided(name string) bool {
 
 // kallsymsAlias picks, among the symbols sorted by address that share
 // syms[i]'s address (syms[i] being the last of them), the one the kernel's
-// kallsyms names that address by: the fewest leading underscores, then
-// the first in nm -n's order (by name). (s390x's __s390x_sys_* are
-// aliases of __se_sys_*, and the kernel prints the first.)
+// kallsyms names that address by. The kernel's lookup (get_symbol_pos)
+// names an address by the first of its aliases in kallsyms' own table,
+// which scripts/kallsyms.c sorts by address, then weak symbols last,
+// then the fewest leading underscores, then nm -n's order (by name),
+// whatever the symbols' binding (local or global) or section: the dump's
+// own table lists __do_sys_pause (t) before __ia32_sys_pause and
+// __x64_sys_pause (T), __memcpy before its weak alias memcpy (W), and
+// s390x's __s390x_sys_* before their __se_sys_* aliases.
 func kallsymsAlias(syms []Symbol, i int) int {
 	best := i
 	under := func(n string) int { return len(n) - len(strings.TrimLeft(n, "_")) }
+	weak := func(t byte) bool { return t == 'w' || t == 'W' }
 	for j := i - 1; j >= 0 && syms[j].Addr == syms[i].Addr; j-- {
-		// Only sized aliases of a sized symbol (functions and objects):
-		// linker-script labels (_text, __sched_text_start) and arm64's
-		// mapping symbols ($x) keep the order they had.
-		if syms[j].Size == 0 || syms[best].Size == 0 || syms[j].Type != syms[best].Type {
+		// Only sized aliases of a sized symbol: linker-script labels
+		// (_text, __sched_text_start) and arm64's mapping symbols ($x)
+		// keep the order they had.
+		if syms[j].Size == 0 || syms[best].Size == 0 {
 			continue
 		}
-		if uj, ub := under(syms[j].Name), under(syms[best].Name); uj < ub || uj == ub && syms[j].Name < syms[best].Name {
+		wj, wb := weak(syms[j].Type), weak(syms[best].Type)
+		uj, ub := under(syms[j].Name), under(syms[best].Name)
+		if wj != wb {
+			if wb {
+				best = j
+			}
+			continue
+		}
+		if uj < ub || uj == ub && syms[j].Name < syms[best].Name {
 			best = j
 		}
 	}
