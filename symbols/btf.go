@@ -150,6 +150,9 @@ func (l *Layouts) compositeDWARF(name string) (t *Type, fromDWARF bool, err erro
 	if err != nil {
 		return nil, true, err
 	}
+	if t, ok := ts.firstComposite(name); ok {
+		return t, true, nil
+	}
 	for _, q := range []string{"struct " + name, "union " + name, name} {
 		if t, err := ts.Lookup(q); err == nil {
 			if s := t.Strip(); s != nil && !s.Decl && s.Size >= 0 {

@@ -725,6 +725,9 @@ func (ts *Types) Enumerator(name string) (int64, *Type, error) {
 		if has, ok := ts.quick.enumerator(name); ok && !has {
 			return 0, nil, &MissingError{What: "enumerator " + name}
 		}
+		if v, t, ok := ts.firstEnumerator(name); ok {
+			return v, t, nil
+		}
 	}
 	ix, err := ts.index()
 	if err != nil {

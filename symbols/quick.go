@@ -2,6 +2,7 @@ package symbols
 
 import (
 	"debug/elf"
+	"maps"
 	"path"
 	"slices"
 	"sort"
@@ -397,4 +398,75 @@ func (d *Dwarf) unitName(u *unit) string {
 		}
 	}
 	return ""
+}
+
+// firstLimit is how far into .debug_info (a fraction of it) the
+// first-definition scan looks for a struct layout or an enumerator before
+// the whole index is built instead (which goes on from there).
+const firstLimit = 2
+
+// firstComposite answers a layout question's type without the index, while
+// none is loaded or cached: the first definition in .debug_info order of a
+// struct, union or typedef called name, when it is (or names) a struct or
+// union with a size. The kernel has one type of each such name; this is
+// the rule BTF's answers follow too (the first sized struct or union of
+// the name).
+func (ts *Types) firstComposite(name string) (*Type, bool) {
+	if !ts.withoutIndex() {
+		return nil, false
+	}
+	off, _, found, err := ts.d.firstDefinitionOf(name, []Kind{KindStruct, KindUnion, KindTypedef},
+		uint64(len(ts.d.sec.info))/firstLimit)
+	if err != nil || !found {
+		return nil, false
+	}
+	t, err := ts.At(off)
+	if err != nil {
+		return nil, false
+	}
+	s := t.Strip()
+	if s == nil || s.Decl || s.Size < 0 || s.Kind != TypeStruct && s.Kind != TypeUnion {
+		return nil, false
+	}
+	return s, true
+}
+
+// firstEnumerator finds the enumerator name without the index, while none
+// is loaded or cached: in the first enumeration in .debug_info order that
+// has it, the one the index gives.
+func (ts *Types) firstEnumerator(name string) (int64, *Type, bool) {
+	if !ts.withoutIndex() {
+		return 0, nil, false
+	}
+	off, _, found, err := ts.d.firstDefinitionOf(name, []Kind{KindEnumerator}, uint64(len(ts.d.sec.info))/firstLimit)
+	if err != nil || !found {
+		return 0, nil, false
+	}
+	t, err := ts.At(off)
+	if err != nil {
+		return 0, nil, false
+	}
+	es, err := t.Enumerators()
+	if err != nil {
+		return 0, nil, false
+	}
+	for _, e := range es {
+		if e.Name == name {
+			return e.Value, t, true
+		}
+	}
+	return 0, nil, false
+}
+
+// Asked lists the layout questions answered so far, each as its layout
+// cache key ("S name" for a size, "O name path" for an offset, "E name" for
+// an enumerator), sorted; nil when the answers are not kept (no cache
+// directory).
+func (l *Layouts) Asked() []string {
+	if l.memo == nil {
+		return nil
+	}
+	l.memo.mu.Lock()
+	defer l.memo.mu.Unlock()
+	return slices.Sorted(maps.Keys(l.memo.answers))
 }
