@@ -734,18 +734,8 @@ func (ts *Types) Enumerator(name string) (int64, *Type, error) {
 		return 0, nil, err
 	}
 	for _, e := range ix.Lookup(name, KindEnumerator) {
-		t, err := ts.At(e.Off)
-		if err != nil {
-			return 0, nil, err
-		}
-		es, err := t.Enumerators()
-		if err != nil {
-			return 0, nil, err
-		}
-		for _, en := range es {
-			if en.Name == name {
-				return en.Value, t, nil
-			}
+		if v, t, ok, err := ts.enumeratorAt(e.Off, name); err != nil || ok {
+			return v, t, err
 		}
 	}
 	return 0, nil, &MissingError{What: "enumerator " + name}

@@ -442,20 +442,26 @@ func (ts *Types) firstEnumerator(name string) (int64, *Type, bool) {
 	if err != nil || !found {
 		return 0, nil, false
 	}
-	t, err := ts.At(off)
-	if err != nil {
-		return 0, nil, false
+	v, t, ok, err := ts.enumeratorAt(off, name)
+	return v, t, ok && err == nil
+}
+
+// enumeratorAt is the value of the enumerator name of the enumeration whose
+// DIE is at off; ok is false when it has none of that name.
+func (ts *Types) enumeratorAt(off uint64, name string) (v int64, t *Type, ok bool, err error) {
+	if t, err = ts.At(off); err != nil {
+		return 0, nil, false, err
 	}
 	es, err := t.Enumerators()
 	if err != nil {
-		return 0, nil, false
+		return 0, nil, false, err
 	}
 	for _, e := range es {
 		if e.Name == name {
-			return e.Value, t, true
+			return e.Value, t, true, nil
 		}
 	}
-	return 0, nil, false
+	return 0, nil, false, nil
 }
 
 // Asked lists the layout questions answered so far, each as its layout
