@@ -16,61 +16,51 @@ import (
 // must get the answer the full index gives, on every corpus vmlinux (those
 // with BTF answer from it, and are checked the same way).
 func TestCorpusColdLayouts(t *testing.T) {
-	seen := map[string]bool{}
-	for _, r := range corpus.Runs(t) {
-		if seen[r.Vmlinux] || len(r.Files) == 0 {
-			continue
+	corpus.ForEachVmlinux(t, func(t *testing.T, r *corpus.Run) {
+		cache := t.TempDir()
+		t.Setenv("XDG_CACHE_HOME", cache)
+		s := openSession(t, r, r.Files[0])
+		for _, line := range []string{"sys", "ps", "bt", "foreach bt", "log", "kmem -s", "kmem -i"} {
+			run(t, s, line)
 		}
-		seen[r.Vmlinux] = true
-		t.Run(r.Name, func(t *testing.T) {
-			cache := t.TempDir()
-			t.Setenv("XDG_CACHE_HOME", cache)
-			s := openSession(t, r, r.Files[0])
-			for _, line := range []string{"sys", "ps", "bt", "foreach bt", "log", "kmem -s", "kmem -i"} {
-				run(t, s, line)
+		if idx, _ := filepath.Glob(filepath.Join(cache, "gocrash", "index-*")); len(idx) > 0 {
+			t.Fatalf("the commands built the DWARF index (%s): the cold path did not answer them", idx[0])
+		}
+		cold := s.Kernel.Vmlinux.Layouts()
+		asked := cold.Asked()
+		if len(asked) < 50 {
+			t.Fatalf("only %d layout questions were asked: %q", len(asked), asked)
+		}
+		full, err := symbols.OpenCached(r.Vmlinux, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer full.Close()
+		if _, err := full.Index(); err != nil {
+			t.Fatal(err)
+		}
+		want := full.Layouts()
+		for _, q := range asked {
+			f := strings.Fields(q)
+			var got, exp int64
+			var gerr, eerr error
+			switch {
+			case f[0] == "S" && len(f) == 2:
+				got, gerr = cold.Size(f[1])
+				exp, eerr = want.Size(f[1])
+			case f[0] == "O" && len(f) == 3:
+				got, gerr = cold.Offset(f[1], f[2])
+				exp, eerr = want.Offset(f[1], f[2])
+			case f[0] == "E" && len(f) == 2:
+				got, gerr = cold.Enumerator(f[1])
+				exp, eerr = want.Enumerator(f[1])
+			default:
+				t.Fatalf("unknown question %q", q)
 			}
-			if idx, _ := filepath.Glob(filepath.Join(cache, "gocrash", "index-*")); len(idx) > 0 {
-				t.Fatalf("the commands built the DWARF index (%s): the cold path did not answer them", idx[0])
+			if got != exp || (gerr == nil) != (eerr == nil) || gerr != nil && symbols.IsMissing(gerr) != symbols.IsMissing(eerr) {
+				t.Errorf("%s: cold %d (%v), full index %d (%v)", q, got, gerr, exp, eerr)
 			}
-			cold := s.Kernel.Vmlinux.Layouts()
-			asked := cold.Asked()
-			if len(asked) < 50 {
-				t.Fatalf("only %d layout questions were asked: %q", len(asked), asked)
-			}
-			full, err := symbols.OpenCached(r.Vmlinux, t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer full.Close()
-			if _, err := full.Index(); err != nil {
-				t.Fatal(err)
-			}
-			want := full.Layouts()
-			for _, q := range asked {
-				f := strings.Fields(q)
-				var got, exp int64
-				var gerr, eerr error
-				switch {
-				case f[0] == "S" && len(f) == 2:
-					got, gerr = cold.Size(f[1])
-					exp, eerr = want.Size(f[1])
-				case f[0] == "O" && len(f) == 3:
-					got, gerr = cold.Offset(f[1], f[2])
-					exp, eerr = want.Offset(f[1], f[2])
-				case f[0] == "E" && len(f) == 2:
-					got, gerr = cold.Enumerator(f[1])
-					exp, eerr = want.Enumerator(f[1])
-				default:
-					t.Fatalf("unknown question %q", q)
-				}
-				if got != exp || (gerr == nil) != (eerr == nil) || gerr != nil && symbols.IsMissing(gerr) != symbols.IsMissing(eerr) {
-					t.Errorf("%s: cold %d (%v), full index %d (%v)", q, got, gerr, exp, eerr)
-				}
-			}
-			t.Logf("%d layout questions, all answered as the full index answers them", len(asked))
-		})
-	}
-	if len(seen) == 0 {
-		t.Fatal("no corpus run")
-	}
+		}
+		t.Logf("%d layout questions, all answered as the full index answers them", len(asked))
+	})
 }

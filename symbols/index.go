@@ -359,7 +359,14 @@ func (d *Dwarf) scanUnit(u *unit, r *scanResult) error {
 	var enumOff uint64
 	for b.off < u.end && b.err == nil {
 		dieOff := b.off
-		code := b.uleb()
+		// Nearly every code is one byte: read it here, not in a call.
+		var code uint64
+		if c := b.data[b.off]; c < 0x80 {
+			code = uint64(c)
+			b.off++
+		} else {
+			code = b.uleb()
+		}
 		if code == 0 {
 			depth--
 			if depth < inEnum {
