@@ -322,7 +322,7 @@ func (d *Dwarf) BuildIndex(progress func(done, total uint64)) (*Index, error) {
 		results = append(results, pre.r)
 		defer func() {
 			pre.free()
-			pre.r, pre.defs, pre.strs, pre.next, pre.end = scanResult{}, nil, nil, 0, 0
+			pre.r, pre.defs, pre.decls, pre.strs, pre.next, pre.end = scanResult{}, nil, nil, nil, 0, 0
 		}()
 	}
 	// Merge the workers' finds.
@@ -669,13 +669,14 @@ func hugeUint16s(n int) (s []uint16, free func()) {
 // index's own scan, so a name and kind defined in the units it has read
 // has its index entry there. BuildIndex goes on from where it stopped.
 type prefixScan struct {
-	mu   sync.Mutex
-	next int // units read
-	end  uint64
-	r    scanResult
-	free func()
-	defs map[indexKey]uint64 // the first definitions met, by name and kind
-	strs map[string][]uint64 // where names asked about are in .debug_str
+	mu    sync.Mutex
+	next  int // units read
+	end   uint64
+	r     scanResult
+	free  func()
+	defs  map[indexKey]uint64 // the first definitions met, by name and kind
+	decls map[indexKey]uint64 // the first declarations met, by name and kind
+	strs  map[string][]uint64 // where names asked about are in .debug_str
 }
 
 // FirstDefinition scans the units in .debug_info order, no further than
@@ -691,6 +692,20 @@ func (d *Dwarf) FirstDefinition(name string, kind Kind, limit uint64) (off uint6
 // kinds, in .debug_info order, within limit bytes: the one with the lowest
 // DIE offset, and its kind.
 func (d *Dwarf) firstDefinitionOf(name string, kinds []Kind, limit uint64) (off uint64, kind Kind, found bool, err error) {
+	return d.firstOf(name, kinds, limit, false)
+}
+
+// firstDeclarationOf is the first file-scope declaration (a DIE with
+// DW_AT_declaration) of name as any of kinds, in .debug_info order, within
+// limit bytes; found is false too when a definition of name as one of kinds
+// comes first.
+func (d *Dwarf) firstDeclarationOf(name string, kinds []Kind, limit uint64) (off uint64, kind Kind, found bool, err error) {
+	return d.firstOf(name, kinds, limit, true)
+}
+
+// firstOf is firstDefinitionOf, or with decl firstDeclarationOf, going on
+// with the prefix scan as far as the answer needs.
+func (d *Dwarf) firstOf(name string, kinds []Kind, limit uint64, decl bool) (off uint64, kind Kind, found bool, err error) {
 	if name == "" {
 		return 0, 0, false, nil
 	}
@@ -700,7 +715,7 @@ func (d *Dwarf) firstDefinitionOf(name string, kinds []Kind, limit uint64) (off 
 	if p.defs == nil {
 		seen, free := hugeUint16s(len(d.sec.str))
 		p.r = scanResult{seen: seen, byInline: map[string]scanHit{}}
-		p.free, p.defs, p.strs = free, map[indexKey]uint64{}, map[string][]uint64{}
+		p.free, p.defs, p.decls, p.strs = free, map[indexKey]uint64{}, map[indexKey]uint64{}, map[string][]uint64{}
 	}
 	strs, ok := p.strs[name]
 	if !ok {
@@ -715,22 +730,34 @@ func (d *Dwarf) firstDefinitionOf(name string, kinds []Kind, limit uint64) (off 
 		}
 		p.strs[name] = strs
 	}
-	// lookup finds name in what has been read.
+	// lookup finds name in what has been read; defined is whether a
+	// definition was there, when a declaration is asked for.
+	defined := false
 	lookup := func() bool {
 		for _, k := range kinds {
 			for _, so := range strs {
-				if o, ok := p.defs[indexKey(uint64(k)<<56|so)]; ok && (!found || o < off) {
+				key := indexKey(uint64(k)<<56 | so)
+				o, ok := p.defs[key]
+				if decl {
+					defined = defined || ok
+					o, ok = p.decls[key]
+				}
+				if ok && (!found || o < off) {
 					off, kind, found = o, k, true
 				}
 			}
-			if h, ok := p.r.byInline[string(rune(k))+name]; ok && !h.decl && (!found || h.off < off) {
-				off, kind, found = h.off, k, true
+			if h, ok := p.r.byInline[string(rune(k))+name]; ok {
+				if decl && !h.decl {
+					defined = true
+				} else if h.decl == decl && (!found || h.off < off) {
+					off, kind, found = h.off, k, true
+				}
 			}
 		}
-		return found
+		return found || defined
 	}
 	if lookup() {
-		return off, kind, true, nil
+		return off, kind, found && !defined, nil
 	}
 	for p.next < len(d.units) && d.units[p.next].off < limit {
 		u := &d.units[p.next]
@@ -746,10 +773,12 @@ func (d *Dwarf) firstDefinitionOf(name string, kinds []Kind, limit uint64) (off 
 		for _, h := range p.r.hits[n:] {
 			if !h.hit.decl {
 				p.defs[h.key] = h.hit.off
+			} else if _, ok := p.decls[h.key]; !ok {
+				p.decls[h.key] = h.hit.off
 			}
 		}
 		if lookup() {
-			return off, kind, true, nil
+			return off, kind, found && !defined, nil
 		}
 	}
 	return 0, 0, false, nil

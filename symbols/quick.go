@@ -78,11 +78,29 @@ func (v *Vmlinux) quickObject(name string) (IndexEntry, bool) {
 		return IndexEntry{}, false
 	}
 	e, ok := d.objectIn(units, name)
-	if ok && e.Decl && !all {
+	switch {
+	case ok && !e.Decl:
+		return e, true
+	case !all:
 		// A definition may be in a unit not read.
 		return IndexEntry{}, false
+	case ok:
+		return e, true
 	}
-	return e, ok
+	// The rule for an object with no definition: the DIE that defines an
+	// object at address A (one with DW_AT_location, or a function's code)
+	// can only be in the unit that emitted A's storage, and units (all
+	// true) are the units that can have emitted it. When none of them
+	// defines name, no unit does (jiffies, which the linker script
+	// places on jiffies_64: only declarations describe it). Its type is
+	// then a declaration's: the first in units (above), else the first
+	// in .debug_info order, found by the first-definition scan, which
+	// stops there and goes on from there for the next lookup.
+	off, kind, found, err := d.firstDeclarationOf(name, []Kind{KindVariable, KindFunction}, uint64(len(d.sec.info))/declLimit)
+	if err != nil || !found {
+		return IndexEntry{}, false
+	}
+	return IndexEntry{Name: name, Kind: kind, Decl: true, Off: off}, true
 }
 
 // dataUnits lists the units the object at addr can be defined in, in
@@ -404,6 +422,12 @@ func (d *Dwarf) unitName(u *unit) string {
 // first-definition scan looks for a struct layout or an enumerator before
 // the whole index is built instead (which goes on from there).
 const firstLimit = 2
+
+// declLimit is the same for the declaration of an object no unit defines
+// (a fraction of .debug_info): the headers that declare such an object are
+// included early, and a symbol with no DWARF at all should not cost a long
+// scan before the index is built.
+const declLimit = 8
 
 // firstComposite answers a layout question's type without the index, while
 // none is loaded or cached: the first definition in .debug_info order of a
