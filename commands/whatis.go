@@ -20,7 +20,9 @@ func whatisCommand() *Command {
 		Help: `Prints the definition of a struct, union or enum, a typedef, or the
 declaration of a kernel variable or function (as a prototype). Structs and
 unions are followed by their size; -o shows member offsets. An enum constant
-prints its enum and value.
+prints its enum and value. A name in the symbol table is that variable or
+function, as in crash, even when a type has the same name ("whatis
+mem_section"); "whatis struct mem_section" shows the type.
 
 -r and -m search the types instead, alone or together: -r for the structs
 and unions of a size or a range of sizes (low-high), -m for those with a
