@@ -20,7 +20,9 @@ func whatisCommand() *Command {
 		Help: `Prints the definition of a struct, union or enum, a typedef, or the
 declaration of a kernel variable or function (as a prototype). Structs and
 unions are followed by their size; -o shows member offsets. An enum constant
-prints its enum and value.
+prints its enum and value. A name in the symbol table is that variable or
+function, as in crash, even when a type has the same name ("whatis
+mem_section"); "whatis struct mem_section" shows the type.
 
 -r and -m search the types instead, alone or together: -r for the structs
 and unions of a size or a range of sizes (low-high), -m for those with a
@@ -286,6 +288,16 @@ func runWhatis(ctx context.Context, s *Session, a *Args) (Result, error) {
 		}
 		return whatisType(t, name, offsets)
 	}
+	// crash's order: a name in the symbol table is the variable or
+	// function (when the debug info describes it); only another name is
+	// looked up as a type, then as an enum constant. (Without BTF, proving
+	// that no type has a variable's name would take the whole DWARF
+	// scan.)
+	if _, ok := s.Kernel.Syms.Lookup(name); ok {
+		if r, err := whatisObject(s, ts, name); err == nil || !symbols.IsMissing(err) {
+			return r, err
+		}
+	}
 	if t, err := ts.Lookup(name); err == nil {
 		return whatisType(t, name, offsets)
 	} else if !symbols.IsMissing(err) {
@@ -294,16 +306,23 @@ func runWhatis(ctx context.Context, s *Session, a *Args) (Result, error) {
 	if v, t, err := ts.Enumerator(name); err == nil {
 		return &WhatisResult{Name: name, What: "enumerator", Type: symbols.TypeName(t), Value: &v}, nil
 	}
-	if t, kind, err := s.objectType(ts, name); err == nil {
-		what := "variable"
-		if kind == symbols.KindFunction {
-			what = "function"
-		}
-		return &WhatisResult{Name: name, What: what, Type: symbols.TypeName(t), Declaration: symbols.Declaration(t, name, 0)}, nil
-	} else if !symbols.IsMissing(err) {
-		return nil, err
+	if r, err := whatisObject(s, ts, name); err == nil || !symbols.IsMissing(err) {
+		return r, err
 	}
 	return nil, fmt.Errorf("cannot resolve: %s", name)
+}
+
+// whatisObject gathers the declaration of the variable or function name.
+func whatisObject(s *Session, ts *symbols.Types, name string) (Result, error) {
+	t, kind, err := s.objectType(ts, name)
+	if err != nil {
+		return nil, err
+	}
+	what := "variable"
+	if kind == symbols.KindFunction {
+		what = "function"
+	}
+	return &WhatisResult{Name: name, What: what, Type: symbols.TypeName(t), Declaration: symbols.Declaration(t, name, 0)}, nil
 }
 
 // whatisType gathers a type as crash's whatis shows it.

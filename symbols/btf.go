@@ -17,7 +17,9 @@ import (
 // one pass over the types indexes them in a few milliseconds and only the
 // types asked about are decoded. A vmlinux without BTF (CONFIG_DEBUG_INFO_BTF
 // off, or an unreadable section) is answered from the DWARF type model
-// instead, at the cost of the DWARF index scan.
+// instead: before the name index exists, from the first definition of each
+// type asked about, which a scan of the units in order reaches without
+// reading the rest (quick.go's firstComposite).
 type Layouts struct {
 	once  sync.Once
 	data  []byte
@@ -149,6 +151,9 @@ func (l *Layouts) compositeDWARF(name string) (t *Type, fromDWARF bool, err erro
 	}
 	if err != nil {
 		return nil, true, err
+	}
+	if t, ok := ts.firstComposite(name); ok {
+		return t, true, nil
 	}
 	for _, q := range []string{"struct " + name, "union " + name, name} {
 		if t, err := ts.Lookup(q); err == nil {

@@ -733,24 +733,17 @@ func (ts *Types) Enumerator(name string) (int64, *Type, error) {
 		if has, ok := ts.quick.enumerator(name); ok && !has {
 			return 0, nil, &MissingError{What: "enumerator " + name}
 		}
+		if v, t, ok := ts.firstEnumerator(name); ok {
+			return v, t, nil
+		}
 	}
 	ix, err := ts.index()
 	if err != nil {
 		return 0, nil, err
 	}
 	for _, e := range ix.Lookup(name, KindEnumerator) {
-		t, err := ts.At(e.Off)
-		if err != nil {
-			return 0, nil, err
-		}
-		es, err := t.Enumerators()
-		if err != nil {
-			return 0, nil, err
-		}
-		for _, en := range es {
-			if en.Name == name {
-				return en.Value, t, nil
-			}
+		if v, t, ok, err := ts.enumeratorAt(e.Off, name); err != nil || ok {
+			return v, t, err
 		}
 	}
 	return 0, nil, &MissingError{What: "enumerator " + name}

@@ -23,6 +23,8 @@
 // index (indexcache.go); each file is checked against the vmlinux and by
 // a checksum, and rebuilt when it fails.
 // Before the index exists, variables and functions are found from their
-// ELF symbols' addresses in the few units that can hold them, and BTF
-// says which type names exist (quick.go).
+// ELF symbols' addresses in the few units that can hold them, BTF says
+// which type names exist, and without BTF the layouts the kernel model asks
+// for come from the first definitions a scan of the units in order meets,
+// read only as far as needed (quick.go, index.go).
 package symbols

@@ -65,6 +65,8 @@ type Dwarf struct {
 
 	lines lineIndex
 
+	prefix prefixScan // the first-definition scan (index.go)
+
 	mu      sync.Mutex
 	abbrevs map[uint64]*abbrevTable
 	strBase map[uint64]uint64 // unit offset -> DW_AT_str_offsets_base

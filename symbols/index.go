@@ -270,10 +270,18 @@ func (r *scanResult) record(kind Kind, strOff uint64, h scanHit) {
 
 // BuildIndex scans .debug_info on all CPUs. progress, when not nil, is
 // called now and then with the bytes scanned so far and the total.
+//
+// The units a first-definition lookup has read already (FirstDefinition)
+// are not read again: their finds join the merge.
 func (d *Dwarf) BuildIndex(progress func(done, total uint64)) (*Index, error) {
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(d.units)))
-	results := make([]scanResult, workers)
+	pre := &d.prefix
+	pre.mu.Lock()
+	defer pre.mu.Unlock()
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(d.units)-pre.next))
+	results := make([]scanResult, workers, workers+1)
 	var next, done atomic.Uint64
+	next.Store(uint64(pre.next))
+	done.Store(pre.end)
 	total := uint64(len(d.sec.info))
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -310,6 +318,13 @@ func (d *Dwarf) BuildIndex(progress func(done, total uint64)) (*Index, error) {
 			return nil, r.err
 		}
 	}
+	if pre.defs != nil {
+		results = append(results, pre.r)
+		defer func() {
+			pre.free()
+			pre.r, pre.defs, pre.decls, pre.strs, pre.next, pre.end = scanResult{}, nil, nil, nil, 0, 0
+		}()
+	}
 	// Merge the workers' finds.
 	best := make(map[indexKey]scanHit, len(results[0].hits)*5/4)
 	inline := map[string]scanHit{}
@@ -344,7 +359,14 @@ func (d *Dwarf) scanUnit(u *unit, r *scanResult) error {
 	var enumOff uint64
 	for b.off < u.end && b.err == nil {
 		dieOff := b.off
-		code := b.uleb()
+		// Nearly every code is one byte: read it here, not in a call.
+		var code uint64
+		if c := b.data[b.off]; c < 0x80 {
+			code = uint64(c)
+			b.off++
+		} else {
+			code = b.uleb()
+		}
 		if code == 0 {
 			depth--
 			if depth < inEnum {
@@ -642,42 +664,122 @@ func hugeUint16s(n int) (s []uint16, free func()) {
 	return unsafe.Slice((*uint16)(unsafe.Pointer(&b[0])), n), func() { unix.Munmap(b) }
 }
 
+// prefixScan is the name scan of the units from the first, as far as
+// first-definition lookups have needed it (see FirstDefinition): it is the
+// index's own scan, so a name and kind defined in the units it has read
+// has its index entry there. BuildIndex goes on from where it stopped.
+type prefixScan struct {
+	mu    sync.Mutex
+	next  int // units read
+	end   uint64
+	r     scanResult
+	free  func()
+	defs  map[indexKey]uint64 // the first definitions met, by name and kind
+	decls map[indexKey]uint64 // the first declarations met, by name and kind
+	strs  map[string][]uint64 // where names asked about are in .debug_str
+}
+
 // FirstDefinition scans the units in .debug_info order, no further than
 // limit bytes into it, for the first file-scope definition of name as a
 // kind (a struct, say): the DIE the index would give for it. found is
 // false when none is in that part; the caller then builds the index.
 func (d *Dwarf) FirstDefinition(name string, kind Kind, limit uint64) (off uint64, found bool, err error) {
-	want := map[indexKey]bool{}
-	pat := append([]byte(name), 0)
-	for from := 0; ; {
-		i := bytes.Index(d.sec.str[from:], pat)
-		if i < 0 {
-			break
-		}
-		want[indexKey(uint64(kind)<<56|uint64(from+i))] = true
-		from += i + 1
+	off, _, found, err = d.firstDefinitionOf(name, []Kind{kind}, limit)
+	return off, found, err
+}
+
+// firstDefinitionOf is the first file-scope definition of name as any of
+// kinds, in .debug_info order, within limit bytes: the one with the lowest
+// DIE offset, and its kind.
+func (d *Dwarf) firstDefinitionOf(name string, kinds []Kind, limit uint64) (off uint64, kind Kind, found bool, err error) {
+	return d.firstOf(name, kinds, limit, false)
+}
+
+// firstDeclarationOf is the first file-scope declaration (a DIE with
+// DW_AT_declaration) of name as any of kinds, in .debug_info order, within
+// limit bytes; found is false too when a definition of name as one of kinds
+// comes first.
+func (d *Dwarf) firstDeclarationOf(name string, kinds []Kind, limit uint64) (off uint64, kind Kind, found bool, err error) {
+	return d.firstOf(name, kinds, limit, true)
+}
+
+// firstOf is firstDefinitionOf, or with decl firstDeclarationOf, going on
+// with the prefix scan as far as the answer needs.
+func (d *Dwarf) firstOf(name string, kinds []Kind, limit uint64, decl bool) (off uint64, kind Kind, found bool, err error) {
+	if name == "" {
+		return 0, 0, false, nil
 	}
-	inline := string(rune(kind)) + name
-	seen, free := hugeUint16s(len(d.sec.str))
-	defer free()
-	r := scanResult{seen: seen, byInline: map[string]scanHit{}}
-	for i := range d.units {
-		u := &d.units[i]
-		if u.off >= limit {
-			break
+	p := &d.prefix
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.defs == nil {
+		seen, free := hugeUint16s(len(d.sec.str))
+		p.r = scanResult{seen: seen, byInline: map[string]scanHit{}}
+		p.free, p.defs, p.decls, p.strs = free, map[indexKey]uint64{}, map[indexKey]uint64{}, map[string][]uint64{}
+	}
+	strs, ok := p.strs[name]
+	if !ok {
+		pat := append([]byte(name), 0)
+		for from := 0; ; {
+			i := bytes.Index(d.sec.str[from:], pat)
+			if i < 0 {
+				break
+			}
+			strs = append(strs, uint64(from+i))
+			from += i + 1
 		}
-		r.hits = r.hits[:0]
-		if err := d.scanUnit(u, &r); err != nil {
-			return 0, false, err
-		}
-		for _, h := range r.hits {
-			if want[h.key] && !h.hit.decl {
-				return h.hit.off, true, nil
+		p.strs[name] = strs
+	}
+	// lookup finds name in what has been read; defined is whether a
+	// definition was there, when a declaration is asked for.
+	defined := false
+	lookup := func() bool {
+		for _, k := range kinds {
+			for _, so := range strs {
+				key := indexKey(uint64(k)<<56 | so)
+				o, ok := p.defs[key]
+				if decl {
+					defined = defined || ok
+					o, ok = p.decls[key]
+				}
+				if ok && (!found || o < off) {
+					off, kind, found = o, k, true
+				}
+			}
+			if h, ok := p.r.byInline[string(rune(k))+name]; ok {
+				if decl && !h.decl {
+					defined = true
+				} else if h.decl == decl && (!found || h.off < off) {
+					off, kind, found = h.off, k, true
+				}
 			}
 		}
-		if h, ok := r.byInline[inline]; ok && !h.decl {
-			return h.off, true, nil
+		return found || defined
+	}
+	if lookup() {
+		return off, kind, found && !defined, nil
+	}
+	for p.next < len(d.units) && d.units[p.next].off < limit {
+		u := &d.units[p.next]
+		n := len(p.r.hits)
+		if err := d.scanUnit(u, &p.r); err != nil {
+			return 0, 0, false, err
+		}
+		if d.release != nil {
+			d.release(d.sec.info[u.off:u.end])
+		}
+		p.next++
+		p.end = u.end
+		for _, h := range p.r.hits[n:] {
+			if !h.hit.decl {
+				p.defs[h.key] = h.hit.off
+			} else if _, ok := p.decls[h.key]; !ok {
+				p.decls[h.key] = h.hit.off
+			}
+		}
+		if lookup() {
+			return off, kind, found && !defined, nil
 		}
 	}
-	return 0, false, nil
+	return 0, 0, false, nil
 }

@@ -2,6 +2,7 @@ package symbols
 
 import (
 	"debug/elf"
+	"maps"
 	"path"
 	"slices"
 	"sort"
@@ -77,11 +78,29 @@ func (v *Vmlinux) quickObject(name string) (IndexEntry, bool) {
 		return IndexEntry{}, false
 	}
 	e, ok := d.objectIn(units, name)
-	if ok && e.Decl && !all {
+	switch {
+	case ok && !e.Decl:
+		return e, true
+	case !all:
 		// A definition may be in a unit not read.
 		return IndexEntry{}, false
+	case ok:
+		return e, true
 	}
-	return e, ok
+	// The rule for an object with no definition: the DIE that defines an
+	// object at address A (one with DW_AT_location, or a function's code)
+	// can only be in the unit that emitted A's storage, and units (all
+	// true) are the units that can have emitted it. When none of them
+	// defines name, no unit does (jiffies, which the linker script
+	// places on jiffies_64: only declarations describe it). Its type is
+	// then a declaration's: the first in units (above), else the first
+	// in .debug_info order, found by the first-definition scan, which
+	// stops there and goes on from there for the next lookup.
+	off, kind, found, err := d.firstDeclarationOf(name, []Kind{KindVariable, KindFunction}, uint64(len(d.sec.info))/declLimit)
+	if err != nil || !found {
+		return IndexEntry{}, false
+	}
+	return IndexEntry{Name: name, Kind: kind, Decl: true, Off: off}, true
 }
 
 // dataUnits lists the units the object at addr can be defined in, in
@@ -397,4 +416,87 @@ func (d *Dwarf) unitName(u *unit) string {
 		}
 	}
 	return ""
+}
+
+// firstLimit is how far into .debug_info (a fraction of it) the
+// first-definition scan looks for a struct layout or an enumerator before
+// the whole index is built instead (which goes on from there).
+const firstLimit = 2
+
+// declLimit is the same for the declaration of an object no unit defines
+// (a fraction of .debug_info): the headers that declare such an object are
+// included early, and a symbol with no DWARF at all should not cost a long
+// scan before the index is built.
+const declLimit = 8
+
+// firstComposite answers a layout question's type without the index, while
+// none is loaded or cached: the first definition in .debug_info order of a
+// struct, union or typedef called name, when it is (or names) a struct or
+// union with a size. The kernel has one type of each such name; this is
+// the rule BTF's answers follow too (the first sized struct or union of
+// the name).
+func (ts *Types) firstComposite(name string) (*Type, bool) {
+	if !ts.withoutIndex() {
+		return nil, false
+	}
+	off, _, found, err := ts.d.firstDefinitionOf(name, []Kind{KindStruct, KindUnion, KindTypedef},
+		uint64(len(ts.d.sec.info))/firstLimit)
+	if err != nil || !found {
+		return nil, false
+	}
+	t, err := ts.At(off)
+	if err != nil {
+		return nil, false
+	}
+	s := t.Strip()
+	if s == nil || s.Decl || s.Size < 0 || s.Kind != TypeStruct && s.Kind != TypeUnion {
+		return nil, false
+	}
+	return s, true
+}
+
+// firstEnumerator finds the enumerator name without the index, while none
+// is loaded or cached: in the first enumeration in .debug_info order that
+// has it, the one the index gives.
+func (ts *Types) firstEnumerator(name string) (int64, *Type, bool) {
+	if !ts.withoutIndex() {
+		return 0, nil, false
+	}
+	off, _, found, err := ts.d.firstDefinitionOf(name, []Kind{KindEnumerator}, uint64(len(ts.d.sec.info))/firstLimit)
+	if err != nil || !found {
+		return 0, nil, false
+	}
+	v, t, ok, err := ts.enumeratorAt(off, name)
+	return v, t, ok && err == nil
+}
+
+// enumeratorAt is the value of the enumerator name of the enumeration whose
+// DIE is at off; ok is false when it has none of that name.
+func (ts *Types) enumeratorAt(off uint64, name string) (v int64, t *Type, ok bool, err error) {
+	if t, err = ts.At(off); err != nil {
+		return 0, nil, false, err
+	}
+	es, err := t.Enumerators()
+	if err != nil {
+		return 0, nil, false, err
+	}
+	for _, e := range es {
+		if e.Name == name {
+			return e.Value, t, true, nil
+		}
+	}
+	return 0, nil, false, nil
+}
+
+// Asked lists the layout questions answered so far, each as its layout
+// cache key ("S name" for a size, "O name path" for an offset, "E name" for
+// an enumerator), sorted; nil when the answers are not kept (no cache
+// directory).
+func (l *Layouts) Asked() []string {
+	if l.memo == nil {
+		return nil
+	}
+	l.memo.mu.Lock()
+	defer l.memo.mu.Unlock()
+	return slices.Sorted(maps.Keys(l.memo.answers))
 }

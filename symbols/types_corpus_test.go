@@ -1,10 +1,12 @@
 package symbols_test
 
 import (
+	"cmp"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -243,4 +245,60 @@ func checkPaholeOf(t *testing.T, ts *symbols.Types, args []string, structs []str
 		}
 	}
 	return checked
+}
+
+// TestCorpusIndexAfterFirstDefinition: an index built after first-definition
+// lookups have read part of .debug_info (BuildIndex goes on from where they
+// stopped, keeping what they found) has the entries of one built from the
+// start.
+func TestCorpusIndexAfterFirstDefinition(t *testing.T) {
+	corpus.ForEachVmlinux(t, func(t *testing.T, r *corpus.Run) {
+		build := func(prefix bool) *symbols.Index {
+			v, err := symbols.Open(r.Vmlinux)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { v.Close() })
+			d, err := v.DWARF()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if prefix {
+				if _, ok, err := d.FirstDefinition("task_struct", symbols.KindStruct, ^uint64(0)); err != nil || !ok {
+					t.Fatalf("struct task_struct: found %v, %v", ok, err)
+				}
+				// An absent name: the scan reads its whole limit.
+				if _, ok, err := d.FirstDefinition("no_such_struct_anywhere", symbols.KindStruct, 40<<20); err != nil || ok {
+					t.Fatalf("no_such_struct_anywhere: found %v, %v", ok, err)
+				}
+			}
+			ix, err := d.BuildIndex(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ix
+		}
+		got, want := build(true), build(false)
+		if got.Len() != want.Len() {
+			t.Errorf("%d entries, %d from the start", got.Len(), want.Len())
+		}
+		sorted := func(es []symbols.IndexEntry) []symbols.IndexEntry {
+			slices.SortFunc(es, func(a, b symbols.IndexEntry) int {
+				return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Off, b.Off))
+			})
+			return es
+		}
+		names := want.Names("")
+		bad := 0
+		for _, n := range names {
+			g, w := sorted(got.Lookup(n)), sorted(want.Lookup(n))
+			if !slices.Equal(g, w) && bad < 10 {
+				bad++
+				t.Errorf("%s: %+v, from the start %+v", n, g, w)
+			}
+		}
+		if len(names) < 10000 {
+			t.Errorf("only %d names", len(names))
+		}
+	})
 }

@@ -216,6 +216,18 @@ func ForEachRun(t *testing.T, fn func(t *testing.T, r *Run)) {
 	}
 }
 
+// ForEachVmlinux runs fn as a subtest for one sysrq run of each corpus
+// vmlinux (the first in Runs' order that has a dump file).
+func ForEachVmlinux(t *testing.T, fn func(t *testing.T, r *Run)) {
+	seen := map[string]bool{}
+	for _, r := range Runs(t) {
+		if !seen[r.Vmlinux] && len(r.Files) > 0 {
+			seen[r.Vmlinux] = true
+			t.Run(r.Name, func(t *testing.T) { fn(t, r) })
+		}
+	}
+}
+
 // ForEachCrashRun runs fn as a subtest for every run the test module
 // crashed (see Run.Crash).
 func ForEachCrashRun(t *testing.T, fn func(t *testing.T, r *Run)) {
