@@ -1,6 +1,7 @@
 package symbols
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,6 +20,15 @@ func TestSymbolCacheInPlace(t *testing.T) {
 		t.Skip("this build does not lay symbols out in place (not a 64-bit little-endian machine)")
 	}
 	v := buildTestProgram(t, "-gdwarf-5")
+	// The address is chosen by build-id; another test of this process may
+	// hold the test program's (or a corpus vmlinux's) symbols in place
+	// there, so this test takes a build-id whose address is free.
+	for i := 0; ; i++ {
+		v.BuildID = fmt.Sprintf("in-place-test-%d", i)
+		if addressFree(v.symCacheBase()) {
+			break
+		}
+	}
 	symtab := v.File.Section(".symtab").Size
 	want := slices.Clone(v.syms)
 	img := v.symCacheImage(symtab)
@@ -73,4 +83,16 @@ func TestSymbolCacheInPlace(t *testing.T) {
 	if !slices.Equal(v.syms, want) {
 		t.Fatal("a refused file changed the symbol table")
 	}
+}
+
+// addressFree reports whether nothing is mapped at base (one page probed
+// with MAP_FIXED_NOREPLACE, then unmapped).
+func addressFree(base uint64) bool {
+	r, _, errno := unix.Syscall6(unix.SYS_MMAP, uintptr(base), uintptr(os.Getpagesize()),
+		unix.PROT_READ, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_FIXED_NOREPLACE, ^uintptr(0), 0)
+	if errno != 0 {
+		return false
+	}
+	unix.Syscall(unix.SYS_MUNMAP, r, uintptr(os.Getpagesize()), 0)
+	return uint64(r) == base
 }
