@@ -5,7 +5,8 @@
 # a row per command, each tool's best wall time of N runs (default 3), that
 # run's CPU time (user+sys) and its largest peak RSS (/usr/bin/time -f
 # '%e %U %S %M'), and the ratios gocrash/drgn and gocrash/crash (wall time ×
-# / memory ×).
+# / memory ×). gocrash has two columns: its first run on the vmlinux (an
+# empty cache) and its warm run (the cache that first run wrote).
 #
 #   scripts/timing.sh [DUMP [VMLINUX]]  default: the corpus's Debian 12 x86_64
 #                                       6.1 kdump (vmcore.zlib)
@@ -68,7 +69,11 @@ for t in for_each_task(prog):
     vsz = rss = 0
     if t.mm:
         vsz = t.mm.total_vm.value_() * 4
-        rss = sum(c.counter.value_() for c in t.mm.rss_stat.count) * 4
+        try:
+            rss = sum(c.counter.value_() for c in t.mm.rss_stat.count) * 4
+        except AttributeError:  # 6.2+: an array of percpu_counters
+            from drgn.helpers.linux.percpu import percpu_counter_sum
+            rss = sum(percpu_counter_sum(c) for c in t.mm.rss_stat) * 4
     print(t.pid.value_(), t.real_parent.pid.value_(), t.cpu.value_() if hasattr(t, "cpu") else t.thread_info.cpu.value_(),
           hex(t.value_()), task_state_to_char(t), vsz, rss, t.comm.string_().decode())
 EOF
@@ -87,6 +92,11 @@ from drgn.helpers.linux.list import list_for_each_entry
 from drgn.helpers.linux.nodemask import for_each_online_node
 # kmem -s: each cache's objects, slabs and free objects on its nodes'
 # partial lists (the counters and lists crash reads).
+try:
+    prog.type("struct slab")
+    slabt = "struct slab"
+except LookupError:
+    slabt = "struct page"
 for s in for_each_slab_cache(prog):
     total = slabs = free = 0
     for n in for_each_online_node(prog):
@@ -95,7 +105,7 @@ for s in for_each_slab_cache(prog):
             continue
         total += node.total_objects.counter.value_()
         slabs += node.nr_slabs.counter.value_()
-        for sl in list_for_each_entry("struct slab", node.partial.address_of_(), "slab_list"):
+        for sl in list_for_each_entry(slabt, node.partial.address_of_(), "slab_list"):
             free += sl.objects.value_() - sl.inuse.value_()
     print(hex(s.value_()), s.object_size.value_(), total - free, total, slabs, s.name.string_().decode())
 EOF
@@ -156,6 +166,19 @@ print(prog["jiffies_64"].type_, "jiffies")
 EOF
 # drgn through its Python API (its CLI, which in 0.0.22 has no -e, starts
 # twice as slowly): the program, then SCRIPT ARGS... with prog in its globals.
+cat >"$WORK/d_bt.py" <<'EOF'
+# bt: the panic task's stack (the crashed thread), else CPU 0's current task.
+try:
+    t = prog.crashed_thread().object
+except Exception:
+    from drgn.helpers.linux.percpu import per_cpu
+    t = per_cpu(prog["runqueues"], 0).curr
+print("PID:", t.pid.value_(), "COMMAND:", t.comm.string_().decode())
+print(prog.stack_trace(t.pid.value_()) if t.pid.value_() else prog.stack_trace(t))
+EOF
+cat >"$WORK/d_p.py" <<'EOF'
+print("jiffies =", prog["jiffies_64"].value_())
+EOF
 cat >"$WORK/run_drgn.py" <<'EOF'
 import drgn, runpy, sys
 prog = drgn.Program()
@@ -206,16 +229,15 @@ drgnrun() { /usr/bin/python3 "$WORK/run_drgn.py" "$VMLINUX" "$DUMP" "$WORK/$1" "
 export -f gocrash crashcmd drgnrun
 export VMLINUX DUMP WORK COLD
 
-# row LABEL GOCRASH-COMMAND DRGN-SCRIPT [COLD]: one table row (COLD: gocrash
-# with an empty cache, emptied before each run).
+# row LABEL GOCRASH-COMMAND DRGN-SCRIPT: one table row: gocrash's first run
+# (an empty cache, emptied before each run), its warm run (the cache that
+# first run wrote), drgn's and crash's.
 row() {
-	local label=$1 cmd=$2 script=$3 cold=${4:-} gt=- gc=0 gm=0 dt=- dc=0 dm=0 ct=- cc=0 cm=0
+	local label=$1 cmd=$2 script=$3 kt=- kc=0 km=0 gt=- gc=0 gm=0 dt=- dc=0 dm=0 ct=- cc=0 cm=0
 	if [[ " $TOOLS " = *" gocrash "* ]]; then
-		if [ -n "$cold" ]; then
-			measure sh -c "rm -rf '$COLD'; mkdir -p '$COLD'; echo '$cmd' | XDG_CACHE_HOME='$COLD' bin/gocrash -s '$VMLINUX' '$DUMP'"
-		else
-			measure bash -c 'gocrash "$1"' - "$cmd"
-		fi
+		measure sh -c "rm -rf '$COLD'; mkdir -p '$COLD'; echo '$cmd' | XDG_CACHE_HOME='$COLD' bin/gocrash -s '$VMLINUX' '$DUMP'"
+		kt=$T kc=$C km=$M
+		measure sh -c "echo '$cmd' | XDG_CACHE_HOME='$COLD' bin/gocrash -s '$VMLINUX' '$DUMP'"
 		gt=$T gc=$C gm=$M
 	fi
 	if [[ " $TOOLS " = *" drgn "* ]]; then
@@ -227,18 +249,19 @@ row() {
 		RUNS=$CRASH_N measure bash -c 'crashcmd "$1"' - "$cmd"
 		ct=$T cc=$C cm=$M
 	fi
-	printf '| %s | %s | %s | %s | %s | %s |\n' "$label" "$(cell "$gt" "$gc" "$gm")" "$(cell "$dt" "$dc" "$dm")" "$(cell "$ct" "$cc" "$cm")" \
-		"$(ratio "$gt" "$gm" "$dt" "$dm")" "$(ratio "$gt" "$gm" "$ct" "$cm")"
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$(cell "$kt" "$kc" "$km")" "$(cell "$gt" "$gc" "$gm")" \
+		"$(cell "$dt" "$dc" "$dm")" "$(cell "$ct" "$cc" "$cm")" \
+		"$(ratio "$kt" "$km" "$dt" "$dm")" "$(ratio "$gt" "$gm" "$dt" "$dm")" "$(ratio "$gt" "$gm" "$ct" "$cm")"
 }
 
-echo 'whatis jiffies' | bin/gocrash -s "$VMLINUX" "$DUMP" >/dev/null # the cached index, for the warm rows
-echo "dump: $DUMP ($(du -h "$DUMP" | cut -f1)), vmlinux: $VMLINUX; $(nproc) CPUs (load average $(cut -d' ' -f1 /proc/loadavg) at the start), best of $N (crash: $CRASH_N), whole process"
+echo "dump: $DUMP ($(du -h "$DUMP" | cut -f1)), vmlinux: $VMLINUX; $(nproc) CPUs (load average $(cut -d' ' -f1 /proc/loadavg) at the start), best of $N (crash: $CRASH_N), whole process; each cell wall (CPU user+sys) / peak RSS; ratios time× / memory×"
 echo
-echo '| command | gocrash | drgn 0.0.22 | crash 8.0.2 | gocrash/drgn | gocrash/crash |'
-echo '|---|---|---|---|---|---|'
+echo '| command | gocrash first run | gocrash warm | drgn 0.0.22 | crash 8.0.2 | first/drgn | warm/drgn | warm/crash |'
+echo '|---|---|---|---|---|---|---|---|'
 row 'open (`eval 1`: no dump walk)' 'eval 1' d_eval.py
 row '`sys` (counts the tasks)' sys d_sys.py
 row '`ps`' ps d_ps.py
+row '`bt` (the panic task)' bt d_bt.py
 row '`foreach bt`' 'foreach bt' d_foreach_bt.py
 row '`kmem -s`' 'kmem -s' d_kmem_s.py
 row '`kmem -i`' 'kmem -i' d_kmem_i.py
@@ -246,7 +269,6 @@ row "\`search -k\` (a value no page holds)" "search -k $SEARCH" "d_search.py $SE
 row '`log`' log d_log.py
 # The type rows read the vmlinux, not the dump: the large run leaves them out.
 [ -n "$LARGE" ] && exit 0
-row '`struct task_struct`, first run' 'struct task_struct' d_struct.py cold
 row '`struct task_struct`' 'struct task_struct' d_struct.py
-row '`whatis jiffies`, first run' 'whatis jiffies' d_whatis.py cold
 row '`whatis jiffies`' 'whatis jiffies' d_whatis.py
+row '`p jiffies`' 'p jiffies' d_p.py
