@@ -40,7 +40,11 @@ import (
 // address-order records are decoded as before.
 //
 // The names of the Symbols handed out point into the mapping, which is
-// therefore never unmapped (it is a few MB of a file's page cache).
+// therefore never unmapped (it is a few MB of a file's page cache). Cache
+// files are only ever replaced whole (written aside, then renamed over),
+// so the mapped file never changes under a running gocrash; a tool that
+// rewrote or truncated one in place while gocrash ran would change what
+// the mapping shows, as it would for any mapped file (the vmlinux too).
 
 const (
 	symCacheMagic = "GOCRSYM\x03"
@@ -370,13 +374,13 @@ func (v *Vmlinux) mapSymCache(path string) (img []byte, unmap func(), err error)
 	var hdr [symHdrSize]byte
 	base := v.symCacheBase()
 	if _, err := f.ReadAt(hdr[:], 0); err == nil && inPlaceLayout() && le.Uint32(hdr[52:]) != 0 && le.Uint64(hdr[56:]) == base {
-		size := uintptr(fi.Size())
-		r, _, errno := unix.Syscall6(unix.SYS_MMAP, uintptr(base), size, unix.PROT_READ,
-			unix.MAP_SHARED|unix.MAP_POPULATE|unix.MAP_FIXED_NOREPLACE, f.Fd(), 0)
-		if errno == 0 {
-			unmap := func() { unix.Syscall(unix.SYS_MUNMAP, r, size, 0) }
-			if uint64(r) == base {
-				p := *(*unsafe.Pointer)(unsafe.Pointer(&r))
+		// inPlaceLayout holds: a 64-bit address, so base is one pointer.
+		size, at := uintptr(fi.Size()), *(*unsafe.Pointer)(unsafe.Pointer(&base))
+		p, err := unix.MmapPtr(int(f.Fd()), 0, at, size, unix.PROT_READ,
+			unix.MAP_SHARED|unix.MAP_POPULATE|unix.MAP_FIXED_NOREPLACE)
+		if err == nil {
+			unmap := func() { unix.MunmapPtr(p, size) }
+			if p == at {
 				return unsafe.Slice((*byte)(p), size), unmap, nil
 			}
 			unmap() // a kernel without MAP_FIXED_NOREPLACE put it elsewhere
