@@ -36,8 +36,13 @@ unit:
 corpus:
 	bash testdata/corpus/build.sh
 
+# vet also type-checks every package and test for each architecture the
+# static binary is built for (CGO_ENABLED=0), so code that builds on only
+# some of them fails here.
+CROSS_ARCHS := amd64 arm64 ppc64le s390x riscv64 386 arm
 vet:
 	$(GO) vet ./...
+	@for a in $(CROSS_ARCHS); do CGO_ENABLED=0 GOARCH=$$a $(GO) vet ./... || { echo "go vet: GOARCH=$$a fails"; exit 1; }; done
 	@test -z "$$(gofmt -l . | tee /dev/stderr)" || { echo "gofmt: files above need formatting"; exit 1; }
 
 # Benchmarks on the corpus, with allocations (-benchmem): the start and

@@ -61,7 +61,7 @@ func (c *campaign) run(name, input string, args ...string) *badRun {
 	err := cmd.Run()
 	r := &badRun{name: name, stdout: out.String(), stderr: errb.String(), code: cmd.ProcessState.ExitCode()}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.maxRSS = ru.Maxrss * 1024
+		r.maxRSS = int64(ru.Maxrss) * 1024
 	}
 	switch {
 	case ctx.Err() != nil:

@@ -154,7 +154,7 @@ func benchProcess(b *testing.B, line string) {
 				ps := once()
 				cpu += ps.UserTime() + ps.SystemTime()
 				if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-					rss = max(rss, ru.Maxrss)
+					rss = max(rss, int64(ru.Maxrss))
 				}
 			}
 			b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
