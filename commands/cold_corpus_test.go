@@ -40,6 +40,11 @@ func TestCorpusColdLayouts(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := full.Layouts()
+		// The ORC entry's layout questions ("R field") are answered
+		// together: the whole layout, read cold and from the full index.
+		orcCold, ocerr := s.Kernel.Vmlinux.ORCEntryLayout()
+		orcFull, oferr := full.ORCEntryLayout()
+		orcChecked := false
 		for _, q := range asked {
 			f := strings.Fields(q)
 			var got, exp int64
@@ -54,6 +59,12 @@ func TestCorpusColdLayouts(t *testing.T) {
 			case f[0] == "E" && len(f) == 2:
 				got, gerr = cold.Enumerator(f[1])
 				exp, eerr = want.Enumerator(f[1])
+			case f[0] == "R" && len(f) == 2:
+				if !orcChecked && (orcCold != orcFull || (ocerr == nil) != (oferr == nil)) {
+					t.Errorf("orc_entry: cold %+v (%v), full index %+v (%v)", orcCold, ocerr, orcFull, oferr)
+				}
+				orcChecked = true
+				continue
 			default:
 				t.Fatalf("unknown question %q", q)
 			}
