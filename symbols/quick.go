@@ -156,19 +156,16 @@ func (v *Vmlinux) buildQuick(d *Dwarf) {
 	// The units' file names, in order, to match the symbol table's FILE
 	// entries (which are in the same order, named by base name).
 	names := make([]string, len(d.units))
-	released := uint64(0)
-	for i := range d.units {
-		names[i] = path.Base(d.unitName(&d.units[i]))
-		// Each name read faults in 64 KiB around it: give those pages
-		// back as we go, or they would add up to most of the section.
-		if end := d.units[i].end; d.release != nil && end-released > 4<<20 {
-			d.release(d.sec.info[released:end])
-			released = end
-		}
-	}
-	if d.release != nil {
-		d.release(d.sec.info[released:])
-	}
+	// Reading the names is mostly page faults, a unit header each: two
+	// goroutines read the halves of the unit table at once.
+	half := len(d.units) / 2
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d.unitNames(names, half, len(d.units))
+	}()
+	d.unitNames(names, 0, half)
+	<-done
 	ef := v.File
 	st := ef.Section(".symtab")
 	if st == nil || int(st.Link) >= len(ef.Sections) {
@@ -375,6 +372,26 @@ func (ts *Types) quickObject(name string) (IndexEntry, bool) {
 		return IndexEntry{}, false
 	}
 	return ts.quick.object(name)
+}
+
+// unitNames sets names[lo:hi] to the base names of those units' files.
+func (d *Dwarf) unitNames(names []string, lo, hi int) {
+	if lo >= hi {
+		return
+	}
+	released := d.units[lo].off
+	for i := lo; i < hi; i++ {
+		names[i] = path.Base(d.unitName(&d.units[i]))
+		// Each name read faults in 64 KiB around it: give those pages
+		// back as we go, or they would add up to most of the section.
+		if end := d.units[i].end; d.release != nil && end-released > 4<<20 {
+			d.release(d.sec.info[released:end])
+			released = end
+		}
+	}
+	if d.release != nil {
+		d.release(d.sec.info[released:d.units[hi-1].end])
+	}
 }
 
 // unitName is the DW_AT_name of u's unit DIE, decoded with only that DIE's

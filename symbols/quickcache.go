@@ -148,7 +148,8 @@ func (v *Vmlinux) readUnitsCached(d *Dwarf) error {
 	if err := d.readUnits(); err != nil {
 		return err
 	}
-	_ = writeFileAtomic(path, v.unitsImage(d.units, nil, d))
+	units := d.units
+	v.inBackground(func() { _ = writeFileAtomic(path, v.unitsImage(units, nil, d)) })
 	return nil
 }
 
@@ -161,7 +162,8 @@ func (v *Vmlinux) buildQuickCached(d *Dwarf) {
 		if st == nil {
 			st = []staticObj{}
 		}
-		_ = writeFileAtomic(path, v.unitsImage(d.units, st, d))
+		units := d.units
+		v.inBackground(func() { _ = writeFileAtomic(path, v.unitsImage(units, st, d)) })
 	}
 }
 

@@ -4,10 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -19,7 +23,9 @@ import (
 // DWARF index cache (same directory, named by build-id) and mapped
 // read-only. Its header ties it to the vmlinux's size, mtime and .symtab
 // length, and a CRC-32C covers the rest; a file failing any check, or whose
-// tables are out of range or out of order, is ignored and rewritten.
+// tables are out of range or out of order, is ignored and rewritten. A
+// start that decodes .symtab writes the file on another goroutine while
+// it goes on (Close waits for it): ~10 MB, off the answer's path.
 //
 // Layout (little-endian): a 64-byte header (magic, CRC, size, mtime,
 // .symtab length, symbol count, name slots, names length, the offset of
@@ -61,7 +67,11 @@ const (
 func (v *Vmlinux) readSymbolsCached(symtabLen uint64) error {
 	path := v.cachePath("syms-")
 	if path != "" {
-		if err := v.readSymCache(path, symtabLen); err == nil {
+		err := v.readSymCache(path, symtabLen)
+		if err != nil && waitCacheWriter(path) {
+			err = v.readSymCache(path, symtabLen)
+		}
+		if err == nil {
 			v.symsFrom = "cache " + path
 			return nil
 		}
@@ -71,25 +81,89 @@ func (v *Vmlinux) readSymbolsCached(symtabLen uint64) error {
 	}
 	v.symsFrom = "symtab"
 	if path != "" && len(v.syms) >= symCacheMin {
-		err := writeFileAtomicFunc(path, func(f *os.File) error {
-			crc, err := v.writeSymCache(f, symtabLen)
-			if err != nil {
-				return err
-			}
-			var b [4]byte
-			le.PutUint32(b[:], crc)
-			_, err = f.WriteAt(b[:], 8)
-			return err
-		})
-		if err != nil {
-			v.symsFrom = "symtab (cache not written: " + err.Error() + ")"
+		// Written while the rest of the start goes on (Close waits);
+		// PATH.new is made here, so that an open after this one waits
+		// for the file rather than writes it too.
+		f, err := createCacheMarked(path)
+		if err == nil && f != nil {
+			v.inBackground(func() {
+				_ = fillCacheMarked(path, f, func(f *os.File) error {
+					crc, err := v.writeSymCache(f, symtabLen)
+					if err != nil {
+						return err
+					}
+					var b [4]byte
+					le.PutUint32(b[:], crc)
+					_, err = f.WriteAt(b[:], 8)
+					return err
+				})
+			})
 		}
 	}
 	return nil
 }
 
-// SymbolsSource says where the symbol tables came from: "cache FILE",
-// "symtab" or "symtab (cache not written: …)".
+// A cache file being written in the background is first PATH.new (made
+// only if absent), renamed to PATH when whole: a start that finds no valid
+// PATH but a fresh PATH.new waits for it (this process's earlier open, or
+// another gocrash starting at the same time) rather than decode and write
+// it again. A PATH.new older than staleWriter is a writer's that died.
+const (
+	staleWriter   = 10 * time.Second
+	waitForWriter = time.Second
+)
+
+// createCacheMarked creates PATH.new; it is nil (and no error) when
+// another writer's PATH.new is there.
+func createCacheMarked(path string) (*os.File, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	tmp := path + ".new"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		if fi, serr := os.Stat(tmp); serr == nil && time.Since(fi.ModTime()) < staleWriter {
+			return nil, nil // another writer's
+		}
+		os.Remove(tmp)
+		f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	}
+	return f, err
+}
+
+// fillCacheMarked writes f, PATH.new, as fill writes it and renames it to
+// path.
+func fillCacheMarked(path string, f *os.File, fill func(*os.File) error) error {
+	err := fill(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
+}
+
+// waitCacheWriter waits (at most waitForWriter) while a fresh PATH.new is
+// there; it reports whether there was one.
+func waitCacheWriter(path string) bool {
+	fi, err := os.Stat(path + ".new")
+	if err != nil || time.Since(fi.ModTime()) >= staleWriter {
+		return false
+	}
+	for t := time.Now(); time.Since(t) < waitForWriter; time.Sleep(time.Millisecond) {
+		if _, err := os.Stat(path + ".new"); err != nil {
+			break // renamed into place, or given up
+		}
+	}
+	return true
+}
+
+// SymbolsSource says where the symbol tables came from: "cache FILE" or
+// "symtab" (the cache file then being written in the background).
 func (v *Vmlinux) SymbolsSource() string { return v.symsFrom }
 
 // symCacheImage lays the symbol tables out as a cache file.

@@ -71,6 +71,38 @@ type Vmlinux struct {
 	dups  []uint64
 	quick quickState
 	warm  warmCaches // quickcache.go
+	// writing is closed when the last cache file handed to inBackground
+	// is written (nil: none); Close waits for it.
+	writeMu sync.Mutex
+	writing chan struct{}
+}
+
+// inBackground writes a cache file (write) on another goroutine, after
+// those handed over before it (a later image of the same file replaces an
+// earlier one, never the other way round): the answer does not wait for
+// it, Close does.
+func (v *Vmlinux) inBackground(write func()) {
+	v.writeMu.Lock()
+	defer v.writeMu.Unlock()
+	prev, done := v.writing, make(chan struct{})
+	v.writing = done
+	go func() {
+		defer close(done)
+		if prev != nil {
+			<-prev
+		}
+		write()
+	}()
+}
+
+// waitWrites waits for the cache files inBackground is writing.
+func (v *Vmlinux) waitWrites() {
+	v.writeMu.Lock()
+	w := v.writing
+	v.writeMu.Unlock()
+	if w != nil {
+		<-w
+	}
 }
 
 // Open maps the vmlinux at path and reads its symbol table (from the
@@ -418,6 +450,7 @@ func (v *Vmlinux) Close() error {
 	}
 	v.Layouts().close()
 	v.saveWarm()
+	v.waitWrites()
 	err := unix.Munmap(v.data)
 	v.data = nil
 	return err
