@@ -240,11 +240,16 @@ func openKdump(path string, r sizedReaderAt, closeFn func() error) (*Dump, error
 		return nil, err
 	}
 	k.bm = bm
-	k.startRank, _ = bm.rankOf(k.startPfn)
+	if k.startRank, err = bm.rankOf(k.startPfn); err != nil {
+		return nil, bad(bmOff, "reading the dump bitmap: %v", err)
+	}
 	k.descOffset = int64(blockSize * (1 + subHdrSize + bitmapBlocks))
-	endRank, _ := bm.rankOf(k.endPfn)
+	endRank, err := bm.rankOf(k.endPfn)
+	if err != nil {
+		return nil, bad(bmOff, "reading the dump bitmap: %v", err)
+	}
 	kept := endRank - k.startRank
-	k.cache = newPageCache(pageCacheSize(kept))
+	k.cache = newPageCache(pageCacheSize(kept, blockSize))
 	if descEnd := k.descOffset + int64(kept)*kdumpPageDescSize; descEnd > r.Size() {
 		// The pages whose descriptors are cut read as truncated.
 		d.Truncated = &Truncation{Size: r.Size(), Needed: descEnd, AtLeast: true}
@@ -556,16 +561,19 @@ type pageCache struct {
 	free                 [][]byte // evicted pages' buffers
 }
 
-// pageCacheSize is how many decoded pages a file's cache holds: an eighth
-// of the pages it keeps, at least 1,024 (4 MiB of 4 KiB pages) and at most
-// 65,536 (256 MiB). A walk over every object of one kind (tasks, slabs,
+// pageCacheSize is how many decoded pages (blocks of blockSize bytes) a
+// file's cache holds: an eighth of the pages it keeps, bounded in bytes, at
+// least 4 MiB and at most 256 MiB of pages whatever the block size (1,024
+// to 65,536 pages of 4 KiB, 64 to 4,096 of 64 KiB); each part of a split
+// dump has a cache of its own. A walk over every object of one kind (tasks, slabs,
 // the memory map) that outgrows the cache decodes each object's pages
 // again on its second pass over them (a command that lists the tasks and
 // then reads each, the next command's walk): the cache grows with the
 // dump so that the objects of a larger machine still fit, and what a walk
 // decodes per object stays flat up to the cap.
-func pageCacheSize(kept uint64) int {
-	return int(min(max(kept/8, 1024), 1<<16))
+func pageCacheSize(kept, blockSize uint64) int {
+	const floor, limit = 4 << 20, 256 << 20
+	return int(min(max(kept/8, floor/blockSize), limit/blockSize))
 }
 
 type cacheEntry struct {
