@@ -302,11 +302,14 @@ func cstring(b []byte) string {
 // after the descriptors, the one copy of the zero page first, so the last
 // descriptor whose data lies past the first page's ends it: the
 // descriptors are read backwards, a block at a time, up to there (for a
-// dump of zero pages only, or one written otherwise, all of them).
+// dump of zero pages only, or one written otherwise, all of them). A
+// never-written descriptor anywhere before them is found by unwritten's
+// binary search.
 func (k *kdumpFile) dataEnd(descEnd int64, kept uint64) (needed int64, short bool) {
 	needed = descEnd
 	const block = 4096
 	buf := make([]byte, block*kdumpPageDescSize)
+	short = k.unwritten(kept, buf)
 	for hi := kept; hi > 0; {
 		lo := hi - min(hi, block)
 		b := buf[:(hi-lo)*kdumpPageDescSize]
@@ -330,6 +333,32 @@ func (k *kdumpFile) dataEnd(descEnd int64, kept uint64) (needed int64, short boo
 		hi = lo
 	}
 	return needed, short
+}
+
+// unwritten reports whether a kept descriptor is zero (never written) or
+// past the file's end, by a binary search over the blocks of block
+// descriptors for the first holding one (each probed block is checked
+// whole): the descriptors are written in order, so the unwritten ones
+// follow the written; O(log(kept/block)) blocks are read.
+func (k *kdumpFile) unwritten(kept uint64, buf []byte) bool {
+	block := uint64(len(buf) / kdumpPageDescSize)
+	found := false
+	for lo, hi := uint64(0), (kept+block-1)/block; lo < hi; {
+		mid := lo + (hi-lo)/2
+		first := mid * block
+		b := buf[:(min(first+block, kept)-first)*kdumpPageDescSize]
+		n, _ := k.r.ReadAt(b, k.descOffset+int64(first)*kdumpPageDescSize)
+		zero := n < len(b)
+		for i := 0; !zero && i < len(b); i += kdumpPageDescSize {
+			zero = k.order.Uint32(b[i+8:]) == 0
+		}
+		if zero {
+			found, hi = true, mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return found
 }
 
 // kdumpLayout is what the whole RAM bitmap says: its ranges and counts.
