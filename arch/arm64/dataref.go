@@ -9,8 +9,9 @@ import (
 
 // DataReferences returns the addresses code (at pc) forms with ADRP: the
 // page an ADRP puts in a register plus the offset of a following ADD
-// (immediate) or load/store (unsigned offset) on that register. A register
-// written otherwise stops being tracked.
+// (immediate) or load/store (offset, pre- or post-index) on that register.
+// A register written otherwise (either of a load pair's, a written-back
+// base, the caller-saved x0-x18 and x30 at a call) stops being tracked.
 func (a *ARM64) DataReferences(code []byte, pc uint64) []uint64 {
 	base := map[arm64asm.Reg]uint64{}
 	var out []uint64
@@ -35,23 +36,55 @@ func (a *ARM64) DataReferences(code []byte, pc uint64) []uint64 {
 				base[dst] = b + imm
 				continue
 			}
+		case arm64asm.BL, arm64asm.BLR:
+			// The callee may write the caller-saved registers.
+			for r := arm64asm.X0; r <= arm64asm.X18; r++ {
+				delete(base, r)
+			}
+			delete(base, arm64asm.X30)
+			continue
 		default:
 			for _, arg := range inst.Args[1:] {
-				if m, ok := arg.(arm64asm.MemImmediate); ok && m.Mode == arm64asm.AddrOffset {
-					r, _ := xreg(m.Base)
-					if b, ok := base[r]; ok {
-						if d, ok := memOffset(m); ok {
-							out = append(out, b+d)
-						}
+				m, ok := arg.(arm64asm.MemImmediate)
+				if !ok {
+					continue
+				}
+				r, _ := xreg(m.Base)
+				b, tracked := base[r]
+				switch m.Mode {
+				case arm64asm.AddrOffset, arm64asm.AddrPreIndex:
+					if d, ok := memOffset(m); ok && tracked {
+						out = append(out, b+d)
 					}
+				case arm64asm.AddrPostIndex:
+					if tracked {
+						out = append(out, b)
+					}
+				}
+				if m.Mode == arm64asm.AddrPreIndex || m.Mode == arm64asm.AddrPostIndex {
+					delete(base, r) // written back
 				}
 			}
 		}
 		if hasDst {
 			delete(base, dst)
 		}
+		if pairLoad(inst.Op) {
+			if r, ok := xreg(inst.Args[1]); ok {
+				delete(base, r)
+			}
+		}
 	}
 	return out
+}
+
+// pairLoad reports whether op loads two registers (Args[0] and Args[1]).
+func pairLoad(op arm64asm.Op) bool {
+	switch op {
+	case arm64asm.LDP, arm64asm.LDPSW, arm64asm.LDNP, arm64asm.LDXP, arm64asm.LDAXP:
+		return true
+	}
+	return false
 }
 
 // xreg is a general register operand as its X register (W0..WZR are the
@@ -102,6 +135,7 @@ func immShift(arg arm64asm.Arg) (uint64, bool) {
 // ("[X0,#2168]", "[X19]").
 func memOffset(m arm64asm.MemImmediate) (uint64, bool) {
 	s := m.String()
+	s = strings.TrimSuffix(s, "!") // pre-index: [X0,#16]!
 	_, num, found := strings.Cut(s, ",#")
 	if !found {
 		return 0, strings.HasSuffix(s, "]")

@@ -37,3 +37,35 @@ func TestDataReferences(t *testing.T) {
 		t.Errorf("after mov x0, x30: %x", got)
 	}
 }
+
+// Decoys: a page register the code overwrites otherwise is no longer
+// taken as the page.
+func TestDataReferencesForgets(t *testing.T) {
+	var a ARM64
+	const pc = 0xffffd1135b95fcd8
+	page := uint64(0xffffd1135d241000) // adrp x0/x1 at pc
+	for _, c := range []struct {
+		name string
+		code []byte
+		want []uint64
+	}{
+		// adrp x1; ldr x0, [x1, #8]: the reference.
+		{"kept", words(0xd000c701, 0xf9400420), []uint64{page + 8}},
+		// adrp x1; bl; ldr x0, [x1, #8]: x1 is caller-saved.
+		{"bl", words(0xd000c701, 0x94000002, 0xf9400420), nil},
+		// adrp x1; blr x3; ldr x0, [x1, #8].
+		{"blr", words(0xd000c701, 0xd63f0060, 0xf9400420), nil},
+		// adrp x19; bl; ldr x0, [x19, #8]: x19 is callee-saved.
+		{"bl keeps x19", words(0xd000c713, 0x94000002, 0xf9400660), []uint64{page + 8}},
+		// adrp x1; ldp x2, x1, [sp, #16]; ldr x0, [x1, #8]: LDP's second.
+		{"ldp", words(0xd000c701, 0xa94107e2, 0xf9400420), nil},
+		// adrp x1; ldr x2, [x1, #8]!; ldr x0, [x1, #8]: written back.
+		{"pre-index", words(0xd000c701, 0xf8408c22, 0xf9400420), []uint64{page + 8}},
+		// adrp x1; ldr x2, [x1], #8; ldr x0, [x1, #8]: written back.
+		{"post-index", words(0xd000c701, 0xf8408422, 0xf9400420), []uint64{page}},
+	} {
+		if got := a.DataReferences(c.code, pc); !slices.Equal(got, c.want) {
+			t.Errorf("%s: %x, want %x", c.name, got, c.want)
+		}
+	}
+}
