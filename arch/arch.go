@@ -7,7 +7,8 @@
 // optional capability interfaces declared here (Unwinding, DWARFUnwinding,
 // BackChainUnwinding, EFrameSearcher, EFrameRows, BTLayout, VtopLayout,
 // PTEDecoder, CPUNoteKeys, PointerAuth, KernelPlacer, KernelImageFinder,
-// KernelRootNamer, KernelByteOrder, DataReferences, Disassembly), which the layers above
+// KernelRootNamer, KernelByteOrder, DataReferences, DataAccesses,
+// Disassembly), which the layers above
 // ask for by type assertion; no package outside arch imports an
 // architecture folder. archs lists the architectures and picks one for a
 // dump. Adding another architecture is one new folder plus one line in
