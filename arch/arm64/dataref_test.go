@@ -73,13 +73,13 @@ func TestDataReferencesForgets(t *testing.T) {
 }
 
 // DataAccesses says how each address is used: formed (ADD), a 32-bit
-// load, an atomic compare-and-swap, a 64-bit store.
+// load, a load-exclusive (atomic), a 64-bit store.
 func TestDataAccesses(t *testing.T) {
 	var a ARM64
 	const pc = 0xffffd1135b95fcd8
 	page := uint64(0xffffd1135d241000)
-	// adrp x1; ldr w0, [x1, #8]; add x1, x1, #8; casal w0, w2, [x1]; str x0, [x1]
-	got := a.DataAccesses(words(0xd000c701, 0xb9400820, 0x91002021, 0x88e0fc22, 0xf9000020), pc)
+	// adrp x1; ldr w0, [x1, #8]; add x1, x1, #8; ldaxr w0, [x1]; str x0, [x1]
+	got := a.DataAccesses(words(0xd000c701, 0xb9400820, 0x91002021, 0x885ffc20, 0xf9000020), pc)
 	want := []arch.DataAccess{
 		{Addr: page + 8, Size: 4, Kind: arch.AccessLoad},
 		{Addr: page + 8},
