@@ -7,7 +7,8 @@
 // optional capability interfaces declared here (Unwinding, DWARFUnwinding,
 // BackChainUnwinding, EFrameSearcher, EFrameRows, BTLayout, VtopLayout,
 // PTEDecoder, CPUNoteKeys, PointerAuth, KernelPlacer, KernelImageFinder,
-// KernelRootNamer, KernelByteOrder, DataReferences, Disassembly), which the layers above
+// KernelRootNamer, KernelByteOrder, DataReferences, DataAccesses,
+// Disassembly), which the layers above
 // ask for by type assertion; no package outside arch imports an
 // architecture folder. archs lists the architectures and picks one for a
 // dump. Adding another architecture is one new folder plus one line in
@@ -151,6 +152,32 @@ type DataReferences interface {
 	// caller checks.
 	DataReferences(code []byte, pc uint64) []uint64
 }
+
+// DataAccesses is implemented by architectures that can also say how code
+// uses each address it forms: the access's size and kind, so that a
+// caller can ask for a 32-bit load, or an atomic update, of an address.
+type DataAccesses interface {
+	// DataAccesses returns DataReferences' addresses with their uses, in
+	// the same order.
+	DataAccesses(code []byte, pc uint64) []DataAccess
+}
+
+// DataAccess is an address code forms and what it does there.
+type DataAccess struct {
+	Addr uint64
+	Size int        // bytes accessed (each register's, for a pair); 0: the address is only formed
+	Kind AccessKind // AccessNone where Size is 0
+}
+
+// AccessKind is what an instruction does at an address.
+type AccessKind int
+
+const (
+	AccessNone   AccessKind = iota // the address is formed (into a register), not accessed
+	AccessLoad                     // a plain load
+	AccessStore                    // a plain store
+	AccessAtomic                   // an exclusive or atomic access (load/store-exclusive, compare-and-swap, atomic memory operation)
+)
 
 // KernelPlacer is implemented by architectures that can find the kernel's
 // KASLR displacement themselves (from the page tables) when the dump's

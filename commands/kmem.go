@@ -23,6 +23,10 @@ memory map (pages not PG_reserved with a reference count above 1), slab
 pages from the kernel's vm_stat (NR_SLAB_RECLAIMABLE_B and
 NR_SLAB_UNRECLAIMABLE_B, as /proc/meminfo's Slab), and committed memory is
 vm_committed_as with its per-CPU counts (as /proc/meminfo's Committed_AS).
+Opened without a vmlinux, from a dump whose kallsyms names only text, a
+section whose data symbols the dump does not give (huge pages, swap, the
+commit limit) is shown as its first row's label and "(unavailable: why)",
+and the command reports which sections were unavailable.
 
 -f lists each zone's buddy allocator free areas: for every order and
 migrate type the free_area list head, the number of free blocks and their

@@ -8,7 +8,12 @@
 // With no vmlinux, DumpVmlinux (fromdump.go) first reads the kernel image's
 // tables from the dump (kallsyms, BTF, ORC, build-id) through a bootstrap
 // reader placed by VMCOREINFO or the page tables, and the Kernel is then
-// bound to that image as to a vmlinux.
+// bound to that image as to a vmlinux. Where that kallsyms names only
+// text, fromdump_data.go finds the data symbols the commands need
+// (tk_core, the major-number tables, hstates and hugetlb_max_hstate,
+// cdev_map, panic_cpu) through the code that uses them: the image scans
+// decode the functions that reference each one and check what the
+// referenced memory holds, answering "not found" rather than a guess.
 //
 // Kernel binds the dump to its vmlinux (KASLR offset, the match check) and
 // composes smaller types, each with its own dependencies, embedded so their

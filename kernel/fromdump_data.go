@@ -249,7 +249,7 @@ func (b *dumpBoot) findMajorTable(ts *symbols.Types, img []byte, start uint64, s
 // hugetlb_total_pages, which walks the one up to the other: of the
 // addresses it forms, the array is where the first n struct hstates are
 // named "hugepages-SIZEkB" for their order and the next is not, and the
-// count is the int there that is n. Each is found only when one address
+// count is the int the code loads (a 32-bit load) that is n. Each is found only when one address
 // passes.
 func (b *dumpBoot) findHstates(ts *symbols.Types, img []byte, start uint64) (hstates, maxHstate uint64, found int) {
 	dr, ok := b.a.(arch.DataReferences)
@@ -305,9 +305,16 @@ func (b *dumpBoot) findHstates(ts *symbols.Types, img []byte, start uint64) (hst
 	if len(arrays) != 1 {
 		return 0, 0, 0
 	}
+	// The count is a 32-bit load's address (not an offset into hstates
+	// the code forms).
+	da, ok := b.a.(arch.DataAccesses)
+	if !ok {
+		return arrays[0], 0, 1
+	}
 	var counts []uint64
-	for _, c := range refs {
-		if c >= start && c+4 <= end && c != arrays[0] && !slices.Contains(counts, c) && b.order.Uint32(img[c-start:]) == uint32(n) {
+	for _, d := range da.DataAccesses(code, fn) {
+		c := d.Addr
+		if d.Kind == arch.AccessLoad && d.Size == 4 && c >= start && c+4 <= end && c != arrays[0] && !slices.Contains(counts, c) && b.order.Uint32(img[c-start:]) == uint32(n) {
 			counts = append(counts, c)
 		}
 	}
@@ -404,7 +411,8 @@ func (b *dumpBoot) findCdevMap(ts *symbols.Types, img []byte, start uint64) (uin
 // findPanicCPU finds panic_cpu (kernel/panic.c's atomic_t, the CPU that
 // panicked or PANIC_CPU_INVALID, -1): of the addresses both nmi_panic's and
 // panic's code form (to the next symbol, at most 256 and 1024 bytes),
-// the one outside the per-CPU template holding -1 or a CPU number (below
+// the one outside the per-CPU template that their code updates (an
+// atomic access or a 32-bit store) holding -1 or a CPU number (below
 // NR_CPUS's greatest, 8192). Not found unless exactly one passes.
 func (b *dumpBoot) findPanicCPU(img []byte, start uint64) (uint64, bool) {
 	dr, ok := b.a.(arch.DataReferences)
@@ -417,12 +425,28 @@ func (b *dumpBoot) findPanicCPU(img []byte, start uint64) (uint64, bool) {
 		return dr.DataReferences(code, a)
 	}
 	inPanic := refs("panic", 1024)
+	// updated: the addresses the code of nmi_panic or panic updates
+	// (atomically, its compare-and-exchange, or by a 32-bit store).
+	updated := map[uint64]bool{}
+	if da, ok := b.a.(arch.DataAccesses); ok {
+		for _, f := range []struct {
+			name string
+			n    uint64
+		}{{"nmi_panic", 256}, {"panic", 1024}} {
+			code, a := b.code(img, start, f.name, f.n)
+			for _, d := range da.DataAccesses(code, a) {
+				if d.Size == 4 && (d.Kind == arch.AccessAtomic || d.Kind == arch.AccessStore) {
+					updated[d.Addr] = true
+				}
+			}
+		}
+	}
 	pcpuStart, ok1 := b.byName["__per_cpu_start"]
 	pcpuEnd, ok2 := b.byName["__per_cpu_end"]
 	var found []uint64
 	for _, c := range refs("nmi_panic", 256) {
 		if c < start || c+4 > end || c%4 != 0 || ok1 && ok2 && c >= pcpuStart && c < pcpuEnd ||
-			!slices.Contains(inPanic, c) || slices.Contains(found, c) {
+			!slices.Contains(inPanic, c) || !updated[c] || slices.Contains(found, c) {
 			continue
 		}
 		if v := int32(b.order.Uint32(img[c-start:])); v == -1 || v >= 0 && v < 8192 {

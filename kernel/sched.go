@@ -298,7 +298,13 @@ func (s *Scheduler) rootGroup(member string, cpu int) (*GroupRunQueue, error) {
 // GroupCFS reads cpu's CFS runqueue of root_task_group and, through the
 // group entities on it, its child groups' (CONFIG_FAIR_GROUP_SCHED).
 func (s *Scheduler) GroupCFS(cpu int, current uint64) (*GroupRunQueue, error) {
-	g, err := s.rootGroup("cfs_rq", cpu)
+	return s.rootWalk("cfs_rq", cpu, func(w *groupWalk, g *GroupRunQueue) error { return s.groupCFS(w, g, current, 0) })
+}
+
+// rootWalk reads cpu's runqueue (member: cfs_rq, rt_rq) of
+// root_task_group and walks it and its child groups' with walk.
+func (s *Scheduler) rootWalk(member string, cpu int, walk func(*groupWalk, *GroupRunQueue) error) (*GroupRunQueue, error) {
+	g, err := s.rootGroup(member, cpu)
 	if err != nil {
 		return nil, err
 	}
@@ -307,7 +313,7 @@ func (s *Scheduler) GroupCFS(cpu int, current uint64) (*GroupRunQueue, error) {
 	if err != nil {
 		bad.add(err)
 	}
-	if err := s.groupCFS(w, g, current, 0); err != nil {
+	if err := walk(w, g); err != nil {
 		bad.add(err)
 	}
 	return g, bad.or(nil)
@@ -379,19 +385,7 @@ func (s *Scheduler) groupCFS(w *groupWalk, g *GroupRunQueue, current uint64, dep
 // its child groups' (CONFIG_RT_GROUP_SCHED), each priority's queue in
 // order.
 func (s *Scheduler) GroupRT(cpu int) (*GroupRunQueue, error) {
-	g, err := s.rootGroup("rt_rq", cpu)
-	if err != nil {
-		return nil, err
-	}
-	w, err := s.newGroupWalk(g.TaskGroup, cpu)
-	var bad UnreadableObjectsError
-	if err != nil {
-		bad.add(err)
-	}
-	if err := s.groupRT(w, g, 0); err != nil {
-		bad.add(err)
-	}
-	return g, bad.or(nil)
+	return s.rootWalk("rt_rq", cpu, func(w *groupWalk, g *GroupRunQueue) error { return s.groupRT(w, g, 0) })
 }
 
 func (s *Scheduler) groupRT(w *groupWalk, g *GroupRunQueue, depth int) error {

@@ -240,11 +240,16 @@ func openKdump(path string, r sizedReaderAt, closeFn func() error) (*Dump, error
 		return nil, err
 	}
 	k.bm = bm
-	k.startRank, _ = bm.rankOf(k.startPfn)
+	if k.startRank, err = bm.rankOf(k.startPfn); err != nil {
+		return nil, bad(bmOff, "reading the dump bitmap: %v", err)
+	}
 	k.descOffset = int64(blockSize * (1 + subHdrSize + bitmapBlocks))
-	endRank, _ := bm.rankOf(k.endPfn)
+	endRank, err := bm.rankOf(k.endPfn)
+	if err != nil {
+		return nil, bad(bmOff, "reading the dump bitmap: %v", err)
+	}
 	kept := endRank - k.startRank
-	k.cache = newPageCache(pageCacheSize(kept))
+	k.cache = newPageCache(pageCacheSize(kept, blockSize))
 	if descEnd := k.descOffset + int64(kept)*kdumpPageDescSize; descEnd > r.Size() {
 		// The pages whose descriptors are cut read as truncated.
 		d.Truncated = &Truncation{Size: r.Size(), Needed: descEnd, AtLeast: true}
@@ -297,11 +302,14 @@ func cstring(b []byte) string {
 // after the descriptors, the one copy of the zero page first, so the last
 // descriptor whose data lies past the first page's ends it: the
 // descriptors are read backwards, a block at a time, up to there (for a
-// dump of zero pages only, or one written otherwise, all of them).
+// dump of zero pages only, or one written otherwise, all of them). A
+// never-written descriptor anywhere before them is found by unwritten's
+// binary search.
 func (k *kdumpFile) dataEnd(descEnd int64, kept uint64) (needed int64, short bool) {
 	needed = descEnd
 	const block = 4096
 	buf := make([]byte, block*kdumpPageDescSize)
+	short = k.unwritten(kept, buf)
 	for hi := kept; hi > 0; {
 		lo := hi - min(hi, block)
 		b := buf[:(hi-lo)*kdumpPageDescSize]
@@ -325,6 +333,32 @@ func (k *kdumpFile) dataEnd(descEnd int64, kept uint64) (needed int64, short boo
 		hi = lo
 	}
 	return needed, short
+}
+
+// unwritten reports whether a kept descriptor is zero (never written) or
+// past the file's end, by a binary search over the blocks of block
+// descriptors for the first holding one (each probed block is checked
+// whole): the descriptors are written in order, so the unwritten ones
+// follow the written; O(log(kept/block)) blocks are read.
+func (k *kdumpFile) unwritten(kept uint64, buf []byte) bool {
+	block := uint64(len(buf) / kdumpPageDescSize)
+	found := false
+	for lo, hi := uint64(0), (kept+block-1)/block; lo < hi; {
+		mid := lo + (hi-lo)/2
+		first := mid * block
+		b := buf[:(min(first+block, kept)-first)*kdumpPageDescSize]
+		n, _ := k.r.ReadAt(b, k.descOffset+int64(first)*kdumpPageDescSize)
+		zero := n < len(b)
+		for i := 0; !zero && i < len(b); i += kdumpPageDescSize {
+			zero = k.order.Uint32(b[i+8:]) == 0
+		}
+		if zero {
+			found, hi = true, mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return found
 }
 
 // kdumpLayout is what the whole RAM bitmap says: its ranges and counts.
@@ -556,16 +590,19 @@ type pageCache struct {
 	free                 [][]byte // evicted pages' buffers
 }
 
-// pageCacheSize is how many decoded pages a file's cache holds: an eighth
-// of the pages it keeps, at least 1,024 (4 MiB of 4 KiB pages) and at most
-// 65,536 (256 MiB). A walk over every object of one kind (tasks, slabs,
+// pageCacheSize is how many decoded pages (blocks of blockSize bytes) a
+// file's cache holds: an eighth of the pages it keeps, bounded in bytes, at
+// least 4 MiB and at most 256 MiB of pages whatever the block size (1,024
+// to 65,536 pages of 4 KiB, 64 to 4,096 of 64 KiB); each part of a split
+// dump has a cache of its own. A walk over every object of one kind (tasks, slabs,
 // the memory map) that outgrows the cache decodes each object's pages
 // again on its second pass over them (a command that lists the tasks and
 // then reads each, the next command's walk): the cache grows with the
 // dump so that the objects of a larger machine still fit, and what a walk
 // decodes per object stays flat up to the cap.
-func pageCacheSize(kept uint64) int {
-	return int(min(max(kept/8, 1024), 1<<16))
+func pageCacheSize(kept, blockSize uint64) int {
+	const floor, limit = 4 << 20, 256 << 20
+	return int(min(max(kept/8, floor/blockSize), limit/blockSize))
 }
 
 type cacheEntry struct {

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"slices"
 	"testing"
+
+	"github.com/gocrash/gocrash/arch"
 )
 
 func words(ws ...uint32) []byte {
@@ -35,5 +37,56 @@ func TestDataReferences(t *testing.T) {
 	// A register written otherwise is no longer a page.
 	if got := a.DataReferences(words(0xd000c700, 0xaa1e03e0, 0xf9443c00), 0xffffd1135b95fcd8); len(got) != 0 {
 		t.Errorf("after mov x0, x30: %x", got)
+	}
+}
+
+// Decoys: a page register the code overwrites otherwise is no longer
+// taken as the page.
+func TestDataReferencesForgets(t *testing.T) {
+	var a ARM64
+	const pc = 0xffffd1135b95fcd8
+	page := uint64(0xffffd1135d241000) // adrp x0/x1 at pc
+	for _, c := range []struct {
+		name string
+		code []byte
+		want []uint64
+	}{
+		// adrp x1; ldr x0, [x1, #8]: the reference.
+		{"kept", words(0xd000c701, 0xf9400420), []uint64{page + 8}},
+		// adrp x1; bl; ldr x0, [x1, #8]: x1 is caller-saved.
+		{"bl", words(0xd000c701, 0x94000002, 0xf9400420), nil},
+		// adrp x1; blr x3; ldr x0, [x1, #8].
+		{"blr", words(0xd000c701, 0xd63f0060, 0xf9400420), nil},
+		// adrp x19; bl; ldr x0, [x19, #8]: x19 is callee-saved.
+		{"bl keeps x19", words(0xd000c713, 0x94000002, 0xf9400660), []uint64{page + 8}},
+		// adrp x1; ldp x2, x1, [sp, #16]; ldr x0, [x1, #8]: LDP's second.
+		{"ldp", words(0xd000c701, 0xa94107e2, 0xf9400420), nil},
+		// adrp x1; ldr x2, [x1, #8]!; ldr x0, [x1, #8]: written back.
+		{"pre-index", words(0xd000c701, 0xf8408c22, 0xf9400420), []uint64{page + 8}},
+		// adrp x1; ldr x2, [x1], #8; ldr x0, [x1, #8]: written back.
+		{"post-index", words(0xd000c701, 0xf8408422, 0xf9400420), []uint64{page}},
+	} {
+		if got := a.DataReferences(c.code, pc); !slices.Equal(got, c.want) {
+			t.Errorf("%s: %x, want %x", c.name, got, c.want)
+		}
+	}
+}
+
+// DataAccesses says how each address is used: formed (ADD), a 32-bit
+// load, a load-exclusive (atomic), a 64-bit store.
+func TestDataAccesses(t *testing.T) {
+	var a ARM64
+	const pc = 0xffffd1135b95fcd8
+	page := uint64(0xffffd1135d241000)
+	// adrp x1; ldr w0, [x1, #8]; add x1, x1, #8; ldaxr w0, [x1]; str x0, [x1]
+	got := a.DataAccesses(words(0xd000c701, 0xb9400820, 0x91002021, 0x885ffc20, 0xf9000020), pc)
+	want := []arch.DataAccess{
+		{Addr: page + 8, Size: 4, Kind: arch.AccessLoad},
+		{Addr: page + 8},
+		{Addr: page + 8, Size: 4, Kind: arch.AccessAtomic},
+		{Addr: page + 8, Size: 8, Kind: arch.AccessStore},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("accesses %+v, want %+v", got, want)
 	}
 }

@@ -4,6 +4,12 @@
 // package's integration test can say "for every corpus dump, check X against
 // the guest's own answer".
 //
+// Besides the runs under dumps/, the corpus has busy runs (BusyRuns, built
+// by testdata/corpus/build-busy.sh: a guest with a mounted disk doing I/O,
+// sockets and ARP entries) and a large-machine run (LargeRun, built by
+// testdata/corpus/build-large.sh: 8 GiB, 4 CPUs, thousands of tasks),
+// which Runs, ForEachRun and ForEachFile leave out.
+//
 // When the corpus is missing, tests skip with a message saying how to build
 // it, unless GOCRASH_CORPUS_REQUIRED=1 (set by 'make test', which builds the
 // corpus first), where a missing corpus fails the test.
