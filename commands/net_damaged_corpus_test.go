@@ -9,13 +9,16 @@ import (
 	"github.com/gocrash/gocrash/internal/corpus"
 )
 
-var netTaskErrRE = regexp.MustCompile(`^net: task ([0-9a-f]{16}): `)
+// foreach names each object a task's net could not read after the result:
+// "foreach: PID N: net: OBJECT ADDR: reason".
+var netTaskErrRE = regexp.MustCompile(`^foreach: PID (\d+): net: `)
 
 // TestCorpusOldFilterDumpNetDev: on the damaged dump (corpus.OldFilterDump,
 // its live slab pages filtered out), foreach net -s lists every task it
 // can read, each line one its intact twin (vmcore.zlib) shows too, and
 // names each task, file or socket it cannot read in a line of its own
-// ("net: ..." with the object's address), going on past the first: a
+// (foreach's "PID N: net: ..." with the object's address, after the
+// result), going on past the first: a
 // task whose open files cannot all be read keeps its header; the command
 // fails. dev -d and dev -D find the block class although a class before
 // it on class_kset's list cannot be read (the list walked back from its
@@ -49,21 +52,21 @@ func TestCorpusOldFilterDumpNetDev(t *testing.T) {
 	got := b.String()
 	errLines := strings.Split(err.Error(), "\n")
 	netLines := 0
-	for _, l := range strings.Split(strings.TrimRight(got, "\n"), "\n") {
-		if strings.HasPrefix(l, "net: ") {
+	for _, l := range errLines {
+		if netTaskErrRE.MatchString(l) {
 			netLines++
-			errLines = append(errLines, l)
-			continue
 		}
+	}
+	for _, l := range strings.Split(strings.TrimRight(got, "\n"), "\n") {
 		if !intact[l] {
 			t.Errorf("line %q is not %s's", l, good.Name)
 		}
 	}
 	for _, l := range errLines {
-		if !(strings.HasPrefix(l, "net: ") || strings.HasPrefix(l, "foreach: ")) || !objAddrRE.MatchString(l) {
+		if !strings.HasPrefix(l, "foreach: ") || !objAddrRE.MatchString(l) {
 			t.Errorf("error line %q does not name an object's address", l)
 		}
-		if m := netTaskErrRE.FindStringSubmatch(l); m != nil && !strings.Contains(got, "TASK: "+m[1]+" ") {
+		if m := netTaskErrRE.FindStringSubmatch(l); m != nil && !strings.Contains(got, "PID: "+m[1]+" ") {
 			t.Errorf("%q: the task is not listed", l)
 		}
 	}
