@@ -149,11 +149,29 @@ func runBT(ctx context.Context, s *Session, a *Args) (Result, error) {
 		// Not about a task: the CPUs' own stacks.
 		return btCPUStacks(k, o)
 	}
+	var chosen []kernel.Task
+	if !o.all && len(o.cpus) == 0 && len(o.args) == 0 {
+		// The current context's task (or with -p the panic task): a
+		// task the kernel or 'set' named, read alone.
+		var addr uint64
+		if o.panic {
+			addr, err = k.PanicTask()
+		} else {
+			addr, err = s.ContextTask()
+		}
+		if err != nil {
+			return nil, err
+		}
+		t, err := k.TaskAt(addr)
+		if err != nil {
+			return nil, fmt.Errorf("invalid task or pid value: %#x", addr)
+		}
+		return btTasks(ctx, s, append(chosen, t), o)
+	}
 	tasks, err := lookupTasks(k)
 	if err != nil {
 		return nil, err
 	}
-	var chosen []kernel.Task
 	switch {
 	case o.all || len(o.cpus) > 0:
 		want := map[int]bool{}
@@ -168,7 +186,7 @@ func runBT(ctx context.Context, s *Session, a *Args) (Result, error) {
 		if len(chosen) == 0 {
 			return nil, fmt.Errorf("no task was running on CPU %v", o.cpus)
 		}
-	case len(o.args) > 0:
+	default:
 		for _, w := range o.args {
 			t, err := oneTask(tasks, w)
 			if err != nil {
@@ -176,21 +194,6 @@ func runBT(ctx context.Context, s *Session, a *Args) (Result, error) {
 			}
 			chosen = append(chosen, t)
 		}
-	default:
-		var addr uint64
-		if o.panic {
-			addr, err = k.PanicTask()
-		} else {
-			addr, err = s.ContextTask()
-		}
-		if err != nil {
-			return nil, err
-		}
-		t, err := taskByAddr(tasks, addr)
-		if err != nil {
-			return nil, fmt.Errorf("invalid task or pid value: %#x", addr)
-		}
-		chosen = append(chosen, t)
 	}
 	return btTasks(ctx, s, chosen, o)
 }

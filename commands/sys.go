@@ -138,11 +138,11 @@ func SysSummary(s *Session) *SysInfo {
 		}
 	}
 	var broken *kernel.BrokenWalkError
-	if tasks, err := k.TaskAddrs(); err != nil && !errors.As(err, &broken) {
+	if n, err := k.CountTasks(); err != nil && !errors.As(err, &broken) {
 		unavailable("tasks", err)
 	} else {
 		// (A damaged task list: the tasks found by the other links.)
-		si.Tasks = len(tasks)
+		si.Tasks = n
 	}
 	if uts, err := k.UTS(); err != nil {
 		for _, key := range []string{"nodename", "release", "version", "machine"} {

@@ -72,6 +72,10 @@ func TestCorpusIdentity(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// sys's count, from the PID idr, is the walk's.
+		if n, err := k.CountTasks(); err != nil || n != len(tasks) {
+			t.Errorf("CountTasks %d (%v), the task walk found %d", n, err, len(tasks))
+		}
 		// The guest's ps lists every process (not threads, not the idle
 		// tasks); ps itself and its shell may have gone since.
 		if min := len(truth.PS) + truth.NProc - 3; len(tasks) < min {

@@ -3,6 +3,8 @@ package kernel
 import (
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 
 	"github.com/gocrash/gocrash/symbols"
 )
@@ -249,33 +251,54 @@ func (k *MemUsage) walkMemMap() (shared, slab uint64, err error) {
 			slabBit = 1 << uint64(v)
 		}
 	}
-	const chunk = 512
 	spans, err := k.MemMapSpans()
 	if err != nil {
 		return 0, 0, err
 	}
-	buf := make([]byte, chunk*c.size)
-	bo := k.ByteOrder()
-	for _, s := range spans {
-		for i := uint64(0); i < s.Pages; i += chunk {
-			n := min(chunk, s.Pages-i)
-			if err := k.ReadVirt(buf[:n*c.size], s.Page+i*c.size); err != nil {
-				continue // an unreadable part of the map counts nothing, as in crash
-			}
-			for j := uint64(0); j < n; j++ {
-				p := buf[j*c.size:]
-				flags := bo.Uint64(p[c.flags:])
-				if slabBit != 0 && flags&slabBit != 0 {
-					slab++
-				}
-				if flags&reserved != 0 {
-					continue
-				}
-				if int32(bo.Uint32(p[c.count:])) > 1 {
-					shared++
-				}
+	// The map is read in chunks of 512 struct pages by a few workers:
+	// decoding the dump's pages is most of the walk's time, and the
+	// counts do not depend on the order.
+	const chunk = 512
+	type job struct{ addr, n uint64 }
+	jobs := make(chan job, 64)
+	go func() {
+		defer close(jobs)
+		for _, s := range spans {
+			for i := uint64(0); i < s.Pages; i += chunk {
+				jobs <- job{s.Page + i*c.size, min(chunk, s.Pages-i)}
 			}
 		}
+	}()
+	bo := k.ByteOrder()
+	workers := min(max(runtime.GOMAXPROCS(0), 1), 4)
+	counts := make([][2]uint64, workers)
+	var wg sync.WaitGroup
+	for w := range counts {
+		wg.Add(1)
+		go func(n *[2]uint64) {
+			defer wg.Done()
+			buf := make([]byte, chunk*c.size)
+			for j := range jobs {
+				if err := k.ReadVirt(buf[:j.n*c.size], j.addr); err != nil {
+					continue // an unreadable part of the map counts nothing, as in crash
+				}
+				for i := uint64(0); i < j.n; i++ {
+					p := buf[i*c.size:]
+					flags := bo.Uint64(p[c.flags:])
+					if slabBit != 0 && flags&slabBit != 0 {
+						n[1]++
+					}
+					if flags&reserved == 0 && int32(bo.Uint32(p[c.count:])) > 1 {
+						n[0]++
+					}
+				}
+			}
+		}(&counts[w])
+	}
+	wg.Wait()
+	for _, n := range counts {
+		shared += n[0]
+		slab += n[1]
 	}
 	return shared, slab, nil
 }

@@ -157,6 +157,25 @@ func (k *TaskList) percpuCounterSize() uint64 {
 	return uint64(s)
 }
 
+// TaskAt reads the one task at addr, marked active when a CPU was
+// running it: what a command about the current or panic task needs,
+// without the walk of every task that Tasks makes (thousands of pages on
+// a large machine). addr must be a task the kernel itself points at (a
+// runqueue's current task, one the task list gave): nothing here checks
+// that the memory is a task_struct.
+func (k *TaskList) TaskAt(addr uint64) (Task, error) {
+	t, err := k.ReadTask(addr)
+	if err != nil {
+		return t, err
+	}
+	if cur, err := k.ActiveTasks(); err == nil {
+		for _, a := range cur {
+			t.Active = t.Active || a == addr
+		}
+	}
+	return t, nil
+}
+
 // Tasks reads every task (see TaskAddrs), marks the ones running on a CPU,
 // and sorts them by PID, then CPU for the idle tasks. On a damaged dump the
 // tasks that could be read come back with an *UnreadableTasksError naming

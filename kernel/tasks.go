@@ -247,6 +247,60 @@ func (k *TaskList) pidTasks() []uint64 {
 	return out
 }
 
+// CountTasks is how many tasks TaskAddrs finds, counted without reading
+// a task_struct: each struct pid of the initial PID namespace's idr whose
+// PIDTYPE_PID list has a task (every thread, in every namespace, has a
+// PID there), plus each CPU's idle task (PID 0, never in the idr). The
+// kernel attaches a task's PID and links it on the task list, and unhashes
+// both, under tasklist_lock, so the two agree; a struct pid is a hundred
+// bytes from a slab, where the list walk reads a page or two of each task.
+// A kernel without the idr, or one that cannot be read whole (a damaged
+// dump), is counted by TaskAddrs, whose walk has ways around the damage.
+func (k *TaskList) CountTasks() (int, error) {
+	if n, ok := k.countPIDs(); ok {
+		if idle, err := k.IdleTasks(); err == nil {
+			seen := map[uint64]bool{}
+			for _, t := range idle {
+				seen[t] = true
+			}
+			return n + len(seen), nil
+		}
+	}
+	tasks, err := k.TaskAddrs()
+	return len(tasks), err
+}
+
+// countPIDs counts the idr's PIDs with a task; false when any of it cannot
+// be read.
+func (k *TaskList) countPIDs() (int, bool) {
+	ns, err := k.SymbolAddr("init_pid_ns")
+	if err != nil {
+		return 0, false
+	}
+	d := objDeps{Reader: k.Reader, Layout: k.Layout, Symbols: k.Symbols, sys: k.sys}
+	o := d.obj()
+	idr := ns + o.off("pid_namespace", "idr") + o.off("idr", "idr_rt")
+	tasksOff := o.off("pid", "tasks")
+	if o.err != nil {
+		return 0, false
+	}
+	ents, err := d.walkXArray(idr)
+	if err != nil || len(ents) == 0 {
+		return 0, false
+	}
+	n := 0
+	for _, e := range ents {
+		first, err := k.ReadU64(e.Value + tasksOff)
+		if err != nil {
+			return 0, false
+		}
+		if first != 0 {
+			n++
+		}
+	}
+	return n, true
+}
+
 // threadWalker returns a function listing a thread group's threads, by
 // whichever list this kernel has.
 func (k *TaskList) threadWalker() (func(leader uint64, add func(uint64)) error, error) {

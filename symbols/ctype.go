@@ -101,8 +101,8 @@ type Types struct {
 	full   func() (*Index, error) // loads or builds the index
 	cached func() *Index          // the index if loaded or cached, else nil
 	quick  *quickHooks            // lookups without the index (quick.go)
-	// first, when set, is FirstDefinition remembered (quickcache.go).
-	first func(name string, kind Kind, limit uint64) (uint64, bool, error)
+	// first, when set, is Dwarf.firstDefinitionOf remembered (quickcache.go).
+	first func(name string, kinds []Kind, limit uint64) (uint64, bool, error)
 
 	// layers, in a Layered view, are the type models it looks names up
 	// in, in order; such a view has nothing else.
@@ -136,8 +136,8 @@ func (v *Vmlinux) Types() (*Types, error) {
 		}
 		v.types = &Types{d: d, full: v.Index, cached: v.indexIfCached, byOff: map[uint64]*Type{},
 			void: &Type{Kind: TypeVoid, Name: "void", Size: 1},
-			first: func(name string, kind Kind, limit uint64) (uint64, bool, error) {
-				return v.firstDefinitionCached(d, name, kind, limit)
+			first: func(name string, kinds []Kind, limit uint64) (uint64, bool, error) {
+				return v.firstDefinitionCached(d, name, kinds, limit)
 			},
 			quick: &quickHooks{object: v.quickObjectCached, typeKinds: v.typeKindsCached, enumerator: v.enumeratorCached}}
 	})
@@ -179,16 +179,24 @@ func (ts *Types) lookupFirst(name string, kind Kind) (*Type, bool) {
 	if ts.full == nil || ts.cached == nil || ts.cached() != nil {
 		return nil, false
 	}
-	first := ts.d.FirstDefinition
-	if ts.first != nil {
-		first = ts.first
-	}
-	off, found, err := first(name, kind, uint64(len(ts.d.sec.info))/quickLimit)
+	off, found, err := ts.firstDefinition(name, []Kind{kind}, uint64(len(ts.d.sec.info))/quickLimit)
 	if err != nil || !found {
 		return nil, false
 	}
 	t, err := ts.At(off)
 	return t, err == nil
+}
+
+// firstDefinition is the offset of name's first definition as one of
+// kinds within limit bytes of .debug_info (Dwarf.firstDefinitionOf),
+// remembered in the vmlinux's quick answers when there are any: a warm
+// start asks again what the first run scanned for.
+func (ts *Types) firstDefinition(name string, kinds []Kind, limit uint64) (uint64, bool, error) {
+	if ts.first != nil {
+		return ts.first(name, kinds, limit)
+	}
+	off, _, found, err := ts.d.firstDefinitionOf(name, kinds, limit)
+	return off, found, err
 }
 
 // Void is the void type.

@@ -456,7 +456,7 @@ func (ts *Types) firstComposite(name string) (*Type, bool) {
 	if !ts.withoutIndex() {
 		return nil, false
 	}
-	off, _, found, err := ts.d.firstDefinitionOf(name, []Kind{KindStruct, KindUnion, KindTypedef},
+	off, found, err := ts.firstDefinition(name, []Kind{KindStruct, KindUnion, KindTypedef},
 		uint64(len(ts.d.sec.info))/firstLimit)
 	if err != nil || !found {
 		return nil, false
@@ -479,7 +479,7 @@ func (ts *Types) firstEnumerator(name string) (int64, *Type, bool) {
 	if !ts.withoutIndex() {
 		return 0, nil, false
 	}
-	off, _, found, err := ts.d.firstDefinitionOf(name, []Kind{KindEnumerator}, uint64(len(ts.d.sec.info))/firstLimit)
+	off, found, err := ts.firstDefinition(name, []Kind{KindEnumerator}, uint64(len(ts.d.sec.info))/firstLimit)
 	if err != nil || !found {
 		return 0, nil, false
 	}

@@ -4,6 +4,8 @@ import (
 	"debug/elf"
 	"fmt"
 	"hash/crc32"
+	"strconv"
+	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -99,14 +101,19 @@ func (v *Vmlinux) quickObjectCached(name string) (IndexEntry, bool) {
 	return IndexEntry{Name: name, Kind: Kind(x >> 52), Decl: x>>48&1 != 0, Off: uint64(x) & (1<<48 - 1)}, true
 }
 
-// firstDefinitionCached is d.FirstDefinition, remembered.
-func (v *Vmlinux) firstDefinitionCached(d *Dwarf, name string, kind Kind, limit uint64) (uint64, bool, error) {
+// firstDefinitionCached is d.firstDefinitionOf, remembered.
+func (v *Vmlinux) firstDefinitionCached(d *Dwarf, name string, kinds []Kind, limit uint64) (uint64, bool, error) {
 	m := v.quickMemo()
 	if m == nil {
-		return d.FirstDefinition(name, kind, limit)
+		off, _, found, err := d.firstDefinitionOf(name, kinds, limit)
+		return off, found, err
 	}
-	x, err := m.answer(fmt.Sprintf("F %d %d %s", kind, limit, name), func() (int64, error) {
-		off, found, err := d.FirstDefinition(name, kind, limit)
+	ks := make([]string, len(kinds))
+	for i, k := range kinds {
+		ks[i] = strconv.Itoa(int(k))
+	}
+	x, err := m.answer(fmt.Sprintf("F %s %d %s", strings.Join(ks, ","), limit, name), func() (int64, error) {
+		off, _, found, err := d.firstDefinitionOf(name, kinds, limit)
 		switch {
 		case err != nil:
 			return 0, err

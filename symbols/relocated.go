@@ -35,6 +35,11 @@ func relocatable(s *Symbol) bool {
 	return s.Type != 'a' && s.Type != 'A' && s.Addr >= 1<<63
 }
 
+// absolute reports whether s is an absolute symbol (SHN_ABS): a value the
+// linker script computed, which the kernel's kallsyms leaves out, so no
+// address is named by it.
+func absolute(s *Symbol) bool { return s.Type == 'a' || s.Type == 'A' }
+
 // shift returns s at its run-time address.
 func (r *Relocated) shift(s Symbol) Symbol {
 	if relocatable(&s) {
@@ -100,7 +105,21 @@ func (r *Relocated) Nearest(addr uint64) (Symbol, uint64, bool) {
 		}
 		return syms[i].Addr
 	}
-	i := sort.Search(len(syms), func(i int) bool { return at(i) > addr }) - 1
+	// The search orders an absolute symbol in the kernel's range
+	// (arm64's _GLOBAL_OFFSET_TABLE_, x86_64's init_per_cpu__*) by
+	// where it lies among its neighbours, displaced as they are: left
+	// at its link-time address it would break the order the search
+	// needs. Never named by it, though (below).
+	order := func(i int) uint64 {
+		if s := &syms[i]; absolute(s) && s.Addr >= 1<<63 {
+			return s.Addr + r.offset
+		}
+		return at(i)
+	}
+	i := sort.Search(len(syms), func(i int) bool { return order(i) > addr }) - 1
+	for i >= 0 && absolute(&syms[i]) {
+		i--
+	}
 	if i < 0 {
 		return Symbol{}, 0, false
 	}

@@ -1,7 +1,6 @@
 package symbols
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -175,10 +174,43 @@ func (v *Vmlinux) symCacheImage(symtabLen uint64) []byte {
 	return img
 }
 
+// cacheWriter writes a cache file through a buffer of a fixed size,
+// checksumming all but its first skip bytes a buffer at a time (a
+// checksum and a write per record cost most of the writing).
+type cacheWriter struct {
+	w    io.Writer
+	buf  []byte
+	skip int
+	crc  uint32
+	err  error
+}
+
+func (c *cacheWriter) write(p []byte) {
+	if len(c.buf)+len(p) > cap(c.buf) {
+		c.flush()
+	}
+	c.buf = append(c.buf, p...)
+}
+
+func (c *cacheWriter) writeString(p string) {
+	if len(c.buf)+len(p) > cap(c.buf) {
+		c.flush()
+	}
+	c.buf = append(c.buf, p...)
+}
+
+func (c *cacheWriter) flush() {
+	from := min(c.skip, len(c.buf))
+	c.skip -= from
+	c.crc = crc32.Update(c.crc, crcTable, c.buf[from:])
+	if c.err == nil {
+		_, c.err = c.w.Write(c.buf)
+	}
+	c.buf = c.buf[:0]
+}
+
 // writeSymCache writes the cache file's bytes to w as it lays them out
-// (a start that decodes .symtab writes its cache without holding the
-// image, ~16 MB, in memory), all but the CRC, which it returns (bytes 8
-// to 12 are written as zero).
+// (with a zero checksum) and returns the checksum that belongs at byte 8.
 func (v *Vmlinux) writeSymCache(w io.Writer, symtabLen uint64) (uint32, error) {
 	namesLen := 0
 	for i := range v.syms {
@@ -201,11 +233,8 @@ func (v *Vmlinux) writeSymCache(w io.Writer, symtabLen uint64) (uint32, error) {
 	base := v.symCacheBase()
 	le.PutUint32(hdr[52:], uint32(region))
 	le.PutUint64(hdr[56:], base)
-	bw := bufio.NewWriterSize(w, 64<<10)
-	crc := crc32.New(crcTable)
-	bw.Write(hdr[:16])
-	out := io.MultiWriter(bw, crc) // the checksum covers all after byte 16
-	out.Write(hdr[16:])
+	out := &cacheWriter{w: w, buf: make([]byte, 0, 256<<10), skip: 16} // the checksum covers all after byte 16
+	out.write(hdr[:])
 	name := func(s *Symbol) string { return s.Name[:min(len(s.Name), 0xffff)] }
 	dup := func(i int) byte {
 		if v.dupName(i) {
@@ -222,18 +251,18 @@ func (v *Vmlinux) writeSymCache(w io.Writer, symtabLen uint64) (uint32, error) {
 		le.PutUint32(r[16:], uint32(np))
 		le.PutUint16(r[20:], uint16(len(name(s))))
 		r[22], r[23] = s.Type, dup(i)
-		out.Write(r[:symRecSize])
+		out.write(r[:symRecSize])
 		np += len(name(s))
 	}
 	for _, x := range v.byName.slots {
 		le.PutUint32(r[:], uint32(x))
-		out.Write(r[:4])
+		out.write(r[:4])
 	}
 	for i := range v.syms {
-		io.WriteString(out, name(&v.syms[i]))
+		out.writeString(name(&v.syms[i]))
 	}
 	if region != 0 {
-		out.Write(make([]byte, region-end))
+		out.write(make([]byte, region-end))
 		np = 0
 		for i := range v.syms {
 			s := &v.syms[i]
@@ -243,11 +272,12 @@ func (v *Vmlinux) writeSymCache(w io.Writer, symtabLen uint64) (uint32, error) {
 			le.PutUint64(r[16:], s.Addr)
 			le.PutUint64(r[24:], s.Size)
 			r[32], r[33] = s.Type, dup(i)
-			out.Write(r[:])
+			out.write(r[:])
 			np += len(name(s))
 		}
 	}
-	return crc.Sum32(), bw.Flush()
+	out.flush()
+	return out.crc, out.err
 }
 
 // readSymCache maps and checks a symbol cache file and takes its tables.

@@ -2,7 +2,6 @@ package symbols
 
 import (
 	"bytes"
-	"cmp"
 	"debug/elf"
 	"encoding/binary"
 	"encoding/hex"
@@ -221,20 +220,11 @@ func (v *Vmlinux) readSymbols() error {
 	// The address order and the name table are built at once, on two
 	// cores: the name table holds positions in the symbol table's own
 	// order, turned into sorted positions at the end.
-	perm := make([]int32, len(v.syms))
-	for i := range perm {
-		perm[i] = int32(i)
-	}
+	var perm []int32
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		slices.SortFunc(perm, func(i, j int32) int {
-			a, b := &v.syms[i], &v.syms[j]
-			if a.Addr != b.Addr {
-				return cmp.Compare(a.Addr, b.Addr)
-			}
-			return strings.Compare(a.Name, b.Name)
-		})
+		perm = addrOrder(v.syms)
 	}()
 	byName := newNameTable(len(v.syms))
 	dup := make([]bool, len(v.syms))
@@ -267,6 +257,55 @@ func (v *Vmlinux) readSymbols() error {
 	}
 	v.syms, v.byName = sorted, byName
 	return nil
+}
+
+// addrOrder returns the positions of syms sorted by address, then name: a
+// radix sort of the addresses (stable, a byte at a time, skipping the bytes
+// every address shares), then each run of one address sorted by name. A
+// kernel has a few hundred thousand symbols; comparing them through the
+// table took most of a cold start's symbol read.
+func addrOrder(syms []Symbol) []int32 {
+	type key struct {
+		addr uint64
+		i    int32
+	}
+	keys, tmp := make([]key, len(syms)), make([]key, len(syms))
+	for i := range syms {
+		keys[i] = key{syms[i].Addr, int32(i)}
+	}
+	for shift := uint(0); shift < 64 && len(keys) > 0; shift += 8 {
+		var count [257]int
+		for _, k := range keys {
+			count[k.addr>>shift&0xff+1]++
+		}
+		if count[keys[0].addr>>shift&0xff+1] == len(keys) {
+			continue // every address has this byte
+		}
+		for b := 1; b < len(count); b++ {
+			count[b] += count[b-1]
+		}
+		for _, k := range keys {
+			b := k.addr >> shift & 0xff
+			tmp[count[b]] = k
+			count[b]++
+		}
+		keys, tmp = tmp, keys
+	}
+	perm := make([]int32, len(keys))
+	for i, k := range keys {
+		perm[i] = k.i
+	}
+	for lo := 0; lo < len(keys); {
+		hi := lo + 1
+		for hi < len(keys) && keys[hi].addr == keys[lo].addr {
+			hi++
+		}
+		if hi-lo > 1 {
+			slices.SortStableFunc(perm[lo:hi], func(i, j int32) int { return strings.Compare(syms[i].Name, syms[j].Name) })
+		}
+		lo = hi
+	}
+	return perm
 }
 
 // dupName reports whether another symbol has the name of the one at
@@ -354,6 +393,9 @@ func (v *Vmlinux) Addr(name string) (uint64, bool) {
 // preferred over local labels at the same address.
 func (v *Vmlinux) Nearest(addr uint64) (Symbol, uint64, bool) {
 	i := sort.Search(len(v.syms), func(i int) bool { return v.syms[i].Addr > addr }) - 1
+	for i >= 0 && absolute(&v.syms[i]) {
+		i-- // kallsyms has no absolute symbols
+	}
 	if i < 0 {
 		return Symbol{}, 0, false
 	}
@@ -368,7 +410,7 @@ func (v *Vmlinux) Nearest(addr uint64) (Symbol, uint64, bool) {
 // __softirqentry_text_start).
 func preferredAlias(syms []Symbol, i int) int {
 	for j := i; j >= 0 && syms[j].Addr == syms[i].Addr; j-- {
-		if !linkerProvided(syms[j].Name) {
+		if !linkerProvided(syms[j].Name) && !absolute(&syms[j]) {
 			return j
 		}
 	}
