@@ -186,16 +186,7 @@ func commandPages(t *testing.T, r *corpus.Run, line string) pageCost {
 // flat, however many objects the walk outgrows the page cache by. Pages
 // decoded, not time: the count does not depend on the machine's load.
 func TestCorpusLargeLinear(t *testing.T) {
-	large := corpus.LargeRun(t)
-	var small *corpus.Run
-	for _, r := range corpus.Runs(t) {
-		if r.Vmlinux == large.Vmlinux && r.Method == "kdump" && r.Crash == "sysrq" {
-			small = r
-		}
-	}
-	if small == nil {
-		t.Fatalf("no 1 GB kdump run of %s", large.Vmlinux)
-	}
+	large, small := largeAndSmall(t)
 	for _, c := range []struct {
 		line    string
 		perTask bool
@@ -220,5 +211,44 @@ func TestCorpusLargeLinear(t *testing.T) {
 				t.Errorf("%s: %.2f pages per %s on the large run, %.2f on the 1 GB run: more than linear", c.line, ub, unit, ua)
 			}
 		})
+	}
+}
+
+// largeAndSmall returns the large run and the 1 GB sysrq kdump run of the
+// same kernel.
+func largeAndSmall(t *testing.T) (large, small *corpus.Run) {
+	t.Helper()
+	large = corpus.LargeRun(t)
+	for _, r := range corpus.Runs(t) {
+		if r.Name == strings.TrimSuffix(large.Name, "-large") {
+			small = r
+		}
+	}
+	if small == nil {
+		t.Fatalf("no 1 GB kdump run of %s", large.Vmlinux)
+	}
+	return large, small
+}
+
+// TestCorpusLargeOneTask: a command about one task (bt of the panic task)
+// reads that task, not the task list, and sys counts the tasks from the
+// PID idr (struct pids, dozens to a page), not from each task_struct: on
+// the large run bt decodes about what it does on the 1 GB run (27 pages
+// and 23; it was 7,900 with the task list), and sys an eighth of a page
+// more per task (the task list walk: 1.5).
+func TestCorpusLargeOneTask(t *testing.T) {
+	large, small := largeAndSmall(t)
+	a, b := commandPages(t, small, "bt"), commandPages(t, large, "bt")
+	t.Logf("bt: %d pages on %s (%d tasks), %d on %s (%d tasks)", a.pages, a.sessionRun, a.tasks, b.pages, b.sessionRun, b.tasks)
+	if b.pages > 2*a.pages+64 {
+		t.Errorf("bt: %d pages on the large run, %d on the 1 GB run: it grows with the tasks", b.pages, a.pages)
+	}
+	// sys's own reads (the log's panic message, the counters) are the
+	// same on both runs: what the large run adds is its tasks' share.
+	a, b = commandPages(t, small, "sys"), commandPages(t, large, "sys")
+	marginal := float64(b.pages-a.pages) / float64(b.tasks-a.tasks)
+	t.Logf("sys: %d pages on %s, %d on %s: %.3f a task more", a.pages, a.sessionRun, b.pages, b.sessionRun, marginal)
+	if marginal > 0.25 {
+		t.Errorf("sys: %.3f pages a task more on the large run: it reads the tasks (the task list walk: 1.5)", marginal)
 	}
 }
