@@ -130,10 +130,7 @@ func TestCorpusBT(t *testing.T) {
 // the kernel's own unwinder, and gocrash, do not print.)
 func TestCorpusBTAgainstCrash(t *testing.T) {
 	compared := 0
-	for _, r := range corpus.Runs(t) {
-		if r.Method != "kdump" || r.Arch != "x86_64" { // Debian's crash reads x86_64 dumps only
-			continue
-		}
+	for _, r := range crashRuns(t) {
 		t.Run(r.Name, func(t *testing.T) {
 			f := r.Files[0]
 			want := crashAnswers(t, r, f, []string{"bt"})[0]
@@ -217,10 +214,7 @@ func TestCorpusForeachBTAgainstCrash(t *testing.T) {
 		return out
 	}
 	total := 0
-	for _, r := range corpus.Runs(t) {
-		if r.Method != "kdump" || r.Arch != "x86_64" { // Debian's crash reads x86_64 dumps only
-			continue
-		}
+	for _, r := range crashRuns(t) {
 		t.Run(r.Name, func(t *testing.T) {
 			f := r.Files[0]
 			want := crashAnswers(t, r, f, []string{"foreach bt"})[0]

@@ -52,10 +52,7 @@ func eframeBlocks(text string) map[string]string {
 // blocked user task crash finds, must be the same text.
 func TestCorpusBTEFramesAgainstCrash(t *testing.T) {
 	total := 0
-	for _, r := range corpus.Runs(t) {
-		if r.Method != "kdump" || r.Arch != "x86_64" {
-			continue
-		}
+	for _, r := range crashRuns(t) {
 		t.Run(r.Name, func(t *testing.T) {
 			s := openSession(t, r, r.Files[0])
 			blocked := blockedUserTasks(t, s.Kernel)

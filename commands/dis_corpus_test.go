@@ -29,10 +29,7 @@ func TestCorpusDisAgainstCrash(t *testing.T) {
 		"dis panic+1 3",
 	}
 	compared := 0
-	for _, r := range corpus.Runs(t) {
-		if r.Method != "kdump" || r.Arch != "x86_64" {
-			continue
-		}
+	for _, r := range crashRuns(t) {
 		t.Run(r.Name, func(t *testing.T) {
 			f := r.Files[0]
 			s := openSession(t, r, f)

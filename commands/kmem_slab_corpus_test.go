@@ -40,10 +40,7 @@ type kmemSlabJSON struct {
 // crash finds on 6.1).
 func TestCorpusKmemSlabAgainstCrash(t *testing.T) {
 	compared := 0
-	for _, r := range corpus.Runs(t) {
-		if r.Method != "kdump" || r.Arch != "x86_64" { // Debian's crash reads x86_64 dumps only
-			continue
-		}
+	for _, r := range crashRuns(t) {
 		f := r.Files[0]
 		t.Run(r.Name, func(t *testing.T) {
 			s := openSession(t, r, f)

@@ -50,10 +50,7 @@ var (
 // crash's ps lists every task gocrash finds.
 func TestCorpusSysStateAgainstCrash(t *testing.T) {
 	compared := 0
-	for _, r := range corpus.Runs(t) {
-		if r.Method != "kdump" || r.Arch != "x86_64" { // Debian's crash reads x86_64 dumps only
-			continue
-		}
+	for _, r := range crashRuns(t) {
 		t.Run(r.Name, func(t *testing.T) {
 			f := r.Files[0]
 			s := openSession(t, r, f)

@@ -21,6 +21,19 @@ var (
 	runTimeRE    = regexp.MustCompile(`^    RUN TIME: (?:(\d+) days, )?(\d\d):(\d\d):(\d\d)$`)
 )
 
+// crashRuns are the runs gocrash's answers are compared with crash's on:
+// the x86_64 kdump runs (Debian's crash 8.0.2 reads no other dumps).
+func crashRuns(t *testing.T) []*corpus.Run {
+	t.Helper()
+	var out []*corpus.Run
+	for _, r := range corpus.Runs(t) {
+		if r.Method == "kdump" && r.Arch == "x86_64" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // crashAnswers runs commands in crash 8.0.2 on a dump and returns each
 // command's output.
 func crashAnswers(t *testing.T, r *corpus.Run, f corpus.File, cmds []string) []string {
@@ -80,10 +93,7 @@ func lineTask(ln string) string {
 // lines in the same order in the listings of every task.
 func TestCorpusTaskAgainstCrash(t *testing.T) {
 	compared := 0
-	for _, r := range corpus.Runs(t) {
-		if r.Method != "kdump" || r.Arch != "x86_64" { // Debian's crash reads x86_64 dumps only
-			continue
-		}
+	for _, r := range crashRuns(t) {
 		t.Run(r.Name, func(t *testing.T) {
 			f := r.Files[0]
 			s := openSession(t, r, f)

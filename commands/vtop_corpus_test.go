@@ -9,7 +9,6 @@ import (
 
 	"github.com/gocrash/gocrash/arch"
 	"github.com/gocrash/gocrash/commands"
-	"github.com/gocrash/gocrash/internal/corpus"
 	"github.com/gocrash/gocrash/kernel"
 )
 
@@ -26,10 +25,7 @@ import (
 // gocrash's page line is checked against the kernel's own answers.
 func TestCorpusVtopAgainstCrash(t *testing.T) {
 	total, whole := 0, 0
-	for _, r := range corpus.Runs(t) {
-		if r.Method != "kdump" || r.Arch != "x86_64" {
-			continue
-		}
+	for _, r := range crashRuns(t) {
 		t.Run(r.Name, func(t *testing.T) {
 			f := r.Files[0]
 			s := openSession(t, r, f)

@@ -2,8 +2,6 @@ package commands_test
 
 import (
 	"testing"
-
-	"github.com/gocrash/gocrash/internal/corpus"
 )
 
 // TestCorpusWhatisSymbolFirst: a name that is both a symbol and a type
@@ -14,10 +12,7 @@ import (
 func TestCorpusWhatisSymbolFirst(t *testing.T) {
 	candidates := []string{"mem_section", "rcu_state", "kmem_cache", "ksm_scan", "tick_nohz_mode", "kset_uevent_ops"}
 	compared := 0
-	for _, r := range corpus.Runs(t) {
-		if r.Method != "kdump" || r.Arch != "x86_64" {
-			continue
-		}
+	for _, r := range crashRuns(t) {
 		t.Run(r.Name, func(t *testing.T) {
 			f := r.Files[0]
 			s := openSession(t, r, f)

@@ -1,6 +1,10 @@
 package kernel
 
-import "github.com/gocrash/gocrash/symbols"
+import (
+	"fmt"
+
+	"github.com/gocrash/gocrash/symbols"
+)
 
 // Layout gives the kernel's struct layouts: what code reading kernel
 // structures needs, and what a test can fake. A member or type the kernel
@@ -21,6 +25,7 @@ type Symbols interface {
 type vmcoreLayouts interface {
 	Offset(name string) (int64, bool)
 	Size(name string) (int64, bool)
+	Length(name string) (int64, bool)
 }
 
 // vmcoreSymbols is VMCOREINFO's SYMBOL() list (a *memory.VMCoreInfo).
@@ -73,6 +78,42 @@ func (k *TypeLayout) Offset(structName, member string) (int64, error) {
 		return 0, &symbols.MissingError{What: "member " + structName + "." + member + " (no vmlinux and not in VMCOREINFO)"}
 	}
 	return k.types.Offset(structName, member)
+}
+
+// MemberLen is the element count of the array member structName.member
+// whose elements are elem (a struct's name): VMCOREINFO's LENGTH() when it
+// has it (the kernel's own count: zone.free_area, free_area.free_list),
+// else the member's size over the element's, from the vmlinux's types.
+func (k *TypeLayout) MemberLen(structName, member, elem string) (int, error) {
+	if n, ok := k.vmcore.Length(structName + "." + member); ok && n > 0 && n <= 1<<20 {
+		return int(n), nil
+	}
+	ms, ok := k.types.(MemberSizer)
+	if k.types == nil || !ok {
+		return 0, &symbols.MissingError{What: "length of " + structName + "." + member + " (not in VMCOREINFO)"}
+	}
+	size, err := ms.MemberSize(structName, member)
+	if err != nil {
+		return 0, err
+	}
+	es, err := k.types.Size(elem)
+	if err != nil {
+		return 0, err
+	}
+	if es <= 0 || size < 0 || size%es != 0 {
+		return 0, fmt.Errorf("%s.%s: %d bytes, not an array of struct %s (%d bytes)", structName, member, size, elem, es)
+	}
+	return int(size / es), nil
+}
+
+// SymbolSize is the size the vmlinux's symbol table gives name (an
+// array's whole size); false when it gives none.
+func (k *SymbolTable) SymbolSize(name string) (uint64, bool) {
+	if k.Syms == nil {
+		return 0, false
+	}
+	s, ok := k.Syms.Lookup(name)
+	return s.Size, ok && s.Size > 0
 }
 
 // Size is sizeof(structName), from VMCOREINFO or the vmlinux's types.

@@ -106,6 +106,22 @@ func objectLen(types typeSource, name string) (int, error) {
 	return int(at.Dims[0]), nil
 }
 
+// symbolArrayLen is the length of the array the symbol name is, from the
+// symbol table's size of it over elem bytes an element (no type lookup);
+// false when the table gives no size that many elements make (at most 64:
+// MAX_SWAPFILES, HUGE_MAX_HSTATE).
+func (k *MemUsage) symbolArrayLen(name string, elem uint64) (int, bool) {
+	ss, ok := k.Symbols.(interface{ SymbolSize(string) (uint64, bool) })
+	if !ok || elem == 0 {
+		return 0, false
+	}
+	sz, ok := ss.SymbolSize(name)
+	if !ok || sz%elem != 0 || sz/elem > 64 {
+		return 0, false
+	}
+	return int(sz / elem), true
+}
+
 // Hstates reads hstates[], skipping the unused entries (order 0).
 func (k *MemUsage) Hstates() ([]Hstate, error) {
 	a, err := k.SymbolAddr("hstates")
@@ -128,7 +144,10 @@ func (k *MemUsage) Hstates() ([]Hstate, error) {
 	if len(errs) > 0 {
 		return nil, errs[0]
 	}
-	n, err := objectLen(k.types, "hstates")
+	n, ok := k.symbolArrayLen("hstates", uint64(size))
+	if !ok {
+		n, err = objectLen(k.types, "hstates")
+	}
 	if err != nil {
 		// Without the array's type (its length, HUGE_MAX_HSTATE, is a
 		// #define) the hstates in use are the first hugetlb_max_hstate,
@@ -355,7 +374,13 @@ func (k *MemUsage) swapCachePages() (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	n, err := objectLen(k.types, "nr_swapper_spaces")
+	// unsigned int nr_swapper_spaces[MAX_SWAPFILES]: its length from the
+	// symbol's size when the symbol table gives one (no type lookup),
+	// else from its type.
+	n, ok := k.symbolArrayLen("nr_swapper_spaces", 4)
+	if !ok {
+		n, err = objectLen(k.types, "nr_swapper_spaces")
+	}
 	if err != nil {
 		// Without the array's type (BTF has no VAR for it; its length,
 		// MAX_SWAPFILES, is a #define) it is bounded as the kernel

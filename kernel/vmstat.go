@@ -46,15 +46,22 @@ func enumNames(types typeSource, end string) ([]string, error) {
 	if types == nil {
 		return nil, fmt.Errorf("the names of %s need the vmlinux's types", end)
 	}
-	ts, err := types.Types()
-	if err != nil {
-		return nil, err
+	var n int64
+	var es []symbols.Enumerator
+	var err error
+	if l, ok := types.(interface{ Layouts() *symbols.Layouts }); ok {
+		// BTF's enum when there is BTF: no DWARF read.
+		n, es, err = l.Layouts().EnumeratorsOf(end)
+	} else {
+		var ts *symbols.Types
+		if ts, err = types.Types(); err != nil {
+			return nil, err
+		}
+		var t *symbols.Type
+		if n, t, err = ts.Enumerator(end); err == nil {
+			es, err = t.Enumerators()
+		}
 	}
-	n, t, err := ts.Enumerator(end)
-	if err != nil {
-		return nil, err
-	}
-	es, err := t.Enumerators()
 	if err != nil {
 		return nil, err
 	}

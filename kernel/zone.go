@@ -223,13 +223,27 @@ func (k *Zones) initLayout(c *zoneLayout) error {
 		return err
 	}
 	c.listHeadSize = uint64(lh)
-	if c.nrOrders, err = arrayLen(k.types, "zone", "free_area"); err != nil {
+	if c.nrOrders, err = k.memberLen("zone", "free_area", "free_area"); err != nil {
 		return err
 	}
-	if c.nrTypes, err = arrayLen(k.types, "free_area", "free_list"); err != nil {
+	if c.nrTypes, err = k.memberLen("free_area", "free_list", "list_head"); err != nil {
 		return err
 	}
 	return nil
+}
+
+// memberLen is the element count of the array member s.m of elements of
+// struct elem: from VMCOREINFO's LENGTH() or the layouts' sizes when the
+// layout answers it (a TypeLayout), else from the vmlinux's types.
+func (k *Zones) memberLen(s, m, elem string) (int, error) {
+	if l, ok := k.Layout.(interface {
+		MemberLen(s, m, elem string) (int, error)
+	}); ok {
+		if n, err := l.MemberLen(s, m, elem); err == nil {
+			return n, nil
+		}
+	}
+	return arrayLen(k.types, s, m)
 }
 
 // onlineNodes returns the pglist_data of each online node, by node id:

@@ -16,8 +16,13 @@ import (
 // PT_LOAD segments are indexed by physical address (p_paddr), which kdump's
 // /proc/vmcore, makedumpfile -E and QEMU all fill in.
 type elfCore struct {
-	path    string
-	r       sizedReaderAt // the mapped file, or the file itself when it cannot be mapped (/proc/kcore)
+	path string
+	r    sizedReaderAt // the mapped file, or the file itself when it cannot be mapped (/proc/kcore)
+	// bulk, when the file is mapped, reads it with pread: a large read
+	// (search's megabyte chunks) is copied from the file rather than
+	// through the mapping, whose pages would stay in the process's
+	// resident set (a whole dump's worth after a search of all memory).
+	bulk    io.ReaderAt
 	closeFn func() error
 	segs    []segment
 	rng     []Range
@@ -54,6 +59,11 @@ func openELF(path string, f *os.File, size int64) (*Dump, error) {
 	if err != nil {
 		closeFn()
 		return nil, err
+	}
+	if c, ok := d.b.(*elfCore); ok {
+		if _, mapped := r.(*bytes.Reader); mapped {
+			c.bulk = f
+		}
 	}
 	if isProcFile(f) {
 		d.Live = true
@@ -188,7 +198,11 @@ func (c *elfCore) readPhys(p []byte, addr uint64) error {
 		if rel < s.fileSize {
 			m := min(s.fileSize-rel, n)
 			off := s.off + int64(rel)
-			got, _ := c.r.ReadAt(chunk[:m], off)
+			src := io.ReaderAt(c.r)
+			if c.bulk != nil && m >= bulkRead {
+				src = c.bulk
+			}
+			got, _ := src.ReadAt(chunk[:m], off)
 			if uint64(got) < m {
 				return &TruncatedError{Addr: addr + uint64(got), Offset: off + int64(got), FileSize: c.r.Size()}
 			}
@@ -201,6 +215,10 @@ func (c *elfCore) readPhys(p []byte, addr uint64) error {
 	}
 	return nil
 }
+
+// bulkRead is the size from which a read goes to the file (elfCore.bulk)
+// rather than the mapping.
+const bulkRead = 256 << 10
 
 func (c *elfCore) ranges() []Range { return c.rng }
 

@@ -235,6 +235,79 @@ func (l *Layouts) offset(name, path string) (int64, error) {
 	return off, nil
 }
 
+// MemberSize is sizeof(((struct name *)0)->path): the size of a member
+// (an array member's whole size), found as Offset finds the member.
+func (l *Layouts) MemberSize(name, path string) (int64, error) {
+	if l.memo != nil {
+		return l.memo.answer("M "+name+" "+path, func() (int64, error) { return l.memberSize(name, path) })
+	}
+	return l.memberSize(name, path)
+}
+
+func (l *Layouts) memberSize(name, path string) (int64, error) {
+	if !l.lock() {
+		return 0, errClosed
+	}
+	defer l.mu.RUnlock()
+	if t, ok, err := l.compositeDWARF(name); ok {
+		if err != nil {
+			return 0, err
+		}
+		m, err := t.MemberPath(path)
+		if err != nil {
+			return 0, &MissingError{What: fmt.Sprintf("member %s.%s", name, path)}
+		}
+		if sz := m.Type.Sizeof(); sz >= 0 {
+			return sz, nil
+		}
+		return 0, fmt.Errorf("member %s.%s has no size", name, path)
+	}
+	id, err := l.composite(name)
+	if err != nil {
+		return 0, err
+	}
+	for _, part := range strings.Split(path, ".") {
+		m, _, ok, err := l.btf.findMember(id, part)
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			return 0, &MissingError{What: fmt.Sprintf("member %s.%s", name, path)}
+		}
+		id = m.typ
+	}
+	return l.btf.sizeof(id)
+}
+
+// EnumeratorsOf returns the value of the enum constant name and every
+// constant of its enumeration, in order (the first enumeration with that
+// constant, as Enumerator finds it): a table of names indexed by value,
+// such as zone_stat_item's for the vm counters.
+func (l *Layouts) EnumeratorsOf(name string) (int64, []Enumerator, error) {
+	if !l.lock() {
+		return 0, nil, errClosed
+	}
+	defer l.mu.RUnlock()
+	if ts, err := l.fromDWARF(); ts != nil || err != nil {
+		if err != nil {
+			return 0, nil, err
+		}
+		v, t, err := ts.Enumerator(name)
+		if err != nil {
+			return 0, nil, err
+		}
+		es, err := t.Enumerators()
+		return v, es, err
+	}
+	if err := l.load(); err != nil {
+		return 0, nil, err
+	}
+	if v, es, ok := l.btf.enumOf(name, true); ok {
+		return v, es, nil
+	}
+	return 0, nil, &MissingError{What: "enumerator " + name}
+}
+
 // Enumerator returns the value of the enum constant name (e.g. N_ONLINE).
 func (l *Layouts) Enumerator(name string) (int64, error) {
 	if l.memo != nil {

@@ -434,6 +434,13 @@ func (b *btfRaw) composite(name string) (uint32, bool, error) {
 
 // enumerator scans the enums, in type order, for the constant name.
 func (b *btfRaw) enumerator(name string) (int64, bool) {
+	v, _, ok := b.enumOf(name, false)
+	return v, ok
+}
+
+// enumOf finds the first enum, in type order, with the constant name: its
+// value, and with all (else nil) every constant of that enum in order.
+func (b *btfRaw) enumOf(name string, all bool) (int64, []Enumerator, bool) {
 	o := b.order
 	lo, hi := b.ids()
 	for id := lo; id < hi; id++ {
@@ -449,19 +456,32 @@ func (b *btfRaw) enumerator(name string) (int64, bool) {
 		default:
 			continue
 		}
+		value := func(d []byte) int64 {
+			if kind == btfKindEnum64 {
+				return int64(uint64(o.Uint32(d[4:])) | uint64(o.Uint32(d[8:]))<<32)
+			}
+			if info>>31 != 0 { // kind_flag: a signed enum
+				return int64(int32(o.Uint32(d[4:])))
+			}
+			return int64(o.Uint32(d[4:]))
+		}
 		d := b.types[pos+btfTypeLen : pos+btfTypeLen+step*vlen]
 		for i := uint32(0); i < vlen; i, d = i+1, d[step:] {
 			if !b.nameIs(o.Uint32(d), name) {
 				continue
 			}
-			if kind == btfKindEnum64 {
-				return int64(uint64(o.Uint32(d[4:])) | uint64(o.Uint32(d[8:]))<<32), true
+			v := value(d)
+			if !all {
+				return v, nil, true
 			}
-			if info>>31 != 0 { // kind_flag: a signed enum
-				return int64(int32(o.Uint32(d[4:]))), true
+			es := make([]Enumerator, vlen)
+			e := b.types[pos+btfTypeLen:]
+			for j := range es {
+				es[j] = Enumerator{Name: b.str(o.Uint32(e)), Value: value(e)}
+				e = e[step:]
 			}
-			return int64(o.Uint32(d[4:])), true
+			return v, es, true
 		}
 	}
-	return 0, false
+	return 0, nil, false
 }
