@@ -8,7 +8,7 @@
 // BackChainUnwinding, EFrameSearcher, EFrameRows, BTLayout, VtopLayout,
 // PTEDecoder, CPUNoteKeys, PointerAuth, KernelPlacer, KernelImageFinder,
 // KernelRootNamer, KernelByteOrder, DataReferences, DataAccesses,
-// Disassembly), which the layers above
+// FrameRecordSaves, Disassembly), which the layers above
 // ask for by type assertion; no package outside arch imports an
 // architecture folder. archs lists the architectures and picks one for a
 // dump. Adding another architecture is one new folder plus one line in
@@ -151,6 +151,18 @@ type DataReferences interface {
 	// instructions, branches not followed: each address is a candidate the
 	// caller checks.
 	DataReferences(code []byte, pc uint64) []uint64
+}
+
+// FrameRecordSaves is implemented by architectures whose functions push a
+// frame record (fp, return address) in their prologue (arm64's stp x29,
+// x30): without CFI, whether the function interrupted at a point has
+// pushed its record yet says where its caller is (the link register, for a
+// leaf or a prologue not yet run, else the record).
+type FrameRecordSaves interface {
+	// SavesFrameRecord reports whether code, a function's instructions
+	// from its start up to (not including) the interrupted one, stores
+	// the frame record.
+	SavesFrameRecord(code []byte) bool
 }
 
 // DataAccesses is implemented by architectures that can also say how code

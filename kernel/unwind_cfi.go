@@ -492,8 +492,11 @@ func (u *Unwinder) backtraceMode(t Task, mode unwindMode) (*Trace, error) {
 func (u *Unwinder) leafCaller(stacks []stackRange, regs []uint64) *Frame {
 	cw := u.cfiWalkerFor(stacks)
 	ri := u.arch.RegIndex()
-	if cw == nil || len(regs) <= ri.PC || ri.FP < 0 || ri.FP >= len(regs) {
+	if len(regs) <= ri.PC || ri.FP < 0 || ri.FP >= len(regs) {
 		return nil
+	}
+	if cw == nil {
+		return u.leafCallerByCode(stacks, regs)
 	}
 	st := cfiState{pc: u.arch.StripPointerAuth(regs[ri.PC])}
 	st.setRegs(cw.arch, regs)
@@ -505,4 +508,35 @@ func (u *Unwinder) leafCaller(stacks []stackRange, regs []uint64) *Frame {
 		return nil
 	}
 	return &f
+}
+
+// maxPrologueScan bounds how far into a function leafCallerByCode reads
+// (bytes) for the store of its frame record.
+const maxPrologueScan = 4096
+
+// leafCallerByCode is leafCaller without CFI (a dump opened without its
+// vmlinux), on an architecture whose prologues push a frame record
+// (arch.FrameRecordSaves): when the code of the interrupted function, from
+// its start (the symbol the address is in) to the interrupted
+// instruction, stores no frame record, the frame pointer is still the
+// caller's and the caller is the link register's return address, at the
+// same stack pointer, as the CFI would say.
+func (u *Unwinder) leafCallerByCode(stacks []stackRange, regs []uint64) *Frame {
+	fs, ok := u.arch.(arch.FrameRecordSaves)
+	ri := u.arch.RegIndex()
+	if !ok || u.syms == nil || ri.LR < 0 || ri.LR >= len(regs) || ri.SP >= len(regs) {
+		return nil
+	}
+	pc := u.arch.StripPointerAuth(regs[ri.PC])
+	lr := u.arch.StripPointerAuth(regs[ri.LR])
+	sym, off, ok := u.syms.Nearest(pc)
+	if !ok || off > maxPrologueScan || off%4 != 0 || lr == pc || !u.mods.IsText(lr) || u.exceptionEntry(pc) {
+		return nil // (at an exception vector the link register is the interrupted code's)
+	}
+	code := make([]byte, off)
+	if err := u.ReadVirt(code, sym.Addr); err != nil || fs.SavesFrameRecord(code) {
+		return nil
+	}
+	sp := regs[ri.SP]
+	return &Frame{PC: lr, SP: sp, Exact: u.cfiArch.ExactReturns, Stack: classify(stacks, sp)}
 }
