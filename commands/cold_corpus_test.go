@@ -56,6 +56,9 @@ func TestCorpusColdLayouts(t *testing.T) {
 			case f[0] == "O" && len(f) == 3:
 				got, gerr = cold.Offset(f[1], f[2])
 				exp, eerr = want.Offset(f[1], f[2])
+			case f[0] == "M" && len(f) == 3:
+				got, gerr = cold.MemberSize(f[1], f[2])
+				exp, eerr = want.MemberSize(f[1], f[2])
 			case f[0] == "E" && len(f) == 2:
 				got, gerr = cold.Enumerator(f[1])
 				exp, eerr = want.Enumerator(f[1])

@@ -17,8 +17,8 @@ var objAddrRE = regexp.MustCompile(`\b[0-9a-f]{8,16}\b`)
 // commands that walk kernel lists and trees: each prints what it can read,
 // every line of it as the same run's dump filtered right prints it
 // (except the lines of objects its errors name), then one line per object
-// it cannot read, naming its address, and fails. net, mod and runq,
-// whose objects this dump holds, print what the dump filtered right does.
+// it cannot read, naming its address, and fails; a command whose objects
+// this dump holds prints what the dump filtered right does.
 func TestCorpusOldFilterDumpObjects(t *testing.T) {
 	r, f := corpus.OldFilterDump(t)
 	good := filteredRight(t, r)
@@ -37,31 +37,28 @@ func TestCorpusOldFilterDumpObjects(t *testing.T) {
 		}
 		return b.String(), err
 	}
-	for _, tc := range []struct {
-		line    string
-		damaged bool // the dump lacks some of its objects
-	}{
-		{"irq", true}, {"irq -s", true}, {"irq -a", true}, {"dev", true}, {"dev -i", true}, {"mount", true},
-		{"files", true}, {"foreach files", true},
-		{"net", false}, {"net -s", false}, {"mod", false}, {"runq", false}, {"runq -t", false},
-		{"foreach net", true}, {"runq -g", false},
+	// Which objects the dump lacks depends on where the guest's pages
+	// fell (each corpus build's differs): a command either prints what the
+	// dump filtered right prints, without an error, or fails naming each
+	// object it could not read beside what it could.
+	partial := 0
+	for _, line := range []string{
+		"irq", "irq -s", "irq -a", "dev", "dev -i", "mount", "files", "foreach files",
+		"net", "net -s", "mod", "runq", "runq -t", "foreach net", "runq -g",
 	} {
-		t.Run(strings.ReplaceAll(tc.line, " ", "_"), func(t *testing.T) {
-			want, werr := text(gs, tc.line)
+		t.Run(strings.ReplaceAll(line, " ", "_"), func(t *testing.T) {
+			want, werr := text(gs, line)
 			if werr != nil {
 				t.Fatalf("on %s: %v", good.Name, werr)
 			}
-			got, err := text(nil, tc.line)
-			if !tc.damaged {
-				if err != nil || got != want {
-					t.Errorf("error %v; output differs from %s's:\n%s\nwant:\n%s", err, good.Name, got, want)
+			got, err := text(nil, line)
+			if err == nil {
+				if got != want {
+					t.Errorf("no error, yet the output differs from %s's:\n%s\nwant:\n%s", good.Name, got, want)
 				}
 				return
 			}
-			if err == nil {
-				t.Fatalf("succeeded on the damaged dump: what it could not read is not reported")
-			}
-			cmd := strings.Fields(tc.line)[0]
+			cmd := strings.Fields(line)[0]
 			named := map[string]bool{}
 			errLines := strings.Split(err.Error(), "\n")
 			for _, l := range errLines {
@@ -93,17 +90,25 @@ func TestCorpusOldFilterDumpObjects(t *testing.T) {
 				}
 				costed++
 			}
-			if objects < 2 { // a header alone
-				t.Errorf("nothing of %s's listing is shown:\n%s", good.Name, got)
+			if objects >= 2 { // more than a header
+				partial++
 			}
 			t.Logf("%d non-blank lines as %s's, %d of objects read in part, %d error lines (%s: %d lines)",
 				objects, good.Name, costed, len(errLines), good.Name, strings.Count(want, "\n"))
 		})
 	}
-	// irq: every interrupt in use is found (the descriptors are readable,
-	// the sparse_irqs tree's root node is not).
-	got, _ := text(nil, "irq")
+	if partial == 0 {
+		t.Errorf("no command showed part of its listing beside the objects it lost")
+	}
+	// irq: every interrupt in use is found when the descriptors are
+	// readable (the sparse_irqs tree's root node being lost: the
+	// descriptors are found by the other way), and none is named lost.
+	got, ierr := text(nil, "irq")
 	want, _ := text(gs, "irq")
+	if ierr != nil && regexp.MustCompile(`(?m)^irq: irq \d+: `).MatchString(ierr.Error()) {
+		t.Logf("irq: this dump lacks descriptors too; not checked for the lost tree")
+		return
+	}
 	for _, l := range strings.Split(want, "\n") {
 		if objAddrRE.MatchString(l) && !strings.Contains(l, "(unused)") && !strings.Contains(got, l+"\n") {
 			t.Errorf("irq on the damaged dump lacks %q", l)

@@ -648,13 +648,15 @@ var panicNames = map[string]bool{"panic": true, "vpanic": true, "nmi_panic": tru
 func triageFault(ctx context.Context, s *Session, tr *BTTrace) (*TriageFault, []string, error) {
 	k := s.Kernel
 	ua, _ := k.Arch.(arch.Unwinding)
+	// Past the innermost panic() (and the panic functions that called
+	// it): an exception below it (a timer interrupt taken in panic's own
+	// delay loop) is panic's, not the crash's.
 	start := 0
 	for i, f := range tr.Frames {
-		if f.Exception != nil && !f.Exception.User {
-			break
-		}
 		if panicNames[f.Function] {
-			start = i + 1
+			for start = i + 1; start < len(tr.Frames) && panicNames[tr.Frames[start].Function]; start++ {
+			}
+			break
 		}
 	}
 	if len(tr.Frames) == 0 || start >= len(tr.Frames) {
