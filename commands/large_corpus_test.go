@@ -246,7 +246,10 @@ func TestCorpusLargeOneTask(t *testing.T) {
 	// sys's own reads (the log's panic message, the counters) are the
 	// same on both runs: what the large run adds is its tasks' share.
 	a, b = commandPages(t, small, "sys"), commandPages(t, large, "sys")
-	marginal := float64(b.pages-a.pages) / float64(b.tasks-a.tasks)
+	if b.tasks <= a.tasks {
+		t.Fatalf("the large run has %d tasks, the 1 GB run %d", b.tasks, a.tasks)
+	}
+	marginal := (float64(b.pages) - float64(a.pages)) / float64(b.tasks-a.tasks)
 	t.Logf("sys: %d pages on %s, %d on %s: %.3f a task more", a.pages, a.sessionRun, b.pages, b.sessionRun, marginal)
 	if marginal > 0.25 {
 		t.Errorf("sys: %.3f pages a task more on the large run: it reads the tasks (the task list walk: 1.5)", marginal)

@@ -637,8 +637,9 @@ func runTriage(ctx context.Context, s *Session, a *Args) (Result, error) {
 	return r, nil
 }
 
-// panicNames are the kernel's panic entry points: frames from the crash
-// path down to the last of them are panic's own.
+// panicNames are the kernel's panic entry points: the frames inside the
+// innermost of them (and it, and the panic functions calling it) are
+// panic's own.
 var panicNames = map[string]bool{"panic": true, "vpanic": true, "nmi_panic": true}
 
 // triageFault finds the faulting function in the panic task's trace: the

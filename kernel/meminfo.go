@@ -292,14 +292,24 @@ func (k *MemUsage) walkMemMap() (shared, slab uint64, err error) {
 	workers := min(max(runtime.GOMAXPROCS(0), 1), 4)
 	counts := make([][2]uint64, workers)
 	var wg sync.WaitGroup
+	var failOnce sync.Once
+	var failed error
 	for w := range counts {
 		wg.Add(1)
 		go func(n *[2]uint64) {
 			defer wg.Done()
 			buf := make([]byte, chunk*c.size)
-			for j := range jobs {
+			one := func(j job) {
+				// A panic reading a corrupt dump is this walk's error,
+				// not the process's (the command's recover does not
+				// reach a worker); the other chunks go on.
+				defer func() {
+					if p := recover(); p != nil {
+						failOnce.Do(func() { failed = fmt.Errorf("mem_map at %x: internal error: %v", j.addr, p) })
+					}
+				}()
 				if err := k.ReadVirt(buf[:j.n*c.size], j.addr); err != nil {
-					continue // an unreadable part of the map counts nothing, as in crash
+					return // an unreadable part of the map counts nothing, as in crash
 				}
 				for i := uint64(0); i < j.n; i++ {
 					p := buf[i*c.size:]
@@ -312,9 +322,15 @@ func (k *MemUsage) walkMemMap() (shared, slab uint64, err error) {
 					}
 				}
 			}
+			for j := range jobs {
+				one(j)
+			}
 		}(&counts[w])
 	}
 	wg.Wait()
+	if failed != nil {
+		return 0, 0, failed
+	}
 	for _, n := range counts {
 		shared += n[0]
 		slab += n[1]

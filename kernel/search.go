@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"runtime"
 	"sort"
+	"sync"
 
 	"github.com/gocrash/gocrash/arch"
 )
@@ -352,34 +354,52 @@ func Search(ctx context.Context, segs []SearchSegment, q SearchQuery, order bina
 				select {
 				case jobs <- j:
 				case <-ctx.Done():
+					j.out <- nil // its place in pending is answered
 					return
 				}
 			}
 		}
 	}()
+	// A panic in a worker (a corrupt page's decoder) is the search's
+	// error: the job still answers, and the search stops.
+	var failOnce sync.Once
+	var failed error
 	for w := 0; w < workers; w++ {
 		go func() {
 			buf := make([]byte, chunk+look)
-			for j := range jobs {
-				if ctx.Err() != nil {
-					j.out <- nil
-					continue
-				}
+			one := func(j job) (hits []SearchHit) {
+				defer func() {
+					if p := recover(); p != nil {
+						failOnce.Do(func() { failed = fmt.Errorf("search at %x: internal error: %v", j.a, p) })
+						cancel()
+						hits = nil
+					}
+				}()
 				m := min(j.n+look, j.seg.End-j.a)
-				var hits []SearchHit
 				for _, r := range readRuns(buf[:m], j.a, j.seg.Pieces, read, ps) {
 					hits = scan(hits, r.data, r.addr, min(r.addr+uint64(len(r.data)), j.a+j.n), j.seg.End, q, order, ps)
 				}
 				for i := range hits {
 					hits[i].Context = append([]byte(nil), hits[i].Context...)
 				}
-				j.out <- hits
+				return hits
+			}
+			for j := range jobs {
+				if ctx.Err() != nil {
+					j.out <- nil
+					continue
+				}
+				j.out <- one(j)
 			}
 		}()
 	}
 	for ch := range pending {
 		hits := <-ch
 		if err := ctx.Err(); err != nil {
+			failOnce.Do(func() {}) // (a worker's panic, once recorded, stays)
+			if failed != nil {
+				return failed
+			}
 			return err
 		}
 		for _, h := range hits {

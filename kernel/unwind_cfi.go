@@ -533,6 +533,9 @@ func (u *Unwinder) leafCallerByCode(stacks []stackRange, regs []uint64) *Frame {
 	if !ok || off > maxPrologueScan || off%4 != 0 || lr == pc || !u.mods.IsText(lr) || u.exceptionEntry(pc) {
 		return nil // (at an exception vector the link register is the interrupted code's)
 	}
+	if end := sym.Addr + max(sym.Size, off+4); lr >= sym.Addr && lr < end {
+		return nil // a return address into the function itself: a stale link register
+	}
 	code := make([]byte, off)
 	if err := u.ReadVirt(code, sym.Addr); err != nil || fs.SavesFrameRecord(code) {
 		return nil

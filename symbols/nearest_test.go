@@ -45,3 +45,20 @@ func TestNearestSkipsAbsolute(t *testing.T) {
 		syms = append([]Symbol{{Name: "pad", Addr: uint64(n), Type: 'A'}}, syms...)
 	}
 }
+
+// TestNearestAliasesAroundAbsolute: an absolute symbol at the address of
+// a function's aliases does not split them: the run-time answer is the
+// link-time one.
+func TestNearestAliasesAroundAbsolute(t *testing.T) {
+	const off = 0x5ca3d9e00000
+	v := &Vmlinux{syms: []Symbol{
+		{Name: "Afunc", Addr: 0xffff800008bd2930, Size: 0x10, Type: 'T'},
+		{Name: "_GLOBAL_OFFSET_TABLE_", Addr: 0xffff800008bd2930, Type: 'a'},
+		{Name: "zfunc", Addr: 0xffff800008bd2930, Size: 0x10, Type: 'T'},
+	}}
+	ls, _, ok1 := v.Nearest(0xffff800008bd2934)
+	rs, _, ok2 := NewRelocated(v, off).Nearest(0xffff800008bd2934 + off)
+	if !ok1 || !ok2 || ls.Name != "Afunc" || rs.Name != ls.Name {
+		t.Errorf("link time %q (%v), run time %q (%v), want Afunc both", ls.Name, ok1, rs.Name, ok2)
+	}
+}

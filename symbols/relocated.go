@@ -124,12 +124,14 @@ func (r *Relocated) Nearest(addr uint64) (Symbol, uint64, bool) {
 		return Symbol{}, 0, false
 	}
 	lo := i
-	for lo > 0 && at(lo-1) == at(i) {
+	for lo > 0 && order(lo-1) == order(i) {
 		lo--
 	}
 	run := make([]Symbol, 0, i-lo+1)
 	for j := lo; j <= i; j++ {
-		run = append(run, r.shift(syms[j]))
+		if !absolute(&syms[j]) {
+			run = append(run, r.shift(syms[j]))
+		}
 	}
 	s := run[kallsymsAlias(run, preferredAlias(run, len(run)-1))]
 	return s, addr - s.Addr, true
