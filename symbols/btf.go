@@ -196,12 +196,24 @@ func (l *Layouts) size(name string) (int64, error) {
 // unions are found as C finds them.
 func (l *Layouts) Offset(name, path string) (int64, error) {
 	if l.memo != nil {
-		return l.memo.answer("O "+name+" "+path, func() (int64, error) { return l.offset(name, path) })
+		return l.memo.answer("O "+name+" "+path, func() (int64, error) { return l.member(name, path, false) })
 	}
-	return l.offset(name, path)
+	return l.member(name, path, false)
 }
 
-func (l *Layouts) offset(name, path string) (int64, error) {
+// MemberSize is sizeof(((struct name *)0)->path): the size of a member
+// (an array member's whole size), found as Offset finds the member.
+func (l *Layouts) MemberSize(name, path string) (int64, error) {
+	if l.memo != nil {
+		return l.memo.answer("M "+name+" "+path, func() (int64, error) { return l.member(name, path, true) })
+	}
+	return l.member(name, path, true)
+}
+
+// member finds the member path of struct or union name as C does (nested
+// members, members of anonymous structs and unions) and returns its
+// offset, or with size its size (its type's).
+func (l *Layouts) member(name, path string, size bool) (int64, error) {
 	if !l.lock() {
 		return 0, errClosed
 	}
@@ -214,7 +226,13 @@ func (l *Layouts) offset(name, path string) (int64, error) {
 		if err != nil {
 			return 0, &MissingError{What: fmt.Sprintf("member %s.%s", name, path)}
 		}
-		return m.Offset, nil
+		if !size {
+			return m.Offset, nil
+		}
+		if sz := m.Type.Sizeof(); sz >= 0 {
+			return sz, nil
+		}
+		return 0, fmt.Errorf("member %s.%s has no size", name, path)
 	}
 	id, err := l.composite(name)
 	if err != nil {
@@ -232,49 +250,8 @@ func (l *Layouts) offset(name, path string) (int64, error) {
 		off += moff
 		id = m.typ
 	}
-	return off, nil
-}
-
-// MemberSize is sizeof(((struct name *)0)->path): the size of a member
-// (an array member's whole size), found as Offset finds the member.
-func (l *Layouts) MemberSize(name, path string) (int64, error) {
-	if l.memo != nil {
-		return l.memo.answer("M "+name+" "+path, func() (int64, error) { return l.memberSize(name, path) })
-	}
-	return l.memberSize(name, path)
-}
-
-func (l *Layouts) memberSize(name, path string) (int64, error) {
-	if !l.lock() {
-		return 0, errClosed
-	}
-	defer l.mu.RUnlock()
-	if t, ok, err := l.compositeDWARF(name); ok {
-		if err != nil {
-			return 0, err
-		}
-		m, err := t.MemberPath(path)
-		if err != nil {
-			return 0, &MissingError{What: fmt.Sprintf("member %s.%s", name, path)}
-		}
-		if sz := m.Type.Sizeof(); sz >= 0 {
-			return sz, nil
-		}
-		return 0, fmt.Errorf("member %s.%s has no size", name, path)
-	}
-	id, err := l.composite(name)
-	if err != nil {
-		return 0, err
-	}
-	for _, part := range strings.Split(path, ".") {
-		m, _, ok, err := l.btf.findMember(id, part)
-		if err != nil {
-			return 0, err
-		}
-		if !ok {
-			return 0, &MissingError{What: fmt.Sprintf("member %s.%s", name, path)}
-		}
-		id = m.typ
+	if !size {
+		return off, nil
 	}
 	return l.btf.sizeof(id)
 }
