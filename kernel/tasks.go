@@ -114,7 +114,8 @@ func (k *TaskList) walkTasks(visit func(uint64)) ([]uint64, error) {
 	}
 	if len(broken) > 0 {
 		// Every task with a PID, wherever the lists broke...
-		for _, t := range k.pidTasks() {
+		pids, _ := k.pidTasks()
+		for _, t := range pids {
 			add(t)
 		}
 		// ...and each process's neighbours on the task list, both ways,
@@ -220,12 +221,13 @@ func (k *TaskList) listNeighbours(task, off uint64) []uint64 {
 
 // pidTasks returns the task of each PID of the initial PID namespace
 // (init_pid_ns.idr: struct pid pointers; pid->tasks[PIDTYPE_PID].first is
-// the task's pid_links[0]), as far as the tree can be read. Nil when the
-// kernel keeps no such idr or its layout lacks a member.
-func (k *TaskList) pidTasks() []uint64 {
+// the task's pid_links[0]), as far as the tree can be read; whole is false
+// when some of it could not be (or the kernel keeps no such idr, or its
+// layout lacks a member: then there are none).
+func (k *TaskList) pidTasks() (tasks []uint64, whole bool) {
 	ns, err := k.SymbolAddr("init_pid_ns")
 	if err != nil {
-		return nil
+		return nil, false
 	}
 	d := objDeps{Reader: k.Reader, Layout: k.Layout, Symbols: k.Symbols, sys: k.sys}
 	o := d.obj()
@@ -233,18 +235,21 @@ func (k *TaskList) pidTasks() []uint64 {
 	tasksOff := o.off("pid", "tasks")
 	linksOff := o.off("task_struct", "pid_links")
 	if o.err != nil {
-		return nil
+		return nil, false
 	}
-	ents, _ := d.walkXArray(idr)
-	var out []uint64
+	ents, err := d.walkXArray(idr)
+	whole = err == nil && len(ents) > 0
 	for _, e := range ents {
 		first, err := k.ReadU64(e.Value + tasksOff)
-		if err != nil || first == 0 {
+		if err != nil {
+			whole = false
 			continue
 		}
-		out = append(out, first-linksOff)
+		if first != 0 {
+			tasks = append(tasks, first-linksOff)
+		}
 	}
-	return out
+	return tasks, whole
 }
 
 // CountTasks is how many tasks TaskAddrs finds, counted without reading
@@ -257,48 +262,17 @@ func (k *TaskList) pidTasks() []uint64 {
 // A kernel without the idr, or one that cannot be read whole (a damaged
 // dump), is counted by TaskAddrs, whose walk has ways around the damage.
 func (k *TaskList) CountTasks() (int, error) {
-	if n, ok := k.countPIDs(); ok {
+	if pids, whole := k.pidTasks(); whole {
 		if idle, err := k.IdleTasks(); err == nil {
 			seen := map[uint64]bool{}
 			for _, t := range idle {
 				seen[t] = true
 			}
-			return n + len(seen), nil
+			return len(pids) + len(seen), nil
 		}
 	}
 	tasks, err := k.TaskAddrs()
 	return len(tasks), err
-}
-
-// countPIDs counts the idr's PIDs with a task; false when any of it cannot
-// be read.
-func (k *TaskList) countPIDs() (int, bool) {
-	ns, err := k.SymbolAddr("init_pid_ns")
-	if err != nil {
-		return 0, false
-	}
-	d := objDeps{Reader: k.Reader, Layout: k.Layout, Symbols: k.Symbols, sys: k.sys}
-	o := d.obj()
-	idr := ns + o.off("pid_namespace", "idr") + o.off("idr", "idr_rt")
-	tasksOff := o.off("pid", "tasks")
-	if o.err != nil {
-		return 0, false
-	}
-	ents, err := d.walkXArray(idr)
-	if err != nil || len(ents) == 0 {
-		return 0, false
-	}
-	n := 0
-	for _, e := range ents {
-		first, err := k.ReadU64(e.Value + tasksOff)
-		if err != nil {
-			return 0, false
-		}
-		if first != 0 {
-			n++
-		}
-	}
-	return n, true
 }
 
 // threadWalker returns a function listing a thread group's threads, by
